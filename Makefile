@@ -1,0 +1,136 @@
+# spamsift: plain GNU Makefile.
+#
+#   make                  build build/spamsift and build/libspamsift.a
+#   make check            install missing test packages (as root), build, run
+#                         unit tests, the corpus test and a fuzz smoke run
+#   make SANITIZE=address,undefined check
+#                         the same under ASan/UBSan (objects in build/san/)
+#   make fuzz             build the libFuzzer targets (build/fuzz/)
+#   make bench            build and run bench/parse (spamsift vs GMime 3)
+#   make demo             install, build and parse the sample mail
+#   make install          install the binary into $(PREFIX)/bin
+#   make format-check     check formatting with clang-format
+
+PREFIX ?= /usr/local
+PKGS := icu-uc icu-i18n libidn2
+
+ifeq ($(SANITIZE),)
+B := build
+OPT := -O2
+else
+B := build/san
+OPT := -O1 -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+CC ?= cc
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+ifeq ($(CI),true)
+WARN += -Werror
+endif
+CFLAGS ?= -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(CFLAGS) -Iinclude -Isrc $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS := $(OPT) $(LDFLAGS)
+LIBS := $(PKG_LIBS) -lm -lpthread
+
+LIB_SRC := $(sort $(wildcard src/util/*.c src/mime/*.c src/text/*.c))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/unit/*.c))
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
+LIB := $(B)/libspamsift.a
+
+.PHONY: all check unit cli-check corpus-check fuzz fuzz-smoke bench demo install deps clean format-check
+
+all: $(B)/spamsift $(LIB)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/spamsift: $(CLI_OBJ) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LIBS)
+
+$(B)/tests/unit: $(TEST_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LIBS)
+
+$(B)/tests/parse_corpus: $(B)/obj/tests/corpus/parse_corpus.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+deps:
+	@scripts/deps.sh build test
+
+# Under SANITIZE the fuzz smoke run is skipped: the fuzz targets are always
+# built with ASan/UBSan, so the plain `make check` has run them already.
+check: deps
+	$(MAKE) unit cli-check corpus-check
+ifeq ($(SANITIZE),)
+	$(MAKE) fuzz-smoke
+endif
+
+unit: $(B)/tests/unit
+	$(B)/tests/unit
+
+cli-check: $(B)/spamsift
+	SPAMSIFT=$(B)/spamsift sh tests/cli.sh
+
+corpus-check: $(B)/tests/parse_corpus
+	sh tests/corpus/run.sh $(B)/tests/parse_corpus
+
+# libFuzzer targets: clang only, always with ASan/UBSan, objects of their own.
+FZ := build/fuzz
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+	-Iinclude -Isrc $(PKG_CFLAGS)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FZ)/obj/%.o)
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(FZ)/%)
+
+$(FZ)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FZ)/%: $(FZ)/obj/fuzz/%.o $(FUZZ_LIB_OBJ)
+	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+fuzz: $(FUZZ_BIN)
+
+FUZZ_RUNS ?= 20000
+fuzz-smoke: fuzz
+	sh fuzz/run.sh $(FUZZ_RUNS) $(FUZZ_BIN)
+
+$(B)/bench/parse: bench/parse.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags gmime-3.0) -o $@ $< $(LIB) \
+		$(shell pkg-config --libs gmime-3.0) $(LIBS)
+
+bench:
+	@scripts/deps.sh build bench
+	$(MAKE) $(B)/bench/parse
+	sh bench/run-parse.sh $(B)/bench/parse
+
+demo:
+	@scripts/deps.sh build
+	$(MAKE) all
+	$(B)/spamsift parse tests/data/demo-vi.eml
+	$(B)/spamsift parse --text tests/data/demo-vi.eml
+
+install: $(B)/spamsift
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(B)/spamsift $(DESTDIR)$(PREFIX)/bin/spamsift
+
+format-check:
+	clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) include/spamsift.h
+
+clean:
+	rm -rf build/obj build/san build/fuzz build/tests build/bench build/spamsift build/libspamsift.a
+
+-include $(wildcard $(B)/obj/*/*.d $(B)/obj/*/*/*.d $(FZ)/obj/*/*.d $(FZ)/obj/*/*/*.d)

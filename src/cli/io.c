@@ -1,0 +1,40 @@
+/*
+ * io.c: reading messages for the CLI (see cli.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/buf.h"
+
+int cli_read_file(const char *path, char **buf, size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	sbuf b = SBUF_INIT;
+	char chunk[65536];
+	size_t n;
+	int ret = -1;
+
+	if (!f) {
+		fprintf(stderr, "spamsift: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (sbuf_add(&b, chunk, n)) {
+			fprintf(stderr, "spamsift: %s: out of memory\n", path);
+			goto out;
+		}
+	if (ferror(f)) {
+		fprintf(stderr, "spamsift: %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	*buf = sbuf_detach(&b, len);
+	ret = *buf ? 0 : -1;
+out:
+	sbuf_release(&b);
+	if (f != stdin)
+		fclose(f);
+	return ret;
+}

@@ -1,0 +1,138 @@
+/*
+ * header.c: the header block scanner (see header.h).
+ */
+#include "mime/header.h"
+
+#include <string.h>
+#include <strings.h>
+
+/* Returns the offset just past the line starting at `pos` (its LF included). */
+static size_t line_end(const char *buf, size_t len, size_t pos)
+{
+	const char *nl = memchr(buf + pos, '\n', len - pos);
+
+	return nl ? (size_t)(nl - buf) + 1 : len;
+}
+
+static int is_blank_line(const char *buf, size_t len, size_t pos)
+{
+	if (pos < len && buf[pos] == '\n')
+		return 1;
+	return pos + 1 < len && buf[pos] == '\r' && buf[pos + 1] == '\n';
+}
+
+static int is_name_char(unsigned char c)
+{
+	return c > 32 && c < 127 && c != ':';
+}
+
+int hdr_is_field_line(const char *buf, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && is_name_char((unsigned char)buf[i]))
+		i++;
+	if (i == 0)
+		return 0;
+	while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
+		i++;
+	return i < len && buf[i] == ':';
+}
+
+/* Extends a field's value over its continuation lines; returns the offset of
+ * the line after the field. Marks 8-bit bytes. */
+static size_t field_extent(const char *buf, size_t len, size_t pos, unsigned *facts)
+{
+	size_t end = line_end(buf, len, pos);
+
+	while (end < len && (buf[end] == ' ' || buf[end] == '\t') &&
+	       !is_blank_line(buf, len, end))
+		end = line_end(buf, len, end);
+	for (size_t i = pos; i < end; i++)
+		if ((unsigned char)buf[i] & 0x80) {
+			*facts |= HDR_F_8BIT;
+			break;
+		}
+	return end;
+}
+
+/* A line that is not a field: junk inside the block when a field follows
+ * it, else the body's start. Returns 1 when the line was skipped. */
+static int skip_junk_line(const char *buf, size_t len, size_t *pos, unsigned *facts)
+{
+	size_t next = line_end(buf, len, *pos);
+
+	if (*pos == 0 && len >= 5 && !memcmp(buf, "From ", 5)) {
+		*facts |= HDR_F_MBOX_FROM;
+		*pos = next;
+		return 1;
+	}
+	if (next < len && hdr_is_field_line(buf + next, len - next)) {
+		*facts |= HDR_F_NO_COLON;
+		*pos = next;
+		return 1;
+	}
+	return 0;
+}
+
+int hdr_next(const char *buf, size_t len, size_t *pos, hdr_field *f, unsigned *facts)
+{
+	size_t p = *pos, colon, end, vend;
+
+	for (;;) {
+		if (p >= len)
+			goto end_block;
+		if (is_blank_line(buf, len, p)) {
+			p = line_end(buf, len, p);
+			goto end_block;
+		}
+		if (hdr_is_field_line(buf + p, len - p))
+			break;
+		if (!skip_junk_line(buf, len, &p, facts)) {
+			*facts |= HDR_F_NO_BLANK;
+			goto end_block;
+		}
+	}
+	colon = p + (size_t)((const char *)memchr(buf + p, ':', len - p) - (buf + p));
+	f->name = buf + p;
+	f->name_len = colon - p;
+	while (f->name_len && (f->name[f->name_len - 1] == ' ' || f->name[f->name_len - 1] == '\t'))
+		f->name_len--;
+	end = field_extent(buf, len, p, facts);
+	vend = end;
+	while (vend > colon + 1 && (buf[vend - 1] == '\n' || buf[vend - 1] == '\r'))
+		vend--;
+	p = colon + 1;
+	while (p < vend && (buf[p] == ' ' || buf[p] == '\t'))
+		p++;
+	f->value = buf + p;
+	f->value_len = vend - p;
+	*pos = end;
+	return 1;
+end_block:
+	*pos = p;
+	return 0;
+}
+
+ss_str hdr_unfold(ss_arena *a, const char *v, size_t len, size_t max, int *cut)
+{
+	ss_str r = {NULL, 0};
+	char *out;
+	size_t n = 0, i = 0;
+
+	*cut = 0;
+	while (len && (v[len - 1] == ' ' || v[len - 1] == '\t' || v[len - 1] == '\r' ||
+		       v[len - 1] == '\n'))
+		len--;
+	out = arena_alloc(a, (len < max ? len : max) + 1);
+	if (!out)
+		return r;
+	for (; i < len && n < max; i++)
+		if (v[i] != '\r' && v[i] != '\n')
+			out[n++] = v[i];
+	*cut = i < len;
+	out[n] = '\0';
+	r.p = out;
+	r.len = n;
+	return r;
+}

@@ -1,0 +1,1982 @@
+/*
+ * html.c: HTML to visible text, hidden text and links (see html.h).
+ *
+ * One pass over the bytes, no DOM. Text between tags is scanned only for
+ * white space and '&'; runs of ordinary bytes are appended in bulk. A tag is
+ * parsed into the handful of attributes this module reads (the first of a
+ * duplicated name wins). A fixed-depth stack of open elements carries what
+ * decides whether text can be seen: display:none, visibility, opacity:0,
+ * zero-sized boxes with overflow hidden, tiny fonts, text colour against
+ * the background colour. Past HTML_MAX_DEPTH elements are only counted;
+ * their text keeps the state of the deepest tracked (or hidden) element.
+ *
+ * Choices made here:
+ * - <title> text is dropped with the rest of <head>: a mail reader shows
+ *   the Subject, not the title. <noscript> text is kept: scripts do not run.
+ * - Colour rules of <style> blocks are not applied. A stylesheet that sets
+ *   colours makes HTML attribute and default colours uncertain, so then only
+ *   inline style colours can make text "same colour". Without one, text is
+ *   black on white unless the HTML says otherwise. Colours closer than
+ *   HTML_COLOR_NEAR per channel count as equal (#fefefe on white).
+ * - Simple ".name { display:none }" rules (also visibility:hidden, tiny
+ *   font-size) of <style> blocks are applied to elements of that class;
+ *   rules inside @media and other @-blocks are not.
+ * - <font size=0> is tiny, <font size=1> is not (it is x-small, readable).
+ * - &nbsp; is a space that collapses with its neighbours.
+ */
+#include "mime/html.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "util/utf8.h"
+
+#define HTML_MAX_DEPTH 64       /* open elements whose style is tracked */
+#define HTML_LINK_TEXT_MAX 1024 /* bytes of anchor text kept per link */
+#define HTML_MAX_CLASSES 32     /* hiding class names kept from <style> */
+#define HTML_CLASS_LEN 32       /* longest class name kept, plus NUL */
+#define HTML_COLOR_NEAR 8       /* channel difference still "the same" */
+#define HTML_NO_LINK ((size_t)-1)
+
+#define COLOR_UNKNOWN 0xffffffffu /* background is an image or unknown */
+#define COLOR_CLEAR 0xfffffffeu   /* transparent */
+#define COLOR_LINK 0x0000eeu      /* a browser's default link colour */
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- characters ---- */
+
+static inline int is_ws(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+static inline int is_alpha(unsigned char c)
+{
+	return (unsigned)((c | 0x20) - 'a') < 26;
+}
+
+static inline int is_digit(unsigned char c)
+{
+	return (unsigned)(c - '0') < 10;
+}
+
+static inline int is_alnum(unsigned char c)
+{
+	return is_alpha(c) || is_digit(c);
+}
+
+static inline unsigned char to_lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? c | 0x20 : c;
+}
+
+static int hex_val(unsigned char c)
+{
+	if (is_digit(c))
+		return c - '0';
+	c = to_lower(c);
+	return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+}
+
+/* Returns 1 when s[0..n) equals the lower-case literal `lit`, ignoring case. */
+static int span_is(const char *s, size_t n, const char *lit)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!lit[i] || to_lower(s[i]) != (unsigned char)lit[i])
+			return 0;
+	return lit[n] == '\0';
+}
+
+/* Returns 1 when s[0..n) starts with the lower-case literal, ignoring case. */
+static int span_starts(const char *s, size_t n, const char *lit)
+{
+	size_t l = strlen(lit);
+
+	return n >= l && span_is(s, l, lit);
+}
+
+static const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && is_ws(*p))
+		p++;
+	return p;
+}
+
+/* Trims ASCII white space from both ends of the slice (*s, *n). */
+static void trim(const char **s, size_t *n)
+{
+	while (*n && is_ws((*s)[0])) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n && is_ws((*s)[*n - 1]))
+		(*n)--;
+}
+
+static size_t utf8_put(unsigned cp, char *o)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xC0 | (cp >> 6));
+		o[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xE0 | (cp >> 12));
+		o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		o[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	o[0] = (char)(0xF0 | (cp >> 18));
+	o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+	o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	o[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/* ---- character references ---- */
+
+struct html_entity {
+	const char *name;
+	unsigned cp;
+};
+
+/* HTML 4's named character references (HTML 5 keeps them all), plus &apos;
+ * and the upper-case legacy spellings; sorted by strcmp for binary search. */
+static const struct html_entity html_entities[] = {
+	{"AElig", 0xC6}, {"AMP", 0x26}, {"Aacute", 0xC1}, {"Acirc", 0xC2}, {"Agrave", 0xC0},
+	{"Alpha", 0x391}, {"Aring", 0xC5}, {"Atilde", 0xC3}, {"Auml", 0xC4}, {"Beta", 0x392},
+	{"COPY", 0xA9}, {"Ccedil", 0xC7}, {"Chi", 0x3A7}, {"Dagger", 0x2021}, {"Delta", 0x394},
+	{"ETH", 0xD0}, {"Eacute", 0xC9}, {"Ecirc", 0xCA}, {"Egrave", 0xC8}, {"Epsilon", 0x395},
+	{"Eta", 0x397}, {"Euml", 0xCB}, {"GT", 0x3E}, {"Gamma", 0x393}, {"Iacute", 0xCD},
+	{"Icirc", 0xCE}, {"Igrave", 0xCC}, {"Iota", 0x399}, {"Iuml", 0xCF}, {"Kappa", 0x39A},
+	{"LT", 0x3C}, {"Lambda", 0x39B}, {"Mu", 0x39C}, {"Ntilde", 0xD1}, {"Nu", 0x39D},
+	{"OElig", 0x152}, {"Oacute", 0xD3}, {"Ocirc", 0xD4}, {"Ograve", 0xD2}, {"Omega", 0x3A9},
+	{"Omicron", 0x39F}, {"Oslash", 0xD8}, {"Otilde", 0xD5}, {"Ouml", 0xD6}, {"Phi", 0x3A6},
+	{"Pi", 0x3A0}, {"Prime", 0x2033}, {"Psi", 0x3A8}, {"QUOT", 0x22}, {"REG", 0xAE},
+	{"Rho", 0x3A1}, {"Scaron", 0x160}, {"Sigma", 0x3A3}, {"THORN", 0xDE}, {"Tau", 0x3A4},
+	{"Theta", 0x398}, {"Uacute", 0xDA}, {"Ucirc", 0xDB}, {"Ugrave", 0xD9},
+	{"Upsilon", 0x3A5}, {"Uuml", 0xDC}, {"Xi", 0x39E}, {"Yacute", 0xDD}, {"Yuml", 0x178},
+	{"Zeta", 0x396}, {"aacute", 0xE1}, {"acirc", 0xE2}, {"acute", 0xB4}, {"aelig", 0xE6},
+	{"agrave", 0xE0}, {"alefsym", 0x2135}, {"alpha", 0x3B1}, {"amp", 0x26}, {"and", 0x2227},
+	{"ang", 0x2220}, {"apos", 0x27}, {"aring", 0xE5}, {"asymp", 0x2248}, {"atilde", 0xE3},
+	{"auml", 0xE4}, {"bdquo", 0x201E}, {"beta", 0x3B2}, {"brvbar", 0xA6}, {"bull", 0x2022},
+	{"cap", 0x2229}, {"ccedil", 0xE7}, {"cedil", 0xB8}, {"cent", 0xA2}, {"chi", 0x3C7},
+	{"circ", 0x2C6}, {"clubs", 0x2663}, {"cong", 0x2245}, {"copy", 0xA9}, {"crarr", 0x21B5},
+	{"cup", 0x222A}, {"curren", 0xA4}, {"dArr", 0x21D3}, {"dagger", 0x2020},
+	{"darr", 0x2193}, {"deg", 0xB0}, {"delta", 0x3B4}, {"diams", 0x2666}, {"divide", 0xF7},
+	{"eacute", 0xE9}, {"ecirc", 0xEA}, {"egrave", 0xE8}, {"empty", 0x2205},
+	{"emsp", 0x2003}, {"ensp", 0x2002}, {"epsilon", 0x3B5}, {"equiv", 0x2261},
+	{"eta", 0x3B7}, {"eth", 0xF0}, {"euml", 0xEB}, {"euro", 0x20AC}, {"exist", 0x2203},
+	{"fnof", 0x192}, {"forall", 0x2200}, {"frac12", 0xBD}, {"frac14", 0xBC},
+	{"frac34", 0xBE}, {"frasl", 0x2044}, {"gamma", 0x3B3}, {"ge", 0x2265}, {"gt", 0x3E},
+	{"hArr", 0x21D4}, {"harr", 0x2194}, {"hearts", 0x2665}, {"hellip", 0x2026},
+	{"iacute", 0xED}, {"icirc", 0xEE}, {"iexcl", 0xA1}, {"igrave", 0xEC}, {"image", 0x2111},
+	{"infin", 0x221E}, {"int", 0x222B}, {"iota", 0x3B9}, {"iquest", 0xBF}, {"isin", 0x2208},
+	{"iuml", 0xEF}, {"kappa", 0x3BA}, {"lArr", 0x21D0}, {"lambda", 0x3BB}, {"lang", 0x2329},
+	{"laquo", 0xAB}, {"larr", 0x2190}, {"lceil", 0x2308}, {"ldquo", 0x201C}, {"le", 0x2264},
+	{"lfloor", 0x230A}, {"lowast", 0x2217}, {"loz", 0x25CA}, {"lrm", 0x200E},
+	{"lsaquo", 0x2039}, {"lsquo", 0x2018}, {"lt", 0x3C}, {"macr", 0xAF}, {"mdash", 0x2014},
+	{"micro", 0xB5}, {"middot", 0xB7}, {"minus", 0x2212}, {"mu", 0x3BC}, {"nabla", 0x2207},
+	{"nbsp", 0xA0}, {"ndash", 0x2013}, {"ne", 0x2260}, {"ni", 0x220B}, {"not", 0xAC},
+	{"notin", 0x2209}, {"nsub", 0x2284}, {"ntilde", 0xF1}, {"nu", 0x3BD}, {"oacute", 0xF3},
+	{"ocirc", 0xF4}, {"oelig", 0x153}, {"ograve", 0xF2}, {"oline", 0x203E},
+	{"omega", 0x3C9}, {"omicron", 0x3BF}, {"oplus", 0x2295}, {"or", 0x2228}, {"ordf", 0xAA},
+	{"ordm", 0xBA}, {"oslash", 0xF8}, {"otilde", 0xF5}, {"otimes", 0x2297}, {"ouml", 0xF6},
+	{"para", 0xB6}, {"part", 0x2202}, {"permil", 0x2030}, {"perp", 0x22A5}, {"phi", 0x3C6},
+	{"pi", 0x3C0}, {"piv", 0x3D6}, {"plusmn", 0xB1}, {"pound", 0xA3}, {"prime", 0x2032},
+	{"prod", 0x220F}, {"prop", 0x221D}, {"psi", 0x3C8}, {"quot", 0x22}, {"rArr", 0x21D2},
+	{"radic", 0x221A}, {"rang", 0x232A}, {"raquo", 0xBB}, {"rarr", 0x2192},
+	{"rceil", 0x2309}, {"rdquo", 0x201D}, {"real", 0x211C}, {"reg", 0xAE},
+	{"rfloor", 0x230B}, {"rho", 0x3C1}, {"rlm", 0x200F}, {"rsaquo", 0x203A},
+	{"rsquo", 0x2019}, {"sbquo", 0x201A}, {"scaron", 0x161}, {"sdot", 0x22C5},
+	{"sect", 0xA7}, {"shy", 0xAD}, {"sigma", 0x3C3}, {"sigmaf", 0x3C2}, {"sim", 0x223C},
+	{"spades", 0x2660}, {"sub", 0x2282}, {"sube", 0x2286}, {"sum", 0x2211}, {"sup", 0x2283},
+	{"sup1", 0xB9}, {"sup2", 0xB2}, {"sup3", 0xB3}, {"supe", 0x2287}, {"szlig", 0xDF},
+	{"tau", 0x3C4}, {"there4", 0x2234}, {"theta", 0x3B8}, {"thetasym", 0x3D1},
+	{"thinsp", 0x2009}, {"thorn", 0xFE}, {"tilde", 0x2DC}, {"times", 0xD7},
+	{"trade", 0x2122}, {"uArr", 0x21D1}, {"uacute", 0xFA}, {"uarr", 0x2191},
+	{"ucirc", 0xFB}, {"ugrave", 0xF9}, {"uml", 0xA8}, {"upsih", 0x3D2}, {"upsilon", 0x3C5},
+	{"uuml", 0xFC}, {"weierp", 0x2118}, {"xi", 0x3BE}, {"yacute", 0xFD}, {"yen", 0xA5},
+	{"yuml", 0xFF}, {"zeta", 0x3B6}, {"zwj", 0x200D}, {"zwnj", 0x200C},
+};
+
+/* What browsers make of &#128; to &#159;: the windows-1252 characters
+ * (HTML's numeric character reference replacement table). */
+static const uint16_t html_c1[32] = {
+	0x20AC, 0x81,   0x201A, 0x192,  0x201E, 0x2026, 0x2020, 0x2021,
+	0x2C6,  0x2030, 0x160,  0x2039, 0x152,  0x8D,   0x17D,  0x8F,
+	0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+	0x2DC,  0x2122, 0x161,  0x203A, 0x153,  0x9D,   0x17E,  0x178,
+};
+
+static const struct html_entity *ent_find(const char *s, size_t n)
+{
+	size_t lo = 0, hi = ARRAY_LEN(html_entities);
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *m = html_entities[mid].name;
+		int c = strncmp(m, s, n);
+
+		if (c == 0 && m[n])
+			c = 1;
+		if (c == 0)
+			return &html_entities[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static unsigned num_fix(unsigned long v)
+{
+	if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+		return 0xFFFD;
+	if (v >= 0x80 && v <= 0x9F)
+		return html_c1[v - 0x80];
+	return (unsigned)v;
+}
+
+/* Decodes "&#NNN;" or "&#xHH;" at p (the ';' is optional). */
+static size_t ent_numeric(const char *p, const char *end, unsigned *cp)
+{
+	const char *q = p + 2, *digits;
+	int hex = q < end && (*q == 'x' || *q == 'X');
+	unsigned long v = 0;
+
+	q += hex;
+	for (digits = q; q < end; q++) {
+		int x = hex ? hex_val(*q) : (is_digit(*q) ? *q - '0' : -1);
+
+		if (x < 0)
+			break;
+		if (v <= 0x10FFFF)
+			v = v * (hex ? 16 : 10) + (unsigned)x;
+	}
+	if (q == digits)
+		return 0;
+	if (q < end && *q == ';')
+		q++;
+	*cp = num_fix(v);
+	return (size_t)(q - p);
+}
+
+/* Decodes a named reference at p. With the ';' any name counts; without it
+ * only the legacy Latin-1 names do (the longest that fits, as browsers do),
+ * and in an attribute not when a letter, digit or '=' follows. */
+static size_t ent_named(const char *p, const char *end, int in_attr, unsigned *cp)
+{
+	const char *s = p + 1;
+	const struct html_entity *e;
+	size_t n = 0, k;
+
+	while (n < 32 && s + n < end && is_alnum(s[n]))
+		n++;
+	if (s + n < end && s[n] == ';' && n && (e = ent_find(s, n))) {
+		*cp = e->cp;
+		return n + 2;
+	}
+	for (k = n < 8 ? n : 8; k >= 2; k--) {
+		e = ent_find(s, k);
+		if (!e || e->cp > 0xFF || e->cp == '\'')
+			continue;
+		if (in_attr && s + k < end && (is_alnum(s[k]) || s[k] == '='))
+			return 0;
+		*cp = e->cp;
+		return k + 1;
+	}
+	return 0;
+}
+
+/* Decodes the character reference at p (p[0] == '&') into *cp and returns
+ * its length, or 0 when there is none (the '&' is plain text). */
+static size_t ent_decode(const char *p, const char *end, int in_attr, unsigned *cp)
+{
+	if (p + 1 < end && p[1] == '#')
+		return ent_numeric(p, end, cp);
+	return ent_named(p, end, in_attr, cp);
+}
+
+/* Appends the value v[0..n) with its character references decoded. */
+static int attr_decode(const char *v, size_t n, sbuf *b)
+{
+	const char *end = v + n;
+	char u[4];
+
+	sbuf_reset(b);
+	if (sbuf_add(b, "", 0))
+		return SS_ENOMEM;
+	while (v < end) {
+		const char *amp = memchr(v, '&', (size_t)(end - v));
+		unsigned cp;
+		size_t k;
+
+		if (sbuf_add(b, v, (size_t)((amp ? amp : end) - v)))
+			return SS_ENOMEM;
+		if (!amp)
+			break;
+		k = ent_decode(amp, end, 1, &cp);
+		if (k ? sbuf_add(b, u, utf8_put(cp, u)) : sbuf_add(b, "&", 1))
+			return SS_ENOMEM;
+		v = amp + (k ? k : 1);
+	}
+	return 0;
+}
+
+/* ---- colours ---- */
+
+struct html_color {
+	const char *name;
+	uint32_t rgb;
+};
+
+/* The CSS named colours (CSS Color 4), sorted. */
+static const struct html_color html_colors[] = {
+	{"aliceblue", 0xF0F8FF}, {"antiquewhite", 0xFAEBD7}, {"aqua", 0x00FFFF},
+	{"aquamarine", 0x7FFFD4}, {"azure", 0xF0FFFF}, {"beige", 0xF5F5DC},
+	{"bisque", 0xFFE4C4}, {"black", 0x000000}, {"blanchedalmond", 0xFFEBCD},
+	{"blue", 0x0000FF}, {"blueviolet", 0x8A2BE2}, {"brown", 0xA52A2A},
+	{"burlywood", 0xDEB887}, {"cadetblue", 0x5F9EA0}, {"chartreuse", 0x7FFF00},
+	{"chocolate", 0xD2691E}, {"coral", 0xFF7F50}, {"cornflowerblue", 0x6495ED},
+	{"cornsilk", 0xFFF8DC}, {"crimson", 0xDC143C}, {"cyan", 0x00FFFF},
+	{"darkblue", 0x00008B}, {"darkcyan", 0x008B8B}, {"darkgoldenrod", 0xB8860B},
+	{"darkgray", 0xA9A9A9}, {"darkgreen", 0x006400}, {"darkgrey", 0xA9A9A9},
+	{"darkkhaki", 0xBDB76B}, {"darkmagenta", 0x8B008B}, {"darkolivegreen", 0x556B2F},
+	{"darkorange", 0xFF8C00}, {"darkorchid", 0x9932CC}, {"darkred", 0x8B0000},
+	{"darksalmon", 0xE9967A}, {"darkseagreen", 0x8FBC8F}, {"darkslateblue", 0x483D8B},
+	{"darkslategray", 0x2F4F4F}, {"darkslategrey", 0x2F4F4F}, {"darkturquoise", 0x00CED1},
+	{"darkviolet", 0x9400D3}, {"deeppink", 0xFF1493}, {"deepskyblue", 0x00BFFF},
+	{"dimgray", 0x696969}, {"dimgrey", 0x696969}, {"dodgerblue", 0x1E90FF},
+	{"firebrick", 0xB22222}, {"floralwhite", 0xFFFAF0}, {"forestgreen", 0x228B22},
+	{"fuchsia", 0xFF00FF}, {"gainsboro", 0xDCDCDC}, {"ghostwhite", 0xF8F8FF},
+	{"gold", 0xFFD700}, {"goldenrod", 0xDAA520}, {"gray", 0x808080}, {"green", 0x008000},
+	{"greenyellow", 0xADFF2F}, {"grey", 0x808080}, {"honeydew", 0xF0FFF0},
+	{"hotpink", 0xFF69B4}, {"indianred", 0xCD5C5C}, {"indigo", 0x4B0082},
+	{"ivory", 0xFFFFF0}, {"khaki", 0xF0E68C}, {"lavender", 0xE6E6FA},
+	{"lavenderblush", 0xFFF0F5}, {"lawngreen", 0x7CFC00}, {"lemonchiffon", 0xFFFACD},
+	{"lightblue", 0xADD8E6}, {"lightcoral", 0xF08080}, {"lightcyan", 0xE0FFFF},
+	{"lightgoldenrodyellow", 0xFAFAD2}, {"lightgray", 0xD3D3D3}, {"lightgreen", 0x90EE90},
+	{"lightgrey", 0xD3D3D3}, {"lightpink", 0xFFB6C1}, {"lightsalmon", 0xFFA07A},
+	{"lightseagreen", 0x20B2AA}, {"lightskyblue", 0x87CEFA}, {"lightslategray", 0x778899},
+	{"lightslategrey", 0x778899}, {"lightsteelblue", 0xB0C4DE}, {"lightyellow", 0xFFFFE0},
+	{"lime", 0x00FF00}, {"limegreen", 0x32CD32}, {"linen", 0xFAF0E6}, {"magenta", 0xFF00FF},
+	{"maroon", 0x800000}, {"mediumaquamarine", 0x66CDAA}, {"mediumblue", 0x0000CD},
+	{"mediumorchid", 0xBA55D3}, {"mediumpurple", 0x9370DB}, {"mediumseagreen", 0x3CB371},
+	{"mediumslateblue", 0x7B68EE}, {"mediumspringgreen", 0x00FA9A},
+	{"mediumturquoise", 0x48D1CC}, {"mediumvioletred", 0xC71585},
+	{"midnightblue", 0x191970}, {"mintcream", 0xF5FFFA}, {"mistyrose", 0xFFE4E1},
+	{"moccasin", 0xFFE4B5}, {"navajowhite", 0xFFDEAD}, {"navy", 0x000080},
+	{"oldlace", 0xFDF5E6}, {"olive", 0x808000}, {"olivedrab", 0x6B8E23},
+	{"orange", 0xFFA500}, {"orangered", 0xFF4500}, {"orchid", 0xDA70D6},
+	{"palegoldenrod", 0xEEE8AA}, {"palegreen", 0x98FB98}, {"paleturquoise", 0xAFEEEE},
+	{"palevioletred", 0xDB7093}, {"papayawhip", 0xFFEFD5}, {"peachpuff", 0xFFDAB9},
+	{"peru", 0xCD853F}, {"pink", 0xFFC0CB}, {"plum", 0xDDA0DD}, {"powderblue", 0xB0E0E6},
+	{"purple", 0x800080}, {"rebeccapurple", 0x663399}, {"red", 0xFF0000},
+	{"rosybrown", 0xBC8F8F}, {"royalblue", 0x4169E1}, {"saddlebrown", 0x8B4513},
+	{"salmon", 0xFA8072}, {"sandybrown", 0xF4A460}, {"seagreen", 0x2E8B57},
+	{"seashell", 0xFFF5EE}, {"sienna", 0xA0522D}, {"silver", 0xC0C0C0},
+	{"skyblue", 0x87CEEB}, {"slateblue", 0x6A5ACD}, {"slategray", 0x708090},
+	{"slategrey", 0x708090}, {"snow", 0xFFFAFA}, {"springgreen", 0x00FF7F},
+	{"steelblue", 0x4682B4}, {"tan", 0xD2B48C}, {"teal", 0x008080}, {"thistle", 0xD8BFD8},
+	{"tomato", 0xFF6347}, {"turquoise", 0x40E0D0}, {"violet", 0xEE82EE},
+	{"wheat", 0xF5DEB3}, {"white", 0xFFFFFF}, {"whitesmoke", 0xF5F5F5},
+	{"yellow", 0xFFFF00}, {"yellowgreen", 0x9ACD32},
+};
+
+static int color_name(const char *s, size_t n, uint32_t *rgb)
+{
+	size_t lo = 0, hi = ARRAY_LEN(html_colors), i;
+	char b[24];
+
+	if (n == 0 || n >= sizeof(b))
+		return 0;
+	for (i = 0; i < n; i++)
+		b[i] = (char)to_lower(s[i]);
+	b[n] = '\0';
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(html_colors[mid].name, b);
+
+		if (c == 0) {
+			*rgb = html_colors[mid].rgb;
+			return 1;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* Parses 3, 4, 6 or 8 hex digits (after '#'); alpha 0 is transparent. */
+static int color_hex(const char *s, size_t n, uint32_t *rgb)
+{
+	unsigned v[8] = {0}, i, r, g, b, a;
+
+	if (n != 3 && n != 4 && n != 6 && n != 8)
+		return 0;
+	for (i = 0; i < n; i++) {
+		int x = hex_val(s[i]);
+		if (x < 0)
+			return 0;
+		v[i] = (unsigned)x;
+	}
+	if (n <= 4) {
+		r = v[0] * 17, g = v[1] * 17, b = v[2] * 17;
+		a = n == 4 ? v[3] : 1;
+	} else {
+		r = v[0] * 16 + v[1], g = v[2] * 16 + v[3], b = v[4] * 16 + v[5];
+		a = n == 8 ? v[6] * 16 + v[7] : 1;
+	}
+	*rgb = a ? (r << 16 | g << 8 | b) : COLOR_CLEAR;
+	return 1;
+}
+
+/* Parses a CSS number (no exponent) at *s and advances *s past it. */
+static int css_number(const char **s, const char *end, double *v)
+{
+	const char *p = *s;
+	double x = 0, f = 0.1;
+	int neg = 0, any = 0;
+
+	if (p < end && (*p == '-' || *p == '+'))
+		neg = *p++ == '-';
+	for (; p < end && is_digit(*p); p++, any = 1)
+		if (x < 1e9)
+			x = x * 10 + (*p - '0');
+	if (p < end && *p == '.')
+		for (p++; p < end && is_digit(*p); p++, any = 1, f /= 10)
+			x += (*p - '0') * f;
+	if (!any)
+		return 0;
+	*v = neg ? -x : x;
+	*s = p;
+	return 1;
+}
+
+/* Reads the arguments of rgb()/hsl() up to ')': at most 4 numbers with
+ * ',', '/' or spaces between; pct[i] says a '%' followed. Returns the count
+ * or -1. */
+static int css_fn_args(const char *p, const char *end, double *v, int *pct)
+{
+	int n = 0;
+
+	for (;;) {
+		while (p < end && (is_ws(*p) || *p == ',' || *p == '/'))
+			p++;
+		if (p < end && *p == ')')
+			return n;
+		if (n == 4 || !css_number(&p, end, &v[n]))
+			return -1;
+		pct[n] = p < end && *p == '%';
+		p += pct[n];
+		while (p < end && is_alpha(*p)) /* "deg" */
+			p++;
+		n++;
+	}
+}
+
+static unsigned color_chan(double v, int pct)
+{
+	if (pct)
+		v = v * 2.55;
+	if (v <= 0)
+		return 0;
+	return v >= 255 ? 255 : (unsigned)(v + 0.5);
+}
+
+static int color_alpha_zero(const double *v, const int *pct, int n)
+{
+	return n == 4 && v[3] <= 0;
+}
+
+static double dabs(double x)
+{
+	return x < 0 ? -x : x;
+}
+
+static uint32_t color_hsl(const double *v, const int *pct)
+{
+	double h = v[0], s = v[1] / 100, l = v[2] / 100, c, x, m, rgb[3];
+	int sec;
+
+	if (h > 1e6 || h < -1e6)
+		h = 0;
+	h -= 360.0 * (long)(h / 360);
+	if (h < 0)
+		h += 360;
+	s = s < 0 ? 0 : s > 1 ? 1 : s;
+	l = l < 0 ? 0 : l > 1 ? 1 : l;
+	c = (1 - dabs(2 * l - 1)) * s;
+	sec = (int)(h / 60) % 6;
+	x = c * (1 - dabs((h / 60) - 2 * (int)(h / 120) - 1));
+	m = l - c / 2;
+	rgb[0] = rgb[1] = rgb[2] = m;
+	rgb[(sec + 1) / 2 % 3] += c;                /* the largest channel */
+	rgb[(7 - sec) % 3] += x;                    /* the middle one */
+	return color_chan(rgb[0] * 255, 0) << 16 | color_chan(rgb[1] * 255, 0) << 8 |
+	       color_chan(rgb[2] * 255, 0);
+}
+
+/* Parses "rgb(", "rgba(", "hsl(" or "hsla(" followed by arguments. */
+static int color_fn(const char *s, size_t n, uint32_t *rgb)
+{
+	const char *end = s + n, *open = memchr(s, '(', n);
+	double v[4];
+	int pct[4], k;
+
+	if (!open)
+		return 0;
+	k = css_fn_args(open + 1, end, v, pct);
+	if (k < 3)
+		return 0;
+	if (color_alpha_zero(v, pct, k))
+		*rgb = COLOR_CLEAR;
+	else if (s[0] == 'h')
+		*rgb = color_hsl(v, pct);
+	else
+		*rgb = color_chan(v[0], pct[0]) << 16 | color_chan(v[1], pct[1]) << 8 |
+		       color_chan(v[2], pct[2]);
+	return 1;
+}
+
+/* Parses a CSS colour value (lower case, trimmed). */
+static int css_color(const char *s, size_t n, uint32_t *rgb)
+{
+	if (n > 1 && s[0] == '#')
+		return color_hex(s + 1, n - 1, rgb);
+	if (span_is(s, n, "transparent")) {
+		*rgb = COLOR_CLEAR;
+		return 1;
+	}
+	if (span_starts(s, n, "rgb(") || span_starts(s, n, "rgba(") ||
+	    span_starts(s, n, "hsl(") || span_starts(s, n, "hsla("))
+		return color_fn(s, n, rgb);
+	return color_name(s, n, rgb);
+}
+
+/* Parses a legacy colour attribute (bgcolor, color, text) the way
+ * browsers do: names, "#rgb", and anything else read as hex digits split
+ * into three components ("fff" is #0f0f0f, "ffffff" is white). */
+static int color_legacy(const char *s, size_t n, uint32_t *rgb)
+{
+	char b[128];
+	size_t m = 0, i, l, len, off = 0;
+	unsigned c[3];
+
+	trim(&s, &n);
+	if (n == 0 || span_is(s, n, "transparent"))
+		return 0;
+	if (color_name(s, n, rgb))
+		return 1;
+	if (n == 4 && s[0] == '#' && color_hex(s + 1, 3, rgb))
+		return 1;
+	if (s[0] == '#')
+		s++, n--;
+	for (i = 0; i < n && m < sizeof(b) - 3; i++)
+		b[m++] = hex_val(s[i]) >= 0 ? s[i] : '0';
+	while (m == 0 || m % 3)
+		b[m++] = '0';
+	l = len = m / 3;
+	if (len > 8)
+		off = len - 8, len = 8;
+	while (len > 2 && b[off] == '0' && b[l + off] == '0' && b[2 * l + off] == '0')
+		off++, len--;
+	if (len > 2)
+		len = 2;
+	for (i = 0; i < 3; i++) {
+		c[i] = (unsigned)hex_val(b[i * l + off]);
+		if (len == 2)
+			c[i] = c[i] * 16 + (unsigned)hex_val(b[i * l + off + 1]);
+	}
+	*rgb = c[0] << 16 | c[1] << 8 | c[2];
+	return 1;
+}
+
+static int color_near(uint32_t a, uint32_t b)
+{
+	int i;
+
+	for (i = 0; i < 24; i += 8) {
+		int d = (int)((a >> i) & 0xff) - (int)((b >> i) & 0xff);
+		if (d > HTML_COLOR_NEAR || d < -HTML_COLOR_NEAR)
+			return 0;
+	}
+	return 1;
+}
+
+/* ---- inline style ---- */
+
+/* What one style declaration list says. -1: not said. */
+struct html_style {
+	uint8_t none; /* display:none, opacity:0, zero-sized box with overflow hidden */
+	uint8_t zero, clip;
+	int8_t vis;  /* visibility: 1 hidden, 0 visible */
+	int8_t tiny; /* font-size: 1 tiny, 0 readable */
+	uint8_t has_fg, has_bg;
+	uint32_t fg, bg;
+};
+
+/* Lower-cases CSS text in place, drops comments and "<!--"/"-->";
+ * returns the new length. */
+static size_t css_norm(char *s, size_t n)
+{
+	size_t i = 0, o = 0;
+
+	while (i < n) {
+		if (s[i] == '/' && i + 1 < n && s[i + 1] == '*') {
+			const char *c = memmem(s + i + 2, n - i - 2, "*/", 2);
+			i = c ? (size_t)(c - s) + 2 : n;
+			s[o++] = ' ';
+		} else if (s[i] == '<' && i + 3 < n && !memcmp(s + i, "<!--", 4)) {
+			i += 4;
+			s[o++] = ' ';
+		} else if (s[i] == '-' && i + 2 < n && !memcmp(s + i, "-->", 3)) {
+			i += 3;
+			s[o++] = ' ';
+		} else {
+			s[o++] = (char)to_lower(s[i++]);
+		}
+	}
+	return o;
+}
+
+/* Returns 1 for a zero length ("0", "0px", "0em"...). */
+static int css_len_zero(const char *v, size_t n)
+{
+	const char *p = v, *end = v + n;
+	double x;
+
+	if (!css_number(&p, end, &x) || x != 0)
+		return 0;
+	while (p < end && (is_alpha(*p) || *p == '%'))
+		p++;
+	return p == end;
+}
+
+/* Classifies a font-size: 1 tiny (0-2px, 1.5pt...), 0 readable,
+ * -1 relative to the parent or unknown. */
+static int css_font_tiny(const char *v, size_t n)
+{
+	static const struct {
+		const char *unit;
+		double max;
+		int rel;
+	} u[] = {
+		{"", 2, 0},      {"px", 2, 0},   {"pt", 1.5, 0}, {"pc", 0.125, 0},
+		{"mm", 0.5, 0},  {"cm", 0.05, 0}, {"in", 0.02, 0}, {"q", 2, 0},
+		{"rem", 0.125, 0}, {"em", 0.125, 1}, {"%", 12.5, 1}, {"ex", 0.25, 1},
+	};
+	const char *p = v, *end = v + n;
+	size_t i;
+	double x;
+
+	if (!css_number(&p, end, &x))
+		return (memmem(v, n, "small", 5) || memmem(v, n, "large", 5) ||
+			memmem(v, n, "medium", 6)) && !memmem(v, n, "er", 2) ? 0 : -1;
+	if (x <= 0)
+		return x == 0 ? 1 : -1;
+	for (i = 0; i < ARRAY_LEN(u); i++)
+		if (span_is(p, (size_t)(end - p), u[i].unit))
+			return x <= u[i].max ? 1 : (u[i].rel ? -1 : 0);
+	return -1;
+}
+
+/* Reads the size out of a "font" shorthand ("bold 12px/1.2 arial", "0/0 a"). */
+static void css_font(struct html_style *y, const char *v, size_t n)
+{
+	const char *p = v, *end = v + n;
+
+	while (p < end) {
+		const char *t = p;
+
+		while (p < end && !is_ws(*p) && *p != '/')
+			p++;
+		if (p > t && (is_digit(*t) || *t == '.')) {
+			int k = css_font_tiny(t, (size_t)(p - t));
+			if (k >= 0)
+				y->tiny = (int8_t)k;
+			return;
+		}
+		while (p < end && (is_ws(*p) || *p == '/'))
+			p++;
+	}
+}
+
+/* "background": an image hides the colour behind; else the first token
+ * that is a colour. */
+static void css_background(struct html_style *y, const char *v, size_t n)
+{
+	const char *p = v, *end = v + n;
+
+	if (memmem(v, n, "url(", 4) || memmem(v, n, "gradient(", 9)) {
+		y->has_bg = 1;
+		y->bg = COLOR_UNKNOWN;
+		return;
+	}
+	while (p < end) {
+		const char *t = p;
+		int depth = 0;
+
+		for (; p < end && (depth || !is_ws(*p)); p++)
+			depth += *p == '(' ? 1 : *p == ')' ? -(depth > 0) : 0;
+		if (p > t && css_color(t, (size_t)(p - t), &y->bg)) {
+			y->has_bg = 1;
+			return;
+		}
+		p = skip_ws(p, end);
+	}
+}
+
+static void css_decl_value(struct html_style *y, const char *k, size_t kn, const char *v,
+			   size_t vn)
+{
+	double x;
+	const char *q = v;
+
+	if (span_is(k, kn, "display"))
+		y->none |= span_is(v, vn, "none");
+	else if (span_is(k, kn, "visibility"))
+		y->vis = (span_is(v, vn, "hidden") || span_is(v, vn, "collapse")) ? 1
+			 : span_is(v, vn, "visible")				     ? 0
+										     : y->vis;
+	else if (span_is(k, kn, "opacity"))
+		y->none |= css_number(&q, v + vn, &x) && x <= 0;
+	else if (span_is(k, kn, "font-size")) {
+		int t = css_font_tiny(v, vn);
+		y->tiny = t >= 0 ? (int8_t)t : y->tiny;
+	} else if (span_is(k, kn, "font"))
+		css_font(y, v, vn);
+	else if (span_is(k, kn, "color"))
+		y->has_fg |= css_color(v, vn, &y->fg);
+	else if (span_is(k, kn, "background-color"))
+		y->has_bg |= css_color(v, vn, &y->bg);
+	else if (span_is(k, kn, "background") || span_is(k, kn, "background-image"))
+		css_background(y, v, vn);
+	else if (span_is(k, kn, "height") || span_is(k, kn, "max-height") ||
+		 span_is(k, kn, "width") || span_is(k, kn, "max-width"))
+		y->zero |= css_len_zero(v, vn);
+	else if (span_starts(k, kn, "overflow"))
+		y->clip |= span_is(v, vn, "hidden") || span_is(v, vn, "clip");
+}
+
+/* Parses "prop: value; ..." (already normalised by css_norm). */
+static void css_decls(struct html_style *y, const char *s, size_t n)
+{
+	const char *end = s + n;
+
+	while (s < end) {
+		const char *semi = memchr(s, ';', (size_t)(end - s));
+		const char *e = semi ? semi : end, *colon = memchr(s, ':', (size_t)(e - s));
+
+		if (colon) {
+			const char *k = s, *v = colon + 1, *bang;
+			size_t kn = (size_t)(colon - s), vn = (size_t)(e - v);
+
+			bang = memchr(v, '!', vn);
+			if (bang)
+				vn = (size_t)(bang - v);
+			trim(&k, &kn);
+			trim(&v, &vn);
+			css_decl_value(y, k, kn, v, vn);
+		}
+		s = semi ? semi + 1 : end;
+	}
+	if (y->zero && y->clip)
+		y->none = 1;
+}
+
+static void style_init(struct html_style *y)
+{
+	memset(y, 0, sizeof(*y));
+	y->vis = -1;
+	y->tiny = -1;
+}
+
+/* ---- tags ---- */
+
+enum {
+	T_VOID = 1 << 0,     /* no content, no end tag */
+	T_BR1 = 1 << 1,      /* a line break before and after */
+	T_BR2 = 1 << 2,      /* a blank line before and after */
+	T_CELL = 1 << 3,     /* a space before and after */
+	T_SPECIAL = 1 << 4,  /* block-ish: an inline end tag does not close past it */
+	T_FMT = 1 << 5,      /* formatting: its end tag closes past blocks */
+	T_DROP = 1 << 6,     /* raw text that is not shown (script, style...) */
+	T_RAWTEXT = 1 << 7,  /* raw text that is shown (textarea, xmp) */
+	T_HEAD = 1 << 8,     /* may appear in <head> without closing it */
+	T_CLOSEP = 1 << 9,   /* closes an open <p> */
+	T_BGCOLOR = 1 << 10, /* honours bgcolor= and background= */
+	T_SCOPE = 1 << 11,   /* bounds the search for an open <p>, <li>, <dd> */
+	T_LSCOPE = 1 << 12,  /* also bounds the search for <li> */
+	T_TSCOPE = 1 << 13,  /* bounds the search for <td>, <tr> */
+};
+
+#define BLK (T_BR1 | T_SPECIAL | T_CLOSEP)
+#define PARA (T_BR2 | T_SPECIAL | T_CLOSEP)
+
+/* Known elements, sorted by name. */
+#define HTML_TAGS(X)                                                                          \
+	X(A, "a", T_FMT)                                                                      \
+	X(ADDRESS, "address", BLK)                                                            \
+	X(AREA, "area", T_VOID)                                                               \
+	X(ARTICLE, "article", BLK)                                                            \
+	X(ASIDE, "aside", BLK)                                                                \
+	X(B, "b", T_FMT)                                                                      \
+	X(BASE, "base", T_VOID | T_HEAD)                                                      \
+	X(BASEFONT, "basefont", T_VOID | T_HEAD)                                              \
+	X(BIG, "big", T_FMT)                                                                  \
+	X(BLOCKQUOTE, "blockquote", PARA)                                                     \
+	X(BODY, "body", T_SPECIAL | T_BGCOLOR)                                                \
+	X(BR, "br", T_VOID)                                                                   \
+	X(BUTTON, "button", T_SPECIAL | T_SCOPE)                                              \
+	X(CAPTION, "caption", T_BR1 | T_SPECIAL | T_SCOPE)                                    \
+	X(CENTER, "center", BLK)                                                              \
+	X(CODE, "code", T_FMT)                                                                \
+	X(COL, "col", T_VOID)                                                                 \
+	X(COLGROUP, "colgroup", T_SPECIAL)                                                    \
+	X(DD, "dd", T_BR1 | T_SPECIAL)                                                        \
+	X(DETAILS, "details", BLK)                                                            \
+	X(DIALOG, "dialog", BLK)                                                              \
+	X(DIR, "dir", BLK)                                                                    \
+	X(DIV, "div", BLK)                                                                    \
+	X(DL, "dl", BLK)                                                                      \
+	X(DT, "dt", T_BR1 | T_SPECIAL)                                                        \
+	X(EM, "em", T_FMT)                                                                    \
+	X(EMBED, "embed", T_VOID)                                                             \
+	X(FIELDSET, "fieldset", BLK)                                                          \
+	X(FIGCAPTION, "figcaption", BLK)                                                      \
+	X(FIGURE, "figure", BLK)                                                              \
+	X(FONT, "font", T_FMT)                                                                \
+	X(FOOTER, "footer", BLK)                                                              \
+	X(FORM, "form", BLK)                                                                  \
+	X(FRAME, "frame", T_VOID)                                                             \
+	X(FRAMESET, "frameset", T_SPECIAL)                                                    \
+	X(H1, "h1", PARA)                                                                     \
+	X(H2, "h2", PARA)                                                                     \
+	X(H3, "h3", PARA)                                                                     \
+	X(H4, "h4", PARA)                                                                     \
+	X(H5, "h5", PARA)                                                                     \
+	X(H6, "h6", PARA)                                                                     \
+	X(HEAD, "head", T_SPECIAL | T_HEAD)                                                   \
+	X(HEADER, "header", BLK)                                                              \
+	X(HGROUP, "hgroup", BLK)                                                              \
+	X(HR, "hr", T_VOID | T_BR2 | T_CLOSEP)                                                \
+	X(HTML, "html", T_SPECIAL | T_HEAD | T_SCOPE | T_TSCOPE)                              \
+	X(I, "i", T_FMT)                                                                      \
+	X(IFRAME, "iframe", T_DROP)                                                           \
+	X(IMG, "img", T_VOID)                                                                 \
+	X(INPUT, "input", T_VOID)                                                             \
+	X(KEYGEN, "keygen", T_VOID)                                                           \
+	X(LABEL, "label", 0)                                                                  \
+	X(LEGEND, "legend", T_BR1)                                                            \
+	X(LI, "li", T_BR1 | T_SPECIAL)                                                        \
+	X(LINK, "link", T_VOID | T_HEAD)                                                      \
+	X(LISTING, "listing", PARA)                                                           \
+	X(MAIN, "main", BLK)                                                                  \
+	X(MARQUEE, "marquee", T_SPECIAL | T_SCOPE)                                            \
+	X(MENU, "menu", BLK)                                                                  \
+	X(META, "meta", T_VOID | T_HEAD)                                                      \
+	X(NAV, "nav", BLK)                                                                    \
+	X(NOBR, "nobr", T_FMT)                                                                \
+	X(NOEMBED, "noembed", T_DROP)                                                         \
+	X(NOFRAMES, "noframes", T_DROP | T_HEAD)                                              \
+	X(NOSCRIPT, "noscript", T_HEAD)                                                       \
+	X(OBJECT, "object", T_SPECIAL | T_SCOPE)                                              \
+	X(OL, "ol", BLK | T_LSCOPE)                                                           \
+	X(OPTGROUP, "optgroup", T_BR1)                                                        \
+	X(OPTION, "option", T_BR1)                                                            \
+	X(P, "p", PARA)                                                                       \
+	X(PARAM, "param", T_VOID)                                                             \
+	X(PLAINTEXT, "plaintext", BLK)                                                        \
+	X(PRE, "pre", PARA)                                                                   \
+	X(S, "s", T_FMT)                                                                      \
+	X(SCRIPT, "script", T_DROP | T_HEAD)                                                  \
+	X(SECTION, "section", BLK)                                                            \
+	X(SELECT, "select", 0)                                                                \
+	X(SMALL, "small", T_FMT)                                                              \
+	X(SOURCE, "source", T_VOID)                                                           \
+	X(SPAN, "span", 0)                                                                    \
+	X(STRIKE, "strike", T_FMT)                                                            \
+	X(STRONG, "strong", T_FMT)                                                            \
+	X(STYLE, "style", T_DROP | T_HEAD)                                                    \
+	X(SUMMARY, "summary", BLK)                                                            \
+	X(TABLE, "table", BLK | T_BGCOLOR | T_SCOPE | T_TSCOPE)                               \
+	X(TBODY, "tbody", T_SPECIAL)                                                          \
+	X(TD, "td", T_CELL | T_SPECIAL | T_BGCOLOR | T_SCOPE)                                 \
+	X(TEMPLATE, "template", T_SPECIAL | T_HEAD | T_SCOPE | T_TSCOPE)                      \
+	X(TEXTAREA, "textarea", T_RAWTEXT)                                                    \
+	X(TFOOT, "tfoot", T_SPECIAL)                                                          \
+	X(TH, "th", T_CELL | T_SPECIAL | T_BGCOLOR | T_SCOPE)                                 \
+	X(THEAD, "thead", T_SPECIAL)                                                          \
+	X(TITLE, "title", T_DROP | T_HEAD)                                                    \
+	X(TR, "tr", T_BR1 | T_SPECIAL | T_BGCOLOR)                                            \
+	X(TRACK, "track", T_VOID)                                                             \
+	X(TT, "tt", T_FMT)                                                                    \
+	X(U, "u", T_FMT)                                                                      \
+	X(UL, "ul", BLK | T_LSCOPE)                                                           \
+	X(WBR, "wbr", T_VOID)                                                                 \
+	X(XMP, "xmp", T_RAWTEXT | T_CLOSEP)
+
+#define TAG_ENUM(id, name, flags) TAG_##id,
+enum { TAG_UNKNOWN = 0, HTML_TAGS(TAG_ENUM) TAG_COUNT };
+
+static const struct {
+	const char *name;
+	unsigned flags;
+} html_tags[] = {
+#define TAG_ROW(id, name, flags) {name, flags},
+	HTML_TAGS(TAG_ROW)
+#undef TAG_ROW
+};
+
+/* Attributes this module reads. */
+enum {
+	A_STYLE,
+	A_HIDDEN,
+	A_CLASS,
+	A_HREF,
+	A_SRC,
+	A_ALT,
+	A_ACTION,
+	A_COLOR,
+	A_BGCOLOR,
+	A_TEXT,
+	A_SIZE,
+	A_BACKGROUND,
+	A_COUNT
+};
+
+struct html_span {
+	const char *p; /* NULL: absent */
+	size_t n;
+};
+
+struct html_tag {
+	unsigned id;   /* TAG_*, TAG_UNKNOWN */
+	uint32_t key;  /* id, or a hash of an unknown name with the top bit set */
+	unsigned flags; /* T_* */
+	struct html_span attr[A_COUNT];
+};
+
+static int attr_id(const char *s, size_t n)
+{
+	static const char *const names[A_COUNT] = {
+		"style", "hidden", "class", "href", "src", "alt",
+		"action", "color", "bgcolor", "text", "size", "background",
+	};
+	int i;
+
+	if (n < 3 || n > 10)
+		return -1;
+	for (i = 0; i < A_COUNT; i++)
+		if (span_is(s, n, names[i]))
+			return i;
+	return -1;
+}
+
+static void tag_name(struct html_tag *t, const char *s, size_t n)
+{
+	char b[16];
+	uint32_t h = 2166136261u;
+	size_t i, lo = 0, hi = ARRAY_LEN(html_tags);
+
+	for (i = 0; i < n; i++)
+		h = (h ^ to_lower(s[i])) * 16777619u;
+	t->id = TAG_UNKNOWN;
+	t->key = h | 0x80000000u;
+	t->flags = 0;
+	if (n >= sizeof(b))
+		return;
+	for (i = 0; i < n; i++)
+		b[i] = (char)to_lower(s[i]);
+	b[n] = '\0';
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(html_tags[mid].name, b);
+
+		if (c == 0) {
+			t->id = t->key = (unsigned)mid + 1;
+			t->flags = html_tags[mid].flags;
+			return;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+}
+
+/* Parses one attribute at p (not white space, '/' or '>'); keeps it when
+ * it is one we read and the first of its name. Returns the next byte, or
+ * `end` when the input ends inside a quoted value. */
+static const char *attr_parse(const char *p, const char *end, struct html_tag *t)
+{
+	const char *name = p++, *v = p;
+	size_t vn = 0;
+	int id;
+
+	while (p < end && !is_ws(*p) && *p != '/' && *p != '>' && *p != '=')
+		p++;
+	id = attr_id(name, (size_t)(p - name));
+	p = skip_ws(p, end);
+	if (p < end && *p == '=') {
+		p = skip_ws(p + 1, end);
+		if (p < end && (*p == '"' || *p == '\'')) {
+			const char *q = memchr(p + 1, *p, (size_t)(end - p - 1));
+			if (!q)
+				return end;
+			v = p + 1;
+			vn = (size_t)(q - v);
+			p = q + 1;
+		} else {
+			for (v = p; p < end && !is_ws(*p) && *p != '>'; p++)
+				;
+			vn = (size_t)(p - v);
+		}
+	}
+	if (id >= 0 && !t->attr[id].p) {
+		t->attr[id].p = v;
+		t->attr[id].n = vn;
+	}
+	return p;
+}
+
+/* Parses the tag whose name starts at p; returns the byte after its '>',
+ * or NULL when the input ends inside the tag. */
+static const char *tag_parse(const char *p, const char *end, struct html_tag *t)
+{
+	const char *name = p;
+
+	while (p < end && !is_ws(*p) && *p != '/' && *p != '>')
+		p++;
+	tag_name(t, name, (size_t)(p - name));
+	memset(t->attr, 0, sizeof(t->attr));
+	while (p < end) {
+		if (*p == '>')
+			return p + 1;
+		if (is_ws(*p) || *p == '/')
+			p++;
+		else
+			p = attr_parse(p, end, t);
+	}
+	return NULL;
+}
+
+/* ---- state ---- */
+
+/* Where text goes; pending separators are written only before more text,
+ * so the output never starts or ends with white space. */
+struct html_sink {
+	sbuf *b;
+	size_t start; /* b->len when this call began */
+	size_t cap;   /* most bytes past start (anchor text), 0: no limit */
+	unsigned char nl; /* pending line breaks, 0-2 */
+	unsigned char sp; /* pending space */
+};
+
+/* What an open element passes on to its content. */
+struct html_elem {
+	uint32_t key;      /* see html_tag.key; 0 for the root */
+	uint32_t fg, bg;   /* text and background colour, 0xRRGGBB or COLOR_* */
+	uint16_t tflags;   /* T_* */
+	uint16_t hide;     /* HTML_F_* reasons the text is hidden, 0: visible */
+	uint8_t none;      /* display:none and the like: descendants cannot undo it */
+	uint8_t vis;       /* visibility:hidden (a descendant may say visible) */
+	uint8_t tiny;      /* tiny font (a descendant may set a readable size) */
+	uint8_t drop;      /* content not rendered at all (<head>, <template>) */
+	uint8_t pre;       /* line breaks kept */
+	uint8_t fg_src;    /* 0 default, 1 HTML attribute, 2 inline style */
+	uint8_t bg_src;
+};
+
+struct html_state {
+	ss_arena *a;
+	html_out *out;
+	int err;
+	struct html_sink text, hidden, ltext;
+	sbuf abuf;           /* decoded attribute values, style sheets */
+	sbuf lbuf;           /* text of the open link */
+	size_t cur_link;     /* index in out->links of the open <a>, or HTML_NO_LINK */
+	size_t link_first;   /* out->nlinks when this call began */
+	size_t max_links;
+	uint8_t css_fg;      /* a <style> sheet sets text colours */
+	uint8_t css_bg;      /* a <style> sheet sets backgrounds */
+	unsigned depth;      /* entries used in stack, the root included */
+	unsigned head_at;    /* index of the open <head>, 0: none */
+	size_t overflow;     /* open elements past the stack */
+	size_t ovf_at;       /* overflow level of the hidden element in ovf, 0: none */
+	struct html_elem ovf; /* the first hidden element past the stack */
+	struct html_elem stack[HTML_MAX_DEPTH];
+	unsigned nclass;
+	uint16_t class_hide[HTML_MAX_CLASSES];
+	char class_name[HTML_MAX_CLASSES][HTML_CLASS_LEN];
+};
+
+static const struct html_elem *cur(const struct html_state *st)
+{
+	return st->ovf_at ? &st->ovf : &st->stack[st->depth - 1];
+}
+
+static int link_open(const struct html_state *st)
+{
+	return st->cur_link != HTML_NO_LINK;
+}
+
+/* ---- output ---- */
+
+static void sink_put(struct html_state *st, struct html_sink *k, const char *p, size_t n)
+{
+	static const char seps[] = "\n\n";
+	const char *sep = k->nl ? seps : " ";
+	size_t ns = (k->nl || k->sp) && k->b->len > k->start ? (k->nl ? k->nl : 1) : 0;
+
+	k->nl = k->sp = 0;
+	if (k->cap) {
+		size_t used = k->b->len - k->start, room = k->cap > used ? k->cap - used : 0;
+		if (ns >= room)
+			return;
+		if (n > room - ns)
+			n = utf8_trim_partial(p, room - ns);
+	}
+	if (!n)
+		return;
+	if ((ns && sbuf_add(k->b, sep, ns)) || sbuf_add(k->b, p, n))
+		st->err = SS_ENOMEM;
+}
+
+static void sink_block(struct html_sink *k, unsigned n)
+{
+	if (k->nl < n)
+		k->nl = (unsigned char)n;
+}
+
+static void sink_br(struct html_sink *k, unsigned n)
+{
+	k->nl = (unsigned char)(k->nl + n > 2 ? 2 : k->nl + n);
+}
+
+/* Sends a run of text to where the current element's text goes. */
+static void emit(struct html_state *st, const char *p, size_t n)
+{
+	const struct html_elem *e = cur(st);
+
+	if (e->drop)
+		return;
+	if (e->hide) {
+		st->out->facts |= HTML_F_HIDDEN_TEXT | e->hide;
+		sink_put(st, &st->hidden, p, n);
+		return;
+	}
+	sink_put(st, &st->text, p, n);
+	if (link_open(st))
+		sink_put(st, &st->ltext, p, n);
+}
+
+/* White space in text: a space, or line breaks inside <pre>. */
+static void emit_space(struct html_state *st, unsigned nl)
+{
+	const struct html_elem *e = cur(st);
+	struct html_sink *k = e->hide ? &st->hidden : &st->text;
+
+	if (e->drop)
+		return;
+	if (e->pre && nl)
+		sink_br(k, nl);
+	else
+		k->sp = 1;
+	if (!e->hide && link_open(st))
+		st->ltext.sp = 1;
+}
+
+/* The break element e makes (T_BR1, T_BR2, T_CELL in flags); an element
+ * that is hidden breaks only the hidden text, a dropped one nothing. */
+static void emit_break(struct html_state *st, unsigned flags, const struct html_elem *e)
+{
+	unsigned n = (flags & T_BR2) ? 2 : (flags & T_BR1) ? 1 : 0;
+
+	if (!(flags & (T_BR1 | T_BR2 | T_CELL)) || e->drop)
+		return;
+	if (n) {
+		sink_block(&st->hidden, n);
+		if (!e->hide)
+			sink_block(&st->text, n);
+	} else {
+		st->hidden.sp = 1;
+		if (!e->hide)
+			st->text.sp = 1;
+	}
+	if (!e->hide)
+		st->ltext.sp = 1;
+}
+
+static void emit_br(struct html_state *st)
+{
+	const struct html_elem *e = cur(st);
+
+	if (e->drop)
+		return;
+	sink_br(&st->hidden, 1);
+	if (!e->hide) {
+		sink_br(&st->text, 1);
+		st->ltext.sp = 1;
+	}
+}
+
+/* ---- links ---- */
+
+/* Cleans a decoded URL in place: no tab or line break anywhere (browsers
+ * drop them), no white space or control character at either end. */
+static size_t url_clean(char *s, size_t n)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+			s[o++] = s[i];
+	while (o && (unsigned char)s[o - 1] <= ' ')
+		o--;
+	for (i = 0; i < o && (unsigned char)s[i] <= ' '; i++)
+		;
+	memmove(s, s + i, o - i);
+	return o - i;
+}
+
+/* Collapses white space runs to one space in place, trims both ends. */
+static size_t ws_collapse(char *s, size_t n)
+{
+	size_t i, o = 0;
+	int sp = 0;
+
+	for (i = 0; i < n; i++) {
+		if (is_ws(s[i])) {
+			sp = o > 0;
+			continue;
+		}
+		if (sp)
+			s[o++] = ' ';
+		sp = 0;
+		s[o++] = s[i];
+	}
+	return o;
+}
+
+static ss_str arena_span(struct html_state *st, const char *p, size_t n)
+{
+	ss_str s = arena_str(st->a, p ? p : "", n);
+
+	if (!s.p)
+		st->err = SS_ENOMEM;
+	return s;
+}
+
+/* Adds a link for the attribute value `href` (and the raw text `alt`, may
+ * be absent); returns its index or HTML_NO_LINK. */
+static size_t link_add(struct html_state *st, int kind, struct html_span href,
+		       struct html_span alt)
+{
+	html_out *out = st->out;
+	html_link *l;
+
+	if (!href.p || out->nlinks - st->link_first >= st->max_links)
+		return HTML_NO_LINK;
+	if (attr_decode(href.p, href.n, &st->abuf))
+		goto oom;
+	st->abuf.len = url_clean(st->abuf.p, st->abuf.len);
+	if (!st->abuf.len)
+		return HTML_NO_LINK;
+	if (arena_grow(st->a, (void **)&out->links, &out->caplinks, out->nlinks,
+		       sizeof(html_link)))
+		goto oom;
+	l = &out->links[out->nlinks];
+	l->kind = kind;
+	l->href = arena_span(st, st->abuf.p, st->abuf.len);
+	if (attr_decode(alt.p ? alt.p : "", alt.n, &st->abuf))
+		goto oom;
+	l->text = arena_span(st, st->abuf.p, ws_collapse(st->abuf.p, st->abuf.len));
+	return st->err ? HTML_NO_LINK : out->nlinks++;
+oom:
+	st->err = SS_ENOMEM;
+	return HTML_NO_LINK;
+}
+
+/* Ends the open <a>: its text is what was seen since it opened. */
+static void link_finish(struct html_state *st)
+{
+	if (!link_open(st))
+		return;
+	st->out->links[st->cur_link].text = arena_span(st, st->lbuf.p, st->lbuf.len);
+	st->cur_link = HTML_NO_LINK;
+}
+
+static void link_begin(struct html_state *st, const struct html_tag *t)
+{
+	struct html_span none = {NULL, 0};
+
+	link_finish(st);
+	st->cur_link = link_add(st, HTML_LINK_A, t->attr[A_HREF], none);
+	sbuf_reset(&st->lbuf);
+	st->ltext.nl = st->ltext.sp = 0;
+}
+
+/* Records the links a start tag carries. */
+static void tag_links(struct html_state *st, const struct html_tag *t)
+{
+	struct html_span none = {NULL, 0};
+
+	switch (t->id) {
+	case TAG_A:
+		link_begin(st, t);
+		break;
+	case TAG_AREA:
+		link_add(st, HTML_LINK_AREA, t->attr[A_HREF], t->attr[A_ALT]);
+		break;
+	case TAG_IMG:
+		link_add(st, HTML_LINK_IMG, t->attr[A_SRC], t->attr[A_ALT]);
+		break;
+	case TAG_FORM:
+		link_add(st, HTML_LINK_FORM, t->attr[A_ACTION], none);
+		break;
+	case TAG_IFRAME:
+	case TAG_FRAME:
+	case TAG_EMBED:
+		link_add(st, HTML_LINK_OTHER, t->attr[A_SRC], none);
+		break;
+	}
+	if (t->flags & T_BGCOLOR)
+		link_add(st, HTML_LINK_OTHER, t->attr[A_BACKGROUND], none);
+}
+
+/* ---- elements ---- */
+
+static unsigned elem_hide(const struct html_state *st, const struct html_elem *e)
+{
+	unsigned h = 0;
+	int fg_sure = e->fg_src == 2 || !st->css_fg, bg_sure = e->bg_src == 2 || !st->css_bg;
+
+	if (e->none || e->vis)
+		h |= HTML_F_DISPLAY_NONE;
+	if (e->tiny)
+		h |= HTML_F_TINY_FONT;
+	if (e->fg == COLOR_CLEAR ||
+	    (fg_sure && bg_sure && e->bg != COLOR_UNKNOWN && color_near(e->fg, e->bg)))
+		h |= HTML_F_SAME_COLOR;
+	return h;
+}
+
+/* Recomputes every open element's hiding after a <style> sheet changed
+ * how sure colours are. */
+static void stack_rehide(struct html_state *st)
+{
+	unsigned i;
+
+	for (i = 0; i < st->depth; i++)
+		st->stack[i].hide = (uint16_t)elem_hide(st, &st->stack[i]);
+	st->ovf.hide = (uint16_t)elem_hide(st, &st->ovf);
+}
+
+/* Returns the HTML_F_* reasons the class attribute's names are hidden by
+ * <style> rules. */
+static unsigned class_hide(const struct html_state *st, struct html_span v)
+{
+	const char *p = v.p, *end = v.p + v.n;
+	unsigned h = 0, i;
+
+	while (p < end) {
+		const char *w;
+
+		p = skip_ws(p, end);
+		for (w = p; p < end && !is_ws(*p); p++)
+			;
+		for (i = 0; p > w && i < st->nclass; i++)
+			if (span_is(w, (size_t)(p - w), st->class_name[i]))
+				h |= st->class_hide[i];
+	}
+	return h;
+}
+
+static void elem_attr_colors(struct html_elem *e, const struct html_tag *t)
+{
+	const struct html_span *at = t->attr;
+	uint32_t c;
+
+	if (t->id == TAG_A && at[A_HREF].p)
+		e->fg = COLOR_LINK, e->fg_src = 1;
+	if ((t->id == TAG_FONT && at[A_COLOR].p && color_legacy(at[A_COLOR].p, at[A_COLOR].n, &c)) ||
+	    (t->id == TAG_BODY && at[A_TEXT].p && color_legacy(at[A_TEXT].p, at[A_TEXT].n, &c)))
+		e->fg = c, e->fg_src = 1;
+	if ((t->flags & T_BGCOLOR) && at[A_BGCOLOR].p &&
+	    color_legacy(at[A_BGCOLOR].p, at[A_BGCOLOR].n, &c))
+		e->bg = c, e->bg_src = 1;
+	if ((t->flags & T_BGCOLOR) && at[A_BACKGROUND].n)
+		e->bg = COLOR_UNKNOWN, e->bg_src = 1;
+	if (t->id == TAG_FONT && at[A_SIZE].p) {
+		const char *s = at[A_SIZE].p;
+		size_t n = at[A_SIZE].n;
+
+		trim(&s, &n);
+		if (n && is_digit(s[0]))
+			e->tiny = span_is(s, n, "0");
+	}
+}
+
+static void elem_style(struct html_state *st, struct html_elem *e, struct html_span v)
+{
+	struct html_style y;
+
+	style_init(&y);
+	if (attr_decode(v.p, v.n, &st->abuf)) {
+		st->err = SS_ENOMEM;
+		return;
+	}
+	css_decls(&y, st->abuf.p, css_norm(st->abuf.p, st->abuf.len));
+	e->none |= y.none;
+	if (y.vis >= 0)
+		e->vis = (uint8_t)y.vis;
+	if (y.tiny >= 0)
+		e->tiny = (uint8_t)y.tiny;
+	if (y.has_fg)
+		e->fg = y.fg, e->fg_src = 2;
+	if (y.has_bg && y.bg != COLOR_CLEAR)
+		e->bg = y.bg, e->bg_src = 2;
+}
+
+/* Works out what element t passes on to its content, from `up`. */
+static void elem_derive(struct html_state *st, struct html_elem *e, const struct html_elem *up,
+			const struct html_tag *t)
+{
+	unsigned ch;
+
+	*e = *up;
+	e->key = t->key;
+	e->tflags = (uint16_t)t->flags;
+	e->drop |= t->id == TAG_HEAD || t->id == TAG_TEMPLATE;
+	e->pre |= t->id == TAG_PRE || t->id == TAG_LISTING || t->id == TAG_TEXTAREA;
+	e->none |= t->attr[A_HIDDEN].p != NULL;
+	if (st->nclass && t->attr[A_CLASS].p) {
+		ch = class_hide(st, t->attr[A_CLASS]);
+		e->none |= (ch & HTML_F_DISPLAY_NONE) != 0;
+		e->tiny |= (ch & HTML_F_TINY_FONT) != 0;
+	}
+	elem_attr_colors(e, t);
+	if (t->attr[A_STYLE].p)
+		elem_style(st, e, t->attr[A_STYLE]);
+	e->hide = (uint16_t)elem_hide(st, e);
+}
+
+/* Closes the open elements from the top down to stack[i] included. */
+static void stack_pop_to(struct html_state *st, unsigned i)
+{
+	while (st->depth > i) {
+		st->depth--;
+		if (st->stack[st->depth].key == TAG_A)
+			link_finish(st);
+	}
+	if (st->head_at >= st->depth)
+		st->head_at = 0;
+}
+
+/* Finds the open element a or b, searching down from the top and giving up
+ * at an element with a flag in `stop`; returns its index or 0. */
+static unsigned stack_find(const struct html_state *st, uint32_t a, uint32_t b, unsigned stop)
+{
+	unsigned i;
+
+	for (i = st->depth - 1; i > 0; i--) {
+		if (st->stack[i].key == a || st->stack[i].key == b)
+			return i;
+		if (st->stack[i].tflags & stop)
+			return 0;
+	}
+	return 0;
+}
+
+static void stack_close(struct html_state *st, uint32_t a, uint32_t b, unsigned stop)
+{
+	unsigned i = stack_find(st, a, b, stop);
+
+	if (i)
+		stack_pop_to(st, i);
+}
+
+/* The end tags a start tag implies: <p> before a block, <li> before <li>,
+ * a cell before a cell, an <a> before an <a>... */
+static void implied_close(struct html_state *st, const struct html_tag *t)
+{
+	if (t->id == TAG_A)
+		link_finish(st);
+	if (st->overflow)
+		return;
+	if (t->flags & T_CLOSEP)
+		stack_close(st, TAG_P, TAG_P, T_SCOPE);
+	switch (t->id) {
+	case TAG_LI:
+		stack_close(st, TAG_LI, TAG_LI, T_SCOPE | T_LSCOPE);
+		break;
+	case TAG_DD:
+	case TAG_DT:
+		stack_close(st, TAG_DD, TAG_DT, T_SCOPE);
+		break;
+	case TAG_TD:
+	case TAG_TH:
+		stack_close(st, TAG_TD, TAG_TH, T_TSCOPE);
+		break;
+	case TAG_TR:
+		stack_close(st, TAG_TR, TAG_TR, T_TSCOPE);
+		break;
+	case TAG_OPTION:
+		stack_close(st, TAG_OPTION, TAG_OPTION, ~0u);
+		break;
+	case TAG_A:
+		stack_close(st, TAG_A, TAG_A, 0);
+		break;
+	case TAG_BODY:
+		if (st->head_at)
+			stack_pop_to(st, st->head_at);
+		break;
+	}
+}
+
+static void stack_push(struct html_state *st, const struct html_tag *t)
+{
+	struct html_elem e;
+
+	elem_derive(st, &e, cur(st), t);
+	emit_break(st, t->flags, &e);
+	if (st->overflow || st->depth == HTML_MAX_DEPTH) {
+		st->overflow++;
+		if (!st->ovf_at && (e.hide || e.drop)) {
+			st->ovf = e;
+			st->ovf_at = st->overflow;
+		}
+		return;
+	}
+	if (t->id == TAG_HEAD)
+		st->head_at = st->depth;
+	st->stack[st->depth++] = e;
+}
+
+/* ---- <style> sheets ---- */
+
+static void sheet_class(struct html_state *st, const char *s, size_t n, unsigned why)
+{
+	const char *dot, *p;
+
+	trim(&s, &n);
+	dot = memchr(s, '.', n);
+	if (!dot || st->nclass == HTML_MAX_CLASSES || (size_t)(s + n - dot) >= HTML_CLASS_LEN)
+		return;
+	for (p = s; p < dot; p++)
+		if (!is_alnum(*p))
+			return;
+	for (p = dot + 1; p < s + n; p++)
+		if (!is_alnum(*p) && *p != '-' && *p != '_' && !(*p & 0x80))
+			return;
+	if (p == dot + 1)
+		return;
+	memcpy(st->class_name[st->nclass], dot + 1, (size_t)(p - dot - 1));
+	st->class_name[st->nclass][p - dot - 1] = '\0';
+	st->class_hide[st->nclass++] = (uint16_t)why;
+}
+
+/* One rule "sel, sel { decls }": a rule that hides records its selectors
+ * that are a single class ("x.name" or ".name"). */
+static void sheet_rule(struct html_state *st, const char *sel, const char *sel_end,
+		       const char *d, const char *d_end)
+{
+	struct html_style y;
+	unsigned why;
+
+	style_init(&y);
+	css_decls(&y, d, (size_t)(d_end - d));
+	why = (y.none || y.vis == 1 ? HTML_F_DISPLAY_NONE : 0) | (y.tiny == 1 ? HTML_F_TINY_FONT : 0);
+	while (why && sel < sel_end) {
+		const char *comma = memchr(sel, ',', (size_t)(sel_end - sel));
+		const char *e = comma ? comma : sel_end;
+
+		sheet_class(st, sel, (size_t)(e - sel), why);
+		sel = e + (comma != NULL);
+	}
+}
+
+/* Skips the block that opens at p ('{'), nested blocks included. */
+static const char *sheet_skip_block(const char *p, const char *end)
+{
+	unsigned depth = 0;
+
+	for (; p < end; p++) {
+		if (*p == '{')
+			depth++;
+		else if (*p == '}' && --depth == 0)
+			return p + 1;
+	}
+	return end;
+}
+
+static void sheet_rules(struct html_state *st, const char *p, const char *end)
+{
+	while (p < end) {
+		const char *ob = memchr(p, '{', (size_t)(end - p)), *cb, *q;
+
+		if (!ob)
+			return;
+		for (q = ob; q > p && q[-1] != ';' && q[-1] != '}'; q--)
+			;
+		q = skip_ws(q, ob);
+		if (q < ob && *q == '@') {
+			p = sheet_skip_block(ob, end);
+			continue;
+		}
+		cb = memchr(ob, '}', (size_t)(end - ob));
+		if (!cb)
+			cb = end;
+		sheet_rule(st, q, ob, ob + 1, cb);
+		p = cb < end ? cb + 1 : end;
+	}
+}
+
+/* Reads a <style> sheet: whether it sets colours, and its hiding classes. */
+static void style_sheet(struct html_state *st, const char *p, const char *end)
+{
+	const char *s, *e, *c;
+	int fg = 0;
+
+	sbuf_reset(&st->abuf);
+	if (sbuf_add(&st->abuf, p, (size_t)(end - p))) {
+		st->err = SS_ENOMEM;
+		return;
+	}
+	s = st->abuf.p;
+	e = s + css_norm(st->abuf.p, st->abuf.len);
+	for (c = s; !fg && (c = memmem(c, (size_t)(e - c), "color", 5)); c += 5)
+		fg = c == s || c[-1] != '-';
+	if ((fg && !st->css_fg) || (memmem(s, (size_t)(e - s), "background", 10) && !st->css_bg)) {
+		st->css_fg |= (uint8_t)fg;
+		st->css_bg |= memmem(s, (size_t)(e - s), "background", 10) != NULL;
+		stack_rehide(st);
+	}
+	sheet_rules(st, s, e);
+}
+
+/* ---- tags in the flow ---- */
+
+static void tag_facts(struct html_state *st, const struct html_tag *t)
+{
+	switch (t->id) {
+	case TAG_SCRIPT:
+		st->out->facts |= HTML_F_SCRIPT;
+		break;
+	case TAG_FORM:
+		st->out->facts |= HTML_F_FORM;
+		break;
+	case TAG_IFRAME:
+	case TAG_FRAME:
+		st->out->facts |= HTML_F_IFRAME;
+		break;
+	case TAG_IMG:
+		st->out->facts |= HTML_F_IMAGES;
+		break;
+	}
+}
+
+static void tag_open(struct html_state *st, const struct html_tag *t)
+{
+	tag_facts(st, t);
+	if (st->head_at && !(t->flags & T_HEAD) && !st->overflow)
+		stack_pop_to(st, st->head_at);
+	implied_close(st, t);
+	if (!cur(st)->drop)
+		tag_links(st, t);
+	if (t->id == TAG_BR)
+		emit_br(st);
+	else if (t->flags & (T_VOID | T_DROP | T_RAWTEXT))
+		emit_break(st, t->flags, cur(st));
+	else
+		stack_push(st, t);
+}
+
+static void overflow_pop(struct html_state *st)
+{
+	if (st->ovf_at == st->overflow)
+		st->ovf_at = 0;
+	st->overflow--;
+}
+
+static void tag_close(struct html_state *st, const struct html_tag *t)
+{
+	unsigned i;
+
+	if (t->id == TAG_BR) {
+		emit_br(st);
+		return;
+	}
+	if (t->flags & (T_VOID | T_DROP | T_RAWTEXT) || t->id == TAG_BODY || t->id == TAG_HTML)
+		return;
+	if (t->id == TAG_A)
+		link_finish(st);
+	if (st->overflow) {
+		emit_break(st, t->flags, cur(st));
+		overflow_pop(st);
+		return;
+	}
+	i = stack_find(st, t->key, t->key, (t->flags & (T_SPECIAL | T_FMT)) ? 0 : T_SPECIAL);
+	emit_break(st, t->flags, i ? &st->stack[i] : cur(st));
+	if (i)
+		stack_pop_to(st, i);
+}
+
+/* Finds the end tag "</name" of a raw text element; returns its '<', or
+ * `end` when there is none. */
+static const char *raw_end(const char *p, const char *end, const char *name)
+{
+	size_t n = strlen(name);
+
+	while (p < end && (p = memchr(p, '<', (size_t)(end - p)))) {
+		if ((size_t)(end - p) > n + 2 && p[1] == '/' && span_starts(p + 2, n, name) &&
+		    (is_ws(p[2 + n]) || p[2 + n] == '/' || p[2 + n] == '>'))
+			return p;
+		p++;
+	}
+	return end;
+}
+
+static void text_segment(struct html_state *st, const char *p, const char *end);
+
+/* The content of script, style, textarea...: up to the matching end tag. */
+static const char *raw_content(struct html_state *st, const struct html_tag *t, const char *p,
+			       const char *end)
+{
+	const char *close = raw_end(p, end, html_tags[t->id - 1].name);
+
+	if (close == end)
+		st->out->facts |= HTML_F_MALFORMED;
+	if (t->id == TAG_STYLE)
+		style_sheet(st, p, close);
+	if (t->flags & T_RAWTEXT) {
+		stack_push(st, t);
+		text_segment(st, p, close);
+		if (st->overflow)
+			overflow_pop(st);
+		else
+			stack_pop_to(st, st->depth - 1);
+	}
+	return close;
+}
+
+/* ---- text ---- */
+
+/* A run of white space (and control characters, which are dropped). */
+static const char *text_space(struct html_state *st, const char *p, const char *end)
+{
+	unsigned nl = 0;
+	int ws = 0;
+
+	for (; p < end && (unsigned char)*p <= ' '; p++) {
+		ws |= is_ws(*p);
+		nl += *p == '\n';
+	}
+	if (ws)
+		emit_space(st, nl > 2 ? 2 : nl);
+	return p;
+}
+
+static const char *text_entity(struct html_state *st, const char *p, const char *end)
+{
+	unsigned cp;
+	char u[4];
+	size_t k = ent_decode(p, end, 0, &cp);
+
+	if (!k) {
+		emit(st, p, 1);
+		return p + 1;
+	}
+	if (cp == 0xA0 || (cp < 0x80 && is_ws((unsigned char)cp)))
+		emit_space(st, cp == '\n');
+	else if (cp >= 0x20 && cp != 0x7F)
+		emit(st, u, utf8_put(cp, u));
+	return p + k;
+}
+
+/* Text between tags: ordinary bytes go out in runs (a single space between
+ * two words stays inside the run), white space collapses, entities decode. */
+static void text_segment(struct html_state *st, const char *p, const char *end)
+{
+	const char *run = p;
+
+	if (st->head_at && !st->overflow) {
+		if (skip_ws(p, end) == end)
+			return;
+		stack_pop_to(st, st->head_at);
+	}
+	while (p < end) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c > ' ' && c != '&') {
+			p++;
+			continue;
+		}
+		if (c == ' ' && p > run && p + 1 < end && (unsigned char)p[1] > ' ' && p[1] != '&') {
+			p += 2;
+			continue;
+		}
+		if (p > run)
+			emit(st, run, (size_t)(p - run));
+		p = c == '&' ? text_entity(st, p, end) : text_space(st, p, end);
+		run = p;
+	}
+	if (p > run)
+		emit(st, run, (size_t)(p - run));
+}
+
+/* ---- markup ---- */
+
+/* Skips a bogus comment (<!DOCTYPE>, <?xml?>, <![CDATA[...) up to '>'. */
+static const char *bogus_comment(struct html_state *st, const char *p, const char *end)
+{
+	const char *q = memchr(p, '>', (size_t)(end - p));
+
+	if (!q) {
+		st->out->facts |= HTML_F_MALFORMED;
+		return end;
+	}
+	return q + 1;
+}
+
+/* Skips "<!-- ... -->" (also "--!>", "<!-->"); p is after "<!". */
+static const char *comment(struct html_state *st, const char *p, const char *end)
+{
+	const char *q = p + 2;
+
+	while (q < end && (q = memchr(q, '>', (size_t)(end - q)))) {
+		if ((q[-1] == '-' && q[-2] == '-') ||
+		    (q - p >= 3 && q[-1] == '!' && q[-2] == '-' && q[-3] == '-'))
+			return q + 1;
+		q++;
+	}
+	st->out->facts |= HTML_F_MALFORMED;
+	return end;
+}
+
+static const char *start_tag(struct html_state *st, const char *p, const char *end)
+{
+	struct html_tag t;
+	const char *r = tag_parse(p, end, &t);
+
+	if (!r) {
+		st->out->facts |= HTML_F_MALFORMED;
+		return end;
+	}
+	tag_open(st, &t);
+	if (t.flags & (T_DROP | T_RAWTEXT))
+		r = raw_content(st, &t, r, end);
+	return r;
+}
+
+static const char *end_tag(struct html_state *st, const char *p, const char *end)
+{
+	struct html_tag t;
+	const char *r;
+
+	if (p + 2 >= end) {
+		text_segment(st, p, end);
+		return end;
+	}
+	if (p[2] == '>')
+		return p + 3;
+	if (!is_alpha(p[2]))
+		return bogus_comment(st, p + 2, end);
+	r = tag_parse(p + 2, end, &t);
+	if (!r) {
+		st->out->facts |= HTML_F_MALFORMED;
+		return end;
+	}
+	tag_close(st, &t);
+	return r;
+}
+
+/* Handles the markup at p (p[0] == '<'); returns where text resumes. */
+static const char *markup(struct html_state *st, const char *p, const char *end)
+{
+	unsigned char c = p + 1 < end ? (unsigned char)p[1] : 0;
+
+	if (is_alpha(c))
+		return start_tag(st, p + 1, end);
+	if (c == '/')
+		return end_tag(st, p, end);
+	if (c == '!' && end - p >= 4 && p[2] == '-' && p[3] == '-')
+		return comment(st, p + 2, end);
+	if (c == '!' || c == '?')
+		return bogus_comment(st, p + 2, end);
+	text_segment(st, p, p + 1); /* a '<' that opens nothing is text */
+	return p + 1;
+}
+
+/* ---- entry points ---- */
+
+void html_out_init(html_out *out)
+{
+	sbuf_init(&out->text);
+	sbuf_init(&out->hidden);
+	out->links = NULL;
+	out->nlinks = 0;
+	out->caplinks = 0;
+	out->facts = 0;
+}
+
+void html_out_release(html_out *out)
+{
+	sbuf_release(&out->text);
+	sbuf_release(&out->hidden);
+	html_out_init(out);
+}
+
+static void state_init(struct html_state *st, ss_arena *a, size_t max_links, html_out *out)
+{
+	memset(st, 0, sizeof(*st));
+	st->a = a;
+	st->out = out;
+	st->text.b = &out->text;
+	st->text.start = out->text.len;
+	st->hidden.b = &out->hidden;
+	st->hidden.start = out->hidden.len;
+	st->ltext.b = &st->lbuf;
+	st->ltext.cap = HTML_LINK_TEXT_MAX;
+	st->cur_link = HTML_NO_LINK;
+	st->link_first = out->nlinks;
+	st->max_links = max_links;
+	st->stack[0].fg = 0x000000;
+	st->stack[0].bg = 0xffffff;
+	st->depth = 1;
+	st->ovf = st->stack[0];
+}
+
+int html_to_text(ss_arena *a, const char *html, size_t len, size_t max_links, html_out *out)
+{
+	struct html_state st;
+	const char *p = html, *end;
+
+	if (!len)
+		return 0;
+	state_init(&st, a, max_links, out);
+	end = html + len;
+	while (p < end && !st.err) {
+		const char *lt = memchr(p, '<', (size_t)(end - p));
+
+		text_segment(&st, p, lt ? lt : end);
+		p = lt ? markup(&st, lt, end) : end;
+	}
+	link_finish(&st);
+	sbuf_release(&st.abuf);
+	sbuf_release(&st.lbuf);
+	return st.err;
+}

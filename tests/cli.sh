@@ -1,0 +1,52 @@
+#!/bin/sh
+# cli.sh: the spamsift command as a user runs it: exit codes, messages on
+# bad input, JSON that a real JSON parser (Python's) accepts, --text.
+# Needs $SPAMSIFT (the binary). Ends with "N passed, N failed".
+set -u
+bin=${SPAMSIFT:?set SPAMSIFT to the spamsift binary}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# expect CODE DESCRIPTION CMD...: runs CMD, checks its exit code
+expect() {
+	want=$1; what=$2; shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	got=$?
+	if [ "$got" = "$want" ]; then ok; else bad "$what: exit $got, wanted $want"; fi
+}
+
+expect 0 "--help" "$bin" --help
+grep -q "spamsift parse" "$tmp/out" && ok || bad "--help names parse"
+expect 0 "--version" "$bin" --version
+expect 2 "no command" "$bin"
+expect 2 "unknown command" "$bin" frobnicate
+expect 2 "parse without a file" "$bin" parse
+expect 2 "unknown option" "$bin" parse --bogus tests/data/demo-vi.eml
+expect 2 "missing file" "$bin" parse "$tmp/does-not-exist"
+grep -q "does-not-exist" "$tmp/err" && ok || bad "missing file is named in the error"
+expect 2 "bad --trusted" "$bin" parse --trusted "10.0.0.0/99" tests/data/demo-vi.eml
+
+: >"$tmp/empty"
+expect 1 "empty file" "$bin" parse "$tmp/empty"
+grep -q "empty" "$tmp/err" && ok || bad "empty file message"
+head -c 4096 /dev/urandom >"$tmp/random"
+printf '\0\0\0' >>"$tmp/random"
+expect 1 "binary file" "$bin" parse "$tmp/random"
+grep -q "binary" "$tmp/err" && ok || bad "binary file message"
+printf 'Just some prose.\nNothing else.\n' >"$tmp/prose"
+expect 1 "prose" "$bin" parse "$tmp/prose"
+grep -q "not a mail message" "$tmp/err" && ok || bad "not-mail message"
+expect 2 "a directory" "$bin" parse tests
+
+expect 0 "parse demo" "$bin" parse tests/data/demo-vi.eml
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["parts"] and "facts" in d' "$tmp/out"; then ok; else bad "JSON output is valid and has parts"; fi
+expect 0 "parse from stdin" sh -c "\"$bin\" parse - < tests/data/demo-vi.eml"
+expect 0 "--text" "$bin" parse --text tests/data/demo-vi.eml
+if [ -s "$tmp/out" ] && ! grep -q '<' "$tmp/out"; then ok; else bad "--text prints text without tags"; fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,245 @@
+/*
+ * test_mime.c: the MIME tree walker and ss_parse() (src/mime/mime.c,
+ * src/mime/message.c), on messages built in the test, and every limit.
+ */
+#include <stdlib.h>
+
+#include "harness.h"
+#include "spamsift.h"
+#include "util/buf.h"
+
+static ss_message *parse(const char *m, const ss_limits *lim)
+{
+	ss_parse_opts o = {lim, NULL};
+	ss_message *msg = NULL;
+
+	CHECK(ss_parse(m, strlen(m), &o, &msg) == 0);
+	return msg;
+}
+
+static int has_fact(const ss_message *m, const char *name)
+{
+	return m && ss_message_has_fact(m, name);
+}
+
+TEST(mime_refuses_empty_binary_and_prose)
+{
+	ss_message *m = NULL;
+
+	CHECK(ss_parse("", 0, NULL, &m) == SS_EEMPTY && !m);
+	CHECK(ss_parse("\n\r\n  ", 5, NULL, &m) == SS_EEMPTY);
+	CHECK(ss_parse("\x7f" "ELF\x02\x01\x01\0\0\0", 10, NULL, &m) == SS_EBINARY);
+	CHECK(ss_parse("Dear friend, this is not mail.\n", 31, NULL, &m) == SS_ENOTMAIL);
+	CHECK(ss_strerror(SS_ENOTMAIL)[0] != '\0');
+}
+
+TEST(mime_multipart_alternative_tree)
+{
+	const char *src = "From: a@example.com\nSubject: t\nMIME-Version: 1.0\n"
+			  "Content-Type: multipart/alternative; boundary=\"b1\"\n\n"
+			  "preamble\n--b1\nContent-Type: text/plain; charset=utf-8\n\nplain words\n"
+			  "--b1\nContent-Type: text/html\n\n<p>html <b>words</b></p>\n--b1--\nepilogue\n";
+	ss_message *m = parse(src, NULL);
+
+	CHECK(m && m->nparts == 3);
+	if (!m || m->nparts != 3)
+		goto out;
+	CHECK_STR(m->parts[0].content_type, "multipart/alternative");
+	CHECK(m->parts[0].flags & SS_PART_MULTIPART);
+	CHECK(m->parts[1].parent == 0 && m->parts[1].depth == 1);
+	CHECK_STR(m->parts[1].text, "plain words");
+	CHECK(m->parts[2].flags & SS_PART_HTML);
+	CHECK_CONTAINS(m->parts[2].text.p, m->parts[2].text.len, "html words");
+	CHECK(!has_fact(m, "mime_missing_final_boundary"));
+out:
+	ss_message_free(m);
+}
+
+TEST(mime_missing_final_and_wrong_boundary)
+{
+	const char *a = "Content-Type: multipart/mixed; boundary=zz\n\n--zz\n\nfirst\n--zz\n\nsecond "
+			"runs to the end\n";
+	const char *b = "Content-Type: multipart/mixed; boundary=nowhere\n\nJust text, really.\n";
+	ss_message *m = parse(a, NULL);
+
+	CHECK(m && m->nparts == 3 && has_fact(m, "mime_missing_final_boundary"));
+	if (m && m->nparts == 3)
+		CHECK_STR(m->parts[2].text, "second runs to the end\n");
+	ss_message_free(m);
+	m = parse(b, NULL);
+	CHECK(m && m->nparts == 1 && has_fact(m, "mime_boundary_not_found"));
+	if (m)
+		CHECK_CONTAINS(m->parts[0].text.p, m->parts[0].text.len, "Just text");
+	ss_message_free(m);
+}
+
+TEST(mime_boundary_prefix_of_inner_boundary)
+{
+	const char *src = "Content-Type: multipart/mixed; boundary=ab\n\n--ab\n"
+			  "Content-Type: multipart/alternative; boundary=ab-1\n\n--ab-1\n\ninner "
+			  "one\n--ab-1--\n--ab\n\nouter two\n--ab--\n";
+	ss_message *m = parse(src, NULL);
+
+	CHECK(m && m->nparts == 4);
+	if (m && m->nparts == 4) {
+		CHECK_STR(m->parts[2].text, "inner one");
+		CHECK_STR(m->parts[3].text, "outer two");
+		CHECK(m->parts[3].parent == 0);
+	}
+	ss_message_free(m);
+}
+
+TEST(mime_message_rfc822_and_digest)
+{
+	const char *src = "Content-Type: multipart/digest; boundary=d\n\n--d\n\n"
+			  "Subject: =?utf-8?q?inner_=C3=A9?=\nContent-Type: text/plain\n\ninner body\n"
+			  "--d--\n";
+	ss_message *m = parse(src, NULL);
+
+	CHECK(m && m->nparts == 3);
+	if (m && m->nparts == 3) {
+		const ss_header *h = ss_message_header(m, 2, "subject");
+		CHECK_STR(m->parts[1].content_type, "message/rfc822");
+		CHECK(m->parts[1].flags & SS_PART_MESSAGE);
+		CHECK(h != NULL);
+		if (h)
+			CHECK_STR(h->value, "inner \xc3\xa9");
+		CHECK_STR(m->parts[2].text, "inner body");
+	}
+	ss_message_free(m);
+}
+
+TEST(mime_base64_text_and_attachment)
+{
+	const char *src = "Content-Type: multipart/mixed; boundary=x\n\n--x\n"
+			  "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
+			  "VGnhur9uZyBWaeG7h3Q=\n--x\nContent-Type: application/pdf; name=\"r.pdf\"\n"
+			  "Content-Disposition: attachment\nContent-Transfer-Encoding: base64\n"
+			  "Content-ID: <img1@x>\n\nJVBERi0xLjQK\n--x--\n";
+	ss_message *m = parse(src, NULL);
+
+	CHECK(m && m->nparts == 3);
+	if (m && m->nparts == 3) {
+		CHECK_STR(m->parts[1].text, "Ti\xe1\xba\xbfng Vi\xe1\xbb\x87t");
+		CHECK_STR(m->parts[2].filename, "r.pdf");
+		CHECK_STR(m->parts[2].content_id, "img1@x");
+		CHECK(m->parts[2].flags & SS_PART_ATTACHMENT);
+		CHECK(m->parts[2].decoded_size == 9);
+	}
+	ss_message_free(m);
+}
+
+/* Builds `levels` nested multiparts around one text part. */
+static char *nested(int levels)
+{
+	sbuf b = SBUF_INIT;
+
+	for (int i = 0; i < levels; i++)
+		sbuf_addf(&b, "Content-Type: multipart/mixed; boundary=b%d\n\n--b%d\n", i, i);
+	sbuf_adds(&b, "Content-Type: text/plain\n\ndeep text\n");
+	for (int i = levels - 1; i >= 0; i--)
+		sbuf_addf(&b, "--b%d--\n", i);
+	return sbuf_detach(&b, NULL);
+}
+
+TEST(limit_depth_is_a_fact)
+{
+	char *src = nested(60);
+	ss_message *m = parse(src, NULL);
+
+	CHECK(has_fact(m, "limit_depth"));
+	for (size_t i = 0; m && i < m->nparts; i++)
+		CHECK(m->parts[i].depth <= 20);
+	ss_message_free(m);
+	free(src);
+	src = nested(5);
+	m = parse(src, NULL);
+	CHECK(m && !has_fact(m, "limit_depth"));
+	ss_message_free(m);
+	free(src);
+}
+
+TEST(limit_parts_is_a_fact)
+{
+	sbuf b = SBUF_INIT;
+	ss_limits lim;
+	ss_message *m;
+
+	ss_limits_default(&lim);
+	lim.max_parts = 10;
+	sbuf_adds(&b, "Content-Type: multipart/mixed; boundary=p\n\n");
+	for (int i = 0; i < 50; i++)
+		sbuf_addf(&b, "--p\n\npart %d\n", i);
+	sbuf_adds(&b, "--p--\n");
+	m = parse(b.p, &lim);
+	CHECK(m && m->nparts == 10 && has_fact(m, "limit_parts"));
+	ss_message_free(m);
+	sbuf_release(&b);
+}
+
+TEST(limit_headers_and_header_length)
+{
+	sbuf b = SBUF_INIT;
+	ss_limits lim;
+	ss_message *m;
+
+	ss_limits_default(&lim);
+	lim.max_headers = 5;
+	lim.max_header_len = 100;
+	for (int i = 0; i < 20; i++)
+		sbuf_addf(&b, "X-H%d: v\n", i);
+	sbuf_adds(&b, "X-Long: ");
+	for (int i = 0; i < 50; i++)
+		sbuf_adds(&b, "long ");
+	sbuf_adds(&b, "\n\nthe body\n");
+	m = parse(b.p, &lim);
+	CHECK(m && m->parts[0].header_count == 5 && has_fact(m, "limit_headers"));
+	CHECK(m && m->parts[0].text.len && !strcmp(m->parts[0].text.p, "the body\n"));
+	ss_message_free(m);
+	lim.max_headers = 100;
+	m = parse(b.p, &lim);
+	CHECK(m && has_fact(m, "header_too_long"));
+	ss_message_free(m);
+	sbuf_release(&b);
+}
+
+TEST(limit_size_and_text)
+{
+	sbuf b = SBUF_INIT;
+	ss_limits lim;
+	ss_message *m;
+
+	ss_limits_default(&lim);
+	sbuf_adds(&b, "Subject: big\n\n");
+	for (int i = 0; i < 1000; i++)
+		sbuf_adds(&b, "0123456789");
+	lim.max_size = 500;
+	m = parse(b.p, &lim);
+	CHECK(m && has_fact(m, "limit_size") && m->parts[0].text.len < 500);
+	ss_message_free(m);
+	ss_limits_default(&lim);
+	lim.max_text = 100;
+	m = parse(b.p, &lim);
+	CHECK(m && has_fact(m, "limit_text") && m->parts[0].text.len == 100);
+	ss_message_free(m);
+	sbuf_release(&b);
+}
+
+TEST(mime_json_has_the_documented_fields)
+{
+	ss_message *m = parse("Subject: =?utf-8?q?h=C3=A9?=\n\nsee http://example.com/x\n", NULL);
+	char *json = NULL;
+	size_t len = 0;
+
+	CHECK(m && ss_message_json(m, &json, &len) == 0);
+	if (json) {
+		CHECK(json[0] == '{' && json[len - 1] == '}');
+		CHECK_CONTAINS(json, len, "\"subject\":\"h\xc3\xa9\"");
+		CHECK_CONTAINS(json, len, "\"parts\":[");
+		CHECK_CONTAINS(json, len, "\"urls\":[");
+		CHECK_CONTAINS(json, len, "\"facts\":[");
+		CHECK_CONTAINS(json, len, "\"received\":[");
+	}
+	free(json);
+	ss_message_free(m);
+}
