@@ -485,10 +485,12 @@ static int bench_throughput(char **indexes, int n, const int *use, int repeat)
 struct mem_result {
 	long long cold; /* VmHWM growth of the first parse in a fresh process */
 	long long warm; /* growth of a second parse after HWM reset, or -1 */
+	long long net;  /* first parse's peak minus RSS once all is freed */
 };
 
-/* Returns VmHWM of this process in bytes, or -1. */
-static long long mem_hwm(void)
+/* Returns field `key` ("VmHWM:", "VmRSS:") of /proc/self/status in bytes,
+ * or -1. */
+static long long mem_status(const char *key)
 {
 	char buf[8192];
 	ssize_t n;
@@ -502,8 +504,8 @@ static long long mem_hwm(void)
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
-	p = strstr(buf, "VmHWM:");
-	return p ? strtoll(p + 6, NULL, 10) * 1024 : -1;
+	p = strstr(buf, key);
+	return p ? strtoll(p + strlen(key), NULL, 10) * 1024 : -1;
 }
 
 /* Resets VmHWM to the current RSS (Linux >= 4.0); returns 0 on success. */
@@ -520,23 +522,28 @@ static int mem_hwm_reset(void)
 }
 
 /* In the child: parses `p` twice and measures the peak growth of each. The
- * second (warm) figure leaves out pages touched once per process (ICU and
+ * second (warm) figure and `net` (peak minus what stays resident once the
+ * message is freed) both leave out pages touched once per process (ICU and
  * iconv tables, library code), which is what "a constant" stands for. */
 static void mem_measure(const struct bench_engine *e, const char *p, size_t len,
                         struct mem_result *r)
 {
 	struct bench_sink s = {0};
-	long long before = mem_hwm();
+	long long before = mem_status("VmHWM:");
+
+	long long peak;
 
 	e->run(p, len, &s);
-	r->cold = mem_hwm() - before;
+	peak = mem_status("VmHWM:");
+	r->cold = peak - before;
 	malloc_trim(0);
+	r->net = peak - mem_status("VmRSS:");
 	r->warm = -1;
 	if (mem_hwm_reset() < 0)
 		return;
-	before = mem_hwm();
+	before = mem_status("VmHWM:");
 	e->run(p, len, &s);
-	r->warm = mem_hwm() - before;
+	r->warm = mem_status("VmHWM:") - before;
 }
 
 /* Appends `n` bytes of `s` at *o, bounded by `end`. */
@@ -618,7 +625,7 @@ struct mem_job {
 /* Child side: read or build the message, measure, write the result. */
 static void mem_child(const struct mem_job *j, const struct bench_engine *e, int fd)
 {
-	struct mem_result r = {-1, -1};
+	struct mem_result r = {-1, -1, -1};
 	char path[PATH_MAX];
 	char *buf = NULL;
 	size_t len = 0;
@@ -678,12 +685,12 @@ static void mem_engine(const char *corpus, const struct mem_job *jobs, size_t n,
 			fprintf(stderr, "parse: memory: child failed\n");
 			continue;
 		}
-		d = r.warm >= 0 ? r.warm : r.cold;
+		d = r.warm > r.net ? r.warm : r.net; /* warm is -1 when unavailable */
 		ratio = mem_ratio(d, jobs[i].size);
-		printf("memory corpus=%s engine=%s file=%s size=%zu cold_delta=%lld delta=%lld "
-		       "ratio=%.2f\n",
+		printf("memory corpus=%s engine=%s file=%s size=%zu cold_delta=%lld net=%lld "
+		       "warm=%lld delta=%lld ratio=%.2f\n",
 		       corpus, e->name, jobs[i].m ? jobs[i].m->path : "synthetic", jobs[i].size,
-		       r.cold, d, ratio);
+		       r.cold, r.net, r.warm, d, ratio);
 		worst = ratio > worst ? ratio : worst;
 		ratio = mem_ratio(r.cold, jobs[i].size);
 		worst_cold = ratio > worst_cold ? ratio : worst_cold;
@@ -736,7 +743,7 @@ static int bench_memory(char **indexes, int n, const int *use)
 	int i, err = 0;
 
 	if (mem_hwm_reset() < 0)
-		printf("memory note: /proc/self/clear_refs not writable: deltas are cold\n");
+		printf("memory note: /proc/self/clear_refs not writable: delta is net only\n");
 	for (i = 0; i < n; i++) {
 		if (corpus_open(&c, indexes[i]) < 0) {
 			err = 1;

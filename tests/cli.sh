@@ -20,7 +20,7 @@ expect() {
 }
 
 expect 0 "--help" "$bin" --help
-grep -q "spamsift parse" "$tmp/out" && ok || bad "--help names parse"
+grep -q "parse \[--text\]" "$tmp/out" && ok || bad "--help names parse"
 expect 0 "--version" "$bin" --version
 expect 2 "no command" "$bin"
 expect 2 "unknown command" "$bin" frobnicate

@@ -1474,12 +1474,15 @@ static void elem_derive(struct html_state *st, struct html_elem *e, const struct
 	e->hide = (uint16_t)elem_hide(st, e);
 }
 
-/* Closes the open elements from the top down to stack[i] included. */
+/* Closes the open elements from the top down to stack[i] included, with
+ * the breaks they make. */
 static void stack_pop_to(struct html_state *st, unsigned i)
 {
 	while (st->depth > i) {
-		st->depth--;
-		if (st->stack[st->depth].key == TAG_A)
+		const struct html_elem *e = &st->stack[--st->depth];
+
+		emit_break(st, e->tflags, e);
+		if (e->key == TAG_A)
 			link_finish(st);
 	}
 	if (st->head_at >= st->depth)
@@ -1730,9 +1733,10 @@ static void tag_close(struct html_state *st, const struct html_tag *t)
 		return;
 	}
 	i = stack_find(st, t->key, t->key, (t->flags & (T_SPECIAL | T_FMT)) ? 0 : T_SPECIAL);
-	emit_break(st, t->flags, i ? &st->stack[i] : cur(st));
 	if (i)
 		stack_pop_to(st, i);
+	else
+		emit_break(st, t->flags, cur(st));
 }
 
 /* Finds the end tag "</name" of a raw text element; returns its '<', or

@@ -204,6 +204,13 @@ static ss_str strip_angles(ss_str s)
 	return s;
 }
 
+/* Every string of a part is a valid (possibly empty) C string. */
+static void empty_if_null(ss_str *s)
+{
+	if (!s->p)
+		*s = (ss_str){"", 0};
+}
+
 /* Fills the part's type, charset, encoding, disposition, filename, id. */
 static int part_attributes(mime_ctx *ctx, int idx, int in_digest)
 {
@@ -228,8 +235,12 @@ static int part_attributes(mime_ctx *ctx, int idx, int in_digest)
 	if (!have_ct)
 		p->content_type = in_digest ? (ss_str){"message/rfc822", 14}
 					    : (ss_str){"text/plain", 10};
-	if (!p->encoding.p)
-		p->encoding = (ss_str){"", 0};
+	empty_if_null(&p->encoding);
+	empty_if_null(&p->charset);
+	empty_if_null(&p->boundary);
+	empty_if_null(&p->disposition);
+	empty_if_null(&p->filename);
+	empty_if_null(&p->content_id);
 	return err;
 }
 
@@ -605,7 +616,7 @@ static int leaf(mime_ctx *ctx, int idx, const char *body, size_t len)
 	if ((err = transfer_decode(ctx, idx, body, len, &dec)))
 		return err;
 	p->decoded_size = dec.len;
-	if (p->filename.len || !strcmp(p->disposition.p ? p->disposition.p : "", "attachment"))
+	if (p->filename.len || !strcmp(p->disposition.p, "attachment"))
 		p->flags |= SS_PART_ATTACHMENT;
 	if (!is_text_type(p->content_type))
 		return 0;
@@ -624,6 +635,7 @@ static int new_part(mime_ctx *ctx, int parent, unsigned depth, int *idx)
 	memset(&m->parts[*idx], 0, sizeof(ss_part));
 	m->parts[*idx].parent = parent;
 	m->parts[*idx].depth = depth;
+	m->parts[*idx].charset_used = m->parts[*idx].text = m->parts[*idx].hidden = (ss_str){"", 0};
 	return 0;
 }
 

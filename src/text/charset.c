@@ -207,6 +207,7 @@ static const struct cs_alias {
 #define CS_DETECT_CONF 20  /* detector confidence (0-100) worth believing */
 #define CS_UTF8_SURE 4     /* multi-byte sequences that make UTF-8 certain */
 #define CS_MOJI_ROUNDS 2   /* layers of mojibake undone at most */
+#define CS_SCAN_BAD 64     /* bad bytes that settle "is this UTF-8 damaged?" */
 
 struct cs_slot {
 	const struct cs_charset *cs;
@@ -585,8 +586,25 @@ static int cs_moji_at(const unsigned char *s, size_t len)
 	return s[2] == 0xC5 || s[2] == 0xC6 || s[2] == 0xCB || s[2] == 0xE2;
 }
 
-/* One pass over the bytes: what kind of UTF-8 (if any) they are. */
-static void cs_scan(const char *str, size_t len, struct cs_stats *st)
+/* Returns the number of bytes >= 0x80 in s[0..len). */
+static size_t cs_count_high(const unsigned char *s, size_t len)
+{
+	size_t i = 0, n = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		n += (size_t)__builtin_popcountll(w & 0x8080808080808080ULL);
+	}
+	for (; i < len; i++)
+		n += s[i] >> 7;
+	return n;
+}
+
+/* One pass over the bytes: what kind of UTF-8 (if any) they are. Once more
+ * than max_bad bad bytes are seen, the rest only counts toward st->high:
+ * the counts other than high are then those of a prefix. */
+static void cs_scan(const char *str, size_t len, size_t max_bad, struct cs_stats *st)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, n;
@@ -595,8 +613,11 @@ static void cs_scan(const char *str, size_t len, struct cs_stats *st)
 	while ((i = cs_skip_ascii(s, i, len)) < len) {
 		n = cs_seq_len(s + i, len - i);
 		if (!n) {
-			st->bad++;
 			st->high++;
+			if (++st->bad > max_bad) {
+				st->high += cs_count_high(s + i + 1, len - i - 1);
+				return;
+			}
 			i++;
 			continue;
 		}
@@ -725,7 +746,7 @@ static int cs_moji_repair(const char **s, size_t *len, struct cs_stats *st, sbuf
 	while (rounds < CS_MOJI_ROUNDS && st->moji) {
 		if (!cs_moji_undo(*s, *len, &tmp, err))
 			break;
-		cs_scan(tmp.p, tmp.len, &nst);
+		cs_scan(tmp.p, tmp.len, 0, &nst);
 		if (nst.bad || !nst.multi)
 			break;
 		sbuf_release(fixed);
@@ -767,7 +788,7 @@ static int cs_dec_utf8(struct cs_job *j)
 		j->scanned = 0;
 	}
 	if (!j->scanned)
-		cs_scan(s, len, &st);
+		cs_scan(s, len, 0, &st);
 	if (st.bad)
 		return cs_utf8_lossy(j->out, s, len, &j->subs);
 	if (st.moji && cs_moji_repair(&s, &len, &st, &fixed, &err))
@@ -1020,7 +1041,7 @@ static void cs_plan(struct cs_plan *p, struct cs_job *j)
 		cs_plan_ascii(p, j->in, j->len);
 		return;
 	}
-	cs_scan(j->in, j->len, &j->st);
+	cs_scan(j->in, j->len, cs && (cs->kind & CSK_UTF8) ? CS_SCAN_BAD : 0, &j->st);
 	j->scanned = 1;
 	if (!st->bad && cs_plan_utf8(p, st))
 		return;

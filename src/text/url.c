@@ -30,6 +30,9 @@
 #include <unicode/uchar.h>
 #include <unicode/unorm2.h>
 #include <unicode/ustring.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "util/utf8.h"
 
@@ -72,7 +75,7 @@ static const unsigned char url_trig[256] = {
 };
 
 static const unsigned char mail_trig[256] = {
-	['@'] = 1, ['['] = 1, ['('] = 1, ['{'] = 1, ['a'] = 1, ['A'] = 1,
+	['@'] = 1, ['['] = 1, ['('] = 1, ['{'] = 1, [' '] = 1,
 };
 
 /* The text being read. `href`: an HTML attribute (keep spaces in the
@@ -1004,8 +1007,10 @@ static size_t url_host_read(const url_scan *sc, url_head *hd, host_rd *h, char *
 	ip6[0] = '\0';
 	if (hd->kind == UK_BARE)
 		mode = sc->text_host ? HM_IDN : 0;
-	if (hd->kind == UK_SCHEME || hd->kind == UK_SLASHES)
+	if (hd->kind != UK_BARE)
 		i = userinfo_skip(src, i, &hd->flags);
+	if (hd->kind == UK_WWW && i != hd->host)
+		hd->kind = UK_SLASHES; /* "www.paypal.com@evil.example" */
 	if (i < src->len && src->s[i] == '[' && hd->kind != UK_BARE && hd->kind != UK_WWW) {
 		e = ipv6_read(src, i, ip6, cap);
 		h->end = e ? e : i + 1;
@@ -1058,6 +1063,7 @@ static int url_at(url_scan *sc, url_head *hd, url_found *out, size_t *end)
 
 	memset(out, 0, sizeof(*out));
 	h.n = 0;
+	h.flags = 0;
 	hend = url_host_read(sc, hd, &h, ip6, sizeof(ip6));
 	*end = h.end;
 	if (!hend)
@@ -1257,6 +1263,9 @@ static int scan_at(url_scan *sc, size_t i, url_found *u, size_t *next)
 	*next = i + 1;
 	switch (url_trig[(unsigned char)sc->src.s[i]]) {
 	case T_COLON:
+		if (i + 1 < sc->src.len && !((unsigned char)sc->src.s[i + 1] & 0x80) &&
+		    !in_set((unsigned char)sc->src.s[i + 1], "/\\ "))
+			return 0;
 		return scan_colon(sc, i, u, next);
 	case T_DOT:
 	case T_BRACKET:
@@ -1269,6 +1278,46 @@ static int scan_at(url_scan *sc, size_t i, url_found *u, size_t *next)
 	return 0;
 }
 
+/* Returns the position of the next byte from i on that scan_at() might
+ * take, 16 bytes at a time where SSE2 is there: ':' before a slash, space
+ * or non-ASCII byte; '.' before a letter or digit; "ww" (or 'w' and a
+ * non-ASCII byte); '(' '[' '{'; and 0xEF, the lead byte of fullwidth
+ * forms. The prefilter may let through more than scan_at() takes, never
+ * less. */
+static size_t url_next_trigger(const char *s, size_t len, size_t i)
+{
+#ifdef __SSE2__
+	const __m128i c20 = _mm_set1_epi8(0x20), zero = _mm_setzero_si128();
+
+	for (; i + 17 <= len; i += 16) {
+		__m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 1));
+		__m128i l0 = _mm_or_si128(v0, c20), l1 = _mm_or_si128(v1, c20);
+		__m128i wide1 = _mm_cmplt_epi8(v1, zero), m, after;
+		int bits;
+
+		after = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v1, _mm_set1_epi8('/')),
+						  _mm_cmpeq_epi8(v1, _mm_set1_epi8('\\'))),
+				     _mm_or_si128(_mm_cmpeq_epi8(v1, c20), wide1));
+		m = _mm_and_si128(_mm_cmpeq_epi8(v0, _mm_set1_epi8(':')), after);
+		m = _mm_or_si128(m, _mm_and_si128(_mm_cmpeq_epi8(v0, _mm_set1_epi8('.')),
+						  _mm_cmpgt_epi8(v1, _mm_set1_epi8('/'))));
+		m = _mm_or_si128(m, _mm_and_si128(_mm_cmpeq_epi8(l0, _mm_set1_epi8('w')),
+						  _mm_or_si128(_mm_cmpeq_epi8(l1, _mm_set1_epi8('w')),
+							       wide1)));
+		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(l0, _mm_set1_epi8('{')),
+						 _mm_cmpeq_epi8(v0, _mm_set1_epi8('('))));
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(v0, _mm_set1_epi8((char)0xEF)));
+		bits = _mm_movemask_epi8(m);
+		if (bits)
+			return i + (size_t)__builtin_ctz((unsigned)bits);
+	}
+#endif
+	while (i < len && !url_trig[(unsigned char)s[i]])
+		i++;
+	return i;
+}
+
 int url_scan_text(ss_arena *a, const char *text, size_t len, url_cb cb, void *ctx)
 {
 	url_scan sc = {a, {text, len, 0}, 0, 0, 0};
@@ -1277,8 +1326,7 @@ int url_scan_text(ss_arena *a, const char *text, size_t len, url_cb cb, void *ct
 	int r;
 
 	while (i < len) {
-		while (i < len && !url_trig[(unsigned char)text[i]])
-			i++;
+		i = url_next_trigger(text, len, i);
 		if (i >= len)
 			break;
 		r = scan_at(&sc, i, &u, &next);
@@ -1424,14 +1472,16 @@ ss_str url_text_host(ss_arena *a, const char *text, size_t len)
 
 /* ---- url_scan_emails -------------------------------------------------- */
 
-/* RFC 5322 atext, plus '.' between atoms. */
+/* RFC 5322 atext, plus '.' between atoms, but without "/?&=": in text
+ * those come from URLs ("unsubscribe?email=joe@example.com") far more
+ * often than from local parts. */
 static int mail_atext(unsigned char c)
 {
-	return a_alnum(c) || in_set(c, "!#$%&'*+-/=?^_`{|}~.");
+	return a_alnum(c) || in_set(c, "!#$%'*+-^_`{|}~.");
 }
 
 /* Recognises '@', "[at]" "(at)" "{at}" (spaces around allowed) or " at "
- * at s[i]; *lo is where the local part must end, *hi where the domain
+ * at s[i] (for " at ", s[i] is the first space); *lo is where the local part must end, *hi where the domain
  * starts. Returns an AT_* kind. */
 static int mail_at_form(const char *s, size_t len, size_t i, size_t floor, size_t *lo, size_t *hi)
 {
@@ -1443,12 +1493,12 @@ static int mail_at_form(const char *s, size_t len, size_t i, size_t floor, size_
 		*hi = i + 1;
 		return AT_TIGHT;
 	}
-	if (c == 'a' || c == 'A') {
-		if (i < floor + 2 || s[i - 1] != ' ' || i + 2 >= len ||
-		    a_lower((unsigned char)s[i + 1]) != 't' || s[i + 2] != ' ')
+	if (c == ' ') {
+		if (i <= floor || i + 3 >= len || a_lower((unsigned char)s[i + 1]) != 'a' ||
+		    a_lower((unsigned char)s[i + 2]) != 't' || s[i + 3] != ' ')
 			return AT_NONE;
-		*lo = i - 1;
-		*hi = i + 3;
+		*lo = i;
+		*hi = i + 4;
 		return AT_WORD;
 	}
 	if (i + 3 >= len || a_lower((unsigned char)s[i + 1]) != 'a' ||
@@ -1554,6 +1604,40 @@ static int mail_at(ss_arena *a, const url_src *src, size_t floor, size_t i, addr
 	return r;
 }
 
+/* Returns the position of the next byte from i on that mail_at() might
+ * take: '@', a bracket before 'a', a space before "at " (SSE2 prefilter
+ * as in url_next_trigger()). */
+static size_t mail_next_trigger(const char *s, size_t len, size_t i)
+{
+#ifdef __SSE2__
+	const __m128i c20 = _mm_set1_epi8(0x20);
+
+	for (; i + 19 <= len; i += 16) {
+		__m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 1));
+		__m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 2));
+		__m128i v3 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 3));
+		__m128i a1 = _mm_cmpeq_epi8(_mm_or_si128(v1, c20), _mm_set1_epi8('a'));
+		__m128i br, word, m;
+		int bits;
+
+		br = _mm_or_si128(_mm_cmpeq_epi8(_mm_or_si128(v0, c20), _mm_set1_epi8('{')),
+				  _mm_cmpeq_epi8(v0, _mm_set1_epi8('(')));
+		word = _mm_and_si128(_mm_cmpeq_epi8(_mm_or_si128(v2, c20), _mm_set1_epi8('t')),
+				     _mm_cmpeq_epi8(v3, c20));
+		word = _mm_and_si128(word, _mm_cmpeq_epi8(v0, c20));
+		m = _mm_or_si128(_mm_and_si128(_mm_or_si128(br, word), a1),
+				 _mm_cmpeq_epi8(v0, _mm_set1_epi8('@')));
+		bits = _mm_movemask_epi8(m);
+		if (bits)
+			return i + (size_t)__builtin_ctz((unsigned)bits);
+	}
+#endif
+	while (i < len && !mail_trig[(unsigned char)s[i]])
+		i++;
+	return i;
+}
+
 int url_scan_emails(ss_arena *a, const char *text, size_t len, addr_cb cb, void *ctx)
 {
 	url_src src = {text, len, 0};
@@ -1562,8 +1646,7 @@ int url_scan_emails(ss_arena *a, const char *text, size_t len, addr_cb cb, void 
 	int r;
 
 	while (i < len) {
-		while (i < len && !mail_trig[(unsigned char)text[i]])
-			i++;
+		i = mail_next_trigger(text, len, i);
 		if (i >= len)
 			break;
 		r = mail_at(a, &src, floor, i, &f, &end);

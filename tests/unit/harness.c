@@ -36,7 +36,7 @@ void test_check_slice(const char *file, int line, const char *expr, const char *
 {
 	char m[512];
 
-	if (p && len == strlen(want) && memcmp(p, want, len) == 0)
+	if (len == strlen(want) && (len == 0 || (p && memcmp(p, want, len) == 0)))
 		return;
 	snprintf(m, sizeof(m), "%s == \"%s\" (got \"%.*s\")", expr, want,
 		 (int)(len > 200 ? 200 : len), p ? p : "");
