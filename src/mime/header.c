@@ -136,3 +136,37 @@ ss_str hdr_unfold(ss_arena *a, const char *v, size_t len, size_t max, int *cut)
 	r.len = n;
 	return r;
 }
+
+static const struct {
+	const char *name;
+	int kind;
+} hdr_kinds[] = {
+	{"subject", HK_SUBJECT},
+	{"from", HK_FROM},
+	{"to", HK_TO},
+	{"cc", HK_CC},
+	{"date", HK_DATE},
+	{"message-id", HK_MESSAGE_ID},
+	{"content-type", HK_CONTENT_TYPE},
+	{"content-transfer-encoding", HK_CTE},
+	{"content-disposition", HK_DISPOSITION},
+	{"content-id", HK_CONTENT_ID},
+	{"received", HK_RECEIVED},
+	{"reply-to", HK_REPLY_TO},
+	{"sender", HK_SENDER},
+	{"return-path", HK_RETURN_PATH},
+};
+
+int hdr_kind(const char *name, size_t len)
+{
+	char c = (char)(name[0] | 0x20);
+
+	if (len < 2 || (c != 's' && c != 'f' && c != 't' && c != 'c' && c != 'd' && c != 'm' &&
+			c != 'r'))
+		return HK_OTHER;
+	for (size_t i = 0; i < sizeof(hdr_kinds) / sizeof(hdr_kinds[0]); i++)
+		if (hdr_kinds[i].name[0] == c && strlen(hdr_kinds[i].name) == len &&
+		    !strncasecmp(hdr_kinds[i].name, name, len))
+			return hdr_kinds[i].kind;
+	return HK_OTHER;
+}

@@ -39,6 +39,28 @@ int hdr_next(const char *buf, size_t len, size_t *pos, hdr_field *f, unsigned *f
  * *cut when it had to cut. */
 ss_str hdr_unfold(ss_arena *a, const char *v, size_t len, size_t max, int *cut);
 
+/* The fields the parser acts on, recognised once per field (hdr_kind). */
+enum hdr_kind {
+	HK_OTHER = 0,
+	HK_SUBJECT,
+	HK_FROM,
+	HK_TO,
+	HK_CC,
+	HK_DATE,
+	HK_MESSAGE_ID,
+	HK_CONTENT_TYPE,
+	HK_CTE,
+	HK_DISPOSITION,
+	HK_CONTENT_ID,
+	HK_RECEIVED,
+	HK_REPLY_TO,
+	HK_SENDER,
+	HK_RETURN_PATH,
+};
+
+/* Returns the HK_* kind of field name name[0..len) (case-insensitive). */
+int hdr_kind(const char *name, size_t len);
+
 /* Returns 1 when the line at buf[0..len) starts with a well-formed field name
  * followed by a colon. */
 int hdr_is_field_line(const char *buf, size_t len);

@@ -120,8 +120,26 @@ int ss_message_has_fact(const ss_message *msg, const char *name)
 	return 0;
 }
 
-static const char *const addr_headers[] = {"From", "Reply-To", "Sender", "To", "Cc",
-					   "Return-Path", NULL};
+/* The name an address found in a field of kind k is filed under, or NULL. */
+static const char *addr_where(int k)
+{
+	switch (k) {
+	case HK_FROM:
+		return "From";
+	case HK_REPLY_TO:
+		return "Reply-To";
+	case HK_SENDER:
+		return "Sender";
+	case HK_TO:
+		return "To";
+	case HK_CC:
+		return "Cc";
+	case HK_RETURN_PATH:
+		return "Return-Path";
+	default:
+		return NULL;
+	}
+}
 
 static int header_addrs(mime_ctx *ctx)
 {
@@ -131,11 +149,9 @@ static int header_addrs(mime_ctx *ctx)
 	for (size_t i = root->header_first; !err && i < root->header_first + root->header_count;
 	     i++) {
 		const ss_header *h = &ctx->msg->headers[i];
-		for (int k = 0; addr_headers[k]; k++)
-			if (!strcasecmp(h->name.p, addr_headers[k])) {
-				err = mime_add_addrs(ctx, h->value.p, h->value.len, addr_headers[k], -1);
-				break;
-			}
+		const char *where = addr_where(ctx->kinds[i]);
+		if (where)
+			err = mime_add_addrs(ctx, h->value.p, h->value.len, where, -1);
 	}
 	return err;
 }
@@ -159,7 +175,7 @@ static int received_chain(mime_ctx *ctx, const ss_netset *trusted)
 	for (size_t i = root->header_first; i < root->header_first + root->header_count; i++) {
 		const ss_header *h = &m->headers[i];
 		int r;
-		if (strcasecmp(h->name.p, "received"))
+		if (ctx->kinds[i] != HK_RECEIVED)
 			continue;
 		if (m->nhops >= ctx->lim->max_hops)
 			return mime_fact(ctx, "limit_hops", NULL, 0);

@@ -57,7 +57,7 @@ int mime_fact(mime_ctx *ctx, const char *name, const char *detail, int part)
 
 /* ---- header fields ---- */
 
-/* Stores one field; returns 0 or SS_ENOMEM. */
+/* Stores one field and its kind; returns 0 or SS_ENOMEM. */
 static int add_header(mime_ctx *ctx, const hdr_field *f, int part)
 {
 	ss_message *m = ctx->msg;
@@ -65,9 +65,11 @@ static int add_header(mime_ctx *ctx, const hdr_field *f, int part)
 	unsigned ewf = 0;
 	int cut, err;
 
-	if (arena_grow(ctx->a, (void **)&m->headers, &ctx->cap_headers, m->nheaders, sizeof(*h)))
+	if (arena_grow(ctx->a, (void **)&m->headers, &ctx->cap_headers, m->nheaders, sizeof(*h)) ||
+	    arena_grow(ctx->a, (void **)&ctx->kinds, &ctx->cap_kinds, m->nheaders, 1))
 		return SS_ENOMEM;
 	h = &m->headers[m->nheaders];
+	ctx->kinds[m->nheaders] = (unsigned char)hdr_kind(f->name, f->name_len);
 	h->name = arena_str(ctx->a, f->name, f->name_len);
 	h->raw = hdr_unfold(ctx->a, f->value, f->value_len, ctx->lim->max_header_len, &cut);
 	if (!h->name.p || !h->raw.p)
@@ -87,22 +89,24 @@ static int add_header(mime_ctx *ctx, const hdr_field *f, int part)
 	return 0;
 }
 
-static const char *const dup_watch[] = {"subject", "from", "to", "date", "message-id",
-					"content-type", "content-transfer-encoding", NULL};
+/* Fields that should appear once per header block. */
+#define DUP_WATCH                                                                             \
+	(1u << HK_SUBJECT | 1u << HK_FROM | 1u << HK_TO | 1u << HK_DATE | 1u << HK_MESSAGE_ID | \
+	 1u << HK_CONTENT_TYPE | 1u << HK_CTE)
 
-/* Reports a duplicate of a field that should appear once. */
-static int check_duplicate(mime_ctx *ctx, size_t first, int part)
+/* Reports a second field of a watched kind; *seen holds the kinds met. */
+static int check_duplicate(mime_ctx *ctx, unsigned *seen, int part)
 {
-	const ss_header *h = &ctx->msg->headers[ctx->msg->nheaders - 1];
+	size_t last = ctx->msg->nheaders - 1;
+	unsigned bit = 1u << ctx->kinds[last];
 
-	for (int i = 0; dup_watch[i]; i++) {
-		if (strcasecmp(h->name.p, dup_watch[i]))
-			continue;
-		for (size_t k = first; k + 1 < ctx->msg->nheaders; k++)
-			if (!strcasecmp(ctx->msg->headers[k].name.p, h->name.p))
-				return mime_fact(ctx, "duplicate_header", h->name.p, part);
+	if (!(bit & DUP_WATCH))
+		return 0;
+	if (!(*seen & bit)) {
+		*seen |= bit;
+		return 0;
 	}
-	return 0;
+	return mime_fact(ctx, "duplicate_header", ctx->msg->headers[last].name.p, part);
 }
 
 static int header_facts(mime_ctx *ctx, unsigned hf, int part)
@@ -122,7 +126,7 @@ static int header_facts(mime_ctx *ctx, unsigned hf, int part)
 static int parse_headers(mime_ctx *ctx, const char *buf, size_t len, int part, size_t *body)
 {
 	size_t pos = 0, n = 0, first = ctx->msg->nheaders;
-	unsigned hf = 0;
+	unsigned hf = 0, seen = 0;
 	hdr_field f;
 	int err = 0;
 
@@ -133,7 +137,7 @@ static int parse_headers(mime_ctx *ctx, const char *buf, size_t len, int part, s
 		}
 		err = add_header(ctx, &f, part);
 		if (!err)
-			err = check_duplicate(ctx, first, part);
+			err = check_duplicate(ctx, &seen, part);
 	}
 	ctx->msg->parts[part].header_first = first;
 	ctx->msg->parts[part].header_count = ctx->msg->nheaders - first;
@@ -219,17 +223,23 @@ static int part_attributes(mime_ctx *ctx, int idx, int in_digest)
 
 	for (size_t i = p->header_first; !err && i < p->header_first + p->header_count; i++) {
 		const ss_header *h = &ctx->msg->headers[i];
-		if (!have_ct && !strcasecmp(h->name.p, "content-type")) {
-			have_ct = 1;
-			err = content_type(ctx, p, h, idx);
-		} else if (!have_cte && !strcasecmp(h->name.p, "content-transfer-encoding")) {
-			have_cte = 1;
-			p->encoding = params_token(ctx->a, h->raw.p, h->raw.len);
-		} else if (!have_cd && !strcasecmp(h->name.p, "content-disposition")) {
-			have_cd = 1;
-			err = content_disposition(ctx, p, h);
-		} else if (!p->content_id.len && !strcasecmp(h->name.p, "content-id")) {
-			p->content_id = strip_angles(h->value);
+		switch (ctx->kinds[i]) {
+		case HK_CONTENT_TYPE:
+			if (!have_ct++)
+				err = content_type(ctx, p, h, idx);
+			break;
+		case HK_CTE:
+			if (!have_cte++)
+				p->encoding = params_token(ctx->a, h->raw.p, h->raw.len);
+			break;
+		case HK_DISPOSITION:
+			if (!have_cd++)
+				err = content_disposition(ctx, p, h);
+			break;
+		case HK_CONTENT_ID:
+			if (!p->content_id.len)
+				p->content_id = strip_angles(h->value);
+			break;
 		}
 	}
 	if (!have_ct)

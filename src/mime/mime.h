@@ -23,7 +23,8 @@ typedef struct mime_ctx {
 	ss_arena *a;
 	ss_message *msg;
 	const ss_limits *lim;
-	size_t cap_headers, cap_parts, cap_urls, cap_addrs, cap_hops, cap_facts;
+	size_t cap_headers, cap_parts, cap_urls, cap_addrs, cap_hops, cap_facts, cap_kinds;
+	unsigned char *kinds; /* hdr_kind() of each of msg->headers */
 	size_t text_used;   /* bytes of text kept so far (max_text) */
 	sbuf dec;           /* transfer-decoded body of the current leaf */
 	sbuf utf8;          /* its UTF-8 text */
