@@ -16,7 +16,8 @@
 
 typedef struct url_found {
 	ss_str url;        /* normalised scheme://host[:port][/path][?query] */
-	ss_str host;       /* lower case Unicode host (IP literal as written, no []) */
+	ss_str host;       /* lower case Unicode host; IP literals normalised (dotted
+	                    * decimal, canonical IPv6 without []) */
 	ss_str host_ascii; /* lower case punycode host */
 	unsigned flags;    /* SS_URL_OBFUSCATED | SS_URL_IP | SS_URL_IDN | SS_URL_SCHEMELESS */
 } url_found;
