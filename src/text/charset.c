@@ -203,10 +203,14 @@ static const struct cs_alias {
 #define CS_U16_CAP 8192    /* UTF-16 units decoded at a time */
 #define CS_CUT_BACK 32     /* code points searched back for an NFC boundary */
 #define CS_SLOTS 8         /* converters cached per thread */
-#define CS_DETECT_MAX 65536 /* bytes given to the charset detector */
+#define CS_DETECT_MAX 1024 /* bytes given to the charset detector (it is slow) */
+#define CS_DETECT_BACK 64  /* of which before the first telling byte */
+#define CS_SHORT_HIGH 32   /* fewer 8-bit bytes than this: a short text */
+#define CS_SHORT_CONF 30   /* confidence needed for a short text */
 #define CS_DETECT_CONF 20  /* detector confidence (0-100) worth believing */
 #define CS_UTF8_SURE 4     /* multi-byte sequences that make UTF-8 certain */
 #define CS_MOJI_ROUNDS 2   /* layers of mojibake undone at most */
+#define CS_MAX_MARKS 30    /* non-starters in a row that we still normalise */
 #define CS_SCAN_BAD 64     /* bad bytes that settle "is this UTF-8 damaged?" */
 
 struct cs_slot {
@@ -248,12 +252,33 @@ static size_t cs_label_key(const char *label, size_t len, char *key)
 	return k;
 }
 
+#define CS_NALIASES (sizeof(cs_aliases) / sizeof(cs_aliases[0]))
+
+/* cs_aliases sorted by key (filled once), for binary search. */
+static const struct cs_alias *cs_sorted[CS_NALIASES];
+static pthread_once_t cs_sorted_once = PTHREAD_ONCE_INIT;
+
+static int cs_alias_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct cs_alias *const *)a)->key,
+		      (*(const struct cs_alias *const *)b)->key);
+}
+
+static void cs_sort_aliases(void)
+{
+	for (size_t i = 0; i < CS_NALIASES; i++)
+		cs_sorted[i] = &cs_aliases[i];
+	qsort(cs_sorted, CS_NALIASES, sizeof(cs_sorted[0]), cs_alias_cmp);
+}
+
 static const struct cs_charset *cs_find_key(const char *key)
 {
-	for (size_t i = 0; i < sizeof(cs_aliases) / sizeof(cs_aliases[0]); i++)
-		if (!strcmp(cs_aliases[i].key, key))
-			return &cs_sets[cs_aliases[i].id];
-	return NULL;
+	struct cs_alias want = {key, 0};
+	const struct cs_alias *pw = &want, *const *hit;
+
+	pthread_once(&cs_sorted_once, cs_sort_aliases);
+	hit = bsearch(&pw, cs_sorted, CS_NALIASES, sizeof(cs_sorted[0]), cs_alias_cmp);
+	return hit ? &cs_sets[(*hit)->id] : NULL;
 }
 
 static const struct cs_charset *cs_find(const char *label, size_t len)
@@ -377,6 +402,23 @@ static int cs_put16(sbuf *out, const UChar *u, size_t n, size_t *subs)
 	return 0;
 }
 
+/* Returns 1 when u[0..n) holds more than CS_MAX_MARKS non-starters in a
+ * row. Reordering such a run costs time quadratic in its length (UAX #15
+ * "stream-safe" text has at most 30), so such text is left as it is. */
+static int cs_long_marks(const UNormalizer2 *nfc, const UChar *u, size_t n)
+{
+	size_t i = 0, run = 0;
+
+	while (i < n) {
+		UChar32 c;
+		U16_NEXT(u, i, n, c);
+		run = unorm2_getCombiningClass(nfc, c) ? run + 1 : 0;
+		if (run > CS_MAX_MARKS)
+			return 1;
+	}
+	return 0;
+}
+
 /* Normalises u[0..n) (n <= CS_U16_CAP + slack) into cs_norm; returns the
  * length, or -1 when ICU fails (the text is then used as it is). */
 static int32_t cs_normalize16(const UNormalizer2 *nfc, const UChar *u, size_t n, int *err)
@@ -384,6 +426,9 @@ static int32_t cs_normalize16(const UNormalizer2 *nfc, const UChar *u, size_t n,
 	UErrorCode e = U_ZERO_ERROR;
 	int32_t m;
 
+	*err = 0;
+	if (cs_long_marks(nfc, u, n))
+		return -1;
 	*err = cs_norm_reserve(n * 3 + 16);
 	if (*err)
 		return -1;
@@ -632,25 +677,13 @@ static void cs_scan(const char *str, size_t len, size_t max_bad, struct cs_stats
 }
 
 /* Returns the length of the longest well-formed prefix of s[0..len). */
-static size_t cs_valid_run(const char *s, size_t len)
+static size_t cs_valid_run(const char *str, size_t len)
 {
-	size_t i = 0;
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, n;
 
-	while (i < len) {
-		size_t n;
-		if (i + 8 <= len) {
-			uint64_t w;
-			memcpy(&w, s + i, 8);
-			if (!(w & 0x8080808080808080ULL)) {
-				i += 8;
-				continue;
-			}
-		}
-		n = utf8_valid_prefix_len(s + i, len - i);
-		if (!n)
-			break;
+	while ((i = cs_skip_ascii(s, i, len)) < len && (n = cs_seq_len(s + i, len - i)))
 		i += n;
-	}
 	return i;
 }
 
@@ -931,50 +964,92 @@ static const struct cs_charset *cs_bom(const char *s, size_t len)
 	return NULL;
 }
 
-/* Asks ICU's detector about in[0..len); returns a charset we decode that it
- * names with enough confidence (7-bit ones only when `seven`), or NULL. */
-static const struct cs_charset *cs_ucsdet(const char *in, size_t len, int seven)
+static UCharsetDetector *cs_det_get(void)
 {
 	UErrorCode e = U_ZERO_ERROR;
-	const UCharsetMatch **m;
-	int32_t n = 0;
 
 	if (!cs_det) {
 		cs_det = ucsdet_open(&e);
-		if (U_FAILURE(e)) {
+		if (U_FAILURE(e))
 			cs_det = NULL;
-			return NULL;
-		}
-		ucsdet_enableInputFilter(cs_det, 1);
+		else
+			ucsdet_enableInputFilter(cs_det, 1);
 	}
-	ucsdet_setText(cs_det, in, (int32_t)len, &e);
-	m = ucsdet_detectAll(cs_det, &n, &e);
+	return cs_det;
+}
+
+/* Returns 1 when the 8-bit bytes of s[0..len) look like GB2312 (EUC-CN):
+ * at least two pairs, each a lead byte 0xA1-0xF7 and a trail 0xA1-0xFE. */
+static int cs_euc_shaped(const unsigned char *s, size_t len)
+{
+	size_t i = 0, pairs = 0;
+
+	while ((i = cs_skip_ascii(s, i, len)) < len) {
+		if (i + 1 >= len || s[i] < 0xA1 || s[i] > 0xF7 || s[i + 1] < 0xA1 ||
+		    s[i + 1] == 0xFF)
+			return 0;
+		pairs++;
+		i += 2;
+	}
+	return pairs >= 2;
+}
+
+/* Picks among the detector's matches: the first one we decode with enough
+ * confidence (7-bit ones only when `seven`, else ASCII-compatible ones).
+ * Short texts need more confidence; failing that, GB2312-shaped bytes
+ * that the GB18030 recogniser accepts are taken as GB18030 (ICU cannot tell the
+ * CJK charsets apart below 11 characters; Chinese is the common case). */
+static const struct cs_charset *cs_pick(const UCharsetMatch **m, int32_t n, const char *s,
+					 size_t len, int seven)
+{
+	UErrorCode e = U_ZERO_ERROR;
+	int32_t need = cs_count_high((const unsigned char *)s, len) < CS_SHORT_HIGH
+			       ? CS_SHORT_CONF : CS_DETECT_CONF;
+	int gb = 0;
+
 	for (int32_t i = 0; U_SUCCESS(e) && i < n; i++) {
 		const char *name = ucsdet_getName(m[i], &e);
-		const struct cs_charset *cs;
-		if (ucsdet_getConfidence(m[i], &e) < CS_DETECT_CONF || U_FAILURE(e))
-			break;
-		cs = cs_find(name, strlen(name));
-		if (cs && !(cs->kind & CSK_UTF8) &&
-		    (seven ? (cs->kind & CSK_7BIT) : (cs->kind & CSK_ASCII)))
+		int32_t conf = ucsdet_getConfidence(m[i], &e);
+		const struct cs_charset *cs = U_SUCCESS(e) ? cs_find(name, strlen(name)) : NULL;
+		if (!cs || (cs->kind & CSK_UTF8) || !(cs->kind & (seven ? CSK_7BIT : CSK_ASCII)))
+			continue;
+		if (conf >= need)
 			return cs;
+		gb |= cs == &cs_sets[CS_GB18030] && conf > 0;
 	}
+	if (gb && !seven && cs_euc_shaped((const unsigned char *)s, len))
+		return &cs_sets[CS_GB18030];
 	return NULL;
 }
 
-/* Detects the charset of 8-bit text that is not UTF-8: the detector sees a
- * window starting a little before the first 8-bit byte. */
-static const struct cs_charset *cs_detect_legacy(const char *in, size_t len)
+/* Asks ICU's detector about a window of in[0..len) that starts a little
+ * before offset `from` (the first telling byte); NULL when it is unsure. */
+static const struct cs_charset *cs_ucsdet(const char *in, size_t len, size_t from, int seven)
 {
-	size_t first = 0, start;
-	const struct cs_charset *cs;
+	UCharsetDetector *det = cs_det_get();
+	UErrorCode e = U_ZERO_ERROR;
+	const UCharsetMatch **m;
+	size_t start = from > CS_DETECT_BACK ? from - CS_DETECT_BACK : 0;
+	int32_t n = 0;
 
-	while (first < len && !((unsigned char)in[first] & 0x80))
-		first++;
-	start = first > 256 ? first - 256 : 0;
+	if (!det)
+		return NULL;
 	if (len - start > CS_DETECT_MAX)
 		len = start + CS_DETECT_MAX;
-	cs = cs_ucsdet(in + start, len - start, 0);
+	ucsdet_setText(det, in + start, (int32_t)(len - start), &e);
+	m = ucsdet_detectAll(det, &n, &e);
+	if (U_FAILURE(e))
+		return NULL;
+	return cs_pick(m, n, in + start, len - start, seven);
+}
+
+/* Detects the charset of 8-bit text that is not UTF-8 (windows-1252 when
+ * the detector is not sure). */
+static const struct cs_charset *cs_detect_legacy(const char *in, size_t len)
+{
+	size_t first = cs_skip_ascii((const unsigned char *)in, 0, len);
+	const struct cs_charset *cs = cs_ucsdet(in, len, first, 0);
+
 	return cs ? cs : &cs_sets[CS_W1252];
 }
 
@@ -992,9 +1067,10 @@ struct cs_plan {
 static void cs_plan_ascii(struct cs_plan *p, const char *in, size_t len)
 {
 	const struct cs_charset *cs = p->cs;
+	const char *esc = (!cs || (cs->kind & CSK_WEST)) ? memchr(in, 0x1B, len) : NULL;
 
-	if ((!cs || (cs->kind & CSK_WEST)) && memchr(in, 0x1B, len)) {
-		const struct cs_charset *d = cs_ucsdet(in, len < CS_DETECT_MAX ? len : CS_DETECT_MAX, 1);
+	if (esc) {
+		const struct cs_charset *d = cs_ucsdet(in, len, (size_t)(esc - in), 1);
 		if (d) {
 			p->cs = d;
 			p->flags |= CS_DETECTED;
@@ -1022,6 +1098,10 @@ static int cs_plan_utf8(struct cs_plan *p, const struct cs_stats *st)
 	return 0;
 }
 
+/* Decides how to decode j->in, given the charset the label named (p->cs,
+ * NULL for none): a BOM wins; 7-bit text is copied; valid UTF-8 beats
+ * western, 7-bit and missing labels; legacy bytes under a missing,
+ * us-ascii or UTF-8 label are detected. */
 static void cs_plan(struct cs_plan *p, struct cs_job *j)
 {
 	const struct cs_charset *bom = cs_bom(j->in, j->len), *cs = p->cs;
@@ -1097,11 +1177,13 @@ int cs_to_utf8(sbuf *out, const char *in, size_t len, const char *label, size_t 
 
 int cs_nfc(sbuf *out, const char *s, size_t len)
 {
+	struct cs_stats st;
 	size_t subs = 0;
 
-	if (utf8_valid(s, len))
-		return cs_nfc_valid(out, s, len);
-	return cs_utf8_lossy(out, s, len, &subs);
+	cs_scan(s, len, 0, &st);
+	if (st.bad)
+		return cs_utf8_lossy(out, s, len, &subs);
+	return st.cp300 ? cs_nfc_valid(out, s, len) : sbuf_add(out, s, len);
 }
 
 int cs_header_to_utf8(sbuf *out, const char *in, size_t len)
@@ -1138,7 +1220,7 @@ static size_t cs_find_ci(const char *s, size_t from, size_t len, const char *wor
 static int cs_label_char(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '_' || c == '.' || c == ':' || c == '+' || c == '(' || c == ')';
+	       c == '-' || c == '_' || c == '.' || c == ':' || c == '+';
 }
 
 /* Reads the value after "charset" at s[i..end): spaces, '=', spaces,

@@ -610,6 +610,69 @@ TEST(charset_long_nfd_composes_everywhere)
 	free(want);
 }
 
+TEST(charset_detects_past_long_ascii_prefix)
+{
+	size_t n, wn, pn;
+	char *koi = test_read_data("charset/ru-paragraph-koi8-r.txt", &n);
+	char *want = test_read_data("charset/ru-paragraph.utf8", &wn);
+	char *pre = repeat("Hello there, this is plain ASCII. ", 34, 200, &pn);
+	char *in = malloc(pn + n), *exp = malloc(pn + wn + 1);
+	struct conv c;
+
+	memcpy(in, pre, pn);
+	memcpy(in + pn, koi, n);
+	memcpy(exp, pre, pn);
+	memcpy(exp + pn, want, wn + 1);
+	c = conv_mem(in, pn + n, NULL);
+	CHECK_CONV(c, exp, "koi8-r", CS_DETECTED);
+	free(koi);
+	free(want);
+	free(pre);
+	free(in);
+	free(exp);
+}
+
+TEST(charset_mark_run_reordered_and_composed)
+{
+	/* a + 10 x (U+0301 U+0316): marks sorted by class, the first acute
+	 * composes with the a. */
+	size_t n, wn;
+	char *marks = repeat("\xCC\x81\xCC\x96", 4, 10, &n);
+	char *in = malloc(n + 2), *want = malloc(64);
+	sbuf out = SBUF_INIT;
+
+	in[0] = 'a';
+	memcpy(in + 1, marks, n + 1);
+	memcpy(want, "\xC3\xA1", 2);
+	wn = 2;
+	for (int i = 0; i < 10; i++, wn += 2)
+		memcpy(want + wn, "\xCC\x96", 2);
+	for (int i = 0; i < 9; i++, wn += 2)
+		memcpy(want + wn, "\xCC\x81", 2);
+	want[wn] = '\0';
+	CHECK(cs_nfc(&out, in, n + 1) == 0);
+	CHECK_SLICE(out.p, out.len, want);
+	sbuf_release(&out);
+	free(marks);
+	free(in);
+	free(want);
+}
+
+TEST(charset_long_mark_run_left_alone)
+{
+	/* More than 30 non-starters in a row (Zalgo text) would make NFC
+	 * quadratic: such a chunk is kept as it is, still valid UTF-8. */
+	size_t n;
+	char *marks = repeat("\xCC\x81\xCC\x96", 4, 20000, &n);
+	struct conv c = conv_mem(marks, n, "utf-8");
+
+	CHECK(c.rc == 0);
+	CHECK(c.out.len == n && memcmp(c.out.p, marks, n) == 0);
+	CHECK(utf8_valid(c.out.p, c.out.len));
+	sbuf_release(&c.out);
+	free(marks);
+}
+
 /* ---- cs_nfc ---- */
 
 TEST(charset_nfc_ascii)
@@ -738,4 +801,30 @@ TEST(charset_header_koi8_r)
 	sbuf_release(&out);
 	free(in);
 	free(want);
+}
+
+TEST(charset_header_short_gb2312)
+{
+	/* Too short for ICU to tell CJK charsets apart: GB2312-shaped bytes
+	 * are taken as GB18030. */
+	size_t n;
+	char *in = test_read_data("charset/zh-gb2312.txt", &n);
+	sbuf out = SBUF_INIT;
+
+	CHECK(cs_header_to_utf8(&out, in, n) == 0);
+	CHECK_SLICE(out.p, out.len, zh_simp);
+	sbuf_release(&out);
+	free(in);
+}
+
+TEST(charset_header_short_koi8_r)
+{
+	size_t n;
+	char *in = test_read_data("charset/ru-koi8-r.txt", &n);
+	sbuf out = SBUF_INIT;
+
+	CHECK(cs_header_to_utf8(&out, in, n) == 0);
+	CHECK_SLICE(out.p, out.len, ru_text);
+	sbuf_release(&out);
+	free(in);
 }
