@@ -203,7 +203,7 @@ static const struct cs_alias {
 #define CS_U16_CAP 8192    /* UTF-16 units decoded at a time */
 #define CS_CUT_BACK 32     /* code points searched back for an NFC boundary */
 #define CS_SLOTS 8         /* converters cached per thread */
-#define CS_DETECT_MAX 1024 /* bytes given to the charset detector (it is slow) */
+#define CS_DETECT_MAX 512  /* bytes given to the charset detector (it is slow) */
 #define CS_DETECT_BACK 64  /* of which before the first telling byte */
 #define CS_SHORT_HIGH 32   /* fewer 8-bit bytes than this: a short text */
 #define CS_SHORT_CONF 30   /* confidence needed for a short text */
