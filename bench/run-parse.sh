@@ -6,8 +6,9 @@
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${1:-$root/build/bench/parse}
+case "$bin" in /*) ;; *) bin=$PWD/$bin ;; esac
 cd "$root"
-bin=${1:-build/bench/parse}
 corpora=../shared/corpora
 out=build/bench/parse.txt
 repeat=${REPEAT:-3}

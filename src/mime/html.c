@@ -22,10 +22,22 @@
  *   font-size) of <style> blocks are applied to elements of that class;
  *   rules inside @media and other @-blocks are not.
  * - <font size=0> is tiny, <font size=1> is not (it is x-small, readable).
- * - &nbsp; is a space that collapses with its neighbours.
+ * - &nbsp; is a space that collapses with its neighbours; control
+ *   characters are dropped.
+ * - Links inside hidden text are kept (they matter to a filter); links in
+ *   <head> and <template> are not. max_links counts the links of one call.
+ *   Besides <a>, <area>, <img> and <form>, iframe/frame/embed src and
+ *   background= images are HTML_LINK_OTHER.
+ * - HTML_F_MALFORMED means the input ended inside a tag, a comment, a
+ *   <!...> declaration or a script/style/textarea; elements left open at
+ *   the end, or closed out of order, are normal HTML and not flagged.
+ * - Implied end tags follow the HTML parsing rules in the common cases (a
+ *   block closes an open <p>, <li> closes <li>, cells and rows close cells)
+ *   but formatting elements are not reopened after a block closes them.
  */
 #include "mime/html.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -46,9 +58,22 @@
 
 /* ---- characters ---- */
 
+/* Sets of ASCII bytes below 64, tested with one shift. */
+#define BIT(c) (1ull << (c))
+#define SET_WS (BIT(' ') | BIT('\t') | BIT('\n') | BIT('\r') | BIT('\f'))
+#define SET_NAME_END (SET_WS | BIT('/') | BIT('>')) /* ends a tag name */
+#define SET_ATTR_END (SET_NAME_END | BIT('='))      /* ends an attribute name */
+#define SET_VALUE_END (SET_WS | BIT('>'))           /* ends an unquoted value */
+#define SET_TEXT_STOP (0x1FFFFFFFFull | BIT('&'))   /* bytes 0-32 and '&' */
+
+static inline int in_set(unsigned char c, uint64_t set)
+{
+	return c < 64 && ((set >> c) & 1);
+}
+
 static inline int is_ws(unsigned char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+	return in_set(c, SET_WS);
 }
 
 static inline int is_alpha(unsigned char c)
@@ -90,12 +115,54 @@ static int span_is(const char *s, size_t n, const char *lit)
 	return lit[n] == '\0';
 }
 
-/* Returns 1 when s[0..n) starts with the lower-case literal, ignoring case. */
-static int span_starts(const char *s, size_t n, const char *lit)
-{
-	size_t l = strlen(lit);
+/* Exact match of s[0..n) with a lower-case literal (for normalised CSS). */
+#define IS(s, n, lit) ((n) == sizeof(lit) - 1 && !memcmp((s), (lit), sizeof(lit) - 1))
 
-	return n >= l && span_is(s, l, lit);
+/* Hash indexes over the tag, entity and colour name tables (row + 1 per
+ * slot, 0: empty, linear probing), built once by html_index_build(). */
+#define TAG_SLOTS 256
+#define ENT_SLOTS 1024
+#define COLOR_SLOTS 512
+static uint16_t tag_slots[TAG_SLOTS];
+static uint16_t ent_slots[ENT_SLOTS];
+static uint16_t color_slots[COLOR_SLOTS];
+static pthread_once_t html_once = PTHREAD_ONCE_INIT;
+
+static uint32_t name_hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	while (n--)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+static void index_add(uint16_t *slots, size_t nslots, const char *name, size_t row)
+{
+	size_t i = name_hash(name, strlen(name)) & (nslots - 1);
+
+	while (slots[i])
+		i = (i + 1) & (nslots - 1);
+	slots[i] = (uint16_t)(row + 1);
+}
+
+/* Finds s[0..n), whose name_hash is h, through an index over a table of
+ * rows that start with a `const char *name`; returns the row or -1. */
+static long index_find(const uint16_t *slots, size_t nslots, const void *tbl, size_t stride,
+                       const char *s, size_t n, uint32_t h)
+{
+	size_t i, k;
+
+	for (i = h & (nslots - 1); slots[i]; i = (i + 1) & (nslots - 1)) {
+		const char *m =
+		    *(const char *const *)((const char *)tbl + (slots[i] - 1u) * stride);
+
+		for (k = 0; k < n && m[k] && m[k] == s[k]; k++)
+			;
+		if (k == n && !m[n])
+			return (long)slots[i] - 1;
+	}
+	return -1;
 }
 
 static const char *skip_ws(const char *p, const char *end)
@@ -148,93 +215,89 @@ struct html_entity {
 };
 
 /* HTML 4's named character references (HTML 5 keeps them all), plus &apos;
- * and the upper-case legacy spellings; sorted by strcmp for binary search. */
+ * and the upper-case legacy spellings. */
 static const struct html_entity html_entities[] = {
-	{"AElig", 0xC6}, {"AMP", 0x26}, {"Aacute", 0xC1}, {"Acirc", 0xC2}, {"Agrave", 0xC0},
-	{"Alpha", 0x391}, {"Aring", 0xC5}, {"Atilde", 0xC3}, {"Auml", 0xC4}, {"Beta", 0x392},
-	{"COPY", 0xA9}, {"Ccedil", 0xC7}, {"Chi", 0x3A7}, {"Dagger", 0x2021}, {"Delta", 0x394},
-	{"ETH", 0xD0}, {"Eacute", 0xC9}, {"Ecirc", 0xCA}, {"Egrave", 0xC8}, {"Epsilon", 0x395},
-	{"Eta", 0x397}, {"Euml", 0xCB}, {"GT", 0x3E}, {"Gamma", 0x393}, {"Iacute", 0xCD},
-	{"Icirc", 0xCE}, {"Igrave", 0xCC}, {"Iota", 0x399}, {"Iuml", 0xCF}, {"Kappa", 0x39A},
-	{"LT", 0x3C}, {"Lambda", 0x39B}, {"Mu", 0x39C}, {"Ntilde", 0xD1}, {"Nu", 0x39D},
-	{"OElig", 0x152}, {"Oacute", 0xD3}, {"Ocirc", 0xD4}, {"Ograve", 0xD2}, {"Omega", 0x3A9},
-	{"Omicron", 0x39F}, {"Oslash", 0xD8}, {"Otilde", 0xD5}, {"Ouml", 0xD6}, {"Phi", 0x3A6},
-	{"Pi", 0x3A0}, {"Prime", 0x2033}, {"Psi", 0x3A8}, {"QUOT", 0x22}, {"REG", 0xAE},
-	{"Rho", 0x3A1}, {"Scaron", 0x160}, {"Sigma", 0x3A3}, {"THORN", 0xDE}, {"Tau", 0x3A4},
-	{"Theta", 0x398}, {"Uacute", 0xDA}, {"Ucirc", 0xDB}, {"Ugrave", 0xD9},
-	{"Upsilon", 0x3A5}, {"Uuml", 0xDC}, {"Xi", 0x39E}, {"Yacute", 0xDD}, {"Yuml", 0x178},
-	{"Zeta", 0x396}, {"aacute", 0xE1}, {"acirc", 0xE2}, {"acute", 0xB4}, {"aelig", 0xE6},
-	{"agrave", 0xE0}, {"alefsym", 0x2135}, {"alpha", 0x3B1}, {"amp", 0x26}, {"and", 0x2227},
-	{"ang", 0x2220}, {"apos", 0x27}, {"aring", 0xE5}, {"asymp", 0x2248}, {"atilde", 0xE3},
-	{"auml", 0xE4}, {"bdquo", 0x201E}, {"beta", 0x3B2}, {"brvbar", 0xA6}, {"bull", 0x2022},
-	{"cap", 0x2229}, {"ccedil", 0xE7}, {"cedil", 0xB8}, {"cent", 0xA2}, {"chi", 0x3C7},
-	{"circ", 0x2C6}, {"clubs", 0x2663}, {"cong", 0x2245}, {"copy", 0xA9}, {"crarr", 0x21B5},
-	{"cup", 0x222A}, {"curren", 0xA4}, {"dArr", 0x21D3}, {"dagger", 0x2020},
-	{"darr", 0x2193}, {"deg", 0xB0}, {"delta", 0x3B4}, {"diams", 0x2666}, {"divide", 0xF7},
-	{"eacute", 0xE9}, {"ecirc", 0xEA}, {"egrave", 0xE8}, {"empty", 0x2205},
-	{"emsp", 0x2003}, {"ensp", 0x2002}, {"epsilon", 0x3B5}, {"equiv", 0x2261},
-	{"eta", 0x3B7}, {"eth", 0xF0}, {"euml", 0xEB}, {"euro", 0x20AC}, {"exist", 0x2203},
-	{"fnof", 0x192}, {"forall", 0x2200}, {"frac12", 0xBD}, {"frac14", 0xBC},
-	{"frac34", 0xBE}, {"frasl", 0x2044}, {"gamma", 0x3B3}, {"ge", 0x2265}, {"gt", 0x3E},
-	{"hArr", 0x21D4}, {"harr", 0x2194}, {"hearts", 0x2665}, {"hellip", 0x2026},
-	{"iacute", 0xED}, {"icirc", 0xEE}, {"iexcl", 0xA1}, {"igrave", 0xEC}, {"image", 0x2111},
-	{"infin", 0x221E}, {"int", 0x222B}, {"iota", 0x3B9}, {"iquest", 0xBF}, {"isin", 0x2208},
-	{"iuml", 0xEF}, {"kappa", 0x3BA}, {"lArr", 0x21D0}, {"lambda", 0x3BB}, {"lang", 0x2329},
-	{"laquo", 0xAB}, {"larr", 0x2190}, {"lceil", 0x2308}, {"ldquo", 0x201C}, {"le", 0x2264},
-	{"lfloor", 0x230A}, {"lowast", 0x2217}, {"loz", 0x25CA}, {"lrm", 0x200E},
-	{"lsaquo", 0x2039}, {"lsquo", 0x2018}, {"lt", 0x3C}, {"macr", 0xAF}, {"mdash", 0x2014},
-	{"micro", 0xB5}, {"middot", 0xB7}, {"minus", 0x2212}, {"mu", 0x3BC}, {"nabla", 0x2207},
-	{"nbsp", 0xA0}, {"ndash", 0x2013}, {"ne", 0x2260}, {"ni", 0x220B}, {"not", 0xAC},
-	{"notin", 0x2209}, {"nsub", 0x2284}, {"ntilde", 0xF1}, {"nu", 0x3BD}, {"oacute", 0xF3},
-	{"ocirc", 0xF4}, {"oelig", 0x153}, {"ograve", 0xF2}, {"oline", 0x203E},
-	{"omega", 0x3C9}, {"omicron", 0x3BF}, {"oplus", 0x2295}, {"or", 0x2228}, {"ordf", 0xAA},
-	{"ordm", 0xBA}, {"oslash", 0xF8}, {"otilde", 0xF5}, {"otimes", 0x2297}, {"ouml", 0xF6},
-	{"para", 0xB6}, {"part", 0x2202}, {"permil", 0x2030}, {"perp", 0x22A5}, {"phi", 0x3C6},
-	{"pi", 0x3C0}, {"piv", 0x3D6}, {"plusmn", 0xB1}, {"pound", 0xA3}, {"prime", 0x2032},
-	{"prod", 0x220F}, {"prop", 0x221D}, {"psi", 0x3C8}, {"quot", 0x22}, {"rArr", 0x21D2},
-	{"radic", 0x221A}, {"rang", 0x232A}, {"raquo", 0xBB}, {"rarr", 0x2192},
-	{"rceil", 0x2309}, {"rdquo", 0x201D}, {"real", 0x211C}, {"reg", 0xAE},
-	{"rfloor", 0x230B}, {"rho", 0x3C1}, {"rlm", 0x200F}, {"rsaquo", 0x203A},
-	{"rsquo", 0x2019}, {"sbquo", 0x201A}, {"scaron", 0x161}, {"sdot", 0x22C5},
-	{"sect", 0xA7}, {"shy", 0xAD}, {"sigma", 0x3C3}, {"sigmaf", 0x3C2}, {"sim", 0x223C},
-	{"spades", 0x2660}, {"sub", 0x2282}, {"sube", 0x2286}, {"sum", 0x2211}, {"sup", 0x2283},
-	{"sup1", 0xB9}, {"sup2", 0xB2}, {"sup3", 0xB3}, {"supe", 0x2287}, {"szlig", 0xDF},
-	{"tau", 0x3C4}, {"there4", 0x2234}, {"theta", 0x3B8}, {"thetasym", 0x3D1},
-	{"thinsp", 0x2009}, {"thorn", 0xFE}, {"tilde", 0x2DC}, {"times", 0xD7},
-	{"trade", 0x2122}, {"uArr", 0x21D1}, {"uacute", 0xFA}, {"uarr", 0x2191},
-	{"ucirc", 0xFB}, {"ugrave", 0xF9}, {"uml", 0xA8}, {"upsih", 0x3D2}, {"upsilon", 0x3C5},
-	{"uuml", 0xFC}, {"weierp", 0x2118}, {"xi", 0x3BE}, {"yacute", 0xFD}, {"yen", 0xA5},
-	{"yuml", 0xFF}, {"zeta", 0x3B6}, {"zwj", 0x200D}, {"zwnj", 0x200C},
+    {"AElig", 0xC6},     {"AMP", 0x26},      {"Aacute", 0xC1},    {"Acirc", 0xC2},
+    {"Agrave", 0xC0},    {"Alpha", 0x391},   {"Aring", 0xC5},     {"Atilde", 0xC3},
+    {"Auml", 0xC4},      {"Beta", 0x392},    {"COPY", 0xA9},      {"Ccedil", 0xC7},
+    {"Chi", 0x3A7},      {"Dagger", 0x2021}, {"Delta", 0x394},    {"ETH", 0xD0},
+    {"Eacute", 0xC9},    {"Ecirc", 0xCA},    {"Egrave", 0xC8},    {"Epsilon", 0x395},
+    {"Eta", 0x397},      {"Euml", 0xCB},     {"GT", 0x3E},        {"Gamma", 0x393},
+    {"Iacute", 0xCD},    {"Icirc", 0xCE},    {"Igrave", 0xCC},    {"Iota", 0x399},
+    {"Iuml", 0xCF},      {"Kappa", 0x39A},   {"LT", 0x3C},        {"Lambda", 0x39B},
+    {"Mu", 0x39C},       {"Ntilde", 0xD1},   {"Nu", 0x39D},       {"OElig", 0x152},
+    {"Oacute", 0xD3},    {"Ocirc", 0xD4},    {"Ograve", 0xD2},    {"Omega", 0x3A9},
+    {"Omicron", 0x39F},  {"Oslash", 0xD8},   {"Otilde", 0xD5},    {"Ouml", 0xD6},
+    {"Phi", 0x3A6},      {"Pi", 0x3A0},      {"Prime", 0x2033},   {"Psi", 0x3A8},
+    {"QUOT", 0x22},      {"REG", 0xAE},      {"Rho", 0x3A1},      {"Scaron", 0x160},
+    {"Sigma", 0x3A3},    {"THORN", 0xDE},    {"Tau", 0x3A4},      {"Theta", 0x398},
+    {"Uacute", 0xDA},    {"Ucirc", 0xDB},    {"Ugrave", 0xD9},    {"Upsilon", 0x3A5},
+    {"Uuml", 0xDC},      {"Xi", 0x39E},      {"Yacute", 0xDD},    {"Yuml", 0x178},
+    {"Zeta", 0x396},     {"aacute", 0xE1},   {"acirc", 0xE2},     {"acute", 0xB4},
+    {"aelig", 0xE6},     {"agrave", 0xE0},   {"alefsym", 0x2135}, {"alpha", 0x3B1},
+    {"amp", 0x26},       {"and", 0x2227},    {"ang", 0x2220},     {"apos", 0x27},
+    {"aring", 0xE5},     {"asymp", 0x2248},  {"atilde", 0xE3},    {"auml", 0xE4},
+    {"bdquo", 0x201E},   {"beta", 0x3B2},    {"brvbar", 0xA6},    {"bull", 0x2022},
+    {"cap", 0x2229},     {"ccedil", 0xE7},   {"cedil", 0xB8},     {"cent", 0xA2},
+    {"chi", 0x3C7},      {"circ", 0x2C6},    {"clubs", 0x2663},   {"cong", 0x2245},
+    {"copy", 0xA9},      {"crarr", 0x21B5},  {"cup", 0x222A},     {"curren", 0xA4},
+    {"dArr", 0x21D3},    {"dagger", 0x2020}, {"darr", 0x2193},    {"deg", 0xB0},
+    {"delta", 0x3B4},    {"diams", 0x2666},  {"divide", 0xF7},    {"eacute", 0xE9},
+    {"ecirc", 0xEA},     {"egrave", 0xE8},   {"empty", 0x2205},   {"emsp", 0x2003},
+    {"ensp", 0x2002},    {"epsilon", 0x3B5}, {"equiv", 0x2261},   {"eta", 0x3B7},
+    {"eth", 0xF0},       {"euml", 0xEB},     {"euro", 0x20AC},    {"exist", 0x2203},
+    {"fnof", 0x192},     {"forall", 0x2200}, {"frac12", 0xBD},    {"frac14", 0xBC},
+    {"frac34", 0xBE},    {"frasl", 0x2044},  {"gamma", 0x3B3},    {"ge", 0x2265},
+    {"gt", 0x3E},        {"hArr", 0x21D4},   {"harr", 0x2194},    {"hearts", 0x2665},
+    {"hellip", 0x2026},  {"iacute", 0xED},   {"icirc", 0xEE},     {"iexcl", 0xA1},
+    {"igrave", 0xEC},    {"image", 0x2111},  {"infin", 0x221E},   {"int", 0x222B},
+    {"iota", 0x3B9},     {"iquest", 0xBF},   {"isin", 0x2208},    {"iuml", 0xEF},
+    {"kappa", 0x3BA},    {"lArr", 0x21D0},   {"lambda", 0x3BB},   {"lang", 0x2329},
+    {"laquo", 0xAB},     {"larr", 0x2190},   {"lceil", 0x2308},   {"ldquo", 0x201C},
+    {"le", 0x2264},      {"lfloor", 0x230A}, {"lowast", 0x2217},  {"loz", 0x25CA},
+    {"lrm", 0x200E},     {"lsaquo", 0x2039}, {"lsquo", 0x2018},   {"lt", 0x3C},
+    {"macr", 0xAF},      {"mdash", 0x2014},  {"micro", 0xB5},     {"middot", 0xB7},
+    {"minus", 0x2212},   {"mu", 0x3BC},      {"nabla", 0x2207},   {"nbsp", 0xA0},
+    {"ndash", 0x2013},   {"ne", 0x2260},     {"ni", 0x220B},      {"not", 0xAC},
+    {"notin", 0x2209},   {"nsub", 0x2284},   {"ntilde", 0xF1},    {"nu", 0x3BD},
+    {"oacute", 0xF3},    {"ocirc", 0xF4},    {"oelig", 0x153},    {"ograve", 0xF2},
+    {"oline", 0x203E},   {"omega", 0x3C9},   {"omicron", 0x3BF},  {"oplus", 0x2295},
+    {"or", 0x2228},      {"ordf", 0xAA},     {"ordm", 0xBA},      {"oslash", 0xF8},
+    {"otilde", 0xF5},    {"otimes", 0x2297}, {"ouml", 0xF6},      {"para", 0xB6},
+    {"part", 0x2202},    {"permil", 0x2030}, {"perp", 0x22A5},    {"phi", 0x3C6},
+    {"pi", 0x3C0},       {"piv", 0x3D6},     {"plusmn", 0xB1},    {"pound", 0xA3},
+    {"prime", 0x2032},   {"prod", 0x220F},   {"prop", 0x221D},    {"psi", 0x3C8},
+    {"quot", 0x22},      {"rArr", 0x21D2},   {"radic", 0x221A},   {"rang", 0x232A},
+    {"raquo", 0xBB},     {"rarr", 0x2192},   {"rceil", 0x2309},   {"rdquo", 0x201D},
+    {"real", 0x211C},    {"reg", 0xAE},      {"rfloor", 0x230B},  {"rho", 0x3C1},
+    {"rlm", 0x200F},     {"rsaquo", 0x203A}, {"rsquo", 0x2019},   {"sbquo", 0x201A},
+    {"scaron", 0x161},   {"sdot", 0x22C5},   {"sect", 0xA7},      {"shy", 0xAD},
+    {"sigma", 0x3C3},    {"sigmaf", 0x3C2},  {"sim", 0x223C},     {"spades", 0x2660},
+    {"sub", 0x2282},     {"sube", 0x2286},   {"sum", 0x2211},     {"sup", 0x2283},
+    {"sup1", 0xB9},      {"sup2", 0xB2},     {"sup3", 0xB3},      {"supe", 0x2287},
+    {"szlig", 0xDF},     {"tau", 0x3C4},     {"there4", 0x2234},  {"theta", 0x3B8},
+    {"thetasym", 0x3D1}, {"thinsp", 0x2009}, {"thorn", 0xFE},     {"tilde", 0x2DC},
+    {"times", 0xD7},     {"trade", 0x2122},  {"uArr", 0x21D1},    {"uacute", 0xFA},
+    {"uarr", 0x2191},    {"ucirc", 0xFB},    {"ugrave", 0xF9},    {"uml", 0xA8},
+    {"upsih", 0x3D2},    {"upsilon", 0x3C5}, {"uuml", 0xFC},      {"weierp", 0x2118},
+    {"xi", 0x3BE},       {"yacute", 0xFD},   {"yen", 0xA5},       {"yuml", 0xFF},
+    {"zeta", 0x3B6},     {"zwj", 0x200D},    {"zwnj", 0x200C},
 };
 
 /* What browsers make of &#128; to &#159;: the windows-1252 characters
  * (HTML's numeric character reference replacement table). */
 static const uint16_t html_c1[32] = {
-	0x20AC, 0x81,   0x201A, 0x192,  0x201E, 0x2026, 0x2020, 0x2021,
-	0x2C6,  0x2030, 0x160,  0x2039, 0x152,  0x8D,   0x17D,  0x8F,
-	0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-	0x2DC,  0x2122, 0x161,  0x203A, 0x153,  0x9D,   0x17E,  0x178,
+    0x20AC, 0x81,   0x201A, 0x192,  0x201E, 0x2026, 0x2020, 0x2021, 0x2C6,  0x2030, 0x160,
+    0x2039, 0x152,  0x8D,   0x17D,  0x8F,   0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x2DC,  0x2122, 0x161,  0x203A, 0x153,  0x9D,   0x17E,  0x178,
 };
 
 static const struct html_entity *ent_find(const char *s, size_t n)
 {
-	size_t lo = 0, hi = ARRAY_LEN(html_entities);
+	long i = index_find(ent_slots, ENT_SLOTS, html_entities, sizeof(html_entities[0]), s, n,
+	                    name_hash(s, n));
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const char *m = html_entities[mid].name;
-		int c = strncmp(m, s, n);
-
-		if (c == 0 && m[n])
-			c = 1;
-		if (c == 0)
-			return &html_entities[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return i < 0 ? NULL : &html_entities[i];
 }
 
 static unsigned num_fix(unsigned long v)
@@ -339,29 +402,29 @@ struct html_color {
 	uint32_t rgb;
 };
 
-/* The CSS named colours (CSS Color 4), sorted. */
+/* The CSS named colours (CSS Color 4). */
+/* clang-format off */
 static const struct html_color html_colors[] = {
 	{"aliceblue", 0xF0F8FF}, {"antiquewhite", 0xFAEBD7}, {"aqua", 0x00FFFF},
-	{"aquamarine", 0x7FFFD4}, {"azure", 0xF0FFFF}, {"beige", 0xF5F5DC},
-	{"bisque", 0xFFE4C4}, {"black", 0x000000}, {"blanchedalmond", 0xFFEBCD},
-	{"blue", 0x0000FF}, {"blueviolet", 0x8A2BE2}, {"brown", 0xA52A2A},
-	{"burlywood", 0xDEB887}, {"cadetblue", 0x5F9EA0}, {"chartreuse", 0x7FFF00},
-	{"chocolate", 0xD2691E}, {"coral", 0xFF7F50}, {"cornflowerblue", 0x6495ED},
-	{"cornsilk", 0xFFF8DC}, {"crimson", 0xDC143C}, {"cyan", 0x00FFFF},
-	{"darkblue", 0x00008B}, {"darkcyan", 0x008B8B}, {"darkgoldenrod", 0xB8860B},
-	{"darkgray", 0xA9A9A9}, {"darkgreen", 0x006400}, {"darkgrey", 0xA9A9A9},
-	{"darkkhaki", 0xBDB76B}, {"darkmagenta", 0x8B008B}, {"darkolivegreen", 0x556B2F},
-	{"darkorange", 0xFF8C00}, {"darkorchid", 0x9932CC}, {"darkred", 0x8B0000},
-	{"darksalmon", 0xE9967A}, {"darkseagreen", 0x8FBC8F}, {"darkslateblue", 0x483D8B},
-	{"darkslategray", 0x2F4F4F}, {"darkslategrey", 0x2F4F4F}, {"darkturquoise", 0x00CED1},
-	{"darkviolet", 0x9400D3}, {"deeppink", 0xFF1493}, {"deepskyblue", 0x00BFFF},
-	{"dimgray", 0x696969}, {"dimgrey", 0x696969}, {"dodgerblue", 0x1E90FF},
-	{"firebrick", 0xB22222}, {"floralwhite", 0xFFFAF0}, {"forestgreen", 0x228B22},
-	{"fuchsia", 0xFF00FF}, {"gainsboro", 0xDCDCDC}, {"ghostwhite", 0xF8F8FF},
-	{"gold", 0xFFD700}, {"goldenrod", 0xDAA520}, {"gray", 0x808080}, {"green", 0x008000},
-	{"greenyellow", 0xADFF2F}, {"grey", 0x808080}, {"honeydew", 0xF0FFF0},
-	{"hotpink", 0xFF69B4}, {"indianred", 0xCD5C5C}, {"indigo", 0x4B0082},
-	{"ivory", 0xFFFFF0}, {"khaki", 0xF0E68C}, {"lavender", 0xE6E6FA},
+	{"aquamarine", 0x7FFFD4}, {"azure", 0xF0FFFF}, {"beige", 0xF5F5DC}, {"bisque", 0xFFE4C4},
+	{"black", 0x000000}, {"blanchedalmond", 0xFFEBCD}, {"blue", 0x0000FF},
+	{"blueviolet", 0x8A2BE2}, {"brown", 0xA52A2A}, {"burlywood", 0xDEB887},
+	{"cadetblue", 0x5F9EA0}, {"chartreuse", 0x7FFF00}, {"chocolate", 0xD2691E},
+	{"coral", 0xFF7F50}, {"cornflowerblue", 0x6495ED}, {"cornsilk", 0xFFF8DC},
+	{"crimson", 0xDC143C}, {"cyan", 0x00FFFF}, {"darkblue", 0x00008B}, {"darkcyan", 0x008B8B},
+	{"darkgoldenrod", 0xB8860B}, {"darkgray", 0xA9A9A9}, {"darkgreen", 0x006400},
+	{"darkgrey", 0xA9A9A9}, {"darkkhaki", 0xBDB76B}, {"darkmagenta", 0x8B008B},
+	{"darkolivegreen", 0x556B2F}, {"darkorange", 0xFF8C00}, {"darkorchid", 0x9932CC},
+	{"darkred", 0x8B0000}, {"darksalmon", 0xE9967A}, {"darkseagreen", 0x8FBC8F},
+	{"darkslateblue", 0x483D8B}, {"darkslategray", 0x2F4F4F}, {"darkslategrey", 0x2F4F4F},
+	{"darkturquoise", 0x00CED1}, {"darkviolet", 0x9400D3}, {"deeppink", 0xFF1493},
+	{"deepskyblue", 0x00BFFF}, {"dimgray", 0x696969}, {"dimgrey", 0x696969},
+	{"dodgerblue", 0x1E90FF}, {"firebrick", 0xB22222}, {"floralwhite", 0xFFFAF0},
+	{"forestgreen", 0x228B22}, {"fuchsia", 0xFF00FF}, {"gainsboro", 0xDCDCDC},
+	{"ghostwhite", 0xF8F8FF}, {"gold", 0xFFD700}, {"goldenrod", 0xDAA520}, {"gray", 0x808080},
+	{"green", 0x008000}, {"greenyellow", 0xADFF2F}, {"grey", 0x808080},
+	{"honeydew", 0xF0FFF0}, {"hotpink", 0xFF69B4}, {"indianred", 0xCD5C5C},
+	{"indigo", 0x4B0082}, {"ivory", 0xFFFFF0}, {"khaki", 0xF0E68C}, {"lavender", 0xE6E6FA},
 	{"lavenderblush", 0xFFF0F5}, {"lawngreen", 0x7CFC00}, {"lemonchiffon", 0xFFFACD},
 	{"lightblue", 0xADD8E6}, {"lightcoral", 0xF08080}, {"lightcyan", 0xE0FFFF},
 	{"lightgoldenrodyellow", 0xFAFAD2}, {"lightgray", 0xD3D3D3}, {"lightgreen", 0x90EE90},
@@ -372,50 +435,42 @@ static const struct html_color html_colors[] = {
 	{"maroon", 0x800000}, {"mediumaquamarine", 0x66CDAA}, {"mediumblue", 0x0000CD},
 	{"mediumorchid", 0xBA55D3}, {"mediumpurple", 0x9370DB}, {"mediumseagreen", 0x3CB371},
 	{"mediumslateblue", 0x7B68EE}, {"mediumspringgreen", 0x00FA9A},
-	{"mediumturquoise", 0x48D1CC}, {"mediumvioletred", 0xC71585},
-	{"midnightblue", 0x191970}, {"mintcream", 0xF5FFFA}, {"mistyrose", 0xFFE4E1},
-	{"moccasin", 0xFFE4B5}, {"navajowhite", 0xFFDEAD}, {"navy", 0x000080},
-	{"oldlace", 0xFDF5E6}, {"olive", 0x808000}, {"olivedrab", 0x6B8E23},
-	{"orange", 0xFFA500}, {"orangered", 0xFF4500}, {"orchid", 0xDA70D6},
-	{"palegoldenrod", 0xEEE8AA}, {"palegreen", 0x98FB98}, {"paleturquoise", 0xAFEEEE},
-	{"palevioletred", 0xDB7093}, {"papayawhip", 0xFFEFD5}, {"peachpuff", 0xFFDAB9},
-	{"peru", 0xCD853F}, {"pink", 0xFFC0CB}, {"plum", 0xDDA0DD}, {"powderblue", 0xB0E0E6},
-	{"purple", 0x800080}, {"rebeccapurple", 0x663399}, {"red", 0xFF0000},
-	{"rosybrown", 0xBC8F8F}, {"royalblue", 0x4169E1}, {"saddlebrown", 0x8B4513},
-	{"salmon", 0xFA8072}, {"sandybrown", 0xF4A460}, {"seagreen", 0x2E8B57},
-	{"seashell", 0xFFF5EE}, {"sienna", 0xA0522D}, {"silver", 0xC0C0C0},
-	{"skyblue", 0x87CEEB}, {"slateblue", 0x6A5ACD}, {"slategray", 0x708090},
-	{"slategrey", 0x708090}, {"snow", 0xFFFAFA}, {"springgreen", 0x00FF7F},
-	{"steelblue", 0x4682B4}, {"tan", 0xD2B48C}, {"teal", 0x008080}, {"thistle", 0xD8BFD8},
-	{"tomato", 0xFF6347}, {"turquoise", 0x40E0D0}, {"violet", 0xEE82EE},
-	{"wheat", 0xF5DEB3}, {"white", 0xFFFFFF}, {"whitesmoke", 0xF5F5F5},
+	{"mediumturquoise", 0x48D1CC}, {"mediumvioletred", 0xC71585}, {"midnightblue", 0x191970},
+	{"mintcream", 0xF5FFFA}, {"mistyrose", 0xFFE4E1}, {"moccasin", 0xFFE4B5},
+	{"navajowhite", 0xFFDEAD}, {"navy", 0x000080}, {"oldlace", 0xFDF5E6}, {"olive", 0x808000},
+	{"olivedrab", 0x6B8E23}, {"orange", 0xFFA500}, {"orangered", 0xFF4500},
+	{"orchid", 0xDA70D6}, {"palegoldenrod", 0xEEE8AA}, {"palegreen", 0x98FB98},
+	{"paleturquoise", 0xAFEEEE}, {"palevioletred", 0xDB7093}, {"papayawhip", 0xFFEFD5},
+	{"peachpuff", 0xFFDAB9}, {"peru", 0xCD853F}, {"pink", 0xFFC0CB}, {"plum", 0xDDA0DD},
+	{"powderblue", 0xB0E0E6}, {"purple", 0x800080}, {"rebeccapurple", 0x663399},
+	{"red", 0xFF0000}, {"rosybrown", 0xBC8F8F}, {"royalblue", 0x4169E1},
+	{"saddlebrown", 0x8B4513}, {"salmon", 0xFA8072}, {"sandybrown", 0xF4A460},
+	{"seagreen", 0x2E8B57}, {"seashell", 0xFFF5EE}, {"sienna", 0xA0522D},
+	{"silver", 0xC0C0C0}, {"skyblue", 0x87CEEB}, {"slateblue", 0x6A5ACD},
+	{"slategray", 0x708090}, {"slategrey", 0x708090}, {"snow", 0xFFFAFA},
+	{"springgreen", 0x00FF7F}, {"steelblue", 0x4682B4}, {"tan", 0xD2B48C}, {"teal", 0x008080},
+	{"thistle", 0xD8BFD8}, {"tomato", 0xFF6347}, {"turquoise", 0x40E0D0},
+	{"violet", 0xEE82EE}, {"wheat", 0xF5DEB3}, {"white", 0xFFFFFF}, {"whitesmoke", 0xF5F5F5},
 	{"yellow", 0xFFFF00}, {"yellowgreen", 0x9ACD32},
 };
+/* clang-format on */
 
 static int color_name(const char *s, size_t n, uint32_t *rgb)
 {
-	size_t lo = 0, hi = ARRAY_LEN(html_colors), i;
 	char b[24];
+	size_t i;
+	long k;
 
 	if (n == 0 || n >= sizeof(b))
 		return 0;
 	for (i = 0; i < n; i++)
 		b[i] = (char)to_lower(s[i]);
-	b[n] = '\0';
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(html_colors[mid].name, b);
-
-		if (c == 0) {
-			*rgb = html_colors[mid].rgb;
-			return 1;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
+	k = index_find(color_slots, COLOR_SLOTS, html_colors, sizeof(html_colors[0]), b, n,
+	               name_hash(b, n));
+	if (k < 0)
+		return 0;
+	*rgb = html_colors[k].rgb;
+	return 1;
 }
 
 /* Parses 3, 4, 6 or 8 hex digits (after '#'); alpha 0 is transparent. */
@@ -495,17 +550,12 @@ static unsigned color_chan(double v, int pct)
 	return v >= 255 ? 255 : (unsigned)(v + 0.5);
 }
 
-static int color_alpha_zero(const double *v, const int *pct, int n)
-{
-	return n == 4 && v[3] <= 0;
-}
-
 static double dabs(double x)
 {
 	return x < 0 ? -x : x;
 }
 
-static uint32_t color_hsl(const double *v, const int *pct)
+static uint32_t color_hsl(const double *v)
 {
 	double h = v[0], s = v[1] / 100, l = v[2] / 100, c, x, m, rgb[3];
 	int sec;
@@ -522,8 +572,8 @@ static uint32_t color_hsl(const double *v, const int *pct)
 	x = c * (1 - dabs((h / 60) - 2 * (int)(h / 120) - 1));
 	m = l - c / 2;
 	rgb[0] = rgb[1] = rgb[2] = m;
-	rgb[(sec + 1) / 2 % 3] += c;                /* the largest channel */
-	rgb[(7 - sec) % 3] += x;                    /* the middle one */
+	rgb[(sec + 1) / 2 % 3] += c; /* the largest channel */
+	rgb[(7 - sec) % 3] += x;     /* the middle one */
 	return color_chan(rgb[0] * 255, 0) << 16 | color_chan(rgb[1] * 255, 0) << 8 |
 	       color_chan(rgb[2] * 255, 0);
 }
@@ -540,10 +590,10 @@ static int color_fn(const char *s, size_t n, uint32_t *rgb)
 	k = css_fn_args(open + 1, end, v, pct);
 	if (k < 3)
 		return 0;
-	if (color_alpha_zero(v, pct, k))
+	if (k == 4 && v[3] <= 0)
 		*rgb = COLOR_CLEAR;
 	else if (s[0] == 'h')
-		*rgb = color_hsl(v, pct);
+		*rgb = color_hsl(v);
 	else
 		*rgb = color_chan(v[0], pct[0]) << 16 | color_chan(v[1], pct[1]) << 8 |
 		       color_chan(v[2], pct[2]);
@@ -555,12 +605,12 @@ static int css_color(const char *s, size_t n, uint32_t *rgb)
 {
 	if (n > 1 && s[0] == '#')
 		return color_hex(s + 1, n - 1, rgb);
-	if (span_is(s, n, "transparent")) {
+	if (IS(s, n, "transparent")) {
 		*rgb = COLOR_CLEAR;
 		return 1;
 	}
-	if (span_starts(s, n, "rgb(") || span_starts(s, n, "rgba(") ||
-	    span_starts(s, n, "hsl(") || span_starts(s, n, "hsla("))
+	if (n > 4 && (!memcmp(s, "rgb", 3) || !memcmp(s, "hsl", 3)) &&
+	    (s[3] == '(' || (s[3] == 'a' && s[4] == '(')))
 		return color_fn(s, n, rgb);
 	return color_name(s, n, rgb);
 }
@@ -634,18 +684,23 @@ static size_t css_norm(char *s, size_t n)
 	size_t i = 0, o = 0;
 
 	while (i < n) {
-		if (s[i] == '/' && i + 1 < n && s[i + 1] == '*') {
-			const char *c = memmem(s + i + 2, n - i - 2, "*/", 2);
-			i = c ? (size_t)(c - s) + 2 : n;
+		unsigned char c = (unsigned char)s[i];
+
+		if (!in_set(c, BIT('/') | BIT('<') | BIT('-'))) {
+			s[o++] = (char)to_lower(c);
+			i++;
+		} else if (c == '/' && i + 1 < n && s[i + 1] == '*') {
+			const char *e = memmem(s + i + 2, n - i - 2, "*/", 2);
+			i = e ? (size_t)(e - s) + 2 : n;
 			s[o++] = ' ';
-		} else if (s[i] == '<' && i + 3 < n && !memcmp(s + i, "<!--", 4)) {
+		} else if (c == '<' && i + 3 < n && !memcmp(s + i + 1, "!--", 3)) {
 			i += 4;
 			s[o++] = ' ';
-		} else if (s[i] == '-' && i + 2 < n && !memcmp(s + i, "-->", 3)) {
+		} else if (c == '-' && i + 2 < n && s[i + 1] == '-' && s[i + 2] == '>') {
 			i += 3;
 			s[o++] = ' ';
 		} else {
-			s[o++] = (char)to_lower(s[i++]);
+			s[o++] = s[i++];
 		}
 	}
 	return o;
@@ -673,17 +728,23 @@ static int css_font_tiny(const char *v, size_t n)
 		double max;
 		int rel;
 	} u[] = {
-		{"", 2, 0},      {"px", 2, 0},   {"pt", 1.5, 0}, {"pc", 0.125, 0},
-		{"mm", 0.5, 0},  {"cm", 0.05, 0}, {"in", 0.02, 0}, {"q", 2, 0},
-		{"rem", 0.125, 0}, {"em", 0.125, 1}, {"%", 12.5, 1}, {"ex", 0.25, 1},
+	    {"", 2, 0},        {"px", 2, 0},     {"pt", 1.5, 0},  {"pc", 0.125, 0},
+	    {"mm", 0.5, 0},    {"cm", 0.05, 0},  {"in", 0.02, 0}, {"q", 2, 0},
+	    {"rem", 0.125, 0}, {"em", 0.125, 1}, {"%", 12.5, 1},  {"ex", 0.25, 1},
+	};
+	static const char *const kw[] = {
+	    "xx-small", "x-small", "small", "medium", "large", "x-large", "xx-large", "xxx-large",
 	};
 	const char *p = v, *end = v + n;
 	size_t i;
 	double x;
 
-	if (!css_number(&p, end, &x))
-		return (memmem(v, n, "small", 5) || memmem(v, n, "large", 5) ||
-			memmem(v, n, "medium", 6)) && !memmem(v, n, "er", 2) ? 0 : -1;
+	if (!css_number(&p, end, &x)) {
+		for (i = 0; i < ARRAY_LEN(kw); i++)
+			if (span_is(v, n, kw[i]))
+				return 0;
+		return -1;
+	}
 	if (x <= 0)
 		return x == 0 ? 1 : -1;
 	for (i = 0; i < ARRAY_LEN(u); i++)
@@ -738,36 +799,46 @@ static void css_background(struct html_style *y, const char *v, size_t n)
 	}
 }
 
-static void css_decl_value(struct html_style *y, const char *k, size_t kn, const char *v,
-			   size_t vn)
+/* Declarations that hide outright or set a font size. */
+static int css_decl_hide(struct html_style *y, const char *k, size_t kn, const char *v, size_t vn)
 {
-	double x;
 	const char *q = v;
+	double x;
+	int t;
 
-	if (span_is(k, kn, "display"))
-		y->none |= span_is(v, vn, "none");
-	else if (span_is(k, kn, "visibility"))
-		y->vis = (span_is(v, vn, "hidden") || span_is(v, vn, "collapse")) ? 1
-			 : span_is(v, vn, "visible")				     ? 0
-										     : y->vis;
-	else if (span_is(k, kn, "opacity"))
+	if (IS(k, kn, "display"))
+		y->none |= IS(v, vn, "none");
+	else if (IS(k, kn, "visibility") && (IS(v, vn, "hidden") || IS(v, vn, "collapse")))
+		y->vis = 1;
+	else if (IS(k, kn, "visibility") && IS(v, vn, "visible"))
+		y->vis = 0;
+	else if (IS(k, kn, "opacity"))
 		y->none |= css_number(&q, v + vn, &x) && x <= 0;
-	else if (span_is(k, kn, "font-size")) {
-		int t = css_font_tiny(v, vn);
-		y->tiny = t >= 0 ? (int8_t)t : y->tiny;
-	} else if (span_is(k, kn, "font"))
+	else if (IS(k, kn, "font-size") && (t = css_font_tiny(v, vn)) >= 0)
+		y->tiny = (int8_t)t;
+	else if (IS(k, kn, "font"))
 		css_font(y, v, vn);
-	else if (span_is(k, kn, "color"))
+	else
+		return 0;
+	return 1;
+}
+
+/* One declaration "k: v" (both trimmed, lower case, no !important). */
+static void css_decl(struct html_style *y, const char *k, size_t kn, const char *v, size_t vn)
+{
+	if (kn < 4 || css_decl_hide(y, k, kn, v, vn))
+		return;
+	if (IS(k, kn, "color"))
 		y->has_fg |= css_color(v, vn, &y->fg);
-	else if (span_is(k, kn, "background-color"))
+	else if (IS(k, kn, "background-color"))
 		y->has_bg |= css_color(v, vn, &y->bg);
-	else if (span_is(k, kn, "background") || span_is(k, kn, "background-image"))
+	else if (IS(k, kn, "background") || IS(k, kn, "background-image"))
 		css_background(y, v, vn);
-	else if (span_is(k, kn, "height") || span_is(k, kn, "max-height") ||
-		 span_is(k, kn, "width") || span_is(k, kn, "max-width"))
+	else if (IS(k, kn, "height") || IS(k, kn, "max-height") || IS(k, kn, "width") ||
+	         IS(k, kn, "max-width"))
 		y->zero |= css_len_zero(v, vn);
-	else if (span_starts(k, kn, "overflow"))
-		y->clip |= span_is(v, vn, "hidden") || span_is(v, vn, "clip");
+	else if (kn >= 8 && !memcmp(k, "overflow", 8))
+		y->clip |= IS(v, vn, "hidden") || IS(v, vn, "clip");
 }
 
 /* Parses "prop: value; ..." (already normalised by css_norm). */
@@ -788,7 +859,7 @@ static void css_decls(struct html_style *y, const char *s, size_t n)
 				vn = (size_t)(bang - v);
 			trim(&k, &kn);
 			trim(&v, &vn);
-			css_decl_value(y, k, kn, v, vn);
+			css_decl(y, k, kn, v, vn);
 		}
 		s = semi ? semi + 1 : end;
 	}
@@ -820,113 +891,58 @@ enum {
 	T_SCOPE = 1 << 11,   /* bounds the search for an open <p>, <li>, <dd> */
 	T_LSCOPE = 1 << 12,  /* also bounds the search for <li> */
 	T_TSCOPE = 1 << 13,  /* bounds the search for <td>, <tr> */
+	T_TPART = 1 << 14,   /* a part of a table: its end tag looks up to T_TSCOPE */
 };
 
 #define BLK (T_BR1 | T_SPECIAL | T_CLOSEP)
 #define PARA (T_BR2 | T_SPECIAL | T_CLOSEP)
+#define CELL (T_CELL | T_SPECIAL | T_BGCOLOR | T_SCOPE | T_TPART)
 
-/* Known elements, sorted by name. */
-#define HTML_TAGS(X)                                                                          \
-	X(A, "a", T_FMT)                                                                      \
-	X(ADDRESS, "address", BLK)                                                            \
-	X(AREA, "area", T_VOID)                                                               \
-	X(ARTICLE, "article", BLK)                                                            \
-	X(ASIDE, "aside", BLK)                                                                \
-	X(B, "b", T_FMT)                                                                      \
-	X(BASE, "base", T_VOID | T_HEAD)                                                      \
-	X(BASEFONT, "basefont", T_VOID | T_HEAD)                                              \
-	X(BIG, "big", T_FMT)                                                                  \
-	X(BLOCKQUOTE, "blockquote", PARA)                                                     \
-	X(BODY, "body", T_SPECIAL | T_BGCOLOR)                                                \
-	X(BR, "br", T_VOID)                                                                   \
-	X(BUTTON, "button", T_SPECIAL | T_SCOPE)                                              \
-	X(CAPTION, "caption", T_BR1 | T_SPECIAL | T_SCOPE)                                    \
-	X(CENTER, "center", BLK)                                                              \
-	X(CODE, "code", T_FMT)                                                                \
-	X(COL, "col", T_VOID)                                                                 \
-	X(COLGROUP, "colgroup", T_SPECIAL)                                                    \
-	X(DD, "dd", T_BR1 | T_SPECIAL)                                                        \
-	X(DETAILS, "details", BLK)                                                            \
-	X(DIALOG, "dialog", BLK)                                                              \
-	X(DIR, "dir", BLK)                                                                    \
-	X(DIV, "div", BLK)                                                                    \
-	X(DL, "dl", BLK)                                                                      \
-	X(DT, "dt", T_BR1 | T_SPECIAL)                                                        \
-	X(EM, "em", T_FMT)                                                                    \
-	X(EMBED, "embed", T_VOID)                                                             \
-	X(FIELDSET, "fieldset", BLK)                                                          \
-	X(FIGCAPTION, "figcaption", BLK)                                                      \
-	X(FIGURE, "figure", BLK)                                                              \
-	X(FONT, "font", T_FMT)                                                                \
-	X(FOOTER, "footer", BLK)                                                              \
-	X(FORM, "form", BLK)                                                                  \
-	X(FRAME, "frame", T_VOID)                                                             \
-	X(FRAMESET, "frameset", T_SPECIAL)                                                    \
-	X(H1, "h1", PARA)                                                                     \
-	X(H2, "h2", PARA)                                                                     \
-	X(H3, "h3", PARA)                                                                     \
-	X(H4, "h4", PARA)                                                                     \
-	X(H5, "h5", PARA)                                                                     \
-	X(H6, "h6", PARA)                                                                     \
-	X(HEAD, "head", T_SPECIAL | T_HEAD)                                                   \
-	X(HEADER, "header", BLK)                                                              \
-	X(HGROUP, "hgroup", BLK)                                                              \
-	X(HR, "hr", T_VOID | T_BR2 | T_CLOSEP)                                                \
-	X(HTML, "html", T_SPECIAL | T_HEAD | T_SCOPE | T_TSCOPE)                              \
-	X(I, "i", T_FMT)                                                                      \
-	X(IFRAME, "iframe", T_DROP)                                                           \
-	X(IMG, "img", T_VOID)                                                                 \
-	X(INPUT, "input", T_VOID)                                                             \
-	X(KEYGEN, "keygen", T_VOID)                                                           \
-	X(LABEL, "label", 0)                                                                  \
-	X(LEGEND, "legend", T_BR1)                                                            \
-	X(LI, "li", T_BR1 | T_SPECIAL)                                                        \
-	X(LINK, "link", T_VOID | T_HEAD)                                                      \
-	X(LISTING, "listing", PARA)                                                           \
-	X(MAIN, "main", BLK)                                                                  \
-	X(MARQUEE, "marquee", T_SPECIAL | T_SCOPE)                                            \
-	X(MENU, "menu", BLK)                                                                  \
-	X(META, "meta", T_VOID | T_HEAD)                                                      \
-	X(NAV, "nav", BLK)                                                                    \
-	X(NOBR, "nobr", T_FMT)                                                                \
-	X(NOEMBED, "noembed", T_DROP)                                                         \
-	X(NOFRAMES, "noframes", T_DROP | T_HEAD)                                              \
-	X(NOSCRIPT, "noscript", T_HEAD)                                                       \
-	X(OBJECT, "object", T_SPECIAL | T_SCOPE)                                              \
-	X(OL, "ol", BLK | T_LSCOPE)                                                           \
-	X(OPTGROUP, "optgroup", T_BR1)                                                        \
-	X(OPTION, "option", T_BR1)                                                            \
-	X(P, "p", PARA)                                                                       \
-	X(PARAM, "param", T_VOID)                                                             \
-	X(PLAINTEXT, "plaintext", BLK)                                                        \
-	X(PRE, "pre", PARA)                                                                   \
-	X(S, "s", T_FMT)                                                                      \
-	X(SCRIPT, "script", T_DROP | T_HEAD)                                                  \
-	X(SECTION, "section", BLK)                                                            \
-	X(SELECT, "select", 0)                                                                \
-	X(SMALL, "small", T_FMT)                                                              \
-	X(SOURCE, "source", T_VOID)                                                           \
-	X(SPAN, "span", 0)                                                                    \
-	X(STRIKE, "strike", T_FMT)                                                            \
-	X(STRONG, "strong", T_FMT)                                                            \
-	X(STYLE, "style", T_DROP | T_HEAD)                                                    \
-	X(SUMMARY, "summary", BLK)                                                            \
-	X(TABLE, "table", BLK | T_BGCOLOR | T_SCOPE | T_TSCOPE)                               \
-	X(TBODY, "tbody", T_SPECIAL)                                                          \
-	X(TD, "td", T_CELL | T_SPECIAL | T_BGCOLOR | T_SCOPE)                                 \
-	X(TEMPLATE, "template", T_SPECIAL | T_HEAD | T_SCOPE | T_TSCOPE)                      \
-	X(TEXTAREA, "textarea", T_RAWTEXT)                                                    \
-	X(TFOOT, "tfoot", T_SPECIAL)                                                          \
-	X(TH, "th", T_CELL | T_SPECIAL | T_BGCOLOR | T_SCOPE)                                 \
-	X(THEAD, "thead", T_SPECIAL)                                                          \
-	X(TITLE, "title", T_DROP | T_HEAD)                                                    \
-	X(TR, "tr", T_BR1 | T_SPECIAL | T_BGCOLOR)                                            \
-	X(TRACK, "track", T_VOID)                                                             \
-	X(TT, "tt", T_FMT)                                                                    \
-	X(U, "u", T_FMT)                                                                      \
-	X(UL, "ul", BLK | T_LSCOPE)                                                           \
-	X(WBR, "wbr", T_VOID)                                                                 \
+/* Known elements. */
+/* clang-format off */
+#define HTML_TAGS(X)                                                                              \
+	X(A, "a", T_FMT) X(ADDRESS, "address", BLK) X(AREA, "area", T_VOID)                       \
+	X(ARTICLE, "article", BLK) X(ASIDE, "aside", BLK) X(B, "b", T_FMT)                        \
+	X(BASE, "base", T_VOID | T_HEAD) X(BASEFONT, "basefont", T_VOID | T_HEAD)                 \
+	X(BIG, "big", T_FMT) X(BLOCKQUOTE, "blockquote", PARA)                                    \
+	X(BODY, "body", T_SPECIAL | T_BGCOLOR) X(BR, "br", T_VOID)                                \
+	X(BUTTON, "button", T_SPECIAL | T_SCOPE)                                                  \
+	X(CAPTION, "caption", T_BR1 | T_SPECIAL | T_SCOPE | T_TPART) X(CENTER, "center", BLK)     \
+	X(CODE, "code", T_FMT) X(COL, "col", T_VOID) X(COLGROUP, "colgroup", T_SPECIAL)           \
+	X(DD, "dd", T_BR1 | T_SPECIAL) X(DETAILS, "details", BLK) X(DIALOG, "dialog", BLK)        \
+	X(DIR, "dir", BLK) X(DIV, "div", BLK) X(DL, "dl", BLK) X(DT, "dt", T_BR1 | T_SPECIAL)     \
+	X(EM, "em", T_FMT) X(EMBED, "embed", T_VOID) X(FIELDSET, "fieldset", BLK)                 \
+	X(FIGCAPTION, "figcaption", BLK) X(FIGURE, "figure", BLK) X(FONT, "font", T_FMT)          \
+	X(FOOTER, "footer", BLK) X(FORM, "form", BLK) X(FRAME, "frame", T_VOID)                   \
+	X(FRAMESET, "frameset", T_SPECIAL) X(H1, "h1", PARA) X(H2, "h2", PARA)                    \
+	X(H3, "h3", PARA) X(H4, "h4", PARA) X(H5, "h5", PARA) X(H6, "h6", PARA)                   \
+	X(HEAD, "head", T_SPECIAL | T_HEAD) X(HEADER, "header", BLK) X(HGROUP, "hgroup", BLK)     \
+	X(HR, "hr", T_VOID | T_BR2 | T_CLOSEP)                                                    \
+	X(HTML, "html", T_SPECIAL | T_HEAD | T_SCOPE | T_TSCOPE) X(I, "i", T_FMT)                 \
+	X(IFRAME, "iframe", T_DROP) X(IMG, "img", T_VOID) X(INPUT, "input", T_VOID)               \
+	X(KEYGEN, "keygen", T_VOID) X(LABEL, "label", 0) X(LEGEND, "legend", T_BR1)               \
+	X(LI, "li", T_BR1 | T_SPECIAL) X(LINK, "link", T_VOID | T_HEAD)                           \
+	X(LISTING, "listing", PARA) X(MAIN, "main", BLK)                                          \
+	X(MARQUEE, "marquee", T_SPECIAL | T_SCOPE) X(MENU, "menu", BLK)                           \
+	X(META, "meta", T_VOID | T_HEAD) X(NAV, "nav", BLK) X(NOBR, "nobr", T_FMT)                \
+	X(NOEMBED, "noembed", T_DROP) X(NOFRAMES, "noframes", T_DROP | T_HEAD)                    \
+	X(NOSCRIPT, "noscript", T_HEAD) X(OBJECT, "object", T_SPECIAL | T_SCOPE)                  \
+	X(OL, "ol", BLK | T_LSCOPE) X(OPTGROUP, "optgroup", T_BR1) X(OPTION, "option", T_BR1)     \
+	X(P, "p", PARA) X(PARAM, "param", T_VOID) X(PLAINTEXT, "plaintext", BLK)                  \
+	X(PRE, "pre", PARA) X(S, "s", T_FMT) X(SCRIPT, "script", T_DROP | T_HEAD)                 \
+	X(SECTION, "section", BLK) X(SELECT, "select", 0) X(SMALL, "small", T_FMT)                \
+	X(SOURCE, "source", T_VOID) X(SPAN, "span", 0) X(STRIKE, "strike", T_FMT)                 \
+	X(STRONG, "strong", T_FMT) X(STYLE, "style", T_DROP | T_HEAD)                             \
+	X(SUMMARY, "summary", BLK)                                                                \
+	X(TABLE, "table", BLK | T_BGCOLOR | T_SCOPE | T_TSCOPE | T_TPART)                         \
+	X(TBODY, "tbody", T_SPECIAL | T_TPART) X(TD, "td", CELL)                                  \
+	X(TEMPLATE, "template", T_SPECIAL | T_HEAD | T_SCOPE | T_TSCOPE)                          \
+	X(TEXTAREA, "textarea", T_RAWTEXT) X(TFOOT, "tfoot", T_SPECIAL | T_TPART)                 \
+	X(TH, "th", CELL) X(THEAD, "thead", T_SPECIAL | T_TPART) X(TITLE, "title", T_DROP | T_HEAD) \
+	X(TR, "tr", T_BR1 | T_SPECIAL | T_BGCOLOR | T_TPART) X(TRACK, "track", T_VOID)            \
+	X(TT, "tt", T_FMT) X(U, "u", T_FMT) X(UL, "ul", BLK | T_LSCOPE) X(WBR, "wbr", T_VOID)     \
 	X(XMP, "xmp", T_RAWTEXT | T_CLOSEP)
+/* clang-format on */
 
 #define TAG_ENUM(id, name, flags) TAG_##id,
 enum { TAG_UNKNOWN = 0, HTML_TAGS(TAG_ENUM) TAG_COUNT };
@@ -936,7 +952,7 @@ static const struct {
 	unsigned flags;
 } html_tags[] = {
 #define TAG_ROW(id, name, flags) {name, flags},
-	HTML_TAGS(TAG_ROW)
+    HTML_TAGS(TAG_ROW)
 #undef TAG_ROW
 };
 
@@ -963,25 +979,50 @@ struct html_span {
 };
 
 struct html_tag {
-	unsigned id;   /* TAG_*, TAG_UNKNOWN */
-	uint32_t key;  /* id, or a hash of an unknown name with the top bit set */
+	unsigned id;    /* TAG_*, TAG_UNKNOWN */
+	uint32_t key;   /* id, or a hash of an unknown name with the top bit set */
 	unsigned flags; /* T_* */
+	unsigned have;  /* bit A_* set: attr[A_*] was seen */
 	struct html_span attr[A_COUNT];
 };
+
+/* Returns attribute `id` of t, {NULL, 0} when absent. */
+static struct html_span tag_attr(const struct html_tag *t, int id)
+{
+	struct html_span none = {NULL, 0};
+
+	return (t->have >> id) & 1 ? t->attr[id] : none;
+}
+
+static int tag_has(const struct html_tag *t, int id)
+{
+	return (t->have >> id) & 1;
+}
 
 static int attr_id(const char *s, size_t n)
 {
 	static const char *const names[A_COUNT] = {
-		"style", "hidden", "class", "href", "src", "alt",
-		"action", "color", "bgcolor", "text", "size", "background",
+	    "style",  "hidden", "class",   "href", "src",  "alt",
+	    "action", "color",  "bgcolor", "text", "size", "background",
 	};
-	int i;
+	/* Candidates by name length, as A_* + 1 (0: none). */
+	static const unsigned char by_len[11][3] = {
+	    [3] = {A_SRC + 1, A_ALT + 1},
+	    [4] = {A_HREF + 1, A_TEXT + 1, A_SIZE + 1},
+	    [5] = {A_STYLE + 1, A_CLASS + 1, A_COLOR + 1},
+	    [6] = {A_HIDDEN + 1, A_ACTION + 1},
+	    [7] = {A_BGCOLOR + 1},
+	    [10] = {A_BACKGROUND + 1},
+	};
+	int i, id;
 
 	if (n < 3 || n > 10)
 		return -1;
-	for (i = 0; i < A_COUNT; i++)
-		if (span_is(s, n, names[i]))
-			return i;
+	for (i = 0; i < 3 && by_len[n][i]; i++) {
+		id = by_len[n][i] - 1;
+		if (to_lower(s[0]) == names[id][0] && span_is(s, n, names[id]))
+			return id;
+	}
 	return -1;
 }
 
@@ -989,32 +1030,26 @@ static void tag_name(struct html_tag *t, const char *s, size_t n)
 {
 	char b[16];
 	uint32_t h = 2166136261u;
-	size_t i, lo = 0, hi = ARRAY_LEN(html_tags);
+	size_t i;
+	long k = -1;
 
-	for (i = 0; i < n; i++)
-		h = (h ^ to_lower(s[i])) * 16777619u;
+	for (i = 0; i < n; i++) {
+		unsigned char c = to_lower(s[i]);
+
+		h = (h ^ c) * 16777619u;
+		if (i < sizeof(b))
+			b[i] = (char)c;
+	}
+	if (n <= sizeof(b))
+		k = index_find(tag_slots, TAG_SLOTS, html_tags, sizeof(html_tags[0]), b, n, h);
+	if (k >= 0) {
+		t->id = t->key = (unsigned)k + 1;
+		t->flags = html_tags[k].flags;
+		return;
+	}
 	t->id = TAG_UNKNOWN;
 	t->key = h | 0x80000000u;
 	t->flags = 0;
-	if (n >= sizeof(b))
-		return;
-	for (i = 0; i < n; i++)
-		b[i] = (char)to_lower(s[i]);
-	b[n] = '\0';
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(html_tags[mid].name, b);
-
-		if (c == 0) {
-			t->id = t->key = (unsigned)mid + 1;
-			t->flags = html_tags[mid].flags;
-			return;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 }
 
 /* Parses one attribute at p (not white space, '/' or '>'); keeps it when
@@ -1026,7 +1061,7 @@ static const char *attr_parse(const char *p, const char *end, struct html_tag *t
 	size_t vn = 0;
 	int id;
 
-	while (p < end && !is_ws(*p) && *p != '/' && *p != '>' && *p != '=')
+	while (p < end && !in_set(*p, SET_ATTR_END))
 		p++;
 	id = attr_id(name, (size_t)(p - name));
 	p = skip_ws(p, end);
@@ -1040,12 +1075,13 @@ static const char *attr_parse(const char *p, const char *end, struct html_tag *t
 			vn = (size_t)(q - v);
 			p = q + 1;
 		} else {
-			for (v = p; p < end && !is_ws(*p) && *p != '>'; p++)
+			for (v = p; p < end && !in_set(*p, SET_VALUE_END); p++)
 				;
 			vn = (size_t)(p - v);
 		}
 	}
-	if (id >= 0 && !t->attr[id].p) {
+	if (id >= 0 && !tag_has(t, id)) {
+		t->have |= 1u << id;
 		t->attr[id].p = v;
 		t->attr[id].n = vn;
 	}
@@ -1058,10 +1094,10 @@ static const char *tag_parse(const char *p, const char *end, struct html_tag *t)
 {
 	const char *name = p;
 
-	while (p < end && !is_ws(*p) && *p != '/' && *p != '>')
+	while (p < end && !in_set(*p, SET_NAME_END))
 		p++;
 	tag_name(t, name, (size_t)(p - name));
-	memset(t->attr, 0, sizeof(t->attr));
+	t->have = 0;
 	while (p < end) {
 		if (*p == '>')
 			return p + 1;
@@ -1079,24 +1115,24 @@ static const char *tag_parse(const char *p, const char *end, struct html_tag *t)
  * so the output never starts or ends with white space. */
 struct html_sink {
 	sbuf *b;
-	size_t start; /* b->len when this call began */
-	size_t cap;   /* most bytes past start (anchor text), 0: no limit */
+	size_t start;     /* b->len when this call began */
+	size_t cap;       /* most bytes past start (anchor text), 0: no limit */
 	unsigned char nl; /* pending line breaks, 0-2 */
 	unsigned char sp; /* pending space */
 };
 
 /* What an open element passes on to its content. */
 struct html_elem {
-	uint32_t key;      /* see html_tag.key; 0 for the root */
-	uint32_t fg, bg;   /* text and background colour, 0xRRGGBB or COLOR_* */
-	uint16_t tflags;   /* T_* */
-	uint16_t hide;     /* HTML_F_* reasons the text is hidden, 0: visible */
-	uint8_t none;      /* display:none and the like: descendants cannot undo it */
-	uint8_t vis;       /* visibility:hidden (a descendant may say visible) */
-	uint8_t tiny;      /* tiny font (a descendant may set a readable size) */
-	uint8_t drop;      /* content not rendered at all (<head>, <template>) */
-	uint8_t pre;       /* line breaks kept */
-	uint8_t fg_src;    /* 0 default, 1 HTML attribute, 2 inline style */
+	uint32_t key;    /* see html_tag.key; 0 for the root */
+	uint32_t fg, bg; /* text and background colour, 0xRRGGBB or COLOR_* */
+	uint16_t tflags; /* T_* */
+	uint16_t hide;   /* HTML_F_* reasons the text is hidden, 0: visible */
+	uint8_t none;    /* display:none and the like: descendants cannot undo it */
+	uint8_t vis;     /* visibility:hidden (a descendant may say visible) */
+	uint8_t tiny;    /* tiny font (a descendant may set a readable size) */
+	uint8_t drop;    /* content not rendered at all (<head>, <template>) */
+	uint8_t pre;     /* line breaks kept */
+	uint8_t fg_src;  /* 0 default, 1 HTML attribute, 2 inline style */
 	uint8_t bg_src;
 };
 
@@ -1105,17 +1141,18 @@ struct html_state {
 	html_out *out;
 	int err;
 	struct html_sink text, hidden, ltext;
-	sbuf abuf;           /* decoded attribute values, style sheets */
-	sbuf lbuf;           /* text of the open link */
-	size_t cur_link;     /* index in out->links of the open <a>, or HTML_NO_LINK */
-	size_t link_first;   /* out->nlinks when this call began */
+	sbuf abuf;         /* decoded attribute values, style sheets */
+	sbuf lbuf;         /* text of the open link */
+	size_t cur_link;   /* index in out->links of the open <a>, or HTML_NO_LINK */
+	size_t link_first; /* out->nlinks when this call began */
 	size_t max_links;
-	uint8_t css_fg;      /* a <style> sheet sets text colours */
-	uint8_t css_bg;      /* a <style> sheet sets backgrounds */
-	unsigned depth;      /* entries used in stack, the root included */
-	unsigned head_at;    /* index of the open <head>, 0: none */
-	size_t overflow;     /* open elements past the stack */
-	size_t ovf_at;       /* overflow level of the hidden element in ovf, 0: none */
+	uint8_t css_fg;       /* a <style> sheet sets text colours */
+	uint8_t css_bg;       /* a <style> sheet sets backgrounds */
+	uint8_t last_hidden;  /* the last text went to `hidden` */
+	unsigned depth;       /* entries used in stack, the root included */
+	unsigned head_at;     /* index of the open <head>, 0: none */
+	size_t overflow;      /* open elements past the stack */
+	size_t ovf_at;        /* overflow level of the hidden element in ovf, 0: none */
 	struct html_elem ovf; /* the first hidden element past the stack */
 	struct html_elem stack[HTML_MAX_DEPTH];
 	unsigned nclass;
@@ -1135,15 +1172,18 @@ static int link_open(const struct html_state *st)
 
 /* ---- output ---- */
 
+/* Appends p[0..n) to the sink, after the pending separator if the sink
+ * already holds text of this call. */
 static void sink_put(struct html_state *st, struct html_sink *k, const char *p, size_t n)
 {
-	static const char seps[] = "\n\n";
-	const char *sep = k->nl ? seps : " ";
-	size_t ns = (k->nl || k->sp) && k->b->len > k->start ? (k->nl ? k->nl : 1) : 0;
+	sbuf *b = k->b;
+	size_t ns = (k->nl || k->sp) && b->len > k->start ? (k->nl ? k->nl : 1) : 0;
+	char sep = k->nl ? '\n' : ' ', *o;
 
 	k->nl = k->sp = 0;
 	if (k->cap) {
-		size_t used = k->b->len - k->start, room = k->cap > used ? k->cap - used : 0;
+		size_t used = b->len - k->start, room = k->cap > used ? k->cap - used : 0;
+
 		if (ns >= room)
 			return;
 		if (n > room - ns)
@@ -1151,8 +1191,16 @@ static void sink_put(struct html_state *st, struct html_sink *k, const char *p, 
 	}
 	if (!n)
 		return;
-	if ((ns && sbuf_add(k->b, sep, ns)) || sbuf_add(k->b, p, n))
+	if (b->cap - b->len <= ns + n && sbuf_reserve(b, ns + n)) {
 		st->err = SS_ENOMEM;
+		return;
+	}
+	o = b->p + b->len;
+	if (ns)
+		o[0] = o[ns - 1] = sep;
+	memcpy(o + ns, p, n);
+	b->len += ns + n;
+	b->p[b->len] = '\0';
 }
 
 static void sink_block(struct html_sink *k, unsigned n)
@@ -1175,9 +1223,12 @@ static void emit(struct html_state *st, const char *p, size_t n)
 		return;
 	if (e->hide) {
 		st->out->facts |= HTML_F_HIDDEN_TEXT | e->hide;
+		st->hidden.sp |= !st->last_hidden; /* hidden pieces do not glue together */
+		st->last_hidden = 1;
 		sink_put(st, &st->hidden, p, n);
 		return;
 	}
+	st->last_hidden = 0;
 	sink_put(st, &st->text, p, n);
 	if (link_open(st))
 		sink_put(st, &st->ltext, p, n);
@@ -1235,13 +1286,14 @@ static void emit_br(struct html_state *st)
 
 /* ---- links ---- */
 
-/* Cleans a decoded URL in place: no tab or line break anywhere (browsers
- * drop them), no white space or control character at either end. */
+/* Cleans a decoded URL in place (s[n] is a NUL): no tab or line break
+ * anywhere (browsers drop them), no space or control character at either
+ * end. */
 static size_t url_clean(char *s, size_t n)
 {
-	size_t i, o = 0;
+	size_t i = strcspn(s, "\t\n\r"), o = i;
 
-	for (i = 0; i < n; i++)
+	for (; i < n; i++)
 		if (s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
 			s[o++] = s[i];
 	while (o && (unsigned char)s[o - 1] <= ' ')
@@ -1252,14 +1304,15 @@ static size_t url_clean(char *s, size_t n)
 	return o - i;
 }
 
-/* Collapses white space runs to one space in place, trims both ends. */
+/* Collapses runs of white space and control characters to one space in
+ * place, trims both ends and cuts the result to HTML_LINK_TEXT_MAX bytes. */
 static size_t ws_collapse(char *s, size_t n)
 {
 	size_t i, o = 0;
 	int sp = 0;
 
-	for (i = 0; i < n; i++) {
-		if (is_ws(s[i])) {
+	for (i = 0; i < n && o < HTML_LINK_TEXT_MAX; i++) {
+		if ((unsigned char)s[i] <= ' ') {
 			sp = o > 0;
 			continue;
 		}
@@ -1268,6 +1321,9 @@ static size_t ws_collapse(char *s, size_t n)
 		sp = 0;
 		s[o++] = s[i];
 	}
+	o = utf8_trim_partial(s, o < HTML_LINK_TEXT_MAX ? o : HTML_LINK_TEXT_MAX);
+	while (o && s[o - 1] == ' ')
+		o--;
 	return o;
 }
 
@@ -1282,8 +1338,7 @@ static ss_str arena_span(struct html_state *st, const char *p, size_t n)
 
 /* Adds a link for the attribute value `href` (and the raw text `alt`, may
  * be absent); returns its index or HTML_NO_LINK. */
-static size_t link_add(struct html_state *st, int kind, struct html_span href,
-		       struct html_span alt)
+static size_t link_add(struct html_state *st, int kind, struct html_span href, struct html_span alt)
 {
 	html_out *out = st->out;
 	html_link *l;
@@ -1295,15 +1350,16 @@ static size_t link_add(struct html_state *st, int kind, struct html_span href,
 	st->abuf.len = url_clean(st->abuf.p, st->abuf.len);
 	if (!st->abuf.len)
 		return HTML_NO_LINK;
-	if (arena_grow(st->a, (void **)&out->links, &out->caplinks, out->nlinks,
-		       sizeof(html_link)))
+	if (arena_grow(st->a, (void **)&out->links, &out->caplinks, out->nlinks, sizeof(html_link)))
 		goto oom;
 	l = &out->links[out->nlinks];
 	l->kind = kind;
 	l->href = arena_span(st, st->abuf.p, st->abuf.len);
-	if (attr_decode(alt.p ? alt.p : "", alt.n, &st->abuf))
+	l->text = (ss_str){"", 0};
+	if (alt.p && attr_decode(alt.p, alt.n, &st->abuf))
 		goto oom;
-	l->text = arena_span(st, st->abuf.p, ws_collapse(st->abuf.p, st->abuf.len));
+	if (alt.p)
+		l->text = arena_span(st, st->abuf.p, ws_collapse(st->abuf.p, st->abuf.len));
 	return st->err ? HTML_NO_LINK : out->nlinks++;
 oom:
 	st->err = SS_ENOMEM;
@@ -1324,7 +1380,7 @@ static void link_begin(struct html_state *st, const struct html_tag *t)
 	struct html_span none = {NULL, 0};
 
 	link_finish(st);
-	st->cur_link = link_add(st, HTML_LINK_A, t->attr[A_HREF], none);
+	st->cur_link = link_add(st, HTML_LINK_A, tag_attr(t, A_HREF), none);
 	sbuf_reset(&st->lbuf);
 	st->ltext.nl = st->ltext.sp = 0;
 }
@@ -1339,22 +1395,22 @@ static void tag_links(struct html_state *st, const struct html_tag *t)
 		link_begin(st, t);
 		break;
 	case TAG_AREA:
-		link_add(st, HTML_LINK_AREA, t->attr[A_HREF], t->attr[A_ALT]);
+		link_add(st, HTML_LINK_AREA, tag_attr(t, A_HREF), tag_attr(t, A_ALT));
 		break;
 	case TAG_IMG:
-		link_add(st, HTML_LINK_IMG, t->attr[A_SRC], t->attr[A_ALT]);
+		link_add(st, HTML_LINK_IMG, tag_attr(t, A_SRC), tag_attr(t, A_ALT));
 		break;
 	case TAG_FORM:
-		link_add(st, HTML_LINK_FORM, t->attr[A_ACTION], none);
+		link_add(st, HTML_LINK_FORM, tag_attr(t, A_ACTION), none);
 		break;
 	case TAG_IFRAME:
 	case TAG_FRAME:
 	case TAG_EMBED:
-		link_add(st, HTML_LINK_OTHER, t->attr[A_SRC], none);
+		link_add(st, HTML_LINK_OTHER, tag_attr(t, A_SRC), none);
 		break;
 	}
 	if (t->flags & T_BGCOLOR)
-		link_add(st, HTML_LINK_OTHER, t->attr[A_BACKGROUND], none);
+		link_add(st, HTML_LINK_OTHER, tag_attr(t, A_BACKGROUND), none);
 }
 
 /* ---- elements ---- */
@@ -1407,26 +1463,23 @@ static unsigned class_hide(const struct html_state *st, struct html_span v)
 
 static void elem_attr_colors(struct html_elem *e, const struct html_tag *t)
 {
-	const struct html_span *at = t->attr;
+	struct html_span color = tag_attr(t, t->id == TAG_BODY ? A_TEXT : A_COLOR);
+	struct html_span bg = tag_attr(t, A_BGCOLOR), size = tag_attr(t, A_SIZE);
 	uint32_t c;
 
-	if (t->id == TAG_A && at[A_HREF].p)
+	if (t->id == TAG_A && tag_has(t, A_HREF))
 		e->fg = COLOR_LINK, e->fg_src = 1;
-	if ((t->id == TAG_FONT && at[A_COLOR].p && color_legacy(at[A_COLOR].p, at[A_COLOR].n, &c)) ||
-	    (t->id == TAG_BODY && at[A_TEXT].p && color_legacy(at[A_TEXT].p, at[A_TEXT].n, &c)))
+	if ((t->id == TAG_FONT || t->id == TAG_BODY) && color.p &&
+	    color_legacy(color.p, color.n, &c))
 		e->fg = c, e->fg_src = 1;
-	if ((t->flags & T_BGCOLOR) && at[A_BGCOLOR].p &&
-	    color_legacy(at[A_BGCOLOR].p, at[A_BGCOLOR].n, &c))
+	if ((t->flags & T_BGCOLOR) && bg.p && color_legacy(bg.p, bg.n, &c))
 		e->bg = c, e->bg_src = 1;
-	if ((t->flags & T_BGCOLOR) && at[A_BACKGROUND].n)
+	if ((t->flags & T_BGCOLOR) && tag_attr(t, A_BACKGROUND).n)
 		e->bg = COLOR_UNKNOWN, e->bg_src = 1;
-	if (t->id == TAG_FONT && at[A_SIZE].p) {
-		const char *s = at[A_SIZE].p;
-		size_t n = at[A_SIZE].n;
-
-		trim(&s, &n);
-		if (n && is_digit(s[0]))
-			e->tiny = span_is(s, n, "0");
+	if (t->id == TAG_FONT && size.p) {
+		trim(&size.p, &size.n);
+		if (size.n && is_digit(size.p[0]))
+			e->tiny = span_is(size.p, size.n, "0");
 	}
 }
 
@@ -1453,7 +1506,7 @@ static void elem_style(struct html_state *st, struct html_elem *e, struct html_s
 
 /* Works out what element t passes on to its content, from `up`. */
 static void elem_derive(struct html_state *st, struct html_elem *e, const struct html_elem *up,
-			const struct html_tag *t)
+                        const struct html_tag *t)
 {
 	unsigned ch;
 
@@ -1462,15 +1515,15 @@ static void elem_derive(struct html_state *st, struct html_elem *e, const struct
 	e->tflags = (uint16_t)t->flags;
 	e->drop |= t->id == TAG_HEAD || t->id == TAG_TEMPLATE;
 	e->pre |= t->id == TAG_PRE || t->id == TAG_LISTING || t->id == TAG_TEXTAREA;
-	e->none |= t->attr[A_HIDDEN].p != NULL;
-	if (st->nclass && t->attr[A_CLASS].p) {
-		ch = class_hide(st, t->attr[A_CLASS]);
+	e->none |= tag_has(t, A_HIDDEN);
+	if (st->nclass && tag_has(t, A_CLASS)) {
+		ch = class_hide(st, tag_attr(t, A_CLASS));
 		e->none |= (ch & HTML_F_DISPLAY_NONE) != 0;
 		e->tiny |= (ch & HTML_F_TINY_FONT) != 0;
 	}
 	elem_attr_colors(e, t);
-	if (t->attr[A_STYLE].p)
-		elem_style(st, e, t->attr[A_STYLE]);
+	if (tag_has(t, A_STYLE))
+		elem_style(st, e, tag_attr(t, A_STYLE));
 	e->hide = (uint16_t)elem_hide(st, e);
 }
 
@@ -1594,15 +1647,16 @@ static void sheet_class(struct html_state *st, const char *s, size_t n, unsigned
 
 /* One rule "sel, sel { decls }": a rule that hides records its selectors
  * that are a single class ("x.name" or ".name"). */
-static void sheet_rule(struct html_state *st, const char *sel, const char *sel_end,
-		       const char *d, const char *d_end)
+static void sheet_rule(struct html_state *st, const char *sel, const char *sel_end, const char *d,
+                       const char *d_end)
 {
 	struct html_style y;
 	unsigned why;
 
 	style_init(&y);
 	css_decls(&y, d, (size_t)(d_end - d));
-	why = (y.none || y.vis == 1 ? HTML_F_DISPLAY_NONE : 0) | (y.tiny == 1 ? HTML_F_TINY_FONT : 0);
+	why =
+	    (y.none || y.vis == 1 ? HTML_F_DISPLAY_NONE : 0) | (y.tiny == 1 ? HTML_F_TINY_FONT : 0);
 	while (why && sel < sel_end) {
 		const char *comma = memchr(sel, ',', (size_t)(sel_end - sel));
 		const char *e = comma ? comma : sel_end;
@@ -1715,6 +1769,18 @@ static void overflow_pop(struct html_state *st)
 	st->overflow--;
 }
 
+/* Where the search for the element an end tag closes gives up: a table
+ * part looks inside its table, a block inside its cell, a formatting
+ * element anywhere, anything else inside its block. */
+static unsigned close_stop(unsigned flags)
+{
+	if (flags & T_TPART)
+		return T_TSCOPE;
+	if (flags & T_FMT)
+		return 0;
+	return (flags & T_SPECIAL) ? T_SCOPE : T_SPECIAL;
+}
+
 static void tag_close(struct html_state *st, const struct html_tag *t)
 {
 	unsigned i;
@@ -1732,10 +1798,10 @@ static void tag_close(struct html_state *st, const struct html_tag *t)
 		overflow_pop(st);
 		return;
 	}
-	i = stack_find(st, t->key, t->key, (t->flags & (T_SPECIAL | T_FMT)) ? 0 : T_SPECIAL);
+	i = stack_find(st, t->key, t->key, close_stop(t->flags));
 	if (i)
 		stack_pop_to(st, i);
-	else
+	else if (t->id == TAG_P) /* a stray </p> is an empty paragraph */
 		emit_break(st, t->flags, cur(st));
 }
 
@@ -1746,7 +1812,7 @@ static const char *raw_end(const char *p, const char *end, const char *name)
 	size_t n = strlen(name);
 
 	while (p < end && (p = memchr(p, '<', (size_t)(end - p)))) {
-		if ((size_t)(end - p) > n + 2 && p[1] == '/' && span_starts(p + 2, n, name) &&
+		if ((size_t)(end - p) > n + 2 && p[1] == '/' && span_is(p + 2, n, name) &&
 		    (is_ws(p[2 + n]) || p[2 + n] == '/' || p[2 + n] == '>'))
 			return p;
 		p++;
@@ -1758,7 +1824,7 @@ static void text_segment(struct html_state *st, const char *p, const char *end);
 
 /* The content of script, style, textarea...: up to the matching end tag. */
 static const char *raw_content(struct html_state *st, const struct html_tag *t, const char *p,
-			       const char *end)
+                               const char *end)
 {
 	const char *close = raw_end(p, end, html_tags[t->id - 1].name);
 
@@ -1811,35 +1877,62 @@ static const char *text_entity(struct html_state *st, const char *p, const char 
 	return p + k;
 }
 
-/* Text between tags: ordinary bytes go out in runs (a single space between
- * two words stays inside the run), white space collapses, entities decode. */
+/* Returns the first byte of [p, end) in SET_TEXT_STOP, or end. */
+static const char *text_stop(const char *p, const char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+
+	for (; end - p >= 8; p += 8) {
+		uint64_t w, amp, m;
+
+		memcpy(&w, p, 8);
+		amp = w ^ (ones * '&');
+		/* The lowest flagged byte is exact: bytes below 0x21, or '&'. */
+		m = ((w - ones * 0x21) & ~w & highs) | ((amp - ones) & ~amp & highs);
+		if (m)
+			return p + (__builtin_ctzll(m) >> 3);
+	}
+#endif
+	while (p < end && !in_set(*p, SET_TEXT_STOP))
+		p++;
+	return p;
+}
+
+/* Returns the end of the run of ordinary text that starts at `run`: the
+ * first byte in SET_TEXT_STOP, but a single space between two ordinary
+ * bytes stays in the run. */
+static const char *text_run_end(const char *run, const char *end)
+{
+	const char *p = run;
+
+	for (;;) {
+		p = text_stop(p, end);
+		if (p + 1 < end && *p == ' ' && p > run && !in_set(p[1], SET_TEXT_STOP))
+			p += 2;
+		else
+			return p;
+	}
+}
+
+/* Text between tags: ordinary bytes go out in runs, white space collapses,
+ * character references are decoded. */
 static void text_segment(struct html_state *st, const char *p, const char *end)
 {
-	const char *run = p;
-
 	if (st->head_at && !st->overflow) {
 		if (skip_ws(p, end) == end)
 			return;
 		stack_pop_to(st, st->head_at);
 	}
 	while (p < end) {
-		unsigned char c = (unsigned char)*p;
+		const char *q = text_run_end(p, end);
 
-		if (c > ' ' && c != '&') {
-			p++;
-			continue;
-		}
-		if (c == ' ' && p > run && p + 1 < end && (unsigned char)p[1] > ' ' && p[1] != '&') {
-			p += 2;
-			continue;
-		}
-		if (p > run)
-			emit(st, run, (size_t)(p - run));
-		p = c == '&' ? text_entity(st, p, end) : text_space(st, p, end);
-		run = p;
+		if (q > p)
+			emit(st, p, (size_t)(q - p));
+		if (q == end)
+			return;
+		p = *q == '&' ? text_entity(st, q, end) : text_space(st, q, end);
 	}
-	if (p > run)
-		emit(st, run, (size_t)(p - run));
 }
 
 /* ---- markup ---- */
@@ -1927,6 +2020,18 @@ static const char *markup(struct html_state *st, const char *p, const char *end)
 
 /* ---- entry points ---- */
 
+static void html_index_build(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(html_tags); i++)
+		index_add(tag_slots, TAG_SLOTS, html_tags[i].name, i);
+	for (i = 0; i < ARRAY_LEN(html_entities); i++)
+		index_add(ent_slots, ENT_SLOTS, html_entities[i].name, i);
+	for (i = 0; i < ARRAY_LEN(html_colors); i++)
+		index_add(color_slots, COLOR_SLOTS, html_colors[i].name, i);
+}
+
 void html_out_init(html_out *out)
 {
 	sbuf_init(&out->text);
@@ -1971,6 +2076,7 @@ int html_to_text(ss_arena *a, const char *html, size_t len, size_t max_links, ht
 
 	if (!len)
 		return 0;
+	pthread_once(&html_once, html_index_build);
 	state_init(&st, a, max_links, out);
 	end = html + len;
 	while (p < end && !st.err) {

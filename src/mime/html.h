@@ -31,7 +31,7 @@ typedef struct html_link {
 enum {
 	HTML_F_HIDDEN_TEXT = 1 << 0,  /* some text was hidden (any reason below) */
 	HTML_F_DISPLAY_NONE = 1 << 1, /* display:none / visibility:hidden / hidden attr */
-	HTML_F_TINY_FONT = 1 << 2,    /* font-size 0-2px or <font size=0/1> */
+	HTML_F_TINY_FONT = 1 << 2,    /* font-size 0-2px or <font size=0> */
 	HTML_F_SAME_COLOR = 1 << 3,   /* text colour equals the background colour */
 	HTML_F_SCRIPT = 1 << 4,       /* has <script> */
 	HTML_F_FORM = 1 << 5,         /* has <form> */

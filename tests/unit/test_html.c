@@ -38,36 +38,38 @@ static void done(struct run *r)
 #define HIDDEN(r) ((r).o.hidden.p ? (r).o.hidden.p : "")
 
 /* Checks the visible text of `html`. */
-#define CHECK_TEXT(html, want)                                                                \
-	do {                                                                                  \
-		struct run r_;                                                                \
-		run(&r_, html);                                                               \
-		CHECK(r_.rc == 0);                                                            \
-		CHECK_SLICE(TEXT(r_), r_.o.text.len, want);                                   \
-		done(&r_);                                                                    \
+#define CHECK_TEXT(html, want)                                                                     \
+	do {                                                                                       \
+		struct run r_;                                                                     \
+		run(&r_, html);                                                                    \
+		CHECK(r_.rc == 0);                                                                 \
+		CHECK_SLICE(TEXT(r_), r_.o.text.len, want);                                        \
+		done(&r_);                                                                         \
 	} while (0)
 
-/* Checks that `html` hides `secret` for `reason` and shows `visible`. */
-#define CHECK_HIDES(html, visible, secret, reason)                                            \
-	do {                                                                                  \
-		struct run r_;                                                                \
-		run(&r_, html);                                                               \
-		CHECK_SLICE(TEXT(r_), r_.o.text.len, visible);                                \
-		CHECK_SLICE(HIDDEN(r_), r_.o.hidden.len, secret);                             \
-		CHECK((r_.o.facts & (HTML_F_HIDDEN_TEXT | (reason))) ==                       \
-		      (HTML_F_HIDDEN_TEXT | (reason)));                                       \
-		done(&r_);                                                                    \
+#define HIDE_REASONS (HTML_F_DISPLAY_NONE | HTML_F_TINY_FONT | HTML_F_SAME_COLOR)
+
+/* Checks that `html` hides `secret` for `reason` (only) and shows `visible`. */
+#define CHECK_HIDES(html, visible, secret, reason)                                                 \
+	do {                                                                                       \
+		struct run r_;                                                                     \
+		run(&r_, html);                                                                    \
+		CHECK_SLICE(TEXT(r_), r_.o.text.len, visible);                                     \
+		CHECK_SLICE(HIDDEN(r_), r_.o.hidden.len, secret);                                  \
+		CHECK(r_.o.facts &HTML_F_HIDDEN_TEXT);                                             \
+		CHECK((r_.o.facts & HIDE_REASONS) == (reason));                                    \
+		done(&r_);                                                                         \
 	} while (0)
 
 /* Checks that nothing of `html` is hidden. */
-#define CHECK_SHOWN(html, visible)                                                            \
-	do {                                                                                  \
-		struct run r_;                                                                \
-		run(&r_, html);                                                               \
-		CHECK_SLICE(TEXT(r_), r_.o.text.len, visible);                                \
-		CHECK(r_.o.hidden.len == 0);                                                  \
-		CHECK(!(r_.o.facts & HTML_F_HIDDEN_TEXT));                                    \
-		done(&r_);                                                                    \
+#define CHECK_SHOWN(html, visible)                                                                 \
+	do {                                                                                       \
+		struct run r_;                                                                     \
+		run(&r_, html);                                                                    \
+		CHECK_SLICE(TEXT(r_), r_.o.text.len, visible);                                     \
+		CHECK(r_.o.hidden.len == 0);                                                       \
+		CHECK(!(r_.o.facts & HTML_F_HIDDEN_TEXT));                                         \
+		done(&r_);                                                                         \
 	} while (0)
 
 /* ---- character references ---- */
@@ -80,13 +82,13 @@ TEST(html_entity_basic_named)
 TEST(html_entity_latin1_letters)
 {
 	CHECK_TEXT("caf&eacute; &agrave; &uuml;ber &Eacute;t&eacute; &ntilde; &szlig;",
-		   "café à über Été ñ ß");
+	           "café à über Été ñ ß");
 }
 
 TEST(html_entity_mail_symbols)
 {
 	CHECK_TEXT("&copy; &reg; &euro;5 &hellip; &mdash; &ndash; &trade; &bull; &middot;",
-		   "© ® €5 … — – ™ • ·");
+	           "© ® €5 … — – ™ • ·");
 	CHECK_TEXT("&lsquo;a&rsquo; &ldquo;b&rdquo;", "‘a’ “b”");
 }
 
@@ -108,7 +110,7 @@ TEST(html_entity_without_semicolon)
 TEST(html_entity_invalid_code_points)
 {
 	CHECK_TEXT("&#0;|&#xD800;|&#x110000;|&#99999999999999;",
-		   "\xEF\xBF\xBD|\xEF\xBF\xBD|\xEF\xBF\xBD|\xEF\xBF\xBD");
+	           "\xEF\xBF\xBD|\xEF\xBF\xBD|\xEF\xBF\xBD|\xEF\xBF\xBD");
 }
 
 TEST(html_entity_windows1252_range)
@@ -166,8 +168,7 @@ TEST(html_headings_lists)
 
 TEST(html_table_cells_spaces_rows_lines)
 {
-	CHECK_TEXT("<table><tr><td>a</td><td>b</td></tr><tr><th>c</th><td>d</table>",
-		   "a b\nc d");
+	CHECK_TEXT("<table><tr><td>a</td><td>b</td></tr><tr><th>c</th><td>d</table>", "a b\nc d");
 }
 
 TEST(html_hr_and_blockquote)
@@ -197,7 +198,9 @@ TEST(html_pre_keeps_line_breaks)
 
 TEST(html_control_bytes_dropped)
 {
-	CHECK_TEXT("Vi\x01" "ag\x02ra", "Viagra");
+	CHECK_TEXT("Vi\x01"
+	           "ag\x02ra",
+	           "Viagra");
 }
 
 TEST(html_implied_paragraph_end)
@@ -225,8 +228,8 @@ TEST(html_style_dropped)
 TEST(html_head_dropped_with_title)
 {
 	CHECK_TEXT("<html><head><title>Title</title><meta charset=utf-8></head>"
-		   "<body>Body</body></html>",
-		   "Body");
+	           "<body>Body</body></html>",
+	           "Body");
 }
 
 TEST(html_head_never_closed)
@@ -290,15 +293,15 @@ TEST(html_textarea_text_shown)
 TEST(html_hidden_display_none)
 {
 	CHECK_HIDES("a<span style=\"display:none\">secret</span>b", "ab", "secret",
-		    HTML_F_DISPLAY_NONE);
+	            HTML_F_DISPLAY_NONE);
 	CHECK_HIDES("a<span style='DISPLAY : None !important'>s</span>b", "ab", "s",
-		    HTML_F_DISPLAY_NONE);
+	            HTML_F_DISPLAY_NONE);
 }
 
 TEST(html_hidden_visibility)
 {
 	CHECK_HIDES("<p style=\"visibility:hidden\">secret</p>shown", "shown", "secret",
-		    HTML_F_DISPLAY_NONE);
+	            HTML_F_DISPLAY_NONE);
 }
 
 TEST(html_hidden_attribute)
@@ -309,21 +312,21 @@ TEST(html_hidden_attribute)
 TEST(html_hidden_opacity_zero)
 {
 	CHECK_HIDES("<div style=\"opacity:0\">secret</div>shown", "shown", "secret",
-		    HTML_F_DISPLAY_NONE);
+	            HTML_F_DISPLAY_NONE);
 	CHECK_SHOWN("<div style=\"opacity:0.5\">half</div>", "half");
 }
 
 TEST(html_hidden_zero_height_overflow)
 {
 	CHECK_HIDES("<div style=\"max-height:0px;overflow:hidden\">secret</div>shown", "shown",
-		    "secret", HTML_F_DISPLAY_NONE);
+	            "secret", HTML_F_DISPLAY_NONE);
 	CHECK_SHOWN("<div style=\"height:0\">spills out</div>", "spills out");
 }
 
 TEST(html_hidden_tiny_css_font)
 {
 	CHECK_HIDES("<span style=\"font-size:1px\">secret</span>shown", "shown", "secret",
-		    HTML_F_TINY_FONT);
+	            HTML_F_TINY_FONT);
 	CHECK_HIDES("<span style=\"font-size:0\">a</span>b", "b", "a", HTML_F_TINY_FONT);
 	CHECK_HIDES("<span style=\"font-size:1pt\">a</span>b", "b", "a", HTML_F_TINY_FONT);
 	CHECK_HIDES("<span style=\"font: 0/0 a\">a</span>b", "b", "a", HTML_F_TINY_FONT);
@@ -332,8 +335,8 @@ TEST(html_hidden_tiny_css_font)
 TEST(html_readable_font_sizes_shown)
 {
 	CHECK_SHOWN("<span style=\"font-size:3px\">a</span> <span style=\"font-size:2pt\">b</span>"
-		    " <span style=\"font-size:x-small\">c</span> <font size=1>d</font>",
-		    "a b c d");
+	            " <span style=\"font-size:x-small\">c</span> <font size=1>d</font>",
+	            "a b c d");
 }
 
 TEST(html_hidden_font_size_zero_attr)
@@ -344,46 +347,45 @@ TEST(html_hidden_font_size_zero_attr)
 TEST(html_tiny_font_undone_by_child)
 {
 	CHECK_HIDES("<div style=\"font-size:0\">x<span style=\"font-size:14px\">y</span></div>",
-		    "y", "x", HTML_F_TINY_FONT);
+	            "y", "x", HTML_F_TINY_FONT);
 }
 
 TEST(html_hidden_white_on_default_white)
 {
 	CHECK_HIDES("<font color=\"white\">secret</font>shown", "shown", "secret",
-		    HTML_F_SAME_COLOR);
+	            HTML_F_SAME_COLOR);
 }
 
 TEST(html_hidden_same_style_colours)
 {
 	CHECK_HIDES("<p style=\"color:#000;background-color:black\">secret</p>shown", "shown",
-		    "secret", HTML_F_SAME_COLOR);
+	            "secret", HTML_F_SAME_COLOR);
 }
 
 TEST(html_hidden_colour_of_ancestor_background)
 {
 	CHECK_HIDES("<div style=\"background:#123456\"><p><span style=\"color:#123456\">s</span>"
-		    "</p></div>v",
-		    "v", "s", HTML_F_SAME_COLOR);
+	            "</p></div>v",
+	            "v", "s", HTML_F_SAME_COLOR);
 }
 
 TEST(html_hidden_font_colour_equals_body_bgcolor)
 {
 	CHECK_HIDES("<body bgcolor=\"#336699\"><font color=\"#369\">s</font>v</body>", "v", "s",
-		    HTML_F_SAME_COLOR);
+	            HTML_F_SAME_COLOR);
 }
 
 TEST(html_hidden_default_text_on_black_cell)
 {
-	CHECK_HIDES("<table><tr><td bgcolor=black>s</td></tr></table>", "", "s",
-		    HTML_F_SAME_COLOR);
+	CHECK_HIDES("<table><tr><td bgcolor=black>s</td></tr></table>", "", "s", HTML_F_SAME_COLOR);
 }
 
 TEST(html_contrasting_colours_shown)
 {
 	CHECK_SHOWN("<body bgcolor=black><font color=white>light on dark</font></body>",
-		    "light on dark");
+	            "light on dark");
 	CHECK_SHOWN("<td style=\"background:#fff\"><span style=\"color:#333\">grey</span></td>",
-		    "grey");
+	            "grey");
 }
 
 TEST(html_colour_forms_normalised)
@@ -392,11 +394,10 @@ TEST(html_colour_forms_normalised)
 	CHECK_HIDES("<font color=\"#FFFFFF\">2</font>", "", "2", HTML_F_SAME_COLOR);
 	CHECK_HIDES("<font color=\"ffffff\">3</font>", "", "3", HTML_F_SAME_COLOR);
 	CHECK_HIDES("<span style=\"color:rgb(255, 255, 255)\">4</span>", "", "4",
-		    HTML_F_SAME_COLOR);
+	            HTML_F_SAME_COLOR);
 	CHECK_HIDES("<span style=\"color:rgb(100% 100% 100%)\">5</span>", "", "5",
-		    HTML_F_SAME_COLOR);
-	CHECK_HIDES("<span style=\"color:hsl(0, 0%, 100%)\">6</span>", "", "6",
-		    HTML_F_SAME_COLOR);
+	            HTML_F_SAME_COLOR);
+	CHECK_HIDES("<span style=\"color:hsl(0, 0%, 100%)\">6</span>", "", "6", HTML_F_SAME_COLOR);
 	CHECK_HIDES("<span style=\"color:WHITE\">7</span>", "", "7", HTML_F_SAME_COLOR);
 	CHECK_HIDES("<span style=\"color:#fefefe\">8</span>", "", "8", HTML_F_SAME_COLOR);
 }
@@ -405,7 +406,7 @@ TEST(html_colour_forms_that_differ)
 {
 	/* "fff" without '#' is #0f0f0f to a browser: dark text on white. */
 	CHECK_SHOWN("<font color=\"fff\">a</font> <span style=\"color:hsl(120,100%,25%)\">b</span>",
-		    "a b");
+	            "a b");
 	CHECK_SHOWN("<body bgcolor=\"#000\"><span style=\"color:rgb(0,0,255)\">c</span>", "c");
 }
 
@@ -418,7 +419,7 @@ TEST(html_hidden_transparent_text)
 TEST(html_background_image_not_same_colour)
 {
 	CHECK_SHOWN("<td style=\"background:#fff url(x.png)\"><font color=white>on image</font>",
-		    "on image");
+	            "on image");
 }
 
 TEST(html_link_default_colour_visible)
@@ -430,61 +431,60 @@ TEST(html_stylesheet_colours_make_attributes_unsure)
 {
 	CHECK_SHOWN("<style>td { color: #fff }</style><font color=white>x</font>", "x");
 	CHECK_HIDES("<style>td { color: #fff }</style><span style=\"color:#fff\">x</span>", "", "x",
-		    HTML_F_SAME_COLOR);
+	            HTML_F_SAME_COLOR);
 }
 
 TEST(html_hidden_inherited_by_descendants)
 {
 	CHECK_HIDES("<div style=\"display:none\"><p><b>deep <i>er</i></b></p></div>after", "after",
-		    "deep er", HTML_F_DISPLAY_NONE);
+	            "deep er", HTML_F_DISPLAY_NONE);
 }
 
 TEST(html_display_none_not_undone)
 {
 	CHECK_HIDES("<div style=\"display:none\"><span style=\"display:block\">x</span></div>", "",
-		    "x", HTML_F_DISPLAY_NONE);
+	            "x", HTML_F_DISPLAY_NONE);
 }
 
 TEST(html_visibility_undone_by_child)
 {
 	CHECK_HIDES("<div style=\"visibility:hidden\">h<span style=\"visibility:visible\">v</span>"
-		    "</div>",
-		    "v", "h", HTML_F_DISPLAY_NONE);
+	            "</div>",
+	            "v", "h", HTML_F_DISPLAY_NONE);
 }
 
 TEST(html_hidden_ends_with_element)
 {
-	CHECK_HIDES("<p>a <span style=\"display:none\">b <b>c</b></span> d</p>e", "a d\n\ne",
-		    "b c", HTML_F_DISPLAY_NONE);
+	CHECK_HIDES("<p>a <span style=\"display:none\">b <b>c</b></span> d</p>e", "a d\n\ne", "b c",
+	            HTML_F_DISPLAY_NONE);
 }
 
 TEST(html_hidden_block_does_not_split_visible_word)
 {
 	CHECK_HIDES("Via<div style=\"display:none\">xyz</div>gra", "Viagra", "xyz",
-		    HTML_F_DISPLAY_NONE);
+	            HTML_F_DISPLAY_NONE);
 }
 
 TEST(html_hidden_style_with_entities_and_comments)
 {
 	CHECK_HIDES("<span style=\"display&#58;none\">a</span>b", "b", "a", HTML_F_DISPLAY_NONE);
-	CHECK_HIDES("<span style=\"display:/* x */none\">a</span>b", "b", "a",
-		    HTML_F_DISPLAY_NONE);
+	CHECK_HIDES("<span style=\"display:/* x */none\">a</span>b", "b", "a", HTML_F_DISPLAY_NONE);
 }
 
 TEST(html_hidden_by_stylesheet_class)
 {
 	CHECK_HIDES("<style>.pre { display: none !important }</style>"
-		    "<p class=\"x pre\">secret</p>shown",
-		    "shown", "secret", HTML_F_DISPLAY_NONE);
+	            "<p class=\"x pre\">secret</p>shown",
+	            "shown", "secret", HTML_F_DISPLAY_NONE);
 	CHECK_HIDES("<style>span.t{font-size:0}</style><span class=t>s</span>v", "v", "s",
-		    HTML_F_TINY_FONT);
+	            HTML_F_TINY_FONT);
 }
 
 TEST(html_media_query_rules_not_applied)
 {
 	CHECK_SHOWN("<style>@media (max-width:600px) { .m { display:none } } .d{color:red}</style>"
-		    "<p class=m>mobile hides me</p>",
-		    "mobile hides me");
+	            "<p class=m>mobile hides me</p>",
+	            "mobile hides me");
 }
 
 TEST(html_descendant_selector_not_applied)
@@ -500,6 +500,23 @@ TEST(html_empty_hidden_element_sets_no_fact)
 	CHECK_SLICE(TEXT(r), r.o.text.len, "text");
 	CHECK(!(r.o.facts & (HTML_F_HIDDEN_TEXT | HTML_F_DISPLAY_NONE)));
 	done(&r);
+}
+
+TEST(html_hidden_pieces_kept_apart)
+{
+	CHECK_HIDES("<span hidden>one</span>x<span hidden>two</span>", "x", "one two",
+	            HTML_F_DISPLAY_NONE);
+}
+
+TEST(html_end_tag_does_not_leave_table_cell)
+{
+	CHECK_HIDES("<div style=\"display:none\"><table><tr><td>x</div>y</td></tr></table></div>z",
+	            "z", "xy", HTML_F_DISPLAY_NONE);
+}
+
+TEST(html_row_end_closes_cell)
+{
+	CHECK_TEXT("<table><tr><td>a</tr><tr><td>b</table>c", "a\nb\nc");
 }
 
 TEST(html_closing_p_ends_hidden_paragraph)
@@ -527,7 +544,7 @@ TEST(html_link_href_decoded_and_trimmed)
 	struct run r;
 
 	run(&r, "<a href=\" \n http://x.example/?a=1&amp;b=2&copy=3 \t\">x</a>"
-		"<a href=\"http://ex\nample.com/p\">y</a>");
+	        "<a href=\"http://ex\nample.com/p\">y</a>");
 	CHECK(r.o.nlinks == 2);
 	CHECK_STR(r.o.links[0].href, "http://x.example/?a=1&b=2&copy=3");
 	CHECK_STR(r.o.links[1].href, "http://example.com/p");
@@ -599,12 +616,47 @@ TEST(html_link_img_alt)
 	done(&r);
 }
 
+TEST(html_link_img_alt_capped)
+{
+	struct run r;
+	char buf[5000];
+	size_t n = 0, i;
+
+	n += (size_t)snprintf(buf, sizeof(buf), "<img src=x alt=\"");
+	for (i = 0; i < 1200; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\x14\xC3\xA9");
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\">");
+	run_n(&r, buf, n, 10);
+	CHECK(r.o.nlinks == 1);
+	CHECK(r.o.links[0].text.len > 0 && r.o.links[0].text.len <= 1024);
+	CHECK(utf8_valid(r.o.links[0].text.p, r.o.links[0].text.len));
+	CHECK(r.o.links[0].text.p[r.o.links[0].text.len - 1] != ' ');
+	CHECK(!memchr(r.o.links[0].text.p, 0x14, r.o.links[0].text.len));
+	done(&r);
+}
+
+/* Found by fuzz/fuzz_html.c: image alt text of several KiB was kept whole. */
+TEST(html_regression_fuzz_long_alt)
+{
+	struct run r;
+	size_t len, i;
+	char *html = test_read_data("html/fuzz-long-alt.html", &len);
+
+	run_n(&r, html, len, 50);
+	CHECK(r.rc == 0);
+	CHECK(r.o.nlinks > 3);
+	for (i = 0; i < r.o.nlinks; i++)
+		CHECK(r.o.links[i].text.len <= 1024);
+	done(&r);
+	free(html);
+}
+
 TEST(html_link_form_action)
 {
 	struct run r;
 
 	run(&r, "<form method=post action='https://phish.example/login.php'>"
-		"<input name=pw></form>");
+	        "<input name=pw></form>");
 	CHECK(r.o.nlinks == 1);
 	CHECK(r.o.links[0].kind == HTML_LINK_FORM);
 	CHECK_STR(r.o.links[0].href, "https://phish.example/login.php");
@@ -617,7 +669,7 @@ TEST(html_link_area_and_iframe)
 	struct run r;
 
 	run(&r, "<map><area href=\"http://area.example/\" alt=\"Go\"></map>"
-		"<iframe src=\"http://frame.example/\">fallback</iframe>");
+	        "<iframe src=\"http://frame.example/\">fallback</iframe>");
 	CHECK(r.o.nlinks == 2);
 	CHECK(r.o.links[0].kind == HTML_LINK_AREA);
 	CHECK_STR(r.o.links[0].href, "http://area.example/");
@@ -654,7 +706,7 @@ TEST(html_link_attribute_syntax)
 	struct run r;
 
 	run(&r, "<a\nclass=c href = 'http://a.example/q?x=\"1\"' >a</a>"
-		"<a title=\"x>y\" href=http://b.example/>b</a><a/href=\"c\">c</a>");
+	        "<a title=\"x>y\" href=http://b.example/>b</a><a/href=\"c\">c</a>");
 	CHECK(r.o.nlinks == 3);
 	CHECK_STR(r.o.links[0].href, "http://a.example/q?x=\"1\"");
 	CHECK_STR(r.o.links[1].href, "http://b.example/");
@@ -671,7 +723,8 @@ TEST(html_links_capped)
 	int i;
 
 	for (i = 0; i < 10; i++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "<a href=\"http://%d.example/\">%d</a>", i, i);
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+		                      "<a href=\"http://%d.example/\">%d</a>", i, i);
 	run_n(&r, buf, n, 3);
 	CHECK(r.o.nlinks == 3);
 	CHECK_STR(r.o.links[2].href, "http://2.example/");
@@ -705,7 +758,7 @@ TEST(html_links_in_head_or_template_ignored)
 	struct run r;
 
 	run(&r, "<head><link href=\"s.css\" rel=stylesheet></head>"
-		"<template><a href=\"http://t.example/\">t</a></template>");
+	        "<template><a href=\"http://t.example/\">t</a></template>");
 	CHECK(r.o.nlinks == 0);
 	done(&r);
 }
@@ -757,7 +810,7 @@ TEST(html_unknown_tags_ignored)
 TEST(html_stray_end_tag_does_not_unhide)
 {
 	CHECK_HIDES("<div style=\"display:none\"><b>x</span>y</b>z</div>v", "v", "xyz",
-		    HTML_F_DISPLAY_NONE);
+	            HTML_F_DISPLAY_NONE);
 }
 
 TEST(html_deep_nesting)
@@ -792,11 +845,11 @@ TEST(html_hidden_past_tracked_depth)
 	for (i = 0; i < 100; i++)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "<span>");
 	n += (size_t)snprintf(buf + n, sizeof(buf) - n,
-			      "a<span style=\"display:none\">h<b>i</b></span>b");
+	                      "a<span style=\"display:none\">h<b>i</b>d</span>b");
 	for (i = 0; i < 100; i++)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "</span>");
 	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "c");
-	CHECK_HIDES(buf, "abc", "hi", HTML_F_DISPLAY_NONE);
+	CHECK_HIDES(buf, "abc", "hid", HTML_F_DISPLAY_NONE);
 }
 
 /* ---- text of any kind ---- */
@@ -811,7 +864,7 @@ TEST(html_non_latin_text_intact)
 TEST(html_plain_text_passes_through)
 {
 	CHECK_TEXT("Hello Bob,\n\nplain text, 1 < 2 & 3 > 2.\n-- \nAlice\n",
-		   "Hello Bob, plain text, 1 < 2 & 3 > 2. -- Alice");
+	           "Hello Bob, plain text, 1 < 2 & 3 > 2. -- Alice");
 }
 
 TEST(html_empty_input)
