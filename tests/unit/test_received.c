@@ -22,7 +22,7 @@ static ss_arena rcv_arena;
 static int parse(const char *v, ss_hop *hop)
 {
 	size_t n = strlen(v);
-	char *copy = malloc(n ? n : 1);
+	char *copy = calloc(1, n ? n : 1);
 	int rc;
 
 	memcpy(copy, v, n);
@@ -34,7 +34,7 @@ static int parse(const char *v, ss_hop *hop)
 static int64_t date(const char *s)
 {
 	size_t n = strlen(s);
-	char *copy = malloc(n ? n : 1);
+	char *copy = calloc(1, n ? n : 1);
 	int64_t t;
 
 	memcpy(copy, s, n);
