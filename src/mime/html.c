@@ -16,8 +16,8 @@
  * - Colour rules of <style> blocks are not applied. A stylesheet that sets
  *   colours makes HTML attribute and default colours uncertain, so then only
  *   inline style colours can make text "same colour". Without one, text is
- *   black on white unless the HTML says otherwise. Colours closer than
- *   HTML_COLOR_NEAR per channel count as equal (#fefefe on white).
+ *   black on white unless the HTML says otherwise. Nearly equal colours
+ *   count as equal (#fefefe on white; see html_css.c).
  * - Simple ".name { display:none }" rules (also visibility:hidden, tiny
  *   font-size) of <style> blocks are applied to elements of that class;
  *   rules inside @media and other @-blocks are not.
@@ -41,147 +41,30 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "mime/html_css.h"
 #include "util/utf8.h"
 
 #define HTML_MAX_DEPTH 64       /* open elements whose style is tracked */
 #define HTML_LINK_TEXT_MAX 1024 /* bytes of anchor text kept per link */
-#define HTML_MAX_CLASSES 32     /* hiding class names kept from <style> */
-#define HTML_CLASS_LEN 32       /* longest class name kept, plus NUL */
-#define HTML_COLOR_NEAR 8       /* channel difference still "the same" */
 #define HTML_NO_LINK ((size_t)-1)
 
-#define COLOR_UNKNOWN 0xffffffffu /* background is an image or unknown */
-#define COLOR_CLEAR 0xfffffffeu   /* transparent */
-#define COLOR_LINK 0x0000eeu      /* a browser's default link colour */
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define COLOR_LINK 0x0000eeu /* a browser's default link colour */
 
 /* ---- characters ---- */
 
-/* Sets of ASCII bytes below 64, tested with one shift. */
-#define BIT(c) (1ull << (c))
-#define SET_WS (BIT(' ') | BIT('\t') | BIT('\n') | BIT('\r') | BIT('\f'))
+/* Sets of ASCII bytes below 64 (see in_set() in html_css.h). */
 #define SET_NAME_END (SET_WS | BIT('/') | BIT('>')) /* ends a tag name */
 #define SET_ATTR_END (SET_NAME_END | BIT('='))      /* ends an attribute name */
 #define SET_VALUE_END (SET_WS | BIT('>'))           /* ends an unquoted value */
 #define SET_TEXT_STOP (0x1FFFFFFFFull | BIT('&'))   /* bytes 0-32 and '&' */
 
-static inline int in_set(unsigned char c, uint64_t set)
-{
-	return c < 64 && ((set >> c) & 1);
-}
-
-static inline int is_ws(unsigned char c)
-{
-	return in_set(c, SET_WS);
-}
-
-static inline int is_alpha(unsigned char c)
-{
-	return (unsigned)((c | 0x20) - 'a') < 26;
-}
-
-static inline int is_digit(unsigned char c)
-{
-	return (unsigned)(c - '0') < 10;
-}
-
-static inline int is_alnum(unsigned char c)
-{
-	return is_alpha(c) || is_digit(c);
-}
-
-static inline unsigned char to_lower(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? c | 0x20 : c;
-}
-
-static int hex_val(unsigned char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	c = to_lower(c);
-	return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-}
-
-/* Returns 1 when s[0..n) equals the lower-case literal `lit`, ignoring case. */
-static int span_is(const char *s, size_t n, const char *lit)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!lit[i] || to_lower(s[i]) != (unsigned char)lit[i])
-			return 0;
-	return lit[n] == '\0';
-}
-
-/* Exact match of s[0..n) with a lower-case literal (for normalised CSS). */
-#define IS(s, n, lit) ((n) == sizeof(lit) - 1 && !memcmp((s), (lit), sizeof(lit) - 1))
-
-/* Hash indexes over the tag, entity and colour name tables (row + 1 per
- * slot, 0: empty, linear probing), built once by html_index_build(). */
+/* Hash indexes over the tag and entity name tables (see index_find() in
+ * html_css.h), built once by html_index_build(). */
 #define TAG_SLOTS 256
 #define ENT_SLOTS 1024
-#define COLOR_SLOTS 512
 static uint16_t tag_slots[TAG_SLOTS];
 static uint16_t ent_slots[ENT_SLOTS];
-static uint16_t color_slots[COLOR_SLOTS];
 static pthread_once_t html_once = PTHREAD_ONCE_INIT;
-
-static uint32_t name_hash(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	while (n--)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
-}
-
-static void index_add(uint16_t *slots, size_t nslots, const char *name, size_t row)
-{
-	size_t i = name_hash(name, strlen(name)) & (nslots - 1);
-
-	while (slots[i])
-		i = (i + 1) & (nslots - 1);
-	slots[i] = (uint16_t)(row + 1);
-}
-
-/* Finds s[0..n), whose name_hash is h, through an index over a table of
- * rows that start with a `const char *name`; returns the row or -1. */
-static long index_find(const uint16_t *slots, size_t nslots, const void *tbl, size_t stride,
-                       const char *s, size_t n, uint32_t h)
-{
-	size_t i, k;
-
-	for (i = h & (nslots - 1); slots[i]; i = (i + 1) & (nslots - 1)) {
-		const char *m =
-		    *(const char *const *)((const char *)tbl + (slots[i] - 1u) * stride);
-
-		for (k = 0; k < n && m[k] && m[k] == s[k]; k++)
-			;
-		if (k == n && !m[n])
-			return (long)slots[i] - 1;
-	}
-	return -1;
-}
-
-static const char *skip_ws(const char *p, const char *end)
-{
-	while (p < end && is_ws(*p))
-		p++;
-	return p;
-}
-
-/* Trims ASCII white space from both ends of the slice (*s, *n). */
-static void trim(const char **s, size_t *n)
-{
-	while (*n && is_ws((*s)[0])) {
-		(*s)++;
-		(*n)--;
-	}
-	while (*n && is_ws((*s)[*n - 1]))
-		(*n)--;
-}
 
 static size_t utf8_put(unsigned cp, char *o)
 {
@@ -394,486 +277,6 @@ static int attr_decode(const char *v, size_t n, sbuf *b)
 	}
 	return 0;
 }
-
-/* ---- colours ---- */
-
-struct html_color {
-	const char *name;
-	uint32_t rgb;
-};
-
-/* The CSS named colours (CSS Color 4). */
-/* clang-format off */
-static const struct html_color html_colors[] = {
-	{"aliceblue", 0xF0F8FF}, {"antiquewhite", 0xFAEBD7}, {"aqua", 0x00FFFF},
-	{"aquamarine", 0x7FFFD4}, {"azure", 0xF0FFFF}, {"beige", 0xF5F5DC}, {"bisque", 0xFFE4C4},
-	{"black", 0x000000}, {"blanchedalmond", 0xFFEBCD}, {"blue", 0x0000FF},
-	{"blueviolet", 0x8A2BE2}, {"brown", 0xA52A2A}, {"burlywood", 0xDEB887},
-	{"cadetblue", 0x5F9EA0}, {"chartreuse", 0x7FFF00}, {"chocolate", 0xD2691E},
-	{"coral", 0xFF7F50}, {"cornflowerblue", 0x6495ED}, {"cornsilk", 0xFFF8DC},
-	{"crimson", 0xDC143C}, {"cyan", 0x00FFFF}, {"darkblue", 0x00008B}, {"darkcyan", 0x008B8B},
-	{"darkgoldenrod", 0xB8860B}, {"darkgray", 0xA9A9A9}, {"darkgreen", 0x006400},
-	{"darkgrey", 0xA9A9A9}, {"darkkhaki", 0xBDB76B}, {"darkmagenta", 0x8B008B},
-	{"darkolivegreen", 0x556B2F}, {"darkorange", 0xFF8C00}, {"darkorchid", 0x9932CC},
-	{"darkred", 0x8B0000}, {"darksalmon", 0xE9967A}, {"darkseagreen", 0x8FBC8F},
-	{"darkslateblue", 0x483D8B}, {"darkslategray", 0x2F4F4F}, {"darkslategrey", 0x2F4F4F},
-	{"darkturquoise", 0x00CED1}, {"darkviolet", 0x9400D3}, {"deeppink", 0xFF1493},
-	{"deepskyblue", 0x00BFFF}, {"dimgray", 0x696969}, {"dimgrey", 0x696969},
-	{"dodgerblue", 0x1E90FF}, {"firebrick", 0xB22222}, {"floralwhite", 0xFFFAF0},
-	{"forestgreen", 0x228B22}, {"fuchsia", 0xFF00FF}, {"gainsboro", 0xDCDCDC},
-	{"ghostwhite", 0xF8F8FF}, {"gold", 0xFFD700}, {"goldenrod", 0xDAA520}, {"gray", 0x808080},
-	{"green", 0x008000}, {"greenyellow", 0xADFF2F}, {"grey", 0x808080},
-	{"honeydew", 0xF0FFF0}, {"hotpink", 0xFF69B4}, {"indianred", 0xCD5C5C},
-	{"indigo", 0x4B0082}, {"ivory", 0xFFFFF0}, {"khaki", 0xF0E68C}, {"lavender", 0xE6E6FA},
-	{"lavenderblush", 0xFFF0F5}, {"lawngreen", 0x7CFC00}, {"lemonchiffon", 0xFFFACD},
-	{"lightblue", 0xADD8E6}, {"lightcoral", 0xF08080}, {"lightcyan", 0xE0FFFF},
-	{"lightgoldenrodyellow", 0xFAFAD2}, {"lightgray", 0xD3D3D3}, {"lightgreen", 0x90EE90},
-	{"lightgrey", 0xD3D3D3}, {"lightpink", 0xFFB6C1}, {"lightsalmon", 0xFFA07A},
-	{"lightseagreen", 0x20B2AA}, {"lightskyblue", 0x87CEFA}, {"lightslategray", 0x778899},
-	{"lightslategrey", 0x778899}, {"lightsteelblue", 0xB0C4DE}, {"lightyellow", 0xFFFFE0},
-	{"lime", 0x00FF00}, {"limegreen", 0x32CD32}, {"linen", 0xFAF0E6}, {"magenta", 0xFF00FF},
-	{"maroon", 0x800000}, {"mediumaquamarine", 0x66CDAA}, {"mediumblue", 0x0000CD},
-	{"mediumorchid", 0xBA55D3}, {"mediumpurple", 0x9370DB}, {"mediumseagreen", 0x3CB371},
-	{"mediumslateblue", 0x7B68EE}, {"mediumspringgreen", 0x00FA9A},
-	{"mediumturquoise", 0x48D1CC}, {"mediumvioletred", 0xC71585}, {"midnightblue", 0x191970},
-	{"mintcream", 0xF5FFFA}, {"mistyrose", 0xFFE4E1}, {"moccasin", 0xFFE4B5},
-	{"navajowhite", 0xFFDEAD}, {"navy", 0x000080}, {"oldlace", 0xFDF5E6}, {"olive", 0x808000},
-	{"olivedrab", 0x6B8E23}, {"orange", 0xFFA500}, {"orangered", 0xFF4500},
-	{"orchid", 0xDA70D6}, {"palegoldenrod", 0xEEE8AA}, {"palegreen", 0x98FB98},
-	{"paleturquoise", 0xAFEEEE}, {"palevioletred", 0xDB7093}, {"papayawhip", 0xFFEFD5},
-	{"peachpuff", 0xFFDAB9}, {"peru", 0xCD853F}, {"pink", 0xFFC0CB}, {"plum", 0xDDA0DD},
-	{"powderblue", 0xB0E0E6}, {"purple", 0x800080}, {"rebeccapurple", 0x663399},
-	{"red", 0xFF0000}, {"rosybrown", 0xBC8F8F}, {"royalblue", 0x4169E1},
-	{"saddlebrown", 0x8B4513}, {"salmon", 0xFA8072}, {"sandybrown", 0xF4A460},
-	{"seagreen", 0x2E8B57}, {"seashell", 0xFFF5EE}, {"sienna", 0xA0522D},
-	{"silver", 0xC0C0C0}, {"skyblue", 0x87CEEB}, {"slateblue", 0x6A5ACD},
-	{"slategray", 0x708090}, {"slategrey", 0x708090}, {"snow", 0xFFFAFA},
-	{"springgreen", 0x00FF7F}, {"steelblue", 0x4682B4}, {"tan", 0xD2B48C}, {"teal", 0x008080},
-	{"thistle", 0xD8BFD8}, {"tomato", 0xFF6347}, {"turquoise", 0x40E0D0},
-	{"violet", 0xEE82EE}, {"wheat", 0xF5DEB3}, {"white", 0xFFFFFF}, {"whitesmoke", 0xF5F5F5},
-	{"yellow", 0xFFFF00}, {"yellowgreen", 0x9ACD32},
-};
-/* clang-format on */
-
-static int color_name(const char *s, size_t n, uint32_t *rgb)
-{
-	char b[24];
-	size_t i;
-	long k;
-
-	if (n == 0 || n >= sizeof(b))
-		return 0;
-	for (i = 0; i < n; i++)
-		b[i] = (char)to_lower(s[i]);
-	k = index_find(color_slots, COLOR_SLOTS, html_colors, sizeof(html_colors[0]), b, n,
-	               name_hash(b, n));
-	if (k < 0)
-		return 0;
-	*rgb = html_colors[k].rgb;
-	return 1;
-}
-
-/* Parses 3, 4, 6 or 8 hex digits (after '#'); alpha 0 is transparent. */
-static int color_hex(const char *s, size_t n, uint32_t *rgb)
-{
-	unsigned v[8] = {0}, i, r, g, b, a;
-
-	if (n != 3 && n != 4 && n != 6 && n != 8)
-		return 0;
-	for (i = 0; i < n; i++) {
-		int x = hex_val(s[i]);
-		if (x < 0)
-			return 0;
-		v[i] = (unsigned)x;
-	}
-	if (n <= 4) {
-		r = v[0] * 17, g = v[1] * 17, b = v[2] * 17;
-		a = n == 4 ? v[3] : 1;
-	} else {
-		r = v[0] * 16 + v[1], g = v[2] * 16 + v[3], b = v[4] * 16 + v[5];
-		a = n == 8 ? v[6] * 16 + v[7] : 1;
-	}
-	*rgb = a ? (r << 16 | g << 8 | b) : COLOR_CLEAR;
-	return 1;
-}
-
-/* Parses a CSS number (no exponent) at *s and advances *s past it. */
-static int css_number(const char **s, const char *end, double *v)
-{
-	const char *p = *s;
-	double x = 0, f = 0.1;
-	int neg = 0, any = 0;
-
-	if (p < end && (*p == '-' || *p == '+'))
-		neg = *p++ == '-';
-	for (; p < end && is_digit(*p); p++, any = 1)
-		if (x < 1e9)
-			x = x * 10 + (*p - '0');
-	if (p < end && *p == '.')
-		for (p++; p < end && is_digit(*p); p++, any = 1, f /= 10)
-			x += (*p - '0') * f;
-	if (!any)
-		return 0;
-	*v = neg ? -x : x;
-	*s = p;
-	return 1;
-}
-
-/* Reads the arguments of rgb()/hsl() up to ')': at most 4 numbers with
- * ',', '/' or spaces between; pct[i] says a '%' followed. Returns the count
- * or -1. */
-static int css_fn_args(const char *p, const char *end, double *v, int *pct)
-{
-	int n = 0;
-
-	for (;;) {
-		while (p < end && (is_ws(*p) || *p == ',' || *p == '/'))
-			p++;
-		if (p < end && *p == ')')
-			return n;
-		if (n == 4 || !css_number(&p, end, &v[n]))
-			return -1;
-		pct[n] = p < end && *p == '%';
-		p += pct[n];
-		while (p < end && is_alpha(*p)) /* "deg" */
-			p++;
-		n++;
-	}
-}
-
-static unsigned color_chan(double v, int pct)
-{
-	if (pct)
-		v = v * 2.55;
-	if (v <= 0)
-		return 0;
-	return v >= 255 ? 255 : (unsigned)(v + 0.5);
-}
-
-static double dabs(double x)
-{
-	return x < 0 ? -x : x;
-}
-
-static uint32_t color_hsl(const double *v)
-{
-	double h = v[0], s = v[1] / 100, l = v[2] / 100, c, x, m, rgb[3];
-	int sec;
-
-	if (h > 1e6 || h < -1e6)
-		h = 0;
-	h -= 360.0 * (long)(h / 360);
-	if (h < 0)
-		h += 360;
-	s = s < 0 ? 0 : s > 1 ? 1 : s;
-	l = l < 0 ? 0 : l > 1 ? 1 : l;
-	c = (1 - dabs(2 * l - 1)) * s;
-	sec = (int)(h / 60) % 6;
-	x = c * (1 - dabs((h / 60) - 2 * (int)(h / 120) - 1));
-	m = l - c / 2;
-	rgb[0] = rgb[1] = rgb[2] = m;
-	rgb[(sec + 1) / 2 % 3] += c; /* the largest channel */
-	rgb[(7 - sec) % 3] += x;     /* the middle one */
-	return color_chan(rgb[0] * 255, 0) << 16 | color_chan(rgb[1] * 255, 0) << 8 |
-	       color_chan(rgb[2] * 255, 0);
-}
-
-/* Parses "rgb(", "rgba(", "hsl(" or "hsla(" followed by arguments. */
-static int color_fn(const char *s, size_t n, uint32_t *rgb)
-{
-	const char *end = s + n, *open = memchr(s, '(', n);
-	double v[4];
-	int pct[4], k;
-
-	if (!open)
-		return 0;
-	k = css_fn_args(open + 1, end, v, pct);
-	if (k < 3)
-		return 0;
-	if (k == 4 && v[3] <= 0)
-		*rgb = COLOR_CLEAR;
-	else if (s[0] == 'h')
-		*rgb = color_hsl(v);
-	else
-		*rgb = color_chan(v[0], pct[0]) << 16 | color_chan(v[1], pct[1]) << 8 |
-		       color_chan(v[2], pct[2]);
-	return 1;
-}
-
-/* Parses a CSS colour value (lower case, trimmed). */
-static int css_color(const char *s, size_t n, uint32_t *rgb)
-{
-	if (n > 1 && s[0] == '#')
-		return color_hex(s + 1, n - 1, rgb);
-	if (IS(s, n, "transparent")) {
-		*rgb = COLOR_CLEAR;
-		return 1;
-	}
-	if (n > 4 && (!memcmp(s, "rgb", 3) || !memcmp(s, "hsl", 3)) &&
-	    (s[3] == '(' || (s[3] == 'a' && s[4] == '(')))
-		return color_fn(s, n, rgb);
-	return color_name(s, n, rgb);
-}
-
-/* Parses a legacy colour attribute (bgcolor, color, text) the way
- * browsers do: names, "#rgb", and anything else read as hex digits split
- * into three components ("fff" is #0f0f0f, "ffffff" is white). */
-static int color_legacy(const char *s, size_t n, uint32_t *rgb)
-{
-	char b[128];
-	size_t m = 0, i, l, len, off = 0;
-	unsigned c[3];
-
-	trim(&s, &n);
-	if (n == 0 || span_is(s, n, "transparent"))
-		return 0;
-	if (color_name(s, n, rgb))
-		return 1;
-	if (n == 4 && s[0] == '#' && color_hex(s + 1, 3, rgb))
-		return 1;
-	if (s[0] == '#')
-		s++, n--;
-	for (i = 0; i < n && m < sizeof(b) - 3; i++)
-		b[m++] = hex_val(s[i]) >= 0 ? s[i] : '0';
-	while (m == 0 || m % 3)
-		b[m++] = '0';
-	l = len = m / 3;
-	if (len > 8)
-		off = len - 8, len = 8;
-	while (len > 2 && b[off] == '0' && b[l + off] == '0' && b[2 * l + off] == '0')
-		off++, len--;
-	if (len > 2)
-		len = 2;
-	for (i = 0; i < 3; i++) {
-		c[i] = (unsigned)hex_val(b[i * l + off]);
-		if (len == 2)
-			c[i] = c[i] * 16 + (unsigned)hex_val(b[i * l + off + 1]);
-	}
-	*rgb = c[0] << 16 | c[1] << 8 | c[2];
-	return 1;
-}
-
-static int color_near(uint32_t a, uint32_t b)
-{
-	int i;
-
-	for (i = 0; i < 24; i += 8) {
-		int d = (int)((a >> i) & 0xff) - (int)((b >> i) & 0xff);
-		if (d > HTML_COLOR_NEAR || d < -HTML_COLOR_NEAR)
-			return 0;
-	}
-	return 1;
-}
-
-/* ---- inline style ---- */
-
-/* What one style declaration list says. -1: not said. */
-struct html_style {
-	uint8_t none; /* display:none, opacity:0, zero-sized box with overflow hidden */
-	uint8_t zero, clip;
-	int8_t vis;  /* visibility: 1 hidden, 0 visible */
-	int8_t tiny; /* font-size: 1 tiny, 0 readable */
-	uint8_t has_fg, has_bg;
-	uint32_t fg, bg;
-};
-
-/* Lower-cases CSS text in place, drops comments and "<!--"/"-->";
- * returns the new length. */
-static size_t css_norm(char *s, size_t n)
-{
-	size_t i = 0, o = 0;
-
-	while (i < n) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!in_set(c, BIT('/') | BIT('<') | BIT('-'))) {
-			s[o++] = (char)to_lower(c);
-			i++;
-		} else if (c == '/' && i + 1 < n && s[i + 1] == '*') {
-			const char *e = memmem(s + i + 2, n - i - 2, "*/", 2);
-			i = e ? (size_t)(e - s) + 2 : n;
-			s[o++] = ' ';
-		} else if (c == '<' && i + 3 < n && !memcmp(s + i + 1, "!--", 3)) {
-			i += 4;
-			s[o++] = ' ';
-		} else if (c == '-' && i + 2 < n && s[i + 1] == '-' && s[i + 2] == '>') {
-			i += 3;
-			s[o++] = ' ';
-		} else {
-			s[o++] = s[i++];
-		}
-	}
-	return o;
-}
-
-/* Returns 1 for a zero length ("0", "0px", "0em"...). */
-static int css_len_zero(const char *v, size_t n)
-{
-	const char *p = v, *end = v + n;
-	double x;
-
-	if (!css_number(&p, end, &x) || x != 0)
-		return 0;
-	while (p < end && (is_alpha(*p) || *p == '%'))
-		p++;
-	return p == end;
-}
-
-/* Classifies a font-size: 1 tiny (0-2px, 1.5pt...), 0 readable,
- * -1 relative to the parent or unknown. */
-static int css_font_tiny(const char *v, size_t n)
-{
-	static const struct {
-		const char *unit;
-		double max;
-		int rel;
-	} u[] = {
-	    {"", 2, 0},        {"px", 2, 0},     {"pt", 1.5, 0},  {"pc", 0.125, 0},
-	    {"mm", 0.5, 0},    {"cm", 0.05, 0},  {"in", 0.02, 0}, {"q", 2, 0},
-	    {"rem", 0.125, 0}, {"em", 0.125, 1}, {"%", 12.5, 1},  {"ex", 0.25, 1},
-	};
-	static const char *const kw[] = {
-	    "xx-small", "x-small", "small", "medium", "large", "x-large", "xx-large", "xxx-large",
-	};
-	const char *p = v, *end = v + n;
-	size_t i;
-	double x;
-
-	if (!css_number(&p, end, &x)) {
-		for (i = 0; i < ARRAY_LEN(kw); i++)
-			if (span_is(v, n, kw[i]))
-				return 0;
-		return -1;
-	}
-	if (x <= 0)
-		return x == 0 ? 1 : -1;
-	for (i = 0; i < ARRAY_LEN(u); i++)
-		if (span_is(p, (size_t)(end - p), u[i].unit))
-			return x <= u[i].max ? 1 : (u[i].rel ? -1 : 0);
-	return -1;
-}
-
-/* Reads the size out of a "font" shorthand ("bold 12px/1.2 arial", "0/0 a"). */
-static void css_font(struct html_style *y, const char *v, size_t n)
-{
-	const char *p = v, *end = v + n;
-
-	while (p < end) {
-		const char *t = p;
-
-		while (p < end && !is_ws(*p) && *p != '/')
-			p++;
-		if (p > t && (is_digit(*t) || *t == '.')) {
-			int k = css_font_tiny(t, (size_t)(p - t));
-			if (k >= 0)
-				y->tiny = (int8_t)k;
-			return;
-		}
-		while (p < end && (is_ws(*p) || *p == '/'))
-			p++;
-	}
-}
-
-/* "background": an image hides the colour behind; else the first token
- * that is a colour. */
-static void css_background(struct html_style *y, const char *v, size_t n)
-{
-	const char *p = v, *end = v + n;
-
-	if (memmem(v, n, "url(", 4) || memmem(v, n, "gradient(", 9)) {
-		y->has_bg = 1;
-		y->bg = COLOR_UNKNOWN;
-		return;
-	}
-	while (p < end) {
-		const char *t = p;
-		int depth = 0;
-
-		for (; p < end && (depth || !is_ws(*p)); p++)
-			depth += *p == '(' ? 1 : *p == ')' ? -(depth > 0) : 0;
-		if (p > t && css_color(t, (size_t)(p - t), &y->bg)) {
-			y->has_bg = 1;
-			return;
-		}
-		p = skip_ws(p, end);
-	}
-}
-
-/* Declarations that hide outright or set a font size. */
-static int css_decl_hide(struct html_style *y, const char *k, size_t kn, const char *v, size_t vn)
-{
-	const char *q = v;
-	double x;
-	int t;
-
-	if (IS(k, kn, "display"))
-		y->none |= IS(v, vn, "none");
-	else if (IS(k, kn, "visibility") && (IS(v, vn, "hidden") || IS(v, vn, "collapse")))
-		y->vis = 1;
-	else if (IS(k, kn, "visibility") && IS(v, vn, "visible"))
-		y->vis = 0;
-	else if (IS(k, kn, "opacity"))
-		y->none |= css_number(&q, v + vn, &x) && x <= 0;
-	else if (IS(k, kn, "font-size") && (t = css_font_tiny(v, vn)) >= 0)
-		y->tiny = (int8_t)t;
-	else if (IS(k, kn, "font"))
-		css_font(y, v, vn);
-	else
-		return 0;
-	return 1;
-}
-
-/* One declaration "k: v" (both trimmed, lower case, no !important). */
-static void css_decl(struct html_style *y, const char *k, size_t kn, const char *v, size_t vn)
-{
-	if (kn < 4 || css_decl_hide(y, k, kn, v, vn))
-		return;
-	if (IS(k, kn, "color"))
-		y->has_fg |= css_color(v, vn, &y->fg);
-	else if (IS(k, kn, "background-color"))
-		y->has_bg |= css_color(v, vn, &y->bg);
-	else if (IS(k, kn, "background") || IS(k, kn, "background-image"))
-		css_background(y, v, vn);
-	else if (IS(k, kn, "height") || IS(k, kn, "max-height") || IS(k, kn, "width") ||
-	         IS(k, kn, "max-width"))
-		y->zero |= css_len_zero(v, vn);
-	else if (kn >= 8 && !memcmp(k, "overflow", 8))
-		y->clip |= IS(v, vn, "hidden") || IS(v, vn, "clip");
-}
-
-/* Parses "prop: value; ..." (already normalised by css_norm). */
-static void css_decls(struct html_style *y, const char *s, size_t n)
-{
-	const char *end = s + n;
-
-	while (s < end) {
-		const char *semi = memchr(s, ';', (size_t)(end - s));
-		const char *e = semi ? semi : end, *colon = memchr(s, ':', (size_t)(e - s));
-
-		if (colon) {
-			const char *k = s, *v = colon + 1, *bang;
-			size_t kn = (size_t)(colon - s), vn = (size_t)(e - v);
-
-			bang = memchr(v, '!', vn);
-			if (bang)
-				vn = (size_t)(bang - v);
-			trim(&k, &kn);
-			trim(&v, &vn);
-			css_decl(y, k, kn, v, vn);
-		}
-		s = semi ? semi + 1 : end;
-	}
-	if (y->zero && y->clip)
-		y->none = 1;
-}
-
-static void style_init(struct html_style *y)
-{
-	memset(y, 0, sizeof(*y));
-	y->vis = -1;
-	y->tiny = -1;
-}
-
 /* ---- tags ---- */
 
 enum {
@@ -1124,7 +527,7 @@ struct html_sink {
 /* What an open element passes on to its content. */
 struct html_elem {
 	uint32_t key;    /* see html_tag.key; 0 for the root */
-	uint32_t fg, bg; /* text and background colour, 0xRRGGBB or COLOR_* */
+	uint32_t fg, bg; /* text and background colour, 0xRRGGBB or CSS_COLOR_* */
 	uint16_t tflags; /* T_* */
 	uint16_t hide;   /* HTML_F_* reasons the text is hidden, 0: visible */
 	uint8_t none;    /* display:none and the like: descendants cannot undo it */
@@ -1146,8 +549,6 @@ struct html_state {
 	size_t cur_link;   /* index in out->links of the open <a>, or HTML_NO_LINK */
 	size_t link_first; /* out->nlinks when this call began */
 	size_t max_links;
-	uint8_t css_fg;       /* a <style> sheet sets text colours */
-	uint8_t css_bg;       /* a <style> sheet sets backgrounds */
 	uint8_t last_hidden;  /* the last text went to `hidden` */
 	unsigned depth;       /* entries used in stack, the root included */
 	unsigned head_at;     /* index of the open <head>, 0: none */
@@ -1155,9 +556,7 @@ struct html_state {
 	size_t ovf_at;        /* overflow level of the hidden element in ovf, 0: none */
 	struct html_elem ovf; /* the first hidden element past the stack */
 	struct html_elem stack[HTML_MAX_DEPTH];
-	unsigned nclass;
-	uint16_t class_hide[HTML_MAX_CLASSES];
-	char class_name[HTML_MAX_CLASSES][HTML_CLASS_LEN];
+	struct css_sheet sheet; /* what <style> sheets said */
 };
 
 static const struct html_elem *cur(const struct html_state *st)
@@ -1418,14 +817,14 @@ static void tag_links(struct html_state *st, const struct html_tag *t)
 static unsigned elem_hide(const struct html_state *st, const struct html_elem *e)
 {
 	unsigned h = 0;
-	int fg_sure = e->fg_src == 2 || !st->css_fg, bg_sure = e->bg_src == 2 || !st->css_bg;
+	int fg_sure = e->fg_src == 2 || !st->sheet.fg, bg_sure = e->bg_src == 2 || !st->sheet.bg;
 
 	if (e->none || e->vis)
 		h |= HTML_F_DISPLAY_NONE;
 	if (e->tiny)
 		h |= HTML_F_TINY_FONT;
-	if (e->fg == COLOR_CLEAR ||
-	    (fg_sure && bg_sure && e->bg != COLOR_UNKNOWN && color_near(e->fg, e->bg)))
+	if (e->fg == CSS_COLOR_CLEAR ||
+	    (fg_sure && bg_sure && e->bg != CSS_COLOR_UNKNOWN && css_color_near(e->fg, e->bg)))
 		h |= HTML_F_SAME_COLOR;
 	return h;
 }
@@ -1441,26 +840,6 @@ static void stack_rehide(struct html_state *st)
 	st->ovf.hide = (uint16_t)elem_hide(st, &st->ovf);
 }
 
-/* Returns the HTML_F_* reasons the class attribute's names are hidden by
- * <style> rules. */
-static unsigned class_hide(const struct html_state *st, struct html_span v)
-{
-	const char *p = v.p, *end = v.p + v.n;
-	unsigned h = 0, i;
-
-	while (p < end) {
-		const char *w;
-
-		p = skip_ws(p, end);
-		for (w = p; p < end && !is_ws(*p); p++)
-			;
-		for (i = 0; p > w && i < st->nclass; i++)
-			if (span_is(w, (size_t)(p - w), st->class_name[i]))
-				h |= st->class_hide[i];
-	}
-	return h;
-}
-
 static void elem_attr_colors(struct html_elem *e, const struct html_tag *t)
 {
 	struct html_span color = tag_attr(t, t->id == TAG_BODY ? A_TEXT : A_COLOR);
@@ -1470,12 +849,12 @@ static void elem_attr_colors(struct html_elem *e, const struct html_tag *t)
 	if (t->id == TAG_A && tag_has(t, A_HREF))
 		e->fg = COLOR_LINK, e->fg_src = 1;
 	if ((t->id == TAG_FONT || t->id == TAG_BODY) && color.p &&
-	    color_legacy(color.p, color.n, &c))
+	    css_color_legacy(color.p, color.n, &c))
 		e->fg = c, e->fg_src = 1;
-	if ((t->flags & T_BGCOLOR) && bg.p && color_legacy(bg.p, bg.n, &c))
+	if ((t->flags & T_BGCOLOR) && bg.p && css_color_legacy(bg.p, bg.n, &c))
 		e->bg = c, e->bg_src = 1;
 	if ((t->flags & T_BGCOLOR) && tag_attr(t, A_BACKGROUND).n)
-		e->bg = COLOR_UNKNOWN, e->bg_src = 1;
+		e->bg = CSS_COLOR_UNKNOWN, e->bg_src = 1;
 	if (t->id == TAG_FONT && size.p) {
 		trim(&size.p, &size.n);
 		if (size.n && is_digit(size.p[0]))
@@ -1485,14 +864,13 @@ static void elem_attr_colors(struct html_elem *e, const struct html_tag *t)
 
 static void elem_style(struct html_state *st, struct html_elem *e, struct html_span v)
 {
-	struct html_style y;
+	struct css_style y;
 
-	style_init(&y);
 	if (attr_decode(v.p, v.n, &st->abuf)) {
 		st->err = SS_ENOMEM;
 		return;
 	}
-	css_decls(&y, st->abuf.p, css_norm(st->abuf.p, st->abuf.len));
+	css_style_parse(&y, st->abuf.p, st->abuf.len);
 	e->none |= y.none;
 	if (y.vis >= 0)
 		e->vis = (uint8_t)y.vis;
@@ -1500,7 +878,7 @@ static void elem_style(struct html_state *st, struct html_elem *e, struct html_s
 		e->tiny = (uint8_t)y.tiny;
 	if (y.has_fg)
 		e->fg = y.fg, e->fg_src = 2;
-	if (y.has_bg && y.bg != COLOR_CLEAR)
+	if (y.has_bg && y.bg != CSS_COLOR_CLEAR)
 		e->bg = y.bg, e->bg_src = 2;
 }
 
@@ -1516,8 +894,8 @@ static void elem_derive(struct html_state *st, struct html_elem *e, const struct
 	e->drop |= t->id == TAG_HEAD || t->id == TAG_TEMPLATE;
 	e->pre |= t->id == TAG_PRE || t->id == TAG_LISTING || t->id == TAG_TEXTAREA;
 	e->none |= tag_has(t, A_HIDDEN);
-	if (st->nclass && tag_has(t, A_CLASS)) {
-		ch = class_hide(st, tag_attr(t, A_CLASS));
+	if (st->sheet.nclass && tag_has(t, A_CLASS)) {
+		ch = css_class_hide(&st->sheet, t->attr[A_CLASS].p, t->attr[A_CLASS].n);
 		e->none |= (ch & HTML_F_DISPLAY_NONE) != 0;
 		e->tiny |= (ch & HTML_F_TINY_FONT) != 0;
 	}
@@ -1624,105 +1002,16 @@ static void stack_push(struct html_state *st, const struct html_tag *t)
 
 /* ---- <style> sheets ---- */
 
-static void sheet_class(struct html_state *st, const char *s, size_t n, unsigned why)
-{
-	const char *dot, *p;
-
-	trim(&s, &n);
-	dot = memchr(s, '.', n);
-	if (!dot || st->nclass == HTML_MAX_CLASSES || (size_t)(s + n - dot) >= HTML_CLASS_LEN)
-		return;
-	for (p = s; p < dot; p++)
-		if (!is_alnum(*p))
-			return;
-	for (p = dot + 1; p < s + n; p++)
-		if (!is_alnum(*p) && *p != '-' && *p != '_' && !(*p & 0x80))
-			return;
-	if (p == dot + 1)
-		return;
-	memcpy(st->class_name[st->nclass], dot + 1, (size_t)(p - dot - 1));
-	st->class_name[st->nclass][p - dot - 1] = '\0';
-	st->class_hide[st->nclass++] = (uint16_t)why;
-}
-
-/* One rule "sel, sel { decls }": a rule that hides records its selectors
- * that are a single class ("x.name" or ".name"). */
-static void sheet_rule(struct html_state *st, const char *sel, const char *sel_end, const char *d,
-                       const char *d_end)
-{
-	struct html_style y;
-	unsigned why;
-
-	style_init(&y);
-	css_decls(&y, d, (size_t)(d_end - d));
-	why =
-	    (y.none || y.vis == 1 ? HTML_F_DISPLAY_NONE : 0) | (y.tiny == 1 ? HTML_F_TINY_FONT : 0);
-	while (why && sel < sel_end) {
-		const char *comma = memchr(sel, ',', (size_t)(sel_end - sel));
-		const char *e = comma ? comma : sel_end;
-
-		sheet_class(st, sel, (size_t)(e - sel), why);
-		sel = e + (comma != NULL);
-	}
-}
-
-/* Skips the block that opens at p ('{'), nested blocks included. */
-static const char *sheet_skip_block(const char *p, const char *end)
-{
-	unsigned depth = 0;
-
-	for (; p < end; p++) {
-		if (*p == '{')
-			depth++;
-		else if (*p == '}' && --depth == 0)
-			return p + 1;
-	}
-	return end;
-}
-
-static void sheet_rules(struct html_state *st, const char *p, const char *end)
-{
-	while (p < end) {
-		const char *ob = memchr(p, '{', (size_t)(end - p)), *cb, *q;
-
-		if (!ob)
-			return;
-		for (q = ob; q > p && q[-1] != ';' && q[-1] != '}'; q--)
-			;
-		q = skip_ws(q, ob);
-		if (q < ob && *q == '@') {
-			p = sheet_skip_block(ob, end);
-			continue;
-		}
-		cb = memchr(ob, '}', (size_t)(end - ob));
-		if (!cb)
-			cb = end;
-		sheet_rule(st, q, ob, ob + 1, cb);
-		p = cb < end ? cb + 1 : end;
-	}
-}
-
 /* Reads a <style> sheet: whether it sets colours, and its hiding classes. */
 static void style_sheet(struct html_state *st, const char *p, const char *end)
 {
-	const char *s, *e, *c;
-	int fg = 0;
-
 	sbuf_reset(&st->abuf);
 	if (sbuf_add(&st->abuf, p, (size_t)(end - p))) {
 		st->err = SS_ENOMEM;
 		return;
 	}
-	s = st->abuf.p;
-	e = s + css_norm(st->abuf.p, st->abuf.len);
-	for (c = s; !fg && (c = memmem(c, (size_t)(e - c), "color", 5)); c += 5)
-		fg = c == s || c[-1] != '-';
-	if ((fg && !st->css_fg) || (memmem(s, (size_t)(e - s), "background", 10) && !st->css_bg)) {
-		st->css_fg |= (uint8_t)fg;
-		st->css_bg |= memmem(s, (size_t)(e - s), "background", 10) != NULL;
+	if (css_sheet_read(&st->sheet, st->abuf.p, st->abuf.len))
 		stack_rehide(st);
-	}
-	sheet_rules(st, s, e);
 }
 
 /* ---- tags in the flow ---- */
@@ -2028,8 +1317,7 @@ static void html_index_build(void)
 		index_add(tag_slots, TAG_SLOTS, html_tags[i].name, i);
 	for (i = 0; i < ARRAY_LEN(html_entities); i++)
 		index_add(ent_slots, ENT_SLOTS, html_entities[i].name, i);
-	for (i = 0; i < ARRAY_LEN(html_colors); i++)
-		index_add(color_slots, COLOR_SLOTS, html_colors[i].name, i);
+	css_index_build();
 }
 
 void html_out_init(html_out *out)

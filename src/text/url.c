@@ -1,26 +1,23 @@
 /*
- * url.c: finds URLs and e-mail addresses in text, undoing the disguises
- * spammers use, and parses HTML hrefs (see url.h).
+ * url.c: finds URLs in text, undoing the disguises spammers use, and
+ * parses HTML hrefs (see url.h). E-mail addresses are found by email.c,
+ * which reads their domains with the host reader here (url_internal.h).
  *
- * The scanners jump from one trigger to the next (':' '.' "ww" '[' '('
- * '{' and the lead byte of fullwidth forms for URLs; '@', "[at" and " at "
- * for addresses), 16 bytes at a time with SSE2 and with a byte table
- * elsewhere, so plain prose costs well under a cycle per byte. Every
- * attempt reads a bounded number of bytes (a host is at most
- * URL_HOST_MAX bytes, a scheme is looked for at most URL_SCHEME_BACK bytes
- * back) and no backward look goes past the end of the previous attempt (the
- * "floor"), which keeps hostile input linear.
+ * The scanner jumps from one trigger to the next (':' '.' "ww" '[' '('
+ * '{' and the lead byte of fullwidth forms), 16 bytes at a time with SSE2
+ * and with a byte table elsewhere, so plain prose costs well under a cycle
+ * per byte. Every attempt reads a bounded number of bytes (a host is at
+ * most URL_HOST_MAX bytes, a scheme is looked for at most URL_SCHEME_BACK
+ * bytes back) and no backward look goes past the end of the previous
+ * attempt (the "floor"), which keeps hostile input linear.
  *
  * A URL is read in three steps: a head (a scheme and its "://", "www" or a
- * bare host), the host (host_read: labels and the many ways of writing a
- * dot), then port and path (path_read). Hosts are returned lower case:
+ * bare host), the host (url_host_scan: labels and the many ways of writing
+ * a dot), then port and path (path_read). Hosts are returned lower case:
  * Unicode via ICU (lower case, NFC), punycode via libidn2.
  *
- * Known limits: the address scanner skips "user@host" right after "://"
- * (URL userinfo) but reports addresses found in URL queries, and leaves
- * "/?&=" out of local parts (they come from URLs far more often); "look at
- * example dot com" is reported as look@example.com (obfuscated); a host
- * glued to the next word ("http://example.comhello") keeps the word.
+ * Known limit: a host glued to the next word ("http://example.comhello")
+ * keeps the word.
  */
 #include "text/url.h"
 
@@ -37,16 +34,14 @@
 #include <emmintrin.h>
 #endif
 
+#include "text/url_internal.h"
 #include "util/utf8.h"
 
-#define URL_HOST_MAX 255     /* bytes of a host as read, before IDNA */
 #define URL_FOLD_MAX 1024    /* bytes of a host after lower-casing */
 #define URL_MAX 4096         /* bytes of a normalised URL (the path is cut) */
 #define URL_SCHEME_BACK 32   /* bytes looked at before ':' for a scheme */
 #define URL_USERINFO_MAX 256 /* bytes looked at for "user@" after "://" */
 #define URL_TEXT_MAX 2048    /* bytes of link text url_text_host() looks at */
-#define MAIL_LOCAL_MAX 64    /* bytes of the local part of an address */
-#define MAIL_BACK_MAX 256    /* bytes looked back for "://" before "user@" */
 
 /* Pseudo code points returned by url_getc(). */
 #define UC_ZW 0x110000u   /* zero-width character or soft hyphen: dropped */
@@ -55,19 +50,8 @@
 /* How a URL starts. */
 enum { UK_SCHEME, UK_SLASHES, UK_WWW, UK_BARE };
 
-/* What host_read() accepts besides plain labels and bracketed dots. */
-enum {
-	HM_WIDE = 1 << 0,  /* fullwidth dots and ideographic full stops */
-	HM_LOOSE = 1 << 1, /* " . " and " dot " while no plain dot was seen */
-	HM_PCT = 1 << 2,   /* %-encoded bytes */
-	HM_IDN = 1 << 3,   /* non-ASCII labels */
-};
-
 /* Ways of writing a dot, see dot_form(). */
 enum { DOT_NONE, DOT_PLAIN, DOT_WIDE, DOT_BRACKET, DOT_WORD };
-
-/* Ways of writing '@', see mail_at_form(). */
-enum { AT_NONE, AT_TIGHT, AT_BRACKET, AT_WORD };
 
 /* Trigger bytes of url_scan_text(). */
 enum { T_NONE, T_COLON, T_DOT, T_W, T_BRACKET, T_WIDE };
@@ -77,18 +61,6 @@ static const unsigned char url_trig[256] = {
     ['['] = T_BRACKET, ['('] = T_BRACKET, ['{'] = T_BRACKET, [0xEF] = T_WIDE,
 };
 
-static const unsigned char mail_trig[256] = {
-    ['@'] = 1, ['['] = 1, ['('] = 1, ['{'] = 1, [' '] = 1,
-};
-
-/* The text being read. `href`: an HTML attribute (keep spaces in the
- * path, no trimming of trailing punctuation). */
-typedef struct url_src {
-	const char *s;
-	size_t len;
-	int href;
-} url_src;
-
 /* Where and how a URL starts. */
 typedef struct url_head {
 	const char *scheme; /* "http", "https" or "ftp" */
@@ -97,30 +69,6 @@ typedef struct url_head {
 	unsigned flags;     /* SS_URL_* noticed so far */
 	int kind;           /* UK_* */
 } url_head;
-
-/* A host as read: lower-case ASCII and raw UTF-8, dots as '.'. */
-typedef struct host_rd {
-	char b[URL_HOST_MAX + 1];
-	size_t n;
-	size_t end;     /* position in the text after the host */
-	unsigned flags; /* SS_URL_OBFUSCATED */
-	unsigned mode;  /* HM_* */
-	unsigned tight; /* dots written as a plain '.' */
-	size_t lab;     /* bytes in the current label */
-	int lab_ascii;  /* the current label has ASCII letters or digits */
-	int nonascii;   /* b holds non-ASCII bytes */
-	int too_long;
-} host_rd;
-
-/* What the labels of a host look like, see host_labels(). */
-typedef struct host_info {
-	unsigned nlab;
-	const char *tld;
-	size_t tld_len;
-	int tld_alpha; /* the last label is ASCII letters only */
-	int tld_num;   /* the last label starts with a digit */
-	int tld_intl;  /* the last label is non-ASCII or punycode */
-} host_info;
 
 /* The normalised URL being written. */
 typedef struct url_w {
@@ -155,26 +103,6 @@ static const char *const url_not_cc[] = {
     "pl", "ps", "py", "rb", "rs", "sh", "so", "ts", "vb", "xz",
 };
 
-static inline int a_alpha(unsigned c)
-{
-	return (c | 0x20) - 'a' < 26;
-}
-
-static inline int a_digit(unsigned c)
-{
-	return c - '0' < 10;
-}
-
-static inline int a_alnum(unsigned c)
-{
-	return a_alpha(c) || a_digit(c);
-}
-
-static inline unsigned a_lower(unsigned c)
-{
-	return c - 'A' < 26 ? c | 0x20 : c;
-}
-
 static int a_xdigit(unsigned c)
 {
 	if (a_digit(c))
@@ -182,12 +110,6 @@ static int a_xdigit(unsigned c)
 	if ((c | 0x20) - 'a' < 6)
 		return (int)((c | 0x20) - 'a' + 10);
 	return -1;
-}
-
-/* Returns 1 when ASCII byte c is one of `set` (never for NUL). */
-static int in_set(unsigned c, const char *set)
-{
-	return c && c < 0x80 && strchr(set, (int)c) != NULL;
 }
 
 /* CJK ideographs, kana, hangul and their punctuation and fullwidth forms. */
@@ -272,7 +194,7 @@ static unsigned prev_cp(const char *s, size_t i)
 	return n == i - k ? cp : 0xFFFD;
 }
 
-static size_t skip_spaces(const char *s, size_t len, size_t i, size_t max)
+size_t url_skip_spaces(const char *s, size_t len, size_t i, size_t max)
 {
 	size_t k = i;
 
@@ -337,7 +259,7 @@ static int scheme_sep(const url_src *src, size_t i, url_head *hd)
 	unsigned cp;
 	int slashes = 0;
 
-	k = skip_spaces(src->s, src->len, i, 3);
+	k = url_skip_spaces(src->s, src->len, i, 3);
 	if (k != i)
 		hd->flags |= SS_URL_OBFUSCATED;
 	cp = src_peek(src, &k, &n, &hd->flags);
@@ -345,7 +267,7 @@ static int scheme_sep(const url_src *src, size_t i, url_head *hd)
 		return 0;
 	hd->colon = k;
 	i = k + n;
-	k = skip_spaces(src->s, src->len, i, 3);
+	k = url_skip_spaces(src->s, src->len, i, 3);
 	if (k != i)
 		hd->flags |= SS_URL_OBFUSCATED;
 	while (slashes < 3) {
@@ -387,7 +309,7 @@ static size_t userinfo_skip(const url_src *src, size_t i, unsigned *flags)
 
 		if (c == '@')
 			at = k + 1;
-		else if (c <= ' ' || in_set(c, "/\\?#<>\""))
+		else if (c <= ' ' || url_in_set(c, "/\\?#<>\""))
 			break;
 		dot |= c == '.' && !at;
 	}
@@ -495,16 +417,16 @@ static int host_dot(host_rd *h, const char *s, size_t len, size_t i, size_t *nex
 
 	if (!h->lab)
 		return 0;
-	j = skip_spaces(s, len, i, 3);
+	j = url_skip_spaces(s, len, i, 3);
 	sp1 = j - i;
 	if (j >= len || !(kind = dot_form(s, len, j, &k)))
 		return 0;
-	after = skip_spaces(s, len, k, 3);
+	after = url_skip_spaces(s, len, k, 3);
 	sp2 = after - k;
 	if (!dot_allowed(h, kind, sp1, sp2))
 		return 0;
 	if (!label_start(h, s, len, after, kind == DOT_WIDE)) {
-		if (kind != DOT_PLAIN || sp1 || sp2 || after >= len || !in_set(s[after], "/?#"))
+		if (kind != DOT_PLAIN || sp1 || sp2 || after >= len || !url_in_set(s[after], "/?#"))
 			return 0;
 		*next = after;
 		return 2;
@@ -584,7 +506,7 @@ static int host_wide(host_rd *h, const char *s, size_t len, size_t *i)
 
 /* Reads a host starting at s[i] into *h (see host_rd); h->end is where
  * it stops. */
-static void host_read(host_rd *h, const url_src *src, size_t i, unsigned mode)
+void url_host_scan(host_rd *h, const url_src *src, size_t i, unsigned mode)
 {
 	const char *s = src->s;
 	size_t len = src->len, next;
@@ -617,7 +539,7 @@ static void host_read(host_rd *h, const url_src *src, size_t i, unsigned mode)
 
 /* Splits h->b into labels; returns 1 when each is 1-63 bytes (non-ASCII
  * ones may be longer) and does not start or end with '-'. */
-static int host_labels(const host_rd *h, host_info *hi)
+int url_host_labels(const host_rd *h, host_info *hi)
 {
 	size_t i = 0, k;
 
@@ -760,7 +682,7 @@ static int host_check(const url_scan *sc, const host_rd *h, int kind, int has_pa
 	host_info hi;
 
 	ip[0] = '\0';
-	if (!host_labels(h, &hi))
+	if (!url_host_labels(h, &hi))
 		return 0;
 	if (hi.tld_num && !h->nonascii) {
 		if (kind != UK_SCHEME && kind != UK_SLASHES)
@@ -859,7 +781,7 @@ static int has_punycode(const char *b, size_t n)
 
 /* Fills out->host and out->host_ascii. Returns 0, 1 when the host cannot
  * be normalised, or SS_ENOMEM. */
-static int host_finish(ss_arena *a, const host_rd *h, const char *ip, url_found *out)
+int url_host_finish(ss_arena *a, const host_rd *h, const char *ip, url_found *out)
 {
 	if (ip[0]) {
 		out->host = arena_str(a, ip, strlen(ip));
@@ -920,7 +842,7 @@ static int path_ascii(const url_src *src, url_w *w, unsigned c, unsigned *flags)
 {
 	char esc[4];
 
-	if (c > ' ' && c < 0x7F && !in_set(c, "\"<>\\")) {
+	if (c > ' ' && c < 0x7F && !url_in_set(c, "\"<>\\")) {
 		char ch = (char)c;
 
 		w_put(w, &ch, 1);
@@ -996,7 +918,7 @@ static void path_trim(url_w *w, size_t from)
 			if (*bal >= 0)
 				break;
 			(*bal)++;
-		} else if (!in_set((unsigned char)c, ".,;:!?'\"*>")) {
+		} else if (!url_in_set((unsigned char)c, ".,;:!?'\"*>")) {
 			break;
 		}
 		w->n--;
@@ -1023,7 +945,7 @@ static size_t url_host_read(const url_scan *sc, url_head *hd, host_rd *h, char *
 		h->end = e ? e : i + 1;
 		return e;
 	}
-	host_read(h, src, i, mode);
+	url_host_scan(h, src, i, mode);
 	return h->n ? h->end : 0;
 }
 
@@ -1083,7 +1005,7 @@ static int url_at(url_scan *sc, url_head *hd, url_found *out, size_t *end)
 			return 0;
 		if (ip[0] && strcmp(ip, h.b))
 			hd->flags |= SS_URL_OBFUSCATED;
-		rc = host_finish(sc->a, &h, ip, out);
+		rc = url_host_finish(sc->a, &h, ip, out);
 		if (rc)
 			return rc < 0 ? rc : 0;
 	} else {
@@ -1110,7 +1032,7 @@ static int host_boundary(const char *s, size_t i, int bare)
 	if (!cp)
 		return 1;
 	if (cp < 0x80)
-		return !a_alnum(cp) && !in_set(cp, bare ? "-_.@/\\%&=?#~+$*:" : "-_.@/\\%&=+~");
+		return !a_alnum(cp) && !url_in_set(cp, bare ? "-_.@/\\%&=?#~+$*:" : "-_.@/\\%&=+~");
 	if (cp >= 0xFF10 && cp <= 0xFF5A && a_alnum(cp - 0xFEE0))
 		return 0;
 	return !bare || !url_is_letter(cp) || url_is_cjk(cp);
@@ -1274,7 +1196,7 @@ static int scan_at(url_scan *sc, size_t i, url_found *u, size_t *next)
 	switch (url_trig[(unsigned char)sc->src.s[i]]) {
 	case T_COLON:
 		if (i + 1 < sc->src.len && !((unsigned char)sc->src.s[i + 1] & 0x80) &&
-		    !in_set((unsigned char)sc->src.s[i + 1], "/\\ "))
+		    !url_in_set((unsigned char)sc->src.s[i + 1], "/\\ "))
 			return 0;
 		return scan_colon(sc, i, u, next);
 	case T_DOT:
@@ -1451,7 +1373,7 @@ int url_parse(ss_arena *a, const char *s, size_t len, unsigned flags_in, url_fou
 /* Is everything from i on trailing punctuation or space? */
 static int only_trailing(const char *s, size_t len, size_t i)
 {
-	while (i < len && in_set((unsigned char)s[i], ".,;:!?)]>'\" \t\r\n"))
+	while (i < len && url_in_set((unsigned char)s[i], ".,;:!?)]>'\" \t\r\n"))
 		i++;
 	return i == len;
 }
@@ -1478,197 +1400,4 @@ ss_str url_text_host(ss_arena *a, const char *text, size_t len)
 	if (url_at_start(&sc, &hd, &u, &end) != 1 || !only_trailing(sc.src.s, sc.src.len, end))
 		return none;
 	return u.host;
-}
-
-/* ---- url_scan_emails -------------------------------------------------- */
-
-/* RFC 5322 atext, plus '.' between atoms, but without "/?&=": in text
- * those come from URLs ("unsubscribe?email=joe@example.com") far more
- * often than from local parts. */
-static int mail_atext(unsigned char c)
-{
-	return a_alnum(c) || in_set(c, "!#$%'*+-^_`{|}~.");
-}
-
-/* Recognises '@', "[at]" "(at)" "{at}" (spaces around allowed) or " at "
- * at s[i] (for " at ", s[i] is the first space); *lo is where the local part must end, *hi where
- * the domain starts. Returns an AT_* kind. */
-static int mail_at_form(const char *s, size_t len, size_t i, size_t floor, size_t *lo, size_t *hi)
-{
-	unsigned char c = (unsigned char)s[i];
-	char close = c == '[' ? ']' : c == '(' ? ')' : '}';
-
-	if (c == '@') {
-		*lo = i;
-		*hi = i + 1;
-		return AT_TIGHT;
-	}
-	if (c == ' ') {
-		if (i <= floor || i + 3 >= len || a_lower((unsigned char)s[i + 1]) != 'a' ||
-		    a_lower((unsigned char)s[i + 2]) != 't' || s[i + 3] != ' ')
-			return AT_NONE;
-		*lo = i;
-		*hi = i + 4;
-		return AT_WORD;
-	}
-	if (i + 3 >= len || a_lower((unsigned char)s[i + 1]) != 'a' ||
-	    a_lower((unsigned char)s[i + 2]) != 't' || s[i + 3] != close)
-		return AT_NONE;
-	*lo = i;
-	while (*lo > floor && i - *lo < 2 && s[*lo - 1] == ' ')
-		(*lo)--;
-	*hi = skip_spaces(s, len, i + 4, 2);
-	return AT_BRACKET;
-}
-
-/* Finds the local part that ends at lo; stores its start in *ls. */
-static int mail_local(const char *s, size_t floor, size_t lo, size_t *ls)
-{
-	size_t k = lo, j;
-
-	while (k > floor && lo - k <= MAIL_LOCAL_MAX && mail_atext((unsigned char)s[k - 1]))
-		k--;
-	if (lo - k > MAIL_LOCAL_MAX)
-		return 0;
-	while (k < lo && !a_alnum((unsigned char)s[k]))
-		k++;
-	if (k == lo || s[lo - 1] == '.')
-		return 0;
-	for (j = k; j + 1 < lo; j++)
-		if (s[j] == '.' && s[j + 1] == '.')
-			return 0;
-	*ls = k;
-	return 1;
-}
-
-/* Is the local part at ls the userinfo of a URL ("http://user@host")? */
-static int mail_in_userinfo(const char *s, size_t floor, size_t ls)
-{
-	size_t k = ls, stop = ls - floor > MAIL_BACK_MAX ? ls - MAIL_BACK_MAX : floor;
-
-	while (k > stop) {
-		unsigned char c = (unsigned char)s[k - 1];
-
-		if (c == '/')
-			return k >= 3 && s[k - 2] == '/' && s[k - 3] == ':';
-		if (c <= ' ' || in_set(c, "<>\"@"))
-			return 0;
-		k--;
-	}
-	return 0;
-}
-
-/* Checks the domain of an address written with `form`. */
-static int mail_domain_ok(const host_rd *h, int form)
-{
-	host_info hi;
-
-	if (!host_labels(h, &hi) || hi.nlab < 2 || !(hi.tld_alpha || hi.tld_intl))
-		return 0;
-	return form != AT_WORD || !h->tight;
-}
-
-/* Builds local@domain into f. */
-static int mail_build(ss_arena *a, const char *local, size_t ll, const host_rd *h, addr_found *f)
-{
-	url_found d;
-	char *p;
-	int rc;
-
-	memset(&d, 0, sizeof(d));
-	rc = host_finish(a, h, "", &d);
-	if (rc)
-		return rc < 0 ? rc : 0;
-	p = arena_alloc(a, ll + 1 + d.host.len + 1);
-	if (!p)
-		return SS_ENOMEM;
-	memcpy(p, local, ll);
-	p[ll] = '@';
-	memcpy(p + ll + 1, d.host.p, d.host.len);
-	p[ll + 1 + d.host.len] = '\0';
-	f->addr.p = p;
-	f->addr.len = ll + 1 + d.host.len;
-	return 1;
-}
-
-/* Looks for an address around trigger s[i]; returns 1 and fills *f. */
-static int mail_at(ss_arena *a, const url_src *src, size_t floor, size_t i, addr_found *f,
-                   size_t *end)
-{
-	size_t lo, hi, ls;
-	host_rd h;
-	int form, r;
-
-	form = mail_at_form(src->s, src->len, i, floor, &lo, &hi);
-	if (!form || !mail_local(src->s, floor, lo, &ls))
-		return 0;
-	host_read(&h, src, hi, HM_LOOSE | HM_IDN);
-	if (!mail_domain_ok(&h, form) || (h.end < src->len && src->s[h.end] == '@'))
-		return 0;
-	if (form == AT_TIGHT && mail_in_userinfo(src->s, floor, ls))
-		return 0;
-	f->flags = form != AT_TIGHT ? SS_URL_OBFUSCATED : 0;
-	f->flags |= h.flags;
-	r = mail_build(a, src->s + ls, lo - ls, &h, f);
-	*end = h.end;
-	return r;
-}
-
-/* Returns the position of the next byte from i on that mail_at() might
- * take: '@', a bracket before 'a', a space before "at " (SSE2 prefilter
- * as in url_next_trigger()). */
-static size_t mail_next_trigger(const char *s, size_t len, size_t i)
-{
-#ifdef __SSE2__
-	const __m128i c20 = _mm_set1_epi8(0x20);
-
-	for (; i + 19 <= len; i += 16) {
-		__m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		__m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 1));
-		__m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 2));
-		__m128i v3 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 3));
-		__m128i a1 = _mm_cmpeq_epi8(_mm_or_si128(v1, c20), _mm_set1_epi8('a'));
-		__m128i br, word, m;
-		int bits;
-
-		br = _mm_or_si128(_mm_cmpeq_epi8(_mm_or_si128(v0, c20), _mm_set1_epi8('{')),
-		                  _mm_cmpeq_epi8(v0, _mm_set1_epi8('(')));
-		word = _mm_and_si128(_mm_cmpeq_epi8(_mm_or_si128(v2, c20), _mm_set1_epi8('t')),
-		                     _mm_cmpeq_epi8(v3, c20));
-		word = _mm_and_si128(word, _mm_cmpeq_epi8(v0, c20));
-		m = _mm_or_si128(_mm_and_si128(_mm_or_si128(br, word), a1),
-		                 _mm_cmpeq_epi8(v0, _mm_set1_epi8('@')));
-		bits = _mm_movemask_epi8(m);
-		if (bits)
-			return i + (size_t)__builtin_ctz((unsigned)bits);
-	}
-#endif
-	while (i < len && !mail_trig[(unsigned char)s[i]])
-		i++;
-	return i;
-}
-
-int url_scan_emails(ss_arena *a, const char *text, size_t len, addr_cb cb, void *ctx)
-{
-	url_src src = {text, len, 0};
-	size_t i = 0, floor = 0, end = 0;
-	addr_found f;
-	int r;
-
-	while (i < len) {
-		i = mail_next_trigger(text, len, i);
-		if (i >= len)
-			break;
-		r = mail_at(a, &src, floor, i, &f, &end);
-		if (r < 0)
-			return r;
-		if (r == 0) {
-			i++;
-			continue;
-		}
-		if ((r = cb(ctx, &f)) != 0)
-			return r;
-		i = floor = end > i ? end : i + 1;
-	}
-	return 0;
 }
