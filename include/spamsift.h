@@ -194,8 +194,8 @@ typedef struct ss_message {
 
 /* Parses one message of `len` bytes. Never fails on malformed mail: what is
  * broken is tolerated and recorded as a fact. Fails with SS_EEMPTY for empty
- * input, SS_EBINARY for input that is binary data (NUL bytes or non-text in
- * its first KiB), SS_ENOTMAIL for text without any header field, SS_ENOMEM.
+ * input, SS_EBINARY for input that is binary data (over 5% NUL or control
+ * bytes in its first 512 bytes), SS_ENOTMAIL for text without any header field, SS_ENOMEM.
  * On success *out owns a new message (free with ss_message_free). */
 int ss_parse(const char *buf, size_t len, const ss_parse_opts *opts, ss_message **out);
 

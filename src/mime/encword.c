@@ -25,7 +25,14 @@ typedef struct ew_word {
 
 int ew_needed(const char *v, size_t len)
 {
-	return !utf8_is_ascii(v, len) || memmem(v, len, "=?", 2) != NULL;
+	const char *p = v, *end = v + len;
+
+	if (!utf8_is_ascii(v, len))
+		return 1;
+	while ((p = memchr(p, '=', (size_t)(end - p))) != NULL && ++p < end)
+		if (*p == '?')
+			return 1;
+	return 0;
 }
 
 /* Parses an encoded word starting at v[i] ("=?"); returns 1 when valid. */

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/utf8.h"
+
 /* Returns the offset just past the line starting at `pos` (its LF included). */
 static size_t line_end(const char *buf, size_t len, size_t pos)
 {
@@ -48,11 +50,8 @@ static size_t field_extent(const char *buf, size_t len, size_t pos, unsigned *fa
 	while (end < len && (buf[end] == ' ' || buf[end] == '\t') &&
 	       !is_blank_line(buf, len, end))
 		end = line_end(buf, len, end);
-	for (size_t i = pos; i < end; i++)
-		if ((unsigned char)buf[i] & 0x80) {
-			*facts |= HDR_F_8BIT;
-			break;
-		}
+	if (!(*facts & HDR_F_8BIT) && !utf8_is_ascii(buf + pos, end - pos))
+		*facts |= HDR_F_8BIT;
 	return end;
 }
 
@@ -120,16 +119,25 @@ ss_str hdr_unfold(ss_arena *a, const char *v, size_t len, size_t max, int *cut)
 	char *out;
 	size_t n = 0, i = 0;
 
-	*cut = 0;
 	while (len && (v[len - 1] == ' ' || v[len - 1] == '\t' || v[len - 1] == '\r' ||
 		       v[len - 1] == '\n'))
 		len--;
 	out = arena_alloc(a, (len < max ? len : max) + 1);
 	if (!out)
 		return r;
-	for (; i < len && n < max; i++)
-		if (v[i] != '\r' && v[i] != '\n')
-			out[n++] = v[i];
+	/* Copy the runs between line ends in bulk: most fields are one line. */
+	while (i < len && n < max) {
+		const char *nl = memchr(v + i, '\n', len - i);
+		size_t end = nl ? (size_t)(nl - v) : len, run;
+		run = end - i;
+		if (run && v[end - 1] == '\r' && nl)
+			run--;
+		if (run > max - n)
+			run = max - n;
+		memcpy(out + n, v + i, run);
+		n += run;
+		i = (run < end - i && n == max) ? i + run : end + (nl != NULL);
+	}
 	*cut = i < len;
 	out[n] = '\0';
 	r.p = out;

@@ -52,11 +52,11 @@ void ss_limits_default(ss_limits *l)
 	l->max_hops = 50;
 }
 
-/* Binary data: more than 5% NUL or control bytes in the first KiB (a stray
+/* Binary data: more than 5% NUL or control bytes in the first 512 bytes (a stray
  * NUL in a text message, as some corpora have, is tolerated). */
 static int looks_binary(const char *buf, size_t len)
 {
-	size_t n = len < 1024 ? len : 1024, ctl = 0;
+	size_t n = len < 512 ? len : 512, ctl = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)buf[i];

@@ -385,19 +385,44 @@ static int is_text_type(ss_str ct)
 	       strcmp(ct.p, "text/vcard") && strcmp(ct.p, "text/csv");
 }
 
+static uint32_t str_hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+/* Whether plain-text URL u was already found in `part` (HTML links are
+ * all kept: their link texts differ). */
+static int url_seen(mime_ctx *ctx, const url_found *u, uint32_t h, int part)
+{
+	const ss_message *m = ctx->msg;
+
+	for (size_t i = 0; i < m->nurls; i++)
+		if (ctx->url_hash[i] == h && m->urls[i].part == part &&
+		    m->urls[i].url.len == u->url.len &&
+		    !memcmp(m->urls[i].url.p, u->url.p, u->url.len))
+			return 1;
+	return 0;
+}
+
 static int add_url(mime_ctx *ctx, const url_found *u, ss_str link_text, int part)
 {
 	ss_message *m = ctx->msg;
+	uint32_t h = str_hash(u->url.p, u->url.len);
+	size_t cap_hash = ctx->cap_urls;
 	ss_url *x;
 
-	for (size_t i = 0; i < m->nurls; i++)
-		if (m->urls[i].part == part && m->urls[i].url.len == u->url.len &&
-		    !memcmp(m->urls[i].url.p, u->url.p, u->url.len) && !link_text.len)
-			return 0;
+	if (!link_text.len && url_seen(ctx, u, h, part))
+		return 0;
 	if (m->nurls >= ctx->lim->max_urls)
 		return FACT(ctx, "limit_urls", -1);
-	if (arena_grow(ctx->a, (void **)&m->urls, &ctx->cap_urls, m->nurls, sizeof(*x)))
+	if (arena_grow(ctx->a, (void **)&m->urls, &ctx->cap_urls, m->nurls, sizeof(*x)) ||
+	    arena_grow(ctx->a, (void **)&ctx->url_hash, &cap_hash, m->nurls, sizeof(h)))
 		return SS_ENOMEM;
+	ctx->url_hash[m->nurls] = h;
 	x = &m->urls[m->nurls++];
 	x->url = u->url;
 	x->host = u->host;

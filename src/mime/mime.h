@@ -13,6 +13,7 @@
 #define SS_MIME_MIME_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "mime/html.h"
 #include "spamsift.h"
 #include "util/arena.h"
@@ -25,6 +26,7 @@ typedef struct mime_ctx {
 	const ss_limits *lim;
 	size_t cap_headers, cap_parts, cap_urls, cap_addrs, cap_hops, cap_facts, cap_kinds;
 	unsigned char *kinds; /* hdr_kind() of each of msg->headers */
+	uint32_t *url_hash;   /* hash of each of msg->urls (duplicate check) */
 	size_t text_used;   /* bytes of text kept so far (max_text) */
 	sbuf dec;           /* transfer-decoded body of the current leaf */
 	sbuf utf8;          /* its UTF-8 text */

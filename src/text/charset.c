@@ -203,8 +203,10 @@ static const struct cs_alias {
 #define CS_U16_CAP 8192    /* UTF-16 units decoded at a time */
 #define CS_CUT_BACK 32     /* code points searched back for an NFC boundary */
 #define CS_SLOTS 8         /* converters cached per thread */
-#define CS_DETECT_MAX 512  /* bytes given to the charset detector (it is slow) */
+#define CS_DETECT_MAX 1024 /* bytes given to the charset detector (it is slow) */
 #define CS_DETECT_BACK 64  /* of which before the first telling byte */
+#define CS_DETECT_CJK 128  /* window for dense double-byte text (see cs_ucsdet) */
+#define CS_CJK_SURE 50     /* confidence needed to trust that short window */
 #define CS_SHORT_HIGH 32   /* fewer 8-bit bytes than this: a short text */
 #define CS_SHORT_CONF 30   /* confidence needed for a short text */
 #define CS_DETECT_CONF 20  /* detector confidence (0-100) worth believing */
@@ -1022,25 +1024,61 @@ static const struct cs_charset *cs_pick(const UCharsetMatch **m, int32_t n, cons
 	return NULL;
 }
 
+/* Returns 1 when s[0..len) is dense double-byte text: at least 48 8-bit
+ * bytes, nearly all in runs of two or more (CJK charsets). */
+static int cs_pair_shaped(const unsigned char *s, size_t len)
+{
+	size_t high = 0, alone = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < 0x80)
+			continue;
+		high++;
+		if ((i == 0 || s[i - 1] < 0x80) && (i + 1 == len || s[i + 1] < 0x80))
+			alone++;
+	}
+	return high >= 48 && alone * 20 < high;
+}
+
+/* Runs the detector on s[0..len) and picks a match, or NULL when the best
+ * match's confidence is below min_conf (0: any, as cs_pick decides). */
+static const struct cs_charset *cs_run_det(UCharsetDetector *det, const char *s, size_t len,
+					    int seven, int32_t min_conf)
+{
+	UErrorCode e = U_ZERO_ERROR;
+	const UCharsetMatch **m;
+	int32_t n = 0;
+
+	ucsdet_setText(det, s, (int32_t)len, &e);
+	m = ucsdet_detectAll(det, &n, &e);
+	if (U_FAILURE(e) || n < 1 || ucsdet_getConfidence(m[0], &e) < min_conf)
+		return NULL;
+	return cs_pick(m, n, s, len, seven);
+}
+
 /* Asks ICU's detector about a window of in[0..len) that starts a little
- * before offset `from` (the first telling byte); NULL when it is unsure. */
+ * before offset `from` (the first telling byte); NULL when it is unsure.
+ * The detector costs per byte and runs every recogniser; dense double-byte
+ * text (CJK) is usually told apart in far fewer bytes than Latin text, so
+ * it first gets a short window, and the long one only when the detector is
+ * not sure of the short one. */
 static const struct cs_charset *cs_ucsdet(const char *in, size_t len, size_t from, int seven)
 {
 	UCharsetDetector *det = cs_det_get();
-	UErrorCode e = U_ZERO_ERROR;
-	const UCharsetMatch **m;
 	size_t start = from > CS_DETECT_BACK ? from - CS_DETECT_BACK : 0;
-	int32_t n = 0;
+	const struct cs_charset *cs;
 
 	if (!det)
 		return NULL;
+	if (!seven && len - from > CS_DETECT_CJK &&
+	    cs_pair_shaped((const unsigned char *)in + from, CS_DETECT_CJK)) {
+		cs = cs_run_det(det, in + from, CS_DETECT_CJK, 0, CS_CJK_SURE);
+		if (cs)
+			return cs;
+	}
 	if (len - start > CS_DETECT_MAX)
 		len = start + CS_DETECT_MAX;
-	ucsdet_setText(det, in + start, (int32_t)(len - start), &e);
-	m = ucsdet_detectAll(det, &n, &e);
-	if (U_FAILURE(e))
-		return NULL;
-	return cs_pick(m, n, in + start, len - start, seven);
+	return cs_run_det(det, in + start, len - start, seven, 0);
 }
 
 /* Detects the charset of 8-bit text that is not UTF-8 (windows-1252 when
