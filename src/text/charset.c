@@ -207,6 +207,7 @@ static const struct cs_alias {
 #define CS_DETECT_BACK 64  /* of which before the first telling byte */
 #define CS_DETECT_CJK 128  /* window for dense double-byte text (see cs_ucsdet) */
 #define CS_CJK_SURE 50     /* confidence needed to trust that short window */
+#define CS_GB_PAIRS 24     /* double-byte pairs cs_gb_sure() needs */
 #define CS_SHORT_HIGH 32   /* fewer 8-bit bytes than this: a short text */
 #define CS_SHORT_CONF 30   /* confidence needed for a short text */
 #define CS_DETECT_CONF 20  /* detector confidence (0-100) worth believing */
@@ -1056,6 +1057,33 @@ static const struct cs_charset *cs_run_det(UCharsetDetector *det, const char *s,
 	return cs_pick(m, n, s, len, seven);
 }
 
+/* Whether dense double-byte text s[0..len) can only be Chinese in GB2312
+ * (or its supersets), so ICU's detector (about 200,000 instructions a call)
+ * can be skipped for the commonest unlabelled CJK mail. Every 8-bit byte
+ * must pair as lead 0xA1-0xF7 and trail 0xA1-0xFE (Big5 and Shift_JIS
+ * trails go lower; Cyrillic and other single-byte words leave odd bytes),
+ * with at least CS_GB_PAIRS pairs, kana rows 0xA4/0xA5 under 5% (EUC-JP
+ * shares these rows) and at least 1/8 of the ideographs in rows 0xC9 and
+ * up (EUC-KR's Hangul fills rows 0xB0-0xC8; Chinese text has 20-60% above).
+ * Anything else goes to the detector. */
+static int cs_gb_sure(const unsigned char *s, size_t len)
+{
+	size_t i = 0, pairs = 0, kana = 0, han = 0, high_rows = 0;
+
+	while ((i = cs_skip_ascii(s, i, len)) + 1 < len) {
+		unsigned char lead = s[i], trail = s[i + 1];
+		if (lead < 0xA1 || lead > 0xF7 || trail < 0xA1 || trail == 0xFF)
+			return 0;
+		pairs++;
+		kana += lead == 0xA4 || lead == 0xA5;
+		han += lead >= 0xB0;
+		high_rows += lead >= 0xC9;
+		i += 2;
+	}
+	return pairs >= CS_GB_PAIRS && kana * 20 < pairs && han * 2 >= pairs &&
+	       high_rows * 8 >= han;
+}
+
 /* Asks ICU's detector about a window of in[0..len) that starts a little
  * before offset `from` (the first telling byte); NULL when it is unsure.
  * The detector costs per byte and runs every recogniser; dense double-byte
@@ -1072,6 +1100,8 @@ static const struct cs_charset *cs_ucsdet(const char *in, size_t len, size_t fro
 		return NULL;
 	if (!seven && len - from > CS_DETECT_CJK &&
 	    cs_pair_shaped((const unsigned char *)in + from, CS_DETECT_CJK)) {
+		if (cs_gb_sure((const unsigned char *)in + from, CS_DETECT_CJK))
+			return &cs_sets[CS_GB18030];
 		cs = cs_run_det(det, in + from, CS_DETECT_CJK, 0, CS_CJK_SURE);
 		if (cs)
 			return cs;

@@ -828,3 +828,39 @@ TEST(charset_header_short_koi8_r)
 	sbuf_release(&out);
 	free(in);
 }
+
+/* Unlabelled dense double-byte text that is not Chinese GB2312 must not be
+ * taken for it by the fast path that skips ICU's detector (cs_gb_sure):
+ * the text must come out right. */
+static void check_paragraph(const char *file, const char *utf8_file)
+{
+	size_t n;
+	char *want = test_read_data(utf8_file, &n);
+	struct conv c = conv_file(file, NULL);
+
+	CHECK(c.rc == 0);
+	CHECK_SLICE(c.out.p, c.out.len, want);
+	CHECK(strcmp(c.used, "gb18030") != 0);
+	sbuf_release(&c.out);
+	free(want);
+}
+
+TEST(charset_no_label_euc_kr_paragraph_is_not_gb)
+{
+	check_paragraph("ko-paragraph-euc-kr.txt", "charset/ko-paragraph.utf8");
+}
+
+TEST(charset_no_label_euc_jp_paragraph_is_not_gb)
+{
+	check_paragraph("ja-paragraph-euc-jp.txt", "charset/ja-paragraph.utf8");
+}
+
+TEST(charset_no_label_big5_paragraph_is_not_gb)
+{
+	check_paragraph("zh-tw-paragraph-big5.txt", "charset/zh-tw-paragraph.utf8");
+}
+
+TEST(charset_no_label_windows_1251_paragraph_is_not_gb)
+{
+	check_paragraph("ru-paragraph-windows-1251.txt", "charset/ru-paragraph.utf8");
+}
