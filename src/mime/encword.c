@@ -23,16 +23,19 @@ typedef struct ew_word {
 	size_t end;       /* offset just past "?=" */
 } ew_word;
 
-int ew_needed(const char *v, size_t len)
+int ew_has_word(const char *v, size_t len)
 {
 	const char *p = v, *end = v + len;
 
-	if (!utf8_is_ascii(v, len))
-		return 1;
 	while ((p = memchr(p, '=', (size_t)(end - p))) != NULL && ++p < end)
 		if (*p == '?')
 			return 1;
 	return 0;
+}
+
+int ew_needed(const char *v, size_t len)
+{
+	return !utf8_is_ascii(v, len) || ew_has_word(v, len);
 }
 
 /* Parses an encoded word starting at v[i] ("=?"); returns 1 when valid. */

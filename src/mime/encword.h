@@ -27,4 +27,7 @@ int ew_decode(sbuf *out, sbuf *scratch, const char *v, size_t len, unsigned *fla
 /* Returns 1 when v[0..len) needs ew_decode() (has "=?" or 8-bit bytes). */
 int ew_needed(const char *v, size_t len);
 
+/* Returns 1 when v[0..len) holds "=?" (may start an encoded word). */
+int ew_has_word(const char *v, size_t len);
+
 #endif

@@ -42,16 +42,14 @@ int hdr_is_field_line(const char *buf, size_t len)
 }
 
 /* Extends a field's value over its continuation lines; returns the offset of
- * the line after the field. Marks 8-bit bytes. */
-static size_t field_extent(const char *buf, size_t len, size_t pos, unsigned *facts)
+ * the line after the field. */
+static size_t field_extent(const char *buf, size_t len, size_t pos)
 {
 	size_t end = line_end(buf, len, pos);
 
 	while (end < len && (buf[end] == ' ' || buf[end] == '\t') &&
 	       !is_blank_line(buf, len, end))
 		end = line_end(buf, len, end);
-	if (!(*facts & HDR_F_8BIT) && !utf8_is_ascii(buf + pos, end - pos))
-		*facts |= HDR_F_8BIT;
 	return end;
 }
 
@@ -97,7 +95,10 @@ int hdr_next(const char *buf, size_t len, size_t *pos, hdr_field *f, unsigned *f
 	f->name_len = colon - p;
 	while (f->name_len && (f->name[f->name_len - 1] == ' ' || f->name[f->name_len - 1] == '\t'))
 		f->name_len--;
-	end = field_extent(buf, len, p, facts);
+	end = field_extent(buf, len, p);
+	f->eight_bit = !utf8_is_ascii(buf + p, end - p);
+	if (f->eight_bit)
+		*facts |= HDR_F_8BIT;
 	vend = end;
 	while (vend > colon + 1 && (buf[vend - 1] == '\n' || buf[vend - 1] == '\r'))
 		vend--;

@@ -28,6 +28,7 @@ typedef struct hdr_field {
 	size_t name_len;
 	const char *value; /* raw, still folded, leading white space skipped */
 	size_t value_len;  /* without the final line end */
+	int eight_bit;     /* the field holds bytes >= 0x80 */
 } hdr_field;
 
 /* Reads the field at buf[*pos..len). Returns 1 and fills *f when there is

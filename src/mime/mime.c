@@ -77,7 +77,7 @@ static int add_header(mime_ctx *ctx, const hdr_field *f, int part)
 	if (cut && (err = FACT(ctx, "header_too_long", part)))
 		return err;
 	h->value = h->raw;
-	if (ew_needed(h->raw.p, h->raw.len)) {
+	if (f->eight_bit || ew_has_word(h->raw.p, h->raw.len)) {
 		sbuf_reset(&ctx->tmp);
 		if (ew_decode(&ctx->tmp, &ctx->tmp2, h->raw.p, h->raw.len, &ewf))
 			return SS_ENOMEM;
@@ -394,9 +394,9 @@ static uint32_t str_hash(const char *s, size_t len)
 	return h;
 }
 
-/* Whether plain-text URL u was already found in `part` (HTML links are
- * all kept: their link texts differ). */
-static int url_seen(mime_ctx *ctx, const url_found *u, uint32_t h, int part)
+/* Whether plain-text URL u (hash h) was already found in `part` (HTML
+ * links are all kept: their link texts differ). */
+static int url_seen(const mime_ctx *ctx, const url_found *u, uint32_t h, int part)
 {
 	const ss_message *m = ctx->msg;
 

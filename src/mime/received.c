@@ -162,9 +162,12 @@ static size_t rcv_ip_canon(const char *p, size_t n, char out[INET6_ADDRSTRLEN])
 		return 0;
 	memcpy(buf, p, n);
 	buf[n] = '\0';
-	if (inet_pton(AF_INET, buf, bin) == 1)
-		af = AF_INET;
-	else if (inet_pton(AF_INET6, buf, bin) != 1)
+	if (inet_pton(AF_INET, buf, bin) == 1) {
+		/* glibc takes only canonical dotted quads (no leading zeros) */
+		memcpy(out, buf, n + 1);
+		return n;
+	}
+	if (inet_pton(AF_INET6, buf, bin) != 1)
 		return 0;
 	if (af == AF_INET6 && IN6_IS_ADDR_V4MAPPED((struct in6_addr *)bin)) {
 		memmove(bin, bin + 12, 4);
