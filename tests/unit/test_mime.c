@@ -243,3 +243,33 @@ TEST(mime_json_has_the_documented_fields)
 	free(json);
 	ss_message_free(m);
 }
+
+TEST(mime_duplicate_boundary_parameter_first_wins)
+{
+	const char *src = "Content-Type: multipart/mixed; boundary=one; boundary=two\n\n"
+			  "--one\n\nfirst part\n--two\n\nstill first\n--one--\n";
+	ss_message *m = parse(src, NULL);
+
+	CHECK(m && m->nparts == 2);
+	if (m && m->nparts == 2) {
+		CHECK_STR(m->parts[0].boundary, "one");
+		CHECK_CONTAINS(m->parts[1].text.p, m->parts[1].text.len, "still first");
+	}
+	ss_message_free(m);
+}
+
+TEST(mime_repeated_delimiter_lines_make_empty_parts)
+{
+	const char *src = "Content-Type: multipart/mixed; boundary=d\n\n--d\n--d\n\nreal text\n"
+			  "--d\n--d--\n";
+	ss_message *m = parse(src, NULL);
+	char *text = NULL;
+	size_t len = 0;
+
+	CHECK(m && m->nparts == 4);
+	CHECK(m && ss_message_text(m, &text, &len) == 0);
+	if (text)
+		CHECK_SLICE(text, len, "real text");
+	free(text);
+	ss_message_free(m);
+}
