@@ -48,5 +48,10 @@ expect 0 "parse from stdin" sh -c "\"$bin\" parse - < tests/data/demo-vi.eml"
 expect 0 "--text" "$bin" parse --text tests/data/demo-vi.eml
 if [ -s "$tmp/out" ] && ! grep -q '<' "$tmp/out"; then ok; else bad "--text prints text without tags"; fi
 
+# --trusted moves the first untrusted Received hop past the operator's relays
+"$bin" parse tests/data/msg/headers-weird.eml >"$tmp/default.json" 2>/dev/null
+"$bin" parse --trusted "127.0.0.0/8 10.0.0.0/8" tests/data/msg/headers-weird.eml >"$tmp/trusted.json" 2>/dev/null
+if python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); assert a["first_untrusted"] == 1 and b["first_untrusted"] == 2, (a["first_untrusted"], b["first_untrusted"])' "$tmp/default.json" "$tmp/trusted.json"; then ok; else bad "--trusted changes first_untrusted"; fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
