@@ -163,7 +163,9 @@ static size_t rcv_ip_canon(const char *p, size_t n, char out[INET6_ADDRSTRLEN])
 	memcpy(buf, p, n);
 	buf[n] = '\0';
 	if (inet_pton(AF_INET, buf, bin) == 1) {
-		/* glibc takes only canonical dotted quads (no leading zeros) */
+		/* glibc takes only canonical dotted quads (no leading zeros);
+		 * it stops at a NUL, so copy what it read, not all n bytes */
+		n = strlen(buf);
 		memcpy(out, buf, n + 1);
 		return n;
 	}

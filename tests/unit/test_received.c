@@ -652,3 +652,32 @@ TEST(received_repeated_keyword_keeps_first)
 	CHECK_STR(h.ip, "192.0.2.1");
 	CHECK_STR(h.by_host, "b.example");
 }
+
+/* A fuzz finding: an address literal of 47-63 bytes with a NUL after a
+ * valid IPv4 address overflowed the 46-byte canonical-address buffer. */
+TEST(received_ip_literal_with_nul)
+{
+	static const char v[] = "from mta.example.org ([203.0.113.9\0"
+				"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]) "
+				"by mx.example.org; Tue, 3 Oct 2023 10:22:33 +0200";
+	ss_hop hop;
+	ss_arena a;
+
+	arena_init(&a);
+	CHECK(received_parse(&a, v, sizeof(v) - 1, &hop) == 0);
+	CHECK_STR(hop.ip, "203.0.113.9");
+	arena_release(&a);
+}
+
+TEST(received_fuzz_regressions)
+{
+	size_t len;
+	char *buf = test_read_data("fuzz-regress/received-ip-with-nul", &len);
+	ss_hop hop;
+	ss_arena a;
+
+	arena_init(&a);
+	CHECK(received_parse(&a, buf, len, &hop) >= 0);
+	arena_release(&a);
+	free(buf);
+}
