@@ -44,7 +44,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 LIB := $(B)/libspamsift.a
 
-.PHONY: all check unit cli-check corpus-check fuzz fuzz-smoke bench demo install deps clean format-check
+.PHONY: all check format-check unit cli-check corpus-check fuzz fuzz-smoke bench demo install deps clean format-check
 
 all: $(B)/spamsift $(LIB)
 
@@ -73,7 +73,7 @@ deps:
 # Under SANITIZE the fuzz smoke run is skipped: the fuzz targets are always
 # built with ASan/UBSan, so the plain `make check` has run them already.
 check: deps
-	$(MAKE) unit cli-check corpus-check
+	$(MAKE) format-check unit cli-check corpus-check
 ifeq ($(SANITIZE),)
 	$(MAKE) fuzz-smoke
 endif
@@ -127,8 +127,11 @@ install: $(B)/spamsift
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(B)/spamsift $(DESTDIR)$(PREFIX)/bin/spamsift
 
+FORMAT_FILES = $(wildcard src/*/*.c src/*/*.h include/*.h tests/unit/*.c tests/unit/*.h \
+	tests/corpus/*.c fuzz/*.c bench/*.c)
+
 format-check:
-	clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) include/spamsift.h
+	clang-format --dry-run --Werror $(FORMAT_FILES)
 
 clean:
 	rm -rf build/obj build/san build/fuzz build/tests build/bench build/spamsift build/libspamsift.a

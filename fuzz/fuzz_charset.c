@@ -14,10 +14,10 @@
 #include "util/utf8.h"
 
 static const char *const labels[] = {
-	NULL, "utf-8", "us-ascii", "iso-8859-1", "windows-1252", "gb2312", "big5",
-	"euc-kr", "shift_jis", "euc-jp", "iso-2022-jp", "koi8-r", "windows-1251",
-	"windows-1258", "viscii", "tcvn", "utf-16", "utf-16le", "utf-7", "hz-gb-2312",
-	"iso-2022-kr", "iso-8859-16", "tis-620", "x-unknown",
+    NULL,           "utf-8",        "us-ascii",    "iso-8859-1",  "windows-1252", "gb2312",
+    "big5",         "euc-kr",       "shift_jis",   "euc-jp",      "iso-2022-jp",  "koi8-r",
+    "windows-1251", "windows-1258", "viscii",      "tcvn",        "utf-16",       "utf-16le",
+    "utf-7",        "hz-gb-2312",   "iso-2022-kr", "iso-8859-16", "tis-620",      "x-unknown",
 };
 
 static void check(const sbuf *b)

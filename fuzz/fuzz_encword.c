@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	arena_init(&a);
 	for (int i = 0; i < 4; i++) {
 		ss_str v = {NULL, 0};
-		if (params_get(&a, in, size, names[i], &s1, &s2, &v) == 1 && !utf8_valid(v.p, v.len))
+		if (params_get(&a, in, size, names[i], &s1, &s2, &v) == 1 &&
+		    !utf8_valid(v.p, v.len))
 			abort();
 	}
 	params_token(&a, in, size);

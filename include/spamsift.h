@@ -50,14 +50,14 @@ typedef struct ss_str {
 /* Hard limits applied while parsing. Hitting one records a fact (see
  * ss_fact) and parsing continues with what fits; it is never an error. */
 typedef struct ss_limits {
-	size_t max_size;        /* bytes of input looked at (rest: fact "limit_size") */
-	unsigned max_depth;     /* MIME nesting depth */
-	unsigned max_parts;     /* MIME parts in total */
-	unsigned max_headers;   /* header fields per header block */
-	size_t max_header_len;  /* bytes of one unfolded header field */
-	size_t max_text;        /* bytes of decoded text kept per message */
-	unsigned max_urls;      /* URLs and addresses kept, each */
-	unsigned max_hops;      /* Received hops kept */
+	size_t max_size;       /* bytes of input looked at (rest: fact "limit_size") */
+	unsigned max_depth;    /* MIME nesting depth */
+	unsigned max_parts;    /* MIME parts in total */
+	unsigned max_headers;  /* header fields per header block */
+	size_t max_header_len; /* bytes of one unfolded header field */
+	size_t max_text;       /* bytes of decoded text kept per message */
+	unsigned max_urls;     /* URLs and addresses kept, each */
+	unsigned max_hops;     /* Received hops kept */
 } ss_limits;
 
 /* Fills `l` with the defaults (32 MiB, depth 20, 1000 parts, 1000 headers,
@@ -94,45 +94,45 @@ typedef struct ss_header {
 
 /* Part flags. */
 enum {
-	SS_PART_MULTIPART = 1 << 0,  /* a multipart container */
-	SS_PART_MESSAGE = 1 << 1,    /* message/rfc822: its child is the inner message */
-	SS_PART_TEXT = 1 << 2,       /* text/plain-like: has decoded text */
-	SS_PART_HTML = 1 << 3,       /* text/html: text is the visible text */
-	SS_PART_ATTACHMENT = 1 << 4, /* has a filename or disposition attachment */
-	SS_PART_HIDDEN_TEXT = 1 << 5,/* HTML hid some text (see ss_part.hidden) */
-	SS_PART_UUENCODE = 1 << 6,   /* text carried uuencoded files (children) */
+	SS_PART_MULTIPART = 1 << 0,       /* a multipart container */
+	SS_PART_MESSAGE = 1 << 1,         /* message/rfc822: its child is the inner message */
+	SS_PART_TEXT = 1 << 2,            /* text/plain-like: has decoded text */
+	SS_PART_HTML = 1 << 3,            /* text/html: text is the visible text */
+	SS_PART_ATTACHMENT = 1 << 4,      /* has a filename or disposition attachment */
+	SS_PART_HIDDEN_TEXT = 1 << 5,     /* HTML hid some text (see ss_part.hidden) */
+	SS_PART_UUENCODE = 1 << 6,        /* text carried uuencoded files (children) */
 	SS_PART_CHARSET_GUESSED = 1 << 7, /* label missing or wrong: detected */
 };
 
 /* One MIME part. Parts are stored in pre-order; part 0 is the message. */
 typedef struct ss_part {
-	int parent;             /* index of the parent part, -1 for the root */
-	unsigned depth;         /* 0 for the root */
-	unsigned flags;         /* SS_PART_* */
-	ss_str content_type;    /* lower case "type/subtype", "text/plain" by default */
-	ss_str charset;         /* declared charset label, lower case, may be empty */
-	ss_str charset_used;    /* charset the text was decoded from */
-	ss_str encoding;        /* Content-Transfer-Encoding, lower case */
-	ss_str disposition;     /* "inline", "attachment" or empty */
-	ss_str filename;        /* decoded UTF-8 (RFC 2231/2047), may be empty */
-	ss_str content_id;      /* without angle brackets, may be empty */
-	ss_str boundary;        /* multipart boundary, may be empty */
-	size_t header_first;    /* this part's headers: ss_message.headers[first..first+n) */
+	int parent;          /* index of the parent part, -1 for the root */
+	unsigned depth;      /* 0 for the root */
+	unsigned flags;      /* SS_PART_* */
+	ss_str content_type; /* lower case "type/subtype", "text/plain" by default */
+	ss_str charset;      /* declared charset label, lower case, may be empty */
+	ss_str charset_used; /* charset the text was decoded from */
+	ss_str encoding;     /* Content-Transfer-Encoding, lower case */
+	ss_str disposition;  /* "inline", "attachment" or empty */
+	ss_str filename;     /* decoded UTF-8 (RFC 2231/2047), may be empty */
+	ss_str content_id;   /* without angle brackets, may be empty */
+	ss_str boundary;     /* multipart boundary, may be empty */
+	size_t header_first; /* this part's headers: ss_message.headers[first..first+n) */
 	size_t header_count;
-	size_t raw_size;        /* bytes of the encoded body */
-	size_t decoded_size;    /* bytes after transfer decoding */
-	ss_str text;            /* visible text, UTF-8 NFC (text and HTML parts) */
-	ss_str hidden;          /* HTML text hidden by CSS, UTF-8 (may be empty) */
+	size_t raw_size;     /* bytes of the encoded body */
+	size_t decoded_size; /* bytes after transfer decoding */
+	ss_str text;         /* visible text, UTF-8 NFC (text and HTML parts) */
+	ss_str hidden;       /* HTML text hidden by CSS, UTF-8 (may be empty) */
 } ss_part;
 
 /* URL flags. */
 enum {
-	SS_URL_HTML = 1 << 0,       /* an href/src in HTML (not plain text) */
-	SS_URL_OBFUSCATED = 1 << 1, /* written as hxxp, [.], spaces, encodings... */
-	SS_URL_IP = 1 << 2,         /* host is an IP literal */
-	SS_URL_IDN = 1 << 3,        /* host has non-ASCII or punycode labels */
+	SS_URL_HTML = 1 << 0,          /* an href/src in HTML (not plain text) */
+	SS_URL_OBFUSCATED = 1 << 1,    /* written as hxxp, [.], spaces, encodings... */
+	SS_URL_IP = 1 << 2,            /* host is an IP literal */
+	SS_URL_IDN = 1 << 3,           /* host has non-ASCII or punycode labels */
 	SS_URL_TEXT_MISMATCH = 1 << 4, /* link text names another host than href */
-	SS_URL_SCHEMELESS = 1 << 5, /* found as www.example.com without a scheme */
+	SS_URL_SCHEMELESS = 1 << 5,    /* found as www.example.com without a scheme */
 };
 
 /* A URL found in text or HTML. */
@@ -147,21 +147,21 @@ typedef struct ss_url {
 
 /* An e-mail address found in headers or text. */
 typedef struct ss_addr {
-	ss_str addr;  /* local@domain, domain lower case, Unicode */
-	ss_str where; /* header name ("From", "Reply-To"...) or "body" */
-	int part;     /* part index, -1 for header addresses */
+	ss_str addr;    /* local@domain, domain lower case, Unicode */
+	ss_str where;   /* header name ("From", "Reply-To"...) or "body" */
+	int part;       /* part index, -1 for header addresses */
 	unsigned flags; /* SS_URL_OBFUSCATED when written as "a at b dot com" */
 } ss_addr;
 
 /* One Received hop, newest (top) first. */
 typedef struct ss_hop {
-	ss_str from_helo;  /* name the client gave (HELO/EHLO) */
-	ss_str from_rdns;  /* reverse DNS name the receiver recorded */
-	ss_str ip;         /* client address, v4 dotted or v6 canonical text */
-	ss_str by_host;    /* receiving host */
-	ss_str with;       /* protocol (SMTP, ESMTPS, LMTP...) */
-	int64_t time;      /* Unix time of the hop, 0 when unknown */
-	int trusted;       /* 1 when `ip` is inside the trusted networks */
+	ss_str from_helo; /* name the client gave (HELO/EHLO) */
+	ss_str from_rdns; /* reverse DNS name the receiver recorded */
+	ss_str ip;        /* client address, v4 dotted or v6 canonical text */
+	ss_str by_host;   /* receiving host */
+	ss_str with;      /* protocol (SMTP, ESMTPS, LMTP...) */
+	int64_t time;     /* Unix time of the hop, 0 when unknown */
+	int trusted;      /* 1 when `ip` is inside the trusted networks */
 } ss_hop;
 
 /* A fact noticed while parsing: a limit hit, a malformed structure that was
@@ -187,8 +187,8 @@ typedef struct ss_message {
 	int first_untrusted; /* index into hops of the first untrusted hop, -1 if none */
 	ss_fact *facts;
 	size_t nfacts;
-	ss_str subject;      /* decoded Subject of the top-level message */
-	size_t size;         /* input size in bytes */
+	ss_str subject;         /* decoded Subject of the top-level message */
+	size_t size;            /* input size in bytes */
 	struct ss_arena *arena; /* private: owns all of the above */
 } ss_message;
 

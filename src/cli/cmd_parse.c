@@ -69,7 +69,7 @@ int cmd_parse(int argc, char **argv)
 		return CLI_USAGE;
 	if (a.trusted && ss_netset_parse(a.trusted, &trusted, &errpos)) {
 		fprintf(stderr, "spamsift parse: --trusted: bad network at \"%s\"\n",
-			a.trusted + errpos);
+		        a.trusted + errpos);
 		return CLI_USAGE;
 	}
 	opts.trusted = trusted;

@@ -8,23 +8,23 @@
 #include "spamsift.h"
 
 static const char usage[] =
-	"usage: spamsift COMMAND [OPTIONS] [ARGS]\n"
-	"\n"
-	"Commands:\n"
-	"  parse [--text] [--trusted NETS] FILE|-\n"
-	"        Parse one message (a file, or standard input for -) and print\n"
-	"        its decoded structure as one JSON object: parts tree, decoded\n"
-	"        headers, visible text per part, URLs, addresses, Received hops\n"
-	"        and facts. --text prints only the visible text. --trusted gives\n"
-	"        the networks of your own relays (default 127.0.0.0/8 ::1) used to\n"
-	"        find the first untrusted Received hop.\n"
-	"\n"
-	"Options:\n"
-	"  -h, --help     show this help\n"
-	"  -V, --version  show the version\n"
-	"\n"
-	"Exit status: 0 success, 1 input refused (empty, binary, not mail),\n"
-	"2 usage or I/O error.\n";
+    "usage: spamsift COMMAND [OPTIONS] [ARGS]\n"
+    "\n"
+    "Commands:\n"
+    "  parse [--text] [--trusted NETS] FILE|-\n"
+    "        Parse one message (a file, or standard input for -) and print\n"
+    "        its decoded structure as one JSON object: parts tree, decoded\n"
+    "        headers, visible text per part, URLs, addresses, Received hops\n"
+    "        and facts. --text prints only the visible text. --trusted gives\n"
+    "        the networks of your own relays (default 127.0.0.0/8 ::1) used to\n"
+    "        find the first untrusted Received hop.\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help     show this help\n"
+    "  -V, --version  show the version\n"
+    "\n"
+    "Exit status: 0 success, 1 input refused (empty, binary, not mail),\n"
+    "2 usage or I/O error.\n";
 
 int main(int argc, char **argv)
 {

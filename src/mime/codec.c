@@ -199,7 +199,8 @@ int codec_uu_find(const char *in, size_t len, size_t from, uu_block *b)
 			b->end = len;
 			for (size_t p = next; p < len; p = after) {
 				n2 = uu_line(in, len, p, &after);
-				if (n2 >= 3 && !memcmp(in + p, "end", 3) && (n2 == 3 || in[p + 3] == ' ')) {
+				if (n2 >= 3 && !memcmp(in + p, "end", 3) &&
+				    (n2 == 3 || in[p + 3] == ' ')) {
 					b->end = after;
 					break;
 				}

@@ -17,10 +17,10 @@
 typedef struct ew_word {
 	const char *charset;
 	size_t charset_len;
-	char enc;         /* 'B' or 'Q' */
+	char enc; /* 'B' or 'Q' */
 	const char *text;
 	size_t text_len;
-	size_t end;       /* offset just past "?=" */
+	size_t end; /* offset just past "?=" */
 } ew_word;
 
 int ew_has_word(const char *v, size_t len)

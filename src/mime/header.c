@@ -47,8 +47,7 @@ static size_t field_extent(const char *buf, size_t len, size_t pos)
 {
 	size_t end = line_end(buf, len, pos);
 
-	while (end < len && (buf[end] == ' ' || buf[end] == '\t') &&
-	       !is_blank_line(buf, len, end))
+	while (end < len && (buf[end] == ' ' || buf[end] == '\t') && !is_blank_line(buf, len, end))
 		end = line_end(buf, len, end);
 	return end;
 }
@@ -121,7 +120,7 @@ ss_str hdr_unfold(ss_arena *a, const char *v, size_t len, size_t max, int *cut)
 	size_t n = 0, i = 0;
 
 	while (len && (v[len - 1] == ' ' || v[len - 1] == '\t' || v[len - 1] == '\r' ||
-		       v[len - 1] == '\n'))
+	               v[len - 1] == '\n'))
 		len--;
 	out = arena_alloc(a, (len < max ? len : max) + 1);
 	if (!out)
@@ -150,28 +149,28 @@ static const struct {
 	const char *name;
 	int kind;
 } hdr_kinds[] = {
-	{"subject", HK_SUBJECT},
-	{"from", HK_FROM},
-	{"to", HK_TO},
-	{"cc", HK_CC},
-	{"date", HK_DATE},
-	{"message-id", HK_MESSAGE_ID},
-	{"content-type", HK_CONTENT_TYPE},
-	{"content-transfer-encoding", HK_CTE},
-	{"content-disposition", HK_DISPOSITION},
-	{"content-id", HK_CONTENT_ID},
-	{"received", HK_RECEIVED},
-	{"reply-to", HK_REPLY_TO},
-	{"sender", HK_SENDER},
-	{"return-path", HK_RETURN_PATH},
+    {"subject", HK_SUBJECT},
+    {"from", HK_FROM},
+    {"to", HK_TO},
+    {"cc", HK_CC},
+    {"date", HK_DATE},
+    {"message-id", HK_MESSAGE_ID},
+    {"content-type", HK_CONTENT_TYPE},
+    {"content-transfer-encoding", HK_CTE},
+    {"content-disposition", HK_DISPOSITION},
+    {"content-id", HK_CONTENT_ID},
+    {"received", HK_RECEIVED},
+    {"reply-to", HK_REPLY_TO},
+    {"sender", HK_SENDER},
+    {"return-path", HK_RETURN_PATH},
 };
 
 int hdr_kind(const char *name, size_t len)
 {
 	char c = (char)(name[0] | 0x20);
 
-	if (len < 2 || (c != 's' && c != 'f' && c != 't' && c != 'c' && c != 'd' && c != 'm' &&
-			c != 'r'))
+	if (len < 2 ||
+	    (c != 's' && c != 'f' && c != 't' && c != 'c' && c != 'd' && c != 'm' && c != 'r'))
 		return HK_OTHER;
 	for (size_t i = 0; i < sizeof(hdr_kinds) / sizeof(hdr_kinds[0]); i++)
 		if (hdr_kinds[i].name[0] == c && strlen(hdr_kinds[i].name) == len &&

@@ -41,12 +41,12 @@ enum {
 };
 
 typedef struct html_out {
-	sbuf text;          /* visible text, UTF-8 */
-	sbuf hidden;        /* hidden text, UTF-8 */
-	html_link *links;   /* arena array */
+	sbuf text;        /* visible text, UTF-8 */
+	sbuf hidden;      /* hidden text, UTF-8 */
+	html_link *links; /* arena array */
 	size_t nlinks;
 	size_t caplinks;
-	unsigned facts;     /* HTML_F_* */
+	unsigned facts; /* HTML_F_* */
 } html_out;
 
 /* Prepares `out` (empty buffers, no links). */

@@ -90,8 +90,8 @@ static int add_header(mime_ctx *ctx, const hdr_field *f, int part)
 }
 
 /* Fields that should appear once per header block. */
-#define DUP_WATCH                                                                             \
-	(1u << HK_SUBJECT | 1u << HK_FROM | 1u << HK_TO | 1u << HK_DATE | 1u << HK_MESSAGE_ID | \
+#define DUP_WATCH                                                                                  \
+	(1u << HK_SUBJECT | 1u << HK_FROM | 1u << HK_TO | 1u << HK_DATE | 1u << HK_MESSAGE_ID |    \
 	 1u << HK_CONTENT_TYPE | 1u << HK_CTE)
 
 /* Reports a second field of a watched kind; *seen holds the kinds met. */
@@ -243,8 +243,8 @@ static int part_attributes(mime_ctx *ctx, int idx, int in_digest)
 		}
 	}
 	if (!have_ct)
-		p->content_type = in_digest ? (ss_str){"message/rfc822", 14}
-					    : (ss_str){"text/plain", 10};
+		p->content_type =
+		    in_digest ? (ss_str){"message/rfc822", 14} : (ss_str){"text/plain", 10};
 	empty_if_null(&p->encoding);
 	empty_if_null(&p->charset);
 	empty_if_null(&p->boundary);
@@ -327,7 +327,8 @@ static int multipart(mime_ctx *ctx, int idx, const char *body, size_t len, unsig
 	memcpy(nb + 2, p->boundary.p, p->boundary.len);
 	needle = (ss_str){nb, p->boundary.len + 2};
 	if (!p->boundary.len || !find_delim(body, len, 0, needle, &d)) {
-		err = FACT(ctx, p->boundary.len ? "mime_boundary_not_found" : "mime_no_boundary", idx);
+		err = FACT(ctx, p->boundary.len ? "mime_boundary_not_found" : "mime_no_boundary",
+		           idx);
 		p->flags &= ~(unsigned)SS_PART_MULTIPART;
 		p->content_type = (ss_str){"text/plain", 10};
 		return err ? err : leaf(ctx, idx, body, len);
@@ -573,7 +574,7 @@ static int html_part(mime_ctx *ctx, int idx)
 	ctx->html.links = NULL;
 	ctx->html.facts = 0;
 	err = html_to_text(ctx->a, ctx->utf8.p ? ctx->utf8.p : "", ctx->utf8.len,
-			   ctx->lim->max_urls, &ctx->html);
+	                   ctx->lim->max_urls, &ctx->html);
 	if (!err)
 		err = set_text(ctx, idx, ctx->html.text.p, ctx->html.text.len, &p->text);
 	if (!err)
@@ -698,8 +699,8 @@ static int body_by_type(mime_ctx *ctx, int idx, const char *body, size_t len, un
 {
 	ss_part *p = &ctx->msg->parts[idx];
 	int nest = !strncmp(p->content_type.p, "multipart/", 10) ||
-		   !strcmp(p->content_type.p, "message/rfc822") ||
-		   !strcmp(p->content_type.p, "message/global");
+	           !strcmp(p->content_type.p, "message/rfc822") ||
+	           !strcmp(p->content_type.p, "message/global");
 
 	if (nest && depth >= ctx->lim->max_depth) {
 		int err = FACT(ctx, "limit_depth", idx);
@@ -786,7 +787,7 @@ static int uu_children(mime_ctx *ctx, int idx)
 		err = set_text(ctx, idx, keep.p, keep.len, &ctx->msg->parts[idx].text);
 	sbuf_release(&keep);
 	if (!err)
-		err = scan_text(ctx, idx, ctx->msg->parts[idx].text.p,
-				ctx->msg->parts[idx].text.len);
+		err =
+		    scan_text(ctx, idx, ctx->msg->parts[idx].text.p, ctx->msg->parts[idx].text.len);
 	return err;
 }

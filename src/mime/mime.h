@@ -27,11 +27,11 @@ typedef struct mime_ctx {
 	size_t cap_headers, cap_parts, cap_urls, cap_addrs, cap_hops, cap_facts, cap_kinds;
 	unsigned char *kinds; /* hdr_kind() of each of msg->headers */
 	uint32_t *url_hash;   /* hash of each of msg->urls (duplicate check) */
-	size_t text_used;   /* bytes of text kept so far (max_text) */
-	sbuf dec;           /* transfer-decoded body of the current leaf */
-	sbuf utf8;          /* its UTF-8 text */
-	sbuf tmp, tmp2;     /* scratch for headers and parameters */
-	html_out html;      /* HTML conversion output, reused */
+	size_t text_used;     /* bytes of text kept so far (max_text) */
+	sbuf dec;             /* transfer-decoded body of the current leaf */
+	sbuf utf8;            /* its UTF-8 text */
+	sbuf tmp, tmp2;       /* scratch for headers and parameters */
+	html_out html;        /* HTML conversion output, reused */
 } mime_ctx;
 
 /* Prepares ctx for `msg` whose arena is `a`. */

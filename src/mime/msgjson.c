@@ -29,18 +29,23 @@ typedef struct flag_name {
 	const char *name;
 } flag_name;
 
-static const flag_name part_flags[] = {
-	{SS_PART_MULTIPART, "multipart"},   {SS_PART_MESSAGE, "message"},
-	{SS_PART_TEXT, "text"},             {SS_PART_HTML, "html"},
-	{SS_PART_ATTACHMENT, "attachment"}, {SS_PART_HIDDEN_TEXT, "hidden_text"},
-	{SS_PART_UUENCODE, "uuencode"},     {SS_PART_CHARSET_GUESSED, "charset_guessed"},
-	{0, NULL}};
+static const flag_name part_flags[] = {{SS_PART_MULTIPART, "multipart"},
+                                       {SS_PART_MESSAGE, "message"},
+                                       {SS_PART_TEXT, "text"},
+                                       {SS_PART_HTML, "html"},
+                                       {SS_PART_ATTACHMENT, "attachment"},
+                                       {SS_PART_HIDDEN_TEXT, "hidden_text"},
+                                       {SS_PART_UUENCODE, "uuencode"},
+                                       {SS_PART_CHARSET_GUESSED, "charset_guessed"},
+                                       {0, NULL}};
 
-static const flag_name url_flags[] = {
-	{SS_URL_HTML, "html"},	   {SS_URL_OBFUSCATED, "obfuscated"},
-	{SS_URL_IP, "ip"},	   {SS_URL_IDN, "idn"},
-	{SS_URL_TEXT_MISMATCH, "text_mismatch"}, {SS_URL_SCHEMELESS, "schemeless"},
-	{0, NULL}};
+static const flag_name url_flags[] = {{SS_URL_HTML, "html"},
+                                      {SS_URL_OBFUSCATED, "obfuscated"},
+                                      {SS_URL_IP, "ip"},
+                                      {SS_URL_IDN, "idn"},
+                                      {SS_URL_TEXT_MISMATCH, "text_mismatch"},
+                                      {SS_URL_SCHEMELESS, "schemeless"},
+                                      {0, NULL}};
 
 static int flags(sbuf *b, int *first, unsigned v, const flag_name *names)
 {
@@ -161,22 +166,22 @@ static int fact(sbuf *b, const ss_fact *x)
 }
 
 /* Writes "key":[ item(0), item(1)... ] for one of the message's arrays. */
-#define JSON_ARRAY(b, first, key, n, expr)                                            \
-	do {                                                                          \
-		int fa_ = 1;                                                          \
-		if (!err)                                                             \
-			err = json_sep((b), (first));                                 \
-		if (!err)                                                             \
-			err = json_key((b), (key));                                   \
-		if (!err)                                                             \
-			err = sbuf_addc((b), '[');                                    \
-		for (size_t i = 0; !err && i < (n); i++) {                            \
-			err = json_sep((b), &fa_);                                    \
-			if (!err)                                                     \
-				err = (expr);                                         \
-		}                                                                     \
-		if (!err)                                                             \
-			err = sbuf_addc((b), ']');                                    \
+#define JSON_ARRAY(b, first, key, n, expr)                                                         \
+	do {                                                                                       \
+		int fa_ = 1;                                                                       \
+		if (!err)                                                                          \
+			err = json_sep((b), (first));                                              \
+		if (!err)                                                                          \
+			err = json_key((b), (key));                                                \
+		if (!err)                                                                          \
+			err = sbuf_addc((b), '[');                                                 \
+		for (size_t i = 0; !err && i < (n); i++) {                                         \
+			err = json_sep((b), &fa_);                                                 \
+			if (!err)                                                                  \
+				err = (expr);                                                      \
+		}                                                                                  \
+		if (!err)                                                                          \
+			err = sbuf_addc((b), ']');                                                 \
 	} while (0)
 
 int ss_message_json(const ss_message *m, char **out, size_t *outlen)

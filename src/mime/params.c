@@ -243,7 +243,7 @@ static void split_charset(param_raw *p, const char **cs, size_t *cs_len)
 }
 
 static int decode_final(ss_arena *a, sbuf *bytes, sbuf *tmp, const char *cs, size_t cs_len,
-			ss_str *out)
+                        ss_str *out)
 {
 	const char *used;
 	unsigned fl = 0;
@@ -264,8 +264,8 @@ static int decode_final(ss_arena *a, sbuf *bytes, sbuf *tmp, const char *cs, siz
 	return out->p ? 1 : SS_ENOMEM;
 }
 
-int params_get(ss_arena *a, const char *v, size_t len, const char *name, sbuf *bytes,
-	       sbuf *tmp, ss_str *out)
+int params_get(ss_arena *a, const char *v, size_t len, const char *name, sbuf *bytes, sbuf *tmp,
+               ss_str *out)
 {
 	param_acc acc;
 	const char *cs = NULL;

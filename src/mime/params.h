@@ -24,6 +24,6 @@ ss_str params_token(ss_arena *a, const char *v, size_t len);
  * (arena). `scratch` and `scratch2` are work buffers. Returns 1 when found,
  * 0 when absent, SS_ENOMEM. */
 int params_get(ss_arena *a, const char *v, size_t len, const char *name, sbuf *scratch,
-	       sbuf *scratch2, ss_str *out);
+               sbuf *scratch2, ss_str *out);
 
 #endif

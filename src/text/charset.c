@@ -57,6 +57,8 @@ struct cs_charset {
 	unsigned kind;
 };
 
+/* The tables below read best in columns. */
+/* clang-format off */
 enum cs_id {
 	CS_ASCII, CS_UTF8, CS_UTF16, CS_UTF16LE, CS_UTF16BE, CS_UTF7,
 	CS_W1250, CS_W1251, CS_W1252, CS_W1253, CS_W1254, CS_W1255, CS_W1256,
@@ -197,6 +199,7 @@ static const struct cs_alias {
 	{"tcvn", CS_TCVN}, {"tcvn3", CS_TCVN}, {"tcvn5712", CS_TCVN},
 	{"tcvn57121", CS_TCVN}, {"tcvn571211993", CS_TCVN}, {"xviettcvn5712", CS_TCVN},
 };
+/* clang-format on */
 
 #define CS_KEY_MAX 32      /* longest label key looked up */
 #define CS_CHUNK 8192      /* UTF-8 bytes normalised at a time */
@@ -264,7 +267,7 @@ static pthread_once_t cs_sorted_once = PTHREAD_ONCE_INIT;
 static int cs_alias_cmp(const void *a, const void *b)
 {
 	return strcmp((*(const struct cs_alias *const *)a)->key,
-		      (*(const struct cs_alias *const *)b)->key);
+	              (*(const struct cs_alias *const *)b)->key);
 }
 
 static void cs_sort_aliases(void)
@@ -277,7 +280,7 @@ static void cs_sort_aliases(void)
 static const struct cs_charset *cs_find_key(const char *key)
 {
 	struct cs_alias want = {key, 0};
-	const struct cs_alias *pw = &want, *const *hit;
+	const struct cs_alias *pw = &want, *const * hit;
 
 	pthread_once(&cs_sorted_once, cs_sort_aliases);
 	hit = bsearch(&pw, cs_sorted, CS_NALIASES, sizeof(cs_sorted[0]), cs_alias_cmp);
@@ -395,8 +398,8 @@ static int cs_put16(sbuf *out, const UChar *u, size_t n, size_t *subs)
 		return 0;
 	if (sbuf_reserve(out, n * 3))
 		return SS_ENOMEM;
-	u_strToUTF8WithSub(out->p + out->len, (int32_t)(n * 3), &olen, u, (int32_t)n, 0xFFFD,
-			   &nsub, &e);
+	u_strToUTF8WithSub(out->p + out->len, (int32_t)(n * 3), &olen, u, (int32_t)n, 0xFFFD, &nsub,
+	                   &e);
 	if (U_FAILURE(e))
 		olen = 0;
 	out->len += (size_t)olen;
@@ -770,8 +773,7 @@ static int cs_moji_undo(const char *s, size_t len, sbuf *tmp, int *err)
  * (described by *st): on success points them at the repaired text, which
  * *fixed owns, updates *st and returns 1. Text that does not round-trip to
  * valid UTF-8 is left alone (legit French, German, Vietnamese...). */
-static int cs_moji_repair(const char **s, size_t *len, struct cs_stats *st, sbuf *fixed,
-			  int *err)
+static int cs_moji_repair(const char **s, size_t *len, struct cs_stats *st, sbuf *fixed, int *err)
 {
 	sbuf tmp = SBUF_INIT;
 	struct cs_stats nst;
@@ -835,8 +837,8 @@ static int cs_dec_utf8(struct cs_job *j)
 	return err;
 }
 
-static void cs_icu_cb(const void *ctx, UConverterToUnicodeArgs *args, const char *bytes,
-		      int32_t n, UConverterCallbackReason why, UErrorCode *e)
+static void cs_icu_cb(const void *ctx, UConverterToUnicodeArgs *args, const char *bytes, int32_t n,
+                      UConverterCallbackReason why, UErrorCode *e)
 {
 	static const UChar fffd = 0xFFFD;
 
@@ -922,7 +924,7 @@ static int cs_dec_iconv(struct cs_job *j, iconv_t cd)
 
 	if (!err && tmp.len)
 		err = utf8_valid(tmp.p, tmp.len) ? cs_nfc_valid(j->out, tmp.p, tmp.len)
-						 : cs_utf8_lossy(j->out, tmp.p, tmp.len, &j->subs);
+		                                 : cs_utf8_lossy(j->out, tmp.p, tmp.len, &j->subs);
 	sbuf_release(&tmp);
 	return err;
 }
@@ -1003,11 +1005,12 @@ static int cs_euc_shaped(const unsigned char *s, size_t len)
  * that the GB18030 recogniser accepts are taken as GB18030 (ICU cannot tell the
  * CJK charsets apart below 11 characters; Chinese is the common case). */
 static const struct cs_charset *cs_pick(const UCharsetMatch **m, int32_t n, const char *s,
-					 size_t len, int seven)
+                                        size_t len, int seven)
 {
 	UErrorCode e = U_ZERO_ERROR;
 	int32_t need = cs_count_high((const unsigned char *)s, len) < CS_SHORT_HIGH
-			       ? CS_SHORT_CONF : CS_DETECT_CONF;
+	                   ? CS_SHORT_CONF
+	                   : CS_DETECT_CONF;
 	int gb = 0;
 
 	for (int32_t i = 0; U_SUCCESS(e) && i < n; i++) {
@@ -1044,7 +1047,7 @@ static int cs_pair_shaped(const unsigned char *s, size_t len)
 /* Runs the detector on s[0..len) and picks a match, or NULL when the best
  * match's confidence is below min_conf (0: any, as cs_pick decides). */
 static const struct cs_charset *cs_run_det(UCharsetDetector *det, const char *s, size_t len,
-					    int seven, int32_t min_conf)
+                                           int seven, int32_t min_conf)
 {
 	UErrorCode e = U_ZERO_ERROR;
 	const UCharsetMatch **m;
@@ -1177,7 +1180,7 @@ static void cs_plan(struct cs_plan *p, struct cs_job *j)
 
 	if (bom) {
 		if (cs != bom && !(bom == &cs_sets[CS_UTF16] && cs &&
-				   (cs == &cs_sets[CS_UTF16LE] || cs == &cs_sets[CS_UTF16BE])))
+		                   (cs == &cs_sets[CS_UTF16LE] || cs == &cs_sets[CS_UTF16BE])))
 			p->flags |= CS_DETECTED;
 		p->cs = bom;
 		return;
@@ -1219,7 +1222,7 @@ static int cs_redo(struct cs_plan *p, struct cs_job *j, size_t start)
 /* ---- public ---- */
 
 int cs_to_utf8(sbuf *out, const char *in, size_t len, const char *label, size_t label_len,
-	       const char **used, unsigned *flags)
+               const char **used, unsigned *flags)
 {
 	struct cs_plan p = {NULL, NULL, 0, 0, 0};
 	struct cs_job j = {out, in, len, 0, 0, 0, {0, 0, 0, 0, 0}};
@@ -1303,7 +1306,7 @@ static size_t cs_meta_value(const char *s, size_t i, size_t end, size_t *at)
 		return 0;
 	i++;
 	while (i < end && (s[i] == ' ' || s[i] == '\t' || s[i] == '"' || s[i] == '\'' ||
-			   s[i] == '\r' || s[i] == '\n'))
+	                   s[i] == '\r' || s[i] == '\n'))
 		i++;
 	*at = i;
 	while (i + n < end && cs_label_char((unsigned char)s[i + n]))

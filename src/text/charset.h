@@ -15,9 +15,9 @@
 
 /* What cs_to_utf8() had to do, in *flags. */
 enum {
-	CS_DETECTED = 1 << 0, /* label missing/unknown/wrong: charset was detected */
-	CS_REPAIRED = 1 << 1, /* mojibake (UTF-8 read as latin-1/1252) was undone */
-	CS_INVALID = 1 << 2,  /* some bytes were invalid and became U+FFFD */
+	CS_DETECTED = 1 << 0,      /* label missing/unknown/wrong: charset was detected */
+	CS_REPAIRED = 1 << 1,      /* mojibake (UTF-8 read as latin-1/1252) was undone */
+	CS_INVALID = 1 << 2,       /* some bytes were invalid and became U+FFFD */
 	CS_UNKNOWN_LABEL = 1 << 3, /* the label named no charset we know */
 };
 
@@ -28,7 +28,7 @@ enum {
  * charset actually used (lower-case canonical name, e.g. "gb18030") and
  * *flags to CS_* bits. Returns 0 or SS_ENOMEM. */
 int cs_to_utf8(sbuf *out, const char *in, size_t len, const char *label, size_t label_len,
-	       const char **used, unsigned *flags);
+               const char **used, unsigned *flags);
 
 /* Appends the NFC form of well-formed UTF-8 s[0..len) to `out`
  * (fast path: ASCII and already-NFC text are copied as is). */

@@ -17,7 +17,10 @@ typedef struct sbuf {
 	size_t cap;
 } sbuf;
 
-#define SBUF_INIT {NULL, 0, 0}
+#define SBUF_INIT                                                                                  \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 void sbuf_init(sbuf *b);
 /* Frees the storage; the buffer is empty and reusable. */

@@ -137,8 +137,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (run_index(argv[i], &t))
 			bad = 1;
-	printf("corpus: %zu messages, %.1f MB, %zu with text, %zu URLs, %zu failures\n",
-	       t.messages, (double)t.bytes / 1e6, t.with_text, t.urls, t.failures);
+	printf("corpus: %zu messages, %.1f MB, %zu with text, %zu URLs, %zu failures\n", t.messages,
+	       (double)t.bytes / 1e6, t.with_text, t.urls, t.failures);
 	printf("%zu passed, %zu failed\n", t.messages - t.failures, t.failures);
 	return bad || t.failures ? 1 : 0;
 }

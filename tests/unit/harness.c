@@ -32,14 +32,14 @@ void test_fail(const char *file, int line, const char *what)
 }
 
 void test_check_slice(const char *file, int line, const char *expr, const char *p, size_t len,
-		      const char *want)
+                      const char *want)
 {
 	char m[512];
 
 	if (len == strlen(want) && (len == 0 || (p && memcmp(p, want, len) == 0)))
 		return;
 	snprintf(m, sizeof(m), "%s == \"%s\" (got \"%.*s\")", expr, want,
-		 (int)(len > 200 ? 200 : len), p ? p : "");
+	         (int)(len > 200 ? 200 : len), p ? p : "");
 	test_fail(file, line, m);
 }
 

@@ -50,14 +50,14 @@ static struct conv conv_file(const char *name, const char *label)
 }
 
 /* Checks a conversion: text, charset used and flags. */
-#define CHECK_CONV(c, text, cs, fl)                                                   \
-	do {                                                                          \
-		CHECK((c).rc == 0);                                                   \
-		CHECK_SLICE((c).out.p, (c).out.len, text);                            \
-		CHECK_SLICE((c).used, strlen((c).used), cs);                          \
-		CHECK((c).flags == (unsigned)(fl));                                   \
-		CHECK(utf8_valid((c).out.p, (c).out.len));                            \
-		sbuf_release(&(c).out);                                               \
+#define CHECK_CONV(c, text, cs, fl)                                                                \
+	do {                                                                                       \
+		CHECK((c).rc == 0);                                                                \
+		CHECK_SLICE((c).out.p, (c).out.len, text);                                         \
+		CHECK_SLICE((c).used, strlen((c).used), cs);                                       \
+		CHECK((c).flags == (unsigned)(fl));                                                \
+		CHECK(utf8_valid((c).out.p, (c).out.len));                                         \
+		sbuf_release(&(c).out);                                                            \
 	} while (0)
 
 static const char vi_nfc[] = "Ti\xE1\xBA\xBFng Vi\xE1\xBB\x87t c\xC3\xB3 d\xE1\xBA\xA5u";
@@ -90,13 +90,20 @@ TEST(charset_empty_input)
 
 TEST(charset_utf8_kept)
 {
-	struct conv c = conv_str("Gr\xC3\xBC\xC3\x9F" "e, \xE4\xB8\xAD\xE6\x96\x87", "UTF-8");
-	CHECK_CONV(c, "Gr\xC3\xBC\xC3\x9F" "e, \xE4\xB8\xAD\xE6\x96\x87", "utf-8", 0);
+	struct conv c = conv_str("Gr\xC3\xBC\xC3\x9F"
+	                         "e, \xE4\xB8\xAD\xE6\x96\x87",
+	                         "UTF-8");
+	CHECK_CONV(c,
+	           "Gr\xC3\xBC\xC3\x9F"
+	           "e, \xE4\xB8\xAD\xE6\x96\x87",
+	           "utf-8", 0);
 }
 
 TEST(charset_utf8_bom_dropped)
 {
-	struct conv c = conv_str("\xEF\xBB\xBF" "caf\xC3\xA9", "utf-8");
+	struct conv c = conv_str("\xEF\xBB\xBF"
+	                         "caf\xC3\xA9",
+	                         "utf-8");
 	CHECK_CONV(c, "caf\xC3\xA9", "utf-8", 0);
 }
 
@@ -148,7 +155,7 @@ TEST(charset_vi_utf8_nfd)
 /* ---- CJK ---- */
 
 static const char zh_simp[] = "\xE5\x9E\x83\xE5\x9C\xBE\xE9\x82\xAE\xE4\xBB\xB6"
-			      "\xE8\xBF\x87\xE6\xBB\xA4\xE5\x99\xA8";
+                              "\xE8\xBF\x87\xE6\xBB\xA4\xE5\x99\xA8";
 
 TEST(charset_zh_gb2312)
 {
@@ -171,12 +178,14 @@ TEST(charset_zh_gb18030)
 TEST(charset_zh_big5)
 {
 	struct conv c = conv_file("zh-big5.txt", "big5");
-	CHECK_CONV(c, "\xE5\x9E\x83\xE5\x9C\xBE\xE9\x83\xB5\xE4\xBB\xB6\xE9\x81\x8E"
-		      "\xE6\xBF\xBE\xE5\x99\xA8", "big5-hkscs", 0);
+	CHECK_CONV(c,
+	           "\xE5\x9E\x83\xE5\x9C\xBE\xE9\x83\xB5\xE4\xBB\xB6\xE9\x81\x8E"
+	           "\xE6\xBF\xBE\xE5\x99\xA8",
+	           "big5-hkscs", 0);
 }
 
 static const char ja_text[] = "\xE8\xBF\xB7\xE6\x83\x91\xE3\x83\xA1\xE3\x83\xBC"
-			      "\xE3\x83\xAB\xE3\x81\xA7\xE3\x81\x99";
+                              "\xE3\x83\xAB\xE3\x81\xA7\xE3\x81\x99";
 
 TEST(charset_ja_iso_2022_jp)
 {
@@ -213,7 +222,7 @@ TEST(charset_ko_ks_c_5601)
 /* ---- other scripts ---- */
 
 static const char ru_text[] = "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82, "
-			      "\xD0\xBC\xD0\xB8\xD1\x80";
+                              "\xD0\xBC\xD0\xB8\xD1\x80";
 
 TEST(charset_ru_koi8_r)
 {
@@ -230,56 +239,73 @@ TEST(charset_ru_windows_1251)
 TEST(charset_cs_iso_8859_2)
 {
 	struct conv c = conv_file("cs-iso-8859-2.txt", "ISO-8859-2");
-	CHECK_CONV(c, "P\xC5\x99\xC3\xADli\xC5\xA1 \xC5\xBElu\xC5\xA5ou\xC4\x8Dk\xC3\xBD k\xC5\xAF\xC5\x88",
-		      "iso-8859-2", 0);
+	CHECK_CONV(
+	    c,
+	    "P\xC5\x99\xC3\xADli\xC5\xA1 \xC5\xBElu\xC5\xA5ou\xC4\x8Dk\xC3\xBD k\xC5\xAF\xC5\x88",
+	    "iso-8859-2", 0);
 }
 
 TEST(charset_ar_windows_1256)
 {
 	struct conv c = conv_file("ar-windows-1256.txt", "windows-1256");
-	CHECK_CONV(c, "\xD9\x85\xD8\xB1\xD8\xAD\xD8\xA8\xD8\xA7 \xD8\xA8\xD8\xA7\xD9\x84"
-		      "\xD8\xB9\xD8\xA7\xD9\x84\xD9\x85", "windows-1256", 0);
+	CHECK_CONV(c,
+	           "\xD9\x85\xD8\xB1\xD8\xAD\xD8\xA8\xD8\xA7 \xD8\xA8\xD8\xA7\xD9\x84"
+	           "\xD8\xB9\xD8\xA7\xD9\x84\xD9\x85",
+	           "windows-1256", 0);
 }
 
 TEST(charset_th_tis_620)
 {
 	struct conv c = conv_file("th-tis-620.txt", "TIS-620");
-	CHECK_CONV(c, "\xE0\xB8\xAA\xE0\xB8\xA7\xE0\xB8\xB1\xE0\xB8\xAA\xE0\xB8\x94\xE0\xB8\xB5"
-		      "\xE0\xB8\x8A\xE0\xB8\xB2\xE0\xB8\xA7\xE0\xB9\x82\xE0\xB8\xA5\xE0\xB8\x81",
-		   "windows-874", 0);
+	CHECK_CONV(c,
+	           "\xE0\xB8\xAA\xE0\xB8\xA7\xE0\xB8\xB1\xE0\xB8\xAA\xE0\xB8\x94\xE0\xB8\xB5"
+	           "\xE0\xB8\x8A\xE0\xB8\xB2\xE0\xB8\xA7\xE0\xB9\x82\xE0\xB8\xA5\xE0\xB8\x81",
+	           "windows-874", 0);
 }
 
 TEST(charset_el_iso_8859_7)
 {
 	struct conv c = conv_file("el-iso-8859-7.txt", "iso-8859-7");
-	CHECK_CONV(c, "\xCE\x93\xCE\xB5\xCE\xB9\xCE\xAC \xCF\x83\xCE\xBF\xCF\x85 "
-		      "\xCE\x9A\xCF\x8C\xCF\x83\xCE\xBC\xCE\xB5", "iso-8859-7", 0);
+	CHECK_CONV(c,
+	           "\xCE\x93\xCE\xB5\xCE\xB9\xCE\xAC \xCF\x83\xCE\xBF\xCF\x85 "
+	           "\xCE\x9A\xCF\x8C\xCF\x83\xCE\xBC\xCE\xB5",
+	           "iso-8859-7", 0);
 }
 
 TEST(charset_he_windows_1255)
 {
 	struct conv c = conv_file("he-windows-1255.txt", "windows-1255");
 	CHECK_CONV(c, "\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D \xD7\xA2\xD7\x95\xD7\x9C\xD7\x9D",
-		   "windows-1255", 0);
+	           "windows-1255", 0);
 }
 
 TEST(charset_tr_iso_8859_9)
 {
 	struct conv c = conv_file("tr-iso-8859-9.txt", "ISO-8859-9");
-	CHECK_CONV(c, "T\xC3\xBCrk\xC3\xA7" "e \xC3\xB6\xC4\x9Frenmek \xC3\xA7ok g\xC3\xBCzel",
-		   "windows-1254", 0);
+	CHECK_CONV(c,
+	           "T\xC3\xBCrk\xC3\xA7"
+	           "e \xC3\xB6\xC4\x9Frenmek \xC3\xA7ok g\xC3\xBCzel",
+	           "windows-1254", 0);
 }
 
 TEST(charset_ro_iso_8859_16_via_iconv)
 {
 	struct conv c = conv_file("ro-iso-8859-16.txt", "iso-8859-16");
-	CHECK_CONV(c, "\xC8\x98tiin\xC8\x9B" "ele rom\xC3\xA2ne\xC8\x99ti", "iso-8859-16", 0);
+	CHECK_CONV(c,
+	           "\xC8\x98tiin\xC8\x9B"
+	           "ele rom\xC3\xA2ne\xC8\x99ti",
+	           "iso-8859-16", 0);
 }
 
 TEST(charset_latin1_is_windows_1252)
 {
-	struct conv c = conv_str("caf\xE9 \x80" "5 \x93ok\x94", "ISO-8859-1");
-	CHECK_CONV(c, "caf\xC3\xA9 \xE2\x82\xAC" "5 \xE2\x80\x9Cok\xE2\x80\x9D", "windows-1252", 0);
+	struct conv c = conv_str("caf\xE9 \x80"
+	                         "5 \x93ok\x94",
+	                         "ISO-8859-1");
+	CHECK_CONV(c,
+	           "caf\xC3\xA9 \xE2\x82\xAC"
+	           "5 \xE2\x80\x9Cok\xE2\x80\x9D",
+	           "windows-1252", 0);
 }
 
 TEST(charset_utf16_bom_le)
@@ -350,14 +376,24 @@ TEST(charset_us_ascii_label_with_utf8)
 
 TEST(charset_latin1_label_with_utf8)
 {
-	struct conv c = conv_str("Stra\xC3\x9F" "e", "iso-8859-1");
-	CHECK_CONV(c, "Stra\xC3\x9F" "e", "utf-8", CS_DETECTED);
+	struct conv c = conv_str("Stra\xC3\x9F"
+	                         "e",
+	                         "iso-8859-1");
+	CHECK_CONV(c,
+	           "Stra\xC3\x9F"
+	           "e",
+	           "utf-8", CS_DETECTED);
 }
 
 TEST(charset_no_label_utf8)
 {
-	struct conv c = conv_str("\xE2\x82\xAC" "5", NULL);
-	CHECK_CONV(c, "\xE2\x82\xAC" "5", "utf-8", CS_DETECTED);
+	struct conv c = conv_str("\xE2\x82\xAC"
+	                         "5",
+	                         NULL);
+	CHECK_CONV(c,
+	           "\xE2\x82\xAC"
+	           "5",
+	           "utf-8", CS_DETECTED);
 }
 
 TEST(charset_no_label_gb2312_paragraph)
@@ -398,8 +434,13 @@ TEST(charset_utf8_label_with_windows_1251)
 
 TEST(charset_no_label_short_latin1_falls_back)
 {
-	struct conv c = conv_str("Gr\xFC\xDF" "e aus K\xF6ln", NULL);
-	CHECK_CONV(c, "Gr\xC3\xBC\xC3\x9F" "e aus K\xC3\xB6ln", "windows-1252", CS_DETECTED);
+	struct conv c = conv_str("Gr\xFC\xDF"
+	                         "e aus K\xF6ln",
+	                         NULL);
+	CHECK_CONV(c,
+	           "Gr\xC3\xBC\xC3\x9F"
+	           "e aus K\xC3\xB6ln",
+	           "windows-1252", CS_DETECTED);
 }
 
 TEST(charset_gb2312_label_with_utf8_text)
@@ -450,8 +491,8 @@ TEST(charset_mojibake_cafe)
 TEST(charset_mojibake_vietnamese)
 {
 	/* "Tiếng Việt" as UTF-8 read as windows-1252: "TiÃ¡ÂºÂ¿ng ViÃ¡Â»â€¡t". */
-	struct conv c = conv_str("Ti\xC3\xA1\xC2\xBA\xC2\xBFng Vi\xC3\xA1\xC2\xBB\xE2\x80\xA1t",
-				 "utf-8");
+	struct conv c =
+	    conv_str("Ti\xC3\xA1\xC2\xBA\xC2\xBFng Vi\xC3\xA1\xC2\xBB\xE2\x80\xA1t", "utf-8");
 	CHECK_CONV(c, "Ti\xE1\xBA\xBFng Vi\xE1\xBB\x87t", "utf-8", CS_REPAIRED);
 }
 
@@ -477,15 +518,21 @@ TEST(charset_mojibake_declared_latin1)
 
 TEST(charset_no_repair_french)
 {
-	const char *s = "D\xC3\xA9j\xC3\xA0 vu, cr\xC3\xA8me br\xC3\xBBl\xC3\xA9" "e \xC3\xA0 "
-			"l'\xC3\xA9t\xC3\xA9, \xC2\xAB\xC2\xA0" "fran\xC3\xA7" "ais\xC2\xA0\xC2\xBB";
+	const char *s = "D\xC3\xA9j\xC3\xA0 vu, cr\xC3\xA8me br\xC3\xBBl\xC3\xA9"
+	                "e \xC3\xA0 "
+	                "l'\xC3\xA9t\xC3\xA9, \xC2\xAB\xC2\xA0"
+	                "fran\xC3\xA7"
+	                "ais\xC2\xA0\xC2\xBB";
 	struct conv c = conv_str(s, "utf-8");
 	CHECK_CONV(c, s, "utf-8", 0);
 }
 
 TEST(charset_no_repair_german)
 {
-	const char *s = "Gr\xC3\xB6\xC3\x9F" "e \xC3\x84pfel \xC3\x9C" "ber M\xC3\xBC" "ller";
+	const char *s = "Gr\xC3\xB6\xC3\x9F"
+	                "e \xC3\x84pfel \xC3\x9C"
+	                "ber M\xC3\xBC"
+	                "ller";
 	struct conv c = conv_str(s, "utf-8");
 	CHECK_CONV(c, s, "utf-8", 0);
 }
@@ -507,8 +554,13 @@ TEST(charset_no_repair_portuguese_capitals)
 
 TEST(charset_utf8_invalid_bytes)
 {
-	struct conv c = conv_str("ab\xFF" "cd \xC3\xA9\xE2\x9C\x93", "utf-8");
-	CHECK_CONV(c, "ab\xEF\xBF\xBD" "cd \xC3\xA9\xE2\x9C\x93", "utf-8", CS_INVALID);
+	struct conv c = conv_str("ab\xFF"
+	                         "cd \xC3\xA9\xE2\x9C\x93",
+	                         "utf-8");
+	CHECK_CONV(c,
+	           "ab\xEF\xBF\xBD"
+	           "cd \xC3\xA9\xE2\x9C\x93",
+	           "utf-8", CS_INVALID);
 }
 
 TEST(charset_utf8_truncated_sequence)
@@ -525,8 +577,13 @@ TEST(charset_shift_jis_truncated)
 
 TEST(charset_gb18030_bad_byte)
 {
-	struct conv c = conv_str("\xC0\xAC\x80" "x", "gb18030");
-	CHECK_CONV(c, "\xE5\x9E\x83\xEF\xBF\xBD" "x", "gb18030", CS_INVALID);
+	struct conv c = conv_str("\xC0\xAC\x80"
+	                         "x",
+	                         "gb18030");
+	CHECK_CONV(c,
+	           "\xE5\x9E\x83\xEF\xBF\xBD"
+	           "x",
+	           "gb18030", CS_INVALID);
 }
 
 TEST(charset_iso_2022_jp_bad_escape_byte)
@@ -735,7 +792,7 @@ TEST(charset_meta_charset)
 TEST(charset_meta_http_equiv)
 {
 	const char *h = "<head><meta http-equiv='Content-Type'\n content='text/html; "
-			"charset=shift_jis'></head>";
+	                "charset=shift_jis'></head>";
 	char label[32];
 
 	CHECK(cs_html_meta_charset(h, strlen(h), label, sizeof(label)) == 9);
@@ -775,8 +832,13 @@ TEST(charset_header_utf8)
 {
 	sbuf out = SBUF_INIT;
 
-	CHECK(cs_header_to_utf8(&out, "Gr\xC3\xBC\xC3\x9F" "e", 7) == 0);
-	CHECK_SLICE(out.p, out.len, "Gr\xC3\xBC\xC3\x9F" "e");
+	CHECK(cs_header_to_utf8(&out,
+	                        "Gr\xC3\xBC\xC3\x9F"
+	                        "e",
+	                        7) == 0);
+	CHECK_SLICE(out.p, out.len,
+	            "Gr\xC3\xBC\xC3\x9F"
+	            "e");
 	sbuf_release(&out);
 }
 
@@ -784,8 +846,13 @@ TEST(charset_header_latin1)
 {
 	sbuf out = SBUF_INIT;
 
-	CHECK(cs_header_to_utf8(&out, "Gr\xFC\xDF" "e", 5) == 0);
-	CHECK_SLICE(out.p, out.len, "Gr\xC3\xBC\xC3\x9F" "e");
+	CHECK(cs_header_to_utf8(&out,
+	                        "Gr\xFC\xDF"
+	                        "e",
+	                        5) == 0);
+	CHECK_SLICE(out.p, out.len,
+	            "Gr\xC3\xBC\xC3\x9F"
+	            "e");
 	sbuf_release(&out);
 }
 

@@ -65,11 +65,11 @@ TEST(qp_header_underscore)
 TEST(uuencode_find_and_decode)
 {
 	const char *t = "See attached.\n"
-			"begin 644 hello.txt\n"
-			".2&5L;&\\L('=O<FQD(0H`\n"
-			"`\n"
-			"end\n"
-			"Bye.\n";
+	                "begin 644 hello.txt\n"
+	                ".2&5L;&\\L('=O<FQD(0H`\n"
+	                "`\n"
+	                "end\n"
+	                "Bye.\n";
 	uu_block blk;
 	sbuf b = SBUF_INIT;
 	unsigned fl = 0;

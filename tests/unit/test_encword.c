@@ -48,7 +48,10 @@ TEST(encword_malformed_kept)
 {
 	ew("=?utf-8?x?abc?=", "=?utf-8?x?abc?=");
 	ew("=?utf-8?q?unterminated", "=?utf-8?q?unterminated");
-	ew("=?" "?=", "=?" "?=");
+	ew("=?"
+	   "?=",
+	   "=?"
+	   "?=");
 }
 
 TEST(encword_raw_utf8_header)

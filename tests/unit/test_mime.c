@@ -28,17 +28,20 @@ TEST(mime_refuses_empty_binary_and_prose)
 
 	CHECK(ss_parse("", 0, NULL, &m) == SS_EEMPTY && !m);
 	CHECK(ss_parse("\n\r\n  ", 5, NULL, &m) == SS_EEMPTY);
-	CHECK(ss_parse("\x7f" "ELF\x02\x01\x01\0\0\0", 10, NULL, &m) == SS_EBINARY);
+	CHECK(ss_parse("\x7f"
+	               "ELF\x02\x01\x01\0\0\0",
+	               10, NULL, &m) == SS_EBINARY);
 	CHECK(ss_parse("Dear friend, this is not mail.\n", 31, NULL, &m) == SS_ENOTMAIL);
 	CHECK(ss_strerror(SS_ENOTMAIL)[0] != '\0');
 }
 
 TEST(mime_multipart_alternative_tree)
 {
-	const char *src = "From: a@example.com\nSubject: t\nMIME-Version: 1.0\n"
-			  "Content-Type: multipart/alternative; boundary=\"b1\"\n\n"
-			  "preamble\n--b1\nContent-Type: text/plain; charset=utf-8\n\nplain words\n"
-			  "--b1\nContent-Type: text/html\n\n<p>html <b>words</b></p>\n--b1--\nepilogue\n";
+	const char *src =
+	    "From: a@example.com\nSubject: t\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/alternative; boundary=\"b1\"\n\n"
+	    "preamble\n--b1\nContent-Type: text/plain; charset=utf-8\n\nplain words\n"
+	    "--b1\nContent-Type: text/html\n\n<p>html <b>words</b></p>\n--b1--\nepilogue\n";
 	ss_message *m = parse(src, NULL);
 
 	CHECK(m && m->nparts == 3);
@@ -57,8 +60,9 @@ out:
 
 TEST(mime_missing_final_and_wrong_boundary)
 {
-	const char *a = "Content-Type: multipart/mixed; boundary=zz\n\n--zz\n\nfirst\n--zz\n\nsecond "
-			"runs to the end\n";
+	const char *a =
+	    "Content-Type: multipart/mixed; boundary=zz\n\n--zz\n\nfirst\n--zz\n\nsecond "
+	    "runs to the end\n";
 	const char *b = "Content-Type: multipart/mixed; boundary=nowhere\n\nJust text, really.\n";
 	ss_message *m = parse(a, NULL);
 
@@ -76,8 +80,8 @@ TEST(mime_missing_final_and_wrong_boundary)
 TEST(mime_boundary_prefix_of_inner_boundary)
 {
 	const char *src = "Content-Type: multipart/mixed; boundary=ab\n\n--ab\n"
-			  "Content-Type: multipart/alternative; boundary=ab-1\n\n--ab-1\n\ninner "
-			  "one\n--ab-1--\n--ab\n\nouter two\n--ab--\n";
+	                  "Content-Type: multipart/alternative; boundary=ab-1\n\n--ab-1\n\ninner "
+	                  "one\n--ab-1--\n--ab\n\nouter two\n--ab--\n";
 	ss_message *m = parse(src, NULL);
 
 	CHECK(m && m->nparts == 4);
@@ -91,9 +95,10 @@ TEST(mime_boundary_prefix_of_inner_boundary)
 
 TEST(mime_message_rfc822_and_digest)
 {
-	const char *src = "Content-Type: multipart/digest; boundary=d\n\n--d\n\n"
-			  "Subject: =?utf-8?q?inner_=C3=A9?=\nContent-Type: text/plain\n\ninner body\n"
-			  "--d--\n";
+	const char *src =
+	    "Content-Type: multipart/digest; boundary=d\n\n--d\n\n"
+	    "Subject: =?utf-8?q?inner_=C3=A9?=\nContent-Type: text/plain\n\ninner body\n"
+	    "--d--\n";
 	ss_message *m = parse(src, NULL);
 
 	CHECK(m && m->nparts == 3);
@@ -111,11 +116,12 @@ TEST(mime_message_rfc822_and_digest)
 
 TEST(mime_base64_text_and_attachment)
 {
-	const char *src = "Content-Type: multipart/mixed; boundary=x\n\n--x\n"
-			  "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
-			  "VGnhur9uZyBWaeG7h3Q=\n--x\nContent-Type: application/pdf; name=\"r.pdf\"\n"
-			  "Content-Disposition: attachment\nContent-Transfer-Encoding: base64\n"
-			  "Content-ID: <img1@x>\n\nJVBERi0xLjQK\n--x--\n";
+	const char *src =
+	    "Content-Type: multipart/mixed; boundary=x\n\n--x\n"
+	    "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
+	    "VGnhur9uZyBWaeG7h3Q=\n--x\nContent-Type: application/pdf; name=\"r.pdf\"\n"
+	    "Content-Disposition: attachment\nContent-Transfer-Encoding: base64\n"
+	    "Content-ID: <img1@x>\n\nJVBERi0xLjQK\n--x--\n";
 	ss_message *m = parse(src, NULL);
 
 	CHECK(m && m->nparts == 3);
@@ -247,7 +253,7 @@ TEST(mime_json_has_the_documented_fields)
 TEST(mime_duplicate_boundary_parameter_first_wins)
 {
 	const char *src = "Content-Type: multipart/mixed; boundary=one; boundary=two\n\n"
-			  "--one\n\nfirst part\n--two\n\nstill first\n--one--\n";
+	                  "--one\n\nfirst part\n--two\n\nstill first\n--one--\n";
 	ss_message *m = parse(src, NULL);
 
 	CHECK(m && m->nparts == 2);
@@ -261,7 +267,7 @@ TEST(mime_duplicate_boundary_parameter_first_wins)
 TEST(mime_repeated_delimiter_lines_make_empty_parts)
 {
 	const char *src = "Content-Type: multipart/mixed; boundary=d\n\n--d\n--d\n\nreal text\n"
-			  "--d\n--d--\n";
+	                  "--d\n--d--\n";
 	ss_message *m = parse(src, NULL);
 	char *text = NULL;
 	size_t len = 0;

@@ -658,8 +658,8 @@ TEST(received_repeated_keyword_keeps_first)
 TEST(received_ip_literal_with_nul)
 {
 	static const char v[] = "from mta.example.org ([203.0.113.9\0"
-				"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]) "
-				"by mx.example.org; Tue, 3 Oct 2023 10:22:33 +0200";
+	                        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]) "
+	                        "by mx.example.org; Tue, 3 Oct 2023 10:22:33 +0200";
 	ss_hop hop;
 	ss_arena a;
 
