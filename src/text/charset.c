@@ -1114,13 +1114,34 @@ static const struct cs_charset *cs_ucsdet(const char *in, size_t len, size_t fro
 	return cs_run_det(det, in + start, len - start, seven, 0);
 }
 
+/* Returns 1 when every 8-bit byte of s[0..len) is one that all windows-125x
+ * code pages decode alike: 0x85 (ellipsis), 0x91-0x97 (quotes, bullet,
+ * dashes) and 0xA0 (no-break space). Text labelled us-ascii that holds only
+ * these (Word's smart punctuation) then needs no detector: windows-1252
+ * gives the same characters as any answer the detector could give that
+ * decodes them as text. */
+static int cs_windows_punct_only(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while ((i = cs_skip_ascii(s, i, len)) < len) {
+		unsigned char c = s[i++];
+		if (c != 0x85 && c != 0xA0 && (c < 0x91 || c > 0x97))
+			return 0;
+	}
+	return 1;
+}
+
 /* Detects the charset of 8-bit text that is not UTF-8 (windows-1252 when
  * the detector is not sure). */
 static const struct cs_charset *cs_detect_legacy(const char *in, size_t len)
 {
 	size_t first = cs_skip_ascii((const unsigned char *)in, 0, len);
-	const struct cs_charset *cs = cs_ucsdet(in, len, first, 0);
+	const struct cs_charset *cs;
 
+	if (cs_windows_punct_only((const unsigned char *)in + first, len - first))
+		return &cs_sets[CS_W1252];
+	cs = cs_ucsdet(in, len, first, 0);
 	return cs ? cs : &cs_sets[CS_W1252];
 }
 

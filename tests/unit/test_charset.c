@@ -931,3 +931,15 @@ TEST(charset_no_label_windows_1251_paragraph_is_not_gb)
 {
 	check_paragraph("ru-paragraph-windows-1251.txt", "charset/ru-paragraph.utf8");
 }
+
+/* us-ascii text holding only Word's smart punctuation: every windows-125x
+ * code page agrees on these bytes, so no detector is needed. */
+TEST(charset_us_ascii_with_smart_punctuation_only)
+{
+	struct conv c = conv_str("\x93Hi\x94 \x96 it\x92s here\x85", "us-ascii");
+
+	CHECK_CONV(c,
+	           "\xE2\x80\x9CHi\xE2\x80\x9D \xE2\x80\x93 it\xE2\x80\x99s "
+	           "here\xE2\x80\xA6",
+	           "windows-1252", CS_DETECTED);
+}
