@@ -212,15 +212,16 @@ int codec_uu_find(const char *in, size_t len, size_t from, uu_block *b)
 	return 0;
 }
 
+/* Decodes one line that uu_is_data_line() accepted: it holds a whole group
+ * of four characters for every three bytes its length character announces. */
 static int uu_decode_line(sbuf *out, const char *l, size_t n)
 {
 	size_t bytes = (size_t)((l[0] - 32) & 63), k = 0;
 	unsigned char q[3];
 
-	for (size_t i = 1; i + 3 < n + 1 && k < bytes; i += 4) {
-		unsigned c0 = (l[i] - 32) & 63, c1 = i + 1 < n ? (l[i + 1] - 32) & 63 : 0;
-		unsigned c2 = i + 2 < n ? (l[i + 2] - 32) & 63 : 0;
-		unsigned c3 = i + 3 < n ? (l[i + 3] - 32) & 63 : 0;
+	for (size_t i = 1; i + 3 < n && k < bytes; i += 4) {
+		unsigned c0 = (l[i] - 32) & 63, c1 = (l[i + 1] - 32) & 63;
+		unsigned c2 = (l[i + 2] - 32) & 63, c3 = (l[i + 3] - 32) & 63;
 		size_t m;
 		q[0] = (unsigned char)(c0 << 2 | c1 >> 4);
 		q[1] = (unsigned char)(c1 << 4 | c2 >> 2);

@@ -483,9 +483,7 @@ static int scan_text(mime_ctx *ctx, int idx, const char *text, size_t len)
 	scan_ctx s = {ctx, idx, "body"};
 	int r = url_scan_text(ctx->a, text, len, on_text_url, &s);
 
-	if (r >= 0)
-		r = url_scan_emails(ctx->a, text, len, on_addr, &s);
-	return r < 0 ? r : 0;
+	return r < 0 ? r : mime_add_addrs(ctx, text, len, "body", idx);
 }
 
 /* Whether two hosts differ, ignoring a "www." and sub-domains of each other. */
