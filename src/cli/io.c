@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "util/buf.h"
@@ -37,4 +38,28 @@ out:
 	if (f != stdin)
 		fclose(f);
 	return ret;
+}
+
+static int progress_on = -1;
+
+void cli_progress(size_t done, size_t total)
+{
+	if (progress_on < 0)
+		progress_on = isatty(2);
+	if (!progress_on || (done % 256 && done != total))
+		return;
+	if (total) {
+		int w = (int)(40 * done / total);
+		fprintf(stderr, "\r[%-40.*s] %zu/%zu", w,
+		        "########################################", done, total);
+	} else {
+		fprintf(stderr, "\r%zu messages", done);
+	}
+	fflush(stderr);
+}
+
+void cli_progress_done(void)
+{
+	if (progress_on > 0)
+		fputc('\n', stderr);
 }

@@ -42,6 +42,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "parse"))
 		return cmd_parse(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "eval"))
+		return cmd_eval(argc - 1, argv + 1);
 	fprintf(stderr, "spamsift: unknown command '%s' (see spamsift --help)\n", argv[1]);
 	return CLI_USAGE;
 }

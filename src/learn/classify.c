@@ -1,0 +1,176 @@
+/*
+ * classify.c: the two experts and their fusion (see classify.h).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "learn/classify.h"
+#include "spamsift.h"
+
+#define LOGIT_MAX 40.0
+
+void clf_params_default(clf_params *p)
+{
+	p->robs = 0.3;
+	p->robx = 0.5;
+	p->min_dev = 0.1;
+	p->eta = 0.2;
+	p->thick = 0.0;
+	p->thick_rounds = 0;
+	p->w_bayes = 0.5;
+	p->w_lr = 0.5;
+	p->spam_at = 0.5;
+	p->rate_decay = 1;
+}
+
+int clf_params_set(clf_params *p, const char *a)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} tab[] = {{"robs", offsetof(clf_params, robs)},
+	           {"robx", offsetof(clf_params, robx)},
+	           {"min_dev", offsetof(clf_params, min_dev)},
+	           {"eta", offsetof(clf_params, eta)},
+	           {"thick", offsetof(clf_params, thick)},
+	           {"w_bayes", offsetof(clf_params, w_bayes)},
+	           {"w_lr", offsetof(clf_params, w_lr)},
+	           {"spam_at", offsetof(clf_params, spam_at)},
+	           {"rate_decay", offsetof(clf_params, rate_decay)}};
+	const char *eq = strchr(a, '=');
+	char *end;
+	double v;
+
+	if (!eq)
+		return SS_EINVAL;
+	v = strtod(eq + 1, &end);
+	if (*end || end == eq + 1)
+		return SS_EINVAL;
+	if ((size_t)(eq - a) == 12 && !strncmp(a, "thick_rounds", 12)) {
+		p->thick_rounds = (unsigned)v;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (strlen(tab[i].name) == (size_t)(eq - a) &&
+		    !strncmp(a, tab[i].name, (size_t)(eq - a))) {
+			*(double *)((char *)p + tab[i].off) = v;
+			return 0;
+		}
+	return SS_EINVAL;
+}
+
+/* log of the upper tail of chi-square with 2k degrees of freedom at x2:
+ * log( e^-m * sum_{i<k} m^i / i! ), m = x2 / 2, computed without underflow. */
+static double log_chi2q(double x2, size_t k)
+{
+	double m = x2 / 2, lm, lt, lmax, sum = 1.0;
+
+	if (k == 0)
+		return 0;
+	if (m <= 0)
+		return 0;
+	lm = log(m);
+	lt = lmax = -m;
+	for (size_t i = 1; i < k; i++) {
+		lt += lm - log((double)i);
+		if (lt > lmax) {
+			sum = sum * exp(lmax - lt) + 1.0;
+			lmax = lt;
+		} else {
+			sum += exp(lt - lmax);
+			if (lt < lmax - 40 && i > m)
+				break;
+		}
+	}
+	lt = lmax + log(sum);
+	return lt > 0 ? 0 : lt;
+}
+
+/* log(1 - e^q + e^r) for q, r <= 0, keeping precision when it is tiny. */
+static double log_one_minus_plus(double q, double r)
+{
+	double a = -expm1(q), v = a + exp(r);
+
+	return v > 1e-300 ? log(v) : r;
+}
+
+/* Robinson's smoothed spam probability of one feature. */
+static double robinson(const clf_params *p, const clf_totals *t, const fstat *s)
+{
+	double ns = t->spam ? (double)t->spam : 1, nh = t->ham ? (double)t->ham : 1;
+	double bs = s->spam / ns, bh = s->ham / nh, n = (double)s->spam + s->ham, pw;
+
+	if (bs + bh <= 0)
+		return p->robx;
+	pw = bs / (bs + bh);
+	return (p->robs * p->robx + n * pw) / (p->robs + n);
+}
+
+static double bayes_logit(const clf_params *p, const clf_totals *t, const fstat *st, size_t n,
+                          clf_contrib *contrib, size_t *used)
+{
+	double lf = 0, l1f = 0, lqs, lqh;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		double f = robinson(p, t, &st[i]);
+		if (contrib)
+			contrib[i].weight = 0;
+		if (fabs(f - 0.5) < p->min_dev)
+			continue;
+		f = f < 1e-6 ? 1e-6 : f > 1 - 1e-6 ? 1 - 1e-6 : f;
+		lf += log(f);
+		l1f += log1p(-f);
+		if (contrib)
+			contrib[i].weight = log(f / (1 - f));
+		k++;
+	}
+	*used = k;
+	if (!k)
+		return 0;
+	lqs = log_chi2q(-2 * l1f, k); /* small when the features are spammy */
+	lqh = log_chi2q(-2 * lf, k);  /* small when they are hammy */
+	/* score = (1 + Qh - Qs) / 2; its log-odds: */
+	return log_one_minus_plus(lqs, lqh) - log_one_minus_plus(lqh, lqs);
+}
+
+static double clamp_logit(double x)
+{
+	return x > LOGIT_MAX ? LOGIT_MAX : x < -LOGIT_MAX ? -LOGIT_MAX : x;
+}
+
+void clf_score(const clf_params *p, const clf_totals *t, const fstat *st, size_t n, clf_result *r,
+               clf_contrib *contrib)
+{
+	double lr = 0;
+
+	r->bayes = clamp_logit(bayes_logit(p, t, st, n, contrib, &r->used));
+	for (size_t i = 0; i < n; i++) {
+		lr += st[i].w;
+		if (contrib) {
+			contrib[i].feat = i;
+			contrib[i].weight = p->w_bayes * contrib[i].weight + p->w_lr * st[i].w;
+		}
+	}
+	r->lr = clamp_logit(lr);
+	r->logit = p->w_bayes * r->bayes + p->w_lr * r->lr;
+	r->score = 1 / (1 + exp(-r->logit));
+}
+
+double clf_lr_step(const clf_params *p, double lr_logit, const fstat *st, size_t n, int is_spam)
+{
+	double y = is_spam ? 1 : 0, total = 0, z = lr_logit, reach = 0;
+
+	for (size_t i = 0; i < n; i++)
+		reach += clf_lr_delta(p, &st[i], 1.0);
+
+	for (unsigned round = 0; round <= p->thick_rounds; round++) {
+		double d = p->eta * (y - 1 / (1 + exp(-z)));
+		total += d;
+		z += d * reach;
+		if (p->thick <= 0 || (is_spam ? z : -z) >= p->thick)
+			break;
+	}
+	return total;
+}

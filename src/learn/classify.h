@@ -1,0 +1,78 @@
+/*
+ * classify.h: the classifier's arithmetic, separate from storage.
+ *
+ * A message's features come with their statistics from the store (counts
+ * of spam and ham messages that had the feature, and an online logistic
+ * regression weight). Two experts score it:
+ *  - a count-based one: Robinson's smoothed per-feature probabilities
+ *    combined by Fisher's chi-square method (as bogofilter and SpamBayes
+ *    do), exact to learn and unlearn because it is only counts;
+ *  - online logistic regression over the same binary features, trained on
+ *    every message (and again while within a thick threshold).
+ * Their log-odds are added with fixed weights (chosen by measurement, see
+ * docs/ARCHITECTURE.md) into the final score in [0,1].
+ * Pure functions: no I/O, no allocation.
+ */
+#ifndef SS_LEARN_CLASSIFY_H
+#define SS_LEARN_CLASSIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* What the store keeps per feature. */
+typedef struct fstat {
+	uint32_t spam, ham; /* messages learned with the feature, by class */
+	float w;            /* logistic regression weight */
+	uint32_t day;       /* day (Unix time / 86400) it was last learned */
+} fstat;
+
+/* Messages learned, by class. */
+typedef struct clf_totals {
+	uint64_t spam, ham;
+} clf_totals;
+
+/* Tunable parameters; clf_params_default() gives the measured choice. */
+typedef struct clf_params {
+	double robs, robx, min_dev; /* Robinson smoothing strength, prior, dead zone */
+	double eta;                 /* logistic regression learning rate */
+	double thick;               /* retrain while |logit| below this (0: once) */
+	unsigned thick_rounds;      /* at most this many extra rounds */
+	double w_bayes, w_lr;       /* fusion weights on the two experts' log-odds */
+	double spam_at;             /* verdict threshold on the score */
+	double rate_decay;          /* 1: a feature's rate is eta / sqrt(1 + its count) */
+} clf_params;
+
+void clf_params_default(clf_params *p);
+/* Sets parameter `name` to `value` ("eta=0.02"); returns 0 or SS_EINVAL. */
+int clf_params_set(clf_params *p, const char *assignment);
+
+/* One feature's share in a verdict (for explanations). */
+typedef struct clf_contrib {
+	size_t feat;   /* index into the message's features */
+	double weight; /* its log-odds push: > 0 spammy, < 0 hammy */
+} clf_contrib;
+
+typedef struct clf_result {
+	double score;     /* final, in [0,1] */
+	double logit;     /* log-odds of the final score */
+	double bayes, lr; /* the experts' log-odds */
+	size_t used;      /* features that carried evidence */
+} clf_result;
+
+/* Scores n features with statistics st[0..n) against totals t. When contrib
+ * is not NULL it receives every feature's push (n entries). */
+void clf_score(const clf_params *p, const clf_totals *t, const fstat *st, size_t n, clf_result *r,
+               clf_contrib *contrib);
+
+/* The logistic regression step to apply to every feature weight of a message
+ * of class is_spam whose current LR log-odds is lr_logit over n features:
+ * returns the total weight change (thick-threshold rounds included). */
+double clf_lr_step(const clf_params *p, double lr_logit, const fstat *st, size_t n, int is_spam);
+
+/* The weight change of a feature with statistics st for a message step. */
+static inline float clf_lr_delta(const clf_params *p, const fstat *st, double step)
+{
+	return (float)(step / (p->rate_decay ? __builtin_sqrt(1.0 + st->spam + st->ham) : 1.0));
+}
+
+#endif

@@ -1,0 +1,376 @@
+/*
+ * features.c: feature extraction (see features.h).
+ *
+ * Features are gathered into a per-context open-addressing set of hashes so
+ * that each is given once; the set is cleared between messages by walking
+ * the features just given, not the whole table.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <xxhash.h>
+
+#include "learn/features.h"
+#include "learn/tokens.h"
+
+#define FEAT_DEFAULT_MAX 1500
+#define FEAT_FULL 1 /* callback result: the message has all it may have */
+#define MAX_HOPS 6
+#define PAIR_MAX (TOK_MAX * 8 + 2)
+
+struct feat_ctx {
+	tok_state *tok;
+	size_t max;
+	uint64_t *set; /* 0 = empty slot */
+	size_t mask;
+	feat *v;
+	size_t n;
+	ss_arena *a;
+	unsigned ns;        /* namespace of the tokens being fed */
+	const char *prefix; /* header name for FNS_HEADER tokens */
+	char prev[PAIR_MAX];
+	size_t prevlen;
+};
+
+static const char *const ns_names[FNS_COUNT] = {"w",   "p",   "subj", "h",    "hn",
+                                                "hop", "url", "mime", "fact", "obf"};
+
+const char *feat_ns_name(unsigned ns)
+{
+	return ns < FNS_COUNT ? ns_names[ns] : "?";
+}
+
+uint64_t feat_hash(unsigned ns, const char *t, size_t len)
+{
+	uint64_t h = XXH3_64bits_withSeed(t, len, 0x9E3779B97F4A7C15ULL * (ns + 1));
+
+	return h ? h : 1;
+}
+
+feat_ctx *feat_new(size_t max_features)
+{
+	feat_ctx *fc = calloc(1, sizeof(*fc));
+	size_t cap = 64;
+
+	if (!fc)
+		return NULL;
+	fc->max = max_features ? max_features : FEAT_DEFAULT_MAX;
+	while (cap < fc->max * 4)
+		cap <<= 1;
+	fc->mask = cap - 1;
+	fc->set = calloc(cap, sizeof(uint64_t));
+	fc->tok = tok_new();
+	if (!fc->set || !fc->tok) {
+		feat_free(fc);
+		return NULL;
+	}
+	return fc;
+}
+
+void feat_free(feat_ctx *fc)
+{
+	if (!fc)
+		return;
+	tok_free(fc->tok);
+	free(fc->set);
+	free(fc);
+}
+
+/* Adds feature (ns, t[0..len)) unless already given. Returns 0, FEAT_FULL
+ * once the message has its maximum, or SS_ENOMEM. */
+static int add(feat_ctx *fc, unsigned ns, const char *t, size_t len)
+{
+	uint64_t h;
+	size_t i;
+	char *copy;
+
+	if (fc->n >= fc->max)
+		return FEAT_FULL;
+	h = feat_hash(ns, t, len);
+	for (i = h & fc->mask; fc->set[i]; i = (i + 1) & fc->mask)
+		if (fc->set[i] == h)
+			return 0;
+	if (!(copy = arena_strndup(fc->a, t, len)))
+		return SS_ENOMEM;
+	fc->set[i] = h;
+	fc->v[fc->n++] = (feat){h, copy, (uint8_t)ns};
+	return 0;
+}
+
+static int addf(feat_ctx *fc, unsigned ns, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int addf(feat_ctx *fc, unsigned ns, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return 0;
+	return add(fc, ns, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+static int obf_signs(feat_ctx *fc, unsigned flags)
+{
+	int rc = 0;
+
+	if (flags & TOK_FOLD_LEET)
+		rc = add(fc, FNS_OBF, "leet", 4);
+	if (!rc && (flags & TOK_FOLD_HOMO))
+		rc = add(fc, FNS_OBF, "lookalike", 9);
+	if (!rc && (flags & TOK_ZERO_WIDTH))
+		rc = add(fc, FNS_OBF, "zero_width", 10);
+	return rc;
+}
+
+/* Token callback for visible text: the word, and the pair it ends. */
+static int on_text_tok(void *ctx, const char *t, size_t len, unsigned flags)
+{
+	feat_ctx *fc = ctx;
+	int rc = add(fc, fc->ns, t, len);
+
+	if (!rc)
+		rc = obf_signs(fc, flags);
+	if (rc || fc->ns != FNS_WORD || (flags & (TOK_FOLD_LEET | TOK_FOLD_HOMO)))
+		return rc;
+	if (fc->prevlen) {
+		char pair[PAIR_MAX * 2];
+		memcpy(pair, fc->prev, fc->prevlen);
+		pair[fc->prevlen] = ' ';
+		memcpy(pair + fc->prevlen + 1, t, len);
+		rc = add(fc, FNS_PAIR, pair, fc->prevlen + 1 + len);
+	}
+	memcpy(fc->prev, t, len < PAIR_MAX ? len : PAIR_MAX - 1);
+	fc->prevlen = len < PAIR_MAX ? len : PAIR_MAX - 1;
+	return rc;
+}
+
+/* Token callback for header values: "name:token". */
+static int on_header_tok(void *ctx, const char *t, size_t len, unsigned flags)
+{
+	feat_ctx *fc = ctx;
+	char buf[TOK_MAX * 4 + 40];
+	int n = snprintf(buf, sizeof(buf), "%s:%.*s", fc->prefix, (int)len, t);
+
+	(void)flags;
+	return add(fc, FNS_HEADER, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+static int text_feats(feat_ctx *fc, unsigned ns, ss_str s)
+{
+	fc->ns = ns;
+	fc->prevlen = 0;
+	return tok_text(fc->tok, s.p, s.len, on_text_tok, fc);
+}
+
+/* Header fields whose values are tokenised (lower case). */
+static const char *const token_headers[] = {"from",
+                                            "reply-to",
+                                            "to",
+                                            "cc",
+                                            "sender",
+                                            "return-path",
+                                            "x-mailer",
+                                            "user-agent",
+                                            "content-type",
+                                            "message-id",
+                                            "list-id",
+                                            "precedence",
+                                            "organization",
+                                            "x-priority",
+                                            "x-msmail-priority",
+                                            "errors-to",
+                                            "mailing-list",
+                                            "list-unsubscribe",
+                                            "importance",
+                                            "x-mimeole",
+                                            "content-transfer-encoding",
+                                            NULL};
+
+static const char *token_header(const char *name, size_t len)
+{
+	for (size_t i = 0; token_headers[i]; i++)
+		if (strlen(token_headers[i]) == len && !strncasecmp(token_headers[i], name, len))
+			return token_headers[i];
+	return NULL;
+}
+
+static int header_feats(feat_ctx *fc, const ss_message *m)
+{
+	const ss_part *root = &m->parts[0];
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < root->header_count; i++) {
+		const ss_header *h = &m->headers[root->header_first + i];
+		char name[64];
+		size_t n = h->name.len < sizeof(name) - 1 ? h->name.len : sizeof(name) - 1;
+		for (size_t k = 0; k < n; k++)
+			name[k] = (char)((h->name.p[k] >= 'A' && h->name.p[k] <= 'Z')
+			                     ? h->name.p[k] | 0x20
+			                     : h->name.p[k]);
+		rc = add(fc, FNS_HNAME, name, n);
+		if (!rc && (fc->prefix = token_header(name, n)))
+			rc = tok_text(fc->tok, h->value.p, h->value.len, on_header_tok, fc);
+	}
+	return rc;
+}
+
+/* The last two labels of a host name ("mail.example.com" -> "example.com"). */
+static ss_str domain_of(ss_str host)
+{
+	size_t dots = 0, i = host.len;
+
+	while (i > 0) {
+		if (host.p[i - 1] == '.' && ++dots == 2)
+			break;
+		i--;
+	}
+	return (ss_str){host.p + i, host.len - i};
+}
+
+/* The first /24 (or /48 for IPv6, roughly: the first three groups). */
+static int ip_prefix(ss_str ip, char *buf, size_t cap)
+{
+	char sep = memchr(ip.p, ':', ip.len) ? ':' : '.';
+	size_t seen = 0, i = 0;
+
+	for (; i < ip.len && i + 1 < cap; i++) {
+		if (ip.p[i] == sep && ++seen == 3)
+			break;
+		buf[i] = ip.p[i];
+	}
+	buf[i] = 0;
+	return (int)i;
+}
+
+static int hop_feats(feat_ctx *fc, const ss_message *m)
+{
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < m->nhops && i < MAX_HOPS; i++) {
+		const ss_hop *hp = &m->hops[i];
+		const char *w = (int)i == m->first_untrusted ? "x" : "r";
+		ss_str rd = domain_of(hp->from_rdns), he = domain_of(hp->from_helo);
+		char net[64];
+		if (hp->trusted)
+			continue;
+		if (hp->ip.len && ip_prefix(hp->ip, net, sizeof(net)))
+			rc = addf(fc, FNS_HOP, "%s:net:%s", w, net);
+		if (!rc)
+			rc = rd.len ? addf(fc, FNS_HOP, "%s:rdns:%.*s", w, (int)rd.len, rd.p)
+			            : addf(fc, FNS_HOP, "%s:nordns", w);
+		if (!rc && he.len)
+			rc = addf(fc, FNS_HOP, "%s:helo:%.*s", w, (int)he.len, he.p);
+		if (!rc && hp->with.len)
+			rc = addf(fc, FNS_HOP, "%s:with:%.*s", w, (int)hp->with.len, hp->with.p);
+	}
+	return rc;
+}
+
+static int url_feats(feat_ctx *fc, const ss_message *m)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} flags[] = {{SS_URL_OBFUSCATED, "obfuscated"},
+	             {SS_URL_IP, "ip"},
+	             {SS_URL_IDN, "idn"},
+	             {SS_URL_TEXT_MISMATCH, "text_mismatch"},
+	             {SS_URL_SCHEMELESS, "schemeless"}};
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < m->nurls; i++) {
+		const ss_url *u = &m->urls[i];
+		ss_str h = u->host_ascii, d = domain_of(h);
+		rc = addf(fc, FNS_URL, "host:%.*s", (int)h.len, h.p);
+		if (!rc && d.len != h.len)
+			rc = addf(fc, FNS_URL, "domain:%.*s", (int)d.len, d.p);
+		for (size_t k = 0; !rc && k < sizeof(flags) / sizeof(flags[0]); k++)
+			if (u->flags & flags[k].bit)
+				rc = add(fc, FNS_URL, flags[k].name, strlen(flags[k].name));
+	}
+	return rc;
+}
+
+static int part_feats(feat_ctx *fc, const ss_part *p)
+{
+	int rc = addf(fc, FNS_MIME, "ct:%s", p->content_type.p ? p->content_type.p : "");
+	const char *dot;
+
+	if (!rc && p->encoding.len)
+		rc = addf(fc, FNS_MIME, "cte:%s", p->encoding.p);
+	if (!rc && p->charset_used.len)
+		rc = addf(fc, FNS_MIME, "cs:%s", p->charset_used.p);
+	if (!rc && (p->flags & SS_PART_CHARSET_GUESSED))
+		rc = add(fc, FNS_MIME, "charset_guessed", 15);
+	if (!rc && (p->flags & SS_PART_HIDDEN_TEXT))
+		rc = add(fc, FNS_MIME, "hidden_text", 11);
+	if (!rc && p->filename.len && (dot = strrchr(p->filename.p, '.')) && strlen(dot) < 12) {
+		char ext[16];
+		size_t k = 0;
+		for (; dot[k]; k++)
+			ext[k] = (char)((dot[k] >= 'A' && dot[k] <= 'Z') ? dot[k] | 0x20 : dot[k]);
+		rc = addf(fc, FNS_MIME, "ext:%.*s", (int)k, ext);
+	}
+	return rc;
+}
+
+static int mime_feats(feat_ctx *fc, const ss_message *m)
+{
+	int rc = addf(fc, FNS_MIME, "parts:%zu", m->nparts < 8 ? m->nparts : 8);
+
+	for (size_t i = 0; !rc && i < m->nparts; i++)
+		rc = part_feats(fc, &m->parts[i]);
+	for (size_t i = 0; !rc && i < m->nfacts; i++)
+		rc = add(fc, FNS_FACT, m->facts[i].name.p, m->facts[i].name.len);
+	return rc;
+}
+
+static int body_feats(feat_ctx *fc, const ss_message *m)
+{
+	int rc = text_feats(fc, FNS_SUBJECT, m->subject);
+
+	for (size_t i = 0; !rc && i < m->nparts; i++) {
+		const ss_part *p = &m->parts[i];
+		if ((p->flags & (SS_PART_TEXT | SS_PART_HTML)) && !(p->flags & SS_PART_ATTACHMENT))
+			rc = text_feats(fc, FNS_WORD, p->text);
+	}
+	return rc;
+}
+
+int feat_extract(feat_ctx *fc, const ss_message *m, ss_arena *a, feat_set *out)
+{
+	int rc;
+
+	fc->a = a;
+	fc->n = 0;
+	if (!(fc->v = arena_calloc(a, fc->max, sizeof(feat))))
+		return SS_ENOMEM;
+	rc = header_feats(fc, m);
+	if (!rc)
+		rc = hop_feats(fc, m);
+	if (!rc)
+		rc = mime_feats(fc, m);
+	if (!rc)
+		rc = url_feats(fc, m);
+	if (!rc)
+		rc = body_feats(fc, m);
+	for (size_t i = 0; i < fc->n; i++) {
+		size_t k = fc->v[i].h & fc->mask;
+		while (fc->set[k] != fc->v[i].h)
+			k = (k + 1) & fc->mask;
+		fc->set[k] = 0;
+	}
+	/* Clearing slots breaks probe chains only for features of this message,
+	 * all of which are being removed: the table is empty again. */
+	out->v = fc->v;
+	out->n = fc->n;
+	return rc == FEAT_FULL ? 0 : rc;
+}

@@ -1,0 +1,65 @@
+/*
+ * features.h: a parsed message to the set of hashed features the classifier
+ * scores.
+ *
+ * Each feature is a namespace (body word, word pair, Subject word, header
+ * token, Received hop, URL host, MIME shape, parser fact, obfuscation sign)
+ * plus a normalised token, hashed to 64 bits (xxHash XXH3). A message gives
+ * each feature at most once (binary features), in a bounded number: the
+ * first `max_features` distinct ones, headers and structure first, then text.
+ * No I/O; one feat_ctx per thread.
+ */
+#ifndef SS_LEARN_FEATURES_H
+#define SS_LEARN_FEATURES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spamsift.h"
+#include "util/arena.h"
+
+/* Feature namespaces; feat_ns_name() gives their printed prefixes. */
+enum feat_ns {
+	FNS_WORD,    /* a word of the visible text */
+	FNS_PAIR,    /* two adjacent words of the visible text */
+	FNS_SUBJECT, /* a word of the Subject */
+	FNS_HEADER,  /* "name:token" of a selected header */
+	FNS_HNAME,   /* a header field's name is present */
+	FNS_HOP,     /* the first untrusted Received hop (network, names) */
+	FNS_URL,     /* a URL's host and parent domains, its flags */
+	FNS_MIME,    /* part content types, encodings, charsets, attachment types */
+	FNS_FACT,    /* a fact noticed by the parser */
+	FNS_OBF,     /* an obfuscation sign (leet, look-alikes, zero-width) */
+	FNS_COUNT
+};
+
+/* One feature: its hash, and its token for explanations. */
+typedef struct feat {
+	uint64_t h;
+	const char *tok; /* NUL-terminated, in the caller's arena */
+	uint8_t ns;      /* enum feat_ns */
+} feat;
+
+typedef struct feat_set {
+	feat *v;
+	size_t n;
+} feat_set;
+
+typedef struct feat_ctx feat_ctx;
+
+/* Returns a new extraction context giving at most max_features features per
+ * message (0 means the default, 1500), or NULL when out of memory. */
+feat_ctx *feat_new(size_t max_features);
+void feat_free(feat_ctx *fc);
+
+/* Extracts the features of `m` into *out (array and tokens allocated in
+ * `a`, which the caller releases). Returns 0 or SS_ENOMEM. */
+int feat_extract(feat_ctx *fc, const ss_message *m, ss_arena *a, feat_set *out);
+
+/* Returns the printed prefix of namespace ns ("w", "p", "subj"...). */
+const char *feat_ns_name(unsigned ns);
+
+/* Hashes token t[0..len) in namespace ns (what feat_extract does). */
+uint64_t feat_hash(unsigned ns, const char *t, size_t len);
+
+#endif

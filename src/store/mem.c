@@ -1,0 +1,265 @@
+/*
+ * mem.c: the in-memory store (see store.h): open-addressing hash tables that
+ * grow by doubling. Used by `eval` (a fresh model per run) and tests;
+ * transactions are no-ops. The user id is mixed into every key.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "spamsift.h"
+#include "store/store.h"
+
+typedef struct fslot {
+	uint64_t key; /* 0 = empty */
+	fstat st;
+} fslot;
+
+typedef struct mslot {
+	uint8_t key[STORE_DIGEST + 4]; /* digest + user; all zero = empty */
+	int used;
+	msg_rec rec;
+} mslot;
+
+#define MAX_USERS 4096
+
+typedef struct mem_store {
+	store base;
+	fslot *f;
+	size_t fcap, fn;
+	mslot *m;
+	size_t mcap, mn;
+	clf_totals tot[MAX_USERS];
+	char *users[MAX_USERS];
+	uint32_t nusers;
+} mem_store;
+
+static uint64_t ukey(uint32_t user, uint64_t key)
+{
+	uint64_t k = key ^ ((uint64_t)user * 0x9E3779B97F4A7C15ULL);
+
+	return k ? k : 1;
+}
+
+static fslot *ffind(mem_store *ms, uint64_t k)
+{
+	size_t i = (k * 0xff51afd7ed558ccdULL >> 20) & (ms->fcap - 1);
+
+	while (ms->f[i].key && ms->f[i].key != k)
+		i = (i + 1) & (ms->fcap - 1);
+	return &ms->f[i];
+}
+
+static int fgrow(mem_store *ms)
+{
+	fslot *old = ms->f;
+	size_t oldcap = ms->fcap;
+
+	ms->fcap = oldcap ? oldcap * 2 : 1 << 16;
+	if (!(ms->f = calloc(ms->fcap, sizeof(fslot)))) {
+		ms->f = old;
+		ms->fcap = oldcap;
+		return SS_ENOMEM;
+	}
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].key)
+			*ffind(ms, old[i].key) = old[i];
+	free(old);
+	return 0;
+}
+
+static int mem_lookup(store *s, uint32_t user, const uint64_t *keys, size_t n, fstat *out)
+{
+	mem_store *ms = (mem_store *)s;
+
+	for (size_t i = 0; i < n; i++) {
+		fslot *sl = ms->fcap ? ffind(ms, ukey(user, keys[i])) : NULL;
+		out[i] = sl && sl->key ? sl->st : (fstat){0, 0, 0, 0};
+	}
+	return 0;
+}
+
+static int mem_update(store *s, uint32_t user, const uint64_t *keys, size_t n, int dspam, int dham,
+                      const float *dw, uint32_t day)
+{
+	mem_store *ms = (mem_store *)s;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k = ukey(user, keys[i]);
+		fslot *sl;
+		if ((ms->fn + 1) * 2 > ms->fcap && fgrow(ms))
+			return SS_ENOMEM;
+		sl = ffind(ms, k);
+		if (!sl->key && (dspam < 0 || dham < 0))
+			continue; /* unlearning what is not there: nothing to take */
+		if (!sl->key) {
+			sl->key = k;
+			ms->fn++;
+		}
+		sl->st.spam =
+		    dspam < 0 && sl->st.spam < (uint32_t)-dspam ? 0 : sl->st.spam + (uint32_t)dspam;
+		sl->st.ham =
+		    dham < 0 && sl->st.ham < (uint32_t)-dham ? 0 : sl->st.ham + (uint32_t)dham;
+		sl->st.w += dw[i];
+		sl->st.day = day;
+	}
+	return 0;
+}
+
+static int mem_totals(store *s, uint32_t user, clf_totals *t)
+{
+	mem_store *ms = (mem_store *)s;
+
+	*t = user < MAX_USERS ? ms->tot[user] : (clf_totals){0, 0};
+	return 0;
+}
+
+static int mem_add_totals(store *s, uint32_t user, int dspam, int dham)
+{
+	mem_store *ms = (mem_store *)s;
+
+	if (user >= MAX_USERS)
+		return SS_EINVAL;
+	ms->tot[user].spam += (uint64_t)(int64_t)dspam;
+	ms->tot[user].ham += (uint64_t)(int64_t)dham;
+	return 0;
+}
+
+static mslot *mfind(mem_store *ms, const uint8_t *key)
+{
+	uint64_t h;
+	size_t i;
+
+	memcpy(&h, key, sizeof(h));
+	for (i = h & (ms->mcap - 1); ms->m[i].used; i = (i + 1) & (ms->mcap - 1))
+		if (!memcmp(ms->m[i].key, key, sizeof(ms->m[i].key)))
+			break;
+	return &ms->m[i];
+}
+
+static void mkey(uint8_t *key, uint32_t user, const uint8_t *digest)
+{
+	memcpy(key, digest, STORE_DIGEST);
+	memcpy(key + STORE_DIGEST, &user, 4);
+}
+
+static int mgrow(mem_store *ms)
+{
+	mslot *old = ms->m;
+	size_t oldcap = ms->mcap;
+
+	ms->mcap = oldcap ? oldcap * 2 : 1024;
+	if (!(ms->m = calloc(ms->mcap, sizeof(mslot)))) {
+		ms->m = old;
+		ms->mcap = oldcap;
+		return SS_ENOMEM;
+	}
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].used == 1)
+			*mfind(ms, old[i].key) = old[i];
+	free(old);
+	return 0;
+}
+
+static int mem_get_msg(store *s, uint32_t user, const uint8_t *digest, msg_rec *r)
+{
+	mem_store *ms = (mem_store *)s;
+	uint8_t key[STORE_DIGEST + 4];
+	mslot *sl;
+
+	if (!ms->mcap)
+		return 0;
+	mkey(key, user, digest);
+	sl = mfind(ms, key);
+	if (sl->used != 1)
+		return 0;
+	*r = sl->rec;
+	return 1;
+}
+
+static int mem_put_msg(store *s, uint32_t user, const uint8_t *digest, const msg_rec *r)
+{
+	mem_store *ms = (mem_store *)s;
+	uint8_t key[STORE_DIGEST + 4];
+	mslot *sl;
+
+	if ((ms->mn + 1) * 2 > ms->mcap && mgrow(ms))
+		return SS_ENOMEM;
+	mkey(key, user, digest);
+	sl = mfind(ms, key);
+	if (!sl->used)
+		ms->mn++;
+	memcpy(sl->key, key, sizeof(key));
+	sl->used = 1;
+	sl->rec = *r;
+	return 0;
+}
+
+/* Deleted slots stay as tombstones (used = 2) so probe chains hold. */
+static int mem_del_msg(store *s, uint32_t user, const uint8_t *digest)
+{
+	mem_store *ms = (mem_store *)s;
+	uint8_t key[STORE_DIGEST + 4];
+	mslot *sl;
+
+	if (!ms->mcap)
+		return 0;
+	mkey(key, user, digest);
+	sl = mfind(ms, key);
+	if (sl->used == 1)
+		sl->used = 2;
+	return 0;
+}
+
+static int mem_user_id(store *s, const char *name, int create, uint32_t *id)
+{
+	mem_store *ms = (mem_store *)s;
+
+	for (uint32_t i = 1; i <= ms->nusers; i++)
+		if (!strcmp(ms->users[i], name)) {
+			*id = i;
+			return 1;
+		}
+	if (!create)
+		return 0;
+	if (ms->nusers + 1 >= MAX_USERS)
+		return SS_EINVAL;
+	if (!(ms->users[ms->nusers + 1] = strdup(name)))
+		return SS_ENOMEM;
+	*id = ++ms->nusers;
+	return 1;
+}
+
+static int mem_begin(store *s, int write)
+{
+	return 0;
+}
+
+static int mem_end(store *s, int commit)
+{
+	return 0;
+}
+
+static void mem_close(store *s)
+{
+	mem_store *ms = (mem_store *)s;
+
+	for (uint32_t i = 1; i <= ms->nusers; i++)
+		free(ms->users[i]);
+	free(ms->f);
+	free(ms->m);
+	free(ms);
+}
+
+static const store_ops mem_ops = {mem_close,   mem_begin,   mem_end,        mem_lookup,
+                                  mem_update,  mem_totals,  mem_add_totals, mem_get_msg,
+                                  mem_put_msg, mem_del_msg, mem_user_id};
+
+store *store_mem_new(void)
+{
+	mem_store *ms = calloc(1, sizeof(*ms));
+
+	if (!ms)
+		return NULL;
+	ms->base.ops = &mem_ops;
+	return &ms->base;
+}

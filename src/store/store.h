@@ -1,0 +1,68 @@
+/*
+ * store.h: where the classifier's model lives, behind one interface.
+ *
+ * A model is, per user (user 0 is the global model): a statistic per feature
+ * hash (fstat), the totals of messages learned, and a record per learned
+ * message (its digest, class and the weight step it applied) so that
+ * learning is idempotent and can be undone. Backends: an in-memory one (for
+ * eval and tests) and LMDB (embedded, crash-safe, the default); Redis will
+ * implement the same operations.
+ *
+ * Calls happen inside a transaction (store_begin ... store_end); a read
+ * transaction sees one consistent snapshot. Functions return 0 or a negative
+ * SS_E* code; lookups of what is absent give zeroes, not errors.
+ */
+#ifndef SS_STORE_STORE_H
+#define SS_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "learn/classify.h"
+
+#define STORE_DIGEST 16
+
+/* What is kept of one learned message. */
+typedef struct msg_rec {
+	uint8_t is_spam;
+	uint32_t nfeat; /* features it had when learned */
+	float step;     /* LR weight change it applied to each of them */
+	int64_t time;   /* when it was learned (Unix time) */
+} msg_rec;
+
+typedef struct store store;
+
+typedef struct store_ops {
+	void (*close)(store *s);
+	int (*begin)(store *s, int write);
+	int (*end)(store *s, int commit);
+	int (*lookup)(store *s, uint32_t user, const uint64_t *keys, size_t n, fstat *out);
+	/* Adds dspam, dham to the counts (never below 0; absent features are
+	 * not created by a decrement) and dw[i] to each weight. */
+	int (*update)(store *s, uint32_t user, const uint64_t *keys, size_t n, int dspam, int dham,
+	              const float *dw, uint32_t day);
+	int (*totals)(store *s, uint32_t user, clf_totals *t);
+	int (*add_totals)(store *s, uint32_t user, int dspam, int dham);
+	/* get_msg returns 1 and fills *r when found, 0 when not. */
+	int (*get_msg)(store *s, uint32_t user, const uint8_t *digest, msg_rec *r);
+	int (*put_msg)(store *s, uint32_t user, const uint8_t *digest, const msg_rec *r);
+	int (*del_msg)(store *s, uint32_t user, const uint8_t *digest);
+	/* Finds (or with create, adds) the id of a named user; 0 is global.
+	 * Returns 1 when found or created, 0 when absent. */
+	int (*user_id)(store *s, const char *name, int create, uint32_t *id);
+} store_ops;
+
+struct store {
+	const store_ops *ops;
+};
+
+/* Returns a new, empty in-memory store, or NULL. */
+store *store_mem_new(void);
+
+static inline void store_close(store *s)
+{
+	if (s)
+		s->ops->close(s);
+}
+
+#endif

@@ -1,0 +1,211 @@
+/*
+ * test_learn.c: the learner over the in-memory store (learning, idempotence,
+ * unlearn restoring scores, per-user models falling back on the global one)
+ * and the TREC measures of an evaluation.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "harness.h"
+#include "learn/learner.h"
+#include "learn/metrics.h"
+
+static const char *const spams[] = {
+    "Subject: cheap meds online\r\nFrom: deals@pharma.example\r\n\r\n"
+    "Buy cheap meds now, no prescription, best price guaranteed.\r\n",
+    "Subject: win a free prize\r\nFrom: promo@win.example\r\n\r\n"
+    "You have won a free prize, click now to claim your cash reward.\r\n",
+    "Subject: lowest price pills\r\nFrom: shop@pills.example\r\n\r\n"
+    "Order pills online, cheap price, free shipping, click now.\r\n",
+};
+
+static const char *const hams[] = {
+    "Subject: meeting notes\r\nFrom: alice@work.example\r\n\r\n"
+    "Here are the notes from the project meeting; the review is on Monday.\r\n",
+    "Subject: build failure on main\r\nFrom: ci@work.example\r\n\r\n"
+    "The nightly build failed in the parser tests; see the log attached.\r\n",
+    "Subject: lunch on friday\r\nFrom: bob@work.example\r\n\r\n"
+    "Shall we meet for lunch on Friday after the project review?\r\n",
+};
+
+static const char probe[] = "Subject: cheap project review\r\nFrom: x@y.example\r\n\r\n"
+                            "Click now for the project meeting, cheap price.\r\n";
+
+typedef struct fixture {
+	store *s;
+	learner *l;
+} fixture;
+
+static void fx_open(fixture *f)
+{
+	clf_params p;
+
+	clf_params_default(&p);
+	f->s = store_mem_new();
+	f->l = f->s ? learner_new(f->s, &p, 0) : NULL;
+	CHECK(f->l != NULL);
+}
+
+static void fx_close(fixture *f)
+{
+	learner_free(f->l);
+	store_close(f->s);
+}
+
+/* Learns (or with unlearn, unlearns) one message; returns the LRN_* code. */
+static int teach(fixture *f, const char *raw, uint32_t user, int is_spam, int unlearn)
+{
+	ss_message *m = NULL;
+	ss_arena a;
+	int what = -1;
+
+	arena_init(&a);
+	CHECK(ss_parse(raw, strlen(raw), NULL, &m) == 0);
+	if (m)
+		CHECK((unlearn ? learner_unlearn(f->l, m, user, &a, &what)
+		               : learner_learn(f->l, m, user, is_spam, &a, &what)) == 0);
+	arena_release(&a);
+	ss_message_free(m);
+	return what;
+}
+
+static double score(fixture *f, const char *raw, uint32_t user)
+{
+	ss_message *m = NULL;
+	ss_arena a;
+	lrn_verdict v = {0};
+
+	arena_init(&a);
+	CHECK(ss_parse(raw, strlen(raw), NULL, &m) == 0);
+	if (m)
+		CHECK(learner_check(f->l, m, user, 5, &a, &v) == 0);
+	arena_release(&a);
+	ss_message_free(m);
+	return v.r.score;
+}
+
+static void teach_all(fixture *f, uint32_t user)
+{
+	for (size_t i = 0; i < 3; i++) {
+		CHECK(teach(f, spams[i], user, 1, 0) == LRN_LEARNED);
+		CHECK(teach(f, hams[i], user, 0, 0) == LRN_LEARNED);
+	}
+}
+
+TEST(learn_separates_classes)
+{
+	fixture f;
+
+	fx_open(&f);
+	CHECK(fabs(score(&f, spams[0], 0) - 0.5) < 1e-9); /* empty model: undecided */
+	teach_all(&f, 0);
+	CHECK(score(&f, spams[1], 0) > 0.9);
+	CHECK(score(&f, hams[1], 0) < 0.1);
+	fx_close(&f);
+}
+
+TEST(learn_is_idempotent)
+{
+	fixture f, g;
+
+	fx_open(&f);
+	fx_open(&g);
+	teach_all(&f, 0);
+	teach_all(&g, 0);
+	CHECK(teach(&f, spams[0], 0, 1, 0) == LRN_UNCHANGED);
+	CHECK(teach(&f, hams[2], 0, 0, 0) == LRN_UNCHANGED);
+	CHECK(score(&f, probe, 0) == score(&g, probe, 0));
+	fx_close(&f);
+	fx_close(&g);
+}
+
+TEST(learn_unlearn_restores_scores)
+{
+	fixture f, g;
+	const char *extra = "Subject: project cheap\r\nFrom: z@q.example\r\n\r\n"
+	                    "Project meeting review, click now cheap price meeting.\r\n";
+
+	fx_open(&f);
+	fx_open(&g);
+	teach_all(&f, 0);
+	teach_all(&g, 0);
+	CHECK(teach(&f, extra, 0, 1, 0) == LRN_LEARNED);
+	CHECK(fabs(score(&f, probe, 0) - score(&g, probe, 0)) > 1e-3);
+	CHECK(teach(&f, extra, 0, 0, 1) == LRN_UNLEARNED);
+	CHECK(teach(&f, extra, 0, 0, 1) == LRN_UNCHANGED); /* nothing left to undo */
+	/* Counts are exact; weights within float rounding of the last step. */
+	CHECK(fabs(score(&f, probe, 0) - score(&g, probe, 0)) < 1e-4);
+	CHECK(fabs(score(&f, spams[1], 0) - score(&g, spams[1], 0)) < 1e-4);
+	fx_close(&f);
+	fx_close(&g);
+}
+
+TEST(learn_relearn_moves_class)
+{
+	fixture f, g;
+
+	fx_open(&f);
+	fx_open(&g);
+	teach_all(&f, 0);
+	teach_all(&g, 0);
+	CHECK(teach(&f, probe, 0, 1, 0) == LRN_LEARNED);
+	CHECK(teach(&f, probe, 0, 0, 0) == LRN_MOVED);
+	CHECK(teach(&g, probe, 0, 0, 0) == LRN_LEARNED);
+	CHECK(fabs(score(&f, spams[2], 0) - score(&g, spams[2], 0)) < 1e-4);
+	fx_close(&f);
+	fx_close(&g);
+}
+
+TEST(learn_user_falls_back_on_global)
+{
+	fixture f;
+	uint32_t alice = 0;
+	double global;
+
+	fx_open(&f);
+	teach_all(&f, 0);
+	CHECK(f.s->ops->user_id(f.s, "alice", 1, &alice) == 1 && alice != 0);
+	global = score(&f, probe, 0);
+	CHECK(score(&f, probe, alice) == global); /* nothing of her own yet */
+	/* Alice reports the probe as spam several times over (distinct copies):
+	 * her verdict moves, the global one does not. */
+	for (int i = 0; i < 4; i++) {
+		char copy[512];
+		snprintf(copy, sizeof(copy), "Message-ID: <%d@x>\r\n%s", i, probe);
+		CHECK(teach(&f, copy, alice, 1, 0) == LRN_LEARNED);
+	}
+	CHECK(score(&f, probe, alice) > global + 0.1);
+	CHECK(score(&f, probe, 0) == global);
+	fx_close(&f);
+}
+
+TEST(metrics_trec_measures)
+{
+	/* 4 spam, 4 ham; the ham at 0.7 is above two spams: AUC = 14/16. */
+	ev_row r[] = {{0.9, 1, 1}, {0.8, 1, 1}, {0.7, 0, 1}, {0.6, 1, 1},
+	              {0.4, 1, 0}, {0.3, 0, 0}, {0.2, 0, 0}, {0.1, 0, 0}};
+	ev_metrics m;
+
+	ev_compute(r, 8, &m);
+	CHECK(m.spam == 4 && m.ham == 4 && m.fp == 1 && m.fn == 1);
+	CHECK(fabs(m.one_minus_roca_pct - 200.0 / 16) < 1e-9);
+	CHECK(fabs(m.hm_pct - 25) < 1e-9 && fabs(m.sm_pct - 25) < 1e-9);
+	CHECK(fabs(m.lam_pct - 25) < 1e-9);
+}
+
+TEST(metrics_ties_count_half_and_zero_rates_smoothed)
+{
+	ev_row r[] = {{0.5, 1, 1}, {0.5, 0, 1}, {0.9, 1, 1}, {0.1, 0, 0}};
+	ev_metrics m;
+	sbuf svg = SBUF_INIT;
+
+	ev_compute(r, 4, &m);
+	CHECK(fabs(m.one_minus_roca_pct - 12.5) < 1e-9); /* one tied pair of four */
+	/* fn = 0 of 2 is smoothed to 0.5/3 before the logit average. */
+	CHECK(m.fn == 0 && m.fp == 1);
+	CHECK(fabs(m.lam_pct - 100 / (1 + exp(-(log(0.5 / 2.5) + 0) / 2))) < 1e-9);
+	CHECK(ev_plot_svg(r, 4, "t", &svg) == 0);
+	CHECK_CONTAINS(svg.p, svg.len, "<polyline");
+	CHECK_CONTAINS(svg.p, svg.len, "</svg>");
+	sbuf_release(&svg);
+}
