@@ -83,6 +83,7 @@ unit: $(B)/tests/unit
 
 cli-check: $(B)/spamsift
 	SPAMSIFT=$(B)/spamsift sh tests/cli.sh
+	SPAMSIFT=$(B)/spamsift sh tests/model.sh
 
 corpus-check: $(B)/tests/parse_corpus
 	sh tests/corpus/run.sh $(B)/tests/parse_corpus
@@ -116,6 +117,8 @@ bench:
 	@scripts/deps.sh build bench
 	$(MAKE) $(B)/bench/parse
 	sh bench/run-parse.sh $(B)/bench/parse
+	$(MAKE) $(B)/spamsift
+	sh bench/run-classify.sh $(B)/spamsift
 
 demo:
 	@scripts/deps.sh build

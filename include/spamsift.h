@@ -36,6 +36,8 @@ enum ss_error {
 	SS_EBINARY = -5,  /* input is binary data, not a message */
 	SS_EIO = -6,      /* reading or writing failed */
 	SS_ESYNTAX = -7,  /* malformed configuration text (networks, options) */
+	SS_ECORRUPT = -8, /* the model store is damaged or not a spamsift store */
+	SS_EBUSY = -9,    /* the model store is locked or full */
 };
 
 /* Returns a static English sentence describing error code `err`. */

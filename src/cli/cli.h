@@ -9,6 +9,9 @@
 #define SS_CLI_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
 
 enum { CLI_OK = 0, CLI_REFUSED = 1, CLI_USAGE = 2 };
 
@@ -17,6 +20,35 @@ int cmd_parse(int argc, char **argv);
 
 /* `spamsift eval [--results F] [--plot F.svg] [--json] INDEX` */
 int cmd_eval(int argc, char **argv);
+
+/* Options shared by the commands that use a stored model. */
+typedef struct model_args {
+	const char *cmd;  /* "learn", "unlearn", "check"... */
+	const char *db;   /* --db PATH, or NULL for the default */
+	const char *user; /* --user NAME, or NULL for the global model */
+	int is_spam;      /* learn: --spam (1) or --ham (0) */
+	int unlearn, check, json, quiet, trec;
+	size_t size_mb; /* --size MB for a new store */
+	char **paths;
+	size_t npaths;
+} model_args;
+
+/* `spamsift learn|unlearn|check|stats|export|import|trec ...` */
+int cmd_model(int argc, char **argv);
+/* Runs learn, unlearn or check as set in `a` (cmd_learn.c). */
+int cli_model_run(model_args *a);
+/* Opens the store of a->db (default: $XDG_DATA_HOME/spamsift/model),
+ * read-only when `ro`; prints why on failure and returns the SS_E* code. */
+int cli_open_store(const model_args *a, int ro, store **out);
+/* Explains how to recover a damaged store; returns CLI_USAGE. */
+int cli_corrupt(const model_args *a);
+
+/* Called for each message found under a path; buf is NULL (and the reason
+ * already printed) when a file could not be read. Non-zero stops the walk. */
+typedef int (*msg_cb)(void *ctx, const char *label, const char *buf, size_t len);
+/* Calls cb for each message of PATH: a file, an mbox, a directory (walked
+ * recursively), a Maildir (cur/, new/), or "-" for standard input. */
+int cli_each_message(const char *path, msg_cb cb, void *ctx);
 
 /* Shows progress (done of total; total 0 when unknown) on standard error
  * when it is a terminal; quiet when it is not. */

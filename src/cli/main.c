@@ -19,12 +19,40 @@ static const char usage[] =
     "        the networks of your own relays (default 127.0.0.0/8 ::1) used to\n"
     "        find the first untrusted Received hop.\n"
     "\n"
+    "  learn --spam|--ham [--user U] [--db PATH] [--size MB] PATH...\n"
+    "        Learn the messages of each PATH (a file, an mbox, a directory, a\n"
+    "        Maildir, - for standard input) as spam or ham. Learning a message\n"
+    "        again changes nothing; learning it as the other class moves it.\n"
+    "        --user trains that user's model (added on top of the global one).\n"
+    "        --size sets the size of a new model (default 64 MB; old, rare\n"
+    "        features expire when it is full).\n"
+    "  unlearn [--user U] [--db PATH] PATH...\n"
+    "        Undo the learning of those messages.\n"
+    "  check [--json] [--user U] [--db PATH] PATH...\n"
+    "        Score each message: verdict, score in [0,1], action and the\n"
+    "        features behind it. --json: one object per line (path, score,\n"
+    "        verdict, action, symbols).\n"
+    "  stats [--db PATH]          what the model holds\n"
+    "  export [--db PATH] FILE|-  write a portable backup of the model\n"
+    "  import [--db PATH] FILE|-  read one back (all or nothing)\n"
+    "  eval [--results FILE] [--plot FILE.svg] [--json] INDEX\n"
+    "        TREC-style online evaluation on a corpus index (lines 'spam PATH'\n"
+    "        or 'ham PATH'): classify each message, then learn it; prints\n"
+    "        1-ROCA%, lam%, hm%, sm%, sm% at hm=0.1% and messages/s.\n"
+    "  trec initialize|classify FILE|train ham|spam FILE|finalize [--db PATH]\n"
+    "        The TREC spam track toolkit's commands.\n"
+    "\n"
+    "The model lives in --db PATH (default $XDG_DATA_HOME/spamsift/model).\n"
+    "\n"
     "Options:\n"
     "  -h, --help     show this help\n"
     "  -V, --version  show the version\n"
     "\n"
     "Exit status: 0 success, 1 input refused (empty, binary, not mail),\n"
     "2 usage or I/O error.\n";
+
+static const char *const model_cmds[] = {"learn",  "unlearn", "check", "stats",
+                                         "export", "import",  "trec"};
 
 int main(int argc, char **argv)
 {
@@ -44,6 +72,9 @@ int main(int argc, char **argv)
 		return cmd_parse(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "eval"))
 		return cmd_eval(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(model_cmds) / sizeof(model_cmds[0]); i++)
+		if (!strcmp(argv[1], model_cmds[i]))
+			return cmd_model(argc - 1, argv + 1);
 	fprintf(stderr, "spamsift: unknown command '%s' (see spamsift --help)\n", argv[1]);
 	return CLI_USAGE;
 }

@@ -96,7 +96,7 @@ static double log_one_minus_plus(double q, double r)
 }
 
 /* Robinson's smoothed spam probability of one feature. */
-static double robinson(const clf_params *p, const clf_totals *t, const fstat *s)
+static double robinson(const clf_params *p, const clf_totals *t, const feat_stat *s)
 {
 	double ns = t->spam ? (double)t->spam : 1, nh = t->ham ? (double)t->ham : 1;
 	double bs = s->spam / ns, bh = s->ham / nh, n = (double)s->spam + s->ham, pw;
@@ -107,7 +107,7 @@ static double robinson(const clf_params *p, const clf_totals *t, const fstat *s)
 	return (p->robs * p->robx + n * pw) / (p->robs + n);
 }
 
-static double bayes_logit(const clf_params *p, const clf_totals *t, const fstat *st, size_t n,
+static double bayes_logit(const clf_params *p, const clf_totals *t, const feat_stat *st, size_t n,
                           clf_contrib *contrib, size_t *used)
 {
 	double lf = 0, l1f = 0, lqs, lqh;
@@ -140,8 +140,8 @@ static double clamp_logit(double x)
 	return x > LOGIT_MAX ? LOGIT_MAX : x < -LOGIT_MAX ? -LOGIT_MAX : x;
 }
 
-void clf_score(const clf_params *p, const clf_totals *t, const fstat *st, size_t n, clf_result *r,
-               clf_contrib *contrib)
+void clf_score(const clf_params *p, const clf_totals *t, const feat_stat *st, size_t n,
+               clf_result *r, clf_contrib *contrib)
 {
 	double lr = 0;
 
@@ -158,7 +158,7 @@ void clf_score(const clf_params *p, const clf_totals *t, const fstat *st, size_t
 	r->score = 1 / (1 + exp(-r->logit));
 }
 
-double clf_lr_step(const clf_params *p, double lr_logit, const fstat *st, size_t n, int is_spam)
+double clf_lr_step(const clf_params *p, double lr_logit, const feat_stat *st, size_t n, int is_spam)
 {
 	double y = is_spam ? 1 : 0, total = 0, z = lr_logit, reach = 0;
 

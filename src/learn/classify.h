@@ -20,11 +20,11 @@
 #include <stdint.h>
 
 /* What the store keeps per feature. */
-typedef struct fstat {
+typedef struct feat_stat {
 	uint32_t spam, ham; /* messages learned with the feature, by class */
 	float w;            /* logistic regression weight */
 	uint32_t day;       /* day (Unix time / 86400) it was last learned */
-} fstat;
+} feat_stat;
 
 /* Messages learned, by class. */
 typedef struct clf_totals {
@@ -61,16 +61,17 @@ typedef struct clf_result {
 
 /* Scores n features with statistics st[0..n) against totals t. When contrib
  * is not NULL it receives every feature's push (n entries). */
-void clf_score(const clf_params *p, const clf_totals *t, const fstat *st, size_t n, clf_result *r,
-               clf_contrib *contrib);
+void clf_score(const clf_params *p, const clf_totals *t, const feat_stat *st, size_t n,
+               clf_result *r, clf_contrib *contrib);
 
 /* The logistic regression step to apply to every feature weight of a message
  * of class is_spam whose current LR log-odds is lr_logit over n features:
  * returns the total weight change (thick-threshold rounds included). */
-double clf_lr_step(const clf_params *p, double lr_logit, const fstat *st, size_t n, int is_spam);
+double clf_lr_step(const clf_params *p, double lr_logit, const feat_stat *st, size_t n,
+                   int is_spam);
 
 /* The weight change of a feature with statistics st for a message step. */
-static inline float clf_lr_delta(const clf_params *p, const fstat *st, double step)
+static inline float clf_lr_delta(const clf_params *p, const feat_stat *st, double step)
 {
 	return (float)(step / (p->rate_decay ? __builtin_sqrt(1.0 + st->spam + st->ham) : 1.0));
 }

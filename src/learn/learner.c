@@ -20,7 +20,7 @@ struct learner {
 typedef struct lrn_msg {
 	feat_set fs;
 	uint64_t *keys;
-	fstat *st;
+	feat_stat *st;
 	float *dw; /* scratch: weight changes */
 } lrn_msg;
 
@@ -68,7 +68,7 @@ static void digest(const ss_message *m, uint8_t *out)
 	memcpy(out + 8, &h.low64, 8);
 }
 
-static void add_stats(fstat *a, const fstat *b, size_t n)
+static void add_stats(feat_stat *a, const feat_stat *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		a[i].spam += b[i].spam;
@@ -87,7 +87,7 @@ static int prepare(learner *l, const ss_message *m, uint32_t user, ss_arena *a, 
 	if (err)
 		return err;
 	x->keys = arena_calloc(a, n ? n : 1, sizeof(uint64_t));
-	x->st = arena_calloc(a, n ? n : 1, sizeof(fstat));
+	x->st = arena_calloc(a, n ? n : 1, sizeof(feat_stat));
 	x->dw = arena_calloc(a, n ? n : 1, sizeof(float));
 	if (!x->keys || !x->st || !x->dw)
 		return SS_ENOMEM;
@@ -97,7 +97,7 @@ static int prepare(learner *l, const ss_message *m, uint32_t user, ss_arena *a, 
 	    (err = l->s->ops->totals(l->s, 0, t)))
 		return err;
 	if (user) {
-		fstat *ust = arena_calloc(a, n ? n : 1, sizeof(fstat));
+		feat_stat *ust = arena_calloc(a, n ? n : 1, sizeof(feat_stat));
 		clf_totals ut;
 		if (!ust)
 			return SS_ENOMEM;
@@ -176,7 +176,7 @@ static int apply(learner *l, lrn_msg *x, uint32_t user, const msg_rec *r, int si
 	int err;
 
 	for (size_t i = 0; i < n; i++) {
-		fstat before = x->st[i];
+		feat_stat before = x->st[i];
 		if (sign < 0) {
 			before.spam -= before.spam && r->is_spam;
 			before.ham -= before.ham && !r->is_spam;

@@ -35,6 +35,10 @@ const char *ss_strerror(int err)
 		return "input/output error";
 	case SS_ESYNTAX:
 		return "syntax error";
+	case SS_ECORRUPT:
+		return "the model store is damaged or is not a spamsift store";
+	case SS_EBUSY:
+		return "the model store is full or busy";
 	default:
 		return "unknown error";
 	}

@@ -10,8 +10,10 @@
 #include "store/store.h"
 
 typedef struct fslot {
-	uint64_t key; /* 0 = empty */
-	fstat st;
+	uint64_t key;  /* 0 = empty; the user is mixed in (see ukey) */
+	uint64_t orig; /* the feature's own key */
+	uint32_t user;
+	feat_stat st;
 } fslot;
 
 typedef struct mslot {
@@ -67,13 +69,13 @@ static int fgrow(mem_store *ms)
 	return 0;
 }
 
-static int mem_lookup(store *s, uint32_t user, const uint64_t *keys, size_t n, fstat *out)
+static int mem_lookup(store *s, uint32_t user, const uint64_t *keys, size_t n, feat_stat *out)
 {
 	mem_store *ms = (mem_store *)s;
 
 	for (size_t i = 0; i < n; i++) {
 		fslot *sl = ms->fcap ? ffind(ms, ukey(user, keys[i])) : NULL;
-		out[i] = sl && sl->key ? sl->st : (fstat){0, 0, 0, 0};
+		out[i] = sl && sl->key ? sl->st : (feat_stat){0, 0, 0, 0};
 	}
 	return 0;
 }
@@ -93,6 +95,8 @@ static int mem_update(store *s, uint32_t user, const uint64_t *keys, size_t n, i
 			continue; /* unlearning what is not there: nothing to take */
 		if (!sl->key) {
 			sl->key = k;
+			sl->orig = keys[i];
+			sl->user = user;
 			ms->fn++;
 		}
 		sl->st.spam =
@@ -229,6 +233,40 @@ static int mem_user_id(store *s, const char *name, int create, uint32_t *id)
 	return 1;
 }
 
+static int mem_put_feat(store *s, uint32_t user, uint64_t key, const feat_stat *st)
+{
+	mem_store *ms = (mem_store *)s;
+	uint64_t k = ukey(user, key);
+	fslot *sl;
+
+	if ((ms->fn + 1) * 2 > ms->fcap && fgrow(ms))
+		return SS_ENOMEM;
+	sl = ffind(ms, k);
+	ms->fn += !sl->key;
+	*sl = (fslot){k, key, user, *st};
+	return 0;
+}
+
+static int mem_walk(store *s, const store_walker *w)
+{
+	mem_store *ms = (mem_store *)s;
+	int rc = 0;
+
+	for (uint32_t u = 0; !rc && w->user && u <= ms->nusers; u++)
+		rc = w->user(w->ctx, u, u ? ms->users[u] : "", &ms->tot[u]);
+	for (size_t i = 0; !rc && w->feat && i < ms->fcap; i++)
+		if (ms->f[i].key)
+			rc = w->feat(w->ctx, ms->f[i].user, ms->f[i].orig, &ms->f[i].st);
+	for (size_t i = 0; !rc && w->msg && i < ms->mcap; i++) {
+		uint32_t user;
+		if (ms->m[i].used != 1)
+			continue;
+		memcpy(&user, ms->m[i].key + STORE_DIGEST, 4);
+		rc = w->msg(w->ctx, user, ms->m[i].key, &ms->m[i].rec);
+	}
+	return rc;
+}
+
 static int mem_begin(store *s, int write)
 {
 	return 0;
@@ -250,9 +288,9 @@ static void mem_close(store *s)
 	free(ms);
 }
 
-static const store_ops mem_ops = {mem_close,   mem_begin,   mem_end,        mem_lookup,
-                                  mem_update,  mem_totals,  mem_add_totals, mem_get_msg,
-                                  mem_put_msg, mem_del_msg, mem_user_id};
+static const store_ops mem_ops = {
+    mem_close,   mem_begin,   mem_end,     mem_lookup,  mem_update,   mem_totals, mem_add_totals,
+    mem_get_msg, mem_put_msg, mem_del_msg, mem_user_id, mem_put_feat, mem_walk};
 
 store *store_mem_new(void)
 {

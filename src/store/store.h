@@ -2,7 +2,7 @@
  * store.h: where the classifier's model lives, behind one interface.
  *
  * A model is, per user (user 0 is the global model): a statistic per feature
- * hash (fstat), the totals of messages learned, and a record per learned
+ * hash (feat_stat), the totals of messages learned, and a record per learned
  * message (its digest, class and the weight step it applied) so that
  * learning is idempotent and can be undone. Backends: an in-memory one (for
  * eval and tests) and LMDB (embedded, crash-safe, the default); Redis will
@@ -32,11 +32,25 @@ typedef struct msg_rec {
 
 typedef struct store store;
 
+typedef struct store_walker {
+	void *ctx;
+	int (*user)(void *ctx, uint32_t id, const char *name, const clf_totals *t);
+	int (*feat)(void *ctx, uint32_t user, uint64_t key, const feat_stat *st);
+	int (*msg)(void *ctx, uint32_t user, const uint8_t *digest, const msg_rec *r);
+} store_walker;
+
+/* Options of the LMDB store, fixed when it is created. */
+typedef struct store_lmdb_opts {
+	size_t size_mb;      /* global model: buckets of features (default 64) */
+	size_t user_size_mb; /* each user's model (default 4) */
+	int read_only;
+} store_lmdb_opts;
+
 typedef struct store_ops {
 	void (*close)(store *s);
 	int (*begin)(store *s, int write);
 	int (*end)(store *s, int commit);
-	int (*lookup)(store *s, uint32_t user, const uint64_t *keys, size_t n, fstat *out);
+	int (*lookup)(store *s, uint32_t user, const uint64_t *keys, size_t n, feat_stat *out);
 	/* Adds dspam, dham to the counts (never below 0; absent features are
 	 * not created by a decrement) and dw[i] to each weight. */
 	int (*update)(store *s, uint32_t user, const uint64_t *keys, size_t n, int dspam, int dham,
@@ -50,6 +64,11 @@ typedef struct store_ops {
 	/* Finds (or with create, adds) the id of a named user; 0 is global.
 	 * Returns 1 when found or created, 0 when absent. */
 	int (*user_id)(store *s, const char *name, int create, uint32_t *id);
+	/* Sets a feature's statistics as they are (for import). */
+	int (*put_feat)(store *s, uint32_t user, uint64_t key, const feat_stat *st);
+	/* Calls the callbacks for every user, feature and message record
+	 * (for export and stats); a non-zero callback result stops the walk. */
+	int (*walk)(store *s, const struct store_walker *w);
 } store_ops;
 
 struct store {
@@ -58,6 +77,12 @@ struct store {
 
 /* Returns a new, empty in-memory store, or NULL. */
 store *store_mem_new(void);
+
+/* Opens (creating it unless read_only) the LMDB store in directory `path`.
+ * opts may be NULL (defaults). Stores a new store in *out. Returns 0,
+ * SS_ECORRUPT (not a spamsift store, or damaged), SS_EIO (with errno set:
+ * missing, no permission), SS_EBUSY or SS_ENOMEM. */
+int store_lmdb_open(const char *path, const store_lmdb_opts *opts, store **out);
 
 static inline void store_close(store *s)
 {

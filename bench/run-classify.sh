@@ -1,0 +1,67 @@
+#!/bin/sh
+# run-classify.sh [SPAMSIFT]: the classifier's speed and memory, one core,
+# with bogofilter's bulk mode in the same run as the anchor.
+#  1. online eval (classify + learn each message) on the SpamAssassin index;
+#  2. `check` of a trained model (the index's first 3,000 messages learned)
+#     over the other 3,046, spamsift and `bogofilter -b` on the same files.
+# Figures go to standard output and build/bench/classify.txt.
+set -eu
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${1:-$root/build/spamsift}
+case "$bin" in /*) ;; *) bin=$PWD/$bin ;; esac
+cd "$root"
+corpora=../shared/corpora
+out=build/bench/classify.txt
+work=build/bench/classify
+cpu=${CPU:-0}
+
+if [ ! -d "$corpora" ]; then
+	echo "run-classify.sh: $corpora is absent: nothing to measure, skipped"
+	exit 0
+fi
+"$corpora/unpack" build/corpora >/dev/null
+idx=build/corpora/spamassassin/index
+rm -rf "$work" && mkdir -p "$work"
+exec >"$out.tmp"
+
+peak() { sed -n 's/.*Maximum resident set size (kbytes): //p' "$1"; }
+rate() { python3 -c "print('%.0f' % ($1 / $2))"; }
+secs() { python3 -c "import sys,time; t=time.monotonic(); import subprocess; subprocess.run(sys.argv[1:], check=True); print('%.3f' % (time.monotonic()-t))" "$@"; }
+
+echo "# spamsift classifier benchmark, $(date -u +%F), CPU $cpu"
+echo "## online eval (parse + classify + learn), $idx"
+taskset -c "$cpu" "$bin" eval "$idx" | sed 's/^/    /'
+
+head -n 3000 "$idx" | awk '{print $2}' | sed "s|^|build/corpora/spamassassin/|" >"$work/train.list"
+head -n 3000 "$idx" | awk '$1=="spam"{print $2}' | sed "s|^|build/corpora/spamassassin/|" >"$work/train-spam.list"
+head -n 3000 "$idx" | awk '$1=="ham"{print $2}' | sed "s|^|build/corpora/spamassassin/|" >"$work/train-ham.list"
+tail -n +3001 "$idx" | awk '{print $2}' | sed "s|^|build/corpora/spamassassin/|" >"$work/test.list"
+n=$(wc -l <"$work/test.list")
+
+xargs "$bin" learn --spam --db "$work/db" <"$work/train-spam.list" 2>/dev/null
+xargs "$bin" learn --ham --db "$work/db" <"$work/train-ham.list" 2>/dev/null
+cat $(cat "$work/test.list") >/dev/null # both filters read from the page cache
+
+echo "## check of a trained model over $n messages (3,000 learned), one core"
+t=$(secs taskset -c "$cpu" /usr/bin/time -v -o "$work/ss.time" sh -c \
+	"xargs $bin check --db $work/db <$work/test.list >$work/ss.out")
+echo "    spamsift check (with explanations): $(rate "$n" "$t") msgs/s, peak RSS $(peak "$work/ss.time") KB"
+t=$(secs taskset -c "$cpu" /usr/bin/time -v -o "$work/ssj.time" sh -c \
+	"xargs $bin check --json --db $work/db <$work/test.list >$work/ssj.out")
+echo "    spamsift check --json:              $(rate "$n" "$t") msgs/s, peak RSS $(peak "$work/ssj.time") KB"
+
+if command -v bogofilter >/dev/null; then
+	mkdir -p "$work/bogo"
+	bogofilter -d "$work/bogo" -s -B $(cat "$work/train-spam.list")
+	bogofilter -d "$work/bogo" -n -B $(cat "$work/train-ham.list")
+	t=$(secs taskset -c "$cpu" /usr/bin/time -v -o "$work/bf.time" sh -c \
+		"bogofilter -d $work/bogo -b -v <$work/test.list >$work/bf.out")
+	echo "    bogofilter -b (anchor):             $(rate "$n" "$t") msgs/s, peak RSS $(peak "$work/bf.time") KB"
+else
+	echo "    bogofilter not installed (apt-get install bogofilter): no anchor"
+fi
+echo "## model store size"
+du -sh "$work/db" | sed 's/^/    /'
+mv "$out.tmp" "$out"
+cat "$out" >&2

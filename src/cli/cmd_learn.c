@@ -1,0 +1,239 @@
+/*
+ * cmd_learn.c: the commands that use a stored model: `learn`, `unlearn`
+ * and `check` over files, directories, Maildirs and mboxes, and the TREC
+ * toolkit's `trec initialize|classify|train|finalize`.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "learn/learner.h"
+#include "spamsift.h"
+
+#define BATCH 500 /* messages learned per committed transaction */
+#define NTOP 8    /* features listed in an explanation */
+
+typedef struct run {
+	model_args *a;
+	store *s;
+	learner *l;
+	uint32_t user;
+	size_t done, changed, unchanged, refused, failed;
+	int in_txn;
+	int fatal; /* a store error: stop */
+} run;
+
+static int refuse(run *r, const char *label, int err)
+{
+	fprintf(stderr, "spamsift %s: %s: %s\n", r->a->cmd, label, ss_strerror(err));
+	r->refused++;
+	return 0;
+}
+
+/* Opens a write transaction when none is open, commits every BATCH. */
+static int write_txn(run *r)
+{
+	int err;
+
+	if (r->in_txn && r->done % BATCH == 0) {
+		if ((err = r->s->ops->end(r->s, 1)))
+			return err;
+		r->in_txn = 0;
+	}
+	if (!r->in_txn) {
+		if ((err = r->s->ops->begin(r->s, 1)))
+			return err;
+		r->in_txn = 1;
+	}
+	return 0;
+}
+
+static int on_learn(void *ctx, const char *label, const char *buf, size_t len)
+{
+	run *r = ctx;
+	ss_message *m = NULL;
+	ss_arena a;
+	int err, what = LRN_UNCHANGED;
+
+	if (!buf) {
+		r->failed++;
+		return 0;
+	}
+	if ((err = ss_parse(buf, len, NULL, &m)))
+		return err == SS_ENOMEM ? err : refuse(r, label, err);
+	arena_init(&a);
+	err = write_txn(r);
+	if (!err)
+		err = r->a->unlearn ? learner_unlearn(r->l, m, r->user, &a, &what)
+		                    : learner_learn(r->l, m, r->user, r->a->is_spam, &a, &what);
+	arena_release(&a);
+	ss_message_free(m);
+	if (err) {
+		fprintf(stderr, "spamsift %s: %s: %s\n", r->a->cmd, label, ss_strerror(err));
+		r->fatal = err;
+		return err;
+	}
+	r->done++;
+	*(what == LRN_UNCHANGED ? &r->unchanged : &r->changed) += 1;
+	cli_progress(r->done, 0);
+	return 0;
+}
+
+static const char *action_of(double score, int is_spam)
+{
+	return score >= 0.999 ? "reject" : is_spam ? "add header" : "no action";
+}
+
+static void print_json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void print_verdict_json(const char *label, const lrn_verdict *v)
+{
+	fputs("{\"path\":", stdout);
+	print_json_str(label);
+	printf(",\"score\":%.6f,\"verdict\":\"%s\",\"action\":\"%s\",\"symbols\":[{\"name\":"
+	       "\"SPAMSIFT_BAYES\",\"score\":%.4f,\"description\":\"learned classifier: "
+	       "log-odds %.2f (count expert %.2f, regression %.2f), %zu features\",\"features\":[",
+	       v->r.score, v->is_spam ? "spam" : "ham", action_of(v->r.score, v->is_spam),
+	       v->r.logit, v->r.logit, v->r.bayes, v->r.lr, v->nfeat);
+	for (size_t i = 0; i < v->ntop; i++) {
+		char name[512];
+		snprintf(name, sizeof(name), "%s:%s", v->top[i].ns, v->top[i].tok);
+		printf("%s{\"feature\":", i ? "," : "");
+		print_json_str(name);
+		printf(",\"weight\":%.4f,\"spam\":%u,\"ham\":%u}", v->top[i].weight, v->top[i].spam,
+		       v->top[i].ham);
+	}
+	fputs("]}]}\n", stdout);
+}
+
+static void print_verdict_text(const char *label, const lrn_verdict *v)
+{
+	printf("%s: %s score=%.4f action=%s\n", label, v->is_spam ? "spam" : "ham", v->r.score,
+	       action_of(v->r.score, v->is_spam));
+	for (size_t i = 0; i < v->ntop; i++)
+		printf("    %+7.3f  %s:%s  (spam %u, ham %u)\n", v->top[i].weight, v->top[i].ns,
+		       v->top[i].tok, v->top[i].spam, v->top[i].ham);
+}
+
+static int on_check(void *ctx, const char *label, const char *buf, size_t len)
+{
+	run *r = ctx;
+	ss_message *m = NULL;
+	ss_arena a;
+	lrn_verdict v;
+	int err;
+
+	if (!buf) {
+		r->failed++;
+		return 0;
+	}
+	if ((err = ss_parse(buf, len, NULL, &m)))
+		return err == SS_ENOMEM ? err : refuse(r, label, err);
+	arena_init(&a);
+	err = learner_check(r->l, m, r->user, r->a->quiet ? 0 : NTOP, &a, &v);
+	if (!err && r->a->trec)
+		printf("class=%s score=%.6f tfile=*\n", v.is_spam ? "spam" : "ham", v.r.score);
+	else if (!err && r->a->json)
+		print_verdict_json(label, &v);
+	else if (!err)
+		print_verdict_text(label, &v);
+	arena_release(&a);
+	ss_message_free(m);
+	if (err) {
+		fprintf(stderr, "spamsift check: %s: %s\n", label, ss_strerror(err));
+		r->fatal = err;
+		return err;
+	}
+	r->done++;
+	return 0;
+}
+
+static int find_user(run *r, int create)
+{
+	int rc;
+
+	if (!r->a->user)
+		return 0;
+	if ((rc = r->s->ops->begin(r->s, create)))
+		return rc;
+	rc = r->s->ops->user_id(r->s, r->a->user, create, &r->user);
+	r->s->ops->end(r->s, rc > 0 && create);
+	if (rc == 0)
+		fprintf(stderr, "spamsift %s: user '%s' has no model yet: using the global one\n",
+		        r->a->cmd, r->a->user);
+	return rc < 0 ? rc : 0;
+}
+
+static int run_paths(run *r, msg_cb cb)
+{
+	int err = 0;
+
+	for (size_t i = 0; !err && i < r->a->npaths; i++)
+		err = cli_each_message(r->a->paths[i], cb, r);
+	cli_progress_done();
+	if (r->in_txn) {
+		int e2 = r->s->ops->end(r->s, !err);
+		err = err ? err : e2;
+		r->in_txn = 0;
+	}
+	return err;
+}
+
+static int finish(run *r, int err)
+{
+	if (err && !r->fatal)
+		fprintf(stderr, "spamsift %s: %s\n", r->a->cmd, ss_strerror(err));
+	if (err)
+		return err == SS_ECORRUPT ? cli_corrupt(r->a) : CLI_USAGE;
+	if (!r->a->check && !r->a->trec)
+		fprintf(stderr,
+		        "%s: %zu messages, %zu %s, %zu unchanged, %zu refused, %zu unreadable\n",
+		        r->a->cmd, r->done + r->refused, r->changed,
+		        r->a->unlearn ? "unlearned" : "learned", r->unchanged, r->refused,
+		        r->failed);
+	return r->failed ? CLI_USAGE : r->refused ? CLI_REFUSED : CLI_OK;
+}
+
+int cli_model_run(model_args *a)
+{
+	run r = {0};
+	clf_params p;
+	int err;
+
+	r.a = a;
+	clf_params_default(&p);
+	if ((err = cli_open_store(a, a->check || a->unlearn, &r.s)))
+		return err == SS_ECORRUPT ? cli_corrupt(a) : CLI_USAGE;
+	if (!(r.l = learner_new(r.s, &p, 0))) {
+		store_close(r.s);
+		return CLI_USAGE;
+	}
+	err = find_user(&r, !a->check && !a->unlearn);
+	if (!err && a->check) {
+		err = r.s->ops->begin(r.s, 0);
+		r.in_txn = !err;
+		if (!err)
+			err = run_paths(&r, on_check);
+	} else if (!err) {
+		err = run_paths(&r, on_learn);
+	}
+	learner_free(r.l);
+	store_close(r.s);
+	return finish(&r, err);
+}

@@ -1,0 +1,383 @@
+/*
+ * cmd_model.c: argument parsing for the model commands, the store's
+ * location, and `stats`, `export`, `import` and the TREC toolkit wrapper.
+ *
+ * The export format is text, one record per line, so that a backup can be
+ * read, diffed and moved between machines of any byte order:
+ *   spamsift-model 1
+ *   user ID NAME SPAM HAM         (ID 0: the global model; NAME "-" for it)
+ *   f USER KEYHEX SPAM HAM WEIGHT DAY
+ *   m USER DIGESTHEX CLASS NFEAT STEP TIME
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "spamsift.h"
+
+static const char model_usage[] =
+    "usage: spamsift learn --spam|--ham [--user U] [--db PATH] [--size MB] PATH...\n"
+    "       spamsift unlearn [--user U] [--db PATH] PATH...\n"
+    "       spamsift check [--json] [--user U] [--db PATH] PATH...\n"
+    "       spamsift stats [--db PATH]\n"
+    "       spamsift export [--db PATH] FILE|-\n"
+    "       spamsift import [--db PATH] FILE|-\n"
+    "       spamsift trec initialize|finalize|classify FILE|train ham|spam FILE [--db PATH]\n";
+
+static int model_argv(int argc, char **argv, model_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->cmd = argv[0];
+	a->is_spam = -1;
+	if (!(a->paths = calloc((size_t)argc, sizeof(char *))))
+		return -1;
+	for (int i = 1; i < argc; i++) {
+		const char *o = argv[i];
+		int more = i + 1 < argc;
+		if (!strcmp(o, "--spam") || !strcmp(o, "--ham"))
+			a->is_spam = o[2] == 's';
+		else if (!strcmp(o, "--json"))
+			a->json = 1;
+		else if (!strcmp(o, "--db") && more)
+			a->db = argv[++i];
+		else if (!strcmp(o, "--user") && more)
+			a->user = argv[++i];
+		else if (!strcmp(o, "--size") && more)
+			a->size_mb = strtoul(argv[++i], NULL, 10);
+		else if (o[0] == '-' && o[1]) {
+			fprintf(stderr, "spamsift %s: unknown option '%s'\n%s", a->cmd, o,
+			        model_usage);
+			return -1;
+		} else
+			a->paths[a->npaths++] = argv[i];
+	}
+	return 0;
+}
+
+/* $XDG_DATA_HOME/spamsift/model (or ~/.local/share/...), parents made. */
+static const char *default_db(char *buf, size_t cap)
+{
+	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	char dir[4096];
+
+	if (xdg && *xdg)
+		snprintf(dir, sizeof(dir), "%s", xdg);
+	else
+		snprintf(dir, sizeof(dir), "%s/.local/share", home ? home : ".");
+	for (char *p = dir + 1; *p; p++)
+		if (*p == '/') {
+			*p = 0;
+			mkdir(dir, 0700);
+			*p = '/';
+		}
+	mkdir(dir, 0700);
+	snprintf(buf, cap, "%s/spamsift", dir);
+	mkdir(buf, 0700);
+	snprintf(buf, cap, "%s/spamsift/model", dir);
+	return buf;
+}
+
+int cli_open_store(const model_args *a, int ro, store **out)
+{
+	char def[4200];
+	const char *path = a->db ? a->db : default_db(def, sizeof(def));
+	store_lmdb_opts o = {a->size_mb, 0, 0};
+	struct stat st;
+	int err;
+
+	/* Reading needs no write access, but a model must exist. */
+	if (ro && stat(path, &st)) {
+		fprintf(stderr, "spamsift %s: no model at %s (learn some mail first)\n", a->cmd,
+		        path);
+		return SS_EIO;
+	}
+	err = store_lmdb_open(path, &o, out);
+	if (err == SS_EIO)
+		fprintf(stderr, "spamsift %s: %s: %s\n", a->cmd, path, strerror(errno));
+	else if (err && err != SS_ECORRUPT)
+		fprintf(stderr, "spamsift %s: %s: %s\n", a->cmd, path, ss_strerror(err));
+	return err;
+}
+
+int cli_corrupt(const model_args *a)
+{
+	fprintf(stderr,
+	        "spamsift %s: the model store at %s is damaged or is not a spamsift store.\n"
+	        "  Move it aside, then restore a backup (spamsift import FILE) or learn\n"
+	        "  your mail again (spamsift learn --spam/--ham ...).\n",
+	        a->cmd, a->db ? a->db : "the default location ($XDG_DATA_HOME/spamsift/model)");
+	return CLI_USAGE;
+}
+
+/* ---- stats ---- */
+
+typedef struct counts {
+	size_t users, feats, msgs;
+	clf_totals global;
+	FILE *out; /* export: where to write */
+} counts;
+
+static int count_user(void *ctx, uint32_t id, const char *name, const clf_totals *t)
+{
+	counts *c = ctx;
+
+	c->users += id != 0;
+	if (!id)
+		c->global = *t;
+	else
+		printf("user %s: %" PRIu64 " spam, %" PRIu64 " ham learned\n", name, t->spam,
+		       t->ham);
+	return 0;
+}
+
+static int count_feat(void *ctx, uint32_t user, uint64_t key, const feat_stat *st)
+{
+	((counts *)ctx)->feats++;
+	return 0;
+}
+
+static int count_msg(void *ctx, uint32_t user, const uint8_t *d, const msg_rec *r)
+{
+	((counts *)ctx)->msgs++;
+	return 0;
+}
+
+static int walk(model_args *a, const store_walker *w)
+{
+	store *s;
+	int err = cli_open_store(a, 1, &s);
+
+	if (err)
+		return err == SS_ECORRUPT ? cli_corrupt(a) : CLI_USAGE;
+	if (!(err = s->ops->begin(s, 0))) {
+		err = s->ops->walk(s, w);
+		s->ops->end(s, 0);
+	}
+	store_close(s);
+	if (err == SS_ECORRUPT)
+		return cli_corrupt(a);
+	if (err)
+		fprintf(stderr, "spamsift %s: %s\n", a->cmd, ss_strerror(err));
+	return err ? CLI_USAGE : CLI_OK;
+}
+
+static int cmd_stats(model_args *a)
+{
+	counts c = {0};
+	store_walker w = {&c, count_user, count_feat, count_msg};
+	int rc = walk(a, &w);
+
+	if (rc)
+		return rc;
+	printf("global: %" PRIu64 " spam, %" PRIu64 " ham learned\n", c.global.spam, c.global.ham);
+	printf("users: %zu\nfeatures: %zu\nmessages remembered: %zu\n", c.users, c.feats, c.msgs);
+	return CLI_OK;
+}
+
+/* ---- export ---- */
+
+static int exp_user(void *ctx, uint32_t id, const char *name, const clf_totals *t)
+{
+	return fprintf(((counts *)ctx)->out, "user %u %s %" PRIu64 " %" PRIu64 "\n", id,
+	               id ? name : "-", t->spam, t->ham) < 0;
+}
+
+static int exp_feat(void *ctx, uint32_t user, uint64_t key, const feat_stat *st)
+{
+	return fprintf(((counts *)ctx)->out, "f %u %016" PRIx64 " %u %u %.9g %u\n", user, key,
+	               st->spam, st->ham, st->w, st->day) < 0;
+}
+
+static int exp_msg(void *ctx, uint32_t user, const uint8_t *d, const msg_rec *r)
+{
+	FILE *f = ((counts *)ctx)->out;
+
+	fprintf(f, "m %u ", user);
+	for (int i = 0; i < STORE_DIGEST; i++)
+		fprintf(f, "%02x", d[i]);
+	return fprintf(f, " %u %u %.9g %" PRId64 "\n", r->is_spam, r->nfeat, r->step, r->time) < 0;
+}
+
+static int cmd_export(model_args *a)
+{
+	counts c = {0};
+	store_walker w = {&c, exp_user, exp_feat, exp_msg};
+	int rc;
+
+	if (a->npaths != 1) {
+		fputs(model_usage, stderr);
+		return CLI_USAGE;
+	}
+	c.out = strcmp(a->paths[0], "-") ? fopen(a->paths[0], "w") : stdout;
+	if (!c.out) {
+		fprintf(stderr, "spamsift export: %s: %s\n", a->paths[0], strerror(errno));
+		return CLI_USAGE;
+	}
+	fputs("spamsift-model 1\n", c.out);
+	rc = walk(a, &w);
+	if ((c.out != stdout ? fclose(c.out) : fflush(c.out)) && !rc) {
+		fprintf(stderr, "spamsift export: %s: %s\n", a->paths[0], strerror(errno));
+		rc = CLI_USAGE;
+	}
+	return rc;
+}
+
+/* ---- import ---- */
+
+static int parse_hex(const char *s, uint8_t *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	return s[2 * n] ? -1 : 0;
+}
+
+/* Applies one export line; returns 0, 1 for a bad line, or an SS_E* code. */
+static int import_line(store *s, char *line, uint32_t *map, size_t nmap)
+{
+	char name[256], hex[64];
+	unsigned u, v1, v2, v3, v4;
+	unsigned long long k, t1, t2;
+	float w;
+	long long tm;
+
+	if (sscanf(line, "user %u %255s %llu %llu", &u, name, &t1, &t2) == 4) {
+		uint32_t id = 0;
+		clf_totals cur;
+		int rc = u ? s->ops->user_id(s, name, 1, &id) : 0;
+		if (rc < 0 || u >= nmap || (rc = s->ops->totals(s, id, &cur)))
+			return rc < 0 ? rc : 1;
+		map[u] = id;
+		return s->ops->add_totals(s, id, (int)(t1 - cur.spam), (int)(t2 - cur.ham));
+	}
+	if (sscanf(line, "f %u %llx %u %u %g %u", &u, &k, &v1, &v2, &w, &v3) == 6 && u < nmap) {
+		feat_stat st = {v1, v2, w, v3};
+		return s->ops->put_feat(s, map[u], (uint64_t)k, &st);
+	}
+	if (sscanf(line, "m %u %63s %u %u %g %lld", &u, hex, &v1, &v2, &w, &tm) == 6 && u < nmap) {
+		uint8_t d[STORE_DIGEST];
+		msg_rec r = {(uint8_t)(v1 != 0), v2, w, tm};
+		(void)v4;
+		return parse_hex(hex, d, STORE_DIGEST) ? 1 : s->ops->put_msg(s, map[u], d, &r);
+	}
+	return 1;
+}
+
+static int import_file(model_args *a, store *s, FILE *in)
+{
+	static uint32_t map[65536];
+	char line[1024];
+	size_t lineno = 1;
+	int err = 0;
+
+	if (!fgets(line, sizeof(line), in) || strcmp(line, "spamsift-model 1\n")) {
+		fprintf(stderr, "spamsift import: %s: not a spamsift model export\n", a->paths[0]);
+		return 1;
+	}
+	while (!err && fgets(line, sizeof(line), in)) {
+		lineno++;
+		if ((err = import_line(s, line, map, 65536)) == 1)
+			fprintf(stderr, "spamsift import: %s:%zu: bad line\n", a->paths[0], lineno);
+	}
+	return err;
+}
+
+static int cmd_import(model_args *a)
+{
+	store *s;
+	FILE *in;
+	int err;
+
+	if (a->npaths != 1) {
+		fputs(model_usage, stderr);
+		return CLI_USAGE;
+	}
+	if (!(in = strcmp(a->paths[0], "-") ? fopen(a->paths[0], "r") : stdin)) {
+		fprintf(stderr, "spamsift import: %s: %s\n", a->paths[0], strerror(errno));
+		return CLI_USAGE;
+	}
+	if ((err = cli_open_store(a, 0, &s))) {
+		if (in != stdin)
+			fclose(in);
+		return err == SS_ECORRUPT ? cli_corrupt(a) : CLI_USAGE;
+	}
+	/* One transaction: a bad or truncated file imports nothing. */
+	if (!(err = s->ops->begin(s, 1))) {
+		err = import_file(a, s, in);
+		int e2 = s->ops->end(s, !err);
+		err = err ? err : e2;
+	}
+	store_close(s);
+	if (in != stdin)
+		fclose(in);
+	if (err < 0)
+		fprintf(stderr, "spamsift import: %s\n", ss_strerror(err));
+	return err ? CLI_USAGE : CLI_OK;
+}
+
+/* ---- the TREC toolkit's four commands ---- */
+
+static int cmd_trec(model_args *a)
+{
+	const char *verb = a->npaths ? a->paths[0] : "";
+
+	if (!strcmp(verb, "initialize") || !strcmp(verb, "finalize")) {
+		store *s;
+		int err = !strcmp(verb, "initialize") ? cli_open_store(a, 0, &s) : 0;
+		if (!err && !strcmp(verb, "initialize"))
+			store_close(s);
+		return err ? CLI_USAGE : CLI_OK;
+	}
+	if (!strcmp(verb, "classify") && a->npaths == 2) {
+		a->check = a->trec = a->quiet = 1;
+		a->paths++;
+		a->npaths = 1;
+		return cli_model_run(a);
+	}
+	if (!strcmp(verb, "train") && a->npaths == 3 &&
+	    (!strcmp(a->paths[1], "ham") || !strcmp(a->paths[1], "spam"))) {
+		a->is_spam = !strcmp(a->paths[1], "spam");
+		a->trec = 1;
+		a->paths += 2;
+		a->npaths = 1;
+		return cli_model_run(a);
+	}
+	fputs(model_usage, stderr);
+	return CLI_USAGE;
+}
+
+int cmd_model(int argc, char **argv)
+{
+	model_args a;
+	char **paths;
+	int rc = CLI_USAGE;
+
+	if (model_argv(argc, argv, &a))
+		goto out;
+	paths = a.paths;
+	a.unlearn = !strcmp(a.cmd, "unlearn");
+	a.check = !strcmp(a.cmd, "check");
+	if (!strcmp(a.cmd, "stats"))
+		rc = cmd_stats(&a);
+	else if (!strcmp(a.cmd, "export"))
+		rc = cmd_export(&a);
+	else if (!strcmp(a.cmd, "import"))
+		rc = cmd_import(&a);
+	else if (!strcmp(a.cmd, "trec"))
+		rc = cmd_trec(&a);
+	else if (!a.npaths || (!strcmp(a.cmd, "learn") && a.is_spam < 0))
+		fputs(model_usage, stderr);
+	else
+		rc = cli_model_run(&a);
+	a.paths = paths;
+out:
+	free(a.paths);
+	return rc;
+}

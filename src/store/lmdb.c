@@ -1,0 +1,696 @@
+/*
+ * lmdb.c: the embedded model store on LMDB (see store.h).
+ *
+ * LMDB gives crash safety (copy-on-write B-tree, a commit is atomic: a
+ * process killed mid-write leaves the last committed model), one writer
+ * with many concurrent readers, and zero-copy reads from a memory map.
+ *
+ * A per-feature LMDB key would cost a B-tree descent (~0.4 us) per feature,
+ * ~250 us per message: too slow for 10,000 checks a second. So a model is
+ * a fixed number of buckets, each one LMDB value of one page holding a small
+ * open-addressing table of feature slots. A read transaction caches the
+ * address of each bucket it touched (valid while the snapshot is), so most
+ * lookups are one memory probe. A write transaction keeps the buckets it
+ * changed in memory and writes each once at commit. When a bucket is full,
+ * the rarest, oldest feature in it is evicted: the model's size is bounded
+ * by its bucket count, fixed at creation (--size).
+ *
+ * Databases in the environment: "meta" (format, sizes, totals per user),
+ * "users" (name -> id), "buckets" (user << 32 | index -> slots),
+ * "msgs" (digest + user -> msg_rec).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <lmdb.h>
+
+#include "spamsift.h"
+#include "store/store.h"
+
+#define FORMAT 1
+#define SLOTS 170 /* 170 * 24 = 4080 bytes: with LMDB's header, one page */
+#define BUCKET_BYTES (SLOTS * sizeof(bslot))
+#define BUCKET_KIB 4
+
+typedef struct bslot {
+	uint64_t key; /* 0 = empty */
+	feat_stat st;
+} bslot;
+
+typedef struct bucket {
+	bslot s[SLOTS];
+} bucket;
+
+/* Buckets looked at or changed in the current transaction. */
+typedef struct bcache {
+	uint64_t *keys; /* bucket key, 0 = empty */
+	bucket **ptr;   /* read: into the map; write: a private copy */
+	uint8_t *dirty;
+	size_t cap, n;
+} bcache;
+
+typedef struct meta {
+	uint32_t format, slots;
+	uint32_t nbuckets, user_nbuckets;
+	uint32_t nusers;
+} meta;
+
+typedef struct lmdb_store {
+	store base;
+	MDB_env *env;
+	MDB_dbi dmeta, dusers, dbuckets, dmsgs;
+	MDB_txn *txn;
+	int writing;
+	meta m;
+	bcache c;
+	int read_only;
+} lmdb_store;
+
+static int err_of(int rc)
+{
+	switch (rc) {
+	case 0:
+		return 0;
+	case MDB_CORRUPTED:
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INCOMPATIBLE:
+	case MDB_BAD_TXN:
+		return SS_ECORRUPT;
+	case MDB_MAP_FULL:
+	case MDB_READERS_FULL:
+	case MDB_TXN_FULL:
+	case EAGAIN:
+		return SS_EBUSY;
+	case ENOMEM:
+		return SS_ENOMEM;
+	default:
+		return SS_EIO;
+	}
+}
+
+/* ---- the bucket cache ---- */
+
+static void bc_clear(bcache *c)
+{
+	for (size_t i = 0; i < c->cap; i++) {
+		if (c->dirty[i])
+			free(c->ptr[i]);
+		c->keys[i] = 0;
+		c->dirty[i] = 0;
+	}
+	c->n = 0;
+}
+
+static int bc_init(bcache *c, size_t cap)
+{
+	c->cap = cap;
+	c->keys = calloc(cap, sizeof(*c->keys));
+	c->ptr = calloc(cap, sizeof(*c->ptr));
+	c->dirty = calloc(cap, 1);
+	return c->keys && c->ptr && c->dirty ? 0 : SS_ENOMEM;
+}
+
+static void bc_free(bcache *c)
+{
+	if (c->keys)
+		bc_clear(c);
+	free(c->keys);
+	free(c->ptr);
+	free(c->dirty);
+}
+
+static size_t bc_slot(const bcache *c, uint64_t key)
+{
+	size_t i = (size_t)(key * 0x9E3779B97F4A7C15ULL >> 40) & (c->cap - 1);
+
+	while (c->keys[i] && c->keys[i] != key)
+		i = (i + 1) & (c->cap - 1);
+	return i;
+}
+
+/* ---- buckets ---- */
+
+static int flush_dirty(lmdb_store *ls);
+
+static uint64_t bucket_key(const lmdb_store *ls, uint32_t user, uint64_t fkey)
+{
+	uint32_t nb = user ? ls->m.user_nbuckets : ls->m.nbuckets;
+
+	return ((uint64_t)user << 32 | (uint32_t)((fkey >> 32) % nb)) + 1;
+}
+
+/* Finds bucket bk (read: in the map; absent: NULL). With for_write, makes a
+ * private, dirty copy (a zeroed one when absent). */
+static int get_bucket(lmdb_store *ls, uint64_t bk, int for_write, bucket **out)
+{
+	bcache *c = &ls->c;
+	size_t i;
+	MDB_val k = {sizeof(bk), &bk}, v;
+	int rc;
+
+	if (c->n * 2 >= c->cap) { /* full: write what changed, start afresh */
+		int err = ls->writing ? flush_dirty(ls) : 0;
+		if (err)
+			return err;
+		bc_clear(c);
+	}
+	i = bc_slot(c, bk);
+	if (c->keys[i] && (!for_write || c->dirty[i])) {
+		*out = c->ptr[i];
+		return 0;
+	}
+	if (!c->keys[i]) {
+		rc = mdb_get(ls->txn, ls->dbuckets, &k, &v);
+		if (rc && rc != MDB_NOTFOUND)
+			return err_of(rc);
+		if (!rc && v.mv_size != BUCKET_BYTES)
+			return SS_ECORRUPT;
+		c->keys[i] = bk;
+		c->ptr[i] = rc ? NULL : v.mv_data;
+		c->n++;
+	}
+	if (for_write) {
+		bucket *copy = malloc(sizeof(bucket));
+		if (!copy)
+			return SS_ENOMEM;
+		if (c->ptr[i])
+			memcpy(copy, c->ptr[i], sizeof(bucket));
+		else
+			memset(copy, 0, sizeof(bucket));
+		c->ptr[i] = copy;
+		c->dirty[i] = 1;
+	}
+	*out = c->ptr[i];
+	return 0;
+}
+
+static size_t slot_home(uint64_t fkey)
+{
+	return (size_t)(fkey & 0xffffffffu) % SLOTS;
+}
+
+static const bslot *find_slot(const bucket *b, uint64_t fkey)
+{
+	size_t i = slot_home(fkey);
+
+	for (size_t n = 0; b && n < SLOTS; n++, i = i + 1 == SLOTS ? 0 : i + 1) {
+		if (b->s[i].key == fkey)
+			return &b->s[i];
+		if (!b->s[i].key)
+			return NULL;
+	}
+	return NULL;
+}
+
+/* Removes slot `hole` from its probe chain, moving later entries back. */
+static void delete_slot(bucket *b, size_t hole)
+{
+	size_t i = hole;
+
+	b->s[hole].key = 0;
+	for (;;) {
+		i = i + 1 == SLOTS ? 0 : i + 1;
+		if (!b->s[i].key)
+			return;
+		size_t home = slot_home(b->s[i].key);
+		/* Move it when its home is not in (hole, i], cyclically. */
+		if ((i > hole && (home <= hole || home > i)) ||
+		    (i < hole && home <= hole && home > i)) {
+			b->s[hole] = b->s[i];
+			b->s[i].key = 0;
+			hole = i;
+		}
+	}
+}
+
+/* Evicts the rarest, then oldest, feature of a full bucket. */
+static void evict(bucket *b)
+{
+	size_t worst = 0;
+
+	for (size_t i = 1; i < SLOTS; i++) {
+		const feat_stat *a = &b->s[i].st, *w = &b->s[worst].st;
+		uint64_t na = (uint64_t)a->spam + a->ham, nw = (uint64_t)w->spam + w->ham;
+		if (na < nw || (na == nw && a->day < w->day))
+			worst = i;
+	}
+	delete_slot(b, worst);
+}
+
+/* Returns the slot of fkey, creating it (evicting when full) if `create`. */
+static bslot *write_slot(bucket *b, uint64_t fkey, int create)
+{
+	size_t i = slot_home(fkey), n;
+
+	for (n = 0; n < SLOTS; n++, i = i + 1 == SLOTS ? 0 : i + 1) {
+		if (b->s[i].key == fkey)
+			return &b->s[i];
+		if (!b->s[i].key)
+			break;
+	}
+	if (!create)
+		return NULL;
+	if (n == SLOTS) {
+		evict(b);
+		return write_slot(b, fkey, create);
+	}
+	b->s[i] = (bslot){fkey, {0, 0, 0, 0}};
+	return &b->s[i];
+}
+
+/* ---- store operations ---- */
+
+static int l_lookup(store *s, uint32_t user, const uint64_t *keys, size_t n, feat_stat *out)
+{
+	lmdb_store *ls = (lmdb_store *)s;
+
+	for (size_t i = 0; i < n; i++) {
+		bucket *b;
+		const bslot *sl;
+		int err = get_bucket(ls, bucket_key(ls, user, keys[i]), 0, &b);
+		if (err)
+			return err;
+		sl = find_slot(b, keys[i]);
+		out[i] = sl ? sl->st : (feat_stat){0, 0, 0, 0};
+	}
+	return 0;
+}
+
+static uint32_t add_count(uint32_t c, int d)
+{
+	return d < 0 && c < (uint32_t)-d ? 0 : c + (uint32_t)d;
+}
+
+static int l_update(store *s, uint32_t user, const uint64_t *keys, size_t n, int dspam, int dham,
+                    const float *dw, uint32_t day)
+{
+	lmdb_store *ls = (lmdb_store *)s;
+	int create = dspam >= 0 && dham >= 0;
+
+	if (!ls->writing)
+		return SS_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		bucket *b;
+		bslot *sl;
+		int err = get_bucket(ls, bucket_key(ls, user, keys[i]), 1, &b);
+		if (err)
+			return err;
+		if (!(sl = write_slot(b, keys[i], create)))
+			continue; /* unlearning a feature that has expired */
+		sl->st.spam = add_count(sl->st.spam, dspam);
+		sl->st.ham = add_count(sl->st.ham, dham);
+		sl->st.w += dw[i];
+		sl->st.day = day;
+		if (!sl->st.spam && !sl->st.ham)
+			delete_slot(b, (size_t)(sl - b->s));
+	}
+	return 0;
+}
+
+static int l_put_feat(store *s, uint32_t user, uint64_t key, const feat_stat *st)
+{
+	lmdb_store *ls = (lmdb_store *)s;
+	bucket *b;
+	int err = ls->writing ? get_bucket(ls, bucket_key(ls, user, key), 1, &b) : SS_EINVAL;
+
+	if (!err)
+		write_slot(b, key, 1)->st = *st;
+	return err;
+}
+
+static int meta_get(lmdb_store *ls, const char *name, void *val, size_t len)
+{
+	MDB_val k = {strlen(name), (void *)name}, v;
+	int rc = mdb_get(ls->txn, ls->dmeta, &k, &v);
+
+	if (rc == MDB_NOTFOUND) {
+		memset(val, 0, len);
+		return 0;
+	}
+	if (rc)
+		return err_of(rc);
+	if (v.mv_size != len)
+		return SS_ECORRUPT;
+	memcpy(val, v.mv_data, len);
+	return 0;
+}
+
+static int meta_put(lmdb_store *ls, const char *name, const void *val, size_t len)
+{
+	MDB_val k = {strlen(name), (void *)name}, v = {len, (void *)val};
+
+	return err_of(mdb_put(ls->txn, ls->dmeta, &k, &v, 0));
+}
+
+static int l_totals(store *s, uint32_t user, clf_totals *t)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "totals:%u", user);
+	return meta_get((lmdb_store *)s, name, t, sizeof(*t));
+}
+
+static int l_add_totals(store *s, uint32_t user, int dspam, int dham)
+{
+	clf_totals t;
+	char name[32];
+	int err = l_totals(s, user, &t);
+
+	if (err)
+		return err;
+	t.spam = dspam < 0 && t.spam < (uint64_t)-dspam ? 0 : t.spam + (uint64_t)(int64_t)dspam;
+	t.ham = dham < 0 && t.ham < (uint64_t)-dham ? 0 : t.ham + (uint64_t)(int64_t)dham;
+	snprintf(name, sizeof(name), "totals:%u", user);
+	return meta_put((lmdb_store *)s, name, &t, sizeof(t));
+}
+
+static void msg_key(uint8_t *k, uint32_t user, const uint8_t *digest)
+{
+	memcpy(k, digest, STORE_DIGEST);
+	memcpy(k + STORE_DIGEST, &user, 4);
+}
+
+static int l_get_msg(store *s, uint32_t user, const uint8_t *digest, msg_rec *r)
+{
+	lmdb_store *ls = (lmdb_store *)s;
+	uint8_t kb[STORE_DIGEST + 4];
+	MDB_val k = {sizeof(kb), kb}, v;
+	int rc;
+
+	msg_key(kb, user, digest);
+	rc = mdb_get(ls->txn, ls->dmsgs, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return err_of(rc);
+	if (v.mv_size != sizeof(*r))
+		return SS_ECORRUPT;
+	memcpy(r, v.mv_data, sizeof(*r));
+	return 1;
+}
+
+static int l_put_msg(store *s, uint32_t user, const uint8_t *digest, const msg_rec *r)
+{
+	lmdb_store *ls = (lmdb_store *)s;
+	uint8_t kb[STORE_DIGEST + 4];
+	MDB_val k = {sizeof(kb), kb}, v = {sizeof(*r), (void *)r};
+
+	msg_key(kb, user, digest);
+	return err_of(mdb_put(ls->txn, ls->dmsgs, &k, &v, 0));
+}
+
+static int l_del_msg(store *s, uint32_t user, const uint8_t *digest)
+{
+	lmdb_store *ls = (lmdb_store *)s;
+	uint8_t kb[STORE_DIGEST + 4];
+	MDB_val k = {sizeof(kb), kb};
+	int rc;
+
+	msg_key(kb, user, digest);
+	rc = mdb_del(ls->txn, ls->dmsgs, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : err_of(rc);
+}
+
+static int l_user_id(store *s, const char *name, int create, uint32_t *id)
+{
+	lmdb_store *ls = (lmdb_store *)s;
+	MDB_val k = {strlen(name), (void *)name}, v;
+	int rc = mdb_get(ls->txn, ls->dusers, &k, &v), err;
+
+	if (!rc) {
+		if (v.mv_size != sizeof(*id))
+			return SS_ECORRUPT;
+		memcpy(id, v.mv_data, sizeof(*id));
+		return 1;
+	}
+	if (rc != MDB_NOTFOUND)
+		return err_of(rc);
+	if (!create)
+		return 0;
+	if (!ls->writing || !*name || k.mv_size > 200)
+		return SS_EINVAL;
+	*id = ++ls->m.nusers;
+	v = (MDB_val){sizeof(*id), id};
+	if ((rc = mdb_put(ls->txn, ls->dusers, &k, &v, 0)))
+		return err_of(rc);
+	err = meta_put(ls, "layout", &ls->m, sizeof(ls->m));
+	return err ? err : 1;
+}
+
+/* ---- walking (export, stats) ---- */
+
+static int walk_users(lmdb_store *ls, const store_walker *w)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	clf_totals t;
+	int rc = l_totals(&ls->base, 0, &t);
+
+	if (!rc)
+		rc = w->user(w->ctx, 0, "", &t);
+	if (rc || (rc = err_of(mdb_cursor_open(ls->txn, ls->dusers, &cur))))
+		return rc;
+	for (int op = MDB_FIRST; !rc && !mdb_cursor_get(cur, &k, &v, op); op = MDB_NEXT) {
+		char name[256];
+		uint32_t id;
+		if (v.mv_size != sizeof(id) || k.mv_size >= sizeof(name)) {
+			rc = SS_ECORRUPT;
+			break;
+		}
+		memcpy(&id, v.mv_data, sizeof(id));
+		memcpy(name, k.mv_data, k.mv_size);
+		name[k.mv_size] = 0;
+		if (!(rc = l_totals(&ls->base, id, &t)))
+			rc = w->user(w->ctx, id, name, &t);
+	}
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+static int walk_feats(lmdb_store *ls, const store_walker *w)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = err_of(mdb_cursor_open(ls->txn, ls->dbuckets, &cur));
+
+	for (int op = MDB_FIRST; !rc && !mdb_cursor_get(cur, &k, &v, op); op = MDB_NEXT) {
+		uint64_t bk;
+		const bslot *sl = v.mv_data;
+		if (k.mv_size != sizeof(bk) || v.mv_size != BUCKET_BYTES) {
+			rc = SS_ECORRUPT;
+			break;
+		}
+		memcpy(&bk, k.mv_data, sizeof(bk));
+		for (size_t i = 0; !rc && i < SLOTS; i++)
+			if (sl[i].key)
+				rc = w->feat(w->ctx, (uint32_t)((bk - 1) >> 32), sl[i].key,
+				             &sl[i].st);
+	}
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+static int walk_msgs(lmdb_store *ls, const store_walker *w)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = err_of(mdb_cursor_open(ls->txn, ls->dmsgs, &cur));
+
+	for (int op = MDB_FIRST; !rc && !mdb_cursor_get(cur, &k, &v, op); op = MDB_NEXT) {
+		msg_rec r;
+		uint32_t user;
+		if (k.mv_size != STORE_DIGEST + 4 || v.mv_size != sizeof(r)) {
+			rc = SS_ECORRUPT;
+			break;
+		}
+		memcpy(&r, v.mv_data, sizeof(r));
+		memcpy(&user, (const char *)k.mv_data + STORE_DIGEST, 4);
+		rc = w->msg(w->ctx, user, k.mv_data, &r);
+	}
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+static int l_walk(store *s, const store_walker *w)
+{
+	lmdb_store *ls = (lmdb_store *)s;
+	int rc = 0;
+
+	if (!ls->txn)
+		return SS_EINVAL;
+	if (w->user)
+		rc = walk_users(ls, w);
+	if (!rc && w->feat)
+		rc = walk_feats(ls, w);
+	if (!rc && w->msg)
+		rc = walk_msgs(ls, w);
+	return rc;
+}
+
+/* ---- transactions ---- */
+
+static int l_begin(store *s, int write)
+{
+	lmdb_store *ls = (lmdb_store *)s;
+	int rc;
+
+	if (ls->txn)
+		return SS_EINVAL;
+	if (write && ls->read_only)
+		return SS_EINVAL;
+	bc_clear(&ls->c);
+	rc = mdb_txn_begin(ls->env, NULL, write ? 0 : MDB_RDONLY, &ls->txn);
+	if (rc) {
+		ls->txn = NULL;
+		return err_of(rc);
+	}
+	ls->writing = write;
+	return 0;
+}
+
+static int flush_dirty(lmdb_store *ls)
+{
+	bcache *c = &ls->c;
+
+	for (size_t i = 0; i < c->cap; i++) {
+		MDB_val k = {sizeof(uint64_t), &c->keys[i]}, v = {BUCKET_BYTES, c->ptr[i]};
+		int rc;
+		if (!c->dirty[i])
+			continue;
+		rc = mdb_put(ls->txn, ls->dbuckets, &k, &v, 0);
+		if (rc)
+			return err_of(rc);
+	}
+	return 0;
+}
+
+static int l_end(store *s, int commit)
+{
+	lmdb_store *ls = (lmdb_store *)s;
+	int err = 0;
+
+	if (!ls->txn)
+		return SS_EINVAL;
+	if (ls->writing && commit)
+		err = flush_dirty(ls);
+	if (!err && commit && ls->writing)
+		err = err_of(mdb_txn_commit(ls->txn));
+	else
+		mdb_txn_abort(ls->txn);
+	ls->txn = NULL;
+	ls->writing = 0;
+	bc_clear(&ls->c);
+	return err;
+}
+
+static void l_close(store *s)
+{
+	lmdb_store *ls = (lmdb_store *)s;
+
+	if (ls->txn)
+		l_end(s, 0);
+	if (ls->env)
+		mdb_env_close(ls->env);
+	bc_free(&ls->c);
+	free(ls);
+}
+
+static const store_ops lmdb_ops = {l_close,   l_begin,      l_end,     l_lookup,  l_update,
+                                   l_totals,  l_add_totals, l_get_msg, l_put_msg, l_del_msg,
+                                   l_user_id, l_put_feat,   l_walk};
+
+/* ---- opening ---- */
+
+static int open_dbs(lmdb_store *ls, int create)
+{
+	unsigned fl = create ? MDB_CREATE : 0;
+	int rc;
+
+	if ((rc = mdb_dbi_open(ls->txn, "meta", fl, &ls->dmeta)) ||
+	    (rc = mdb_dbi_open(ls->txn, "users", fl, &ls->dusers)) ||
+	    (rc = mdb_dbi_open(ls->txn, "buckets", fl | MDB_INTEGERKEY, &ls->dbuckets)) ||
+	    (rc = mdb_dbi_open(ls->txn, "msgs", fl, &ls->dmsgs)))
+		return rc == MDB_NOTFOUND ? SS_ECORRUPT : err_of(rc);
+	return 0;
+}
+
+/* Reads the layout, or writes it for a new store. */
+static int load_layout(lmdb_store *ls, const store_lmdb_opts *o)
+{
+	int err = meta_get(ls, "layout", &ls->m, sizeof(ls->m));
+
+	if (err)
+		return err;
+	if (!ls->m.format) {
+		if (ls->read_only)
+			return SS_ECORRUPT;
+		ls->m.format = FORMAT;
+		ls->m.slots = SLOTS;
+		ls->m.nbuckets = (uint32_t)((o->size_mb ? o->size_mb : 64) * 1024 / BUCKET_KIB);
+		ls->m.user_nbuckets =
+		    (uint32_t)((o->user_size_mb ? o->user_size_mb : 4) * 1024 / BUCKET_KIB);
+		return meta_put(ls, "layout", &ls->m, sizeof(ls->m));
+	}
+	if (ls->m.format != FORMAT || ls->m.slots != SLOTS || !ls->m.nbuckets ||
+	    !ls->m.user_nbuckets)
+		return SS_ECORRUPT;
+	return 0;
+}
+
+static int open_env(lmdb_store *ls, const char *path, const store_lmdb_opts *o)
+{
+	size_t total = (o->size_mb ? o->size_mb : 64) * 4 + 1024; /* MiB of address space */
+	int rc;
+
+	if (!o->read_only && mkdir(path, 0700) && errno != EEXIST)
+		return SS_EIO;
+	if ((rc = mdb_env_create(&ls->env)) || (rc = mdb_env_set_maxdbs(ls->env, 8)) ||
+	    (rc = mdb_env_set_mapsize(ls->env, total << 20)))
+		return err_of(rc);
+	rc = mdb_env_open(ls->env, path, (o->read_only ? MDB_RDONLY : 0) | MDB_NOTLS, 0600);
+	if (rc == ENOENT || rc == EACCES || rc == ENOTDIR) {
+		errno = rc;
+		return SS_EIO;
+	}
+	return err_of(rc);
+}
+
+int store_lmdb_open(const char *path, const store_lmdb_opts *opts, store **out)
+{
+	store_lmdb_opts o = opts ? *opts : (store_lmdb_opts){0};
+	lmdb_store *ls = calloc(1, sizeof(*ls));
+	int err;
+
+	*out = NULL;
+	if (!ls)
+		return SS_ENOMEM;
+	ls->base.ops = &lmdb_ops;
+	ls->read_only = o.read_only;
+	if ((err = bc_init(&ls->c, 1 << 16)) || (err = open_env(ls, path, &o)))
+		goto fail;
+	if ((err = err_of(mdb_txn_begin(ls->env, NULL, o.read_only ? MDB_RDONLY : 0, &ls->txn))))
+		goto fail;
+	ls->writing = !o.read_only;
+	if ((err = open_dbs(ls, !o.read_only)) || (err = load_layout(ls, &o)))
+		goto fail;
+	err = o.read_only ? 0 : err_of(mdb_txn_commit(ls->txn));
+	if (o.read_only)
+		mdb_txn_abort(ls->txn);
+	ls->txn = NULL;
+	ls->writing = 0;
+	if (err)
+		goto fail;
+	*out = &ls->base;
+	return 0;
+fail:
+	if (ls->txn)
+		mdb_txn_abort(ls->txn);
+	ls->txn = NULL;
+	l_close(&ls->base);
+	return err;
+}

@@ -1,0 +1,162 @@
+#!/bin/sh
+# model.sh: the stored model as a user drives it: learn, check, unlearn,
+# idempotent learning, per-user models, kill -9 while learning, a damaged
+# store, export/import, bad input. Messages are generated here (no corpus).
+# Needs $SPAMSIFT (the binary) and python3. Ends with "N passed, N failed".
+set -u
+bin=${SPAMSIFT:?set SPAMSIFT to the spamsift binary}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+expect() {
+	want=$1; what=$2; shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	got=$?
+	if [ "$got" = "$want" ]; then ok; else bad "$what: exit $got, wanted $want ($(head -c 300 "$tmp/err"))"; fi
+}
+# score DB FILE [ARGS]: the score check prints for one message
+score() {
+	db=$1; f=$2; shift 2
+	"$bin" check --json --db "$db" "$@" "$f" | python3 -c 'import json,sys; print("%.6f" % json.loads(sys.stdin.readline())["score"])'
+}
+# close A B TOL: |A - B| <= TOL
+close() { python3 -c "import sys; sys.exit(0 if abs($1 - $2) <= $3 else 1)"; }
+
+# Two folders of distinct, generated messages: "spam" sells, "ham" works.
+python3 - "$tmp" <<'EOF'
+import os, random, sys
+root = sys.argv[1]
+rnd = random.Random(7)
+spamw = "cheap pills offer free prize winner click money credit loan viagra casino deal".split()
+hamw = "meeting project review build release notes agenda patch thanks lunch report team".split()
+common = "the a and to of for you your this is on with".split()
+def mail(kind, i, words):
+    body = " ".join(rnd.choice(words + common) for _ in range(60))
+    subj = " ".join(rnd.choice(words) for _ in range(4))
+    return ("Message-ID: <%s%d@gen.example>\nFrom: %s%d@%s.example\nTo: you@here.example\n"
+            "Subject: %s\n\n%s\n" % (kind, i, kind, i % 7, kind, subj, body))
+for kind, words, n in (("spam", spamw, 300), ("ham", hamw, 300), ("bulk", spamw, 3000)):
+    os.makedirs(os.path.join(root, kind))
+    for i in range(n):
+        with open(os.path.join(root, kind, "%04d.eml" % i), "w") as f:
+            f.write(mail(kind, i, words))
+with open(os.path.join(root, "probe.eml"), "w") as f:
+    f.write("Subject: project offer\n\nthe project review has a free offer for the team\n")
+with open(os.path.join(root, "extra.eml"), "w") as f:
+    f.write("Message-ID: <extra@x>\nSubject: review offer\n\nfree review of the project, click\n")
+EOF
+db=$tmp/db
+
+# learn, check, stats
+expect 0 "learn spam" "$bin" learn --spam --db "$db" "$tmp/spam"
+grep -q "300 learned" "$tmp/err" && ok || bad "learn reports 300 learned: $(cat "$tmp/err")"
+expect 0 "learn ham" "$bin" learn --ham --db "$db" "$tmp/ham"
+expect 0 "check" "$bin" check --db "$db" "$tmp/spam/0001.eml" "$tmp/ham/0001.eml"
+grep -q "spam/0001.eml: spam" "$tmp/out" && ok || bad "a spam is spam: $(cat "$tmp/out")"
+grep -q "ham/0001.eml: ham" "$tmp/out" && ok || bad "a ham is ham"
+expect 0 "check --json" "$bin" check --json --db "$db" "$tmp/spam"
+python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 300
+for r in rows:
+    assert {"path", "score", "verdict", "action", "symbols"} <= set(r)
+    s = r["symbols"][0]
+    assert {"name", "score", "description"} <= set(s) and s["features"]
+assert sum(r["verdict"] == "spam" for r in rows) >= 295
+' "$tmp/out" && ok || bad "check --json: one object per message with the fields"
+expect 0 "stats" "$bin" stats --db "$db"
+grep -q "global: 300 spam, 300 ham" "$tmp/out" && ok || bad "stats totals: $(cat "$tmp/out")"
+
+# idempotent: learning the same messages again changes nothing
+before=$(score "$db" "$tmp/probe.eml")
+expect 0 "learn again" "$bin" learn --spam --db "$db" "$tmp/spam"
+grep -q "0 learned, 300 unchanged" "$tmp/err" && ok || bad "relearn is a no-op: $(cat "$tmp/err")"
+[ "$(score "$db" "$tmp/probe.eml")" = "$before" ] && ok || bad "relearn moved a score"
+
+# unlearn restores other messages' scores
+expect 0 "learn extra" "$bin" learn --spam --db "$db" "$tmp/extra.eml"
+moved=$(score "$db" "$tmp/probe.eml")
+close "$moved" "$before" 0.0000005 && bad "learning extra should move the probe" || ok
+expect 0 "unlearn extra" "$bin" unlearn --db "$db" "$tmp/extra.eml"
+close "$(score "$db" "$tmp/probe.eml")" "$before" 0.0001 && ok || bad "unlearn restores the probe's score"
+expect 0 "unlearn twice" "$bin" unlearn --db "$db" "$tmp/extra.eml"
+grep -q "0 unlearned, 1 unchanged" "$tmp/err" && ok || bad "second unlearn is a no-op"
+# relearning as the other class moves it
+expect 0 "learn ham copy" "$bin" learn --ham --db "$db" "$tmp/extra.eml"
+expect 0 "move to spam" "$bin" learn --spam --db "$db" "$tmp/extra.eml"
+grep -q "1 learned" "$tmp/err" && ok || bad "moving counts as learned"
+"$bin" stats --db "$db" >"$tmp/out"
+grep -q "global: 301 spam, 300 ham" "$tmp/out" && ok || bad "moved message counted once: $(cat "$tmp/out")"
+"$bin" unlearn --db "$db" "$tmp/extra.eml" 2>/dev/null
+
+# per-user models fall back on the global one
+[ "$(score "$db" "$tmp/probe.eml" --user alice)" = "$before" ] && ok || bad "a new user gets the global score"
+expect 0 "alice learns" "$bin" learn --ham --user alice --db "$db" "$tmp/extra.eml" "$tmp/spam/000"*
+after=$(score "$db" "$tmp/probe.eml" --user alice)
+close "$after" "$before" 0.01 && bad "alice's reports move her score" || ok
+[ "$(score "$db" "$tmp/probe.eml")" = "$before" ] && ok || bad "alice's reports leave the global model alone"
+
+# export / import round trip gives the same scores
+expect 0 "export" "$bin" export --db "$db" "$tmp/backup.txt"
+expect 0 "import" "$bin" import --db "$tmp/db2" "$tmp/backup.txt"
+[ "$(score "$tmp/db2" "$tmp/probe.eml")" = "$before" ] && ok || bad "imported model scores the same"
+[ "$(score "$tmp/db2" "$tmp/probe.eml" --user alice)" = "$after" ] && ok || bad "imported user model"
+head -c 2000 "$tmp/backup.txt" >"$tmp/trunc.txt"
+echo "garbage line" >>"$tmp/trunc.txt"
+expect 2 "import of a bad file" "$bin" import --db "$tmp/db3" "$tmp/trunc.txt"
+"$bin" stats --db "$tmp/db3" >"$tmp/out" 2>&1
+grep -q "global: 0 spam, 0 ham" "$tmp/out" && ok || bad "a failed import leaves nothing: $(cat "$tmp/out")"
+
+# bad input: refused messages are not learned, unreadable paths fail
+head -c 4096 /dev/urandom >"$tmp/random.bin"
+printf '\0\0\0\0' >>"$tmp/random.bin"
+expect 1 "learn binary" "$bin" learn --spam --db "$db" "$tmp/random.bin"
+grep -q "binary" "$tmp/err" && ok || bad "binary input is named"
+expect 2 "learn missing path" "$bin" learn --spam --db "$db" "$tmp/nope"
+expect 2 "learn without class" "$bin" learn --db "$db" "$tmp/spam"
+expect 2 "check without model" "$bin" check --db "$tmp/none" "$tmp/probe.eml"
+grep -q "no model" "$tmp/err" && ok || bad "missing model explained"
+"$bin" stats --db "$db" >"$tmp/out"
+grep -q "global: 300 spam, 300 ham" "$tmp/out" && ok || bad "bad input learned nothing"
+
+# kill -9 while learning leaves a usable store
+cp -r "$db" "$tmp/dbk"
+"$bin" learn --spam --db "$tmp/dbk" "$tmp/bulk" 2>/dev/null &
+pid=$!
+sleep 0.3
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+expect 0 "stats after kill -9" "$bin" stats --db "$tmp/dbk"
+expect 0 "check after kill -9" "$bin" check --db "$tmp/dbk" "$tmp/probe.eml"
+expect 0 "learn after kill -9" "$bin" learn --spam --db "$tmp/dbk" "$tmp/bulk"
+"$bin" stats --db "$tmp/dbk" >"$tmp/out"
+grep -q "global: 3300 spam, 300 ham" "$tmp/out" && ok || bad "resumed learning counts each message once: $(cat "$tmp/out")"
+
+# a damaged store: a clear error and the way to recover, never a crash
+cp -r "$db" "$tmp/dbc"
+python3 - "$tmp/dbc/data.mdb" <<'EOF'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(0)
+    f.write(b"\xff" * 8192)  # both meta pages
+EOF
+expect 2 "check on a damaged store" "$bin" check --db "$tmp/dbc" "$tmp/probe.eml"
+grep -q "damaged" "$tmp/err" && grep -q "import" "$tmp/err" && ok || bad "damage explained: $(cat "$tmp/err")"
+expect 2 "stats on a damaged store" "$bin" stats --db "$tmp/dbc"
+: >"$tmp/dbc/data.mdb"
+printf 'not lmdb' >"$tmp/dbc/data.mdb"
+expect 2 "check on a foreign file" "$bin" check --db "$tmp/dbc" "$tmp/probe.eml"
+
+# the TREC toolkit's commands
+expect 0 "trec initialize" "$bin" trec initialize --db "$tmp/trec"
+expect 0 "trec train" "$bin" trec train spam "$tmp/spam/0002.eml" --db "$tmp/trec"
+expect 0 "trec classify" "$bin" trec classify "$tmp/spam/0003.eml" --db "$tmp/trec"
+grep -Eq "^class=(spam|ham) score=[0-9.]+ tfile=\*$" "$tmp/out" && ok || bad "trec classify output: $(cat "$tmp/out")"
+expect 0 "trec finalize" "$bin" trec finalize --db "$tmp/trec"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
