@@ -3,21 +3,7 @@
 # bad input, JSON that a real JSON parser (Python's) accepts, --text.
 # Needs $SPAMSIFT (the binary). Ends with "N passed, N failed".
 set -u
-bin=${SPAMSIFT:?set SPAMSIFT to the spamsift binary}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-# expect CODE DESCRIPTION CMD...: runs CMD, checks its exit code
-expect() {
-	want=$1; what=$2; shift 2
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	got=$?
-	if [ "$got" = "$want" ]; then ok; else bad "$what: exit $got, wanted $want"; fi
-}
+. "$(dirname "$0")/lib.sh"
 
 expect 0 "--help" "$bin" --help
 grep -q "parse \[--text\]" "$tmp/out" && ok || bad "--help names parse"
@@ -53,5 +39,4 @@ if [ -s "$tmp/out" ] && ! grep -q '<' "$tmp/out"; then ok; else bad "--text prin
 "$bin" parse --trusted "127.0.0.0/8 10.0.0.0/8" tests/data/msg/headers-weird.eml >"$tmp/trusted.json" 2>/dev/null
 if python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); assert a["first_untrusted"] == 1 and b["first_untrusted"] == 2, (a["first_untrusted"], b["first_untrusted"])' "$tmp/default.json" "$tmp/trusted.json"; then ok; else bad "--trusted changes first_untrusted"; fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

@@ -4,19 +4,7 @@
 # store, export/import, bad input. Messages are generated here (no corpus).
 # Needs $SPAMSIFT (the binary) and python3. Ends with "N passed, N failed".
 set -u
-bin=${SPAMSIFT:?set SPAMSIFT to the spamsift binary}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-expect() {
-	want=$1; what=$2; shift 2
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	got=$?
-	if [ "$got" = "$want" ]; then ok; else bad "$what: exit $got, wanted $want ($(head -c 300 "$tmp/err"))"; fi
-}
+. "$(dirname "$0")/lib.sh"
 # score DB FILE [ARGS]: the score check prints for one message
 score() {
 	db=$1; f=$2; shift 2
@@ -99,6 +87,10 @@ expect 0 "alice learns" "$bin" learn --ham --user alice --db "$db" "$tmp/extra.e
 after=$(score "$db" "$tmp/probe.eml" --user alice)
 close "$after" "$before" 0.01 && bad "alice's reports move her score" || ok
 [ "$(score "$db" "$tmp/probe.eml")" = "$before" ] && ok || bad "alice's reports leave the global model alone"
+# unlearning for a user without a model must not touch the global one
+expect 0 "unlearn for bob" "$bin" unlearn --user bob --db "$db" "$tmp/spam/0001.eml"
+grep -q "nothing to unlearn" "$tmp/err" && ok || bad "bob has nothing to unlearn: $(cat "$tmp/err")"
+[ "$(score "$db" "$tmp/probe.eml")" = "$before" ] && ok || bad "bob's unlearn left the global model alone"
 
 # export / import round trip gives the same scores
 expect 0 "export" "$bin" export --db "$db" "$tmp/backup.txt"
@@ -158,5 +150,4 @@ expect 0 "trec classify" "$bin" trec classify "$tmp/spam/0003.eml" --db "$tmp/tr
 grep -Eq "^class=(spam|ham) score=[0-9.]+ tfile=\*$" "$tmp/out" && ok || bad "trec classify output: $(cat "$tmp/out")"
 expect 0 "trec finalize" "$bin" trec finalize --db "$tmp/trec"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

@@ -26,11 +26,24 @@ typedef struct run {
 	int fatal; /* a store error: stop */
 } run;
 
-static int refuse(run *r, const char *label, int err)
+/* Parses one message found under a path into *m. Returns 0, 1 when it is
+ * to be skipped (unreadable or refused: counted and reported), or
+ * SS_ENOMEM. */
+static int parse_one(run *r, const char *label, const char *buf, size_t len, ss_message **m)
 {
+	int err;
+
+	if (!buf) {
+		r->failed++;
+		return 1;
+	}
+	if (!(err = ss_parse(buf, len, NULL, m)))
+		return 0;
+	if (err == SS_ENOMEM)
+		return err;
 	fprintf(stderr, "spamsift %s: %s: %s\n", r->a->cmd, label, ss_strerror(err));
 	r->refused++;
-	return 0;
+	return 1;
 }
 
 /* Opens a write transaction when none is open, commits every BATCH. */
@@ -58,12 +71,8 @@ static int on_learn(void *ctx, const char *label, const char *buf, size_t len)
 	ss_arena a;
 	int err, what = LRN_UNCHANGED;
 
-	if (!buf) {
-		r->failed++;
-		return 0;
-	}
-	if ((err = ss_parse(buf, len, NULL, &m)))
-		return err == SS_ENOMEM ? err : refuse(r, label, err);
+	if ((err = parse_one(r, label, buf, len, &m)))
+		return err == 1 ? 0 : err;
 	arena_init(&a);
 	err = write_txn(r);
 	if (!err)
@@ -139,12 +148,8 @@ static int on_check(void *ctx, const char *label, const char *buf, size_t len)
 	lrn_verdict v;
 	int err;
 
-	if (!buf) {
-		r->failed++;
-		return 0;
-	}
-	if ((err = ss_parse(buf, len, NULL, &m)))
-		return err == SS_ENOMEM ? err : refuse(r, label, err);
+	if ((err = parse_one(r, label, buf, len, &m)))
+		return err == 1 ? 0 : err;
 	arena_init(&a);
 	err = learner_check(r->l, m, r->user, r->a->quiet ? 0 : NTOP, &a, &v);
 	if (!err && r->a->trec)
@@ -164,6 +169,9 @@ static int on_check(void *ctx, const char *label, const char *buf, size_t len)
 	return 0;
 }
 
+/* Finds (for learn: creates) the --user model. Returns 0, 1 when the
+ * user has no model (check falls back on the global one; unlearn has
+ * nothing to undo), or an SS_E* code. */
 static int find_user(run *r, int create)
 {
 	int rc;
@@ -175,9 +183,9 @@ static int find_user(run *r, int create)
 	rc = r->s->ops->user_id(r->s, r->a->user, create, &r->user);
 	r->s->ops->end(r->s, rc > 0 && create);
 	if (rc == 0)
-		fprintf(stderr, "spamsift %s: user '%s' has no model yet: using the global one\n",
-		        r->a->cmd, r->a->user);
-	return rc < 0 ? rc : 0;
+		fprintf(stderr, "spamsift %s: user '%s' has no model yet: %s\n", r->a->cmd,
+		        r->a->user, r->a->unlearn ? "nothing to unlearn" : "using the global one");
+	return rc < 0 ? rc : !rc;
 }
 
 static int run_paths(run *r, msg_cb cb)
@@ -225,12 +233,14 @@ int cli_model_run(model_args *a)
 		return CLI_USAGE;
 	}
 	err = find_user(&r, !a->check && !a->unlearn);
-	if (!err && a->check) {
+	if (err == 1 && a->unlearn) {
+		err = 0; /* nothing of theirs to undo; the global model is not theirs */
+	} else if (err >= 0 && a->check) {
 		err = r.s->ops->begin(r.s, 0);
 		r.in_txn = !err;
 		if (!err)
 			err = run_paths(&r, on_check);
-	} else if (!err) {
+	} else if (err >= 0) {
 		err = run_paths(&r, on_learn);
 	}
 	learner_free(r.l);

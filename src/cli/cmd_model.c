@@ -243,7 +243,7 @@ static int parse_hex(const char *s, uint8_t *out, size_t n)
 static int import_line(store *s, char *line, uint32_t *map, size_t nmap)
 {
 	char name[256], hex[64];
-	unsigned u, v1, v2, v3, v4;
+	unsigned u, v1, v2, v3;
 	unsigned long long k, t1, t2;
 	float w;
 	long long tm;
@@ -264,7 +264,6 @@ static int import_line(store *s, char *line, uint32_t *map, size_t nmap)
 	if (sscanf(line, "m %u %63s %u %u %g %lld", &u, hex, &v1, &v2, &w, &tm) == 6 && u < nmap) {
 		uint8_t d[STORE_DIGEST];
 		msg_rec r = {(uint8_t)(v1 != 0), v2, w, tm};
-		(void)v4;
 		return parse_hex(hex, d, STORE_DIGEST) ? 1 : s->ops->put_msg(s, map[u], d, &r);
 	}
 	return 1;

@@ -351,7 +351,7 @@ int feat_extract(feat_ctx *fc, const ss_message *m, ss_arena *a, feat_set *out)
 
 	fc->a = a;
 	fc->n = 0;
-	if (!(fc->v = arena_calloc(a, fc->max, sizeof(feat))))
+	if (!(fc->v = arena_alloc(a, fc->max * sizeof(feat))))
 		return SS_ENOMEM;
 	rc = header_feats(fc, m);
 	if (!rc)

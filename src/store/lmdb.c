@@ -434,6 +434,9 @@ static int l_user_id(store *s, const char *name, int create, uint32_t *id)
 		return 0;
 	if (!ls->writing || !*name || k.mv_size > 200)
 		return SS_EINVAL;
+	/* Another process may have added users since this one opened. */
+	if ((err = meta_get(ls, "layout", &ls->m, sizeof(ls->m))))
+		return err;
 	*id = ++ls->m.nusers;
 	v = (MDB_val){sizeof(*id), id};
 	if ((rc = mdb_put(ls->txn, ls->dusers, &k, &v, 0)))

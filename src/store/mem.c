@@ -164,20 +164,26 @@ static int mgrow(mem_store *ms)
 	return 0;
 }
 
-static int mem_get_msg(store *s, uint32_t user, const uint8_t *digest, msg_rec *r)
+/* The live record of (user, digest), or NULL. */
+static mslot *mlive(mem_store *ms, uint32_t user, const uint8_t *digest)
 {
-	mem_store *ms = (mem_store *)s;
 	uint8_t key[STORE_DIGEST + 4];
 	mslot *sl;
 
 	if (!ms->mcap)
-		return 0;
+		return NULL;
 	mkey(key, user, digest);
 	sl = mfind(ms, key);
-	if (sl->used != 1)
-		return 0;
-	*r = sl->rec;
-	return 1;
+	return sl->used == 1 ? sl : NULL;
+}
+
+static int mem_get_msg(store *s, uint32_t user, const uint8_t *digest, msg_rec *r)
+{
+	mslot *sl = mlive((mem_store *)s, user, digest);
+
+	if (sl)
+		*r = sl->rec;
+	return sl != NULL;
 }
 
 static int mem_put_msg(store *s, uint32_t user, const uint8_t *digest, const msg_rec *r)
@@ -201,15 +207,9 @@ static int mem_put_msg(store *s, uint32_t user, const uint8_t *digest, const msg
 /* Deleted slots stay as tombstones (used = 2) so probe chains hold. */
 static int mem_del_msg(store *s, uint32_t user, const uint8_t *digest)
 {
-	mem_store *ms = (mem_store *)s;
-	uint8_t key[STORE_DIGEST + 4];
-	mslot *sl;
+	mslot *sl = mlive((mem_store *)s, user, digest);
 
-	if (!ms->mcap)
-		return 0;
-	mkey(key, user, digest);
-	sl = mfind(ms, key);
-	if (sl->used == 1)
+	if (sl)
 		sl->used = 2;
 	return 0;
 }
