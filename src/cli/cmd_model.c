@@ -4,10 +4,10 @@
  *
  * The export format is text, one record per line, so that a backup can be
  * read, diffed and moved between machines of any byte order:
- *   spamsift-model 1
+ *   spamsift-model 2
  *   user ID NAME SPAM HAM         (ID 0: the global model; NAME "-" for it)
  *   f USER KEYHEX SPAM HAM WEIGHT DAY
- *   m USER DIGESTHEX CLASS NFEAT STEP TIME
+ *   m USER DIGESTHEX CLASS NFEAT STEP GRAMSTEP TIME
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -18,6 +18,9 @@
 
 #include "cli/cli.h"
 #include "spamsift.h"
+
+/* First line of an export; the version changes with what features mean. */
+#define EXPORT_MAGIC "spamsift-model 2\n"
 
 static const char model_usage[] =
     "usage: spamsift learn --spam|--ham [--user U] [--db PATH] [--size MB] PATH...\n"
@@ -199,7 +202,8 @@ static int exp_msg(void *ctx, uint32_t user, const uint8_t *d, const msg_rec *r)
 	fprintf(f, "m %u ", user);
 	for (int i = 0; i < STORE_DIGEST; i++)
 		fprintf(f, "%02x", d[i]);
-	return fprintf(f, " %u %u %.9g %" PRId64 "\n", r->is_spam, r->nfeat, r->step, r->time) < 0;
+	return fprintf(f, " %u %u %.9g %.9g %" PRId64 "\n", r->is_spam, r->nfeat, r->step, r->gstep,
+	               r->time) < 0;
 }
 
 static int cmd_export(model_args *a)
@@ -217,7 +221,7 @@ static int cmd_export(model_args *a)
 		fprintf(stderr, "spamsift export: %s: %s\n", a->paths[0], strerror(errno));
 		return CLI_USAGE;
 	}
-	fputs("spamsift-model 1\n", c.out);
+	fputs(EXPORT_MAGIC, c.out);
 	rc = walk(a, &w);
 	if ((c.out != stdout ? fclose(c.out) : fflush(c.out)) && !rc) {
 		fprintf(stderr, "spamsift export: %s: %s\n", a->paths[0], strerror(errno));
@@ -245,7 +249,7 @@ static int import_line(store *s, char *line, uint32_t *map, size_t nmap)
 	char name[256], hex[64];
 	unsigned u, v1, v2, v3;
 	unsigned long long k, t1, t2;
-	float w;
+	float w, w2;
 	long long tm;
 
 	if (sscanf(line, "user %u %255s %llu %llu", &u, name, &t1, &t2) == 4) {
@@ -261,9 +265,11 @@ static int import_line(store *s, char *line, uint32_t *map, size_t nmap)
 		feat_stat st = {v1, v2, w, v3};
 		return s->ops->put_feat(s, map[u], (uint64_t)k, &st);
 	}
-	if (sscanf(line, "m %u %63s %u %u %g %lld", &u, hex, &v1, &v2, &w, &tm) == 6 && u < nmap) {
+	if (sscanf(line, "m %u %63s %u %u %g %g %lld", &u, hex, &v1, &v2, &w, &w2, &tm) == 7 &&
+	    u < nmap) {
 		uint8_t d[STORE_DIGEST];
-		msg_rec r = {(uint8_t)(v1 != 0), v2, w, tm};
+		msg_rec r = {
+		    .is_spam = (uint8_t)(v1 != 0), .nfeat = v2, .step = w, .gstep = w2, .time = tm};
 		return parse_hex(hex, d, STORE_DIGEST) ? 1 : s->ops->put_msg(s, map[u], d, &r);
 	}
 	return 1;
@@ -276,7 +282,7 @@ static int import_file(model_args *a, store *s, FILE *in)
 	size_t lineno = 1;
 	int err = 0;
 
-	if (!fgets(line, sizeof(line), in) || strcmp(line, "spamsift-model 1\n")) {
+	if (!fgets(line, sizeof(line), in) || strcmp(line, EXPORT_MAGIC)) {
 		fprintf(stderr, "spamsift import: %s: not a spamsift model export\n", a->paths[0]);
 		return 1;
 	}

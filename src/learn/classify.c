@@ -22,6 +22,17 @@ void clf_params_default(clf_params *p)
 	p->w_lr = 0.5;
 	p->spam_at = 0.5;
 	p->rate_decay = 1;
+	p->w_gram = 1;
+	p->g_eta = 0.02;
+	p->g_rate_decay = 0;
+	p->grams = 2000;
+}
+
+void clf_params_gram(const clf_params *p, clf_params *g)
+{
+	*g = *p;
+	g->eta = p->g_eta;
+	g->rate_decay = p->g_rate_decay;
 }
 
 int clf_params_set(clf_params *p, const char *a)
@@ -37,7 +48,11 @@ int clf_params_set(clf_params *p, const char *a)
 	           {"w_bayes", offsetof(clf_params, w_bayes)},
 	           {"w_lr", offsetof(clf_params, w_lr)},
 	           {"spam_at", offsetof(clf_params, spam_at)},
-	           {"rate_decay", offsetof(clf_params, rate_decay)}};
+	           {"rate_decay", offsetof(clf_params, rate_decay)},
+	           {"w_gram", offsetof(clf_params, w_gram)},
+	           {"g_eta", offsetof(clf_params, g_eta)},
+	           {"g_rate_decay", offsetof(clf_params, g_rate_decay)},
+	           {"grams", offsetof(clf_params, grams)}};
 	const char *eq = strchr(a, '=');
 	char *end;
 	double v;
@@ -140,21 +155,34 @@ static double clamp_logit(double x)
 	return x > LOGIT_MAX ? LOGIT_MAX : x < -LOGIT_MAX ? -LOGIT_MAX : x;
 }
 
-void clf_score(const clf_params *p, const clf_totals *t, const feat_stat *st, size_t n,
-               clf_result *r, clf_contrib *contrib)
+/* The log-odds of a logistic regression expert over st[from..to). */
+static double lr_sum(const feat_stat *st, size_t from, size_t to, double w, clf_contrib *contrib)
 {
 	double lr = 0;
 
-	r->bayes = clamp_logit(bayes_logit(p, t, st, n, contrib, &r->used));
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = from; i < to; i++) {
 		lr += st[i].w;
-		if (contrib) {
-			contrib[i].feat = i;
-			contrib[i].weight = p->w_bayes * contrib[i].weight + p->w_lr * st[i].w;
-		}
+		if (contrib)
+			contrib[i].weight += w * st[i].w;
 	}
-	r->lr = clamp_logit(lr);
-	r->logit = p->w_bayes * r->bayes + p->w_lr * r->lr;
+	return clamp_logit(lr);
+}
+
+void clf_score(const clf_params *p, const clf_totals *t, const feat_stat *st, size_t n, size_t ntok,
+               clf_result *r, clf_contrib *contrib)
+{
+	if (contrib)
+		for (size_t i = ntok; i < n; i++)
+			contrib[i].weight = 0;
+	r->bayes = clamp_logit(bayes_logit(p, t, st, ntok, contrib, &r->used));
+	if (contrib)
+		for (size_t i = 0; i < n; i++) {
+			contrib[i].feat = i;
+			contrib[i].weight *= p->w_bayes;
+		}
+	r->lr = lr_sum(st, 0, ntok, p->w_lr, contrib);
+	r->gram = lr_sum(st, ntok, n, p->w_gram, contrib);
+	r->logit = p->w_bayes * r->bayes + p->w_lr * r->lr + p->w_gram * r->gram;
 	r->score = 1 / (1 + exp(-r->logit));
 }
 

@@ -40,9 +40,15 @@ typedef struct clf_params {
 	double w_bayes, w_lr;       /* fusion weights on the two experts' log-odds */
 	double spam_at;             /* verdict threshold on the score */
 	double rate_decay;          /* 1: a feature's rate is eta / sqrt(1 + its count) */
+	double w_gram;              /* fusion weight on the n-gram expert's log-odds */
+	double g_eta, g_rate_decay; /* the n-gram expert's eta and rate_decay */
+	double grams;               /* bytes of header and text cut into 4-grams */
 } clf_params;
 
 void clf_params_default(clf_params *p);
+/* Gives in *g the parameters of the n-gram expert's steps (its eta and
+ * rate decay in place of the word expert's). */
+void clf_params_gram(const clf_params *p, clf_params *g);
 /* Sets parameter `name` to `value` ("eta=0.02"); returns 0 or SS_EINVAL. */
 int clf_params_set(clf_params *p, const char *assignment);
 
@@ -53,15 +59,15 @@ typedef struct clf_contrib {
 } clf_contrib;
 
 typedef struct clf_result {
-	double score;     /* final, in [0,1] */
-	double logit;     /* log-odds of the final score */
-	double bayes, lr; /* the experts' log-odds */
-	size_t used;      /* features that carried evidence */
+	double score;           /* final, in [0,1] */
+	double logit;           /* log-odds of the final score */
+	double bayes, lr, gram; /* the experts' log-odds */
+	size_t used;            /* features that carried evidence */
 } clf_result;
 
 /* Scores n features with statistics st[0..n) against totals t. When contrib
  * is not NULL it receives every feature's push (n entries). */
-void clf_score(const clf_params *p, const clf_totals *t, const feat_stat *st, size_t n,
+void clf_score(const clf_params *p, const clf_totals *t, const feat_stat *st, size_t n, size_t ntok,
                clf_result *r, clf_contrib *contrib);
 
 /* The logistic regression step to apply to every feature weight of a message

@@ -17,13 +17,14 @@
 #include "learn/tokens.h"
 
 #define FEAT_DEFAULT_MAX 1500
-#define FEAT_FULL 1 /* callback result: the message has all it may have */
+#define GRAM_BYTES_MAX (1 << 16) /* bound on the bytes cut into n-grams */
+#define FEAT_FULL 1              /* callback result: the message has all it may have */
 #define MAX_HOPS 6
 #define PAIR_MAX (TOK_MAX * 8 + 2)
 
 struct feat_ctx {
 	tok_state *tok;
-	size_t max;
+	size_t max, gram_bytes;
 	uint64_t *set; /* 0 = empty slot */
 	size_t mask;
 	feat *v;
@@ -35,8 +36,8 @@ struct feat_ctx {
 	size_t prevlen;
 };
 
-static const char *const ns_names[FNS_COUNT] = {"w",   "p",   "subj", "h",    "hn",
-                                                "hop", "url", "mime", "fact", "obf"};
+static const char *const ns_names[FNS_COUNT] = {"w",   "p",    "subj", "h",   "hn", "hop",
+                                                "url", "mime", "fact", "obf", "g"};
 
 const char *feat_ns_name(unsigned ns)
 {
@@ -50,7 +51,7 @@ uint64_t feat_hash(unsigned ns, const char *t, size_t len)
 	return h ? h : 1;
 }
 
-feat_ctx *feat_new(size_t max_features)
+feat_ctx *feat_new(size_t max_features, size_t gram_bytes)
 {
 	feat_ctx *fc = calloc(1, sizeof(*fc));
 	size_t cap = 64;
@@ -58,7 +59,8 @@ feat_ctx *feat_new(size_t max_features)
 	if (!fc)
 		return NULL;
 	fc->max = max_features ? max_features : FEAT_DEFAULT_MAX;
-	while (cap < fc->max * 4)
+	fc->gram_bytes = gram_bytes < GRAM_BYTES_MAX ? gram_bytes : GRAM_BYTES_MAX;
+	while (cap < (fc->max + fc->gram_bytes) * 4)
 		cap <<= 1;
 	fc->mask = cap - 1;
 	fc->set = calloc(cap, sizeof(uint64_t));
@@ -345,13 +347,126 @@ static int body_feats(feat_ctx *fc, const ss_message *m)
 	return rc;
 }
 
+/* Appends src[0..len) to buf (capacity cap, fill *n), ASCII lower-cased
+ * and CR or TAB as a space. */
+static void gram_put(char *buf, size_t cap, size_t *n, const char *src, size_t len)
+{
+	for (size_t i = 0; i < len && *n < cap; i++) {
+		unsigned char c = (unsigned char)src[i];
+		buf[(*n)++] = (char)(c >= 'A' && c <= 'Z'     ? c + 32
+		                     : c == '\r' || c == '\t' ? ' '
+		                                              : c);
+	}
+}
+
+/* Fills buf (capacity cap) with what the n-grams are cut from: header
+ * lines "name:value" (at most half of it), the Subject, then visible text. */
+static size_t gram_text(const ss_message *m, char *buf, size_t cap)
+{
+	size_t n = 0, hcap = cap / 2;
+
+	for (size_t i = 0; i < m->nheaders && n < hcap; i++) {
+		gram_put(buf, hcap, &n, m->headers[i].name.p, m->headers[i].name.len);
+		gram_put(buf, hcap, &n, ":", 1);
+		gram_put(buf, hcap, &n, m->headers[i].value.p, m->headers[i].value.len);
+		gram_put(buf, hcap, &n, "\n", 1);
+	}
+	gram_put(buf, cap, &n, m->subject.p, m->subject.len);
+	for (size_t i = 0; i < m->nparts && n < cap; i++) {
+		const ss_part *p = &m->parts[i];
+		if ((p->flags & (SS_PART_TEXT | SS_PART_HTML)) && !(p->flags & SS_PART_ATTACHMENT))
+			gram_put(buf, cap, &n, p->text.p, p->text.len);
+	}
+	return n;
+}
+
+_Static_assert(FEAT_GRAM == 4, "gram_hash reads 4 bytes");
+
+/* The hash of a 4-gram: its 32 bits through a bijective 64-bit mixer
+ * (splitmix64's finaliser), much cheaper than XXH3 for four bytes. */
+static uint64_t gram_hash(const char *g)
+{
+	uint32_t v;
+	uint64_t z;
+
+	memcpy(&v, g, 4);
+	z = (uint64_t)v + 0x9E3779B97F4A7C15ULL * (FNS_GRAM + 1);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	z ^= z >> 31;
+	return z ? z : 1;
+}
+
+/* Appends the distinct byte 4-grams of gram_text() to the features; they
+ * come after the token features and have their own budget. */
+static int gram_feats(feat_ctx *fc, const ss_message *m)
+{
+	char *buf = arena_alloc(fc->a, fc->gram_bytes);
+	size_t n;
+
+	if (!buf)
+		return SS_ENOMEM;
+	n = gram_text(m, buf, fc->gram_bytes);
+	for (size_t i = 0; i + FEAT_GRAM <= n; i++) {
+		uint64_t h = gram_hash(buf + i);
+		size_t k = h & fc->mask;
+		while (fc->set[k] && fc->set[k] != h)
+			k = (k + 1) & fc->mask;
+		if (fc->set[k])
+			continue;
+		fc->set[k] = h;
+		fc->v[fc->n++] = (feat){h, buf + i, FNS_GRAM};
+	}
+	return 0;
+}
+
+/* Length of the complete UTF-8 sequence at p[0..len), 0 if it is not one. */
+static size_t utf8_seq(const unsigned char *p, size_t len)
+{
+	size_t k = p[0] >= 0xF0 && p[0] < 0xF5 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC2 ? 2 : 0;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (!k || k > len)
+		return 0;
+	for (size_t i = 1; i < k; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+	return k;
+}
+
+const char *feat_token(const feat *f, ss_arena *a)
+{
+	const unsigned char *p = (const unsigned char *)f->tok;
+	char *out, *o;
+
+	if (f->ns != FNS_GRAM)
+		return f->tok;
+	if (!(out = o = arena_alloc(a, FEAT_GRAM * 4 + 1)))
+		return NULL;
+	for (size_t i = 0, k; i < FEAT_GRAM; i += k) {
+		k = utf8_seq(p + i, FEAT_GRAM - i);
+		if (k == 1 && p[i] == ' ') {
+			*o++ = '_';
+		} else if (k > 1 || (k == 1 && p[i] >= 0x20)) {
+			memcpy(o, p + i, k);
+			o += k;
+		} else {
+			o += sprintf(o, "\\x%02x", p[i]);
+			k = 1;
+		}
+	}
+	*o = 0;
+	return out;
+}
+
 int feat_extract(feat_ctx *fc, const ss_message *m, ss_arena *a, feat_set *out)
 {
 	int rc;
 
 	fc->a = a;
 	fc->n = 0;
-	if (!(fc->v = arena_alloc(a, fc->max * sizeof(feat))))
+	if (!(fc->v = arena_alloc(a, (fc->max + fc->gram_bytes) * sizeof(feat))))
 		return SS_ENOMEM;
 	rc = header_feats(fc, m);
 	if (!rc)
@@ -362,6 +477,11 @@ int feat_extract(feat_ctx *fc, const ss_message *m, ss_arena *a, feat_set *out)
 		rc = url_feats(fc, m);
 	if (!rc)
 		rc = body_feats(fc, m);
+	if (rc == FEAT_FULL)
+		rc = 0;
+	out->ntok = fc->n;
+	if (!rc && fc->gram_bytes)
+		rc = gram_feats(fc, m);
 	for (size_t i = 0; i < fc->n; i++) {
 		size_t k = fc->v[i].h & fc->mask;
 		while (fc->set[k] != fc->v[i].h)
@@ -372,5 +492,5 @@ int feat_extract(feat_ctx *fc, const ss_message *m, ss_arena *a, feat_set *out)
 	 * all of which are being removed: the table is empty again. */
 	out->v = fc->v;
 	out->n = fc->n;
-	return rc == FEAT_FULL ? 0 : rc;
+	return rc;
 }

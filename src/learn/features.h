@@ -7,6 +7,8 @@
  * plus a normalised token, hashed to 64 bits (xxHash XXH3). A message gives
  * each feature at most once (binary features), in a bounded number: the
  * first `max_features` distinct ones, headers and structure first, then text.
+ * After these come the byte 4-grams of the header lines and the text (the
+ * input of a separate expert; see classify.h), on their own budget.
  * No I/O; one feat_ctx per thread.
  */
 #ifndef SS_LEARN_FEATURES_H
@@ -17,6 +19,8 @@
 
 #include "spamsift.h"
 #include "util/arena.h"
+
+#define FEAT_GRAM 4 /* length in bytes of the n-grams */
 
 /* Feature namespaces; feat_ns_name() gives their printed prefixes. */
 enum feat_ns {
@@ -30,31 +34,41 @@ enum feat_ns {
 	FNS_MIME,    /* part content types, encodings, charsets, attachment types */
 	FNS_FACT,    /* a fact noticed by the parser */
 	FNS_OBF,     /* an obfuscation sign (leet, look-alikes, zero-width) */
+	FNS_GRAM,    /* a byte 4-gram of the headers and visible text */
 	FNS_COUNT
 };
 
 /* One feature: its hash, and its token for explanations. */
 typedef struct feat {
 	uint64_t h;
-	const char *tok; /* NUL-terminated, in the caller's arena */
+	const char *tok; /* NUL-terminated, in the caller's arena; for FNS_GRAM
+	                    the FEAT_GRAM bytes of the n-gram (see feat_token) */
 	uint8_t ns;      /* enum feat_ns */
 } feat;
 
 typedef struct feat_set {
 	feat *v;
 	size_t n;
+	size_t ntok; /* v[0..ntok) are token features, the rest 4-grams */
 } feat_set;
 
 typedef struct feat_ctx feat_ctx;
 
-/* Returns a new extraction context giving at most max_features features per
- * message (0 means the default, 1500), or NULL when out of memory. */
-feat_ctx *feat_new(size_t max_features);
+/* Returns a new extraction context giving at most max_features token
+ * features per message (0 means the default, 1500) followed by the 4-grams
+ * of up to gram_bytes bytes of header and text (0: none), or NULL when out
+ * of memory. */
+feat_ctx *feat_new(size_t max_features, size_t gram_bytes);
 void feat_free(feat_ctx *fc);
 
 /* Extracts the features of `m` into *out (array and tokens allocated in
  * `a`, which the caller releases). Returns 0 or SS_ENOMEM. */
 int feat_extract(feat_ctx *fc, const ss_message *m, ss_arena *a, feat_set *out);
+
+/* Returns f's token in printable UTF-8: f->tok, or for a 4-gram a copy in
+ * `a` where a space shows as '_' and a control byte or a piece of a UTF-8
+ * character as \xNN. NULL when out of memory. */
+const char *feat_token(const feat *f, ss_arena *a);
 
 /* Returns the printed prefix of namespace ns ("w", "p", "subj"...). */
 const char *feat_ns_name(unsigned ns);

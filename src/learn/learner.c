@@ -2,6 +2,7 @@
  * learner.c: check, learn, unlearn (see learner.h).
  */
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <time.h>
 
@@ -32,7 +33,7 @@ learner *learner_new(store *s, const clf_params *p, size_t max_features)
 		return NULL;
 	l->s = s;
 	l->p = *p;
-	if (!(l->fc = feat_new(max_features))) {
+	if (!(l->fc = feat_new(max_features, p->grams > 0 ? (size_t)p->grams : 0))) {
 		free(l);
 		return NULL;
 	}
@@ -111,30 +112,80 @@ static int prepare(learner *l, const ss_message *m, uint32_t user, ss_arena *a, 
 	return 0;
 }
 
-static int cmp_contrib(const void *a, const void *b)
+/* Whether a pushes less than b; of equal pushes, the later feature is the
+ * weaker, so that the order is that of a stable sort. */
+static int weaker(const clf_contrib *a, const clf_contrib *b)
 {
-	double x = ((const clf_contrib *)a)->weight, y = ((const clf_contrib *)b)->weight;
+	double x = a->weight < 0 ? -a->weight : a->weight,
+	       y = b->weight < 0 ? -b->weight : b->weight;
 
-	x = x < 0 ? -x : x;
-	y = y < 0 ? -y : y;
-	return x < y ? 1 : x > y ? -1 : 0;
+	return x < y || (x == y && a->feat > b->feat);
+}
+
+/* Restores the min-heap order (weakest on top) of h[0..n) below slot i. */
+static void heap_down(clf_contrib *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t m = i, l = 2 * i + 1, r = l + 1;
+		clf_contrib t;
+		if (l < n && weaker(&h[l], &h[m]))
+			m = l;
+		if (r < n && weaker(&h[r], &h[m]))
+			m = r;
+		if (m == i)
+			return;
+		t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+/* Keeps in top[0..k) the k strongest of c[0..n), strongest first: a
+ * min-heap of the k strongest so far, so n log k, not a sort of all n. */
+static size_t strongest(const clf_contrib *c, size_t n, size_t k, clf_contrib *top)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n && k; i++) {
+		if (m < k) {
+			top[m++] = c[i];
+			if (m == k)
+				for (size_t j = k / 2; j-- > 0;)
+					heap_down(top, k, j);
+		} else if (weaker(&top[0], &c[i])) {
+			top[0] = c[i];
+			heap_down(top, k, 0);
+		}
+	}
+	if (m < k)
+		for (size_t j = m / 2; j-- > 0;)
+			heap_down(top, m, j);
+	for (size_t end = m; end > 1; end--) { /* heap sort: weakest to the back */
+		clf_contrib t = top[0];
+		top[0] = top[end - 1];
+		top[end - 1] = t;
+		heap_down(top, end - 1, 0);
+	}
+	return m;
 }
 
 static int explain(const lrn_msg *x, const clf_contrib *c, size_t n, size_t ntop, ss_arena *a,
                    lrn_verdict *v)
 {
-	clf_contrib *sorted = arena_calloc(a, n ? n : 1, sizeof(*sorted));
+	clf_contrib *sorted = arena_calloc(a, ntop ? ntop : 1, sizeof(*sorted));
 
 	if (!sorted)
 		return SS_ENOMEM;
-	memcpy(sorted, c, n * sizeof(*c));
-	qsort(sorted, n, sizeof(*sorted), cmp_contrib);
-	v->ntop = n < ntop ? n : ntop;
+	v->ntop = strongest(c, n, ntop, sorted);
 	if (!(v->top = arena_calloc(a, v->ntop ? v->ntop : 1, sizeof(lrn_reason))))
 		return SS_ENOMEM;
 	for (size_t i = 0; i < v->ntop; i++) {
 		const feat *f = &x->fs.v[sorted[i].feat];
-		v->top[i] = (lrn_reason){feat_ns_name(f->ns), f->tok, sorted[i].weight,
+		const char *tok = feat_token(f, a);
+		if (!tok)
+			return SS_ENOMEM;
+		v->top[i] = (lrn_reason){feat_ns_name(f->ns), tok, sorted[i].weight,
 		                         x->st[sorted[i].feat].spam, x->st[sorted[i].feat].ham};
 	}
 	return 0;
@@ -149,7 +200,7 @@ static int score(learner *l, const lrn_msg *x, const clf_totals *t, size_t ntop,
 	memset(v, 0, sizeof(*v));
 	if (ntop && !(c = arena_calloc(a, n ? n : 1, sizeof(*c))))
 		return SS_ENOMEM;
-	clf_score(&l->p, t, x->st, n, &v->r, c);
+	clf_score(&l->p, t, x->st, n, x->fs.ntok, &v->r, c);
 	v->is_spam = v->r.score >= l->p.spam_at;
 	v->nfeat = n;
 	return ntop ? explain(x, c, n, ntop, a, v) : 0;
@@ -172,16 +223,19 @@ static int apply(learner *l, lrn_msg *x, uint32_t user, const msg_rec *r, int si
 {
 	int ds = r->is_spam ? sign : 0, dh = r->is_spam ? 0 : sign;
 	uint32_t day = (uint32_t)(time(NULL) / 86400);
-	size_t n = x->fs.n;
+	size_t n = x->fs.n, split = x->fs.ntok;
+	clf_params gp;
 	int err;
 
+	clf_params_gram(&l->p, &gp);
 	for (size_t i = 0; i < n; i++) {
 		feat_stat before = x->st[i];
 		if (sign < 0) {
 			before.spam -= before.spam && r->is_spam;
 			before.ham -= before.ham && !r->is_spam;
 		}
-		x->dw[i] = (float)sign * clf_lr_delta(&l->p, &before, r->step);
+		x->dw[i] = (float)sign * (i < split ? clf_lr_delta(&l->p, &before, r->step)
+		                                    : clf_lr_delta(&gp, &before, r->gstep));
 	}
 	err = l->s->ops->update(l->s, user, x->keys, n, ds, dh, x->dw, day);
 	if (err)
@@ -194,13 +248,28 @@ static int apply(learner *l, lrn_msg *x, uint32_t user, const msg_rec *r, int si
 	return l->s->ops->add_totals(l->s, user, ds, dh);
 }
 
+static double lr_logit_of(const lrn_msg *x, size_t from, size_t to)
+{
+	double z = 0;
+
+	for (size_t i = from; i < to; i++)
+		z += x->st[i].w;
+	return z;
+}
+
 static int do_learn(learner *l, lrn_msg *x, uint32_t user, int is_spam, double lr_logit,
                     const uint8_t *dg)
 {
-	msg_rec r = {(uint8_t)is_spam, (uint32_t)x->fs.n, 0, time(NULL)};
+	msg_rec r = {.is_spam = (uint8_t)is_spam, .nfeat = (uint32_t)x->fs.n, .time = time(NULL)};
 	int err;
 
-	r.step = (float)clf_lr_step(&l->p, lr_logit, x->st, x->fs.n, is_spam);
+	size_t n = x->fs.n, split = x->fs.ntok;
+	clf_params gp;
+
+	clf_params_gram(&l->p, &gp);
+	r.step = (float)clf_lr_step(&l->p, lr_logit_of(x, 0, split), x->st, split, is_spam);
+	r.gstep =
+	    (float)clf_lr_step(&gp, lr_logit_of(x, split, n), x->st + split, n - split, is_spam);
 	if ((err = apply(l, x, user, &r, +1)))
 		return err;
 	return l->s->ops->put_msg(l->s, user, dg, &r);
@@ -211,15 +280,6 @@ static int do_unlearn(learner *l, lrn_msg *x, uint32_t user, const msg_rec *r, c
 	int err = apply(l, x, user, r, -1);
 
 	return err ? err : l->s->ops->del_msg(l->s, user, dg);
-}
-
-static double lr_logit_of(const lrn_msg *x)
-{
-	double z = 0;
-
-	for (size_t i = 0; i < x->fs.n; i++)
-		z += x->st[i].w;
-	return z;
 }
 
 static int learn_prepared(learner *l, const ss_message *m, lrn_msg *x, uint32_t user, int is_spam,
@@ -241,7 +301,7 @@ static int learn_prepared(learner *l, const ss_message *m, lrn_msg *x, uint32_t 
 		if ((err = do_unlearn(l, x, user, &old, dg)))
 			return err;
 		/* The step is computed afresh against the model without it. */
-		lr_logit = lr_logit_of(x);
+		lr_logit = 0;
 		*what = LRN_MOVED;
 	}
 	return do_learn(l, x, user, is_spam, lr_logit, dg);
@@ -254,7 +314,7 @@ int learner_learn(learner *l, const ss_message *m, uint32_t user, int is_spam, s
 	clf_totals t;
 	int err = prepare(l, m, user, a, &x, &t);
 
-	return err ? err : learn_prepared(l, m, &x, user, is_spam, lr_logit_of(&x), what);
+	return err ? err : learn_prepared(l, m, &x, user, is_spam, 0, what);
 }
 
 int learner_unlearn(learner *l, const ss_message *m, uint32_t user, ss_arena *a, int *what)

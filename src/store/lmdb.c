@@ -30,7 +30,7 @@
 #include "spamsift.h"
 #include "store/store.h"
 
-#define FORMAT 1
+#define FORMAT 2
 #define SLOTS 170 /* 170 * 24 = 4080 bytes: with LMDB's header, one page */
 #define BUCKET_BYTES (SLOTS * sizeof(bslot))
 #define BUCKET_KIB 4
@@ -144,6 +144,22 @@ static uint64_t bucket_key(const lmdb_store *ls, uint32_t user, uint64_t fkey)
 	return ((uint64_t)user << 32 | (uint32_t)((fkey >> 32) % nb)) + 1;
 }
 
+/* Makes room in the cache for `extra` more buckets: when it would be over
+ * half full, writes what changed and starts afresh. Bucket pointers taken
+ * before are then stale. */
+static int make_room(lmdb_store *ls, size_t extra)
+{
+	bcache *c = &ls->c;
+	int err;
+
+	if ((c->n + extra) * 2 < c->cap)
+		return 0;
+	if ((err = ls->writing ? flush_dirty(ls) : 0))
+		return err;
+	bc_clear(c);
+	return 0;
+}
+
 /* Finds bucket bk (read: in the map; absent: NULL). With for_write, makes a
  * private, dirty copy (a zeroed one when absent). */
 static int get_bucket(lmdb_store *ls, uint64_t bk, int for_write, bucket **out)
@@ -151,14 +167,10 @@ static int get_bucket(lmdb_store *ls, uint64_t bk, int for_write, bucket **out)
 	bcache *c = &ls->c;
 	size_t i;
 	MDB_val k = {sizeof(bk), &bk}, v;
-	int rc;
+	int rc = make_room(ls, 1);
 
-	if (c->n * 2 >= c->cap) { /* full: write what changed, start afresh */
-		int err = ls->writing ? flush_dirty(ls) : 0;
-		if (err)
-			return err;
-		bc_clear(c);
-	}
+	if (rc)
+		return rc;
 	i = bc_slot(c, bk);
 	if (c->keys[i] && (!for_write || c->dirty[i])) {
 		*out = c->ptr[i];
@@ -265,18 +277,31 @@ static bslot *write_slot(bucket *b, uint64_t fkey, int create)
 
 /* ---- store operations ---- */
 
+/* Looks keys up in chunks: first each key's bucket is found and the cache
+ * line of its home slot prefetched, then the slots are read, so that the
+ * memory accesses of a chunk overlap instead of waiting one by one. Room
+ * is made first so that no bucket pointer of a chunk goes stale. */
 static int l_lookup(store *s, uint32_t user, const uint64_t *keys, size_t n, feat_stat *out)
 {
+	enum { CHUNK = 32 };
 	lmdb_store *ls = (lmdb_store *)s;
+	bucket *b[CHUNK];
 
-	for (size_t i = 0; i < n; i++) {
-		bucket *b;
-		const bslot *sl;
-		int err = get_bucket(ls, bucket_key(ls, user, keys[i]), 0, &b);
+	for (size_t base = 0; base < n; base += CHUNK) {
+		size_t m = n - base < CHUNK ? n - base : CHUNK;
+		int err = make_room(ls, CHUNK);
 		if (err)
 			return err;
-		sl = find_slot(b, keys[i]);
-		out[i] = sl ? sl->st : (feat_stat){0, 0, 0, 0};
+		for (size_t j = 0; j < m; j++) {
+			if ((err = get_bucket(ls, bucket_key(ls, user, keys[base + j]), 0, &b[j])))
+				return err;
+			if (b[j])
+				__builtin_prefetch(&b[j]->s[slot_home(keys[base + j])]);
+		}
+		for (size_t j = 0; j < m; j++) {
+			const bslot *sl = find_slot(b[j], keys[base + j]);
+			out[base + j] = sl ? sl->st : (feat_stat){0, 0, 0, 0};
+		}
 	}
 	return 0;
 }

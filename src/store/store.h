@@ -27,6 +27,7 @@ typedef struct msg_rec {
 	uint8_t is_spam;
 	uint32_t nfeat; /* features it had when learned */
 	float step;     /* LR weight change it applied to each of them */
+	float gstep;    /* the same for its n-gram features when they are apart */
 	int64_t time;   /* when it was learned (Unix time) */
 } msg_rec;
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
+#include "learn/features.h"
 #include "learn/learner.h"
 #include "learn/metrics.h"
 
@@ -208,4 +209,51 @@ TEST(metrics_ties_count_half_and_zero_rates_smoothed)
 	CHECK_CONTAINS(svg.p, svg.len, "<polyline");
 	CHECK_CONTAINS(svg.p, svg.len, "</svg>");
 	sbuf_release(&svg);
+}
+
+/* Extracts the features of raw with a budget of gram_bytes for 4-grams and
+ * returns how many came out; *ntok gets the token features' count and *saw
+ * whether the printable form of gram `want` was among them. */
+static size_t grams_of(const char *raw, size_t gram_bytes, size_t *ntok, const char *want, int *saw)
+{
+	feat_ctx *fc = feat_new(0, gram_bytes);
+	ss_message *m = NULL;
+	feat_set fs = {0};
+	ss_arena a;
+
+	arena_init(&a);
+	*saw = 0;
+	CHECK(fc != NULL);
+	CHECK(ss_parse(raw, strlen(raw), NULL, &m) == 0);
+	if (fc && m && feat_extract(fc, m, &a, &fs) == 0)
+		for (size_t i = fs.ntok; i < fs.n; i++) {
+			const char *t = feat_token(&fs.v[i], &a);
+			CHECK(fs.v[i].ns == FNS_GRAM && t != NULL);
+			*saw |= t && !strcmp(t, want);
+		}
+	for (size_t i = 0; i < fs.ntok; i++)
+		CHECK(fs.v[i].ns != FNS_GRAM);
+	*ntok = fs.ntok;
+	arena_release(&a);
+	ss_message_free(m);
+	feat_free(fc);
+	return fs.n;
+}
+
+TEST(features_grams_follow_tokens_within_budget)
+{
+	const char *raw = "Subject: Cheap Pills\r\nFrom: a@b.example\r\n\r\n"
+	                  "Buy now\xe4\xb8\xad\xe6\x96\x87 tabs\tand caps.\r\n";
+	size_t ntok, ntok0, n;
+	int saw;
+
+	CHECK(grams_of(raw, 0, &ntok0, "", &saw) == ntok0); /* no budget: no grams */
+	n = grams_of(raw, 4096, &ntok, "p_pi", &saw);
+	CHECK(ntok == ntok0 && n > ntok);
+	CHECK(saw); /* "cheap pills", lower-cased, the space shown as '_' */
+	grams_of(raw, 4096, &ntok, "\xe4\xb8\xad\\xe6", &saw);
+	CHECK(saw); /* a whole UTF-8 character kept, a piece of one escaped */
+	grams_of(raw, 4096, &ntok, "_and", &saw);
+	CHECK(saw);                                                 /* TAB read as a space */
+	CHECK(grams_of(raw, 16, &ntok, "", &saw) - ntok <= 16 - 3); /* the budget holds */
 }
