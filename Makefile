@@ -84,6 +84,7 @@ unit: $(B)/tests/unit
 cli-check: $(B)/spamsift
 	SPAMSIFT=$(B)/spamsift sh tests/cli.sh
 	SPAMSIFT=$(B)/spamsift sh tests/model.sh
+	SPAMSIFT=$(B)/spamsift sh tests/eval.sh
 
 corpus-check: $(B)/tests/parse_corpus
 	sh tests/corpus/run.sh $(B)/tests/parse_corpus

@@ -3,10 +3,16 @@
  * immediate feedback. Each message of the index (lines "spam PATH" or
  * "ham PATH", paths relative to the index's folder) is classified, then
  * learned with its gold label, into a fresh in-memory model.
+ *
+ * With --neutral-headers each message is classified as a copy whose header
+ * is replaced by a neutral one (only Subject and the MIME fields kept,
+ * From, To, Date and Message-ID made up) and learned as it came: how well
+ * the content alone is judged, as with spam sent from a hijacked mailbox.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cli/cli.h"
@@ -16,14 +22,14 @@
 
 typedef struct eval_args {
 	const char *index, *results, *plot;
-	int json;
+	int json, neutral;
 	size_t limit;
 	clf_params p;
 } eval_args;
 
 static const char eval_usage[] =
     "usage: spamsift eval [--results FILE] [--plot FILE.svg] [--json] [--limit N]\n"
-    "                     [--param NAME=VALUE]... INDEX\n";
+    "                     [--neutral-headers] [--param NAME=VALUE]... INDEX\n";
 
 static int eval_argv(int argc, char **argv, eval_args *a)
 {
@@ -33,6 +39,8 @@ static int eval_argv(int argc, char **argv, eval_args *a)
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(o, "--json"))
 			a->json = 1;
+		else if (!strcmp(o, "--neutral-headers"))
+			a->neutral = 1;
 		else if (!strcmp(o, "--results") && v)
 			a->results = argv[++i];
 		else if (!strcmp(o, "--plot") && v)
@@ -75,6 +83,62 @@ typedef struct eval_run {
 	size_t skipped;
 } eval_run;
 
+/* Header fields a neutral copy keeps (with their continuation lines). */
+static int kept_field(const char *line, size_t len)
+{
+	static const char *const keep[] = {"subject:", "mime-version:", "content-type:",
+	                                   "content-transfer-encoding:", NULL};
+
+	for (size_t i = 0; keep[i]; i++)
+		if (len >= strlen(keep[i]) && !strncasecmp(line, keep[i], strlen(keep[i])))
+			return 1;
+	return 0;
+}
+
+/* Writes into *out a copy of buf[0..len) with a neutral header (see the top
+ * of the file). Returns 0 or -1 when out of memory. */
+static int neutral_copy(const char *buf, size_t len, size_t seq, sbuf *out)
+{
+	const char *p = buf, *end = buf + len;
+	int keep = 0, err;
+
+	err = sbuf_addf(out,
+	            "From: Sam Sender <sam@sender.example>\r\nTo: user@recipient.example\r\n"
+	            "Date: Mon, 2 Nov 2026 10:00:00 +0000\r\nMessage-ID: <%zu@sender.example>\r\n",
+	            seq);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p + 1) : (size_t)(end - p);
+		if (n == 1 || (n == 2 && p[0] == '\r'))
+			break; /* the blank line: the body follows */
+		if (p[0] != ' ' && p[0] != '\t')
+			keep = kept_field(p, n);
+		if (keep && !err)
+			err = sbuf_add(out, p, n);
+		p += n;
+	}
+	return err || sbuf_add(out, p, (size_t)(end - p)) ? -1 : 0;
+}
+
+/* Classifies a neutral copy of buf, then learns the message as it came. */
+static int check_neutral_learn(eval_run *r, const char *buf, size_t len, ss_message *m,
+                               int gold_spam, ss_arena *a, lrn_verdict *v)
+{
+	sbuf b = SBUF_INIT;
+	ss_message *nm = NULL;
+	int err = neutral_copy(buf, len, r->n, &b) ? SS_ENOMEM : 0, what;
+
+	if (!err)
+		err = ss_parse(b.p, b.len, NULL, &nm);
+	if (!err)
+		err = learner_check(r->l, nm, 0, 0, a, v);
+	if (!err)
+		err = learner_learn(r->l, m, 0, gold_spam, a, &what);
+	ss_message_free(nm);
+	sbuf_release(&b);
+	return err;
+}
+
 /* Classifies and learns one message; records its row. */
 static int eval_one(eval_run *r, const char *path, int gold_spam)
 {
@@ -91,7 +155,9 @@ static int eval_one(eval_run *r, const char *path, int gold_spam)
 	arena_init(&a);
 	t0 = now();
 	err = ss_parse(buf, len, NULL, &m);
-	if (!err)
+	if (!err && r->a->neutral)
+		err = check_neutral_learn(r, buf, len, m, gold_spam, &a, &v);
+	else if (!err)
 		err = learner_check_learn(r->l, m, gold_spam, &a, &v);
 	r->busy += now() - t0;
 	if (err) {
