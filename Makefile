@@ -12,7 +12,7 @@
 #   make format-check     check formatting with clang-format
 
 PREFIX ?= /usr/local
-PKGS := icu-uc icu-i18n libidn2 libxxhash lmdb
+PKGS := icu-uc icu-i18n libidn2 libxxhash lmdb zlib
 
 ifeq ($(SANITIZE),)
 B := build
@@ -34,7 +34,8 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(CFLAGS) -Iinclude -Isrc $(
 ALL_LDFLAGS := $(OPT) $(LDFLAGS)
 LIBS := $(PKG_LIBS) -lm -lpthread
 
-LIB_SRC := $(sort $(wildcard src/util/*.c src/mime/*.c src/text/*.c src/learn/*.c src/store/*.c))
+LIB_SRC := $(sort $(wildcard src/util/*.c src/mime/*.c src/text/*.c src/learn/*.c src/store/*.c \
+	src/engine/*.c src/proto/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
