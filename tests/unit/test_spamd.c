@@ -71,6 +71,11 @@ TEST(spamd_every_command_and_tell_headers)
 {
 	static const char *const cmds[] = {"CHECK",   "SYMBOLS", "REPORT", "REPORT_IFSPAM",
 	                                   "PROCESS", "HEADERS", "PING",   "SKIP"};
+	static const char tell1[] =
+	    "TELL SPAMC/1.5\r\nMessage-class: spam\r\nSet: local, remote\r\n"
+	    "Content-length: 3\r\n\r\nabc";
+	static const char tell2[] =
+	    "TELL SPAMC/1.5\r\nremove:  local\r\ncompress: zlib\r\nX-Other: 1\r\n\r\n";
 	char req[256];
 	parsed x;
 
@@ -80,15 +85,11 @@ TEST(spamd_every_command_and_tell_headers)
 		CHECK(x.request == 1 && !x.error && (int)x.p.req.cmd == (int)i);
 		CHECK(!strcmp(spamd_cmd_name(x.p.req.cmd), cmds[i]));
 	}
-	parse(&x,
-	      "TELL SPAMC/1.5\r\nMessage-class: spam\r\nSet: local, remote\r\n"
-	      "Content-length: 3\r\n\r\nabc",
-	      100, 0, 0, 100);
+	parse(&x, tell1, strlen(tell1), 0, 0, 100);
 	CHECK(x.request && x.end && x.p.req.cmd == SPAMD_TELL);
 	CHECK(x.p.req.msg_class == SPAMD_CLASS_SPAM && x.p.req.set == (SPAMD_LOCAL | SPAMD_REMOTE));
 	sbuf_release(&x.body);
-	parse(&x, "TELL SPAMC/1.5\r\nremove:  local\r\ncompress: zlib\r\nX-Other: 1\r\n\r\n", 100,
-	      0, 1, 100);
+	parse(&x, tell2, strlen(tell2), 0, 1, 100);
 	CHECK(x.request && x.end && x.p.req.remove == SPAMD_LOCAL && x.p.req.compressed);
 }
 
