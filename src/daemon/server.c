@@ -488,6 +488,7 @@ static void *worker_main(void *arg)
 	worker *w = arg;
 
 	ev_run(w->loop, 0);
+	ss_thread_release();
 	return NULL;
 }
 

@@ -224,6 +224,7 @@ static void *scanner(void *arg)
 		if (isnan(p) || p <= 0)
 			__atomic_add_fetch(&x->failures, 1, __ATOMIC_RELAXED);
 	}
+	ss_thread_release();
 	return NULL;
 }
 
@@ -240,6 +241,7 @@ static void *learner_thread(void *arg)
 		if (engine_learn(x->e, NULL, 0, msg, strlen(msg), NULL))
 			__atomic_add_fetch(&x->failures, 1, __ATOMIC_RELAXED);
 	}
+	ss_thread_release();
 	return NULL;
 }
 
