@@ -1,6 +1,6 @@
 # spamsift: plain GNU Makefile.
 #
-#   make                  build build/spamsift and build/libspamsift.a
+#   make                  build build/spamsift, build/spamsiftd, build/libspamsift.a
 #   make check            install missing test packages (as root), build, run
 #                         unit tests, the corpus test and a fuzz smoke run
 #   make SANITIZE=address,undefined check
@@ -12,7 +12,7 @@
 #   make format-check     check formatting with clang-format
 
 PREFIX ?= /usr/local
-PKGS := icu-uc icu-i18n libidn2 libxxhash lmdb
+PKGS := icu-uc icu-i18n libidn2 libxxhash lmdb zlib
 
 ifeq ($(SANITIZE),)
 B := build
@@ -34,19 +34,22 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(CFLAGS) -Iinclude -Isrc $(
 ALL_LDFLAGS := $(OPT) $(LDFLAGS)
 LIBS := $(PKG_LIBS) -lm -lpthread
 
-LIB_SRC := $(sort $(wildcard src/util/*.c src/mime/*.c src/text/*.c src/learn/*.c src/store/*.c))
+LIB_SRC := $(sort $(wildcard src/util/*.c src/mime/*.c src/text/*.c src/learn/*.c src/store/*.c \
+	src/engine/*.c src/proto/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
+DAEMON_SRC := $(sort $(wildcard src/daemon/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 LIB := $(B)/libspamsift.a
 
-.PHONY: all check format-check unit cli-check corpus-check fuzz fuzz-smoke bench demo install deps clean format-check
+.PHONY: all check format-check unit cli-check daemon-check corpus-check fuzz fuzz-smoke bench demo install deps clean format-check
 
-all: $(B)/spamsift $(LIB)
+all: $(B)/spamsift $(B)/spamsiftd $(LIB)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -58,6 +61,10 @@ $(LIB): $(LIB_OBJ)
 
 $(B)/spamsift: $(CLI_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LIBS)
+
+# libev has no pkg-config file in Debian 12.
+$(B)/spamsiftd: $(DAEMON_OBJ) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJ) $(LIB) $(LIBS) -lev
 
 $(B)/tests/unit: $(TEST_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
@@ -73,7 +80,7 @@ deps:
 # Under SANITIZE the fuzz smoke run is skipped: the fuzz targets are always
 # built with ASan/UBSan, so the plain `make check` has run them already.
 check: deps
-	$(MAKE) format-check unit cli-check corpus-check
+	$(MAKE) format-check unit cli-check daemon-check corpus-check
 ifeq ($(SANITIZE),)
 	$(MAKE) fuzz-smoke
 endif
@@ -85,6 +92,9 @@ cli-check: $(B)/spamsift
 	SPAMSIFT=$(B)/spamsift sh tests/cli.sh
 	SPAMSIFT=$(B)/spamsift sh tests/model.sh
 	SPAMSIFT=$(B)/spamsift sh tests/eval.sh
+
+daemon-check: $(B)/spamsift $(B)/spamsiftd
+	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/daemon.sh
 
 corpus-check: $(B)/tests/parse_corpus
 	sh tests/corpus/run.sh $(B)/tests/parse_corpus
@@ -127,9 +137,10 @@ demo:
 	$(B)/spamsift parse tests/data/demo-vi.eml
 	$(B)/spamsift parse --text tests/data/demo-vi.eml
 
-install: $(B)/spamsift
-	install -d $(DESTDIR)$(PREFIX)/bin
+install: $(B)/spamsift $(B)/spamsiftd
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
 	install -m 755 $(B)/spamsift $(DESTDIR)$(PREFIX)/bin/spamsift
+	install -m 755 $(B)/spamsiftd $(DESTDIR)$(PREFIX)/sbin/spamsiftd
 
 FORMAT_FILES = $(wildcard src/*/*.c src/*/*.h include/*.h tests/unit/*.c tests/unit/*.h \
 	tests/corpus/*.c fuzz/*.c bench/*.c)
@@ -138,6 +149,7 @@ format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
 clean:
-	rm -rf build/obj build/san build/fuzz build/tests build/bench build/spamsift build/libspamsift.a
+	rm -rf build/obj build/san build/fuzz build/tests build/bench build/spamsift build/spamsiftd \
+		build/libspamsift.a
 
 -include $(wildcard $(B)/obj/*/*.d $(B)/obj/*/*/*.d $(FZ)/obj/*/*.d $(FZ)/obj/*/*/*.d)

@@ -220,6 +220,11 @@ int ss_message_json(const ss_message *msg, char **out, size_t *outlen);
  * blank line, into a malloc'ed string stored in *out; the caller frees it. */
 int ss_message_text(const ss_message *msg, char **out, size_t *outlen);
 
+/* Frees what the library keeps per thread (charset converters and
+ * buffers, made again on next use). A thread that parsed mail calls it
+ * before it exits, or that memory is lost with the thread. */
+void ss_thread_release(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "engine/engine.h"
 #include "learn/learner.h"
 #include "spamsift.h"
 
@@ -20,6 +21,7 @@ typedef struct run {
 	model_args *a;
 	store *s;
 	learner *l;
+	engine *e; /* check: the scanning pipeline the daemon uses too */
 	uint32_t user;
 	size_t done, changed, unchanged, refused, failed;
 	int in_txn;
@@ -91,80 +93,63 @@ static int on_learn(void *ctx, const char *label, const char *buf, size_t len)
 	return 0;
 }
 
-static const char *action_of(double score, int is_spam)
+static void print_verdict_json(const char *label, const engine_result *v)
 {
-	return score >= 0.999 ? "reject" : is_spam ? "add header" : "no action";
+	sbuf b = SBUF_INIT;
+
+	if (!engine_result_json(v, label, &b) && !sbuf_addc(&b, '\n'))
+		fwrite(b.p, 1, b.len, stdout);
+	sbuf_release(&b);
 }
 
-static void print_json_str(const char *s)
+static void print_verdict_text(const char *label, const engine_result *v)
 {
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
+	printf("%s: %s score=%.4f action=%s\n", label, v->is_spam ? "spam" : "ham", v->prob,
+	       engine_action_name(v->action));
+	for (size_t s = 0; s < v->nsymbols; s++)
+		for (size_t i = 0; i < v->symbols[s].nfeatures; i++) {
+			const engine_feature *f = &v->symbols[s].features[i];
+			printf("    %+7.3f  %s  (spam %u, ham %u)\n", f->weight, f->name, f->spam,
+			       f->ham);
+		}
+}
+
+/* A refusal of the parser (not mail) is reported and counted; anything
+ * else (a store error, no memory) stops the run. */
+static int check_failed(run *r, const char *label, int err)
+{
+	if (err == SS_EEMPTY || err == SS_ENOTMAIL || err == SS_EBINARY) {
+		fprintf(stderr, "spamsift check: %s: %s\n", label, ss_strerror(err));
+		r->refused++;
+		return 0;
 	}
-	putchar('"');
-}
-
-static void print_verdict_json(const char *label, const lrn_verdict *v)
-{
-	fputs("{\"path\":", stdout);
-	print_json_str(label);
-	printf(",\"score\":%.6f,\"verdict\":\"%s\",\"action\":\"%s\",\"symbols\":[{\"name\":"
-	       "\"SPAMSIFT_BAYES\",\"score\":%.4f,\"description\":\"learned classifier: "
-	       "log-odds %.2f (count expert %.2f, regression %.2f), %zu features\",\"features\":[",
-	       v->r.score, v->is_spam ? "spam" : "ham", action_of(v->r.score, v->is_spam),
-	       v->r.logit, v->r.logit, v->r.bayes, v->r.lr, v->nfeat);
-	for (size_t i = 0; i < v->ntop; i++) {
-		char name[512];
-		snprintf(name, sizeof(name), "%s:%s", v->top[i].ns, v->top[i].tok);
-		printf("%s{\"feature\":", i ? "," : "");
-		print_json_str(name);
-		printf(",\"weight\":%.4f,\"spam\":%u,\"ham\":%u}", v->top[i].weight, v->top[i].spam,
-		       v->top[i].ham);
-	}
-	fputs("]}]}\n", stdout);
-}
-
-static void print_verdict_text(const char *label, const lrn_verdict *v)
-{
-	printf("%s: %s score=%.4f action=%s\n", label, v->is_spam ? "spam" : "ham", v->r.score,
-	       action_of(v->r.score, v->is_spam));
-	for (size_t i = 0; i < v->ntop; i++)
-		printf("    %+7.3f  %s:%s  (spam %u, ham %u)\n", v->top[i].weight, v->top[i].ns,
-		       v->top[i].tok, v->top[i].spam, v->top[i].ham);
+	fprintf(stderr, "spamsift check: %s: %s\n", label, ss_strerror(err));
+	r->fatal = err;
+	return err;
 }
 
 static int on_check(void *ctx, const char *label, const char *buf, size_t len)
 {
 	run *r = ctx;
-	ss_message *m = NULL;
 	ss_arena a;
-	lrn_verdict v;
+	engine_result v;
 	int err;
 
-	if ((err = parse_one(r, label, buf, len, &m)))
-		return err == 1 ? 0 : err;
+	if (!buf) {
+		r->failed++;
+		return 0;
+	}
 	arena_init(&a);
-	err = learner_check(r->l, m, r->user, r->a->quiet ? 0 : NTOP, &a, &v);
+	err = engine_scan(r->e, r->a->user, NULL, buf, len, &a, &v);
 	if (!err && r->a->trec)
-		printf("class=%s score=%.6f tfile=*\n", v.is_spam ? "spam" : "ham", v.r.score);
+		printf("class=%s score=%.6f tfile=*\n", v.is_spam ? "spam" : "ham", v.prob);
 	else if (!err && r->a->json)
 		print_verdict_json(label, &v);
 	else if (!err)
 		print_verdict_text(label, &v);
 	arena_release(&a);
-	ss_message_free(m);
-	if (err) {
-		fprintf(stderr, "spamsift check: %s: %s\n", label, ss_strerror(err));
-		r->fatal = err;
-		return err;
-	}
+	if (err)
+		return check_failed(r, label, err);
 	r->done++;
 	return 0;
 }
@@ -203,6 +188,23 @@ static int run_paths(run *r, msg_cb cb)
 	return err;
 }
 
+/* Checks every path through an engine over the open store. */
+static int check_paths(run *r)
+{
+	engine_config c;
+	int err;
+
+	engine_config_default(&c);
+	c.model = r->s;
+	c.ntop = r->a->quiet ? 0 : NTOP;
+	if ((err = engine_new(&c, &r->e)))
+		return err;
+	err = run_paths(r, on_check);
+	engine_free(r->e);
+	r->e = NULL;
+	return err;
+}
+
 static int finish(run *r, int err)
 {
 	if (err && !r->fatal)
@@ -236,10 +238,7 @@ int cli_model_run(model_args *a)
 	if (err == 1 && a->unlearn) {
 		err = 0; /* nothing of theirs to undo; the global model is not theirs */
 	} else if (err >= 0 && a->check) {
-		err = r.s->ops->begin(r.s, 0);
-		r.in_txn = !err;
-		if (!err)
-			err = run_paths(&r, on_check);
+		err = check_paths(&r);
 	} else if (err >= 0) {
 		err = run_paths(&r, on_learn);
 	}

@@ -46,6 +46,8 @@ static const char usage[] =
     "        The TREC spam track toolkit's commands.\n"
     "\n"
     "The model lives in --db PATH (default $XDG_DATA_HOME/spamsift/model).\n"
+    "To filter mail as it arrives, run spamsiftd on the same model (it speaks\n"
+    "the spamd protocol; see spamsiftd --help).\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help\n"

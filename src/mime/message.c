@@ -14,7 +14,13 @@
 #include "mime/mime.h"
 #include "mime/received.h"
 #include "spamsift.h"
+#include "text/charset.h"
 #include "util/arena.h"
+
+void ss_thread_release(void)
+{
+	cs_thread_release();
+}
 
 const char *ss_strerror(int err)
 {

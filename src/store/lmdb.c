@@ -67,6 +67,7 @@ typedef struct lmdb_store {
 	meta m;
 	bcache c;
 	int read_only;
+	int shared; /* a handle made by l_dup: the environment is not its own */
 } lmdb_store;
 
 static int err_of(int rc)
@@ -97,6 +98,8 @@ static int err_of(int rc)
 
 static void bc_clear(bcache *c)
 {
+	if (!c->n)
+		return; /* nothing cached: skip the walk over every slot */
 	for (size_t i = 0; i < c->cap; i++) {
 		if (c->dirty[i])
 			free(c->ptr[i]);
@@ -117,7 +120,7 @@ static int bc_init(bcache *c, size_t cap)
 
 static void bc_free(bcache *c)
 {
-	if (c->keys)
+	if (c->keys && c->ptr && c->dirty)
 		bc_clear(c);
 	free(c->keys);
 	free(c->ptr);
@@ -622,15 +625,44 @@ static void l_close(store *s)
 
 	if (ls->txn)
 		l_end(s, 0);
-	if (ls->env)
+	if (ls->env && !ls->shared)
 		mdb_env_close(ls->env);
 	bc_free(&ls->c);
 	free(ls);
 }
 
+/* A second handle over the same environment (MDB_NOTLS lets its read
+ * transactions move between threads; a write transaction is begun and
+ * ended by one thread in every caller). */
+static int l_dup(store *s, store **out)
+{
+	lmdb_store *ls = (lmdb_store *)s, *d = calloc(1, sizeof(*d));
+	int err;
+
+	*out = NULL;
+	if (!d)
+		return SS_ENOMEM;
+	d->base = ls->base;
+	d->env = ls->env;
+	d->dmeta = ls->dmeta;
+	d->dusers = ls->dusers;
+	d->dbuckets = ls->dbuckets;
+	d->dmsgs = ls->dmsgs;
+	d->m = ls->m;
+	d->read_only = ls->read_only;
+	d->shared = 1;
+	if ((err = bc_init(&d->c, 1 << 16))) {
+		bc_free(&d->c);
+		free(d);
+		return err;
+	}
+	*out = &d->base;
+	return 0;
+}
+
 static const store_ops lmdb_ops = {l_close,   l_begin,      l_end,     l_lookup,  l_update,
                                    l_totals,  l_add_totals, l_get_msg, l_put_msg, l_del_msg,
-                                   l_user_id, l_put_feat,   l_walk};
+                                   l_user_id, l_put_feat,   l_walk,    l_dup};
 
 /* ---- opening ---- */
 

@@ -70,6 +70,11 @@ typedef struct store_ops {
 	/* Calls the callbacks for every user, feature and message record
 	 * (for export and stats); a non-zero callback result stops the walk. */
 	int (*walk)(store *s, const struct store_walker *w);
+	/* Opens another handle on the same store, for another thread: its own
+	 * transaction and caches over the shared data (LMDB: the environment,
+	 * one writer and many readers across threads and processes). `s` must
+	 * outlive the new handle. NULL when the backend cannot (in-memory). */
+	int (*dup)(store *s, store **out);
 } store_ops;
 
 struct store {

@@ -325,6 +325,21 @@ static int cs_slot_open(struct cs_slot *s, const struct cs_charset *cs)
 	return 0;
 }
 
+void cs_thread_release(void)
+{
+	for (int i = 0; i < CS_SLOTS; i++)
+		if (cs_slots[i].cs)
+			cs_slot_close(&cs_slots[i]);
+	if (cs_det)
+		ucsdet_close(cs_det);
+	cs_det = NULL;
+	free(cs_u16);
+	cs_u16 = NULL;
+	free(cs_norm);
+	cs_norm = NULL;
+	cs_norm_cap = 0;
+}
+
 /* Returns this thread's converter for `cs`, opening it (and closing the
  * least recently used one) when needed. NULL: *err is SS_ENOMEM or -1 (the
  * converter does not exist here). */

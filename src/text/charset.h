@@ -44,4 +44,9 @@ size_t cs_html_meta_charset(const char *html, size_t len, char *label, size_t ca
  * or a legacy charset: detected) to UTF-8 NFC appended to `out`. */
 int cs_header_to_utf8(sbuf *out, const char *in, size_t len);
 
+/* Frees the calling thread's converters, detector and buffers (they are
+ * made again on next use). Threads that parsed mail call it before they
+ * exit; the main thread's are reclaimed by the process exit. */
+void cs_thread_release(void);
+
 #endif

@@ -1,0 +1,570 @@
+/*
+ * server.c: listeners, worker loops and connections (see server.h).
+ */
+#include "daemon/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "daemon/log.h"
+
+#define MAX_LISTENERS 16
+#define READ_CHUNK 65536
+#define DRAIN_MAX (64u << 20) /* bytes read and dropped after a reply */
+
+typedef struct listener {
+	int fd;
+	const door_ops *door;
+	char addr[128];
+	char unix_path[108]; /* removed at exit */
+} listener;
+
+typedef struct worker {
+	server *s;
+	struct ev_loop *loop;
+	ev_io accept_w[MAX_LISTENERS];
+	ev_async stop_w;
+	pthread_t th;
+	int stopping;
+	size_t nconns;
+	conn *conns;
+} worker;
+
+struct server {
+	engine *e;
+	server_limits lim;
+	listener ls[MAX_LISTENERS];
+	size_t nls;
+	worker *w;
+	unsigned nw;
+	size_t nconns; /* all workers (atomic) */
+};
+
+struct conn {
+	worker *w;
+	const door_ops *door;
+	int fd;
+	ev_io rio, wio;
+	ev_timer timer;
+	sbuf out;
+	size_t out_off;
+	size_t got;     /* bytes read from the client */
+	size_t drained; /* bytes dropped while finishing */
+	int finishing, wr_shut, rd_eof, dead;
+	char peer[80];
+	conn *prev, *next;
+	void *state;
+};
+
+/* ---- connections ---- */
+
+void *conn_state(conn *c)
+{
+	return c->state;
+}
+
+engine *conn_engine(conn *c)
+{
+	return c->w->s->e;
+}
+
+const server_limits *conn_limits(conn *c)
+{
+	return &c->w->s->lim;
+}
+
+const char *conn_peer(conn *c)
+{
+	return c->peer;
+}
+
+static void conn_close(conn *c)
+{
+	worker *w = c->w;
+
+	if (c->door->close)
+		c->door->close(c);
+	ev_io_stop(w->loop, &c->rio);
+	ev_io_stop(w->loop, &c->wio);
+	ev_timer_stop(w->loop, &c->timer);
+	close(c->fd);
+	sbuf_release(&c->out);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c);
+	w->nconns--;
+	__atomic_sub_fetch(&w->s->nconns, 1, __ATOMIC_RELAXED);
+	if (w->stopping && !w->nconns)
+		ev_break(w->loop, EVBREAK_ALL);
+}
+
+/* Writes what is queued; at the end of a finished reply, shuts the write
+ * side. Marks the connection dead on a write error. */
+static void flush(conn *c)
+{
+	while (c->out_off < c->out.len) {
+		ssize_t n =
+		    send(c->fd, c->out.p + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
+		if (n > 0) {
+			c->out_off += (size_t)n;
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			ev_io_start(c->w->loop, &c->wio);
+			return;
+		} else {
+			log_msg(LOG_INFO, "%s %s: write: %s", c->door->name, c->peer,
+			        strerror(errno));
+			c->dead = 1;
+			return;
+		}
+	}
+	ev_io_stop(c->w->loop, &c->wio);
+	sbuf_reset(&c->out);
+	c->out_off = 0;
+	if (c->finishing && !c->wr_shut) {
+		shutdown(c->fd, SHUT_WR);
+		c->wr_shut = 1;
+	}
+}
+
+int conn_send(conn *c, const char *p, size_t len)
+{
+	return sbuf_add(&c->out, p, len);
+}
+
+void conn_finish(conn *c)
+{
+	if (c->finishing)
+		return;
+	c->finishing = 1;
+	/* From now on the client has one timeout to read the reply and leave. */
+	ev_timer_again(c->w->loop, &c->timer);
+	flush(c);
+}
+
+/* After any callback: closes what is done with. Returns 1 when closed. */
+static int settle(conn *c)
+{
+	if (c->dead || (c->wr_shut && c->rd_eof)) {
+		conn_close(c);
+		return 1;
+	}
+	return 0;
+}
+
+static void on_eof(conn *c)
+{
+	c->rd_eof = 1;
+	ev_io_stop(c->w->loop, &c->rio);
+	if (!c->finishing && c->door->eof)
+		c->door->eof(c);
+	if (!c->finishing)
+		c->dead = 1; /* nothing to say: close */
+}
+
+static void on_read(struct ev_loop *loop, ev_io *io, int revents)
+{
+	conn *c = io->data;
+	char buf[READ_CHUNK];
+	ssize_t n = read(c->fd, buf, sizeof(buf));
+
+	(void)loop;
+	(void)revents;
+	if (n > 0 && c->finishing) {
+		c->drained += (size_t)n;
+		c->dead = c->drained > DRAIN_MAX;
+	} else if (n > 0) {
+		c->got += (size_t)n;
+		ev_timer_again(c->w->loop, &c->timer);
+		c->door->input(c, buf, (size_t)n);
+	} else if (n == 0) {
+		on_eof(c);
+	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		log_msg(LOG_INFO, "%s %s: read: %s", c->door->name, c->peer, strerror(errno));
+		c->dead = 1;
+	}
+	settle(c);
+}
+
+static void on_write(struct ev_loop *loop, ev_io *io, int revents)
+{
+	conn *c = io->data;
+
+	(void)loop;
+	(void)revents;
+	flush(c);
+	settle(c);
+}
+
+static void on_timer(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	conn *c = t->data;
+
+	(void)loop;
+	(void)revents;
+	if (!c->finishing) {
+		log_msg(LOG_WARN, "%s %s: no data for %.1f s: dropped", c->door->name, c->peer,
+		        c->w->s->lim.timeout);
+		if (c->door->timeout)
+			c->door->timeout(c);
+	}
+	conn_close(c);
+}
+
+static void peer_text(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+		snprintf(out, len, "%s:%u", host, ntohs(a->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+		snprintf(out, len, "[%s]:%u", host, ntohs(a->sin6_port));
+	} else {
+		snprintf(out, len, "unix");
+	}
+}
+
+static void conn_open(worker *w, const listener *l, int fd, const struct sockaddr_storage *ss)
+{
+	conn *c = calloc(1, sizeof(*c) + l->door->state_size);
+
+	if (!c) {
+		close(fd);
+		__atomic_sub_fetch(&w->s->nconns, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	c->w = w;
+	c->door = l->door;
+	c->fd = fd;
+	c->state = c + 1;
+	peer_text(ss, c->peer, sizeof(c->peer));
+	ev_io_init(&c->rio, on_read, fd, EV_READ);
+	ev_io_init(&c->wio, on_write, fd, EV_WRITE);
+	ev_init(&c->timer, on_timer);
+	c->rio.data = c->wio.data = c->timer.data = c;
+	c->timer.repeat = w->s->lim.timeout;
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+	w->nconns++;
+	ev_io_start(w->loop, &c->rio);
+	ev_timer_again(w->loop, &c->timer);
+	if (c->door->open)
+		c->door->open(c);
+}
+
+/* ---- accepting ---- */
+
+static void refuse(const listener *l, int fd)
+{
+	const char *r = l->door->busy_reply;
+
+	if (r && send(fd, r, strlen(r), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		(void)0; /* best effort: the client sees the close anyway */
+	close(fd);
+}
+
+static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
+{
+	worker *w = ev_userdata(loop);
+	const listener *l = io->data;
+
+	(void)revents;
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				log_msg(LOG_WARN, "%s: accept: %s", l->addr, strerror(errno));
+			return;
+		}
+		if (__atomic_add_fetch(&w->s->nconns, 1, __ATOMIC_RELAXED) > w->s->lim.max_conns) {
+			__atomic_sub_fetch(&w->s->nconns, 1, __ATOMIC_RELAXED);
+			log_msg(LOG_WARN, "%s: %zu connections open: refused one", l->addr,
+			        w->s->lim.max_conns);
+			refuse(l, fd);
+			continue;
+		}
+		conn_open(w, l, fd, &ss);
+	}
+}
+
+/* ---- stopping ---- */
+
+static void on_stop(struct ev_loop *loop, ev_async *a, int revents)
+{
+	worker *w = ev_userdata(loop);
+
+	(void)a;
+	(void)revents;
+	w->stopping = 1;
+	for (size_t i = 0; i < w->s->nls; i++)
+		ev_io_stop(loop, &w->accept_w[i]);
+	/* Connections that have sent nothing yet are not in flight. */
+	for (conn *c = w->conns, *next; c; c = next) {
+		next = c->next;
+		if (!c->got && !c->finishing)
+			conn_close(c);
+	}
+	if (!w->nconns)
+		ev_break(loop, EVBREAK_ALL);
+}
+
+void server_stop(server *s)
+{
+	for (unsigned i = 0; i < s->nw; i++)
+		ev_async_send(s->w[i].loop, &s->w[i].stop_w);
+}
+
+/* ---- the server ---- */
+
+server *server_new(engine *e, const server_limits *lim)
+{
+	server *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->e = e;
+	s->lim = *lim;
+	if (!s->lim.nthreads)
+		s->lim.nthreads = 1;
+	return s;
+}
+
+void server_free(server *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nls; i++) {
+		close(s->ls[i].fd);
+		if (s->ls[i].unix_path[0])
+			unlink(s->ls[i].unix_path);
+	}
+	free(s->w);
+	free(s);
+}
+
+static int listen_unix(listener *l, const char *path)
+{
+	struct sockaddr_un sa = {0};
+	struct stat st;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path) || strlen(path) >= sizeof(l->unix_path)) {
+		log_msg(LOG_ERROR, "unix:%s: path too long", path);
+		return -1;
+	}
+	sa.sun_family = AF_UNIX;
+	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
+	if (!lstat(path, &st) && S_ISSOCK(st.st_mode))
+		unlink(path); /* left by a daemon that did not stop cleanly */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, SOMAXCONN)) {
+		log_msg(LOG_ERROR, "unix:%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	l->fd = fd;
+	strncpy(l->unix_path, path, sizeof(l->unix_path) - 1);
+	snprintf(l->addr, sizeof(l->addr), "unix:%s", path);
+	return 0;
+}
+
+/* Splits "host:port" or "[v6]:port" into host and port. */
+static int split_hostport(const char *addr, char *host, size_t hlen, const char **port)
+{
+	const char *colon = strrchr(addr, ':');
+	size_t n;
+
+	if (!colon || !colon[1])
+		return -1;
+	*port = colon + 1;
+	n = (size_t)(colon - addr);
+	if (n >= 2 && addr[0] == '[' && addr[n - 1] == ']') {
+		addr++;
+		n -= 2;
+	}
+	if (!n || n >= hlen)
+		return -1;
+	memcpy(host, addr, n);
+	host[n] = 0;
+	return 0;
+}
+
+static int bind_first(const struct addrinfo *ai)
+{
+	int one = 1;
+
+	for (; ai; ai = ai->ai_next) {
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (!bind(fd, ai->ai_addr, ai->ai_addrlen) && !listen(fd, SOMAXCONN))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+static int listen_tcp(listener *l, const char *addr)
+{
+	struct addrinfo hints = {0}, *ai = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[256];
+	const char *port;
+	int rc;
+
+	if (split_hostport(addr, host, sizeof(host), &port)) {
+		log_msg(LOG_ERROR, "%s: not HOST:PORT nor unix:/path", addr);
+		return -1;
+	}
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, port, &hints, &ai))) {
+		log_msg(LOG_ERROR, "%s: %s", addr, gai_strerror(rc));
+		return -1;
+	}
+	l->fd = bind_first(ai);
+	freeaddrinfo(ai);
+	if (l->fd < 0) {
+		log_msg(LOG_ERROR, "%s: %s", addr, strerror(errno));
+		return -1;
+	}
+	getsockname(l->fd, (struct sockaddr *)&ss, &sl);
+	peer_text(&ss, l->addr, sizeof(l->addr));
+	return 0;
+}
+
+int server_listen(server *s, const door_ops *d, const char *addr, char *bound, size_t blen)
+{
+	listener *l = &s->ls[s->nls];
+	int rc;
+
+	if (s->nls == MAX_LISTENERS) {
+		log_msg(LOG_ERROR, "%s: more than %d listeners", addr, MAX_LISTENERS);
+		return -1;
+	}
+	memset(l, 0, sizeof(*l));
+	l->door = d;
+	rc = strncmp(addr, "unix:", 5) ? listen_tcp(l, addr) : listen_unix(l, addr + 5);
+	if (rc)
+		return rc;
+	s->nls++;
+	snprintf(bound, blen, "%s", l->addr);
+	return 0;
+}
+
+static void *worker_main(void *arg)
+{
+	worker *w = arg;
+
+	ev_run(w->loop, 0);
+	ss_thread_release();
+	return NULL;
+}
+
+static int worker_init(server *s, worker *w)
+{
+	w->s = s;
+	if (!(w->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK)))
+		return -1;
+	ev_set_userdata(w->loop, w);
+	ev_async_init(&w->stop_w, on_stop);
+	ev_async_start(w->loop, &w->stop_w);
+	for (size_t i = 0; i < s->nls; i++) {
+		ev_io_init(&w->accept_w[i], on_accept, s->ls[i].fd, EV_READ);
+		w->accept_w[i].data = &s->ls[i];
+		ev_io_start(w->loop, &w->accept_w[i]);
+	}
+	return 0;
+}
+
+static void on_signal(struct ev_loop *loop, ev_signal *sig, int revents)
+{
+	server *s = sig->data;
+
+	(void)revents;
+	log_msg(LOG_INFO, "%s: stopping (finishing connections in flight)",
+	        sig->signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	server_stop(s);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/* Starts the worker threads with the termination signals blocked, so that
+ * only the main thread (its default loop) sees them. */
+static int start_workers(server *s)
+{
+	sigset_t block, old;
+	int err = 0;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	for (unsigned i = 0; !err && i < s->lim.nthreads; i++) {
+		err = worker_init(s, &s->w[i]) ||
+		      pthread_create(&s->w[i].th, NULL, worker_main, &s->w[i]);
+		if (!err)
+			s->nw++;
+		else if (s->w[i].loop)
+			ev_loop_destroy(s->w[i].loop);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err ? -1 : 0;
+}
+
+int server_run(server *s)
+{
+	struct ev_loop *main_loop = ev_default_loop(0);
+	ev_signal term, intr;
+	int err;
+
+	if (!main_loop || !(s->w = calloc(s->lim.nthreads, sizeof(*s->w))))
+		return -1;
+	err = start_workers(s);
+	ev_signal_init(&term, on_signal, SIGTERM);
+	ev_signal_init(&intr, on_signal, SIGINT);
+	term.data = intr.data = s;
+	ev_signal_start(main_loop, &term);
+	ev_signal_start(main_loop, &intr);
+	if (!err)
+		ev_run(main_loop, 0);
+	else
+		server_stop(s);
+	for (unsigned i = 0; i < s->nw; i++) {
+		pthread_join(s->w[i].th, NULL);
+		ev_loop_destroy(s->w[i].loop);
+	}
+	ev_signal_stop(main_loop, &term);
+	ev_signal_stop(main_loop, &intr);
+	return err;
+}

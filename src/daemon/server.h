@@ -1,0 +1,89 @@
+/*
+ * server.h: listening sockets, worker threads with one libev loop each,
+ * and connections with buffered output, timeouts and limits. What is said
+ * on a connection belongs to its door (door_ops): the spamd door now, the
+ * milter and HTTP doors later, all on the same loops.
+ *
+ * Every worker watches every listening socket (non-blocking accept; the
+ * kernel hands each connection to one of them) and serves its connections
+ * to the end: a door's callbacks run on its connection's worker thread and
+ * may scan there (the engine is thread-safe). A connection has an idle
+ * timer (reset by each read), its door's state, an output buffer, and once
+ * its reply is queued, "finishing": the output is flushed, the write side
+ * shut, and what the client still sends is read and dropped until it
+ * closes (so that closing never resets the connection before the reply is
+ * read) or the timer fires.
+ *
+ * Shutdown (server_stop, from any thread): listeners close, connections in
+ * flight are finished, then server_run returns.
+ */
+#ifndef SS_DAEMON_SERVER_H
+#define SS_DAEMON_SERVER_H
+
+#include <stddef.h>
+
+#include "engine/engine.h"
+
+typedef struct server server;
+typedef struct conn conn;
+
+/* What a door does with the bytes of its connections. */
+typedef struct door_ops {
+	const char *name;  /* "spamd" */
+	size_t state_size; /* bytes of per-connection state (zeroed) */
+	/* A connection was accepted; its state is zeroed. */
+	void (*open)(conn *c);
+	/* Bytes arrived (not called once the connection is finishing). */
+	void (*input)(conn *c, const char *buf, size_t len);
+	/* The client closed its side before the door finished. */
+	void (*eof)(conn *c);
+	/* The idle timer fired while the door was still reading. */
+	void (*timeout)(conn *c);
+	/* The connection is going away: release the state's contents. */
+	void (*close)(conn *c);
+	/* Too many connections: the one-line refusal to write, or NULL. */
+	const char *busy_reply;
+} door_ops;
+
+/* Limits shared by every connection. */
+typedef struct server_limits {
+	size_t max_size;   /* bytes of one message (the door enforces it) */
+	double timeout;    /* seconds a client may stay silent */
+	size_t max_conns;  /* open connections, all workers together */
+	unsigned nthreads; /* worker threads (loops) */
+} server_limits;
+
+/* Returns a new server for engine e (not owned), or NULL. */
+server *server_new(engine *e, const server_limits *lim);
+void server_free(server *s);
+
+/* Listens on `addr` for door d: "HOST:PORT" (IPv4, or [IPv6]:PORT; port 0
+ * picks a free one) or "unix:/path" (a stale socket file is replaced).
+ * Stores the bound address ("127.0.0.1:40123", "unix:/path") in bound.
+ * Returns 0 or -1 after logging why. */
+int server_listen(server *s, const door_ops *d, const char *addr, char *bound, size_t blen);
+
+/* Starts the workers and serves until server_stop(); then finishes the
+ * connections in flight and returns 0 (-1 when a worker could not start). */
+int server_run(server *s);
+
+/* Asks the server to stop (async-signal-unsafe: call from a loop callback
+ * or a thread, not from a signal handler). */
+void server_stop(server *s);
+
+/* ---- for doors ---- */
+
+/* The door state of c (state_size bytes). */
+void *conn_state(conn *c);
+/* The engine and limits c serves with. */
+engine *conn_engine(conn *c);
+const server_limits *conn_limits(conn *c);
+/* The client's address as text, for logs. */
+const char *conn_peer(conn *c);
+/* Queues bytes to send. Returns 0 or SS_ENOMEM. */
+int conn_send(conn *c, const char *p, size_t len);
+/* The reply is complete: flush it, shut the write side, drop what the
+ * client still sends, close. */
+void conn_finish(conn *c);
+
+#endif
