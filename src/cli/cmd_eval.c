@@ -86,8 +86,8 @@ typedef struct eval_run {
 /* Header fields a neutral copy keeps (with their continuation lines). */
 static int kept_field(const char *line, size_t len)
 {
-	static const char *const keep[] = {"subject:", "mime-version:", "content-type:",
-	                                   "content-transfer-encoding:", NULL};
+	static const char *const keep[] = {
+	    "subject:", "mime-version:", "content-type:", "content-transfer-encoding:", NULL};
 
 	for (size_t i = 0; keep[i]; i++)
 		if (len >= strlen(keep[i]) && !strncasecmp(line, keep[i], strlen(keep[i])))
@@ -102,10 +102,11 @@ static int neutral_copy(const char *buf, size_t len, size_t seq, sbuf *out)
 	const char *p = buf, *end = buf + len;
 	int keep = 0, err;
 
-	err = sbuf_addf(out,
-	            "From: Sam Sender <sam@sender.example>\r\nTo: user@recipient.example\r\n"
-	            "Date: Mon, 2 Nov 2026 10:00:00 +0000\r\nMessage-ID: <%zu@sender.example>\r\n",
-	            seq);
+	err = sbuf_addf(
+	    out,
+	    "From: Sam Sender <sam@sender.example>\r\nTo: user@recipient.example\r\n"
+	    "Date: Mon, 2 Nov 2026 10:00:00 +0000\r\nMessage-ID: <%zu@sender.example>\r\n",
+	    seq);
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p + 1) : (size_t)(end - p);

@@ -229,10 +229,11 @@ static int bayes_symbol(const lrn_verdict *v, ss_arena *a, engine_symbol *sym)
 	}
 	sym->name = "SPAMSIFT_BAYES";
 	sym->score = v->r.logit;
-	sym->description = arena_printf(a,
-	                                "learned classifier: log-odds %.2f (count expert %.2f, "
-	                                "regression %.2f), %zu features",
-	                                v->r.logit, v->r.bayes, v->r.lr, v->nfeat);
+	sym->description =
+	    arena_printf(a,
+	                 "learned classifier: log-odds %.2f (count expert %.2f, "
+	                 "word regression %.2f, 4-gram regression %.2f), %zu features",
+	                 v->r.logit, v->r.bayes, v->r.lr, v->r.gram, v->nfeat);
 	sym->features = f;
 	sym->nfeatures = v->ntop;
 	return sym->description ? 0 : SS_ENOMEM;
