@@ -9,8 +9,9 @@
  * ~250 us per message: too slow for 10,000 checks a second. So a model is
  * a fixed number of buckets, each one LMDB value of one page holding a small
  * open-addressing table of feature slots. A read transaction caches the
- * address of each bucket it touched (valid while the snapshot is), so most
- * lookups are one memory probe. A write transaction keeps the buckets it
+ * address of each bucket it touched (valid while the snapshot is), and the
+ * next read transaction of the same snapshot keeps them (a daemon opens one
+ * per scan), so most lookups are one memory probe. A write transaction keeps the buckets it
  * changed in memory and writes each once at commit. When a bucket is full,
  * the rarest, oldest feature in it is evicted: the model's size is bounded
  * by its bucket count, fixed at creation (--size).
@@ -49,6 +50,7 @@ typedef struct bcache {
 	uint64_t *keys; /* bucket key, 0 = empty */
 	bucket **ptr;   /* read: into the map; write: a private copy */
 	uint8_t *dirty;
+	size_t *used; /* the filled slots, n of them, so clearing costs n */
 	size_t cap, n;
 } bcache;
 
@@ -66,6 +68,7 @@ typedef struct lmdb_store {
 	int writing;
 	meta m;
 	bcache c;
+	size_t snap; /* the snapshot (LMDB txn id) whose map addresses c holds */
 	int read_only;
 	int shared; /* a handle made by l_dup: the environment is not its own */
 } lmdb_store;
@@ -98,9 +101,8 @@ static int err_of(int rc)
 
 static void bc_clear(bcache *c)
 {
-	if (!c->n)
-		return; /* nothing cached: skip the walk over every slot */
-	for (size_t i = 0; i < c->cap; i++) {
+	for (size_t j = 0; j < c->n; j++) {
+		size_t i = c->used[j];
 		if (c->dirty[i])
 			free(c->ptr[i]);
 		c->keys[i] = 0;
@@ -115,7 +117,8 @@ static int bc_init(bcache *c, size_t cap)
 	c->keys = calloc(cap, sizeof(*c->keys));
 	c->ptr = calloc(cap, sizeof(*c->ptr));
 	c->dirty = calloc(cap, 1);
-	return c->keys && c->ptr && c->dirty ? 0 : SS_ENOMEM;
+	c->used = calloc(cap, sizeof(*c->used));
+	return c->keys && c->ptr && c->dirty && c->used ? 0 : SS_ENOMEM;
 }
 
 static void bc_free(bcache *c)
@@ -187,7 +190,7 @@ static int get_bucket(lmdb_store *ls, uint64_t bk, int for_write, bucket **out)
 			return SS_ECORRUPT;
 		c->keys[i] = bk;
 		c->ptr[i] = rc ? NULL : v.mv_data;
-		c->n++;
+		c->used[c->n++] = i;
 	}
 	if (for_write) {
 		bucket *copy = malloc(sizeof(bucket));
@@ -574,13 +577,18 @@ static int l_begin(store *s, int write)
 		return SS_EINVAL;
 	if (write && ls->read_only)
 		return SS_EINVAL;
-	bc_clear(&ls->c);
 	rc = mdb_txn_begin(ls->env, NULL, write ? 0 : MDB_RDONLY, &ls->txn);
 	if (rc) {
 		ls->txn = NULL;
 		return err_of(rc);
 	}
 	ls->writing = write;
+	/* Bucket addresses cached by an earlier read transaction stay good when
+	 * this one reads the same snapshot: nothing was committed in between,
+	 * so none of its pages can have been freed and reused. */
+	if (write || mdb_txn_id(ls->txn) != ls->snap)
+		bc_clear(&ls->c);
+	ls->snap = write ? 0 : mdb_txn_id(ls->txn);
 	return 0;
 }
 
@@ -588,7 +596,8 @@ static int flush_dirty(lmdb_store *ls)
 {
 	bcache *c = &ls->c;
 
-	for (size_t i = 0; i < c->cap; i++) {
+	for (size_t j = 0; j < c->n; j++) {
+		size_t i = c->used[j];
 		MDB_val k = {sizeof(uint64_t), &c->keys[i]}, v = {BUCKET_BYTES, c->ptr[i]};
 		int rc;
 		if (!c->dirty[i])
@@ -613,9 +622,10 @@ static int l_end(store *s, int commit)
 		err = err_of(mdb_txn_commit(ls->txn));
 	else
 		mdb_txn_abort(ls->txn);
+	if (ls->writing)
+		bc_clear(&ls->c); /* private copies, or addresses of pages now freed */
 	ls->txn = NULL;
 	ls->writing = 0;
-	bc_clear(&ls->c);
 	return err;
 }
 
