@@ -212,7 +212,7 @@ pid2=$started
 p2=$(sed -n 's/^milter \(127\.0\.0\.1:[0-9]*\)$/\1/p' "$tmp/d2.out")
 milt msg "$p2" "$tmp/big.eml" >"$tmp/out"
 grep -q "^a $" "$tmp/out" && ok || bad "over --max-size with --milter-on-error accept: $(cat "$tmp/out")"
-kill "$pid2" && wait "$pid2"
+kill "$pid2" && wait "$pid2" && ok || bad "second daemon exits 0 after SIGTERM"
 pid2=""
 
 # A real Postfix with smtpd_milters = inet:127.0.0.1:PORT
@@ -253,9 +253,10 @@ grep -q "<\*\* *$reject" "$tmp/sw" && ok || bad "spam refused with the configure
 delivered probe-spam >/dev/null && bad "the spam was delivered" || ok
 
 # The daemon stopped: Postfix applies milter_default_action = tempfail
-kill "$pid" && wait "$pid"
+kill "$pid" && wait "$pid" && ok || bad "daemon exits 0 after SIGTERM"
 pid=""
 send "$tmp/probe-ham.eml" && bad "swaks succeeds with the milter down?" || ok
 grep -q "<\*\* *4[0-9][0-9] 4\.[0-9.]* " "$tmp/sw" && ok || bad "Postfix tempfails: $(tail -6 "$tmp/sw")"
 [ "$(ls "$box" | wc -l)" = 2 ] && ok || bad "nothing more delivered: $(ls "$box")"
+grep -l "Sanitizer\|runtime error" "$tmp"/d*.err && bad "sanitizer reports: $(cat "$tmp"/d*.err)" || ok
 finish
