@@ -6,7 +6,7 @@ set -eu
 
 pkgs_build="gcc libc6-dev make pkg-config libicu-dev libidn2-dev libxxhash-dev liblmdb-dev \
 	libev-dev zlib1g-dev"
-pkgs_test="$pkgs_build xz-utils python3 clang libclang-rt-14-dev clang-format spamc"
+pkgs_test="$pkgs_build xz-utils python3 clang libclang-rt-14-dev clang-format spamc postfix swaks"
 pkgs_fuzz="clang libclang-rt-14-dev"
 pkgs_bench="$pkgs_build libgmime-3.0-dev bogofilter time python3"
 
@@ -32,6 +32,8 @@ done
 if [ "$(id -u)" = 0 ]; then
 	echo "deps.sh: installing$missing"
 	export DEBIAN_FRONTEND=noninteractive
+	# postfix: no system mail set-up; the tests run private instances
+	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 else

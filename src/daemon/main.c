@@ -14,10 +14,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/door_milter.h"
 #include "daemon/door_spamd.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
 #include "engine/engine.h"
+#include "proto/milter.h"
 
 #define MAX_DOORS 16
 
@@ -25,8 +27,9 @@ static const char usage[] =
     "usage: spamsiftd [OPTIONS]\n"
     "\n"
     "The spamsift daemon: scans and learns mail for the MTA through the spamd\n"
-    "protocol (spamc, Exim, procmail...). Runs in the foreground, logs to\n"
-    "standard error; SIGTERM or SIGINT stop it after the requests in flight.\n"
+    "protocol (spamc, Exim, procmail...) and the milter protocol (Postfix,\n"
+    "Sendmail). Runs in the foreground, logs to standard error; SIGTERM or\n"
+    "SIGINT stop it after the requests in flight.\n"
     "It prints each address it listens on, one per line (\"spamd 127.0.0.1:783\").\n"
     "\n"
     "  --db PATH          the model (default $XDG_DATA_HOME/spamsift/model,\n"
@@ -34,18 +37,32 @@ static const char usage[] =
     "  --spamd ADDR       listen for spamd clients on ADDR: HOST:PORT (port 0\n"
     "                     picks a free one), [IPv6]:PORT or unix:/path;\n"
     "                     may be given more than once\n"
+    "  --milter ADDR      listen for an MTA's milter connections on ADDR (same\n"
+    "                     forms); Postfix: smtpd_milters = inet:127.0.0.1:11332\n"
+    "  --milter-reject REPLY\n"
+    "                     the SMTP reply to a message whose action is reject\n"
+    "                     (default \"" DOOR_MILTER_REJECT "\";\n"
+    "                     \"5xy x.y.z text\" with an enhanced status code)\n"
+    "  --milter-on-error accept|tempfail\n"
+    "                     what the milter door does with a message it cannot\n"
+    "                     scan: an internal error, or one over --max-size\n"
+    "                     (default tempfail)\n"
     "  --threads N        worker threads, each with its own event loop\n"
     "                     (default: one per processor)\n"
     "  --max-size BYTES   largest message accepted (default 33554432; larger\n"
-    "                     ones get an EX_DATAERR reply)\n"
-    "  --timeout SECONDS  a client silent this long is dropped (default 30)\n"
+    "                     ones get an EX_DATAERR reply, or through the milter\n"
+    "                     door, --milter-on-error)\n"
+    "  --timeout SECONDS  a client silent this long is dropped (default 30; an\n"
+    "                     MTA's milter connection lasts its SMTP session, so\n"
+    "                     with --milter give Postfix's smtpd_timeout, 300)\n"
     "  --max-conn N       open connections at most (default 1024; more are\n"
     "                     refused with EX_TEMPFAIL)\n"
     "  --quiet            log only warnings and errors, not each request\n"
     "  -h, --help         show this help\n"
     "  --version          show the version\n"
     "\n"
-    "Example: spamsiftd --db /var/lib/spamsift/model --spamd 127.0.0.1:783\n"
+    "Example: spamsiftd --db /var/lib/spamsift/model --spamd 127.0.0.1:783 \\\n"
+    "                   --milter 127.0.0.1:11332\n"
     "         spamc -d 127.0.0.1 -p 783 -c < message.eml\n"
     "\n"
     "Exit status: 0 after a clean stop, 2 on a usage error or when a socket\n"
@@ -55,6 +72,9 @@ typedef struct options {
 	const char *db;
 	const char *spamd[MAX_DOORS];
 	size_t nspamd;
+	const char *milter[MAX_DOORS];
+	size_t nmilter;
+	door_milter_policy mpol;
 	server_limits lim;
 	int quiet;
 } options;
@@ -76,7 +96,19 @@ static int number(const char *opt, const char *s, double lo, double hi, double *
 	return 0;
 }
 
-enum { O_DB = 256, O_SPAMD, O_THREADS, O_MAX_SIZE, O_TIMEOUT, O_MAX_CONN, O_QUIET, O_VERSION };
+enum {
+	O_DB = 256,
+	O_SPAMD,
+	O_THREADS,
+	O_MAX_SIZE,
+	O_TIMEOUT,
+	O_MAX_CONN,
+	O_QUIET,
+	O_VERSION,
+	O_MILTER,
+	O_MILTER_REJECT,
+	O_MILTER_ON_ERROR,
+};
 
 static const struct option longopts[] = {
     {"db", required_argument, NULL, O_DB},
@@ -86,10 +118,43 @@ static const struct option longopts[] = {
     {"timeout", required_argument, NULL, O_TIMEOUT},
     {"max-conn", required_argument, NULL, O_MAX_CONN},
     {"quiet", no_argument, NULL, O_QUIET},
+    {"milter", required_argument, NULL, O_MILTER},
+    {"milter-reject", required_argument, NULL, O_MILTER_REJECT},
+    {"milter-on-error", required_argument, NULL, O_MILTER_ON_ERROR},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, O_VERSION},
     {NULL, 0, NULL, 0},
 };
+
+/* The milter door's options; returns 0, or -1 after saying why. */
+static int milter_option(options *o, int opt, const char *arg)
+{
+	switch (opt) {
+	case O_MILTER:
+		if (o->nmilter == MAX_DOORS)
+			return fprintf(stderr, "spamsiftd: too many --milter\n"), -1;
+		o->milter[o->nmilter++] = arg;
+		return 0;
+	case O_MILTER_REJECT:
+		if (!milter_reply_code_ok(arg))
+			return fprintf(stderr,
+			               "spamsiftd: --milter-reject: '%s' is not a one-line SMTP "
+			               "refusal like \"%s\"\n",
+			               arg, DOOR_MILTER_REJECT),
+			       -1;
+		o->mpol.reject_reply = arg;
+		return 0;
+	default: /* O_MILTER_ON_ERROR */
+		if (strcmp(arg, "accept") && strcmp(arg, "tempfail"))
+			return fprintf(
+			           stderr,
+			           "spamsiftd: --milter-on-error: accept or tempfail, not '%s'\n",
+			           arg),
+			       -1;
+		o->mpol.on_error_accept = !strcmp(arg, "accept");
+		return 0;
+	}
+}
 
 /* Applies one option; returns 0, 1 to exit successfully, -1 on error. */
 static int option(options *o, int opt, const char *arg)
@@ -97,6 +162,10 @@ static int option(options *o, int opt, const char *arg)
 	double v;
 
 	switch (opt) {
+	case O_MILTER:
+	case O_MILTER_REJECT:
+	case O_MILTER_ON_ERROR:
+		return milter_option(o, opt, arg);
 	case O_DB:
 		o->db = arg;
 		return 0;
@@ -146,6 +215,7 @@ static int parse_options(int argc, char **argv, options *o)
 	o->lim.max_size = 32u << 20;
 	o->lim.timeout = 30;
 	o->lim.max_conns = 1024;
+	o->mpol.reject_reply = DOOR_MILTER_REJECT;
 	o->lim.nthreads = ncpu > 0 ? (unsigned)(ncpu < 64 ? ncpu : 64) : 1;
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
 		if ((rc = option(o, opt, optarg)))
@@ -154,9 +224,9 @@ static int parse_options(int argc, char **argv, options *o)
 		fprintf(stderr, "spamsiftd: unexpected argument '%s' (see --help)\n", argv[optind]);
 		return -1;
 	}
-	if (!o->nspamd) {
-		fprintf(stderr,
-		        "spamsiftd: nothing to listen on: give --spamd ADDR (see --help)\n");
+	if (!o->nspamd && !o->nmilter) {
+		fprintf(stderr, "spamsiftd: nothing to listen on: give --spamd ADDR or --milter "
+		                "ADDR (see --help)\n");
 		return -1;
 	}
 	return 0;
@@ -202,6 +272,13 @@ static int open_doors(server *s, const options *o)
 		printf("spamd %s\n", bound);
 		log_msg(LOG_INFO, "spamd: listening on %s", bound);
 	}
+	for (size_t i = 0; i < o->nmilter; i++) {
+		if (server_listen(s, &door_milter, o->milter[i], bound, sizeof(bound)))
+			return -1;
+		printf("milter %s\n", bound);
+		log_msg(LOG_INFO, "milter: listening on %s", bound);
+	}
+	door_milter_configure(&o->mpol);
 	fflush(stdout);
 	return 0;
 }

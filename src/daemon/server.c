@@ -195,6 +195,8 @@ static void on_read(struct ev_loop *loop, ev_io *io, int revents)
 		c->got += (size_t)n;
 		ev_timer_again(c->w->loop, &c->timer);
 		c->door->input(c, buf, (size_t)n);
+		if (!c->finishing && c->out_off < c->out.len)
+			flush(c); /* a door that answers and goes on (milter) */
 	} else if (n == 0) {
 		on_eof(c);
 	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {

@@ -80,7 +80,9 @@ engine *conn_engine(conn *c);
 const server_limits *conn_limits(conn *c);
 /* The client's address as text, for logs. */
 const char *conn_peer(conn *c);
-/* Queues bytes to send. Returns 0 or SS_ENOMEM. */
+/* Queues bytes to send; what a door queues while handling input is
+ * written when its input callback returns, so a door may answer many
+ * times on one connection (milter). Returns 0 or SS_ENOMEM. */
 int conn_send(conn *c, const char *p, size_t len);
 /* The reply is complete: flush it, shut the write side, drop what the
  * client still sends, close. */

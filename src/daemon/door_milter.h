@@ -1,0 +1,40 @@
+/*
+ * door_milter.h: the milter door: connections from an MTA that speaks the
+ * milter protocol, version 6 (Postfix's smtpd_milters and
+ * non_smtpd_milters, Sendmail's INPUT_MAIL_FILTER). Packets go through the
+ * I/O-free parser (proto/milter.h); the door rebuilds each message from
+ * its header fields and body chunks, with a Received field of its own on
+ * top that records the SMTP client (its IP address and HELO name, as the
+ * MTA's connect and HELO commands told them) because the MTA does not send
+ * the Received field of this hop. At the end of the message it scans it
+ * with the envelope (client IP, HELO, MAIL FROM, RCPTs) on the
+ * connection's worker thread, then either adds the X-Spam-* fields
+ * (removing any the sender wrote) or, when the action is reject, refuses
+ * the message with the configured SMTP reply. Every message and error is
+ * logged.
+ *
+ * When it cannot scan (an internal error, or a message larger than
+ * --max-size, whose buffering stops at the limit) it acts by policy:
+ * accept the message unscanned, or tempfail it so the client retries.
+ */
+#ifndef SS_DAEMON_DOOR_MILTER_H
+#define SS_DAEMON_DOOR_MILTER_H
+
+#include "daemon/server.h"
+
+/* How the door answers when the engine says reject, and when it cannot
+ * scan. Set before the server runs; read by every worker. */
+typedef struct door_milter_policy {
+	const char *reject_reply; /* "550 5.7.1 ..." (milter_reply_code_ok) */
+	int on_error_accept;      /* 1: accept unscanned, 0: tempfail */
+} door_milter_policy;
+
+#define DOOR_MILTER_REJECT "550 5.7.1 Message rejected as spam"
+
+/* Sets the policy (copied; the string must outlive the server). */
+void door_milter_configure(const door_milter_policy *p);
+
+/* The door, for server_listen(). */
+extern const door_ops door_milter;
+
+#endif
