@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/door_http.h"
 #include "daemon/door_spamd.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
@@ -25,7 +26,8 @@ static const char usage[] =
     "usage: spamsiftd [OPTIONS]\n"
     "\n"
     "The spamsift daemon: scans and learns mail for the MTA through the spamd\n"
-    "protocol (spamc, Exim, procmail...). Runs in the foreground, logs to\n"
+    "protocol (spamc, Exim, procmail...) and an HTTP JSON API with Prometheus\n"
+    "metrics. Runs in the foreground, logs to\n"
     "standard error; SIGTERM or SIGINT stop it after the requests in flight.\n"
     "It prints each address it listens on, one per line (\"spamd 127.0.0.1:783\").\n"
     "\n"
@@ -34,10 +36,15 @@ static const char usage[] =
     "  --spamd ADDR       listen for spamd clients on ADDR: HOST:PORT (port 0\n"
     "                     picks a free one), [IPv6]:PORT or unix:/path;\n"
     "                     may be given more than once\n"
+    "  --http ADDR        listen for HTTP on ADDR (same forms): POST /check,\n"
+    "                     /learn/spam, /learn/ham, /unlearn (message in the\n"
+    "                     body; X-User, X-Client-IP, X-Helo, X-Mail-From,\n"
+    "                     X-Rcpt-To headers), GET /health, GET /metrics\n"
+    "                     (Prometheus); may be given more than once\n"
     "  --threads N        worker threads, each with its own event loop\n"
     "                     (default: one per processor)\n"
     "  --max-size BYTES   largest message accepted (default 33554432; larger\n"
-    "                     ones get an EX_DATAERR reply)\n"
+    "                     ones get an EX_DATAERR reply, or HTTP 413)\n"
     "  --timeout SECONDS  a client silent this long is dropped (default 30)\n"
     "  --max-conn N       open connections at most (default 1024; more are\n"
     "                     refused with EX_TEMPFAIL)\n"
@@ -46,7 +53,9 @@ static const char usage[] =
     "  --version          show the version\n"
     "\n"
     "Example: spamsiftd --db /var/lib/spamsift/model --spamd 127.0.0.1:783\n"
+    "                   --http 127.0.0.1:11333\n"
     "         spamc -d 127.0.0.1 -p 783 -c < message.eml\n"
+    "         curl --data-binary @message.eml http://127.0.0.1:11333/check\n"
     "\n"
     "Exit status: 0 after a clean stop, 2 on a usage error or when a socket\n"
     "or the model cannot be opened.\n";
@@ -55,6 +64,8 @@ typedef struct options {
 	const char *db;
 	const char *spamd[MAX_DOORS];
 	size_t nspamd;
+	const char *http[MAX_DOORS];
+	size_t nhttp;
 	server_limits lim;
 	int quiet;
 } options;
@@ -77,10 +88,12 @@ static int number(const char *opt, const char *s, double lo, double hi, double *
 }
 
 enum { O_DB = 256, O_SPAMD, O_THREADS, O_MAX_SIZE, O_TIMEOUT, O_MAX_CONN, O_QUIET, O_VERSION };
+enum { O_HTTP = 512 }; /* doors' options stand apart from the others */
 
 static const struct option longopts[] = {
     {"db", required_argument, NULL, O_DB},
     {"spamd", required_argument, NULL, O_SPAMD},
+    {"http", required_argument, NULL, O_HTTP},
     {"threads", required_argument, NULL, O_THREADS},
     {"max-size", required_argument, NULL, O_MAX_SIZE},
     {"timeout", required_argument, NULL, O_TIMEOUT},
@@ -104,6 +117,11 @@ static int option(options *o, int opt, const char *arg)
 		if (o->nspamd == MAX_DOORS)
 			return fprintf(stderr, "spamsiftd: too many --spamd\n"), -1;
 		o->spamd[o->nspamd++] = arg;
+		return 0;
+	case O_HTTP:
+		if (o->nhttp == MAX_DOORS)
+			return fprintf(stderr, "spamsiftd: too many --http\n"), -1;
+		o->http[o->nhttp++] = arg;
 		return 0;
 	case O_THREADS:
 		if (number("--threads", arg, 1, 256, &v))
@@ -154,9 +172,9 @@ static int parse_options(int argc, char **argv, options *o)
 		fprintf(stderr, "spamsiftd: unexpected argument '%s' (see --help)\n", argv[optind]);
 		return -1;
 	}
-	if (!o->nspamd) {
-		fprintf(stderr,
-		        "spamsiftd: nothing to listen on: give --spamd ADDR (see --help)\n");
+	if (!o->nspamd && !o->nhttp) {
+		fprintf(stderr, "spamsiftd: nothing to listen on: give --spamd ADDR or --http ADDR "
+		                "(see --help)\n");
 		return -1;
 	}
 	return 0;
@@ -201,6 +219,12 @@ static int open_doors(server *s, const options *o)
 			return -1;
 		printf("spamd %s\n", bound);
 		log_msg(LOG_INFO, "spamd: listening on %s", bound);
+	}
+	for (size_t i = 0; i < o->nhttp; i++) {
+		if (server_listen(s, &door_http, o->http[i], bound, sizeof(bound)))
+			return -1;
+		printf("http %s\n", bound);
+		log_msg(LOG_INFO, "http: listening on %s", bound);
 	}
 	fflush(stdout);
 	return 0;

@@ -578,16 +578,21 @@ int http_format(sbuf *out, const http_response *r)
 	return err;
 }
 
+int http_error_json(sbuf *body, int status, const char *text)
+{
+	int err = sbuf_addf(body, "{\"error\":%d,\"message\":", status);
+
+	if (!err)
+		err = json_str(body, text, strlen(text));
+	return err ? err : sbuf_adds(body, "}\n");
+}
+
 int http_format_error(sbuf *out, int status, const char *text, int close)
 {
 	sbuf body = SBUF_INIT;
 	http_response r = {status, "application/json", NULL, NULL, 0, close, 0};
-	int err = sbuf_addf(&body, "{\"error\":%d,\"message\":", status);
+	int err = http_error_json(&body, status, text);
 
-	if (!err)
-		err = json_str(&body, text, strlen(text));
-	if (!err)
-		err = sbuf_adds(&body, "}\n");
 	r.body = body.p;
 	r.len = body.len;
 	if (!err)

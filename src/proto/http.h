@@ -152,7 +152,10 @@ typedef struct http_response {
 /* Appends the HTTP/1.1 response r to out. Returns 0 or SS_ENOMEM. */
 int http_format(sbuf *out, const http_response *r);
 
-/* Appends a JSON error response {"error":status,"message":text}. */
+/* Appends the JSON body of an error, {"error":status,"message":text}. */
+int http_error_json(sbuf *body, int status, const char *text);
+
+/* Appends a whole error response with that body. */
 int http_format_error(sbuf *out, int status, const char *text, int close);
 
 #endif
