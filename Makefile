@@ -47,7 +47,7 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 LIB := $(B)/libspamsift.a
 
-.PHONY: all check format-check unit cli-check daemon-check milter-check corpus-check fuzz fuzz-smoke bench demo install deps clean format-check
+.PHONY: all check format-check unit cli-check daemon-check milter-check http-check corpus-check fuzz fuzz-smoke bench demo install deps clean format-check
 
 all: $(B)/spamsift $(B)/spamsiftd $(LIB)
 
@@ -80,7 +80,7 @@ deps:
 # Under SANITIZE the fuzz smoke run is skipped: the fuzz targets are always
 # built with ASan/UBSan, so the plain `make check` has run them already.
 check: deps
-	$(MAKE) format-check unit cli-check daemon-check milter-check corpus-check
+	$(MAKE) format-check unit cli-check daemon-check milter-check http-check corpus-check
 ifeq ($(SANITIZE),)
 	$(MAKE) fuzz-smoke
 endif
@@ -99,6 +99,9 @@ daemon-check: $(B)/spamsift $(B)/spamsiftd
 # A private Postfix (root) with spamsiftd as its milter, fed by swaks.
 milter-check: $(B)/spamsift $(B)/spamsiftd
 	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/milter.sh
+
+http-check: $(B)/spamsift $(B)/spamsiftd
+	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/http.sh
 
 corpus-check: $(B)/tests/parse_corpus
 	sh tests/corpus/run.sh $(B)/tests/parse_corpus

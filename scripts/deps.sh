@@ -6,7 +6,7 @@ set -eu
 
 pkgs_build="gcc libc6-dev make pkg-config libicu-dev libidn2-dev libxxhash-dev liblmdb-dev \
 	libev-dev zlib1g-dev"
-pkgs_test="$pkgs_build xz-utils python3 clang libclang-rt-14-dev clang-format spamc postfix swaks"
+pkgs_test="$pkgs_build xz-utils python3 clang libclang-rt-14-dev clang-format spamc postfix swaks curl"
 pkgs_fuzz="clang libclang-rt-14-dev"
 pkgs_bench="$pkgs_build libgmime-3.0-dev bogofilter time python3"
 

@@ -286,8 +286,7 @@ static void end_of_message(conn *c)
 		return;
 	}
 	arena_init(&a);
-	err =
-	    engine_scan(conn_engine(c), NULL, &env, x->msg.p ? x->msg.p : "", x->msg.len, &a, &res);
+	err = conn_scan(c, NULL, &env, x->msg.p ? x->msg.p : "", x->msg.len, &a, &res);
 	if (err == SS_EEMPTY || err == SS_ENOTMAIL || err == SS_EBINARY) {
 		log_message(c, "not mail: accepted unscanned");
 		send_code(c, MILTER_REPLY_CONTINUE);

@@ -126,7 +126,7 @@ static void scan(conn *c, const char *msg, size_t len)
 	int err;
 
 	arena_init(&a);
-	err = engine_scan(conn_engine(c), x->p.req.user, NULL, msg, len, &a, &res);
+	err = conn_scan(c, x->p.req.user, NULL, msg, len, &a, &res);
 	if (engine_failed(c, err))
 		goto out;
 	if ((err = verdict_of(&x->p.req, &res, &a, &text, h, &v)) ||
@@ -154,13 +154,12 @@ static void tell(conn *c, const char *msg, size_t len)
 	int err = 0;
 
 	if (r->remove & SPAMD_LOCAL) {
-		err = engine_unlearn(conn_engine(c), r->user, msg, len, &did);
+		err = conn_unlearn(c, r->user, msg, len, &did);
 		did_remove = did == ENGINE_UNLEARNED ? SPAMD_LOCAL : 0;
 	}
 	if (!err && (r->set & SPAMD_LOCAL)) {
-		err = engine_learn(conn_engine(c), r->user, r->msg_class == SPAMD_CLASS_SPAM, msg,
-		                   len, &did);
-		did_set = did == ENGINE_LEARNED ? SPAMD_LOCAL : 0;
+		err = conn_learn(c, r->user, r->msg_class == SPAMD_CLASS_SPAM, msg, len, &did);
+		did_set = did == ENGINE_LEARNED || did == ENGINE_MOVED ? SPAMD_LOCAL : 0;
 	}
 	if (engine_failed(c, err))
 		return;
@@ -236,6 +235,7 @@ static void handle(conn *c, const spamd_event *ev)
 		serve(c);
 		break;
 	case SPAMD_EV_ERROR:
+		metrics_error_add(conn_door_metrics(c), METRICS_ERR_PROTOCOL);
 		reply_error(c, ev->code, ev->text);
 		break;
 	default:

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "daemon/door_milter.h"
+#include "daemon/door_http.h"
 #include "daemon/door_spamd.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
@@ -27,9 +28,10 @@ static const char usage[] =
     "usage: spamsiftd [OPTIONS]\n"
     "\n"
     "The spamsift daemon: scans and learns mail for the MTA through the spamd\n"
-    "protocol (spamc, Exim, procmail...) and the milter protocol (Postfix,\n"
-    "Sendmail). Runs in the foreground, logs to standard error; SIGTERM or\n"
-    "SIGINT stop it after the requests in flight.\n"
+    "protocol (spamc, Exim, procmail...), the milter protocol (Postfix,\n"
+    "Sendmail) and an HTTP JSON API with Prometheus metrics. Runs in the\n"
+    "foreground, logs to standard error; SIGTERM or SIGINT stop it after the\n"
+    "requests in flight.\n"
     "It prints each address it listens on, one per line (\"spamd 127.0.0.1:783\").\n"
     "\n"
     "  --db PATH          the model (default $XDG_DATA_HOME/spamsift/model,\n"
@@ -47,11 +49,16 @@ static const char usage[] =
     "                     what the milter door does with a message it cannot\n"
     "                     scan: an internal error, or one over --max-size\n"
     "                     (default tempfail)\n"
+    "  --http ADDR        listen for HTTP on ADDR (same forms): POST /check,\n"
+    "                     /learn/spam, /learn/ham, /unlearn (message in the\n"
+    "                     body; X-User, X-Client-IP, X-Helo, X-Mail-From,\n"
+    "                     X-Rcpt-To headers), GET /health, GET /metrics\n"
+    "                     (Prometheus); may be given more than once\n"
     "  --threads N        worker threads, each with its own event loop\n"
     "                     (default: one per processor)\n"
     "  --max-size BYTES   largest message accepted (default 33554432; larger\n"
-    "                     ones get an EX_DATAERR reply, or through the milter\n"
-    "                     door, --milter-on-error)\n"
+    "                     ones get an EX_DATAERR reply, HTTP 413, or through\n"
+    "                     the milter door, --milter-on-error)\n"
     "  --timeout SECONDS  a client silent this long is dropped (default 30; an\n"
     "                     MTA's milter connection lasts its SMTP session, so\n"
     "                     with --milter give Postfix's smtpd_timeout, 300)\n"
@@ -62,8 +69,9 @@ static const char usage[] =
     "  --version          show the version\n"
     "\n"
     "Example: spamsiftd --db /var/lib/spamsift/model --spamd 127.0.0.1:783 \\\n"
-    "                   --milter 127.0.0.1:11332\n"
+    "                   --milter 127.0.0.1:11332 --http 127.0.0.1:11333\n"
     "         spamc -d 127.0.0.1 -p 783 -c < message.eml\n"
+    "         curl --data-binary @message.eml http://127.0.0.1:11333/check\n"
     "\n"
     "Exit status: 0 after a clean stop, 2 on a usage error or when a socket\n"
     "or the model cannot be opened.\n";
@@ -75,6 +83,8 @@ typedef struct options {
 	const char *milter[MAX_DOORS];
 	size_t nmilter;
 	door_milter_policy mpol;
+	const char *http[MAX_DOORS];
+	size_t nhttp;
 	server_limits lim;
 	int quiet;
 } options;
@@ -108,11 +118,13 @@ enum {
 	O_MILTER,
 	O_MILTER_REJECT,
 	O_MILTER_ON_ERROR,
+	O_HTTP,
 };
 
 static const struct option longopts[] = {
     {"db", required_argument, NULL, O_DB},
     {"spamd", required_argument, NULL, O_SPAMD},
+    {"http", required_argument, NULL, O_HTTP},
     {"threads", required_argument, NULL, O_THREADS},
     {"max-size", required_argument, NULL, O_MAX_SIZE},
     {"timeout", required_argument, NULL, O_TIMEOUT},
@@ -174,6 +186,11 @@ static int option(options *o, int opt, const char *arg)
 			return fprintf(stderr, "spamsiftd: too many --spamd\n"), -1;
 		o->spamd[o->nspamd++] = arg;
 		return 0;
+	case O_HTTP:
+		if (o->nhttp == MAX_DOORS)
+			return fprintf(stderr, "spamsiftd: too many --http\n"), -1;
+		o->http[o->nhttp++] = arg;
+		return 0;
 	case O_THREADS:
 		if (number("--threads", arg, 1, 256, &v))
 			return -1;
@@ -224,9 +241,9 @@ static int parse_options(int argc, char **argv, options *o)
 		fprintf(stderr, "spamsiftd: unexpected argument '%s' (see --help)\n", argv[optind]);
 		return -1;
 	}
-	if (!o->nspamd && !o->nmilter) {
-		fprintf(stderr, "spamsiftd: nothing to listen on: give --spamd ADDR or --milter "
-		                "ADDR (see --help)\n");
+	if (!o->nspamd && !o->nmilter && !o->nhttp) {
+		fprintf(stderr, "spamsiftd: nothing to listen on: give --spamd ADDR, --milter "
+		                "ADDR or --http ADDR (see --help)\n");
 		return -1;
 	}
 	return 0;
@@ -279,6 +296,12 @@ static int open_doors(server *s, const options *o)
 		log_msg(LOG_INFO, "milter: listening on %s", bound);
 	}
 	door_milter_configure(&o->mpol);
+	for (size_t i = 0; i < o->nhttp; i++) {
+		if (server_listen(s, &door_http, o->http[i], bound, sizeof(bound)))
+			return -1;
+		printf("http %s\n", bound);
+		log_msg(LOG_INFO, "http: listening on %s", bound);
+	}
 	fflush(stdout);
 	return 0;
 }

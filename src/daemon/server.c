@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -23,11 +24,13 @@
 
 #define MAX_LISTENERS 16
 #define READ_CHUNK 65536
-#define DRAIN_MAX (64u << 20) /* bytes read and dropped after a reply */
+#define DRAIN_MAX (64u << 20)    /* bytes read and dropped after a reply */
+#define CONN_OUT_HIGH (1u << 20) /* unsent bytes that pause reading */
 
 typedef struct listener {
 	int fd;
 	const door_ops *door;
+	metrics_door *md;
 	char addr[128];
 	char unix_path[108]; /* removed at exit */
 } listener;
@@ -51,11 +54,13 @@ struct server {
 	worker *w;
 	unsigned nw;
 	size_t nconns; /* all workers (atomic) */
+	metrics m;
 };
 
 struct conn {
 	worker *w;
 	const door_ops *door;
+	metrics_door *md;
 	int fd;
 	ev_io rio, wio;
 	ev_timer timer;
@@ -64,6 +69,8 @@ struct conn {
 	size_t got;     /* bytes read from the client */
 	size_t drained; /* bytes dropped while finishing */
 	int finishing, wr_shut, rd_eof, dead;
+	int idle;   /* between requests (set by the door) */
+	int paused; /* reading stopped until the output drains */
 	char peer[80];
 	conn *prev, *next;
 	void *state;
@@ -91,6 +98,81 @@ const char *conn_peer(conn *c)
 	return c->peer;
 }
 
+void conn_set_idle(conn *c, int idle)
+{
+	c->idle = idle;
+}
+
+int conn_stopping(conn *c)
+{
+	return c->w->stopping;
+}
+
+metrics_door *conn_door_metrics(conn *c)
+{
+	return c->md;
+}
+
+const metrics *conn_metrics(conn *c)
+{
+	return &c->w->s->m;
+}
+
+const metrics *server_metrics(const server *s)
+{
+	return &s->m;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int conn_scan(conn *c, const char *user, const engine_envelope *env, const char *msg, size_t len,
+              ss_arena *a, engine_result *r)
+{
+	double t0 = now();
+	int err = engine_scan(conn_engine(c), user, env, msg, len, a, r);
+
+	if (err)
+		metrics_engine_error(c->md, err);
+	else
+		metrics_scan(c->md, r->action, now() - t0);
+	return err;
+}
+
+int conn_learn(conn *c, const char *user, int is_spam, const char *msg, size_t len,
+               engine_learned *what)
+{
+	engine_learned w = ENGINE_UNCHANGED;
+	int err = engine_learn(conn_engine(c), user, is_spam, msg, len, &w);
+
+	if (err)
+		metrics_engine_error(c->md, err);
+	else
+		metrics_feedback(c->md, is_spam != 0, w);
+	if (what)
+		*what = w;
+	return err;
+}
+
+int conn_unlearn(conn *c, const char *user, const char *msg, size_t len, engine_learned *what)
+{
+	engine_learned w = ENGINE_UNCHANGED;
+	int err = engine_unlearn(conn_engine(c), user, msg, len, &w);
+
+	if (err)
+		metrics_engine_error(c->md, err);
+	else
+		metrics_feedback(c->md, -1, w);
+	if (what)
+		*what = w;
+	return err;
+}
+
 static void conn_close(conn *c)
 {
 	worker *w = c->w;
@@ -108,6 +190,7 @@ static void conn_close(conn *c)
 		w->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	metrics_conn(c->md, -1);
 	free(c);
 	w->nconns--;
 	__atomic_sub_fetch(&w->s->nconns, 1, __ATOMIC_RELAXED);
@@ -139,6 +222,10 @@ static void flush(conn *c)
 	ev_io_stop(c->w->loop, &c->wio);
 	sbuf_reset(&c->out);
 	c->out_off = 0;
+	if (c->paused && !c->rd_eof) {
+		c->paused = 0;
+		ev_io_start(c->w->loop, &c->rio);
+	}
 	if (c->finishing && !c->wr_shut) {
 		shutdown(c->fd, SHUT_WR);
 		c->wr_shut = 1;
@@ -180,6 +267,19 @@ static void on_eof(conn *c)
 		c->dead = 1; /* nothing to say: close */
 }
 
+/* Writes what the door queued (keep-alive replies); a client that does
+ * not read them is not read either until they drain. */
+static void after_input(conn *c)
+{
+	if (c->finishing || c->dead || c->out_off >= c->out.len)
+		return;
+	flush(c);
+	if (!c->dead && c->out.len - c->out_off > CONN_OUT_HIGH) {
+		c->paused = 1;
+		ev_io_stop(c->w->loop, &c->rio);
+	}
+}
+
 static void on_read(struct ev_loop *loop, ev_io *io, int revents)
 {
 	conn *c = io->data;
@@ -193,10 +293,10 @@ static void on_read(struct ev_loop *loop, ev_io *io, int revents)
 		c->dead = c->drained > DRAIN_MAX;
 	} else if (n > 0) {
 		c->got += (size_t)n;
+		c->idle = 0;
 		ev_timer_again(c->w->loop, &c->timer);
 		c->door->input(c, buf, (size_t)n);
-		if (!c->finishing && c->out_off < c->out.len)
-			flush(c); /* a door that answers and goes on (milter) */
+		after_input(c);
 	} else if (n == 0) {
 		on_eof(c);
 	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -225,6 +325,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *t, int revents)
 	if (!c->finishing) {
 		log_msg(LOG_WARN, "%s %s: no data for %.1f s: dropped", c->door->name, c->peer,
 		        c->w->s->lim.timeout);
+		metrics_error_add(c->md, METRICS_ERR_TIMEOUT);
 		if (c->door->timeout)
 			c->door->timeout(c);
 	}
@@ -259,6 +360,7 @@ static void conn_open(worker *w, const listener *l, int fd, const struct sockadd
 	}
 	c->w = w;
 	c->door = l->door;
+	c->md = l->md;
 	c->fd = fd;
 	c->state = c + 1;
 	peer_text(ss, c->peer, sizeof(c->peer));
@@ -274,6 +376,7 @@ static void conn_open(worker *w, const listener *l, int fd, const struct sockadd
 	w->nconns++;
 	ev_io_start(w->loop, &c->rio);
 	ev_timer_again(w->loop, &c->timer);
+	metrics_conn(c->md, 1);
 	if (c->door->open)
 		c->door->open(c);
 }
@@ -284,6 +387,7 @@ static void refuse(const listener *l, int fd)
 {
 	const char *r = l->door->busy_reply;
 
+	metrics_refused(l->md);
 	if (r && send(fd, r, strlen(r), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		(void)0; /* best effort: the client sees the close anyway */
 	close(fd);
@@ -331,7 +435,7 @@ static void on_stop(struct ev_loop *loop, ev_async *a, int revents)
 	/* Connections that have sent nothing yet are not in flight. */
 	for (conn *c = w->conns, *next; c; c = next) {
 		next = c->next;
-		if (!c->got && !c->finishing)
+		if ((!c->got || c->idle) && !c->finishing)
 			conn_close(c);
 	}
 	if (!w->nconns)
@@ -354,6 +458,7 @@ server *server_new(engine *e, const server_limits *lim)
 		return NULL;
 	s->e = e;
 	s->lim = *lim;
+	metrics_init(&s->m);
 	if (!s->lim.nthreads)
 		s->lim.nthreads = 1;
 	return s;
@@ -477,6 +582,7 @@ int server_listen(server *s, const door_ops *d, const char *addr, char *bound, s
 	}
 	memset(l, 0, sizeof(*l));
 	l->door = d;
+	l->md = metrics_door_get(&s->m, d->name);
 	rc = strncmp(addr, "unix:", 5) ? listen_tcp(l, addr) : listen_unix(l, addr + 5);
 	if (rc)
 		return rc;

@@ -14,14 +14,23 @@
  * closes (so that closing never resets the connection before the reply is
  * read) or the timer fires.
  *
+ * Bytes a callback queued with conn_send() are written when it returns;
+ * while more than CONN_OUT_HIGH bytes wait for a client that does not read
+ * them (pipelining), its connection is not read either.
+ *
  * Shutdown (server_stop, from any thread): listeners close, connections in
  * flight are finished, then server_run returns.
+ *
+ * Counters (daemon/metrics.h) are kept per door: connections here, scans
+ * and feedback through conn_scan(), conn_learn() and conn_unlearn(), which
+ * every door calls instead of the engine's functions.
  */
 #ifndef SS_DAEMON_SERVER_H
 #define SS_DAEMON_SERVER_H
 
 #include <stddef.h>
 
+#include "daemon/metrics.h"
 #include "engine/engine.h"
 
 typedef struct server server;
@@ -67,6 +76,9 @@ int server_listen(server *s, const door_ops *d, const char *addr, char *bound, s
  * connections in flight and returns 0 (-1 when a worker could not start). */
 int server_run(server *s);
 
+/* The server's counters (read them with metrics_render). */
+const metrics *server_metrics(const server *s);
+
 /* Asks the server to stop (async-signal-unsafe: call from a loop callback
  * or a thread, not from a signal handler). */
 void server_stop(server *s);
@@ -87,5 +99,21 @@ int conn_send(conn *c, const char *p, size_t len);
 /* The reply is complete: flush it, shut the write side, drop what the
  * client still sends, close. */
 void conn_finish(conn *c);
+/* Marks c as between requests (1) or in one (0, the default once it has
+ * sent a byte): a stopping server closes idle connections at once. */
+void conn_set_idle(conn *c, int idle);
+/* Returns whether the server is stopping (a door ends keep-alive). */
+int conn_stopping(conn *c);
+
+/* The counters of c's door, and of the whole server. */
+metrics_door *conn_door_metrics(conn *c);
+const metrics *conn_metrics(conn *c);
+/* engine_scan(), engine_learn() and engine_unlearn() on c's engine, timed
+ * and counted in the door's metrics (errors included). Same contracts. */
+int conn_scan(conn *c, const char *user, const engine_envelope *env, const char *msg, size_t len,
+              ss_arena *a, engine_result *r);
+int conn_learn(conn *c, const char *user, int is_spam, const char *msg, size_t len,
+               engine_learned *what);
+int conn_unlearn(conn *c, const char *user, const char *msg, size_t len, engine_learned *what);
 
 #endif

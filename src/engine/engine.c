@@ -329,6 +329,7 @@ out:
 	if (what)
 		*what = err || done == LRN_UNCHANGED ? ENGINE_UNCHANGED
 		        : done == LRN_UNLEARNED      ? ENGINE_UNLEARNED
+		        : done == LRN_MOVED          ? ENGINE_MOVED
 		                                     : ENGINE_LEARNED;
 	ss_message_free(m);
 	return err;

@@ -118,8 +118,9 @@ int engine_scan(engine *e, const char *user, const engine_envelope *env, const c
 /* What engine_learn()/engine_unlearn() did. */
 typedef enum engine_learned {
 	ENGINE_UNCHANGED = 0, /* already learned so (or, unlearn: never learned) */
-	ENGINE_LEARNED = 1,   /* learned, or moved from the other class */
+	ENGINE_LEARNED = 1,   /* learned */
 	ENGINE_UNLEARNED = 2,
+	ENGINE_MOVED = 3, /* learned, after unlearning it from the other class */
 } engine_learned;
 
 /* Learns the message as spam or ham in `user`'s model (NULL or "": the

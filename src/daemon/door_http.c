@@ -1,0 +1,426 @@
+/*
+ * door_http.c: HTTP requests to engine calls and JSON replies, and the
+ * metrics page (see door_http.h).
+ */
+#include "daemon/door_http.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon/log.h"
+#include "proto/http.h"
+#include "util/json.h"
+
+#define MAX_USER 128 /* bytes of an X-User name, as spamd's User */
+
+typedef enum route {
+	R_NONE,
+	R_CHECK,
+	R_LEARN_SPAM,
+	R_LEARN_HAM,
+	R_UNLEARN,
+	R_HEALTH,
+	R_METRICS
+} route;
+
+static const struct {
+	const char *path;
+	route r;
+	const char *allow;
+} routes[] = {
+    {"/check", R_CHECK, "POST"},         {"/learn/spam", R_LEARN_SPAM, "POST"},
+    {"/learn/ham", R_LEARN_HAM, "POST"}, {"/unlearn", R_UNLEARN, "POST"},
+    {"/health", R_HEALTH, "GET, HEAD"},  {"/metrics", R_METRICS, "GET, HEAD"},
+};
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+typedef struct http_conn {
+	http_parser p;
+	sbuf body;    /* the message as it arrives */
+	unsigned ri;  /* index of the route in routes[] */
+	int status;   /* 404 or 405, decided with the head, answered at the end */
+	int closing;  /* a reply that closes the connection was queued */
+	double start; /* when the head was complete */
+} http_conn;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void ht_open(conn *c)
+{
+	http_conn *x = conn_state(c);
+
+	http_init(&x->p, conn_limits(c)->max_size);
+	conn_set_idle(c, 1);
+}
+
+static void ht_close(conn *c)
+{
+	http_conn *x = conn_state(c);
+
+	sbuf_release(&x->body);
+}
+
+static const char *header(const http_request *r, const char *name)
+{
+	size_t i = 0;
+	const ss_str *v = http_header_next(r, name, &i);
+
+	return v && v->len ? v->p : NULL;
+}
+
+static void log_request(conn *c, int status, const char *what)
+{
+	http_conn *x = conn_state(c);
+	const http_request *r = &x->p.req;
+	const char *user = header(r, "X-User");
+
+	if (!r->method_text.p) { /* the parser refused the request line */
+		log_msg(LOG_WARN, "http %s: %d %s", conn_peer(c), status, what);
+		return;
+	}
+	log_msg(status >= 500 ? LOG_WARN : LOG_INFO,
+	        "http %s %s %.*s%s%.*s: %d %s (%zu bytes, %.2f ms)", conn_peer(c), r->method_text.p,
+	        (int)(r->path.len < 200 ? r->path.len : 200), r->path.p ? r->path.p : "",
+	        user ? " user=" : "", user ? MAX_USER : 0, user ? user : "", status, what,
+	        x->body.len, (now() - x->start) * 1e3);
+}
+
+/* Queues a response; closes the connection after it unless keep-alive
+ * goes on. */
+static void respond(conn *c, const http_response *resp)
+{
+	http_conn *x = conn_state(c);
+	sbuf out = SBUF_INIT;
+	http_response r = *resp;
+
+	r.close = r.close || !x->p.req.keep_alive || conn_stopping(c);
+	r.head_only = x->p.req.method == HTTP_HEAD;
+	if (http_format(&out, &r) || conn_send(c, out.p, out.len))
+		r.close = 1; /* out of memory: the client sees the close */
+	sbuf_release(&out);
+	if (r.close) {
+		x->closing = 1;
+		conn_finish(c);
+	}
+}
+
+static void respond_json(conn *c, int status, const sbuf *body)
+{
+	http_response r = {status, "application/json", NULL, body->p, body->len, 0, 0};
+
+	respond(c, &r);
+}
+
+/* An error reply; close: the connection cannot go on. */
+static void respond_error(conn *c, int status, const char *text, int close)
+{
+	http_conn *x = conn_state(c);
+	sbuf body = SBUF_INIT;
+	char extra[64];
+	http_response r = {status, "application/json", NULL, NULL, 0, close, 0};
+
+	log_request(c, status, text);
+	if (status == 405) {
+		snprintf(extra, sizeof(extra), "Allow: %s\r\n", routes[x->ri].allow);
+		r.extra = extra;
+	}
+	r.close |= http_error_json(&body, status, text) != 0;
+	r.body = body.p;
+	r.len = body.len;
+	respond(c, &r);
+	sbuf_release(&body);
+}
+
+/* An engine error: the message is not mail (422), or we failed (500). */
+static void engine_failed(conn *c, int err)
+{
+	int refused = err == SS_EEMPTY || err == SS_ENOTMAIL || err == SS_EBINARY;
+
+	respond_error(c, refused ? 422 : 500, ss_strerror(err), !refused);
+}
+
+/* ---- the routes ---- */
+
+/* X-Rcpt-To fields, each a comma-separated list, to NUL-terminated
+ * strings in a. Returns how many, or -1 when out of memory. */
+static long recipients(const http_request *r, ss_arena *a, const char ***out)
+{
+	size_t i = 0, n = 0, cap = 0;
+	const ss_str *v;
+	const char **list;
+
+	while ((v = http_header_next(r, "X-Rcpt-To", &i)))
+		for (size_t k = 0, cap1 = 1; k <= v->len; k++, cap += cap1, cap1 = 0)
+			cap += k < v->len && v->p[k] == ',';
+	if (!(list = arena_calloc(a, cap + 1, sizeof(*list))))
+		return -1;
+	for (i = 0; (v = http_header_next(r, "X-Rcpt-To", &i));) {
+		for (const char *s = v->p, *end = v->p + v->len; s <= end && n < cap;) {
+			const char *comma = memchr(s, ',', (size_t)(end - s)),
+			           *e = comma ? comma : end;
+			while (s < e && (*s == ' ' || *s == '\t'))
+				s++;
+			while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+				e--;
+			if (e > s && !(list[n++] = arena_strndup(a, s, (size_t)(e - s))))
+				return -1;
+			s = (comma ? comma : end) + 1;
+		}
+	}
+	*out = list;
+	return (long)n;
+}
+
+/* {"points":P,"required":T, then the engine's own rendering. */
+static int check_json(const engine_result *res, sbuf *b)
+{
+	sbuf eng = SBUF_INIT;
+	int err = engine_result_json(res, NULL, &eng);
+
+	if (!err)
+		err =
+		    sbuf_addf(b, "{\"points\":%.4f,\"required\":%.4f,", res->score, res->required);
+	if (!err)
+		err = sbuf_add(b, eng.p + 1, eng.len - 1); /* without its '{' */
+	if (!err)
+		err = sbuf_addc(b, '\n');
+	sbuf_release(&eng);
+	return err;
+}
+
+static void serve_check(conn *c, const char *user)
+{
+	http_conn *x = conn_state(c);
+	const http_request *r = &x->p.req;
+	engine_envelope env = {header(r, "X-Client-IP"), header(r, "X-Helo"),
+	                       header(r, "X-Mail-From"), NULL, 0};
+	const char **rcpts = NULL;
+	ss_arena a;
+	engine_result res;
+	sbuf out = SBUF_INIT;
+	char what[96];
+	long n;
+	int err;
+
+	arena_init(&a);
+	if ((n = recipients(r, &a, &rcpts)) < 0) {
+		engine_failed(c, SS_ENOMEM);
+		goto out;
+	}
+	env.rcpts = rcpts;
+	env.nrcpts = (size_t)n;
+	err = conn_scan(c, user, &env, x->body.p ? x->body.p : "", x->body.len, &a, &res);
+	if (!err)
+		err = check_json(&res, &out);
+	if (err) {
+		engine_failed(c, err);
+		goto out;
+	}
+	snprintf(what, sizeof(what), "%s %.2f/%.2f %s", res.is_spam ? "spam" : "ham", res.score,
+	         res.required, engine_action_name(res.action));
+	log_request(c, 200, what);
+	respond_json(c, 200, &out);
+out:
+	sbuf_release(&out);
+	arena_release(&a);
+}
+
+static const char *learned_name(engine_learned w)
+{
+	return w == ENGINE_LEARNED     ? "learned"
+	       : w == ENGINE_MOVED     ? "moved"
+	       : w == ENGINE_UNLEARNED ? "unlearned"
+	                               : "unchanged";
+}
+
+static void serve_feedback(conn *c, const char *user, route rt)
+{
+	http_conn *x = conn_state(c);
+	const char *msg = x->body.p ? x->body.p : "";
+	engine_learned w = ENGINE_UNCHANGED;
+	sbuf out = SBUF_INIT;
+	int err;
+
+	if (rt == R_UNLEARN)
+		err = conn_unlearn(c, user, msg, x->body.len, &w);
+	else
+		err = conn_learn(c, user, rt == R_LEARN_SPAM, msg, x->body.len, &w);
+	if (err) {
+		engine_failed(c, err);
+		return;
+	}
+	err = sbuf_addf(&out, "{\"result\":\"%s\"", learned_name(w));
+	if (!err && rt != R_UNLEARN)
+		err = sbuf_addf(&out, ",\"class\":\"%s\"", rt == R_LEARN_SPAM ? "spam" : "ham");
+	if (!err && user) {
+		err = sbuf_adds(&out, ",");
+		if (!err)
+			err = json_kv_str(&out, "user", user, strlen(user));
+	}
+	if (!err)
+		err = sbuf_adds(&out, "}\n");
+	if (err) {
+		engine_failed(c, err);
+	} else {
+		log_request(c, 200, learned_name(w));
+		respond_json(c, 200, &out);
+	}
+	sbuf_release(&out);
+}
+
+static void serve_health(conn *c)
+{
+	sbuf out = SBUF_INIT;
+
+	if (sbuf_addf(&out, "{\"status\":\"ok\",\"version\":\"%s\",\"stopping\":%s}\n", SS_VERSION,
+	              conn_stopping(c) ? "true" : "false")) {
+		engine_failed(c, SS_ENOMEM);
+	} else {
+		log_request(c, 200, "ok");
+		respond_json(c, 200, &out);
+	}
+	sbuf_release(&out);
+}
+
+static void serve_metrics(conn *c)
+{
+	sbuf out = SBUF_INIT;
+	http_response r = {200, "text/plain; version=0.0.4; charset=utf-8", NULL, NULL, 0, 0, 0};
+
+	if (metrics_render(conn_metrics(c), &out)) {
+		engine_failed(c, SS_ENOMEM);
+	} else {
+		r.body = out.p;
+		r.len = out.len;
+		log_request(c, 200, "metrics");
+		respond(c, &r);
+	}
+	sbuf_release(&out);
+}
+
+/* The whole request is in: answer it. */
+static void serve(conn *c)
+{
+	http_conn *x = conn_state(c);
+	route rt = routes[x->ri].r;
+	const char *user = header(&x->p.req, "X-User");
+
+	if (x->status)
+		respond_error(c, x->status,
+		              x->status == 404 ? "no such path" : "method not allowed", 0);
+	else if (user && strlen(user) > MAX_USER)
+		respond_error(c, 400, "X-User is too long", 0);
+	else if (rt == R_CHECK)
+		serve_check(c, user);
+	else if (rt == R_HEALTH)
+		serve_health(c);
+	else if (rt == R_METRICS)
+		serve_metrics(c);
+	else
+		serve_feedback(c, user, rt);
+}
+
+static int takes_body(unsigned ri)
+{
+	return routes[ri].allow[0] == 'P';
+}
+
+/* The head is complete: find the route; answer 100 Continue when the
+ * client waits for it, or the error at once (and close) if it waits in vain. */
+static void on_request(conn *c)
+{
+	http_conn *x = conn_state(c);
+	const http_request *r = &x->p.req;
+	unsigned i = 0;
+	int allowed;
+
+	x->start = now();
+	x->status = 0;
+	sbuf_reset(&x->body);
+	while (i < NROUTES && (strlen(routes[i].path) != r->path.len ||
+	                       memcmp(routes[i].path, r->path.p, r->path.len)))
+		i++;
+	x->ri = i < NROUTES ? i : 0;
+	allowed = takes_body(x->ri) ? r->method == HTTP_POST
+	                            : r->method == HTTP_GET || r->method == HTTP_HEAD;
+	x->status = i == NROUTES ? 404 : !allowed ? 405 : 0;
+	if (!r->expect_continue)
+		return;
+	if (x->status) {
+		respond_error(c, x->status,
+		              x->status == 404 ? "no such path" : "method not allowed", 1);
+		return;
+	}
+	conn_send(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+}
+
+static void handle(conn *c, const http_event *ev)
+{
+	http_conn *x = conn_state(c);
+
+	switch (ev->kind) {
+	case HTTP_EV_REQUEST:
+		on_request(c);
+		break;
+	case HTTP_EV_BODY:
+		if (!x->status && takes_body(x->ri) && sbuf_add(&x->body, ev->p, ev->len))
+			respond_error(c, 500, "out of memory", 1);
+		break;
+	case HTTP_EV_END:
+		serve(c);
+		if (!x->closing) {
+			http_next(&x->p);
+			sbuf_reset(&x->body);
+		}
+		break;
+	case HTTP_EV_ERROR:
+		metrics_error_add(conn_door_metrics(c), METRICS_ERR_PROTOCOL);
+		respond_error(c, ev->status, ev->text, 1);
+		break;
+	default:
+		break;
+	}
+}
+
+static void ht_input(conn *c, const char *buf, size_t len)
+{
+	http_conn *x = conn_state(c);
+	http_event ev;
+	size_t off = 0;
+
+	while (!x->closing) {
+		off += http_feed(&x->p, buf + off, len - off, &ev);
+		if (ev.kind == HTTP_EV_NONE)
+			break;
+		handle(c, &ev);
+	}
+	conn_set_idle(c, !x->closing && http_idle(&x->p));
+}
+
+static void ht_eof(conn *c)
+{
+	http_conn *x = conn_state(c);
+	http_event ev;
+
+	if (x->closing)
+		return;
+	http_eof(&x->p, &ev);
+	if (ev.kind != HTTP_EV_NONE)
+		handle(c, &ev); /* a request cut short gets its error reply */
+	else
+		conn_finish(c); /* send what is queued, then close */
+}
+
+const door_ops door_http = {
+    "http",   sizeof(http_conn),
+    ht_open,  ht_input,
+    ht_eof,   NULL,
+    ht_close, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+};
