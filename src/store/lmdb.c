@@ -123,8 +123,9 @@ static int bc_init(bcache *c, size_t cap)
 
 static void bc_free(bcache *c)
 {
-	if (c->keys && c->ptr && c->dirty)
+	if (c->keys && c->ptr && c->dirty && c->used)
 		bc_clear(c);
+	free(c->used);
 	free(c->keys);
 	free(c->ptr);
 	free(c->dirty);
