@@ -66,9 +66,12 @@ $(B)/spamsift: $(CLI_OBJ) $(LIB)
 $(B)/spamsiftd: $(DAEMON_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJ) $(LIB) $(LIBS) -lev
 
-$(B)/tests/unit: $(TEST_OBJ) $(LIB)
+# The daemon's I/O-free modules are unit tested and fuzzed too.
+DAEMON_PURE_OBJ := $(B)/obj/src/daemon/config.o
+
+$(B)/tests/unit: $(TEST_OBJ) $(DAEMON_PURE_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJ) $(DAEMON_PURE_OBJ) $(LIB) $(LIBS)
 
 $(B)/tests/parse_corpus: $(B)/obj/tests/corpus/parse_corpus.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -119,6 +122,8 @@ $(FZ)/obj/%.o: %.c
 
 $(FZ)/%: $(FZ)/obj/fuzz/%.o $(FUZZ_LIB_OBJ)
 	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+$(FZ)/fuzz_config: $(FZ)/obj/src/daemon/config.o
 
 fuzz: $(FUZZ_BIN)
 
