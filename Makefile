@@ -83,7 +83,7 @@ deps:
 # Under SANITIZE the fuzz smoke run is skipped: the fuzz targets are always
 # built with ASan/UBSan, so the plain `make check` has run them already.
 check: deps
-	$(MAKE) format-check unit cli-check daemon-check milter-check http-check corpus-check
+	$(MAKE) format-check unit cli-check daemon-check milter-check http-check reload-check corpus-check
 ifeq ($(SANITIZE),)
 	$(MAKE) fuzz-smoke
 endif
@@ -105,6 +105,10 @@ milter-check: $(B)/spamsift $(B)/spamsiftd
 
 http-check: $(B)/spamsift $(B)/spamsiftd
 	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/http.sh
+
+# spamsiftd -c FILE and SIGHUP reloads.
+reload-check: $(B)/spamsift $(B)/spamsiftd
+	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/reload.sh
 
 corpus-check: $(B)/tests/parse_corpus
 	sh tests/corpus/run.sh $(B)/tests/parse_corpus
