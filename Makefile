@@ -8,10 +8,12 @@
 #   make fuzz             build the libFuzzer targets (build/fuzz/)
 #   make bench            build and run bench/parse (spamsift vs GMime 3)
 #   make demo             install, build and parse the sample mail
-#   make install          install the binary into $(PREFIX)/bin
+#   make install          install the binaries into $(PREFIX)/bin and sbin, and
+#                         dist/spamsiftd.conf into $(SYSCONFDIR)/spamsift/ if absent
 #   make format-check     check formatting with clang-format
 
 PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
 PKGS := icu-uc icu-i18n libidn2 libxxhash lmdb zlib
 
 ifeq ($(SANITIZE),)
@@ -47,7 +49,7 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 LIB := $(B)/libspamsift.a
 
-.PHONY: all check format-check unit cli-check daemon-check milter-check http-check corpus-check fuzz fuzz-smoke bench demo install deps clean format-check
+.PHONY: all check format-check unit cli-check daemon-check milter-check http-check reload-check corpus-check fuzz fuzz-smoke bench demo install deps clean format-check
 
 all: $(B)/spamsift $(B)/spamsiftd $(LIB)
 
@@ -157,6 +159,9 @@ install: $(B)/spamsift $(B)/spamsiftd
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
 	install -m 755 $(B)/spamsift $(DESTDIR)$(PREFIX)/bin/spamsift
 	install -m 755 $(B)/spamsiftd $(DESTDIR)$(PREFIX)/sbin/spamsiftd
+	install -d $(DESTDIR)$(SYSCONFDIR)/spamsift
+	[ -e $(DESTDIR)$(SYSCONFDIR)/spamsift/spamsiftd.conf ] || \
+		install -m 644 dist/spamsiftd.conf $(DESTDIR)$(SYSCONFDIR)/spamsift/spamsiftd.conf
 
 FORMAT_FILES = $(wildcard src/*/*.c src/*/*.h include/*.h tests/unit/*.c tests/unit/*.h \
 	tests/corpus/*.c fuzz/*.c bench/*.c)

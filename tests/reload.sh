@@ -145,6 +145,19 @@ grep -q "model /proc/no/such/model" "$tmp/err" && ok || bad "model error: $(cat 
 expect 0 "spamsiftd --help" "$daemon" --help
 grep -q -- "-c, --config FILE" "$tmp/out" && grep -q "SIGHUP" "$tmp/out" && ok || bad "--help names -c and SIGHUP"
 
+# ---- the shipped example, every setting uncommented, starts ----
+sed 's/^#\([a-z_]* = \)/\1/' "$(dirname "$0")/../dist/spamsiftd.conf" >"$tmp/example.conf"
+[ "$(grep -c '^[a-z_]* = ' "$tmp/example.conf")" -ge 15 ] && ok || bad "the example sets every key"
+for k in db spamd milter http threads max_size timeout max_conn milter_reject milter_on_error \
+	log log_level add_header_at reject_at; do
+	grep -q "^$k = " "$tmp/example.conf" || bad "the example documents $k"
+done
+start example -c "$tmp/example.conf" --db "$db1" --spamd 127.0.0.1:0 --milter 127.0.0.1:0 \
+	--http 127.0.0.1:0
+grep -q "configuration 1: model $db1, add_header_at 0, reject_at 6.9068, messages up to 33554432 bytes, timeout 30.0 s, max_conn 1024, milter_on_error tempfail" \
+	"$tmp/example.err" && ok || bad "the example's values are the defaults: $(cat "$tmp/example.err")"
+stop
+
 # ---- start from a file; reject_at changes the action on reload ----
 write_conf "db = $db1"
 start d -c "$conf"
