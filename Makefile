@@ -8,10 +8,12 @@
 #   make fuzz             build the libFuzzer targets (build/fuzz/)
 #   make bench            build and run bench/parse (spamsift vs GMime 3)
 #   make demo             install, build and parse the sample mail
-#   make install          install the binary into $(PREFIX)/bin
+#   make install          install the binaries into $(PREFIX)/bin and sbin, and
+#                         dist/spamsiftd.conf into $(SYSCONFDIR)/spamsift/ if absent
 #   make format-check     check formatting with clang-format
 
 PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
 PKGS := icu-uc icu-i18n libidn2 libxxhash lmdb zlib
 
 ifeq ($(SANITIZE),)
@@ -47,7 +49,7 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 LIB := $(B)/libspamsift.a
 
-.PHONY: all check format-check unit cli-check daemon-check milter-check http-check corpus-check fuzz fuzz-smoke bench demo install deps clean format-check
+.PHONY: all check format-check unit cli-check daemon-check milter-check http-check reload-check corpus-check fuzz fuzz-smoke bench demo install deps clean format-check
 
 all: $(B)/spamsift $(B)/spamsiftd $(LIB)
 
@@ -66,9 +68,12 @@ $(B)/spamsift: $(CLI_OBJ) $(LIB)
 $(B)/spamsiftd: $(DAEMON_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJ) $(LIB) $(LIBS) -lev
 
-$(B)/tests/unit: $(TEST_OBJ) $(LIB)
+# The daemon's I/O-free modules are unit tested and fuzzed too.
+DAEMON_PURE_OBJ := $(B)/obj/src/daemon/config.o
+
+$(B)/tests/unit: $(TEST_OBJ) $(DAEMON_PURE_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJ) $(DAEMON_PURE_OBJ) $(LIB) $(LIBS)
 
 $(B)/tests/parse_corpus: $(B)/obj/tests/corpus/parse_corpus.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -80,7 +85,7 @@ deps:
 # Under SANITIZE the fuzz smoke run is skipped: the fuzz targets are always
 # built with ASan/UBSan, so the plain `make check` has run them already.
 check: deps
-	$(MAKE) format-check unit cli-check daemon-check milter-check http-check corpus-check
+	$(MAKE) format-check unit cli-check daemon-check milter-check http-check reload-check corpus-check
 ifeq ($(SANITIZE),)
 	$(MAKE) fuzz-smoke
 endif
@@ -103,6 +108,10 @@ milter-check: $(B)/spamsift $(B)/spamsiftd
 http-check: $(B)/spamsift $(B)/spamsiftd
 	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/http.sh
 
+# spamsiftd -c FILE and SIGHUP reloads.
+reload-check: $(B)/spamsift $(B)/spamsiftd
+	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/reload.sh
+
 corpus-check: $(B)/tests/parse_corpus
 	sh tests/corpus/run.sh $(B)/tests/parse_corpus
 
@@ -119,6 +128,8 @@ $(FZ)/obj/%.o: %.c
 
 $(FZ)/%: $(FZ)/obj/fuzz/%.o $(FUZZ_LIB_OBJ)
 	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+$(FZ)/fuzz_config: $(FZ)/obj/src/daemon/config.o
 
 fuzz: $(FUZZ_BIN)
 
@@ -148,6 +159,9 @@ install: $(B)/spamsift $(B)/spamsiftd
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
 	install -m 755 $(B)/spamsift $(DESTDIR)$(PREFIX)/bin/spamsift
 	install -m 755 $(B)/spamsiftd $(DESTDIR)$(PREFIX)/sbin/spamsiftd
+	install -d $(DESTDIR)$(SYSCONFDIR)/spamsift
+	[ -e $(DESTDIR)$(SYSCONFDIR)/spamsift/spamsiftd.conf ] || \
+		install -m 644 dist/spamsiftd.conf $(DESTDIR)$(SYSCONFDIR)/spamsift/spamsiftd.conf
 
 FORMAT_FILES = $(wildcard src/*/*.c src/*/*.h include/*.h tests/unit/*.c tests/unit/*.h \
 	tests/corpus/*.c fuzz/*.c bench/*.c)

@@ -14,13 +14,6 @@
 
 #define MAX_RCPTS 1000 /* recipients passed to the engine; more are counted */
 
-static door_milter_policy policy = {DOOR_MILTER_REJECT, 0};
-
-void door_milter_configure(const door_milter_policy *p)
-{
-	policy = *p;
-}
-
 /* The fields the engine adds, which a sender must not pre-set. */
 static const char *const spam_fields[] = {"X-Spam-Flag", "X-Spam-Score", "X-Spam-Level",
                                           "X-Spam-Action", "X-Spam-Status"};
@@ -207,12 +200,12 @@ static void log_message(conn *c, const char *what)
 /* Cannot scan: accept or tempfail by policy. */
 static void by_policy(conn *c, const char *why)
 {
+	int accept = conn_config(c)->milter_on_error;
 	char what[160];
 
-	snprintf(what, sizeof(what), "%s: %s by policy", why,
-	         policy.on_error_accept ? "accepted" : "tempfailed");
+	snprintf(what, sizeof(what), "%s: %s by policy", why, accept ? "accepted" : "tempfailed");
 	log_message(c, what);
-	send_code(c, policy.on_error_accept ? MILTER_REPLY_ACCEPT : MILTER_REPLY_TEMPFAIL);
+	send_code(c, accept ? MILTER_REPLY_ACCEPT : MILTER_REPLY_TEMPFAIL);
 }
 
 /* Appends the removal of forged X-Spam-* fields (last first, so that the
@@ -253,7 +246,8 @@ static void reply_verdict(conn *c, const engine_result *res, ss_arena *a)
 	snprintf(what, sizeof(what), "%s %.2f/%.2f %s", res->is_spam ? "spam" : "ham", res->score,
 	         res->required, res->action == ENGINE_REJECT ? "rejected" : "headers added");
 	if (res->action == ENGINE_REJECT) {
-		if (milter_reply_code(&out, policy.reject_reply))
+		const char *reply = conn_config(c)->milter_reject;
+		if (milter_reply_code(&out, reply ? reply : CONFIG_DEFAULT_REJECT))
 			err = milter_reply(&out, MILTER_REPLY_REJECT);
 		else
 			err = 0;

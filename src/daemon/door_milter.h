@@ -16,23 +16,14 @@
  * When it cannot scan (an internal error, or a message larger than
  * --max-size, whose buffering stops at the limit) it acts by policy:
  * accept the message unscanned, or tempfail it so the client retries.
+ * The reject reply and that policy are the configuration's
+ * (milter_reject, milter_on_error), read from the connection's generation
+ * at each message, so a reload changes them for the next message.
  */
 #ifndef SS_DAEMON_DOOR_MILTER_H
 #define SS_DAEMON_DOOR_MILTER_H
 
 #include "daemon/server.h"
-
-/* How the door answers when the engine says reject, and when it cannot
- * scan. Set before the server runs; read by every worker. */
-typedef struct door_milter_policy {
-	const char *reject_reply; /* "550 5.7.1 ..." (milter_reply_code_ok) */
-	int on_error_accept;      /* 1: accept unscanned, 0: tempfail */
-} door_milter_policy;
-
-#define DOOR_MILTER_REJECT "550 5.7.1 Message rejected as spam"
-
-/* Sets the policy (copied; the string must outlive the server). */
-void door_milter_configure(const door_milter_policy *p);
 
 /* The door, for server_listen(). */
 extern const door_ops door_milter;

@@ -1,9 +1,12 @@
 /*
- * main.c: spamsiftd, the filter in the mail path. Reads its options, builds
- * the engine, listens on the doors asked for, prints the bound addresses
- * on its first lines of standard output, and serves in the foreground
- * until SIGTERM or SIGINT (then finishes the requests in flight and exits
- * 0). Logs go to standard error.
+ * main.c: spamsiftd, the filter in the mail path. Reads its configuration
+ * file and options, builds the engine, listens on the doors asked for,
+ * prints the bound addresses on its first lines of standard output, and
+ * serves in the foreground until SIGTERM or SIGINT (then finishes the
+ * requests in flight and exits 0). On SIGHUP it reads the configuration
+ * again and swaps in a new generation (engine, thresholds, limits, milter
+ * policy) or, when the new configuration is broken, keeps the old one and
+ * logs why. Logs go to standard error or syslog.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,26 +17,34 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/config.h"
 #include "daemon/door_milter.h"
 #include "daemon/door_http.h"
 #include "daemon/door_spamd.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
 #include "engine/engine.h"
-#include "proto/milter.h"
+#include "store/store.h"
 
-#define MAX_DOORS 16
+#define MAX_OPTIONS 128
+#define MAX_CONFIG_FILE (1u << 20)
 
 static const char usage[] =
-    "usage: spamsiftd [OPTIONS]\n"
+    "usage: spamsiftd [-c FILE] [OPTIONS]\n"
     "\n"
     "The spamsift daemon: scans and learns mail for the MTA through the spamd\n"
     "protocol (spamc, Exim, procmail...), the milter protocol (Postfix,\n"
     "Sendmail) and an HTTP JSON API with Prometheus metrics. Runs in the\n"
-    "foreground, logs to standard error; SIGTERM or SIGINT stop it after the\n"
-    "requests in flight.\n"
+    "foreground, logs to standard error or syslog; SIGTERM or SIGINT stop it\n"
+    "after the requests in flight; SIGHUP reloads the configuration and the\n"
+    "model (a broken configuration is refused and logged, the old one keeps\n"
+    "serving; listeners and threads need a restart).\n"
     "It prints each address it listens on, one per line (\"spamd 127.0.0.1:783\").\n"
     "\n"
+    "  -c, --config FILE  read settings from FILE: \"key = value\" lines, the\n"
+    "                     keys being the options below without dashes (db,\n"
+    "                     spamd, max_size...; see dist/spamsiftd.conf). An\n"
+    "                     option given here replaces the file's value\n"
     "  --db PATH          the model (default $XDG_DATA_HOME/spamsift/model,\n"
     "                     created when absent; learn with spamsift learn or TELL)\n"
     "  --spamd ADDR       listen for spamd clients on ADDR: HOST:PORT (port 0\n"
@@ -43,7 +54,7 @@ static const char usage[] =
     "                     forms); Postfix: smtpd_milters = inet:127.0.0.1:11332\n"
     "  --milter-reject REPLY\n"
     "                     the SMTP reply to a message whose action is reject\n"
-    "                     (default \"" DOOR_MILTER_REJECT "\";\n"
+    "                     (default \"" CONFIG_DEFAULT_REJECT "\";\n"
     "                     \"5xy x.y.z text\" with an enhanced status code)\n"
     "  --milter-on-error accept|tempfail\n"
     "                     what the milter door does with a message it cannot\n"
@@ -64,47 +75,60 @@ static const char usage[] =
     "                     with --milter give Postfix's smtpd_timeout, 300)\n"
     "  --max-conn N       open connections at most (default 1024; more are\n"
     "                     refused with EX_TEMPFAIL)\n"
-    "  --quiet            log only warnings and errors, not each request\n"
+    "  --add-header-at POINTS\n"
+    "                     score from which X-Spam-Flag says spam (default 0)\n"
+    "  --reject-at POINTS score from which the action is reject (default\n"
+    "                     6.9068, ln 999: the classifier's probability 0.999)\n"
+    "  --log-level LEVEL  error, warning, info (default: a line per request)\n"
+    "                     or debug\n"
+    "  --quiet            the same as --log-level warning\n"
+    "  --syslog           log to syslog (facility mail, ident spamsiftd)\n"
+    "                     instead of standard error\n"
     "  -h, --help         show this help\n"
     "  --version          show the version\n"
     "\n"
-    "Example: spamsiftd --db /var/lib/spamsift/model --spamd 127.0.0.1:783 \\\n"
+    "Example: spamsiftd -c /etc/spamsift/spamsiftd.conf\n"
+    "         spamsiftd --db /var/lib/spamsift/model --spamd 127.0.0.1:783 \\\n"
     "                   --milter 127.0.0.1:11332 --http 127.0.0.1:11333\n"
     "         spamc -d 127.0.0.1 -p 783 -c < message.eml\n"
     "         curl --data-binary @message.eml http://127.0.0.1:11333/check\n"
     "\n"
-    "Exit status: 0 after a clean stop, 2 on a usage error or when a socket\n"
-    "or the model cannot be opened.\n";
+    "Exit status: 0 after a clean stop, 2 on a usage error, an error in the\n"
+    "configuration file (reported as FILE:LINE: message), or when a socket or\n"
+    "the model cannot be opened.\n";
 
-typedef struct options {
-	const char *db;
-	const char *spamd[MAX_DOORS];
-	size_t nspamd;
-	const char *milter[MAX_DOORS];
-	size_t nmilter;
-	door_milter_policy mpol;
-	const char *http[MAX_DOORS];
-	size_t nhttp;
-	server_limits lim;
-	int quiet;
-} options;
+/* What the command line said: the file, and settings to apply over it. */
+typedef struct cmdline {
+	const char *file; /* -c FILE, or NULL */
+	config_kv kv[MAX_OPTIONS];
+	size_t nkv;
+} cmdline;
 
-/* Reads a number within [lo, hi]; returns 0 or -1 after saying why. */
-static int number(const char *opt, const char *s, double lo, double hi, double *out)
-{
-	char *end;
-	double v;
+/* The model store, shared by the generations that use the same file: LMDB
+ * must not be opened twice in one process (closing the second handle would
+ * drop the first one's locks), so a reload that keeps the model reuses it. */
+typedef struct model {
+	store *s;
+	dev_t dev;
+	ino_t ino;
+	int refs;
+} model;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || v < lo || v > hi) {
-		fprintf(stderr, "spamsiftd: %s: '%s' is not a number from %g to %g\n", opt, s, lo,
-		        hi);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
+/* One configuration, as the server serves with it. */
+typedef struct generation {
+	server_gen g; /* first: the server sees this part */
+	config conf;
+	model *m;
+	char db[4200];
+	unsigned id;
+} generation;
+
+/* The daemon's state on the main thread. */
+typedef struct daemon_state {
+	const cmdline *cl;
+	generation *cur; /* the server's current generation */
+	unsigned ngen;
+} daemon_state;
 
 enum {
 	O_DB = 256,
@@ -119,9 +143,14 @@ enum {
 	O_MILTER_REJECT,
 	O_MILTER_ON_ERROR,
 	O_HTTP,
+	O_ADD_HEADER_AT,
+	O_REJECT_AT,
+	O_LOG_LEVEL,
+	O_SYSLOG,
 };
 
 static const struct option longopts[] = {
+    {"config", required_argument, NULL, 'c'},
     {"db", required_argument, NULL, O_DB},
     {"spamd", required_argument, NULL, O_SPAMD},
     {"http", required_argument, NULL, O_HTTP},
@@ -133,83 +162,54 @@ static const struct option longopts[] = {
     {"milter", required_argument, NULL, O_MILTER},
     {"milter-reject", required_argument, NULL, O_MILTER_REJECT},
     {"milter-on-error", required_argument, NULL, O_MILTER_ON_ERROR},
+    {"add-header-at", required_argument, NULL, O_ADD_HEADER_AT},
+    {"reject-at", required_argument, NULL, O_REJECT_AT},
+    {"log-level", required_argument, NULL, O_LOG_LEVEL},
+    {"syslog", no_argument, NULL, O_SYSLOG},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, O_VERSION},
     {NULL, 0, NULL, 0},
 };
 
-/* The milter door's options; returns 0, or -1 after saying why. */
-static int milter_option(options *o, int opt, const char *arg)
+/* The configuration key of each option that has one. */
+static const struct {
+	int opt;
+	config_key key;
+} opt_keys[] = {
+    {O_DB, CONFIG_DB},
+    {O_SPAMD, CONFIG_SPAMD},
+    {O_MILTER, CONFIG_MILTER},
+    {O_HTTP, CONFIG_HTTP},
+    {O_THREADS, CONFIG_THREADS},
+    {O_MAX_SIZE, CONFIG_MAX_SIZE},
+    {O_TIMEOUT, CONFIG_TIMEOUT},
+    {O_MAX_CONN, CONFIG_MAX_CONN},
+    {O_MILTER_REJECT, CONFIG_MILTER_REJECT},
+    {O_MILTER_ON_ERROR, CONFIG_MILTER_ON_ERROR},
+    {O_ADD_HEADER_AT, CONFIG_ADD_HEADER_AT},
+    {O_REJECT_AT, CONFIG_REJECT_AT},
+    {O_LOG_LEVEL, CONFIG_LOG_LEVEL},
+    {O_QUIET, CONFIG_LOG_LEVEL},
+    {O_SYSLOG, CONFIG_LOG},
+};
+
+/* Records one option; returns 0, 1 to exit successfully, -1 on error. */
+static int option(cmdline *cl, int opt, const char *arg)
 {
-	switch (opt) {
-	case O_MILTER:
-		if (o->nmilter == MAX_DOORS)
-			return fprintf(stderr, "spamsiftd: too many --milter\n"), -1;
-		o->milter[o->nmilter++] = arg;
-		return 0;
-	case O_MILTER_REJECT:
-		if (!milter_reply_code_ok(arg))
-			return fprintf(stderr,
-			               "spamsiftd: --milter-reject: '%s' is not a one-line SMTP "
-			               "refusal like \"%s\"\n",
-			               arg, DOOR_MILTER_REJECT),
-			       -1;
-		o->mpol.reject_reply = arg;
-		return 0;
-	default: /* O_MILTER_ON_ERROR */
-		if (strcmp(arg, "accept") && strcmp(arg, "tempfail"))
-			return fprintf(
-			           stderr,
-			           "spamsiftd: --milter-on-error: accept or tempfail, not '%s'\n",
-			           arg),
-			       -1;
-		o->mpol.on_error_accept = !strcmp(arg, "accept");
+	for (size_t i = 0; i < sizeof(opt_keys) / sizeof(opt_keys[0]); i++) {
+		if (opt_keys[i].opt != opt)
+			continue;
+		if (cl->nkv == MAX_OPTIONS)
+			return fputs("spamsiftd: too many options\n", stderr), -1;
+		cl->kv[cl->nkv].key = opt_keys[i].key;
+		cl->kv[cl->nkv++].value = opt == O_QUIET    ? "warning"
+		                          : opt == O_SYSLOG ? "syslog"
+		                                            : arg;
 		return 0;
 	}
-}
-
-/* Applies one option; returns 0, 1 to exit successfully, -1 on error. */
-static int option(options *o, int opt, const char *arg)
-{
-	double v;
-
 	switch (opt) {
-	case O_MILTER:
-	case O_MILTER_REJECT:
-	case O_MILTER_ON_ERROR:
-		return milter_option(o, opt, arg);
-	case O_DB:
-		o->db = arg;
-		return 0;
-	case O_SPAMD:
-		if (o->nspamd == MAX_DOORS)
-			return fprintf(stderr, "spamsiftd: too many --spamd\n"), -1;
-		o->spamd[o->nspamd++] = arg;
-		return 0;
-	case O_HTTP:
-		if (o->nhttp == MAX_DOORS)
-			return fprintf(stderr, "spamsiftd: too many --http\n"), -1;
-		o->http[o->nhttp++] = arg;
-		return 0;
-	case O_THREADS:
-		if (number("--threads", arg, 1, 256, &v))
-			return -1;
-		o->lim.nthreads = (unsigned)v;
-		return 0;
-	case O_MAX_SIZE:
-		if (number("--max-size", arg, 1024, 1 << 30, &v))
-			return -1;
-		o->lim.max_size = (size_t)v;
-		return 0;
-	case O_TIMEOUT:
-		return number("--timeout", arg, 0.05, 86400, &o->lim.timeout);
-	case O_MAX_CONN:
-		if (number("--max-conn", arg, 1, 1000000, &v))
-			return -1;
-		o->lim.max_conns = (size_t)v;
-		return 0;
-	case O_QUIET:
-		o->quiet = 1;
+	case 'c':
+		cl->file = arg;
 		return 0;
 	case 'h':
 		fputs(usage, stdout);
@@ -223,30 +223,73 @@ static int option(options *o, int opt, const char *arg)
 	}
 }
 
-static int parse_options(int argc, char **argv, options *o)
+static int parse_cmdline(int argc, char **argv, cmdline *cl)
 {
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int opt, rc;
 
-	memset(o, 0, sizeof(*o));
-	o->lim.max_size = 32u << 20;
-	o->lim.timeout = 30;
-	o->lim.max_conns = 1024;
-	o->mpol.reject_reply = DOOR_MILTER_REJECT;
-	o->lim.nthreads = ncpu > 0 ? (unsigned)(ncpu < 64 ? ncpu : 64) : 1;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
-		if ((rc = option(o, opt, optarg)))
+	memset(cl, 0, sizeof(*cl));
+	while ((opt = getopt_long(argc, argv, "hc:", longopts, NULL)) != -1)
+		if ((rc = option(cl, opt, optarg)))
 			return rc;
 	if (optind < argc) {
 		fprintf(stderr, "spamsiftd: unexpected argument '%s' (see --help)\n", argv[optind]);
 		return -1;
 	}
-	if (!o->nspamd && !o->nmilter && !o->nhttp) {
-		fprintf(stderr, "spamsiftd: nothing to listen on: give --spamd ADDR, --milter "
-		                "ADDR or --http ADDR (see --help)\n");
-		return -1;
-	}
 	return 0;
+}
+
+/* Reads the whole file (at most MAX_CONFIG_FILE bytes) into *buf. */
+static int read_file(const char *path, char **buf, size_t *len, char *why, size_t wlen)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n = 0;
+	char *p = malloc(MAX_CONFIG_FILE + 1);
+
+	if (!f || !p) {
+		snprintf(why, wlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	n = fread(p, 1, MAX_CONFIG_FILE + 1, f);
+	if (ferror(f) || n > MAX_CONFIG_FILE) {
+		snprintf(why, wlen, "%s: %s", path,
+		         ferror(f) ? strerror(errno) : "larger than 1 MiB");
+		goto fail;
+	}
+	fclose(f);
+	*buf = p;
+	*len = n;
+	return 0;
+fail:
+	if (f)
+		fclose(f);
+	free(p);
+	return -1;
+}
+
+/* Reads the file (if any), applies the command line, checks the whole.
+ * Returns 0, or -1 with "FILE:LINE: message" (or a message) in why. */
+static int load_config(const cmdline *cl, config *c, char *why, size_t wlen)
+{
+	config_error e = {0, ""};
+	char *buf = NULL;
+	size_t len;
+	int rc = -1;
+
+	config_init(c);
+	if (cl->file && read_file(cl->file, &buf, &len, why, wlen))
+		return -1;
+	if (cl->file && config_parse(c, buf, len, &e))
+		snprintf(why, wlen, "%s:%u: %s", cl->file, e.line, e.msg);
+	else if (config_apply(c, cl->kv, cl->nkv, &e))
+		snprintf(why, wlen, "command line: %s", e.msg);
+	else if (config_check(c, &e) && cl->file && e.line)
+		snprintf(why, wlen, "%s:%u: %s", cl->file, e.line, e.msg);
+	else if (e.msg[0])
+		snprintf(why, wlen, "%s%s", e.msg, cl->file ? "" : " (see --help)");
+	else
+		rc = 0;
+	free(buf);
+	return rc;
 }
 
 /* $XDG_DATA_HOME/spamsift/model (or ~/.local/share/...), as spamsift uses. */
@@ -261,71 +304,210 @@ static const char *default_db(char *buf, size_t cap)
 	return buf;
 }
 
-static int open_engine(const options *o, engine **e)
+/* The identity of the model at `path` (its data file); 0 or -1. */
+static int model_id(const char *path, dev_t *dev, ino_t *ino)
 {
-	char def[4200];
-	engine_config c;
-	int err;
+	char data[4300];
+	struct stat st;
 
-	engine_config_default(&c);
-	c.db = o->db ? o->db : default_db(def, sizeof(def));
-	c.max_size = o->lim.max_size;
-	if ((err = engine_new(&c, e)))
-		log_msg(LOG_ERROR, "model %s: %s%s%s", c.db, ss_strerror(err),
-		        err == SS_EIO ? ": " : "", err == SS_EIO ? strerror(errno) : "");
-	else
-		log_msg(LOG_INFO, "model %s", c.db);
-	return err;
+	snprintf(data, sizeof(data), "%s/data.mdb", path);
+	if (stat(data, &st))
+		return -1;
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+	return 0;
 }
 
-/* Opens every listener and prints "DOOR ADDRESS" for each. */
-static int open_doors(server *s, const options *o)
+static void model_put(model *m)
+{
+	if (m && __atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		store_close(m->s);
+		free(m);
+	}
+}
+
+/* The model at `path`: prev's when it is the same file, else opened. */
+static int model_get(const char *path, model *prev, model **out, char *why, size_t wlen)
+{
+	model *m;
+	dev_t dev;
+	ino_t ino;
+	int err;
+
+	if (prev && !model_id(path, &dev, &ino) && dev == prev->dev && ino == prev->ino) {
+		__atomic_add_fetch(&prev->refs, 1, __ATOMIC_RELAXED);
+		*out = prev;
+		return 0;
+	}
+	if (!(m = calloc(1, sizeof(*m))))
+		return snprintf(why, wlen, "out of memory"), -1;
+	if ((err = store_lmdb_open(path, NULL, &m->s))) {
+		snprintf(why, wlen, "model %.300s: %s%s%s", path, ss_strerror(err),
+		         err == SS_EIO ? ": " : "", err == SS_EIO ? strerror(errno) : "");
+		free(m);
+		return -1;
+	}
+	model_id(path, &m->dev, &m->ino);
+	m->refs = 1;
+	*out = m;
+	return 0;
+}
+
+static void generation_free(server_gen *sg)
+{
+	generation *g = (generation *)sg;
+
+	if (g->id)
+		log_msg(LOG_INFO, "configuration %u: released", g->id);
+	engine_free(g->g.e);
+	model_put(g->m);
+	config_release(&g->conf);
+	free(g);
+}
+
+/* Builds a generation from the configuration: prev's model is reused when
+ * the file is the same. Returns 0 or -1 with the reason in why. */
+static int generation_make(const cmdline *cl, generation *prev, generation **out, char *why,
+                           size_t wlen)
+{
+	generation *g = calloc(1, sizeof(*g));
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	char def[4096];
+	engine_config ec;
+	int err;
+
+	if (!g)
+		return snprintf(why, wlen, "out of memory"), -1;
+	g->g.free = generation_free;
+	g->g.conf = &g->conf;
+	if (load_config(cl, &g->conf, why, wlen))
+		goto fail;
+	snprintf(g->db, sizeof(g->db), "%s",
+	         g->conf.db ? g->conf.db : default_db(def, sizeof(def)));
+	if (model_get(g->db, prev ? prev->m : NULL, &g->m, why, wlen))
+		goto fail;
+	engine_config_default(&ec);
+	ec.model = g->m->s;
+	ec.add_header_at = g->conf.add_header_at;
+	ec.reject_at = g->conf.reject_at;
+	ec.max_size = g->conf.max_size;
+	if ((err = engine_new(&ec, &g->g.e))) {
+		snprintf(why, wlen, "engine: %s", ss_strerror(err));
+		goto fail;
+	}
+	g->g.lim.max_size = g->conf.max_size;
+	g->g.lim.timeout = g->conf.timeout;
+	g->g.lim.max_conns = g->conf.max_conn;
+	g->g.lim.nthreads = g->conf.threads ? g->conf.threads
+	                    : ncpu > 0      ? (unsigned)(ncpu < 64 ? ncpu : 64)
+	                                    : 1;
+	*out = g;
+	return 0;
+fail:
+	generation_free(&g->g);
+	return -1;
+}
+
+static void log_settings(const generation *g)
+{
+	log_msg(LOG_INFO,
+	        "configuration %u: model %s, add_header_at %g, reject_at %g, messages up to "
+	        "%zu bytes, timeout %.1f s, max_conn %zu, milter_on_error %s",
+	        g->id, g->db, g->conf.add_header_at, g->conf.reject_at, g->conf.max_size,
+	        g->conf.timeout, g->conf.max_conn, g->conf.milter_on_error ? "accept" : "tempfail");
+}
+
+static void apply_log(const config *c)
+{
+	log_set_level(c->log_level);
+	log_set_syslog(c->log_syslog);
+}
+
+/* SIGHUP, on the main thread: a new generation, or the old one kept. */
+static void reload(server *s, void *arg)
+{
+	daemon_state *d = arg;
+	generation *g;
+	char why[600];
+
+	log_msg(LOG_INFO, "SIGHUP: reloading %s", d->cl->file ? d->cl->file : "the command line");
+	if (generation_make(d->cl, d->cur, &g, why, sizeof(why))) {
+		log_msg(LOG_ERROR, "reload refused: %s; still serving with configuration %u", why,
+		        d->cur->id);
+		return;
+	}
+	if (!config_same_listeners(&g->conf, &d->cur->conf)) {
+		log_msg(LOG_ERROR,
+		        "reload refused: listeners or threads changed: restart to change "
+		        "listeners; still serving with configuration %u",
+		        d->cur->id);
+		generation_free(&g->g);
+		return;
+	}
+	g->id = ++d->ngen;
+	apply_log(&g->conf);
+	log_settings(g);
+	d->cur = g;
+	server_swap(s, &g->g);
+}
+
+/* Opens one door's listeners and prints "DOOR ADDRESS" for each. */
+static int open_door(server *s, const door_ops *d, char *const *addrs, size_t n)
 {
 	char bound[160];
 
-	for (size_t i = 0; i < o->nspamd; i++) {
-		if (server_listen(s, &door_spamd, o->spamd[i], bound, sizeof(bound)))
+	for (size_t i = 0; i < n; i++) {
+		if (server_listen(s, d, addrs[i], bound, sizeof(bound)))
 			return -1;
-		printf("spamd %s\n", bound);
-		log_msg(LOG_INFO, "spamd: listening on %s", bound);
+		printf("%s %s\n", d->name, bound);
+		log_msg(LOG_INFO, "%s: listening on %s", d->name, bound);
 	}
-	for (size_t i = 0; i < o->nmilter; i++) {
-		if (server_listen(s, &door_milter, o->milter[i], bound, sizeof(bound)))
-			return -1;
-		printf("milter %s\n", bound);
-		log_msg(LOG_INFO, "milter: listening on %s", bound);
-	}
-	door_milter_configure(&o->mpol);
-	for (size_t i = 0; i < o->nhttp; i++) {
-		if (server_listen(s, &door_http, o->http[i], bound, sizeof(bound)))
-			return -1;
-		printf("http %s\n", bound);
-		log_msg(LOG_INFO, "http: listening on %s", bound);
-	}
-	fflush(stdout);
 	return 0;
+}
+
+static int open_doors(server *s, const config *c)
+{
+	int rc = open_door(s, &door_spamd, c->spamd, c->nspamd) ||
+	         open_door(s, &door_milter, c->milter, c->nmilter) ||
+	         open_door(s, &door_http, c->http, c->nhttp);
+
+	fflush(stdout);
+	return rc ? -1 : 0;
 }
 
 int main(int argc, char **argv)
 {
-	options o;
-	engine *e = NULL;
+	cmdline cl;
+	daemon_state d = {&cl, NULL, 0};
 	server *s = NULL;
-	int rc = parse_options(argc, argv, &o);
+	char why[600];
+	int rc = parse_cmdline(argc, argv, &cl);
 
 	if (rc)
 		return rc > 0 ? 0 : 2;
 	signal(SIGPIPE, SIG_IGN);
-	log_set_level(o.quiet ? LOG_WARN : LOG_INFO);
+	if (generation_make(&cl, NULL, &d.cur, why, sizeof(why))) {
+		fprintf(stderr, "spamsiftd: %s\n", why);
+		return 2;
+	}
+	d.cur->id = ++d.ngen;
+	log_set_level(d.cur->conf.log_level);
+	log_msg(LOG_INFO, "model %s", d.cur->db);
+	if (!(s = server_new(&d.cur->g))) {
+		generation_free(&d.cur->g);
+		return 2;
+	}
 	rc = 2;
-	if (open_engine(&o, &e) || !(s = server_new(e, &o.lim)) || open_doors(s, &o))
+	if (open_doors(s, &d.cur->conf))
 		goto out;
-	log_msg(LOG_INFO, "spamsiftd %s: %u threads, messages up to %zu bytes, timeout %.1f s",
-	        SS_VERSION, o.lim.nthreads, o.lim.max_size, o.lim.timeout);
+	apply_log(&d.cur->conf);
+	log_msg(LOG_INFO, "spamsiftd %s: %u threads%s%s", SS_VERSION, d.cur->g.lim.nthreads,
+	        cl.file ? ", configuration from " : "", cl.file ? cl.file : "");
+	log_settings(d.cur);
+	server_on_reload(s, reload, &d);
 	rc = server_run(s) ? 2 : 0;
 	log_msg(LOG_INFO, "stopped");
 out:
 	server_free(s);
-	engine_free(e);
 	return rc;
 }

@@ -40,6 +40,8 @@ typedef struct worker {
 	struct ev_loop *loop;
 	ev_io accept_w[MAX_LISTENERS];
 	ev_async stop_w;
+	ev_async reload_w; /* a new generation is current */
+	server_gen *gen;   /* what this worker serves with (one reference) */
 	pthread_t th;
 	int stopping;
 	size_t nconns;
@@ -47,8 +49,11 @@ typedef struct worker {
 } worker;
 
 struct server {
-	engine *e;
-	server_limits lim;
+	pthread_mutex_t mu; /* guards cur against a swap while taking a reference */
+	server_gen *cur;    /* the current generation (one reference) */
+	unsigned nthreads;
+	void (*on_reload)(server *s, void *arg);
+	void *reload_arg;
 	listener ls[MAX_LISTENERS];
 	size_t nls;
 	worker *w;
@@ -85,12 +90,17 @@ void *conn_state(conn *c)
 
 engine *conn_engine(conn *c)
 {
-	return c->w->s->e;
+	return c->w->gen->e;
 }
 
 const server_limits *conn_limits(conn *c)
 {
-	return &c->w->s->lim;
+	return &c->w->gen->lim;
+}
+
+const config *conn_config(conn *c)
+{
+	return c->w->gen->conf;
 }
 
 const char *conn_peer(conn *c)
@@ -324,7 +334,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *t, int revents)
 	(void)revents;
 	if (!c->finishing) {
 		log_msg(LOG_WARN, "%s %s: no data for %.1f s: dropped", c->door->name, c->peer,
-		        c->w->s->lim.timeout);
+		        c->timer.repeat);
 		metrics_error_add(c->md, METRICS_ERR_TIMEOUT);
 		if (c->door->timeout)
 			c->door->timeout(c);
@@ -368,7 +378,7 @@ static void conn_open(worker *w, const listener *l, int fd, const struct sockadd
 	ev_io_init(&c->wio, on_write, fd, EV_WRITE);
 	ev_init(&c->timer, on_timer);
 	c->rio.data = c->wio.data = c->timer.data = c;
-	c->timer.repeat = w->s->lim.timeout;
+	c->timer.repeat = w->gen->lim.timeout;
 	c->next = w->conns;
 	if (w->conns)
 		w->conns->prev = c;
@@ -410,10 +420,10 @@ static void on_accept(struct ev_loop *loop, ev_io *io, int revents)
 				log_msg(LOG_WARN, "%s: accept: %s", l->addr, strerror(errno));
 			return;
 		}
-		if (__atomic_add_fetch(&w->s->nconns, 1, __ATOMIC_RELAXED) > w->s->lim.max_conns) {
+		size_t max = w->gen->lim.max_conns;
+		if (__atomic_add_fetch(&w->s->nconns, 1, __ATOMIC_RELAXED) > max) {
 			__atomic_sub_fetch(&w->s->nconns, 1, __ATOMIC_RELAXED);
-			log_msg(LOG_WARN, "%s: %zu connections open: refused one", l->addr,
-			        w->s->lim.max_conns);
+			log_msg(LOG_WARN, "%s: %zu connections open: refused one", l->addr, max);
 			refuse(l, fd);
 			continue;
 		}
@@ -448,19 +458,73 @@ void server_stop(server *s)
 		ev_async_send(s->w[i].loop, &s->w[i].stop_w);
 }
 
+/* ---- generations ---- */
+
+/* Takes a reference to the current generation. */
+static server_gen *gen_get(server *s)
+{
+	server_gen *g;
+
+	pthread_mutex_lock(&s->mu);
+	g = s->cur;
+	__atomic_add_fetch(&g->refs, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&s->mu);
+	return g;
+}
+
+/* Lets go of a reference; the last one frees the generation. */
+static void gen_put(server_gen *g)
+{
+	if (g && __atomic_sub_fetch(&g->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		g->free(g);
+}
+
+void server_swap(server *s, server_gen *g)
+{
+	server_gen *old;
+
+	g->refs = 1;
+	pthread_mutex_lock(&s->mu);
+	old = s->cur;
+	s->cur = g;
+	pthread_mutex_unlock(&s->mu);
+	for (unsigned i = 0; i < s->nw; i++)
+		ev_async_send(s->w[i].loop, &s->w[i].reload_w);
+	gen_put(old);
+}
+
+/* A worker's quiescent point: no callback of its own is running, so
+ * nothing on this thread uses its generation; move to the current one. */
+static void on_reload_async(struct ev_loop *loop, ev_async *a, int revents)
+{
+	worker *w = ev_userdata(loop);
+	server_gen *g = gen_get(w->s), *old = w->gen;
+
+	(void)a;
+	(void)revents;
+	w->gen = g;
+	gen_put(old);
+}
+
+void server_on_reload(server *s, void (*fn)(server *s, void *arg), void *arg)
+{
+	s->on_reload = fn;
+	s->reload_arg = arg;
+}
+
 /* ---- the server ---- */
 
-server *server_new(engine *e, const server_limits *lim)
+server *server_new(server_gen *g)
 {
 	server *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
-	s->e = e;
-	s->lim = *lim;
+	pthread_mutex_init(&s->mu, NULL);
+	g->refs = 1;
+	s->cur = g;
+	s->nthreads = g->lim.nthreads ? g->lim.nthreads : 1;
 	metrics_init(&s->m);
-	if (!s->lim.nthreads)
-		s->lim.nthreads = 1;
 	return s;
 }
 
@@ -474,6 +538,8 @@ void server_free(server *s)
 			unlink(s->ls[i].unix_path);
 	}
 	free(s->w);
+	gen_put(s->cur);
+	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
 
@@ -596,6 +662,8 @@ static void *worker_main(void *arg)
 	worker *w = arg;
 
 	ev_run(w->loop, 0);
+	gen_put(w->gen);
+	w->gen = NULL;
 	ss_thread_release();
 	return NULL;
 }
@@ -608,6 +676,9 @@ static int worker_init(server *s, worker *w)
 	ev_set_userdata(w->loop, w);
 	ev_async_init(&w->stop_w, on_stop);
 	ev_async_start(w->loop, &w->stop_w);
+	ev_async_init(&w->reload_w, on_reload_async);
+	ev_async_start(w->loop, &w->reload_w);
+	w->gen = gen_get(s);
 	for (size_t i = 0; i < s->nls; i++) {
 		ev_io_init(&w->accept_w[i], on_accept, s->ls[i].fd, EV_READ);
 		w->accept_w[i].data = &s->ls[i];
@@ -627,6 +698,18 @@ static void on_signal(struct ev_loop *loop, ev_signal *sig, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
+static void on_hup(struct ev_loop *loop, ev_signal *sig, int revents)
+{
+	server *s = sig->data;
+
+	(void)loop;
+	(void)revents;
+	if (s->on_reload)
+		s->on_reload(s, s->reload_arg);
+	else
+		log_msg(LOG_INFO, "SIGHUP: nothing to reload");
+}
+
 /* Starts the worker threads with the termination signals blocked, so that
  * only the main thread (its default loop) sees them. */
 static int start_workers(server *s)
@@ -637,13 +720,17 @@ static int start_workers(server *s)
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	for (unsigned i = 0; !err && i < s->lim.nthreads; i++) {
+	for (unsigned i = 0; !err && i < s->nthreads; i++) {
 		err = worker_init(s, &s->w[i]) ||
 		      pthread_create(&s->w[i].th, NULL, worker_main, &s->w[i]);
-		if (!err)
+		if (!err) {
 			s->nw++;
-		else if (s->w[i].loop)
+			continue;
+		}
+		gen_put(s->w[i].gen);
+		if (s->w[i].loop)
 			ev_loop_destroy(s->w[i].loop);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -653,17 +740,19 @@ static int start_workers(server *s)
 int server_run(server *s)
 {
 	struct ev_loop *main_loop = ev_default_loop(0);
-	ev_signal term, intr;
+	ev_signal term, intr, hup;
 	int err;
 
-	if (!main_loop || !(s->w = calloc(s->lim.nthreads, sizeof(*s->w))))
+	if (!main_loop || !(s->w = calloc(s->nthreads, sizeof(*s->w))))
 		return -1;
 	err = start_workers(s);
 	ev_signal_init(&term, on_signal, SIGTERM);
 	ev_signal_init(&intr, on_signal, SIGINT);
-	term.data = intr.data = s;
+	ev_signal_init(&hup, on_hup, SIGHUP);
+	term.data = intr.data = hup.data = s;
 	ev_signal_start(main_loop, &term);
 	ev_signal_start(main_loop, &intr);
+	ev_signal_start(main_loop, &hup);
 	if (!err)
 		ev_run(main_loop, 0);
 	else
@@ -674,5 +763,6 @@ int server_run(server *s)
 	}
 	ev_signal_stop(main_loop, &term);
 	ev_signal_stop(main_loop, &intr);
+	ev_signal_stop(main_loop, &hup);
 	return err;
 }

@@ -21,6 +21,10 @@
  * Shutdown (server_stop, from any thread): listeners close, connections in
  * flight are finished, then server_run returns.
  *
+ * Reload (SIGHUP, server_on_reload and server_swap): a new generation
+ * (engine, limits, door settings) replaces the current one for what the
+ * workers do next; the listeners and threads stay.
+ *
  * Counters (daemon/metrics.h) are kept per door: connections here, scans
  * and feedback through conn_scan(), conn_learn() and conn_unlearn(), which
  * every door calls instead of the engine's functions.
@@ -30,6 +34,7 @@
 
 #include <stddef.h>
 
+#include "daemon/config.h"
 #include "daemon/metrics.h"
 #include "engine/engine.h"
 
@@ -59,12 +64,38 @@ typedef struct server_limits {
 	size_t max_size;   /* bytes of one message (the door enforces it) */
 	double timeout;    /* seconds a client may stay silent */
 	size_t max_conns;  /* open connections, all workers together */
-	unsigned nthreads; /* worker threads (loops) */
+	unsigned nthreads; /* worker threads (loops); fixed by the first generation */
 } server_limits;
 
-/* Returns a new server for engine e (not owned), or NULL. */
-server *server_new(engine *e, const server_limits *lim);
+/* A generation: what the doors serve with under one configuration, the
+ * engine, the limits and the door settings. The caller fills it (usually
+ * as the first member of a larger struct) and hands it to server_new() or
+ * server_swap(); it is immutable from then on and shared by reference
+ * counts: the server holds one while it is current, each worker one while
+ * it serves with it. `free` is called once, on whatever thread lets go
+ * last, when no callback can be using it any more. */
+typedef struct server_gen {
+	engine *e;
+	server_limits lim;
+	const config *conf;
+	void (*free)(struct server_gen *g);
+	int refs; /* the server's business */
+} server_gen;
+
+/* Returns a new server serving with generation g (taken over), or NULL
+ * (g is then still the caller's). */
+server *server_new(server_gen *g);
+/* Frees the server and lets go of its current generation. */
 void server_free(server *s);
+
+/* Makes g the current generation (taken over): each worker moves to it
+ * between two callbacks, so a scan in progress finishes on the old one,
+ * which is freed when the last worker has moved. Call from the thread
+ * that runs server_run() (the reload callback) or before it. */
+void server_swap(server *s, server_gen *g);
+
+/* Calls fn(s, arg) on server_run()'s thread when SIGHUP arrives. */
+void server_on_reload(server *s, void (*fn)(server *s, void *arg), void *arg);
 
 /* Listens on `addr` for door d: "HOST:PORT" (IPv4, or [IPv6]:PORT; port 0
  * picks a free one) or "unix:/path" (a stale socket file is replaced).
@@ -87,9 +118,11 @@ void server_stop(server *s);
 
 /* The door state of c (state_size bytes). */
 void *conn_state(conn *c);
-/* The engine and limits c serves with. */
+/* The engine, limits and settings c serves with: those of its worker's
+ * generation, the same for the whole of a callback. */
 engine *conn_engine(conn *c);
 const server_limits *conn_limits(conn *c);
+const config *conn_config(conn *c);
 /* The client's address as text, for logs. */
 const char *conn_peer(conn *c);
 /* Queues bytes to send; what a door queues while handling input is

@@ -1,0 +1,120 @@
+/*
+ * config.h: spamsiftd's settings and the parser of its configuration file
+ * (dist/spamsiftd.conf is the annotated example). I/O-free: the caller
+ * reads the file and hands over its bytes, so the parser can be unit
+ * tested and fuzzed.
+ *
+ * The format is one setting per line, "key = value"; blank lines and lines
+ * whose first non-blank character is '#' are ignored (a '#' later in a
+ * line is part of the value, so SMTP replies and paths may hold one).
+ * Spaces around the key and the value are dropped, and one pair of double
+ * quotes around the whole value too. Keys are the long command-line
+ * options without their dashes ("max_size" or "max-size"). spamd, milter
+ * and http may be given several times (one listener each); any other key
+ * given twice is an error, as is an unknown key or a bad value.
+ *
+ * Command-line options are applied over a parsed file with config_apply():
+ * each key given there replaces the file's value (all of its listeners,
+ * for the repeated keys).
+ */
+#ifndef SS_DAEMON_CONFIG_H
+#define SS_DAEMON_CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_MAX_LISTEN 16 /* listeners per door */
+
+typedef enum config_key {
+	CONFIG_DB,
+	CONFIG_SPAMD,
+	CONFIG_MILTER,
+	CONFIG_HTTP,
+	CONFIG_THREADS,
+	CONFIG_MAX_SIZE,
+	CONFIG_TIMEOUT,
+	CONFIG_MAX_CONN,
+	CONFIG_MILTER_REJECT,
+	CONFIG_MILTER_ON_ERROR,
+	CONFIG_LOG,
+	CONFIG_LOG_LEVEL,
+	CONFIG_ADD_HEADER_AT,
+	CONFIG_REJECT_AT,
+	CONFIG_NKEYS
+} config_key;
+
+/* Log levels, as daemon/log.h numbers them. */
+enum { CONFIG_LOG_ERROR = 0, CONFIG_LOG_WARN, CONFIG_LOG_INFO, CONFIG_LOG_DEBUG };
+
+typedef struct config {
+	char *db; /* NULL: the default model path */
+	char *spamd[CONFIG_MAX_LISTEN];
+	size_t nspamd;
+	char *milter[CONFIG_MAX_LISTEN];
+	size_t nmilter;
+	char *http[CONFIG_MAX_LISTEN];
+	size_t nhttp;
+	unsigned threads; /* 0: one per processor */
+	size_t max_size;
+	double timeout;
+	size_t max_conn;
+	char *milter_reject;  /* NULL: CONFIG_DEFAULT_REJECT */
+	int milter_on_error;  /* 1: accept unscanned, 0: tempfail */
+	int log_syslog;       /* 1: syslog, 0: standard error */
+	int log_level;        /* CONFIG_LOG_* */
+	double add_header_at; /* points */
+	double reject_at;
+	unsigned line[CONFIG_NKEYS]; /* line where each key was set, 0 if not */
+} config;
+
+#define CONFIG_DEFAULT_REJECT "550 5.7.1 Message rejected as spam"
+
+/* Where and why parsing or checking failed. */
+typedef struct config_error {
+	unsigned line; /* 1-based; 0 when the error is not on one line */
+	char msg[256];
+} config_error;
+
+/* A command-line setting: key and value (not owned). */
+typedef struct config_kv {
+	config_key key;
+	const char *value;
+} config_kv;
+
+/* Fills c with the defaults (no listener, no allocation). */
+void config_init(config *c);
+
+/* Frees what c owns and sets it back to the defaults. */
+void config_release(config *c);
+
+/* Returns the key's name in the file ("max_size"). */
+const char *config_key_name(config_key k);
+
+/* Returns the key named `name` (underscores or dashes), or -1. */
+int config_key_of(const char *name, size_t len);
+
+/* Parses len bytes of a configuration file into c (which config_init()
+ * prepared), over the values already there. Returns 0, or -1 with *e set
+ * (c then holds what came before the error; release it). SS_ENOMEM is
+ * reported the same way, as "out of memory". */
+int config_parse(config *c, const char *buf, size_t len, config_error *e);
+
+/* Sets one key from a NUL-terminated value given at `line` (0: from the
+ * command line, where a second value replaces the first). Returns 0 or
+ * -1 with e->msg set (e->line = line). */
+int config_set(config *c, config_key k, const char *value, unsigned line, config_error *e);
+
+/* Applies n command-line settings over c: each replaces the file's value,
+ * and the first of a listener key replaces all of the file's listeners of
+ * that door. Returns 0 or -1 with *e set. */
+int config_apply(config *c, const config_kv *kv, size_t n, config_error *e);
+
+/* Checks what no single key can: at least one listener, reject_at not
+ * below add_header_at. Returns 0 or -1 with *e set (the line of the key
+ * at fault when the file set it). */
+int config_check(const config *c, config_error *e);
+
+/* Returns whether a and b listen on the same addresses, and run the same
+ * number of threads (what a reload cannot change). */
+int config_same_listeners(const config *a, const config *b);
+
+#endif
