@@ -129,7 +129,6 @@ static void bc_free(bcache *c)
 	free(c->keys);
 	free(c->ptr);
 	free(c->dirty);
-	free(c->used);
 }
 
 static size_t bc_slot(const bcache *c, uint64_t key)
