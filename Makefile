@@ -6,7 +6,9 @@
 #   make SANITIZE=address,undefined check
 #                         the same under ASan/UBSan (objects in build/san/)
 #   make fuzz             build the libFuzzer targets (build/fuzz/)
-#   make bench            build and run bench/parse (spamsift vs GMime 3)
+#   make bench            build and run bench/parse (spamsift vs GMime 3),
+#                         bench/run-classify.sh (vs bogofilter) and
+#                         bench/run-daemon.sh (spamsiftd's load vs spamd, rspamd)
 #   make demo             install, build and parse the sample mail
 #   make install          install the binaries into $(PREFIX)/bin and sbin, and
 #                         dist/spamsiftd.conf into $(SYSCONFDIR)/spamsift/ if absent
@@ -142,12 +144,18 @@ $(B)/bench/parse: bench/parse.c $(LIB)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags gmime-3.0) -o $@ $< $(LIB) \
 		$(shell pkg-config --libs gmime-3.0) $(LIBS)
 
+$(B)/bench/spamc_load: bench/spamc_load.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -lpthread
+
 bench:
 	@scripts/deps.sh build bench
 	$(MAKE) $(B)/bench/parse
 	sh bench/run-parse.sh $(B)/bench/parse
 	$(MAKE) $(B)/spamsift
 	sh bench/run-classify.sh $(B)/spamsift
+	$(MAKE) $(B)/spamsiftd $(B)/bench/spamc_load
+	sh bench/run-daemon.sh $(B)/spamsift $(B)/spamsiftd $(B)/bench/spamc_load
 
 demo:
 	@scripts/deps.sh build

@@ -8,7 +8,8 @@ pkgs_build="gcc libc6-dev make pkg-config libicu-dev libidn2-dev libxxhash-dev l
 	libev-dev zlib1g-dev"
 pkgs_test="$pkgs_build xz-utils python3 clang libclang-rt-14-dev clang-format spamc postfix swaks curl"
 pkgs_fuzz="clang libclang-rt-14-dev"
-pkgs_bench="$pkgs_build libgmime-3.0-dev bogofilter time python3"
+pkgs_bench="$pkgs_build libgmime-3.0-dev bogofilter time python3 curl wrk spamassassin spamd \
+	spamc rspamd redis-server"
 
 want=""
 for job in "${@:-build}"; do
