@@ -2,7 +2,7 @@
 """peers.py: start one anchor filter for bench/run-daemon.sh, train it, and
 keep it up until SIGTERM, then stop it by PID.
 
-    python3 bench/peers.py spamassassin|rspamd DIR SPAM_LIST HAM_LIST WORKERS
+    python3 bench/peers.py spamassassin|rspamd|rspamd-bayes DIR SPAM_LIST HAM_LIST WORKERS
 
 The configurations are the anchors harness's (../shared/anchors/adapters.py:
 SpamAssassin's spamd with network tests off and Bayes on; rspamd with Bayes
@@ -11,7 +11,19 @@ are, with one change for a load test: WORKERS scanning processes instead
 of one (spamd children; rspamd normal workers). Training: SpamAssassin's
 Bayes with sa-learn on the same site config (spamd's TELL, one message at
 a time, would take minutes); rspamd's through its controller, as the
-harness does. Prints `spamd PORT`, `http PORT` (rspamd), `pid PID` for each
+harness does.
+
+rspamd-bayes is the same rspamd (same adapter, same Bayes on redis, same
+training) with only the checks spamsift has: the Bayes classifier and the
+message parsing it needs. Every other check is off, with rspamd 3.4's own
+switches, written into the adapter's local config before it starts:
+`filters = ""` in override.d/options.inc (no C module: chartable, dkim,
+regexp, fuzzy_check), `enabled = false` in local.d/<module>.conf for every
+Lua plugin in the plugins folder, and the top-level `lua` script (stock:
+rules/rspamd.lua, which registers the stock Lua rules: html, headers,
+subject, misc, forwarding, mid, bitcoin, bounce, content) replaced through
+rspamd.conf.local.override by one that loads only what the controller
+needs. Prints `spamd PORT`, `http PORT` (rspamd), `pid PID` for each
 server process it started, then `ready`; failures go to standard error
 and exit 1.
 """
@@ -58,6 +70,34 @@ def popen(cmd, *args, **kw):
     return _popen(scaled(cmd), *args, **kw)
 
 
+PLUGINS = '/usr/share/rspamd/plugins'
+RULES = '/usr/share/rspamd/rules'
+
+
+def bayes_only(d):
+    """Config files that leave rspamd with its Bayes classifier alone."""
+    etc = os.path.join(d, 'etc')
+    for sub in ('local.d', 'override.d'):
+        os.makedirs(os.path.join(etc, sub), exist_ok=True)
+    with open(os.path.join(etc, 'override.d', 'options.inc'), 'w') as f:
+        f.write('filters = "";\n')
+    mods = sorted(m[:-4] for m in os.listdir(PLUGINS) if m.endswith('.lua'))
+    for m in mods:
+        with open(os.path.join(etc, 'local.d', m + '.conf'), 'w') as f:
+            f.write('enabled = false;\n')
+    lua = os.path.join(etc, 'bayes-only.lua')
+    with open(lua, 'w') as f:
+        f.write('-- rules/rspamd.lua without its rules: globals and the controller only\n'
+                'require "global_functions" ()\n'
+                "config['regexp'] = {}\n"
+                'rspamd_maps = {}\n'
+                "dofile(rspamd_paths['RULESDIR'] .. '/controller/init.lua')\n")
+    with open(os.path.join(etc, 'rspamd.conf.local.override'), 'w') as f:
+        f.write('lua = "%s";\n' % lua)
+    sys.stderr.write('peers: rspamd-bayes: C modules off (filters = ""), %d Lua plugins '
+                     'off, stock Lua rules not loaded\n' % len(mods))
+
+
 def read_list(path):
     with open(path) as f:
         return [os.path.abspath(p.strip()) for p in f if p.strip()]
@@ -86,13 +126,15 @@ def train_rspamd(a, spam, ham):
 
 def main():
     global WORKERS
-    if len(sys.argv) != 6 or sys.argv[1] not in ('spamassassin', 'rspamd'):
+    if len(sys.argv) != 6 or sys.argv[1] not in ('spamassassin', 'rspamd', 'rspamd-bayes'):
         sys.stderr.write(__doc__)
         return 2
     name, d, spam, ham = sys.argv[1:5]
     WORKERS = int(sys.argv[5])
     subprocess.Popen = popen
-    a = adapters.ADAPTERS[name](os.path.abspath(d))
+    a = adapters.ADAPTERS['rspamd' if name == 'rspamd-bayes' else name](os.path.abspath(d))
+    if name == 'rspamd-bayes':
+        bayes_only(a.dbdir)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
