@@ -275,14 +275,14 @@ spamc -d 127.0.0.1 -p "$port" -K >/dev/null 2>&1 && bad "nothing listens after t
 # not the whole-request deadline (2 s): EX_TIMEOUT, a log line, a timeout
 # counted; another client is served meanwhile.
 "$daemon" --db "$db" --spamd 127.0.0.1:0 --http 127.0.0.1:0 --timeout 30 --request-timeout 2 \
-	--threads 1 >"$tmp/d.out" 2>"$tmp/d.err" &
+	--threads 1 >"$tmp/d2.out" 2>"$tmp/d2.err" &
 pid=$!
 for i in $(seq 50); do
-	[ "$(wc -l <"$tmp/d.out")" -ge 2 ] && break
+	[ "$(wc -l <"$tmp/d2.out")" -ge 2 ] && break
 	sleep 0.1
 done
-port=$(sed -n 's/^spamd 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/d.out")
-hport=$(sed -n 's/^http 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/d.out")
+port=$(sed -n 's/^spamd 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/d2.out")
+hport=$(sed -n 's/^http 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/d2.out")
 raw loris "$port" >"$tmp/loris" &
 loris=$!
 sleep 0.5
@@ -293,7 +293,7 @@ wait "$loris"
 cut=$(sed -n 's/^cut after \([0-9.]*\) s.*/\1/p' "$tmp/loris")
 [ -n "$cut" ] && gt "$cut" 1.5 && gt 6 "$cut" && ok || bad "slow loris cut after about 2 s: $(cat "$tmp/loris")"
 grep -q "SPAMD/1.0 79 EX_TIMEOUT" "$tmp/loris" && ok || bad "slow loris gets EX_TIMEOUT: $(cat "$tmp/loris")"
-grep -q "spamd .*: request not complete after 2.0 s: dropped" "$tmp/d.err" && ok || bad "the deadline is logged"
+grep -q "spamd .*: request not complete after 2.0 s: dropped" "$tmp/d2.err" && ok || bad "the deadline is logged"
 raw metric "$hport" 'spamsift_errors_total{door="spamd",kind="timeout"}' >"$tmp/out"
 grep -q ' 1$' "$tmp/out" && ok || bad "the deadline is counted: $(cat "$tmp/out")"
 kill -TERM "$pid"
