@@ -405,7 +405,11 @@ static void ht_input(conn *c, const char *buf, size_t len)
 		handle(c, &ev);
 	}
 	conn_set_idle(c, !x->closing && http_idle(&x->p));
-	if (!x->closing && !http_idle(&x->p))
+	if (x->closing)
+		return;
+	if (http_idle(&x->p))
+		conn_request_end(c); /* only blank lines between requests */
+	else
 		conn_request_begin(c); /* the next one began in this read */
 }
 
