@@ -87,6 +87,27 @@ elif mode == "slow":        # raw.py slow PORT MSG SIGNALFILE: header and half, 
     time.sleep(1.0)
     s.sendall(data[10:]); s.shutdown(socket.SHUT_WR)
     sys.stdout.write(reply().decode("latin-1"))
+elif mode == "loris":       # raw.py loris PORT: a byte every 0.3 s; when are we cut, with what?
+    req = b"CHECK SPAMC/1.5\r\nContent-length: 1000\r\n\r\n" + b"x" * 1000
+    t0, got, i = time.time(), b"", 0
+    s.settimeout(0.3)
+    try:
+        while time.time() - t0 < 20:
+            s.send(req[i : i + 1])
+            i += 1
+            try:
+                b = s.recv(4096)
+            except socket.timeout:
+                continue
+            if not b:
+                break
+            got += b
+    except OSError:
+        pass
+    print("cut after %.1f s, %d bytes sent: %s" % (time.time() - t0, i, got.decode("latin-1").strip()))
+elif mode == "metric":      # raw.py metric PORT NAME: a line of GET /metrics (HTTP door)
+    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    print("\n".join(l for l in reply().decode().splitlines() if l.startswith(sys.argv[3])))
 EOF
 raw() { python3 "$tmp/raw.py" "$@"; }
 
@@ -249,4 +270,33 @@ pid=""
 [ "$rc" = 0 ] && ok || bad "exit 0 after SIGTERM (got $rc)"
 [ -e "$tmp/sock" ] && bad "the unix socket is removed" || ok
 spamc -d 127.0.0.1 -p "$port" -K >/dev/null 2>&1 && bad "nothing listens after the stop" || ok
+
+# A slow loris, a byte every 0.3 s, keeps the idle timer (30 s) happy but
+# not the whole-request deadline (2 s): EX_TIMEOUT, a log line, a timeout
+# counted; another client is served meanwhile.
+"$daemon" --db "$db" --spamd 127.0.0.1:0 --http 127.0.0.1:0 --timeout 30 --request-timeout 2 \
+	--threads 1 >"$tmp/d2.out" 2>"$tmp/d2.err" &
+pid=$!
+for i in $(seq 50); do
+	[ "$(wc -l <"$tmp/d2.out")" -ge 2 ] && break
+	sleep 0.1
+done
+port=$(sed -n 's/^spamd 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/d2.out")
+hport=$(sed -n 's/^http 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/d2.out")
+raw loris "$port" >"$tmp/loris" &
+loris=$!
+sleep 0.5
+t=$(date +%s.%N)
+expect 1 "served while a slow loris sends" sc -c <"$tmp/probe-spam.eml"
+gt 1.0 "$(python3 -c "import time; print(time.time() - $t)")" && ok || bad "served at once, beside the slow loris"
+wait "$loris"
+cut=$(sed -n 's/^cut after \([0-9.]*\) s.*/\1/p' "$tmp/loris")
+[ -n "$cut" ] && gt "$cut" 1.5 && gt 6 "$cut" && ok || bad "slow loris cut after about 2 s: $(cat "$tmp/loris")"
+grep -q "SPAMD/1.0 79 EX_TIMEOUT" "$tmp/loris" && ok || bad "slow loris gets EX_TIMEOUT: $(cat "$tmp/loris")"
+grep -q "spamd .*: request not complete after 2.0 s: dropped" "$tmp/d2.err" && ok || bad "the deadline is logged"
+raw metric "$hport" 'spamsift_errors_total{door="spamd",kind="timeout"}' >"$tmp/out"
+grep -q ' 1$' "$tmp/out" && ok || bad "the deadline is counted: $(cat "$tmp/out")"
+kill -TERM "$pid"
+wait "$pid"
+pid=""
 finish

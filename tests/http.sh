@@ -74,6 +74,25 @@ elif mode == "hang":        # half a request, then silence: when are we dropped?
     s.settimeout(20)
     got = s.recv(100)
     print("dropped after %.1f s, %d bytes" % (time.time() - t0, len(got)))
+elif mode == "loris":       # raw.py loris PORT: a byte every 0.3 s; when are we cut, with what?
+    req = b"POST /check HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n" + b"x" * 1000
+    t0, got, i = time.time(), b"", 0
+    s.settimeout(0.3)
+    try:
+        while time.time() - t0 < 20:
+            s.send(req[i : i + 1])
+            i += 1
+            try:
+                b = s.recv(4096)
+            except socket.timeout:
+                continue
+            if not b:
+                break
+            got += b
+    except OSError:
+        pass
+    print("cut after %.1f s, %d bytes sent" % (time.time() - t0, i))
+    sys.stdout.write(got.decode("latin-1"))
 EOF
 raw() { python3 "$tmp/raw.py" "$@"; }
 # js FILE EXPR: a Python expression over the JSON object j read from FILE
@@ -257,4 +276,56 @@ pid=""
 [ "$rc" = 0 ] && ok || bad "exit 0 after SIGTERM (got $rc)"
 [ -e "$tmp/http.sock" ] && bad "the unix socket is removed" || ok
 c "$url/health" >/dev/null 2>&1 && bad "nothing listens after the stop" || ok
+
+# A slow loris, a byte every 0.3 s, keeps the idle timer (30 s) happy but
+# not the whole-request deadline (2 s): 408, a log line, a timeout counted;
+# another client is served meanwhile, and keep-alive requests are not
+# cut by the deadline between them.
+"$daemon" --db "$db" --http 127.0.0.1:0 --timeout 30 --request-timeout 2 --threads 1 \
+	>"$tmp/d2.out" 2>"$tmp/d2.err" &
+pid=$!
+for i in $(seq 50); do
+	[ -s "$tmp/d2.out" ] && break
+	sleep 0.1
+done
+port=$(sed -n 's/^http 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/d2.out")
+url=http://127.0.0.1:$port
+raw loris "$port" >"$tmp/loris" &
+loris=$!
+sleep 0.5
+t=$(date +%s.%N)
+check "$tmp/probe-spam.eml"
+[ "$(js "$tmp/out" 'j["points"]')" = "$s" ] && ok || bad "served while a slow loris sends"
+gt 1.0 "$(python3 -c "import time; print(time.time() - $t)")" && ok || bad "served at once, beside the slow loris"
+wait "$loris"
+cut=$(sed -n 's/^cut after \([0-9.]*\) s.*/\1/p' "$tmp/loris")
+[ -n "$cut" ] && gt "$cut" 1.5 && gt 6 "$cut" && ok || bad "slow loris cut after about 2 s: $(cat "$tmp/loris")"
+grep -q "^HTTP/1.1 408 " "$tmp/loris" && ok || bad "slow loris gets 408: $(cat "$tmp/loris")"
+grep -qi "^connection: close" "$tmp/loris" && ok || bad "408 closes the connection"
+grep -q "http .*: request not complete after 2.0 s: dropped" "$tmp/d2.err" && ok || bad "the deadline is logged"
+c "$url/metrics" >"$tmp/metrics"
+[ "$(m 'spamsift_errors_total{door="http",kind="timeout"}')" = 1 ] && ok || bad "the deadline is counted"
+python3 - "$port" "$tmp/probe-ham.eml" >"$tmp/out" <<'EOF' && ok || bad "keep-alive: idle time between requests is not the request's: $(cat "$tmp/out")"
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+msg = open(sys.argv[2], "rb").read()
+req = b"POST /check HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % len(msg) + msg
+for i in range(3):          # 3 requests 1.2 s apart: 2.4 s on one connection
+    s.sendall(req)
+    got = b""
+    while b"\r\n\r\n" not in got or len(got.split(b"\r\n\r\n", 1)[1]) < int(
+        got.lower().split(b"content-length:")[1].split(b"\r\n")[0]
+    ):
+        b = s.recv(65536)
+        if not b:
+            sys.exit("closed after %d requests: %r" % (i, got))
+        got += b
+    print(got.split(b"\r\n")[0].decode())
+    if not got.startswith(b"HTTP/1.1 200 "):
+        sys.exit(1)
+    time.sleep(1.2)
+EOF
+kill -TERM "$pid"
+wait "$pid"
+pid=""
 finish

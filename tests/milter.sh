@@ -53,7 +53,7 @@ PY
 
 # milt.py MODE ADDR ARGS: the MTA's side of the milter protocol.
 cat >"$tmp/milt.py" <<'PY'
-import socket, struct, sys
+import select, socket, struct, sys, time
 mode, addr, args = sys.argv[1], sys.argv[2], sys.argv[3:]
 if addr.startswith("unix:"):
     s = socket.socket(socket.AF_UNIX); s.connect(addr[5:])
@@ -133,6 +133,19 @@ elif mode == "huge":     # a 2 GiB length field
 elif mode == "order":    # a header before MAIL
     negotiate(0x1fffff); s.sendall(pk(b"L", b"Subject\0x\0"))
     print("closed" if closed() else "open")
+elif mode == "deadline": # deadline ADDR FILE: a pause between messages, then a slow one
+    flags = negotiate(0x1fffff)
+    message(args[0], flags); time.sleep(1.5); message(args[0], flags)
+    s.sendall(pk(b"M", b"<slow@example.com>\0"))
+    t0, gone = time.time(), False
+    try:
+        while not gone and time.time() - t0 < 20:
+            s.sendall(pk(b"L", b"X-Drip\0drop\0"))
+            if select.select([s], [], [], 0.3)[0]:
+                gone = s.recv(100) == b""
+    except OSError:
+        pass
+    print("cut after %.1f s" % (time.time() - t0))
 PY
 milt() { python3 "$tmp/milt.py" "$@"; }
 
@@ -213,6 +226,21 @@ p2=$(sed -n 's/^milter \(127\.0\.0\.1:[0-9]*\)$/\1/p' "$tmp/d2.out")
 milt msg "$p2" "$tmp/big.eml" >"$tmp/out"
 grep -q "^a $" "$tmp/out" && ok || bad "over --max-size with --milter-on-error accept: $(cat "$tmp/out")"
 kill "$pid2" && wait "$pid2" && ok || bad "second daemon exits 0 after SIGTERM"
+pid2=""
+
+# The request deadline is per message, MAIL to end-of-body: a session idle
+# between messages longer than it goes on; a message that drips is cut off.
+start_daemon "$tmp/d3" --milter 127.0.0.1:0 --timeout 30 --request-timeout 1
+pid2=$started
+p3=$(sed -n 's/^milter \(127\.0\.0\.1:[0-9]*\)$/\1/p' "$tmp/d3.out")
+milt deadline "$p3" "$tmp/probe-ham.eml" >"$tmp/out"
+[ "$(grep -c '^c $' "$tmp/out")" = 2 ] && ok || bad "two messages 1.5 s apart, deadline 1 s: $(cat "$tmp/out")"
+cut=$(sed -n 's/^cut after \([0-9.]*\) s$/\1/p' "$tmp/out")
+[ -n "$cut" ] && python3 -c "import sys; sys.exit(not 0.7 < $cut < 4)" && ok ||
+	bad "a dripping message is cut after about 1 s: $(cat "$tmp/out")"
+grep -q "milter .*: request not complete after 1.0 s: dropped" "$tmp/d3.err" && ok ||
+	bad "the milter deadline is logged"
+kill "$pid2" && wait "$pid2" && ok || bad "third daemon exits 0 after SIGTERM"
 pid2=""
 
 # A real Postfix with smtpd_milters = inet:127.0.0.1:PORT

@@ -148,13 +148,13 @@ grep -q -- "-c, --config FILE" "$tmp/out" && grep -q "SIGHUP" "$tmp/out" && ok |
 # ---- the shipped example, every setting uncommented, starts ----
 sed 's/^#\([a-z_]* = \)/\1/' "$(dirname "$0")/../dist/spamsiftd.conf" >"$tmp/example.conf"
 [ "$(grep -c '^[a-z_]* = ' "$tmp/example.conf")" -ge 15 ] && ok || bad "the example sets every key"
-for k in db spamd milter http threads max_size timeout max_conn milter_reject milter_on_error \
+for k in db spamd milter http threads max_size timeout request_timeout max_conn milter_reject milter_on_error \
 	log log_level add_header_at reject_at; do
 	grep -q "^$k = " "$tmp/example.conf" || bad "the example documents $k"
 done
 start example -c "$tmp/example.conf" --db "$db1" --spamd 127.0.0.1:0 --milter 127.0.0.1:0 \
 	--http 127.0.0.1:0
-grep -q "configuration 1: model $db1, add_header_at 0, reject_at 6.9068, messages up to 33554432 bytes, timeout 30.0 s, max_conn 1024, milter_on_error tempfail" \
+grep -q "configuration 1: model $db1, add_header_at 0, reject_at 6.9068, messages up to 33554432 bytes, timeout 30.0 s, request_timeout 60.0 s, max_conn 1024, milter_on_error tempfail" \
 	"$tmp/example.err" && ok || bad "the example's values are the defaults: $(cat "$tmp/example.err")"
 stop
 
@@ -211,6 +211,33 @@ fi
 chmod 644 "$conf"
 hup "configuration 5:"
 [ "$(action "$tmp/probe-spam.eml")" = "add header" ] && ok || bad "a good file after refused ones is taken"
+
+# ---- the request deadline is a limit of the generation: a reload sets it ----
+write_conf "db = $db1" "request_timeout = 1"
+hup "configuration 6: .*request_timeout 1.0 s"
+python3 - "$port" >"$tmp/drip" <<'EOF'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+req, t0, got = b"CHECK SPAMC/1.5\r\nContent-length: 500\r\n\r\n" + b"x" * 500, time.time(), b""
+s.settimeout(0.3)
+try:
+    for i in range(len(req)):
+        s.send(req[i : i + 1])
+        try:
+            b = s.recv(4096)
+        except socket.timeout:
+            continue
+        if not b:
+            break
+        got += b
+except OSError:
+    pass
+print("%.1f %s" % (time.time() - t0, got.decode("latin-1").strip()))
+EOF
+python3 -c "import sys; t = float(open(sys.argv[1]).read().split()[0]); sys.exit(not 0.7 < t < 4)" "$tmp/drip" &&
+	grep -q "EX_TIMEOUT" "$tmp/drip" && ok || bad "request_timeout from a reload applies: $(cat "$tmp/drip")"
+write_conf "db = $db1"
+hup "configuration 7:"
 
 # ---- a storm of reloads while clients scan: every request answered ----
 : >"$tmp/storm.fail"

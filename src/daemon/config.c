@@ -16,9 +16,9 @@
 #define VALUE_MAX 4096 /* bytes of one value */
 
 static const char *const key_names[CONFIG_NKEYS] = {
-    "db",       "spamd",     "milter",        "http",          "threads",
-    "max_size", "timeout",   "max_conn",      "milter_reject", "milter_on_error",
-    "log",      "log_level", "add_header_at", "reject_at",
+    "db",        "spamd",           "milter",    "http",          "threads",         "max_size",
+    "timeout",   "request_timeout", "max_conn",  "milter_reject", "milter_on_error", "log",
+    "log_level", "add_header_at",   "reject_at",
 };
 
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
@@ -28,6 +28,7 @@ void config_init(config *c)
 	memset(c, 0, sizeof(*c));
 	c->max_size = 32u << 20;
 	c->timeout = 30;
+	c->request_timeout = 60;
 	c->max_conn = 1024;
 	c->log_level = CONFIG_LOG_INFO;
 	c->add_header_at = 0.0;
@@ -178,6 +179,12 @@ static int set_number(config *c, config_key k, const char *s, unsigned line, con
 		return 0;
 	case CONFIG_TIMEOUT:
 		return number(k, s, 0.05, 86400, line, &c->timeout, e);
+	case CONFIG_REQUEST_TIMEOUT: /* 0: no deadline */
+		if (number(k, s, 0, 86400, line, &c->request_timeout, e))
+			return -1;
+		if (c->request_timeout > 0 && c->request_timeout < 0.05)
+			return fail(e, line, "request_timeout: 0 (none) or from 0.05 to 86400");
+		return 0;
 	case CONFIG_MAX_CONN:
 		if (number(k, s, 1, 1000000, line, &v, e))
 			return -1;

@@ -32,6 +32,7 @@ typedef enum config_key {
 	CONFIG_THREADS,
 	CONFIG_MAX_SIZE,
 	CONFIG_TIMEOUT,
+	CONFIG_REQUEST_TIMEOUT,
 	CONFIG_MAX_CONN,
 	CONFIG_MILTER_REJECT,
 	CONFIG_MILTER_ON_ERROR,
@@ -56,6 +57,7 @@ typedef struct config {
 	unsigned threads; /* 0: one per processor */
 	size_t max_size;
 	double timeout;
+	double request_timeout; /* seconds for a whole request; 0: no deadline */
 	size_t max_conn;
 	char *milter_reject;  /* NULL: CONFIG_DEFAULT_REJECT */
 	int milter_on_error;  /* 1: accept unscanned, 0: tempfail */

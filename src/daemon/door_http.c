@@ -375,6 +375,7 @@ static void handle(conn *c, const http_event *ev)
 		break;
 	case HTTP_EV_END:
 		serve(c);
+		conn_request_end(c);
 		if (!x->closing) {
 			http_next(&x->p);
 			sbuf_reset(&x->body);
@@ -395,6 +396,8 @@ static void ht_input(conn *c, const char *buf, size_t len)
 	http_event ev;
 	size_t off = 0;
 
+	if (!x->closing)
+		conn_request_begin(c); /* bytes of a request, new or going on */
 	while (!x->closing) {
 		off += http_feed(&x->p, buf + off, len - off, &ev);
 		if (ev.kind == HTTP_EV_NONE)
@@ -402,6 +405,12 @@ static void ht_input(conn *c, const char *buf, size_t len)
 		handle(c, &ev);
 	}
 	conn_set_idle(c, !x->closing && http_idle(&x->p));
+	if (x->closing)
+		return;
+	if (http_idle(&x->p))
+		conn_request_end(c); /* only blank lines between requests */
+	else
+		conn_request_begin(c); /* the next one began in this read */
 }
 
 static void ht_eof(conn *c)
@@ -418,9 +427,28 @@ static void ht_eof(conn *c)
 		conn_finish(c); /* send what is queued, then close */
 }
 
+/* The request took too long: 408 and close (the server logs it). */
+static void ht_deadline(conn *c)
+{
+	sbuf body = SBUF_INIT;
+	http_response r = {408, "application/json", NULL, NULL, 0, 1, 0};
+
+	if (!http_error_json(&body, 408, "request not complete in time")) {
+		r.body = body.p;
+		r.len = body.len;
+	}
+	respond(c, &r);
+	sbuf_release(&body);
+}
+
 const door_ops door_http = {
-    "http",   sizeof(http_conn),
-    ht_open,  ht_input,
-    ht_eof,   NULL,
-    ht_close, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    .name = "http",
+    .state_size = sizeof(http_conn),
+    .open = ht_open,
+    .input = ht_input,
+    .eof = ht_eof,
+    .deadline = ht_deadline,
+    .close = ht_close,
+    .busy_reply =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
 };

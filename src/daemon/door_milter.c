@@ -337,7 +337,9 @@ static void on_message_event(conn *c, const milter_event *ev)
 	milter_conn *x = conn_state(c);
 
 	switch (ev->kind) {
-	case MILTER_EV_MAIL:
+	case MILTER_EV_MAIL: /* a message: its own deadline, to end-of-body */
+		conn_request_end(c);
+		conn_request_begin(c);
 		msg_reset(x);
 		if (!(x->mail_from = arena_strndup(&x->a, ev->a, strlen(ev->a))))
 			x->failed = 1;
@@ -383,14 +385,17 @@ static void handle(conn *c, const milter_event *ev)
 		on_message_event(c, ev);
 		x->start = now();
 		end_of_message(c);
+		conn_request_end(c);
 		msg_reset(x);
 		x->queue_id[0] = 0;
 		return;
 	case MILTER_EV_ABORT:
+		conn_request_end(c);
 		msg_reset(x);
 		x->queue_id[0] = 0;
 		return;
 	case MILTER_EV_QUIT_NC:
+		conn_request_end(c);
 		msg_reset(x);
 		x->client_ip[0] = x->client_host[0] = x->helo[0] = 0;
 		return;
@@ -438,6 +443,13 @@ static void mi_eof(conn *c)
 		        conn_peer(c));
 }
 
+/* No deadline callback: a message that takes too long is cut off by
+ * closing, and the MTA applies its milter_default_action. */
 const door_ops door_milter = {
-    "milter", sizeof(milter_conn), mi_open, mi_input, mi_eof, NULL, mi_close, NULL,
+    .name = "milter",
+    .state_size = sizeof(milter_conn),
+    .open = mi_open,
+    .input = mi_input,
+    .eof = mi_eof,
+    .close = mi_close,
 };

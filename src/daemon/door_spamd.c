@@ -249,6 +249,8 @@ static void sp_input(conn *c, const char *buf, size_t len)
 	spamd_event ev;
 	size_t off = 0;
 
+	if (!x->done)
+		conn_request_begin(c); /* one request per connection */
 	while (!x->done) {
 		off += spamd_feed(&x->p, buf + off, len - off, &ev);
 		if (ev.kind == SPAMD_EV_NONE)
@@ -269,9 +271,26 @@ static void sp_eof(conn *c)
 		handle(c, &ev); /* a request cut short gets its error reply too */
 }
 
+/* The request took too long: EX_TIMEOUT, as spamd says it (the server
+ * logs it and closes). */
+static void sp_deadline(conn *c)
+{
+	spamd_conn *x = conn_state(c);
+	sbuf out = SBUF_INIT;
+
+	if (!spamd_reply_error(&out, SPAMD_EX_TIMEOUT, "request not complete in time"))
+		conn_send(c, out.p, out.len);
+	sbuf_release(&out);
+	x->done = 1;
+}
+
 const door_ops door_spamd = {
-    "spamd",  sizeof(spamd_conn),
-    sp_open,  sp_input,
-    sp_eof,   NULL,
-    sp_close, "SPAMD/1.0 75 EX_TEMPFAIL too many connections, try again later\r\n",
+    .name = "spamd",
+    .state_size = sizeof(spamd_conn),
+    .open = sp_open,
+    .input = sp_input,
+    .eof = sp_eof,
+    .deadline = sp_deadline,
+    .close = sp_close,
+    .busy_reply = "SPAMD/1.0 75 EX_TEMPFAIL too many connections, try again later\r\n",
 };

@@ -73,6 +73,14 @@ static const char usage[] =
     "  --timeout SECONDS  a client silent this long is dropped (default 30; an\n"
     "                     MTA's milter connection lasts its SMTP session, so\n"
     "                     with --milter give Postfix's smtpd_timeout, 300)\n"
+    "  --request-timeout SECONDS\n"
+    "                     a request not complete this long after its first\n"
+    "                     byte is dropped, however steadily its bytes come\n"
+    "                     (default 60; 0: no limit): spamd gets EX_TIMEOUT,\n"
+    "                     HTTP 408; a milter message (MAIL to end of body)\n"
+    "                     is cut off, so the MTA applies its\n"
+    "                     milter_default_action: with --milter give more\n"
+    "                     than the longest SMTP transaction you accept\n"
     "  --max-conn N       open connections at most (default 1024; more are\n"
     "                     refused with EX_TEMPFAIL)\n"
     "  --add-header-at POINTS\n"
@@ -136,6 +144,7 @@ enum {
 	O_THREADS,
 	O_MAX_SIZE,
 	O_TIMEOUT,
+	O_REQUEST_TIMEOUT,
 	O_MAX_CONN,
 	O_QUIET,
 	O_VERSION,
@@ -157,6 +166,7 @@ static const struct option longopts[] = {
     {"threads", required_argument, NULL, O_THREADS},
     {"max-size", required_argument, NULL, O_MAX_SIZE},
     {"timeout", required_argument, NULL, O_TIMEOUT},
+    {"request-timeout", required_argument, NULL, O_REQUEST_TIMEOUT},
     {"max-conn", required_argument, NULL, O_MAX_CONN},
     {"quiet", no_argument, NULL, O_QUIET},
     {"milter", required_argument, NULL, O_MILTER},
@@ -183,6 +193,7 @@ static const struct {
     {O_THREADS, CONFIG_THREADS},
     {O_MAX_SIZE, CONFIG_MAX_SIZE},
     {O_TIMEOUT, CONFIG_TIMEOUT},
+    {O_REQUEST_TIMEOUT, CONFIG_REQUEST_TIMEOUT},
     {O_MAX_CONN, CONFIG_MAX_CONN},
     {O_MILTER_REJECT, CONFIG_MILTER_REJECT},
     {O_MILTER_ON_ERROR, CONFIG_MILTER_ON_ERROR},
@@ -397,6 +408,7 @@ static int generation_make(const cmdline *cl, generation *prev, generation **out
 	}
 	g->g.lim.max_size = g->conf.max_size;
 	g->g.lim.timeout = g->conf.timeout;
+	g->g.lim.request_timeout = g->conf.request_timeout;
 	g->g.lim.max_conns = g->conf.max_conn;
 	g->g.lim.nthreads = g->conf.threads ? g->conf.threads
 	                    : ncpu > 0      ? (unsigned)(ncpu < 64 ? ncpu : 64)
@@ -412,9 +424,11 @@ static void log_settings(const generation *g)
 {
 	log_msg(LOG_INFO,
 	        "configuration %u: model %s, add_header_at %g, reject_at %g, messages up to "
-	        "%zu bytes, timeout %.1f s, max_conn %zu, milter_on_error %s",
+	        "%zu bytes, timeout %.1f s, request_timeout %.1f s, max_conn %zu, "
+	        "milter_on_error %s",
 	        g->id, g->db, g->conf.add_header_at, g->conf.reject_at, g->conf.max_size,
-	        g->conf.timeout, g->conf.max_conn, g->conf.milter_on_error ? "accept" : "tempfail");
+	        g->conf.timeout, g->conf.request_timeout, g->conf.max_conn,
+	        g->conf.milter_on_error ? "accept" : "tempfail");
 }
 
 static void apply_log(const config *c)

@@ -26,6 +26,7 @@
 #define READ_CHUNK 65536
 #define DRAIN_MAX (64u << 20)    /* bytes read and dropped after a reply */
 #define CONN_OUT_HIGH (1u << 20) /* unsent bytes that pause reading */
+#define DEADLINE_LINGER 1.0      /* seconds to read the reply after a deadline */
 
 typedef struct listener {
 	int fd;
@@ -69,6 +70,8 @@ struct conn {
 	int fd;
 	ev_io rio, wio;
 	ev_timer timer;
+	ev_timer deadline; /* the request's, while one is in progress */
+	double deadline_s; /* its length, for the log */
 	sbuf out;
 	size_t out_off;
 	size_t got;     /* bytes read from the client */
@@ -111,6 +114,22 @@ const char *conn_peer(conn *c)
 void conn_set_idle(conn *c, int idle)
 {
 	c->idle = idle;
+}
+
+void conn_request_begin(conn *c)
+{
+	double t = c->w->gen->lim.request_timeout;
+
+	if (c->finishing || t <= 0 || ev_is_active(&c->deadline))
+		return;
+	c->deadline_s = t;
+	ev_timer_set(&c->deadline, t, 0.);
+	ev_timer_start(c->w->loop, &c->deadline);
+}
+
+void conn_request_end(conn *c)
+{
+	ev_timer_stop(c->w->loop, &c->deadline);
 }
 
 int conn_stopping(conn *c)
@@ -192,6 +211,7 @@ static void conn_close(conn *c)
 	ev_io_stop(w->loop, &c->rio);
 	ev_io_stop(w->loop, &c->wio);
 	ev_timer_stop(w->loop, &c->timer);
+	ev_timer_stop(w->loop, &c->deadline);
 	close(c->fd);
 	sbuf_release(&c->out);
 	if (c->prev)
@@ -252,6 +272,7 @@ void conn_finish(conn *c)
 	if (c->finishing)
 		return;
 	c->finishing = 1;
+	conn_request_end(c);
 	/* From now on the client has one timeout to read the reply and leave. */
 	ev_timer_again(c->w->loop, &c->timer);
 	flush(c);
@@ -342,6 +363,27 @@ static void on_timer(struct ev_loop *loop, ev_timer *t, int revents)
 	conn_close(c);
 }
 
+/* The request took too long, however steadily its bytes came: the door's
+ * error reply, then a short while for the client to read it. */
+static void on_deadline(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	conn *c = t->data;
+
+	(void)revents;
+	if (c->finishing)
+		return;
+	log_msg(LOG_WARN, "%s %s: request not complete after %.1f s: dropped", c->door->name,
+	        c->peer, c->deadline_s);
+	metrics_error_add(c->md, METRICS_ERR_TIMEOUT);
+	if (c->door->deadline)
+		c->door->deadline(c);
+	conn_finish(c);
+	if (c->timer.repeat > DEADLINE_LINGER)
+		c->timer.repeat = DEADLINE_LINGER;
+	ev_timer_again(loop, &c->timer);
+	settle(c);
+}
+
 static void peer_text(const struct sockaddr_storage *ss, char *out, size_t len)
 {
 	char host[INET6_ADDRSTRLEN] = "?";
@@ -377,7 +419,8 @@ static void conn_open(worker *w, const listener *l, int fd, const struct sockadd
 	ev_io_init(&c->rio, on_read, fd, EV_READ);
 	ev_io_init(&c->wio, on_write, fd, EV_WRITE);
 	ev_init(&c->timer, on_timer);
-	c->rio.data = c->wio.data = c->timer.data = c;
+	ev_init(&c->deadline, on_deadline);
+	c->rio.data = c->wio.data = c->timer.data = c->deadline.data = c;
 	c->timer.repeat = w->gen->lim.timeout;
 	c->next = w->conns;
 	if (w->conns)

@@ -8,7 +8,8 @@
  * kernel hands each connection to one of them) and serves its connections
  * to the end: a door's callbacks run on its connection's worker thread and
  * may scan there (the engine is thread-safe). A connection has an idle
- * timer (reset by each read), its door's state, an output buffer, and once
+ * timer (reset by each read), a request deadline (from the first byte of
+ * a request to its reply, as the door marks them), its door's state, an output buffer, and once
  * its reply is queued, "finishing": the output is flushed, the write side
  * shut, and what the client still sends is read and dropped until it
  * closes (so that closing never resets the connection before the reply is
@@ -53,6 +54,10 @@ typedef struct door_ops {
 	void (*eof)(conn *c);
 	/* The idle timer fired while the door was still reading. */
 	void (*timeout)(conn *c);
+	/* The request deadline passed (conn_request_begin): queue the door's
+	 * error reply, if its protocol has one, or nothing. The server then
+	 * finishes the connection (flush, shut, close). May be NULL. */
+	void (*deadline)(conn *c);
 	/* The connection is going away: release the state's contents. */
 	void (*close)(conn *c);
 	/* Too many connections: the one-line refusal to write, or NULL. */
@@ -61,10 +66,11 @@ typedef struct door_ops {
 
 /* Limits shared by every connection. */
 typedef struct server_limits {
-	size_t max_size;   /* bytes of one message (the door enforces it) */
-	double timeout;    /* seconds a client may stay silent */
-	size_t max_conns;  /* open connections, all workers together */
-	unsigned nthreads; /* worker threads (loops); fixed by the first generation */
+	size_t max_size;        /* bytes of one message (the door enforces it) */
+	double timeout;         /* seconds a client may stay silent */
+	double request_timeout; /* seconds from a request's start to its reply; 0: none */
+	size_t max_conns;       /* open connections, all workers together */
+	unsigned nthreads;      /* worker threads (loops); fixed by the first generation */
 } server_limits;
 
 /* A generation: what the doors serve with under one configuration, the
@@ -135,6 +141,14 @@ void conn_finish(conn *c);
 /* Marks c as between requests (1) or in one (0, the default once it has
  * sent a byte): a stopping server closes idle connections at once. */
 void conn_set_idle(conn *c, int idle);
+/* A request starts (its first byte came): unless one is running already,
+ * a deadline of the generation's request_timeout starts, and when it
+ * passes before conn_request_end() the connection is dropped with a log
+ * line, counted as a timeout, after the door's deadline callback. Both
+ * are cheap and idempotent; conn_finish() ends the request too. */
+void conn_request_begin(conn *c);
+/* The request's reply is queued (or it was abandoned): no deadline. */
+void conn_request_end(conn *c);
 /* Returns whether the server is stopping (a door ends keep-alive). */
 int conn_stopping(conn *c);
 

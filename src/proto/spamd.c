@@ -340,6 +340,8 @@ static const char *code_name(int code)
 		return "EX_IOERR";
 	case SPAMD_EX_TEMPFAIL:
 		return "EX_TEMPFAIL";
+	case SPAMD_EX_TIMEOUT:
+		return "EX_TIMEOUT";
 	default:
 		return "EX_PROTOCOL";
 	}

@@ -38,6 +38,7 @@ enum spamd_code {
 	SPAMD_EX_IOERR = 74,
 	SPAMD_EX_TEMPFAIL = 75,
 	SPAMD_EX_PROTOCOL = 76,
+	SPAMD_EX_TIMEOUT = 79, /* spamd's own, not in sysexits.h */
 };
 
 typedef enum spamd_cmd {

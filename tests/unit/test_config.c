@@ -24,6 +24,7 @@ TEST(config_defaults)
 	config_init(&c);
 	CHECK(c.db == NULL && c.nspamd == 0 && c.threads == 0);
 	CHECK(c.max_size == 32u << 20 && c.timeout == 30 && c.max_conn == 1024);
+	CHECK(c.request_timeout == 60);
 	CHECK(c.add_header_at == 0 && fabs(c.reject_at - log(999.0)) < 1e-12);
 	CHECK(c.log_level == CONFIG_LOG_INFO && !c.log_syslog && !c.milter_on_error);
 	config_release(&c);
@@ -176,6 +177,46 @@ TEST(config_check_thresholds)
 }
 
 /* Command-line settings replace the file's, listeners door by door. */
+/* The whole-request deadline: seconds, 0 for none, bounded, given once;
+ * the command line replaces the file's. */
+TEST(config_request_timeout)
+{
+	static const struct {
+		const char *text;
+		int ok;
+		double v;
+	} cases[] = {
+	    {"request_timeout = 120\n", 1, 120},
+	    {"request-timeout = 0.5\n", 1, 0.5},
+	    {"request_timeout = 0\n", 1, 0},
+	    {"request_timeout = 86400\n", 1, 86400},
+	    {"request_timeout = -1\n", 0, 0},
+	    {"request_timeout = 0.01\n", 0, 0},
+	    {"request_timeout = 86401\n", 0, 0},
+	    {"request_timeout = soon\n", 0, 0},
+	    {"request_timeout = 1\nrequest_timeout = 2\n", 0, 0},
+	};
+	config_kv kv = {CONFIG_REQUEST_TIMEOUT, "7"};
+	config c;
+	config_error e;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK(parse(&c, cases[i].text, &e) == (cases[i].ok ? 0 : -1));
+		if (cases[i].ok)
+			CHECK(c.request_timeout == cases[i].v &&
+			      c.line[CONFIG_REQUEST_TIMEOUT] == 1);
+		else
+			CHECK_CONTAINS(e.msg, strlen(e.msg), "request_timeout");
+		config_release(&c);
+	}
+	CHECK(parse(&c, "timeout = 5\nrequest_timeout = 9\n", &e) == 0);
+	CHECK(c.timeout == 5 && c.request_timeout == 9);
+	CHECK(config_apply(&c, &kv, 1, &e) == 0 && c.request_timeout == 7 && c.timeout == 5);
+	CHECK(c.line[CONFIG_REQUEST_TIMEOUT] == 0);
+	config_release(&c);
+	CHECK(config_key_of("request-timeout", 15) == CONFIG_REQUEST_TIMEOUT);
+}
+
 TEST(config_apply_over_file)
 {
 	static const char text[] = "db = /file/model\nspamd = 127.0.0.1:1\nspamd = 127.0.0.1:2\n"
