@@ -248,9 +248,10 @@ grep -q "message too big" "$tmp/d.err" && ok || bad "the oversize message is log
 raw hang "$port" >"$tmp/hang" &
 hang=$!
 sleep 0.3
-t=$(date +%s.%N)
 expect 1 "served while one hangs" sc -c <"$tmp/probe-spam.eml"
-gt 1.0 "$(python3 -c "import time; print(time.time() - $t)")" && ok || bad "served at once, not after the hanging client"
+# served before the hanging client was dropped (the log says when it was),
+# which does not depend on how busy the machine is
+grep -q "no data for 2.0 s: dropped" "$tmp/d.err" && bad "served at once, not after the hanging client" || ok
 wait "$hang"
 grep -q "^dropped after [1-3]\.[0-9] s, 0 bytes" "$tmp/hang" && ok || bad "hanging client dropped: $(cat "$tmp/hang")"
 grep -q "no data for 2.0 s: dropped" "$tmp/d.err" && ok || bad "the drop is logged"
@@ -286,9 +287,8 @@ hport=$(sed -n 's/^http 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/d2.out")
 raw loris "$port" >"$tmp/loris" &
 loris=$!
 sleep 0.5
-t=$(date +%s.%N)
 expect 1 "served while a slow loris sends" sc -c <"$tmp/probe-spam.eml"
-gt 1.0 "$(python3 -c "import time; print(time.time() - $t)")" && ok || bad "served at once, beside the slow loris"
+grep -q "request not complete after" "$tmp/d2.err" && bad "served at once, beside the slow loris" || ok
 wait "$loris"
 cut=$(sed -n 's/^cut after \([0-9.]*\) s.*/\1/p' "$tmp/loris")
 [ -n "$cut" ] && gt "$cut" 1.5 && gt 6 "$cut" && ok || bad "slow loris cut after about 2 s: $(cat "$tmp/loris")"

@@ -258,10 +258,11 @@ c "$url/metrics" >"$tmp/metrics"
 raw hang "$port" >"$tmp/hang" &
 hang=$!
 sleep 0.3
-t=$(date +%s.%N)
 check "$tmp/probe-spam.eml"
 [ "$(js "$tmp/out" 'j["points"]')" = "$s" ] && ok || bad "served while one hangs"
-gt 1.0 "$(python3 -c "import time; print(time.time() - $t)")" && ok || bad "served at once"
+# served before the hanging client was dropped (the log says when it was),
+# which does not depend on how busy the machine is
+grep -q "http .*: no data for 2.0 s: dropped" "$tmp/d.err" && bad "served at once" || ok
 wait "$hang"
 grep -q "^dropped after [1-3]\.[0-9] s, 0 bytes" "$tmp/hang" && ok || bad "hanging client dropped: $(cat "$tmp/hang")"
 grep -q "http .*: no data for 2.0 s: dropped" "$tmp/d.err" && ok || bad "the drop is logged"
@@ -293,10 +294,9 @@ url=http://127.0.0.1:$port
 raw loris "$port" >"$tmp/loris" &
 loris=$!
 sleep 0.5
-t=$(date +%s.%N)
 check "$tmp/probe-spam.eml"
 [ "$(js "$tmp/out" 'j["points"]')" = "$s" ] && ok || bad "served while a slow loris sends"
-gt 1.0 "$(python3 -c "import time; print(time.time() - $t)")" && ok || bad "served at once, beside the slow loris"
+grep -q "request not complete after" "$tmp/d2.err" && bad "served at once, beside the slow loris" || ok
 wait "$loris"
 cut=$(sed -n 's/^cut after \([0-9.]*\) s.*/\1/p' "$tmp/loris")
 [ -n "$cut" ] && gt "$cut" 1.5 && gt 6 "$cut" && ok || bad "slow loris cut after about 2 s: $(cat "$tmp/loris")"
