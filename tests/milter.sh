@@ -133,6 +133,16 @@ elif mode == "huge":     # a 2 GiB length field
 elif mode == "order":    # a header before MAIL
     negotiate(0x1fffff); s.sendall(pk(b"L", b"Subject\0x\0"))
     print("closed" if closed() else "open")
+elif mode == "idle":     # idle ADDR FILE: one message, then an idle session until closed
+    flags = negotiate(0x1fffff)
+    message(args[0], flags); print("sent", flush=True)
+    t0 = time.time()
+    s.settimeout(30)
+    try:
+        gone = s.recv(100) == b""
+    except OSError:
+        gone = True
+    print("closed after %.1f s" % (time.time() - t0) if gone else "data")
 elif mode == "deadline": # deadline ADDR FILE: a pause between messages, then a slow one
     flags = negotiate(0x1fffff)
     message(args[0], flags); time.sleep(1.5); message(args[0], flags)
@@ -242,6 +252,21 @@ grep -q "milter .*: request not complete after 1.0 s: dropped" "$tmp/d3.err" && 
 	bad "the milter deadline is logged"
 kill "$pid2" && wait "$pid2" && ok || bad "third daemon exits 0 after SIGTERM"
 pid2=""
+
+# SIGTERM closes a milter session idle between messages at once (the MTA
+# holds it for a whole SMTP session), not after --timeout
+start_daemon "$tmp/d4" --milter 127.0.0.1:0 --timeout 30
+pid2=$started
+p4=$(sed -n 's/^milter \(127\.0\.0\.1:[0-9]*\)$/\1/p' "$tmp/d4.out")
+milt idle "$p4" "$tmp/probe-ham.eml" >"$tmp/idle" &
+idle=$!
+for i in $(seq 50); do grep -q '^sent' "$tmp/idle" && break; sleep 0.1; done
+kill "$pid2" && wait "$pid2" && ok || bad "fourth daemon exits 0 after SIGTERM"
+pid2=""
+wait "$idle"
+cut=$(sed -n 's/^closed after \([0-9.]*\) s$/\1/p' "$tmp/idle")
+[ -n "$cut" ] && python3 -c "import sys; sys.exit(not $cut < 10)" && ok ||
+	bad "an idle milter session is closed at SIGTERM: $(cat "$tmp/idle")"
 
 # A real Postfix with smtpd_milters = inet:127.0.0.1:PORT
 pf=$tmp/postfix

@@ -423,9 +423,13 @@ static void mi_input(conn *c, const char *buf, size_t len)
 	while (!x->done) {
 		off += milter_feed(&x->p, buf + off, len - off, &ev);
 		if (ev.kind == MILTER_EV_NONE)
-			return;
+			break;
 		handle(c, &ev);
 	}
+	/* Between messages, with no packet half read, the session is idle: a
+	 * stopping daemon closes it (the MTA applies milter_default_action to
+	 * what comes next) rather than wait for the SMTP session to end. */
+	conn_set_idle(c, !x->done && !x->p.in_msg && !x->p.lenb_got && !x->p.need);
 }
 
 static void mi_eof(conn *c)
