@@ -257,14 +257,15 @@ static double lr_logit_of(const lrn_msg *x, size_t from, size_t to)
 	return z;
 }
 
-static int do_learn(learner *l, lrn_msg *x, uint32_t user, int is_spam, double lr_logit,
-                    const uint8_t *dg)
+/* Learns the message: each regression expert's step is computed from its
+ * log-odds over x->st, which is the model as it is now (without the
+ * message when it is being moved). */
+static int do_learn(learner *l, lrn_msg *x, uint32_t user, int is_spam, const uint8_t *dg)
 {
 	msg_rec r = {.is_spam = (uint8_t)is_spam, .nfeat = (uint32_t)x->fs.n, .time = time(NULL)};
-	int err;
-
 	size_t n = x->fs.n, split = x->fs.ntok;
 	clf_params gp;
+	int err;
 
 	clf_params_gram(&l->p, &gp);
 	r.step = (float)clf_lr_step(&l->p, lr_logit_of(x, 0, split), x->st, split, is_spam);
@@ -283,7 +284,7 @@ static int do_unlearn(learner *l, lrn_msg *x, uint32_t user, const msg_rec *r, c
 }
 
 static int learn_prepared(learner *l, const ss_message *m, lrn_msg *x, uint32_t user, int is_spam,
-                          double lr_logit, int *what)
+                          int *what)
 {
 	uint8_t dg[STORE_DIGEST];
 	msg_rec old;
@@ -300,11 +301,9 @@ static int learn_prepared(learner *l, const ss_message *m, lrn_msg *x, uint32_t 
 	if (found) {
 		if ((err = do_unlearn(l, x, user, &old, dg)))
 			return err;
-		/* The step is computed afresh against the model without it. */
-		lr_logit = 0;
 		*what = LRN_MOVED;
 	}
-	return do_learn(l, x, user, is_spam, lr_logit, dg);
+	return do_learn(l, x, user, is_spam, dg);
 }
 
 int learner_learn(learner *l, const ss_message *m, uint32_t user, int is_spam, ss_arena *a,
@@ -314,7 +313,7 @@ int learner_learn(learner *l, const ss_message *m, uint32_t user, int is_spam, s
 	clf_totals t;
 	int err = prepare(l, m, user, a, &x, &t);
 
-	return err ? err : learn_prepared(l, m, &x, user, is_spam, 0, what);
+	return err ? err : learn_prepared(l, m, &x, user, is_spam, what);
 }
 
 int learner_unlearn(learner *l, const ss_message *m, uint32_t user, ss_arena *a, int *what)
@@ -343,5 +342,5 @@ int learner_check_learn(learner *l, const ss_message *m, int is_spam, ss_arena *
 
 	if (!err)
 		err = score(l, &x, &t, 0, a, v);
-	return err ? err : learn_prepared(l, m, &x, 0, is_spam, v->r.lr, &what);
+	return err ? err : learn_prepared(l, m, &x, 0, is_spam, &what);
 }
