@@ -14,32 +14,17 @@ pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 # Training mail and probes: spam sells, ham works; probes were never learned.
-python3 - "$tmp" <<'EOF'
-import os, random, sys
-root = sys.argv[1]
-rnd = random.Random(11)
-spamw = "cheap pills offer free prize winner click money credit loan casino deal".split()
-hamw = "meeting project review build release notes agenda patch thanks lunch report team".split()
-common = "the a and to of for you your this is on with".split()
-def mail(kind, tag, words, extra=""):
-    body = " ".join(rnd.choice(words + common) for _ in range(50))
-    subj = " ".join(rnd.choice(words) for _ in range(4))
-    return ("Message-ID: <%s@gen.example>\nFrom: %s@%s.example\nTo: you@here.example\n"
-            "Subject: %s\n%s\n%s\n" % (tag, kind, kind, subj, extra, body))
-for kind, words in (("spam", spamw), ("ham", hamw)):
-    os.makedirs(os.path.join(root, kind))
-    for i in range(40):
-        with open(os.path.join(root, kind, "%02d.eml" % i), "w") as f:
-            f.write(mail(kind, "%s%d" % (kind, i), words))
-    with open(os.path.join(root, "probe-%s.eml" % kind), "w") as f:
-        f.write(mail(kind, "probe-" + kind, words))
+python3 - "$tmp" "$(dirname "$0")" <<'EOF'
+import sys
+sys.dont_write_bytecode = True
+sys.path.insert(0, sys.argv[2])
+import genmail
+g = genmail.Gen(sys.argv[1], seed=11)
+g.corpus()
 # a ham that claims to be checked already, and one to teach by TELL
-with open(os.path.join(root, "spoof.eml"), "w") as f:
-    f.write(mail("spam", "spoof", spamw, "X-Spam-Flag: NO\nX-Spam-Status: No, score=-99\n"))
-with open(os.path.join(root, "tell.eml"), "w") as f:
-    f.write(mail("ham", "tell", hamw))
-with open(os.path.join(root, "big.eml"), "w") as f:
-    f.write("Subject: big\n\n" + ("y" * 99 + "\n") * 3000)
+g.write("spoof.eml", "spam", "spoof", "X-Spam-Flag: NO\nX-Spam-Status: No, score=-99\n")
+g.write("tell.eml", "ham", "tell")
+g.big("big.eml")
 EOF
 
 # raw.py MODE ARGS: a spamd client that does what spamc will not.
@@ -113,8 +98,6 @@ raw() { python3 "$tmp/raw.py" "$@"; }
 
 # score OUT: the score of a "7.5/0.0" line spamc printed
 score() { sed -n '1s|^\(-\{0,1\}[0-9.]*\)/.*|\1|p' "$1"; }
-# gt A B: A > B (decimals)
-gt() { python3 -c "import sys; sys.exit(0 if $1 > $2 else 1)"; }
 
 db=$tmp/db
 expect 0 "learn spam" "$bin" learn --spam --db "$db" "$tmp/spam"

@@ -14,27 +14,14 @@ daemon=${SPAMSIFTD:?set SPAMSIFTD to the spamsiftd binary}
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 
-python3 - "$tmp" <<'EOF'
-import os, random, sys
-root = sys.argv[1]
-rnd = random.Random(7)
-spamw = "cheap pills offer free prize winner click money credit loan casino deal".split()
-hamw = "meeting project review build release notes agenda patch thanks lunch report team".split()
-common = "the a and to of for you your this is on with".split()
-def mail(kind, tag, words):
-    body = " ".join(rnd.choice(words + common) for _ in range(50))
-    subj = " ".join(rnd.choice(words) for _ in range(4))
-    return ("Message-ID: <%s@gen.example>\nFrom: %s@%s.example\nTo: you@here.example\n"
-            "Subject: %s\n\n%s\n" % (tag, kind, kind, subj, body))
-for kind, words in (("spam", spamw), ("ham", hamw)):
-    os.makedirs(os.path.join(root, kind))
-    for i in range(40):
-        with open(os.path.join(root, kind, "%02d.eml" % i), "w") as f:
-            f.write(mail(kind, "%s%d" % (kind, i), words))
-    with open(os.path.join(root, "probe-%s.eml" % kind), "w") as f:
-        f.write(mail(kind, "probe-" + kind, words))
-with open(os.path.join(root, "teach.eml"), "w") as f:
-    f.write(mail("ham", "teach", hamw))
+python3 - "$tmp" "$(dirname "$0")" <<'EOF'
+import sys
+sys.dont_write_bytecode = True
+sys.path.insert(0, sys.argv[2])
+import genmail
+g = genmail.Gen(sys.argv[1], seed=7)
+g.corpus()
+g.write("teach.eml", "ham", "teach")
 EOF
 
 # raw.py MODE PORT: an HTTP client that does what curl will not.
@@ -97,7 +84,6 @@ EOF
 raw() { python3 "$tmp/raw.py" "$@"; }
 # js FILE EXPR: a Python expression over the JSON object j read from FILE
 js() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }
-gt() { python3 -c "import sys; sys.exit(0 if $1 > $2 else 1)"; }
 
 db=$tmp/db
 expect 0 "learn spam" "$bin" learn --spam --db "$db" "$tmp/spam"

@@ -18,6 +18,9 @@ expect() {
 	if [ "$got" = "$want" ]; then ok; else bad "$what: exit $got, wanted $want ($(head -c 300 "$tmp/err"))"; fi
 }
 
+# gt A B: A > B, for numbers (decimals too)
+gt() { python3 -c "import sys; sys.exit(0 if $1 > $2 else 1)"; }
+
 # finish: prints the tally, fails when anything failed
 finish() {
 	echo "$pass passed, $fail failed"

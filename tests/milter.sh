@@ -26,29 +26,15 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 # Training mail and probes, as in daemon.sh: spam sells, ham works.
-python3 - "$tmp" <<'PY'
-import os, random, sys
-root = sys.argv[1]
-rnd = random.Random(7)
-spamw = "cheap pills offer free prize winner click money credit loan casino deal".split()
-hamw = "meeting project review build release notes agenda patch thanks lunch report team".split()
-common = "the a and to of for you your this is on with".split()
-def mail(kind, tag, words, extra=""):
-    body = " ".join(rnd.choice(words + common) for _ in range(50))
-    subj = " ".join(rnd.choice(words) for _ in range(4))
-    return ("Message-ID: <%s@gen.example>\nFrom: %s@%s.example\nTo: box@example.net\n"
-            "Subject: %s\n%s\n%s\n" % (tag, kind, kind, subj, extra, body))
-for kind, words in (("spam", spamw), ("ham", hamw)):
-    os.makedirs(os.path.join(root, kind))
-    for i in range(40):
-        with open(os.path.join(root, kind, "%02d.eml" % i), "w") as f:
-            f.write(mail(kind, "%s%d" % (kind, i), words))
-    with open(os.path.join(root, "probe-%s.eml" % kind), "w") as f:
-        f.write(mail(kind, "probe-" + kind, words))
-with open(os.path.join(root, "forged.eml"), "w") as f:
-    f.write(mail("ham", "forged", hamw, "X-Spam-Flag: YES\nX-Spam-Status: Yes, score=99\n"))
-with open(os.path.join(root, "big.eml"), "w") as f:
-    f.write("Subject: big\n\n" + ("y" * 99 + "\n") * 3000)
+python3 - "$tmp" "$(dirname "$0")" <<'PY'
+import sys
+sys.dont_write_bytecode = True
+sys.path.insert(0, sys.argv[2])
+import genmail
+g = genmail.Gen(sys.argv[1], seed=7, to="box@example.net")
+g.corpus()
+g.write("forged.eml", "ham", "forged", "X-Spam-Flag: YES\nX-Spam-Status: Yes, score=99\n")
+g.big("big.eml")
 PY
 
 # milt.py MODE ADDR ARGS: the MTA's side of the milter protocol.

@@ -20,25 +20,12 @@ pids=""
 trap 'for p in $pid $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 
 # Training mail and probes, as tests/daemon.sh makes them.
-python3 - "$tmp" <<'EOF'
-import os, random, sys
-root = sys.argv[1]
-rnd = random.Random(7)
-spamw = "cheap pills offer free prize winner click money credit loan casino deal".split()
-hamw = "meeting project review build release notes agenda patch thanks lunch report team".split()
-common = "the a and to of for you your this is on with".split()
-def mail(kind, tag, words):
-    body = " ".join(rnd.choice(words + common) for _ in range(50))
-    subj = " ".join(rnd.choice(words) for _ in range(4))
-    return ("Message-ID: <%s@gen.example>\nFrom: %s@%s.example\nTo: you@here.example\n"
-            "Subject: %s\n\n%s\n" % (tag, kind, kind, subj, body))
-for kind, words in (("spam", spamw), ("ham", hamw)):
-    os.makedirs(os.path.join(root, kind))
-    for i in range(40):
-        with open(os.path.join(root, kind, "%02d.eml" % i), "w") as f:
-            f.write(mail(kind, "%s%d" % (kind, i), words))
-    with open(os.path.join(root, "probe-%s.eml" % kind), "w") as f:
-        f.write(mail(kind, "probe-" + kind, words))
+python3 - "$tmp" "$(dirname "$0")" <<'EOF'
+import sys
+sys.dont_write_bytecode = True
+sys.path.insert(0, sys.argv[2])
+import genmail
+genmail.Gen(sys.argv[1], seed=7).corpus()
 EOF
 
 # slow.py PORT MSG SIGNALFILE: a CHECK whose body comes in two halves a
