@@ -12,24 +12,7 @@
 
 #include "engine/engine.h"
 #include "harness.h"
-
-static const char *const spams[] = {
-    "Subject: cheap meds online\r\nFrom: deals@pharma.example\r\n\r\n"
-    "Buy cheap meds now, no prescription, best price guaranteed.\r\n",
-    "Subject: win a free prize\r\nFrom: promo@win.example\r\n\r\n"
-    "You have won a free prize, click now to claim your cash reward.\r\n",
-    "Subject: lowest price pills\r\nFrom: shop@pills.example\r\n\r\n"
-    "Order pills online, cheap price, free shipping, click now.\r\n",
-};
-
-static const char *const hams[] = {
-    "Subject: meeting notes\r\nFrom: alice@work.example\r\n\r\n"
-    "Here are the notes from the project meeting; the review is on Monday.\r\n",
-    "Subject: build failure on main\r\nFrom: ci@work.example\r\n\r\n"
-    "The nightly build failed in the parser tests; see the log attached.\r\n",
-    "Subject: lunch on friday\r\nFrom: bob@work.example\r\n\r\n"
-    "Shall we meet for lunch on Friday after the project review?\r\n",
-};
+#include "samples.h"
 
 static const char spammy[] = "Subject: cheap pills, free prize\r\nFrom: z@w.example\r\n\r\n"
                              "Click now: cheap pills, free prize, best price.\r\n";
@@ -52,10 +35,11 @@ static void fx_open(fixture *f, int train)
 	c.db = f->dir;
 	f->e = NULL;
 	CHECK(engine_new(&c, &f->e) == 0);
-	for (size_t i = 0; train && f->e && i < 3; i++) {
-		CHECK(engine_learn(f->e, NULL, 1, spams[i], strlen(spams[i]), &w) == 0);
+	for (size_t i = 0; train && f->e && i < SAMPLES; i++) {
+		CHECK(engine_learn(f->e, NULL, 1, sample_spams[i], strlen(sample_spams[i]), &w) ==
+		      0);
 		CHECK(w == ENGINE_LEARNED);
-		CHECK(engine_learn(f->e, NULL, 0, hams[i], strlen(hams[i]), &w) == 0);
+		CHECK(engine_learn(f->e, NULL, 0, sample_hams[i], strlen(sample_hams[i]), &w) == 0);
 	}
 }
 
@@ -171,8 +155,9 @@ TEST(engine_users_adapt_on_the_global_model)
 	CHECK(scan_points(f.e, "nobody", hammy) == global); /* no model: the global verdict */
 	CHECK(engine_unlearn(f.e, "nobody", hammy, strlen(hammy), &w) == 0);
 	CHECK(w == ENGINE_UNCHANGED);
-	for (int i = 0; i < 3; i++)
-		CHECK(engine_learn(f.e, "alice", 1, hams[i], strlen(hams[i]), &w) == 0);
+	for (int i = 0; i < SAMPLES; i++)
+		CHECK(engine_learn(f.e, "alice", 1, sample_hams[i], strlen(sample_hams[i]), &w) ==
+		      0);
 	CHECK(scan_points(f.e, "alice", hammy) > global);
 	CHECK(scan_points(f.e, NULL, hammy) == global); /* alice's reports are hers */
 	fx_close(&f);

@@ -7,27 +7,10 @@
 #include <stdlib.h>
 
 #include "harness.h"
+#include "samples.h"
 #include "learn/features.h"
 #include "learn/learner.h"
 #include "learn/metrics.h"
-
-static const char *const spams[] = {
-    "Subject: cheap meds online\r\nFrom: deals@pharma.example\r\n\r\n"
-    "Buy cheap meds now, no prescription, best price guaranteed.\r\n",
-    "Subject: win a free prize\r\nFrom: promo@win.example\r\n\r\n"
-    "You have won a free prize, click now to claim your cash reward.\r\n",
-    "Subject: lowest price pills\r\nFrom: shop@pills.example\r\n\r\n"
-    "Order pills online, cheap price, free shipping, click now.\r\n",
-};
-
-static const char *const hams[] = {
-    "Subject: meeting notes\r\nFrom: alice@work.example\r\n\r\n"
-    "Here are the notes from the project meeting; the review is on Monday.\r\n",
-    "Subject: build failure on main\r\nFrom: ci@work.example\r\n\r\n"
-    "The nightly build failed in the parser tests; see the log attached.\r\n",
-    "Subject: lunch on friday\r\nFrom: bob@work.example\r\n\r\n"
-    "Shall we meet for lunch on Friday after the project review?\r\n",
-};
 
 static const char probe[] = "Subject: cheap project review\r\nFrom: x@y.example\r\n\r\n"
                             "Click now for the project meeting, cheap price.\r\n";
@@ -87,9 +70,9 @@ static double score(fixture *f, const char *raw, uint32_t user)
 
 static void teach_all(fixture *f, uint32_t user)
 {
-	for (size_t i = 0; i < 3; i++) {
-		CHECK(teach(f, spams[i], user, 1, 0) == LRN_LEARNED);
-		CHECK(teach(f, hams[i], user, 0, 0) == LRN_LEARNED);
+	for (size_t i = 0; i < SAMPLES; i++) {
+		CHECK(teach(f, sample_spams[i], user, 1, 0) == LRN_LEARNED);
+		CHECK(teach(f, sample_hams[i], user, 0, 0) == LRN_LEARNED);
 	}
 }
 
@@ -98,10 +81,10 @@ TEST(learn_separates_classes)
 	fixture f;
 
 	fx_open(&f);
-	CHECK(fabs(score(&f, spams[0], 0) - 0.5) < 1e-9); /* empty model: undecided */
+	CHECK(fabs(score(&f, sample_spams[0], 0) - 0.5) < 1e-9); /* empty model: undecided */
 	teach_all(&f, 0);
-	CHECK(score(&f, spams[1], 0) > 0.9);
-	CHECK(score(&f, hams[1], 0) < 0.1);
+	CHECK(score(&f, sample_spams[1], 0) > 0.9);
+	CHECK(score(&f, sample_hams[1], 0) < 0.1);
 	fx_close(&f);
 }
 
@@ -113,8 +96,8 @@ TEST(learn_is_idempotent)
 	fx_open(&g);
 	teach_all(&f, 0);
 	teach_all(&g, 0);
-	CHECK(teach(&f, spams[0], 0, 1, 0) == LRN_UNCHANGED);
-	CHECK(teach(&f, hams[2], 0, 0, 0) == LRN_UNCHANGED);
+	CHECK(teach(&f, sample_spams[0], 0, 1, 0) == LRN_UNCHANGED);
+	CHECK(teach(&f, sample_hams[2], 0, 0, 0) == LRN_UNCHANGED);
 	CHECK(score(&f, probe, 0) == score(&g, probe, 0));
 	fx_close(&f);
 	fx_close(&g);
@@ -136,7 +119,7 @@ TEST(learn_unlearn_restores_scores)
 	CHECK(teach(&f, extra, 0, 0, 1) == LRN_UNCHANGED); /* nothing left to undo */
 	/* Counts are exact; weights within float rounding of the last step. */
 	CHECK(fabs(score(&f, probe, 0) - score(&g, probe, 0)) < 1e-4);
-	CHECK(fabs(score(&f, spams[1], 0) - score(&g, spams[1], 0)) < 1e-4);
+	CHECK(fabs(score(&f, sample_spams[1], 0) - score(&g, sample_spams[1], 0)) < 1e-4);
 	fx_close(&f);
 	fx_close(&g);
 }
@@ -152,7 +135,7 @@ TEST(learn_relearn_moves_class)
 	CHECK(teach(&f, probe, 0, 1, 0) == LRN_LEARNED);
 	CHECK(teach(&f, probe, 0, 0, 0) == LRN_MOVED);
 	CHECK(teach(&g, probe, 0, 0, 0) == LRN_LEARNED);
-	CHECK(fabs(score(&f, spams[2], 0) - score(&g, spams[2], 0)) < 1e-4);
+	CHECK(fabs(score(&f, sample_spams[2], 0) - score(&g, sample_spams[2], 0)) < 1e-4);
 	fx_close(&f);
 	fx_close(&g);
 }
