@@ -14,7 +14,7 @@ pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 # Training mail and probes: spam sells, ham works; probes were never learned.
-python3 - "$tmp" "$(dirname "$0")" <<'EOF'
+python3 - "$tmp" "$tests" <<'EOF'
 import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, sys.argv[2])
@@ -30,15 +30,11 @@ EOF
 # raw.py MODE ARGS: a spamd client that does what spamc will not.
 cat >"$tmp/raw.py" <<'EOF'
 import socket, sys, time, zlib
+import rawnet
 mode, port = sys.argv[1], int(sys.argv[2])
-s = socket.create_connection(("127.0.0.1", port), timeout=10)
+s = rawnet.connect(port)
 def reply():
-    out = b""
-    while True:
-        b = s.recv(65536)
-        if not b:
-            return out
-        out += b
+    return rawnet.until_close(s)
 if mode == "send":          # raw.py send PORT FILE: bytes as they are, then half-close
     s.sendall(open(sys.argv[3], "rb").read()); s.shutdown(socket.SHUT_WR)
     sys.stdout.write(reply().decode("latin-1"))
@@ -61,10 +57,8 @@ elif mode == "big":         # raw.py big PORT FILE: oversize message, read the r
         pass
     sys.stdout.write(reply().decode("latin-1"))
 elif mode == "hang":        # raw.py hang PORT: send nothing; print when the daemon drops us
-    t0 = time.time()
-    s.settimeout(20)
-    got = s.recv(100)
-    print("dropped after %.1f s, %d bytes" % (time.time() - t0, len(got)))
+    t, got = rawnet.hang(s)
+    print("dropped after %.1f s, %d bytes" % (t, len(got)))
 elif mode == "slow":        # raw.py slow PORT MSG SIGNALFILE: header and half, wait, rest
     data = open(sys.argv[3], "rb").read()
     s.sendall(b"CHECK SPAMC/1.5\r\nContent-length: %d\r\n\r\n" % len(data) + data[:10])
@@ -74,27 +68,13 @@ elif mode == "slow":        # raw.py slow PORT MSG SIGNALFILE: header and half, 
     sys.stdout.write(reply().decode("latin-1"))
 elif mode == "loris":       # raw.py loris PORT: a byte every 0.3 s; when are we cut, with what?
     req = b"CHECK SPAMC/1.5\r\nContent-length: 1000\r\n\r\n" + b"x" * 1000
-    t0, got, i = time.time(), b"", 0
-    s.settimeout(0.3)
-    try:
-        while time.time() - t0 < 20:
-            s.send(req[i : i + 1])
-            i += 1
-            try:
-                b = s.recv(4096)
-            except socket.timeout:
-                continue
-            if not b:
-                break
-            got += b
-    except OSError:
-        pass
-    print("cut after %.1f s, %d bytes sent: %s" % (time.time() - t0, i, got.decode("latin-1").strip()))
+    t, i, got = rawnet.drip(s, req)
+    print("cut after %.1f s, %d bytes sent: %s" % (t, i, got.decode("latin-1").strip()))
 elif mode == "metric":      # raw.py metric PORT NAME: a line of GET /metrics (HTTP door)
     s.sendall(b"GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
     print("\n".join(l for l in reply().decode().splitlines() if l.startswith(sys.argv[3])))
 EOF
-raw() { python3 "$tmp/raw.py" "$@"; }
+raw() { PYTHONPATH="$tests" PYTHONDONTWRITEBYTECODE=1 python3 "$tmp/raw.py" "$@"; }
 
 # score OUT: the score of a "7.5/0.0" line spamc printed
 score() { sed -n '1s|^\(-\{0,1\}[0-9.]*\)/.*|\1|p' "$1"; }

@@ -14,7 +14,7 @@ daemon=${SPAMSIFTD:?set SPAMSIFTD to the spamsiftd binary}
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 
-python3 - "$tmp" "$(dirname "$0")" <<'EOF'
+python3 - "$tmp" "$tests" <<'EOF'
 import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, sys.argv[2])
@@ -27,15 +27,11 @@ EOF
 # raw.py MODE PORT: an HTTP client that does what curl will not.
 cat >"$tmp/raw.py" <<'EOF'
 import socket, sys, time
+import rawnet
 mode, port = sys.argv[1], int(sys.argv[2])
-s = socket.create_connection(("127.0.0.1", port), timeout=10)
+s = rawnet.connect(port)
 def until_close():
-    out = b""
-    while True:
-        b = s.recv(65536)
-        if not b:
-            return out
-        out += b
+    return rawnet.until_close(s)
 if mode == "pipeline":      # three requests in one write; the last closes
     msg = open(sys.argv[3], "rb").read()
     s.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n"
@@ -57,31 +53,15 @@ elif mode == "huge":        # a Content-Length of 10 GB, then bytes; the reply a
     print("\nclosed after %.1f s" % (time.time() - t0))
 elif mode == "hang":        # half a request, then silence: when are we dropped?
     s.sendall(b"POST /check HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nSubject: ha")
-    t0 = time.time()
-    s.settimeout(20)
-    got = s.recv(100)
-    print("dropped after %.1f s, %d bytes" % (time.time() - t0, len(got)))
+    t, got = rawnet.hang(s)
+    print("dropped after %.1f s, %d bytes" % (t, len(got)))
 elif mode == "loris":       # raw.py loris PORT: a byte every 0.3 s; when are we cut, with what?
     req = b"POST /check HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n" + b"x" * 1000
-    t0, got, i = time.time(), b"", 0
-    s.settimeout(0.3)
-    try:
-        while time.time() - t0 < 20:
-            s.send(req[i : i + 1])
-            i += 1
-            try:
-                b = s.recv(4096)
-            except socket.timeout:
-                continue
-            if not b:
-                break
-            got += b
-    except OSError:
-        pass
-    print("cut after %.1f s, %d bytes sent" % (time.time() - t0, i))
+    t, i, got = rawnet.drip(s, req)
+    print("cut after %.1f s, %d bytes sent" % (t, i))
     sys.stdout.write(got.decode("latin-1"))
 EOF
-raw() { python3 "$tmp/raw.py" "$@"; }
+raw() { PYTHONPATH="$tests" PYTHONDONTWRITEBYTECODE=1 python3 "$tmp/raw.py" "$@"; }
 # js FILE EXPR: a Python expression over the JSON object j read from FILE
 js() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }
 

@@ -1,7 +1,8 @@
 # lib.sh: what the shell test scripts share (sourced, not run): a scratch
 # folder removed on exit, pass/fail counting, and `expect`.
-# Needs $SPAMSIFT (the binary); sets $bin and $tmp.
+# Needs $SPAMSIFT (the binary); sets $bin, $tests and $tmp.
 bin=${SPAMSIFT:?set SPAMSIFT to the spamsift binary}
+tests=$(cd "$(dirname "$0")" && pwd) # this folder: genmail.py, rawnet.py
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0

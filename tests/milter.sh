@@ -26,7 +26,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 # Training mail and probes, as in daemon.sh: spam sells, ham works.
-python3 - "$tmp" "$(dirname "$0")" <<'PY'
+python3 - "$tmp" "$tests" <<'PY'
 import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, sys.argv[2])

@@ -20,7 +20,7 @@ pids=""
 trap 'for p in $pid $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 
 # Training mail and probes, as tests/daemon.sh makes them.
-python3 - "$tmp" "$(dirname "$0")" <<'EOF'
+python3 - "$tmp" "$tests" <<'EOF'
 import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, sys.argv[2])
