@@ -16,7 +16,8 @@
 
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
-PKGS := icu-uc icu-i18n libidn2 libxxhash lmdb zlib
+PKGS := icu-uc icu-i18n libidn2 libxxhash lmdb zlib libhs libpcre2-8 libpsl libarchive \
+	libunbound opendkim libcrypto
 
 ifeq ($(SANITIZE),)
 B := build
@@ -36,9 +37,10 @@ endif
 CFLAGS ?= -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(CFLAGS) -Iinclude -Isrc $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS := $(OPT) $(LDFLAGS)
-LIBS := $(PKG_LIBS) -lm -lpthread
+# libspf2 and libmagic have no pkg-config file in Debian 12.
+LIBS := $(PKG_LIBS) -lspf2 -lmagic -lm -lpthread
 
-LIB_SRC := $(sort $(wildcard src/util/*.c src/mime/*.c src/text/*.c src/learn/*.c src/store/*.c \
+LIB_SRC := $(sort $(wildcard src/util/*.c src/mime/*.c src/text/*.c src/learn/*.c src/store/*.c src/check/*.c \
 	src/engine/*.c src/proto/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 DAEMON_SRC := $(sort $(wildcard src/daemon/*.c))
