@@ -40,7 +40,7 @@ ALL_LDFLAGS := $(OPT) $(LDFLAGS)
 # libspf2 and libmagic have no pkg-config file in Debian 12.
 LIBS := $(PKG_LIBS) -lspf2 -lmagic -lm -lpthread
 
-LIB_SRC := $(sort $(wildcard src/util/*.c src/mime/*.c src/text/*.c src/learn/*.c src/store/*.c src/check/*.c \
+LIB_SRC := $(sort $(wildcard src/util/*.c src/mime/*.c src/text/*.c src/learn/*.c src/store/*.c src/check/*.c src/dns/*.c \
 	src/engine/*.c src/proto/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 DAEMON_SRC := $(sort $(wildcard src/daemon/*.c))
@@ -53,7 +53,7 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 LIB := $(B)/libspamsift.a
 
-.PHONY: all check format-check unit cli-check daemon-check milter-check http-check reload-check corpus-check fuzz fuzz-smoke bench demo install deps clean format-check
+.PHONY: all check format-check unit cli-check daemon-check milter-check http-check reload-check dns-check corpus-check fuzz fuzz-smoke bench demo install deps clean format-check
 
 all: $(B)/spamsift $(B)/spamsiftd $(LIB)
 
@@ -83,13 +83,18 @@ $(B)/tests/parse_corpus: $(B)/obj/tests/corpus/parse_corpus.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
+$(B)/tests/dnsprobe: $(B)/obj/tests/dns/dnsprobe.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
 deps:
 	@scripts/deps.sh build test
 
 # Under SANITIZE the fuzz smoke run is skipped: the fuzz targets are always
 # built with ASan/UBSan, so the plain `make check` has run them already.
 check: deps
-	$(MAKE) format-check unit cli-check daemon-check milter-check http-check reload-check corpus-check
+	$(MAKE) format-check unit cli-check daemon-check milter-check http-check reload-check \
+		dns-check corpus-check
 ifeq ($(SANITIZE),)
 	$(MAKE) fuzz-smoke
 endif
@@ -115,6 +120,10 @@ http-check: $(B)/spamsift $(B)/spamsiftd
 # spamsiftd -c FILE and SIGHUP reloads.
 reload-check: $(B)/spamsift $(B)/spamsiftd
 	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/reload.sh
+
+# The DNS client against a private nsd on 127.0.0.1.
+dns-check: $(B)/tests/dnsprobe
+	DNSPROBE=$(B)/tests/dnsprobe SPAMSIFT=$(B)/spamsift sh tests/dns.sh
 
 corpus-check: $(B)/tests/parse_corpus
 	sh tests/corpus/run.sh $(B)/tests/parse_corpus
