@@ -80,12 +80,18 @@ static int ew_flush(sbuf *out, sbuf *pend, const char *cs, size_t cs_len)
 	return err;
 }
 
-/* Appends plain (not encoded) text, converting 8-bit runs. */
-static int ew_plain(sbuf *out, const char *s, size_t n, unsigned *flags)
+/* Appends plain (not encoded) text, converting 8-bit runs: UTF-8 stays,
+ * other bytes are decoded with the hint when there is one, else detected. */
+static int ew_plain(sbuf *out, const char *s, size_t n, const ss_str *hint, unsigned *flags)
 {
+	const char *used;
+	unsigned cflags = 0;
+
 	if (utf8_is_ascii(s, n))
 		return sbuf_add(out, s, n);
 	*flags |= EW_F_8BIT;
+	if (hint && hint->len && !utf8_valid(s, n))
+		return cs_to_utf8(out, s, n, hint->p, hint->len, &used, &cflags);
 	return cs_header_to_utf8(out, s, n);
 }
 
@@ -108,6 +114,12 @@ static int ew_word_bytes(sbuf *pend, const ew_word *w, unsigned *flags)
 
 int ew_decode(sbuf *out, sbuf *pend, const char *v, size_t len, unsigned *flags)
 {
+	return ew_decode_hint(out, pend, v, len, NULL, flags);
+}
+
+int ew_decode_hint(sbuf *out, sbuf *pend, const char *v, size_t len, const ss_str *hint,
+                   unsigned *flags)
+{
 	const char *cs = NULL;
 	size_t cs_len = 0, i = 0, plain = 0;
 	ew_word w;
@@ -127,7 +139,7 @@ int ew_decode(sbuf *out, sbuf *pend, const char *v, size_t len, unsigned *flags)
 		if (!(pend->len && only_space(v + plain, i - plain))) {
 			err = ew_flush(out, pend, cs, cs_len);
 			if (!err)
-				err = ew_plain(out, v + plain, i - plain, flags);
+				err = ew_plain(out, v + plain, i - plain, hint, flags);
 		} else if (cs_len != w.charset_len || strncasecmp(cs, w.charset, cs_len)) {
 			err = ew_flush(out, pend, cs, cs_len);
 		}
@@ -141,6 +153,6 @@ int ew_decode(sbuf *out, sbuf *pend, const char *v, size_t len, unsigned *flags)
 	if (!err)
 		err = ew_flush(out, pend, cs, cs_len);
 	if (!err)
-		err = ew_plain(out, v + plain, len - plain, flags);
+		err = ew_plain(out, v + plain, len - plain, hint, flags);
 	return err;
 }

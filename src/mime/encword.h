@@ -11,6 +11,7 @@
 #define SS_MIME_ENCWORD_H
 
 #include <stddef.h>
+#include "spamsift.h"
 #include "util/buf.h"
 
 enum {
@@ -23,6 +24,13 @@ enum {
  * using `scratch` for intermediate bytes. ORs EW_F_* into *flags.
  * Returns 0 or SS_ENOMEM. */
 int ew_decode(sbuf *out, sbuf *scratch, const char *v, size_t len, unsigned *flags);
+
+/* ew_decode(), where 8-bit bytes outside encoded words that are not UTF-8
+ * are taken to be in charset `hint` (the charset the entity's
+ * Content-Type declares, as mail clients do) instead of detected; a hint
+ * that names no charset falls back to detection. hint may be NULL. */
+int ew_decode_hint(sbuf *out, sbuf *scratch, const char *v, size_t len, const ss_str *hint,
+                   unsigned *flags);
 
 /* Returns 1 when v[0..len) needs ew_decode() (has "=?" or 8-bit bytes). */
 int ew_needed(const char *v, size_t len);

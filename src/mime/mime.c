@@ -57,12 +57,23 @@ int mime_fact(mime_ctx *ctx, const char *name, const char *detail, int part)
 
 /* ---- header fields ---- */
 
+/* Sets h->value to the decoded raw value (see ew_decode_hint). */
+static int decode_value(mime_ctx *ctx, ss_header *h, const ss_str *hint)
+{
+	unsigned ewf = 0;
+
+	sbuf_reset(&ctx->tmp);
+	if (ew_decode_hint(&ctx->tmp, &ctx->tmp2, h->raw.p, h->raw.len, hint, &ewf))
+		return SS_ENOMEM;
+	h->value = arena_str(ctx->a, ctx->tmp.p ? ctx->tmp.p : "", ctx->tmp.len);
+	return h->value.p ? 0 : SS_ENOMEM;
+}
+
 /* Stores one field and its kind; returns 0 or SS_ENOMEM. */
 static int add_header(mime_ctx *ctx, const hdr_field *f, int part)
 {
 	ss_message *m = ctx->msg;
 	ss_header *h;
-	unsigned ewf = 0;
 	int cut, err;
 
 	if (arena_grow(ctx->a, (void **)&m->headers, &ctx->cap_headers, m->nheaders, sizeof(*h)) ||
@@ -77,16 +88,44 @@ static int add_header(mime_ctx *ctx, const hdr_field *f, int part)
 	if (cut && (err = FACT(ctx, "header_too_long", part)))
 		return err;
 	h->value = h->raw;
-	if (f->eight_bit || ew_has_word(h->raw.p, h->raw.len)) {
-		sbuf_reset(&ctx->tmp);
-		if (ew_decode(&ctx->tmp, &ctx->tmp2, h->raw.p, h->raw.len, &ewf))
-			return SS_ENOMEM;
-		h->value = arena_str(ctx->a, ctx->tmp.p ? ctx->tmp.p : "", ctx->tmp.len);
-		if (!h->value.p)
-			return SS_ENOMEM;
-	}
 	m->nheaders++;
+	/* 8-bit fields wait for the block's charset (decode_8bit_fields) */
+	if (!f->eight_bit && ew_has_word(h->raw.p, h->raw.len))
+		return decode_value(ctx, h, NULL);
 	return 0;
+}
+
+/* The charset the Content-Type field among headers[first..] declares, or
+ * an empty string. */
+static ss_str block_charset(mime_ctx *ctx, size_t first)
+{
+	ss_str cs = {NULL, 0};
+
+	for (size_t i = first; i < ctx->msg->nheaders; i++) {
+		const ss_header *h = &ctx->msg->headers[i];
+		if (ctx->kinds[i] == HK_CONTENT_TYPE) {
+			if (params_get(ctx->a, h->raw.p, h->raw.len, "charset", &ctx->tmp,
+			               &ctx->tmp2, &cs) <= 0)
+				cs = (ss_str){NULL, 0};
+			break;
+		}
+	}
+	return cs;
+}
+
+/* Decodes the fields of headers[first..] that hold 8-bit bytes, taking
+ * bytes that are not UTF-8 to be in the block's declared charset. */
+static int decode_8bit_fields(mime_ctx *ctx, size_t first)
+{
+	ss_str hint = block_charset(ctx, first);
+	int err = 0;
+
+	for (size_t i = first; !err && i < ctx->msg->nheaders; i++) {
+		ss_header *h = &ctx->msg->headers[i];
+		if (!utf8_is_ascii(h->raw.p, h->raw.len))
+			err = decode_value(ctx, h, &hint);
+	}
+	return err;
 }
 
 /* Fields that should appear once per header block. */
@@ -139,6 +178,8 @@ static int parse_headers(mime_ctx *ctx, const char *buf, size_t len, int part, s
 		if (!err)
 			err = check_duplicate(ctx, &seen, part);
 	}
+	if (!err && (hf & HDR_F_8BIT))
+		err = decode_8bit_fields(ctx, first);
 	ctx->msg->parts[part].header_first = first;
 	ctx->msg->parts[part].header_count = ctx->msg->nheaders - first;
 	*body = pos;

@@ -279,3 +279,32 @@ TEST(mime_repeated_delimiter_lines_make_empty_parts)
 	free(text);
 	ss_message_free(m);
 }
+
+/* Raw 8-bit header bytes that are not UTF-8 are read in the charset the
+ * same block's Content-Type declares (short Big5 alone is easily taken
+ * for GB2312); UTF-8 stays UTF-8 whatever the declaration. */
+TEST(mime_8bit_headers_follow_the_declared_charset)
+{
+	static const char big5[] = "Subject: \xa4\xa4\xa4\xe5\r\n"
+	                           "Content-Type: text/plain; charset=big5\r\n\r\nx\r\n";
+	static const char gb[] = "Subject: \xd6\xd0\xce\xc4 =?utf-8?B?5Lit?=\r\n"
+	                         "Content-Type: text/plain; charset=\"GB2312\"\r\n\r\nx\r\n";
+	static const char utf8[] = "Subject: \xe4\xb8\xad\xe6\x96\x87\r\n"
+	                           "Content-Type: text/plain; charset=gb2312\r\n\r\nx\r\n";
+	static const char none[] = "Subject: \xd6\xd0\xce\xc4\r\n\r\nx\r\n";
+	ss_message *m;
+
+	m = parse(big5, NULL);
+	CHECK_STR(ss_message_header(m, 0, "Subject")->value, "\xe4\xb8\xad\xe6\x96\x87");
+	ss_message_free(m);
+	m = parse(gb, NULL);
+	CHECK_STR(ss_message_header(m, 0, "Subject")->value,
+	          "\xe4\xb8\xad\xe6\x96\x87 \xe4\xb8\xad");
+	ss_message_free(m);
+	m = parse(utf8, NULL);
+	CHECK_STR(ss_message_header(m, 0, "Subject")->value, "\xe4\xb8\xad\xe6\x96\x87");
+	ss_message_free(m);
+	m = parse(none, NULL);
+	CHECK(ss_message_header(m, 0, "Subject")->value.len > 0);
+	ss_message_free(m);
+}
