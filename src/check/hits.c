@@ -26,6 +26,16 @@ const ss_hit *hits_find(const ss_hits *h, const char *name)
 	return NULL;
 }
 
+/* Whether `detail` is already one of the ", "-separated items of `list`. */
+static int has_item(const char *list, const char *detail, size_t add)
+{
+	for (const char *p = list; (p = strstr(p, detail)) != NULL; p++)
+		if ((p == list || (p >= list + 2 && p[-2] == ',' && p[-1] == ' ')) &&
+		    (p[add] == '\0' || (p[add] == ',' && p[add + 1] == ' ')))
+			return 1;
+	return 0;
+}
+
 /* Appends ", detail" to an existing hit's detail, within the bound. */
 static int hit_merge(ss_hits *h, ss_hit *hit, const char *detail)
 {
@@ -40,7 +50,7 @@ static int hit_merge(ss_hits *h, ss_hit *hit, const char *detail)
 	}
 	old = strlen(hit->detail);
 	add = strlen(detail);
-	if (old + 2 + add > HIT_DETAIL_MAX || strstr(hit->detail, detail))
+	if (old + 2 + add > HIT_DETAIL_MAX || has_item(hit->detail, detail, add))
 		return 0;
 	if (!(s = arena_alloc(h->a, old + 2 + add + 1)))
 		return SS_ENOMEM;

@@ -29,5 +29,12 @@ TEST(hits_keep_one_entry_per_symbol_and_merge_details)
 		CHECK(hits_add(&h, names[i % 8], "x") == 0);
 	}
 	CHECK(h.n == 10);
+	/* an item that is a substring of another is still added */
+	CHECK(hits_add(&h, "DNS_TEMPERROR", "uribl.example.test") == 0);
+	CHECK(hits_add(&h, "DNS_TEMPERROR", "bl.example.test") == 0);
+	CHECK(hits_add(&h, "DNS_TEMPERROR", "example.test") == 0);
+	CHECK(hits_add(&h, "DNS_TEMPERROR", "bl.example.test") == 0);
+	CHECK(strcmp(hits_find(&h, "DNS_TEMPERROR")->detail,
+	             "uribl.example.test, bl.example.test, example.test") == 0);
 	arena_release(&a);
 }
