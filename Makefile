@@ -40,7 +40,7 @@ ALL_LDFLAGS := $(OPT) $(LDFLAGS)
 # libspf2 and libmagic have no pkg-config file in Debian 12.
 LIBS := $(PKG_LIBS) -lspf2 -lmagic -lm -lpthread
 
-LIB_SRC := $(sort $(wildcard src/util/*.c src/mime/*.c src/text/*.c src/learn/*.c src/store/*.c src/check/*.c src/dns/*.c \
+LIB_SRC := $(sort $(wildcard src/util/*.c src/mime/*.c src/text/*.c src/learn/*.c src/store/*.c src/check/*.c src/dns/*.c src/auth/*.c \
 	src/engine/*.c src/proto/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 DAEMON_SRC := $(sort $(wildcard src/daemon/*.c))
@@ -53,7 +53,7 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 LIB := $(B)/libspamsift.a
 
-.PHONY: all check format-check unit cli-check daemon-check milter-check http-check reload-check dns-check corpus-check fuzz fuzz-smoke bench demo install deps clean format-check
+.PHONY: all check format-check unit cli-check daemon-check milter-check http-check reload-check dns-check auth-check corpus-check fuzz fuzz-smoke bench demo install deps clean format-check
 
 all: $(B)/spamsift $(B)/spamsiftd $(LIB)
 
@@ -87,6 +87,10 @@ $(B)/tests/dnsprobe: $(B)/obj/tests/dns/dnsprobe.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
+$(B)/tests/authprobe: $(B)/obj/tests/auth/authprobe.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
 deps:
 	@scripts/deps.sh build test
 
@@ -94,7 +98,7 @@ deps:
 # built with ASan/UBSan, so the plain `make check` has run them already.
 check: deps
 	$(MAKE) format-check unit cli-check daemon-check milter-check http-check reload-check \
-		dns-check corpus-check
+		dns-check auth-check corpus-check
 ifeq ($(SANITIZE),)
 	$(MAKE) fuzz-smoke
 endif
@@ -124,6 +128,10 @@ reload-check: $(B)/spamsift $(B)/spamsiftd
 # The DNS client against a private nsd on 127.0.0.1.
 dns-check: $(B)/tests/dnsprobe
 	DNSPROBE=$(B)/tests/dnsprobe SPAMSIFT=$(B)/spamsift sh tests/dns.sh
+
+# SPF, DKIM and DMARC against a private nsd, with mail signed by opendkim-tools and dkimpy.
+auth-check: $(B)/tests/authprobe
+	AUTHPROBE=$(B)/tests/authprobe SPAMSIFT=$(B)/spamsift sh tests/auth.sh
 
 corpus-check: $(B)/tests/parse_corpus
 	sh tests/corpus/run.sh $(B)/tests/parse_corpus
