@@ -150,4 +150,75 @@ has "SPF_FAIL ip4.example.test" "Received hop from elsewhere"
 mail u@example.test 192.0.2.5 ip4.example.test "" >"$tmp/recv3.eml"
 probe "$tmp/recv3.eml"
 has "SPF_PASS ip4.example.test" "Return-Path <>: postmaster@HELO of the hop"
+
+# --- DKIM ---
+k=$tmp/keys
+mail u@example.test >"$tmp/m.eml"
+sign "$k/rsa1.private" rsa1 example.test rsa-sha256 relaxed/relaxed <"$tmp/m.eml" >"$tmp/rr.eml"
+sign "$k/rsa1.private" rsa1 example.test rsa-sha256 simple/simple <"$tmp/m.eml" >"$tmp/ss.eml"
+sign "$k/ed1.key" ed1 example.test ed25519-sha256 relaxed/relaxed <"$tmp/m.eml" >"$tmp/ed.eml"
+sign "$k/ed1.key" ed1 example.test ed25519-sha256 simple/simple <"$tmp/m.eml" >"$tmp/eds.eml"
+dkim() { # dkim FILE WANT WHAT
+	probe --ip 198.51.100.1 --helo mx.sender.test --from bounce@other.test "$1"
+	has "$2" "$3"
+}
+dkim "$tmp/rr.eml" "DKIM_VALID d=example.test s=rsa1" "rsa-sha256 relaxed/relaxed"
+dkim "$tmp/ss.eml" "DKIM_VALID d=example.test s=rsa1" "rsa-sha256 simple/simple"
+dkim "$tmp/ed.eml" "DKIM_VALID d=example.test s=ed1" "ed25519-sha256 relaxed/relaxed"
+dkim "$tmp/eds.eml" "DKIM_VALID d=example.test s=ed1" "ed25519-sha256 simple/simple"
+has "ar: authprobe; spf=fail smtp.mailfrom=bounce@other.test smtp.helo=mx.sender.test; dkim=pass header.d=example.test header.s=ed1 header.b=.*; dmarc=pass (p=reject) header.from=example.test" "A-R of a signed message"
+sed 's/\r*$/\r/' "$tmp/rr.eml" >"$tmp/rr-crlf.eml"
+dkim "$tmp/rr-crlf.eml" "DKIM_VALID d=example.test s=rsa1" "CRLF line ends"
+# A body byte changed, a signed header changed: invalid, both canonicalisations.
+for f in rr ss ed eds; do
+	sed 's/this is the body/this is the bodY/' "$tmp/$f.eml" >"$tmp/$f-body.eml"
+	sed 's/^Subject: test/Subject: Test/' "$tmp/$f.eml" >"$tmp/$f-subj.eml"
+	dkim "$tmp/$f-body.eml" "DKIM_INVALID d=example.test s=.*" "$f: body byte changed"
+	hasnt DKIM_VALID "$f: body byte changed"
+	has "ar: .*dkim=fail .*" "$f: A-R dkim=fail"
+	dkim "$tmp/$f-subj.eml" "DKIM_INVALID d=example.test s=.*" "$f: signed header changed"
+done
+# White space: relaxed forgives it, simple does not.
+sed 's/^Subject: test of/Subject:  test   of/; s/^  with  spaces  $/ with spaces/' "$tmp/rr.eml" >"$tmp/rr-ws.eml"
+dkim "$tmp/rr-ws.eml" "DKIM_VALID d=example.test s=rsa1" "relaxed: white space changed"
+sed 's/^Subject: test of/Subject:  test   of/' "$tmp/ss.eml" >"$tmp/ss-ws.eml"
+dkim "$tmp/ss-ws.eml" "DKIM_INVALID d=example.test s=rsa1" "simple: white space changed"
+# An unsigned header added: still valid.
+sed '/^To:/a X-Added: by a list' "$tmp/rr.eml" >"$tmp/rr-add.eml"
+dkim "$tmp/rr-add.eml" "DKIM_VALID d=example.test s=rsa1" "unsigned header added"
+# Two signatures, both good.
+sign "$k/rsa2.private" rsa2 other.test rsa-sha256 relaxed/simple <"$tmp/ed.eml" >"$tmp/two.eml"
+dkim "$tmp/two.eml" "DKIM_VALID d=.* s=.*, d=.* s=.*" "two signatures"
+# No key, revoked key: invalid (permerror in A-R); no signature: none.
+sed 's/s=rsa1;/s=nokey;/' "$tmp/rr.eml" >"$tmp/nokey.eml"
+dkim "$tmp/nokey.eml" "DKIM_INVALID d=example.test s=nokey" "no key published"
+has "ar: .*dkim=permerror .*header.s=nokey.*" "no key: A-R permerror"
+sed 's/s=rsa1;/s=revoked;/' "$tmp/rr.eml" >"$tmp/revoked.eml"
+dkim "$tmp/revoked.eml" "DKIM_INVALID d=example.test s=revoked" "revoked key"
+dkim "$tmp/m.eml" "DKIM_NONE " "unsigned"
+
+# --- DMARC ---
+dmarc() { # dmarc FILE IP MAILFROM WANT WHAT
+	probe --ip "$2" --helo mx.sender.test --from "$3" "$1"
+	has "$4" "$5"
+}
+dmarc "$tmp/rr.eml" 198.51.100.1 b@other.test "DMARC_PASS example.test" "aligned DKIM pass"
+dmarc "$tmp/m.eml" 192.0.2.5 b@ip4.example.test "DMARC_PASS example.test" "relaxed SPF alignment"
+dmarc "$tmp/m.eml" 198.51.100.1 b@ip4.example.test "DMARC_FAIL_REJECT example.test p=reject" "p=reject"
+has "ar: authprobe; spf=fail smtp.mailfrom=b@ip4.example.test smtp.helo=mx.sender.test; dkim=none; dmarc=fail (p=reject) header.from=example.test" "A-R dmarc=fail (p=reject)"
+dmarc "$tmp/rr-body.eml" 198.51.100.1 b@other.test "DMARC_FAIL_REJECT example.test p=reject" "broken signature: fail"
+sign "$k/rsa2.private" rsa2 other.test rsa-sha256 relaxed/relaxed <"$tmp/m.eml" >"$tmp/foreign.eml"
+dmarc "$tmp/foreign.eml" 198.51.100.1 b@other.test "DMARC_FAIL_REJECT example.test p=reject" "unaligned DKIM pass"
+mail u@sub.example.test >"$tmp/sub.eml"
+dmarc "$tmp/sub.eml" 198.51.100.1 b@other.test "DMARC_FAIL_QUARANTINE sub.example.test p=quarantine" "org fallback: sp=quarantine"
+dmarc "$tmp/sub.eml" 192.0.2.5 b@ip4.example.test "DMARC_PASS sub.example.test" "org fallback: relaxed pass"
+mail u@other.test >"$tmp/other.eml"
+dmarc "$tmp/other.eml" 198.51.100.1 b@ip4.example.test "DMARC_FAIL_NONE other.test p=none" "p=none"
+dmarc "$tmp/other.eml" 203.0.113.5 b@other.test "DMARC_PASS other.test" "p=none, SPF pass"
+mail u@strict.test >"$tmp/strict.eml"
+dmarc "$tmp/strict.eml" 192.0.2.5 b@bounce.strict.test "DMARC_FAIL_REJECT strict.test p=reject" "aspf=s: subdomain not aligned"
+has "SPF_PASS bounce.strict.test" "aspf=s: SPF itself passed"
+mail u@nodmarc.test >"$tmp/nodmarc.eml"
+dmarc "$tmp/nodmarc.eml" 192.0.2.5 b@nodmarc.test "DMARC_NONE nodmarc.test" "no valid record: none"
+has "ar: authprobe; spf=pass smtp.mailfrom=b@nodmarc.test smtp.helo=mx.sender.test; dkim=none; dmarc=none header.from=nodmarc.test" "A-R dmarc=none"
 finish
