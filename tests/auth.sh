@@ -51,6 +51,8 @@ neutral  IN TXT "v=spf1 ?all"
 badsyn   IN TXT "v=spf1 ip4:192.0.2.300 -all"
 many     IN TXT "v=spf1 a:h1.example.test a:h2.example.test a:h3.example.test a:h4.example.test a:h5.example.test a:h6.example.test a:h7.example.test a:h8.example.test a:h9.example.test a:h10.example.test a:h11.example.test -all"
 void     IN TXT "v=spf1 a:nothing.example.test -all"
+; a domain no server here serves: nsd refuses, a quick temporary error
+incfail  IN TXT "v=spf1 include:elsewhere.test -all"
 nospf    IN A 192.0.2.1
 ; the domain itself: mail from its own relays
 @        IN TXT "v=spf1 ip4:192.0.2.0/24 -all"
@@ -136,6 +138,9 @@ probe --ip 192.0.2.9 --from user@badsyn.example.test "$tmp/plain.eml"
 has "SPF_PERMERROR badsyn.example.test.*" "syntax error: permerror"
 probe --ip 192.0.2.9 --from user@many.example.test "$tmp/plain.eml"
 has "SPF_PERMERROR many.example.test.*" "over 10 lookups: permerror"
+probe --ip 192.0.2.9 --from user@incfail.example.test "$tmp/plain.eml"
+has "SPF_TEMPERROR incfail.example.test.*" "include: of a domain that fails: temperror"
+hasnt DNS_TEMPERROR "a refusal is no timeout"
 # The null sender: postmaster@HELO (RFC 7208 section 2.4).
 probe --ip 192.0.2.5 --helo ip4.example.test --from "" "$tmp/plain.eml"
 has "SPF_PASS ip4.example.test" "null sender: HELO identity"
@@ -221,4 +226,20 @@ has "SPF_PASS bounce.strict.test" "aspf=s: SPF itself passed"
 mail u@nodmarc.test >"$tmp/nodmarc.eml"
 dmarc "$tmp/nodmarc.eml" 192.0.2.5 b@nodmarc.test "DMARC_NONE nodmarc.test" "no valid record: none"
 has "ar: authprobe; spf=pass smtp.mailfrom=b@nodmarc.test smtp.helo=mx.sender.test; dkim=none; dmarc=none header.from=nodmarc.test" "A-R dmarc=none"
+
+# --- A server that never answers ---
+# Every method gives a temporary error, DNS_TEMPERROR names what timed
+# out, and the whole run costs the deadline, no more.
+set -- $(python3 "$tests/dnsd.py" blackhole "$tmp/bh")
+hole=127.0.0.1:$1
+"$AUTHPROBE" --resolver "$hole" --timeout 1.5 --ip 192.0.2.5 --helo mx.sender.test \
+	--from b@ip4.example.test "$tmp/two.eml" >"$tmp/out" 2>"$tmp/err"
+has "SPF_TEMPERROR ip4.example.test.*" "blackhole: SPF temperror"
+has "DKIM_TEMPERROR d=.* s=.*, d=.* s=.*" "blackhole: DKIM temperror for both signatures"
+has "DMARC_TEMPERROR example.test" "blackhole: DMARC temperror"
+has "DNS_TEMPERROR .*TXT ip4.example.test.*" "blackhole: DNS_TEMPERROR names the SPF query"
+has "DNS_TEMPERROR .*TXT _dmarc.example.test.*" "blackhole: DNS_TEMPERROR names the DMARC query"
+has "ar: authprobe; spf=temperror .*dkim=temperror .*dmarc=temperror header.from=example.test" "blackhole: A-R"
+ms=$(sed -n 's/^elapsed_ms \([0-9]*\)$/\1/p' "$tmp/out")
+[ -n "$ms" ] && [ "$ms" -ge 1400 ] && [ "$ms" -le 2000 ] && ok || bad "blackhole: auth took ${ms} ms for a 1.5 s deadline"
 finish

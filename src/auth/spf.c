@@ -23,6 +23,7 @@
 struct spf_checker {
 	SPF_server_t *server;
 	auth_scan *scan; /* the scan in progress, for the DNS layer */
+	int tempfail;    /* a lookup of this check failed temporarily */
 };
 
 /* libspf2's warnings would go to standard error; we report results. */
@@ -123,6 +124,7 @@ static SPF_dns_rr_t *layer_lookup(SPF_dns_server_t *srv, const char *domain, ns_
 	if ((int)type == ns_t_spf || !c->scan)
 		return SPF_dns_rr_new_init(srv, domain, type, 0, NO_DATA);
 	q = auth_scan_lookup(c->scan, domain, (int)type);
+	c->tempfail |= q->status == DNS_TEMPFAIL;
 	rr = SPF_dns_rr_new_init(srv, domain, type, q->ttl, herrno_of(q->status));
 	if (!rr || q->status != DNS_OK)
 		return rr;
@@ -203,6 +205,20 @@ static int set_ip(SPF_request_t *req, const char *ip)
 	return -1;
 }
 
+/* libspf2 1.2.10 reports a temporary DNS failure (of the first record,
+ * or of an include) as permerror: it is a temperror (RFC 7208 section
+ * 2.6.6) when a lookup failed temporarily or the error says DNS. */
+static auth_res fix_temp(spf_checker *c, SPF_response_t *resp, auth_res r)
+{
+	if (r != AUTH_PERMERROR)
+		return r;
+	for (int i = 0; !c->tempfail && i < SPF_response_messages(resp); i++) {
+		SPF_error_t *e = SPF_response_message(resp, i);
+		c->tempfail = e && SPF_error_code(e) == SPF_E_DNS_ERROR;
+	}
+	return c->tempfail ? AUTH_TEMPERROR : r;
+}
+
 /* The first error libspf2 recorded, copied into a. */
 static const char *first_error(SPF_response_t *resp, ss_arena *a)
 {
@@ -235,10 +251,11 @@ int spf_check(spf_checker *c, auth_scan *s, const char *ip, const char *helo, co
 		goto out;
 	}
 	c->scan = s;
+	c->tempfail = 0;
 	SPF_request_query_mailfrom(req, &resp);
 	c->scan = NULL;
 	if (resp) {
-		*res = res_of(SPF_response_result(resp));
+		*res = fix_temp(c, resp, res_of(SPF_response_result(resp)));
 		if (*res == AUTH_PERMERROR || *res == AUTH_TEMPERROR)
 			*why = first_error(resp, s->a);
 	}
