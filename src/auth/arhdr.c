@@ -24,16 +24,17 @@ static int value_char(unsigned char c)
 	       (c && strchr("!#$%&'*+-/=?^_`{|}~.@", c));
 }
 
-/* Appends " key=value", quoting value when it needs it. */
-static int add_prop(sbuf *b, const char *key, const char *v)
+/* Appends value v, as a quoted string when it needs it (control bytes
+ * dropped). */
+static int add_value(sbuf *b, const char *v)
 {
 	int plain = *v != '\0';
-	int err = sbuf_addf(b, " %s=", key);
+	int err;
 
 	for (const char *p = v; *p && plain; p++)
 		plain = value_char((unsigned char)*p);
-	if (err || plain)
-		return err ? err : sbuf_adds(b, v);
+	if (plain)
+		return sbuf_adds(b, v);
 	err = sbuf_addc(b, '"');
 	for (const char *p = v; !err && *p; p++) {
 		unsigned char c = (unsigned char)*p;
@@ -45,6 +46,14 @@ static int add_prop(sbuf *b, const char *key, const char *v)
 			err = sbuf_addc(b, (char)c);
 	}
 	return err ? err : sbuf_addc(b, '"');
+}
+
+/* Appends " key=value". */
+static int add_prop(sbuf *b, const char *key, const char *v)
+{
+	int err = sbuf_addf(b, " %s=", key);
+
+	return err ? err : add_value(b, v);
 }
 
 /* Appends " (comment)" without parentheses, backslashes or control bytes. */
@@ -112,7 +121,7 @@ const char *ar_format(ss_arena *a, const char *authserv_id, const ar_results *r)
 {
 	sbuf b = SBUF_INIT;
 	const char *out = NULL;
-	int err = sbuf_adds(&b, authserv_id && *authserv_id ? authserv_id : "localhost");
+	int err = add_value(&b, authserv_id && *authserv_id ? authserv_id : "localhost");
 
 	if (!err && r->spf.checked)
 		err = add_spf(&b, &r->spf);

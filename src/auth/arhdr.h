@@ -58,8 +58,9 @@ typedef struct ar_results {
  *   "id; spf=pass smtp.mailfrom=a@b.test smtp.helo=mx.b.test;
  *    dkim=pass header.d=b.test header.s=sel header.b=AbCd1234;
  *    dmarc=fail (p=reject) header.from=b.test"
- * on one line (the caller folds it). Property values that are not
- * RFC 8601 tokens (or local@domain) are written as quoted strings;
+ * on one line (the caller folds it). The authserv-id and property
+ * values that are not RFC 8601 tokens (or local@domain) are written as
+ * quoted strings without control bytes;
  * comments lose parentheses and control bytes. Returns the string in a,
  * or NULL when out of memory. */
 const char *ar_format(ss_arena *a, const char *authserv_id, const ar_results *r);
