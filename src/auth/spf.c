@@ -3,7 +3,7 @@
  *
  * libspf2 asks its DNS layer one question at a time and wants an
  * SPF_dns_rr_t back with h_errno-style status: NETDB_SUCCESS, NO_DATA,
- * HOST_NOT_FOUND or TRY_AGAIN (which it turns into temperror). Our layer
+ * HOST_NOT_FOUND or TRY_AGAIN (temperror; see fix_temp()). Our layer
  * converts dns_query answers: A and AAAA as they are, TXT strings joined,
  * MX and PTR names from their (uncompressed) wire form. The obsolete SPF
  * record type (99, RFC 7208 section 3.1) is answered "no data" without
@@ -22,8 +22,9 @@
 
 struct spf_checker {
 	SPF_server_t *server;
-	auth_scan *scan; /* the scan in progress, for the DNS layer */
-	int tempfail;    /* a lookup of this check failed temporarily */
+	SPF_dns_server_t *layer; /* ours to free: no destroy, so libspf2 leaves it */
+	auth_scan *scan;         /* the scan in progress, for the DNS layer */
+	int tempfail;            /* a lookup of this check failed temporarily */
 };
 
 /* libspf2's warnings would go to standard error; we report results. */
@@ -136,11 +137,6 @@ static SPF_dns_rr_t *layer_lookup(SPF_dns_server_t *srv, const char *domain, ns_
 	return rr;
 }
 
-static void layer_free(SPF_dns_server_t *srv)
-{
-	free(srv);
-}
-
 int spf_checker_new(spf_checker **out)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -151,10 +147,10 @@ int spf_checker_new(spf_checker **out)
 	pthread_once(&once, spf_log_init);
 	if (!c || !layer)
 		goto out;
-	layer->destroy = layer_free;
 	layer->lookup = layer_lookup;
 	layer->name = "spamsift";
 	layer->hook = c;
+	c->layer = layer;
 	if (!(c->server = SPF_server_new_dns(layer, 0)))
 		goto out;
 	*out = c;
@@ -169,7 +165,8 @@ void spf_checker_free(spf_checker *c)
 {
 	if (!c)
 		return;
-	SPF_server_free(c->server); /* frees the layer too (destroy) */
+	SPF_server_free(c->server);
+	free(c->layer);
 	free(c);
 }
 
