@@ -201,6 +201,10 @@ has "ar: .*dkim=permerror .*header.s=nokey.*" "no key: A-R permerror"
 sed 's/s=rsa1;/s=revoked;/' "$tmp/rr.eml" >"$tmp/revoked.eml"
 dkim "$tmp/revoked.eml" "DKIM_INVALID d=example.test s=revoked" "revoked key"
 dkim "$tmp/m.eml" "DKIM_NONE " "unsigned"
+# rsa-sha1 verifies but is not accepted any more (RFC 8301).
+sign "$k/rsa1.private" rsa1 example.test rsa-sha1 relaxed/relaxed <"$tmp/m.eml" >"$tmp/sha1.eml"
+dkim "$tmp/sha1.eml" "DKIM_INVALID d=example.test s=rsa1" "rsa-sha1 refused"
+has "ar: .*dkim=permerror (rsa-sha1 is not accepted RFC 8301) header.d=example.test.*" "rsa-sha1: A-R permerror"
 
 # --- DMARC ---
 dmarc() { # dmarc FILE IP MAILFROM WANT WHAT

@@ -221,7 +221,13 @@ static auth_res sig_res(const dkimv_run *run, DKIM_SIGINFO *sig, const char **wh
 	const char *sel = (const char *)dkim_sig_getselector(sig);
 	const char *dom = (const char *)dkim_sig_getdomain(sig);
 
+	dkim_alg_t alg = DKIM_SIGN_UNKNOWN;
+
 	*why = NULL;
+	if (dkim_sig_getsignalg(sig, &alg) == DKIM_STAT_OK && alg == DKIM_SIGN_RSASHA1) {
+		*why = "rsa-sha1 is not accepted (RFC 8301)";
+		return AUTH_PERMERROR;
+	}
 	if (DKIM_SIG_CHECK(sig))
 		return AUTH_PASS;
 	if ((sel && dom && was_temp(run, sel, dom)) || err == DKIM_SIGERROR_KEYFAIL) {
