@@ -40,8 +40,8 @@ ALL_LDFLAGS := $(OPT) $(LDFLAGS)
 # libspf2 and libmagic have no pkg-config file in Debian 12.
 LIBS := $(PKG_LIBS) -lspf2 -lmagic -lm -lpthread
 
-LIB_SRC := $(sort $(wildcard src/util/*.c src/mime/*.c src/text/*.c src/learn/*.c src/store/*.c src/check/*.c src/dns/*.c \
-	src/dnsl/*.c \
+LIB_SRC := $(sort $(wildcard src/util/*.c src/mime/*.c src/text/*.c src/learn/*.c src/store/*.c \
+	src/check/*.c src/dns/*.c src/dnsl/*.c src/auth/*.c \
 	src/engine/*.c src/proto/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 DAEMON_SRC := $(sort $(wildcard src/daemon/*.c))
@@ -54,7 +54,8 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 LIB := $(B)/libspamsift.a
 
-.PHONY: all check format-check unit cli-check daemon-check milter-check http-check reload-check dns-check dnsl-check corpus-check fuzz fuzz-smoke bench demo install deps clean format-check
+.PHONY: all check format-check unit cli-check daemon-check milter-check http-check reload-check \
+	dns-check dnsl-check auth-check corpus-check fuzz fuzz-smoke bench demo install deps clean
 
 all: $(B)/spamsift $(B)/spamsiftd $(LIB)
 
@@ -92,6 +93,10 @@ $(B)/tests/dnslprobe: $(B)/obj/tests/dnsl/dnslprobe.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
+$(B)/tests/authprobe: $(B)/obj/tests/auth/authprobe.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
 deps:
 	@scripts/deps.sh build test
 
@@ -99,7 +104,7 @@ deps:
 # built with ASan/UBSan, so the plain `make check` has run them already.
 check: deps
 	$(MAKE) format-check unit cli-check daemon-check milter-check http-check reload-check \
-		dns-check dnsl-check corpus-check
+		dns-check dnsl-check auth-check corpus-check
 ifeq ($(SANITIZE),)
 	$(MAKE) fuzz-smoke
 endif
@@ -133,6 +138,10 @@ dns-check: $(B)/tests/dnsprobe
 # The DNS list check (src/dnsl) against a private nsd on 127.0.0.1.
 dnsl-check: $(B)/tests/dnslprobe
 	DNSLPROBE=$(B)/tests/dnslprobe SPAMSIFT=$(B)/spamsift sh tests/dnsl.sh
+
+# SPF, DKIM and DMARC against a private nsd, with mail signed by opendkim-tools and dkimpy.
+auth-check: $(B)/tests/authprobe
+	AUTHPROBE=$(B)/tests/authprobe SPAMSIFT=$(B)/spamsift sh tests/auth.sh
 
 corpus-check: $(B)/tests/parse_corpus
 	sh tests/corpus/run.sh $(B)/tests/parse_corpus
@@ -192,7 +201,7 @@ install: $(B)/spamsift $(B)/spamsiftd
 		install -m 644 dist/spamsiftd.conf $(DESTDIR)$(SYSCONFDIR)/spamsift/spamsiftd.conf
 
 FORMAT_FILES = $(wildcard src/*/*.c src/*/*.h include/*.h tests/unit/*.c tests/unit/*.h \
-	tests/corpus/*.c tests/dnsl/*.c fuzz/*.c bench/*.c)
+	tests/corpus/*.c tests/dns/*.c tests/dnsl/*.c tests/auth/*.c fuzz/*.c bench/*.c)
 
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
