@@ -41,13 +41,17 @@ ALL_LDFLAGS := $(OPT) $(LDFLAGS)
 LIBS := $(PKG_LIBS) -lspf2 -lmagic -lm -lpthread
 
 LIB_SRC := $(sort $(wildcard src/util/*.c src/mime/*.c src/text/*.c src/learn/*.c src/store/*.c src/check/*.c \
-	src/engine/*.c src/proto/*.c))
+	src/engine/*.c src/proto/*.c src/rules/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 DAEMON_SRC := $(sort $(wildcard src/daemon/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 
-LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
+# The default rule set, embedded: build/gen/rules_default.c from rules/*.rules.
+RULE_FILES := $(sort $(wildcard rules/*.rules))
+GEN_RULES := build/gen/rules_default.c
+
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/rules_default.o
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
@@ -58,6 +62,14 @@ LIB := $(B)/libspamsift.a
 all: $(B)/spamsift $(B)/spamsiftd $(LIB)
 
 $(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(GEN_RULES): $(RULE_FILES) scripts/embed-rules.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-rules.sh $@ $(RULE_FILES)
+
+$(B)/obj/gen/rules_default.o: $(GEN_RULES)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -123,12 +135,16 @@ corpus-check: $(B)/tests/parse_corpus
 FZ := build/fuzz
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
 	-Iinclude -Isrc $(PKG_CFLAGS)
-FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FZ)/obj/%.o)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FZ)/obj/%.o) $(FZ)/obj/gen/rules_default.o
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(FZ)/%)
 
 $(FZ)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FZ)/obj/gen/rules_default.o: $(GEN_RULES)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c $< -o $@
 
 $(FZ)/%: $(FZ)/obj/fuzz/%.o $(FUZZ_LIB_OBJ)
 	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
