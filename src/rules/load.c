@@ -143,3 +143,52 @@ int rules_build(const char *const *paths, size_t npaths, int no_defaults, rulese
 	*out = rs;
 	return 0;
 }
+
+static uint64_t mix(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ull;
+	return h;
+}
+
+static uint64_t mix_stat(uint64_t h, const char *path)
+{
+	struct stat st;
+	int64_t v[5] = {0};
+
+	h = mix(h, path, strlen(path) + 1);
+	if (!stat(path, &st)) {
+		v[0] = (int64_t)st.st_size;
+		v[1] = (int64_t)st.st_mtim.tv_sec;
+		v[2] = (int64_t)st.st_mtim.tv_nsec;
+		v[3] = (int64_t)st.st_ino;
+		v[4] = (int64_t)st.st_mode;
+	}
+	return mix(h, v, sizeof(v));
+}
+
+uint64_t rules_fingerprint(const char *const *paths, size_t npaths)
+{
+	uint64_t h = 14695981039346656037ull;
+	char **names, full[4200];
+	rules_error err;
+	struct stat st;
+	size_t n;
+
+	for (size_t i = 0; i < npaths; i++) {
+		h = mix_stat(h, paths[i]);
+		if (stat(paths[i], &st) || !S_ISDIR(st.st_mode))
+			continue;
+		names = NULL;
+		list_dir(paths[i], &names, &n, &err);
+		for (size_t j = 0; j < n; j++) {
+			snprintf(full, sizeof(full), "%s/%s", paths[i], names[j]);
+			h = mix_stat(h, full);
+			free(names[j]);
+		}
+		free(names);
+	}
+	return h;
+}

@@ -7,6 +7,7 @@
 #define SS_RULES_LOAD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rules/rules.h"
 
@@ -33,5 +34,12 @@ int rules_load_path(ruleset *rs, const char *path, rules_error *err);
  * *err set. */
 int rules_build(const char *const *paths, size_t npaths, int no_defaults, ruleset **out,
                 rules_error *err);
+
+/* A fingerprint of what rules_build() would read from paths: each path,
+ * and each file's name, size, modification time and inode (a folder's
+ * *.rules files too). Equal fingerprints: the files have not changed, and
+ * a set built from them may be reused (a reload that changes other
+ * settings need not compile the rules again). */
+uint64_t rules_fingerprint(const char *const *paths, size_t npaths);
 
 #endif
