@@ -10,7 +10,9 @@
 #                         bench/run-classify.sh (vs bogofilter) and
 #                         bench/run-daemon.sh (spamsiftd's load vs spamd, rspamd)
 #   make demo             install, build and parse the sample mail
-#   make install          install the binaries into $(PREFIX)/bin and sbin, and
+#   make install          install the binaries into $(PREFIX)/bin and sbin, the
+#                         default rules (built in too) into
+#                         $(PREFIX)/share/spamsift/rules for reading, and
 #                         dist/spamsiftd.conf into $(SYSCONFDIR)/spamsift/ if absent
 #   make format-check     check formatting with clang-format
 
@@ -57,7 +59,7 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 LIB := $(B)/libspamsift.a
 
-.PHONY: all check format-check unit cli-check daemon-check milter-check http-check reload-check corpus-check fuzz fuzz-smoke bench demo install deps clean format-check
+.PHONY: all check format-check unit cli-check rules-check daemon-check milter-check http-check reload-check corpus-check fuzz fuzz-smoke bench demo install deps clean format-check
 
 all: $(B)/spamsift $(B)/spamsiftd $(LIB)
 
@@ -101,7 +103,8 @@ deps:
 # Under SANITIZE the fuzz smoke run is skipped: the fuzz targets are always
 # built with ASan/UBSan, so the plain `make check` has run them already.
 check: deps
-	$(MAKE) format-check unit cli-check daemon-check milter-check http-check reload-check corpus-check
+	$(MAKE) format-check unit cli-check rules-check daemon-check milter-check http-check reload-check \
+		corpus-check
 ifeq ($(SANITIZE),)
 	$(MAKE) fuzz-smoke
 endif
@@ -113,6 +116,10 @@ cli-check: $(B)/spamsift
 	SPAMSIFT=$(B)/spamsift sh tests/cli.sh
 	SPAMSIFT=$(B)/spamsift sh tests/model.sh
 	SPAMSIFT=$(B)/spamsift sh tests/eval.sh
+
+# The rule set: the default rules' messages, --rules, errors, daemon reload.
+rules-check: $(B)/spamsift $(B)/spamsiftd
+	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/rules.sh
 
 daemon-check: $(B)/spamsift $(B)/spamsiftd
 	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/daemon.sh
@@ -185,6 +192,8 @@ install: $(B)/spamsift $(B)/spamsiftd
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
 	install -m 755 $(B)/spamsift $(DESTDIR)$(PREFIX)/bin/spamsift
 	install -m 755 $(B)/spamsiftd $(DESTDIR)$(PREFIX)/sbin/spamsiftd
+	install -d $(DESTDIR)$(PREFIX)/share/spamsift/rules
+	install -m 644 $(RULE_FILES) $(DESTDIR)$(PREFIX)/share/spamsift/rules/
 	install -d $(DESTDIR)$(SYSCONFDIR)/spamsift
 	[ -e $(DESTDIR)$(SYSCONFDIR)/spamsift/spamsiftd.conf ] || \
 		install -m 644 dist/spamsiftd.conf $(DESTDIR)$(SYSCONFDIR)/spamsift/spamsiftd.conf
@@ -197,6 +206,6 @@ format-check:
 
 clean:
 	rm -rf build/obj build/san build/fuzz build/tests build/bench build/spamsift build/spamsiftd \
-		build/libspamsift.a
+		build/libspamsift.a build/gen
 
 -include $(wildcard $(B)/obj/*/*.d $(B)/obj/*/*/*.d $(FZ)/obj/*/*.d $(FZ)/obj/*/*/*.d)
