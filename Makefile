@@ -7,7 +7,8 @@
 #                         the same under ASan/UBSan (objects in build/san/)
 #   make fuzz             build the libFuzzer targets (build/fuzz/)
 #   make bench            build and run bench/parse (spamsift vs GMime 3),
-#                         bench/run-classify.sh (vs bogofilter) and
+#                         bench/run-classify.sh (vs bogofilter),
+#                         bench/run-rules.sh (scans with 1,000 rules vs none) and
 #                         bench/run-daemon.sh (spamsiftd's load vs spamd, rspamd)
 #   make demo             install, build and parse the sample mail
 #   make install          install the binaries into $(PREFIX)/bin and sbin, the
@@ -169,6 +170,10 @@ $(B)/bench/parse: bench/parse.c $(LIB)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags gmime-3.0) -o $@ $< $(LIB) \
 		$(shell pkg-config --libs gmime-3.0) $(LIBS)
 
+$(B)/bench/rules: bench/rules.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS)
+
 $(B)/bench/spamc_load: bench/spamc_load.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpthread
@@ -179,6 +184,8 @@ bench:
 	sh bench/run-parse.sh $(B)/bench/parse
 	$(MAKE) $(B)/spamsift
 	sh bench/run-classify.sh $(B)/spamsift
+	$(MAKE) $(B)/bench/rules
+	sh bench/run-rules.sh $(B)/spamsift $(B)/bench/rules
 	$(MAKE) $(B)/spamsiftd $(B)/bench/spamc_load
 	sh bench/run-daemon.sh $(B)/spamsift $(B)/spamsiftd $(B)/bench/spamc_load
 

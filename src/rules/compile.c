@@ -205,9 +205,9 @@ static int patterns_compile(ruleset *rs, rules_error *err)
 	/* Count what runs on PCRE2, for `spamsift rules check` and tests. */
 	rs->npcre = 0;
 	for (int k = RK_BODY; k <= RK_FULL; k++)
-		rs->npcre += rs->kinds[k].n - rs->kinds[k].nhs;
+		rs->npcre += rs->kinds[k].n - rs->kinds[k].nexact;
 	for (size_t i = 0; i < rs->nhgroups; i++)
-		rs->npcre += rs->hgroups[i].ps.n - rs->hgroups[i].ps.nhs;
+		rs->npcre += rs->hgroups[i].ps.n - rs->hgroups[i].ps.nexact;
 	return e;
 }
 

@@ -35,6 +35,7 @@ typedef struct pattern {
 	unsigned flags; /* RE_* */
 	unsigned rule;  /* index in ruleset.rules */
 	void *pcre;     /* pcre2_code * when Hyperscan refused it */
+	int prefilter;  /* pcre set, and Hyperscan runs a looser form first */
 } pattern;
 
 /* The patterns of one kind (or of one header target) and their Hyperscan
@@ -45,7 +46,8 @@ typedef struct patset {
 	int utf8;      /* the text scanned is valid UTF-8 */
 	void *db;      /* hs_database_t *, NULL when every pattern is PCRE2 */
 	unsigned *ids; /* Hyperscan id -> index in v */
-	size_t nhs;
+	size_t nhs;    /* patterns in the database */
+	size_t nexact; /* of which exact (the others prefilter PCRE2 ones) */
 } patset;
 
 /* Reads "/re/flags" at s into *re (arena copy) and *flags. Returns 0 or

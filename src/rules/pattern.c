@@ -96,8 +96,15 @@ int pat_check(pattern *p, int utf8, char *why, size_t wlen)
 	}
 	snprintf(hs_why, sizeof(hs_why), "%s", ce ? ce->message : "refused");
 	hs_free_compile_error(ce);
-	err = pcre_compile_one(p, utf8, hs_why, why, wlen);
-	return err;
+	ce = NULL;
+	if ((err = pcre_compile_one(p, utf8, hs_why, why, wlen)))
+		return err;
+	if (hs_expression_info(p->re, hs_flags(p->flags, utf8) | HS_FLAG_PREFILTER, &info, &ce) ==
+	    HS_SUCCESS)
+		p->prefilter = 1;
+	free(info);
+	hs_free_compile_error(ce);
+	return 0;
 }
 
 /* The arrays hs_compile_multi wants, for the patterns left to Hyperscan. */
@@ -110,11 +117,14 @@ static int hs_arrays(patset *ps, const char ***exprs, unsigned **flags)
 	if (!*exprs || !*flags || !ps->ids)
 		return SS_ENOMEM;
 	ps->nhs = 0;
+	ps->nexact = 0;
 	for (size_t i = 0; i < ps->n; i++) {
-		if (ps->v[i].pcre)
+		if (ps->v[i].pcre && !ps->v[i].prefilter)
 			continue;
 		(*exprs)[ps->nhs] = ps->v[i].re;
-		(*flags)[ps->nhs] = hs_flags(ps->v[i].flags, ps->utf8);
+		(*flags)[ps->nhs] =
+		    hs_flags(ps->v[i].flags, ps->utf8) | (ps->v[i].pcre ? HS_FLAG_PREFILTER : 0);
+		ps->nexact += !ps->v[i].pcre;
 		ps->ids[ps->nhs++] = (unsigned)i;
 	}
 	return 0;
@@ -171,6 +181,10 @@ int patset_compile(patset *ps, size_t *bad, char *why, size_t wlen)
 		}
 		/* Refused in the database though accepted alone (resources):
 		 * PCRE2 takes that pattern, and Hyperscan the others. */
+		if (ps->v[*bad].pcre) {
+			ps->v[*bad].prefilter = 0;
+			continue;
+		}
 		if ((err = pcre_compile_one(&ps->v[*bad], ps->utf8, hs_why, why, wlen)))
 			return err;
 	}
@@ -192,43 +206,65 @@ void patset_free(patset *ps)
 	memset(ps, 0, sizeof(*ps));
 }
 
+/* Prefiltered PCRE2 patterns whose loose form matched, per scan. */
+#define MAX_CANDIDATES 64
+
 typedef struct hs_ctx {
 	const patset *ps;
 	pat_match_fn fn;
 	void *ctx;
+	unsigned cand[MAX_CANDIDATES];
+	size_t ncand;
+	int overflow; /* more candidates than kept: confirm them all */
 } hs_ctx;
 
 static int on_hs(unsigned id, unsigned long long from, unsigned long long to, unsigned fl,
                  void *arg)
 {
 	hs_ctx *c = arg;
+	unsigned i = c->ps->ids[id];
 
-	c->fn(c->ctx, c->ps->v[c->ps->ids[id]].rule);
+	if (!c->ps->v[i].pcre)
+		c->fn(c->ctx, c->ps->v[i].rule);
+	else if (c->ncand < MAX_CANDIDATES)
+		c->cand[c->ncand++] = i;
+	else
+		c->overflow = 1;
 	return 0;
 }
 
-static int pcre_scan(const patset *ps, pat_scratch *s, const char *text, size_t len,
-                     pat_match_fn fn, void *ctx)
+static void pcre_one(const pattern *p, pat_scratch *s, const char *text, size_t len,
+                     const hs_ctx *c)
+{
+	if (pcre2_match(p->pcre, (PCRE2_SPTR)text, len, 0, 0, s->md, s->mctx) >= 0)
+		c->fn(c->ctx, p->rule);
+}
+
+/* PCRE2 on the patterns without a prefilter, and on the candidates. */
+static void pcre_scan(const patset *ps, pat_scratch *s, const char *text, size_t len,
+                      const hs_ctx *c)
 {
 	for (size_t i = 0; i < ps->n; i++) {
 		const pattern *p = &ps->v[i];
-		if (p->pcre &&
-		    pcre2_match(p->pcre, (PCRE2_SPTR)text, len, 0, 0, s->md, s->mctx) >= 0)
-			fn(ctx, p->rule);
+		if (p->pcre && (!p->prefilter || c->overflow))
+			pcre_one(p, s, text, len, c);
 	}
-	return 0;
+	for (size_t i = 0; !c->overflow && i < c->ncand; i++)
+		pcre_one(&ps->v[c->cand[i]], s, text, len, c);
 }
 
 int patset_scan(const patset *ps, pat_scratch *s, const char *text, size_t len,
                 pat_match_fn on_match, void *ctx)
 {
-	hs_ctx c = {ps, on_match, ctx};
+	hs_ctx c = {.ps = ps, .fn = on_match, .ctx = ctx};
 
-	if (ps->db && len <= 0xffffffffu &&
-	    hs_scan(ps->db, text ? text : "", (unsigned)len, 0, s->hs, on_hs, &c) != HS_SUCCESS)
+	text = text ? text : "";
+	if (len > 0xffffffffu)
+		len = 0xffffffffu; /* Hyperscan's bound; messages are far smaller */
+	if (ps->db && hs_scan(ps->db, text, (unsigned)len, 0, s->hs, on_hs, &c) != HS_SUCCESS)
 		return SS_ENOMEM;
-	if (ps->nhs < ps->n)
-		return pcre_scan(ps, s, text ? text : "", len, on_match, ctx);
+	if (ps->nexact < ps->n)
+		pcre_scan(ps, s, text, len, &c);
 	return 0;
 }
 

@@ -102,7 +102,10 @@ static int group_text(const ss_message *m, const hgroup *g, sbuf *b)
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (g->mod == HM_ALL) {
-			sbuf_addf(b, "%s: %s\n", h[i].name.p, h[i].value.p);
+			sbuf_add(b, h[i].name.p, h[i].name.len);
+			sbuf_add(b, ": ", 2);
+			sbuf_add(b, h[i].value.p, h[i].value.len);
+			sbuf_addc(b, '\n');
 			continue;
 		}
 		if (strcasecmp(h[i].name.p, g->name))
