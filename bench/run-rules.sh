@@ -134,5 +134,5 @@ db=$work/db
 "$bin" learn --ham --db "$db" "$work/train-ham" >/dev/null 2>&1
 "$bin" rules check "$work/bench.rules"
 mkdir -p "$root/build/bench"
-taskset -c "$cpu" "$bench" --db "$db" --repeat "${REPEAT:-3}" --rules "$work/bench.rules" \
+taskset -c "$cpu" "$bench" --db "$db" --repeat "${REPEAT:-8}" --rules "$work/bench.rules" \
 	"$work/mail" | tee "$root/build/bench/rules.txt"
