@@ -7,10 +7,13 @@
 #                         the same under ASan/UBSan (objects in build/san/)
 #   make fuzz             build the libFuzzer targets (build/fuzz/)
 #   make bench            build and run bench/parse (spamsift vs GMime 3),
-#                         bench/run-classify.sh (vs bogofilter) and
+#                         bench/run-classify.sh (vs bogofilter),
+#                         bench/run-rules.sh (scans with 1,000 rules vs none) and
 #                         bench/run-daemon.sh (spamsiftd's load vs spamd, rspamd)
 #   make demo             install, build and parse the sample mail
-#   make install          install the binaries into $(PREFIX)/bin and sbin, and
+#   make install          install the binaries into $(PREFIX)/bin and sbin, the
+#                         default rules (built in too) into
+#                         $(PREFIX)/share/spamsift/rules for reading, and
 #                         dist/spamsiftd.conf into $(SYSCONFDIR)/spamsift/ if absent
 #   make format-check     check formatting with clang-format
 
@@ -41,25 +44,38 @@ ALL_LDFLAGS := $(OPT) $(LDFLAGS)
 LIBS := $(PKG_LIBS) -lspf2 -lmagic -lm -lpthread
 
 LIB_SRC := $(sort $(wildcard src/util/*.c src/mime/*.c src/text/*.c src/learn/*.c src/store/*.c \
-	src/check/*.c src/dns/*.c src/dnsl/*.c src/auth/*.c \
+	src/check/*.c src/dns/*.c src/dnsl/*.c src/auth/*.c src/rules/*.c \
 	src/engine/*.c src/proto/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 DAEMON_SRC := $(sort $(wildcard src/daemon/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 
-LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
+# The default rule set, embedded: build/gen/rules_default.c from rules/*.rules.
+RULE_FILES := $(sort $(wildcard rules/*.rules))
+GEN_RULES := build/gen/rules_default.c
+
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/rules_default.o
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 LIB := $(B)/libspamsift.a
 
-.PHONY: all check format-check unit cli-check daemon-check milter-check http-check reload-check \
-	dns-check dnsl-check auth-check corpus-check fuzz fuzz-smoke bench demo install deps clean
+.PHONY: all check format-check unit cli-check rules-check daemon-check milter-check http-check \
+	reload-check dns-check dnsl-check auth-check corpus-check fuzz fuzz-smoke bench demo install \
+	deps clean
 
 all: $(B)/spamsift $(B)/spamsiftd $(LIB)
 
 $(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(GEN_RULES): $(RULE_FILES) scripts/embed-rules.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-rules.sh $@ $(RULE_FILES)
+
+$(B)/obj/gen/rules_default.o: $(GEN_RULES)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -103,8 +119,8 @@ deps:
 # Under SANITIZE the fuzz smoke run is skipped: the fuzz targets are always
 # built with ASan/UBSan, so the plain `make check` has run them already.
 check: deps
-	$(MAKE) format-check unit cli-check daemon-check milter-check http-check reload-check \
-		dns-check dnsl-check auth-check corpus-check
+	$(MAKE) format-check unit cli-check rules-check daemon-check milter-check http-check \
+		reload-check dns-check dnsl-check auth-check corpus-check
 ifeq ($(SANITIZE),)
 	$(MAKE) fuzz-smoke
 endif
@@ -116,6 +132,10 @@ cli-check: $(B)/spamsift
 	SPAMSIFT=$(B)/spamsift sh tests/cli.sh
 	SPAMSIFT=$(B)/spamsift sh tests/model.sh
 	SPAMSIFT=$(B)/spamsift sh tests/eval.sh
+
+# The rule set: the default rules' messages, --rules, errors, daemon reload.
+rules-check: $(B)/spamsift $(B)/spamsiftd
+	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/rules.sh
 
 daemon-check: $(B)/spamsift $(B)/spamsiftd
 	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/daemon.sh
@@ -150,12 +170,16 @@ corpus-check: $(B)/tests/parse_corpus
 FZ := build/fuzz
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
 	-Iinclude -Isrc $(PKG_CFLAGS)
-FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FZ)/obj/%.o)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FZ)/obj/%.o) $(FZ)/obj/gen/rules_default.o
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(FZ)/%)
 
 $(FZ)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FZ)/obj/gen/rules_default.o: $(GEN_RULES)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c $< -o $@
 
 $(FZ)/%: $(FZ)/obj/fuzz/%.o $(FUZZ_LIB_OBJ)
 	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
@@ -173,6 +197,10 @@ $(B)/bench/parse: bench/parse.c $(LIB)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags gmime-3.0) -o $@ $< $(LIB) \
 		$(shell pkg-config --libs gmime-3.0) $(LIBS)
 
+$(B)/bench/rules: bench/rules.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS)
+
 $(B)/bench/spamc_load: bench/spamc_load.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpthread
@@ -183,6 +211,8 @@ bench:
 	sh bench/run-parse.sh $(B)/bench/parse
 	$(MAKE) $(B)/spamsift
 	sh bench/run-classify.sh $(B)/spamsift
+	$(MAKE) $(B)/bench/rules
+	sh bench/run-rules.sh $(B)/spamsift $(B)/bench/rules
 	$(MAKE) $(B)/spamsiftd $(B)/bench/spamc_load
 	sh bench/run-daemon.sh $(B)/spamsift $(B)/spamsiftd $(B)/bench/spamc_load
 
@@ -196,6 +226,8 @@ install: $(B)/spamsift $(B)/spamsiftd
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
 	install -m 755 $(B)/spamsift $(DESTDIR)$(PREFIX)/bin/spamsift
 	install -m 755 $(B)/spamsiftd $(DESTDIR)$(PREFIX)/sbin/spamsiftd
+	install -d $(DESTDIR)$(PREFIX)/share/spamsift/rules
+	install -m 644 $(RULE_FILES) $(DESTDIR)$(PREFIX)/share/spamsift/rules/
 	install -d $(DESTDIR)$(SYSCONFDIR)/spamsift
 	[ -e $(DESTDIR)$(SYSCONFDIR)/spamsift/spamsiftd.conf ] || \
 		install -m 644 dist/spamsiftd.conf $(DESTDIR)$(SYSCONFDIR)/spamsift/spamsiftd.conf
@@ -208,6 +240,6 @@ format-check:
 
 clean:
 	rm -rf build/obj build/san build/fuzz build/tests build/bench build/spamsift build/spamsiftd \
-		build/libspamsift.a
+		build/libspamsift.a build/gen
 
 -include $(wildcard $(B)/obj/*/*.d $(B)/obj/*/*/*.d $(FZ)/obj/*/*.d $(FZ)/obj/*/*/*.d)

@@ -31,7 +31,8 @@ class Gen:
         words = WORDS[kind]
         body = " ".join(self.rnd.choice(words + COMMON) for _ in range(50))
         subj = " ".join(self.rnd.choice(words) for _ in range(4))
-        return ("Message-ID: <%s@gen.example>\nFrom: %s@%s.example\nTo: %s\n"
+        return ("Message-ID: <%s@gen.example>\nDate: Mon, 01 Jan 2024 10:00:00 +0000\n"
+                "From: %s@%s.example\nTo: %s\n"
                 "Subject: %s\n%s\n%s\n" % (tag, kind, kind, self.to, subj, extra, body))
 
     def write(self, name, kind, tag, extra=""):

@@ -136,10 +136,11 @@ grep -q -- "-c, --config FILE" "$tmp/out" && grep -q "SIGHUP" "$tmp/out" && ok |
 sed 's/^#\([a-z_]* = \)/\1/' "$(dirname "$0")/../dist/spamsiftd.conf" >"$tmp/example.conf"
 [ "$(grep -c '^[a-z_]* = ' "$tmp/example.conf")" -ge 15 ] && ok || bad "the example sets every key"
 for k in db spamd milter http threads max_size timeout request_timeout max_conn milter_reject milter_on_error \
-	log log_level add_header_at reject_at; do
+	log log_level add_header_at reject_at rules; do
 	grep -q "^$k = " "$tmp/example.conf" || bad "the example documents $k"
 done
-start example -c "$tmp/example.conf" --db "$db1" --spamd 127.0.0.1:0 --milter 127.0.0.1:0 \
+printf 'body EXAMPLE_RULE /example/\n' >"$tmp/example.rules"
+start example -c "$tmp/example.conf" --db "$db1" --rules "$tmp/example.rules" --spamd 127.0.0.1:0 --milter 127.0.0.1:0 \
 	--http 127.0.0.1:0
 grep -q "configuration 1: model $db1, add_header_at 0, reject_at 6.9068, messages up to 33554432 bytes, timeout 30.0 s, request_timeout 60.0 s, max_conn 1024, milter_on_error tempfail" \
 	"$tmp/example.err" && ok || bad "the example's values are the defaults: $(cat "$tmp/example.err")"

@@ -18,6 +18,10 @@ enum { CLI_OK = 0, CLI_REFUSED = 1, CLI_USAGE = 2 };
 /* `spamsift parse [--text] [--trusted NETS] FILE|-` */
 int cmd_parse(int argc, char **argv);
 
+/* `spamsift rules check [--no-default-rules] PATH...`: validates rule
+ * files (cmd_rules.c). */
+int cmd_rules(int argc, char **argv);
+
 /* `spamsift eval [--results F] [--plot F.svg] [--json] INDEX` */
 int cmd_eval(int argc, char **argv);
 
@@ -31,6 +35,14 @@ typedef struct model_args {
 	size_t size_mb; /* --size MB for a new store */
 	char **paths;
 	size_t npaths;
+	/* check: --rules PATH (repeatable), --no-default-rules, and the
+	 * envelope: --ip, --helo, --from, --rcpt (repeatable) */
+	const char **rules;
+	size_t nrules;
+	int no_default_rules;
+	const char *ip, *helo, *from;
+	const char **rcpts;
+	size_t nrcpts;
 } model_args;
 
 /* `spamsift learn|unlearn|check|stats|export|import|trec ...` */

@@ -21,7 +21,8 @@ typedef struct run {
 	model_args *a;
 	store *s;
 	learner *l;
-	engine *e; /* check: the scanning pipeline the daemon uses too */
+	engine *e;           /* check: the scanning pipeline the daemon uses too */
+	engine_envelope env; /* check: --ip, --helo, --from, --rcpt */
 	uint32_t user;
 	size_t done, changed, unchanged, refused, failed;
 	int in_txn;
@@ -102,6 +103,18 @@ static void print_verdict_json(const char *label, const engine_result *v)
 	sbuf_release(&b);
 }
 
+/* The symbols after the classifier's (rules, checks): one line each,
+ * so a message no rule fired on prints what it always has. */
+static void print_symbols(const engine_result *v)
+{
+	if (v->nsymbols > 1)
+		printf("  points %.2f:\n", v->score);
+	for (size_t s = 0; s < v->nsymbols; s++)
+		if (s || v->nsymbols > 1)
+			printf("    %+7.2f  %-24s %s\n", v->symbols[s].score, v->symbols[s].name,
+			       s ? v->symbols[s].description : "learned classifier");
+}
+
 static void print_verdict_text(const char *label, const engine_result *v)
 {
 	printf("%s: %s score=%.4f action=%s\n", label, v->is_spam ? "spam" : "ham", v->prob,
@@ -112,6 +125,7 @@ static void print_verdict_text(const char *label, const engine_result *v)
 			printf("    %+7.3f  %s  (spam %u, ham %u)\n", f->weight, f->name, f->spam,
 			       f->ham);
 		}
+	print_symbols(v);
 }
 
 /* A refusal of the parser (not mail) is reported and counted; anything
@@ -140,7 +154,7 @@ static int on_check(void *ctx, const char *label, const char *buf, size_t len)
 		return 0;
 	}
 	arena_init(&a);
-	err = engine_scan(r->e, r->a->user, NULL, buf, len, &a, &v);
+	err = engine_scan(r->e, r->a->user, &r->env, buf, len, &a, &v);
 	if (!err && r->a->trec)
 		printf("class=%s score=%.6f tfile=*\n", v.is_spam ? "spam" : "ham", v.prob);
 	else if (!err && r->a->json)
@@ -192,13 +206,25 @@ static int run_paths(run *r, msg_cb cb)
 static int check_paths(run *r)
 {
 	engine_config c;
+	char why[600] = "";
 	int err;
 
 	engine_config_default(&c);
 	c.model = r->s;
 	c.ntop = r->a->quiet ? 0 : NTOP;
-	if ((err = engine_new(&c, &r->e)))
+	c.rule_paths = r->a->rules;
+	c.nrule_paths = r->a->nrules;
+	/* The TREC toolkit measures the classifier alone. */
+	c.no_default_rules = r->a->no_default_rules || r->a->trec;
+	c.error = why;
+	c.error_len = sizeof(why);
+	r->env = (engine_envelope){r->a->ip, r->a->helo, r->a->from,
+	                           (const char *const *)r->a->rcpts, r->a->nrcpts};
+	if ((err = engine_new(&c, &r->e))) {
+		fprintf(stderr, "spamsift check: %s\n", why);
+		r->fatal = err;
 		return err;
+	}
 	err = run_paths(r, on_check);
 	engine_free(r->e);
 	r->e = NULL;

@@ -25,22 +25,57 @@
 static const char model_usage[] =
     "usage: spamsift learn --spam|--ham [--user U] [--db PATH] [--size MB] PATH...\n"
     "       spamsift unlearn [--user U] [--db PATH] PATH...\n"
-    "       spamsift check [--json] [--user U] [--db PATH] PATH...\n"
+    "       spamsift check [--json] [--user U] [--db PATH] [--rules PATH]...\n"
+    "                      [--no-default-rules] [--ip IP] [--helo NAME] [--from ADDR]\n"
+    "                      [--rcpt ADDR]... PATH...\n"
     "       spamsift stats [--db PATH]\n"
     "       spamsift export [--db PATH] FILE|-\n"
     "       spamsift import [--db PATH] FILE|-\n"
     "       spamsift trec initialize|finalize|classify FILE|train ham|spam FILE [--db PATH]\n";
+
+/* The options only `check` takes: rules and the envelope. Returns 1 when
+ * o was one of them (its value consumed), 0 when not. */
+static int check_option(model_args *a, int argc, char **argv, int *i)
+{
+	const char *o = argv[*i];
+
+	if (strcmp(a->cmd, "check") || *i + 1 >= argc) {
+		if (!strcmp(a->cmd, "check") && !strcmp(o, "--no-default-rules"))
+			return a->no_default_rules = 1;
+		return 0;
+	}
+	if (!strcmp(o, "--no-default-rules"))
+		return a->no_default_rules = 1;
+	if (!strcmp(o, "--rules"))
+		a->rules[a->nrules++] = argv[++*i];
+	else if (!strcmp(o, "--rcpt"))
+		a->rcpts[a->nrcpts++] = argv[++*i];
+	else if (!strcmp(o, "--ip"))
+		a->ip = argv[++*i];
+	else if (!strcmp(o, "--helo"))
+		a->helo = argv[++*i];
+	else if (!strcmp(o, "--from"))
+		a->from = argv[++*i];
+	else
+		return 0;
+	return 1;
+}
 
 static int model_argv(int argc, char **argv, model_args *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->cmd = argv[0];
 	a->is_spam = -1;
-	if (!(a->paths = calloc((size_t)argc, sizeof(char *))))
+	a->paths = calloc((size_t)argc, sizeof(char *));
+	a->rules = calloc((size_t)argc, sizeof(char *));
+	a->rcpts = calloc((size_t)argc, sizeof(char *));
+	if (!a->paths || !a->rules || !a->rcpts)
 		return -1;
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i];
 		int more = i + 1 < argc;
+		if (check_option(a, argc, argv, &i))
+			continue;
 		if (!strcmp(o, "--spam") || !strcmp(o, "--ham"))
 			a->is_spam = o[2] == 's';
 		else if (!strcmp(o, "--json"))
@@ -384,5 +419,7 @@ int cmd_model(int argc, char **argv)
 	a.paths = paths;
 out:
 	free(a.paths);
+	free(a.rules);
+	free(a.rcpts);
 	return rc;
 }

@@ -28,10 +28,18 @@ static const char usage[] =
     "        features expire when it is full).\n"
     "  unlearn [--user U] [--db PATH] PATH...\n"
     "        Undo the learning of those messages.\n"
-    "  check [--json] [--user U] [--db PATH] PATH...\n"
-    "        Score each message: verdict, score in [0,1], action and the\n"
-    "        features behind it. --json: one object per line (path, score,\n"
-    "        verdict, action, symbols).\n"
+    "  check [--json] [--user U] [--db PATH] [--rules PATH]... [--no-default-rules]\n"
+    "        [--ip IP] [--helo NAME] [--from ADDR] [--rcpt ADDR]... PATH...\n"
+    "        Score each message: verdict, the classifier's score in [0,1],\n"
+    "        action and the features behind it, then the rules and checks\n"
+    "        that fired with their points. --json: one object per line (path,\n"
+    "        score, verdict, action, symbols). --rules adds rule files or\n"
+    "        directories of *.rules to the built-in set (docs/RULES.md);\n"
+    "        --ip, --helo, --from and --rcpt give the SMTP envelope (lists,\n"
+    "        per-domain settings).\n"
+    "  rules check [--no-default-rules] [PATH...]\n"
+    "        Check rule files as spamsiftd would load them: FILE:LINE: reason\n"
+    "        and exit 2 on the first error.\n"
     "  stats [--db PATH]          what the model holds\n"
     "  export [--db PATH] FILE|-  write a portable backup of the model\n"
     "  import [--db PATH] FILE|-  read one back (all or nothing)\n"
@@ -75,6 +83,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "parse"))
 		return cmd_parse(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "rules"))
+		return cmd_rules(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "eval"))
 		return cmd_eval(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof(model_cmds) / sizeof(model_cmds[0]); i++)

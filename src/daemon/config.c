@@ -18,7 +18,7 @@
 static const char *const key_names[CONFIG_NKEYS] = {
     "db",        "spamd",           "milter",    "http",          "threads",         "max_size",
     "timeout",   "request_timeout", "max_conn",  "milter_reject", "milter_on_error", "log",
-    "log_level", "add_header_at",   "reject_at",
+    "log_level", "add_header_at",   "reject_at", "rules",
 };
 
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
@@ -49,6 +49,7 @@ void config_release(config *c)
 	free_list(c->spamd, &c->nspamd);
 	free_list(c->milter, &c->nmilter);
 	free_list(c->http, &c->nhttp);
+	free_list(c->rules, &c->nrules);
 	config_init(c);
 }
 
@@ -110,6 +111,17 @@ static int set_string(char **slot, const char *s, unsigned line, config_error *e
 		return fail(e, line, "out of memory");
 	free(*slot);
 	*slot = d;
+	return 0;
+}
+
+static int add_rules(config *c, const char *s, unsigned line, config_error *e)
+{
+	if (c->nrules == CONFIG_MAX_RULES)
+		return fail(e, line, "rules: more than %d paths", CONFIG_MAX_RULES);
+	c->rules[c->nrules] = NULL;
+	if (set_string(&c->rules[c->nrules], s, line, e))
+		return -1;
+	c->nrules++;
 	return 0;
 }
 
@@ -199,7 +211,8 @@ static int set_number(config *c, config_key k, const char *s, unsigned line, con
 
 int config_set(config *c, config_key k, const char *value, unsigned line, config_error *e)
 {
-	int list = k == CONFIG_SPAMD || k == CONFIG_MILTER || k == CONFIG_HTTP, rc;
+	int list = k == CONFIG_SPAMD || k == CONFIG_MILTER || k == CONFIG_HTTP || k == CONFIG_RULES,
+	    rc;
 
 	if ((unsigned)k >= CONFIG_NKEYS)
 		return fail(e, line, "no such key");
@@ -215,6 +228,9 @@ int config_set(config *c, config_key k, const char *value, unsigned line, config
 	case CONFIG_MILTER:
 	case CONFIG_HTTP:
 		rc = add_listener(c, k, value, line, e);
+		break;
+	case CONFIG_RULES:
+		rc = add_rules(c, value, line, e);
 		break;
 	case CONFIG_MILTER_REJECT:
 		if (!milter_reply_code_ok(value))
@@ -313,6 +329,8 @@ int config_apply(config *c, const config_kv *kv, size_t n, config_error *e)
 			free_list(c->milter, &c->nmilter);
 		if (!cleared[k] && k == CONFIG_HTTP)
 			free_list(c->http, &c->nhttp);
+		if (!cleared[k] && k == CONFIG_RULES)
+			free_list(c->rules, &c->nrules);
 		cleared[k] = 1;
 		c->line[k] = 0; /* set by the command line, not on a line */
 		if (config_set(c, k, kv[i].value, 0, e))

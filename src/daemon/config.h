@@ -10,12 +10,13 @@
  * Spaces around the key and the value are dropped, and one pair of double
  * quotes around the whole value too. Keys are the long command-line
  * options without their dashes ("max_size" or "max-size"). spamd, milter
- * and http may be given several times (one listener each); any other key
- * given twice is an error, as is an unknown key or a bad value.
+ * and http may be given several times (one listener each), and rules (one
+ * rule file or folder each); any other key given twice is an error, as is
+ * an unknown key or a bad value.
  *
  * Command-line options are applied over a parsed file with config_apply():
- * each key given there replaces the file's value (all of its listeners,
- * for the repeated keys).
+ * each key given there replaces the file's value (all of its values, for
+ * the repeated keys).
  */
 #ifndef SS_DAEMON_CONFIG_H
 #define SS_DAEMON_CONFIG_H
@@ -23,6 +24,7 @@
 #include <stddef.h>
 
 #define CONFIG_MAX_LISTEN 16 /* listeners per door */
+#define CONFIG_MAX_RULES 32  /* rules = PATH lines */
 
 typedef enum config_key {
 	CONFIG_DB,
@@ -40,6 +42,7 @@ typedef enum config_key {
 	CONFIG_LOG_LEVEL,
 	CONFIG_ADD_HEADER_AT,
 	CONFIG_REJECT_AT,
+	CONFIG_RULES,
 	CONFIG_NKEYS
 } config_key;
 
@@ -65,6 +68,8 @@ typedef struct config {
 	int log_level;        /* CONFIG_LOG_* */
 	double add_header_at; /* points */
 	double reject_at;
+	char *rules[CONFIG_MAX_RULES]; /* rule files or folders, after the defaults */
+	size_t nrules;
 	unsigned line[CONFIG_NKEYS]; /* line where each key was set, 0 if not */
 } config;
 

@@ -24,6 +24,7 @@
 #include "daemon/log.h"
 #include "daemon/server.h"
 #include "engine/engine.h"
+#include "rules/load.h"
 #include "store/store.h"
 
 #define MAX_OPTIONS 128
@@ -36,9 +37,9 @@ static const char usage[] =
     "protocol (spamc, Exim, procmail...), the milter protocol (Postfix,\n"
     "Sendmail) and an HTTP JSON API with Prometheus metrics. Runs in the\n"
     "foreground, logs to standard error or syslog; SIGTERM or SIGINT stop it\n"
-    "after the requests in flight; SIGHUP reloads the configuration and the\n"
-    "model (a broken configuration is refused and logged, the old one keeps\n"
-    "serving; listeners and threads need a restart).\n"
+    "after the requests in flight; SIGHUP reloads the configuration, the\n"
+    "rules and the model (a broken configuration or rule file is refused and\n"
+    "logged, the old one keeps serving; listeners and threads need a restart).\n"
     "It prints each address it listens on, one per line (\"spamd 127.0.0.1:783\").\n"
     "\n"
     "  -c, --config FILE  read settings from FILE: \"key = value\" lines, the\n"
@@ -87,6 +88,10 @@ static const char usage[] =
     "                     score from which X-Spam-Flag says spam (default 0)\n"
     "  --reject-at POINTS score from which the action is reject (default\n"
     "                     6.9068, ln 999: the classifier's probability 0.999)\n"
+    "  --rules PATH       rule file, or folder of *.rules files, read after the\n"
+    "                     built-in default rules (docs/RULES.md); may be given\n"
+    "                     more than once. A reload with a broken rule file\n"
+    "                     keeps the old rules (FILE:LINE: reason logged)\n"
     "  --log-level LEVEL  error, warning, info (default: a line per request)\n"
     "                     or debug\n"
     "  --quiet            the same as --log-level warning\n"
@@ -122,11 +127,21 @@ typedef struct model {
 	int refs;
 } model;
 
+/* The compiled rule set, shared by the generations whose rule files have
+ * not changed (compiling many rules takes a while; a reload that changes a
+ * threshold should not). */
+typedef struct rules_ref {
+	ruleset *rs;
+	uint64_t fp; /* rules_fingerprint() of the paths */
+	int refs;
+} rules_ref;
+
 /* One configuration, as the server serves with it. */
 typedef struct generation {
 	server_gen g; /* first: the server sees this part */
 	config conf;
 	model *m;
+	rules_ref *rules;
 	char db[4200];
 	unsigned id;
 } generation;
@@ -156,6 +171,7 @@ enum {
 	O_REJECT_AT,
 	O_LOG_LEVEL,
 	O_SYSLOG,
+	O_RULES,
 };
 
 static const struct option longopts[] = {
@@ -176,6 +192,7 @@ static const struct option longopts[] = {
     {"reject-at", required_argument, NULL, O_REJECT_AT},
     {"log-level", required_argument, NULL, O_LOG_LEVEL},
     {"syslog", no_argument, NULL, O_SYSLOG},
+    {"rules", required_argument, NULL, O_RULES},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, O_VERSION},
     {NULL, 0, NULL, 0},
@@ -202,6 +219,7 @@ static const struct {
     {O_LOG_LEVEL, CONFIG_LOG_LEVEL},
     {O_QUIET, CONFIG_LOG_LEVEL},
     {O_SYSLOG, CONFIG_LOG},
+    {O_RULES, CONFIG_RULES},
 };
 
 /* Records one option; returns 0, 1 to exit successfully, -1 on error. */
@@ -364,6 +382,41 @@ static int model_get(const char *path, model *prev, model **out, char *why, size
 	return 0;
 }
 
+static void rules_put(rules_ref *r)
+{
+	if (r && __atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		rules_free(r->rs);
+		free(r);
+	}
+}
+
+/* The rule set of c: prev's when the files are unchanged, else built
+ * (defaults first). On error, why has "FILE:LINE: reason". */
+static int rules_get(const config *c, rules_ref *prev, rules_ref **out, char *why, size_t wlen)
+{
+	const char *const *paths = (const char *const *)c->rules;
+	uint64_t fp = rules_fingerprint(paths, c->nrules);
+	rules_error err;
+	rules_ref *r;
+
+	if (prev && prev->fp == fp) {
+		__atomic_add_fetch(&prev->refs, 1, __ATOMIC_RELAXED);
+		*out = prev;
+		return 0;
+	}
+	if (!(r = calloc(1, sizeof(*r))))
+		return snprintf(why, wlen, "out of memory"), -1;
+	if (rules_build(paths, c->nrules, 0, &r->rs, &err)) {
+		snprintf(why, wlen, "rules: %s", err.msg);
+		free(r);
+		return -1;
+	}
+	r->fp = fp;
+	r->refs = 1;
+	*out = r;
+	return 0;
+}
+
 static void generation_free(server_gen *sg)
 {
 	generation *g = (generation *)sg;
@@ -371,6 +424,7 @@ static void generation_free(server_gen *sg)
 	if (g->id)
 		log_msg(LOG_INFO, "configuration %u: released", g->id);
 	engine_free(g->g.e);
+	rules_put(g->rules);
 	model_put(g->m);
 	config_release(&g->conf);
 	free(g);
@@ -397,8 +451,11 @@ static int generation_make(const cmdline *cl, generation *prev, generation **out
 	         g->conf.db ? g->conf.db : default_db(def, sizeof(def)));
 	if (model_get(g->db, prev ? prev->m : NULL, &g->m, why, wlen))
 		goto fail;
+	if (rules_get(&g->conf, prev ? prev->rules : NULL, &g->rules, why, wlen))
+		goto fail;
 	engine_config_default(&ec);
 	ec.model = g->m->s;
+	ec.rules = g->rules->rs;
 	ec.add_header_at = g->conf.add_header_at;
 	ec.reject_at = g->conf.reject_at;
 	ec.max_size = g->conf.max_size;
@@ -425,10 +482,10 @@ static void log_settings(const generation *g)
 	log_msg(LOG_INFO,
 	        "configuration %u: model %s, add_header_at %g, reject_at %g, messages up to "
 	        "%zu bytes, timeout %.1f s, request_timeout %.1f s, max_conn %zu, "
-	        "milter_on_error %s",
+	        "milter_on_error %s, %zu rules",
 	        g->id, g->db, g->conf.add_header_at, g->conf.reject_at, g->conf.max_size,
 	        g->conf.timeout, g->conf.request_timeout, g->conf.max_conn,
-	        g->conf.milter_on_error ? "accept" : "tempfail");
+	        g->conf.milter_on_error ? "accept" : "tempfail", rules_count(g->rules->rs));
 }
 
 static void apply_log(const config *c)

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check/hits.h"
 #include "learn/learner.h"
+#include "rules/load.h"
 #include "util/json.h"
 
 /* What one call borrows: a store handle (own transaction and cache) and a
@@ -20,6 +22,7 @@ typedef struct engine_ctx {
 	store *s;
 	int own_store; /* s was made by dup (else it is the engine's base) */
 	learner *l;
+	rules_scratch *rs; /* the rules' Hyperscan and PCRE2 scratch */
 	struct engine_ctx *next;
 } engine_ctx;
 
@@ -29,6 +32,8 @@ struct engine {
 	int own_base; /* opened here: closed by engine_free */
 	clf_params p;
 	ss_limits lim;
+	const ruleset *rules; /* c.rules, or own_rules */
+	ruleset *own_rules;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;  /* a context came back (backends without dup) */
 	engine_ctx *idle;   /* contexts not in use */
@@ -44,6 +49,23 @@ void engine_config_default(engine_config *c)
 	c->reject_at = log(999.0);
 	c->ntop = 8;
 	c->max_size = 32u << 20;
+}
+
+/* The rule set: the caller's, or built from the defaults and paths. */
+static int load_rules(engine *e, const engine_config *c)
+{
+	rules_error re;
+	int err;
+
+	if (c->rules) {
+		e->rules = c->rules;
+		return 0;
+	}
+	err = rules_build(c->rule_paths, c->nrule_paths, c->no_default_rules, &e->own_rules, &re);
+	if (err && c->error && c->error_len)
+		snprintf(c->error, c->error_len, "%s", re.msg);
+	e->rules = e->own_rules;
+	return err;
 }
 
 int engine_new(const engine_config *c, engine **out)
@@ -69,6 +91,10 @@ int engine_new(const engine_config *c, engine **out)
 	} else {
 		err = SS_EINVAL;
 	}
+	if (!err)
+		err = load_rules(e, c);
+	if (err && c->error && c->error_len && err != SS_ESYNTAX && err != SS_EIO)
+		snprintf(c->error, c->error_len, "%s", ss_strerror(err));
 	if (err) {
 		engine_free(e);
 		return err;
@@ -77,8 +103,19 @@ int engine_new(const engine_config *c, engine **out)
 	return 0;
 }
 
+const ruleset *engine_rules(const engine *e)
+{
+	return e->rules;
+}
+
+const ss_checks_config *engine_checks(const engine *e)
+{
+	return rules_checks(e->rules);
+}
+
 static void ctx_free(engine_ctx *x)
 {
+	rules_scratch_free(x->rs);
 	learner_free(x->l);
 	if (x->own_store)
 		store_close(x->s);
@@ -94,6 +131,7 @@ void engine_free(engine *e)
 	free(e->slots);
 	if (e->own_base)
 		store_close(e->base);
+	rules_free(e->own_rules);
 	pthread_mutex_destroy(&e->mu);
 	pthread_cond_destroy(&e->cv);
 	free(e);
@@ -115,6 +153,8 @@ static int ctx_make(engine *e, engine_ctx **out)
 	}
 	if (!err && !(x->l = learner_new(x->s, &e->p, 0)))
 		err = SS_ENOMEM;
+	if (!err && e->rules)
+		err = rules_scratch_new(e->rules, &x->rs);
 	if (!err && e->nctx == e->cap) {
 		size_t cap = e->cap ? e->cap * 2 : 8;
 		engine_ctx **s = realloc(e->slots, cap * sizeof(*s));
@@ -187,13 +227,6 @@ static int parse(engine *e, const char *buf, size_t len, ss_message **m)
 
 /* ---- scanning ---- */
 
-static engine_action action_of(const engine *e, double points)
-{
-	if (points >= e->c.reject_at)
-		return ENGINE_REJECT;
-	return points >= e->c.add_header_at ? ENGINE_ADD_HEADER : ENGINE_NO_ACTION;
-}
-
 static char *arena_printf(ss_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static char *arena_printf(ss_arena *a, const char *fmt, ...)
@@ -239,26 +272,117 @@ static int bayes_symbol(const lrn_verdict *v, ss_arena *a, engine_symbol *sym)
 	return sym->description ? 0 : SS_ENOMEM;
 }
 
-static int fill_result(const engine *e, const lrn_verdict *v, ss_arena *a, engine_result *r)
+/* What one scan works on, for the checks and the rules. */
+typedef struct scan_in {
+	const char *user;
+	const engine_envelope *env;
+	const ss_message *m;
+	const char *buf;
+	size_t len;
+} scan_in;
+
+/*
+ * THE CALL SITE OF THE BUILT-IN CHECKS. Each check (phishing and
+ * attachment signs, SPF, DKIM, DMARC, DNS lists) adds what it finds to
+ * `hits` (check/hits.h) as symbol + detail; it decides no points (the
+ * rule set does, see engine_checks() for their configuration). Runs
+ * after the classifier and before the rules, whose metas see these hits.
+ */
+static int run_checks(engine *e, const ss_message *m, const engine_envelope *env, ss_hits *hits)
 {
-	engine_symbol *syms = arena_calloc(a, 1, sizeof(*syms));
+	(void)e;
+	(void)m;
+	(void)env;
+	(void)hits;
+	return 0;
+}
+
+/* The pattern rules, lists and metas, after the checks. */
+static int run_rules(engine *e, engine_ctx *x, const scan_in *in, const rules_scope *sc,
+                     ss_hits *hits)
+{
+	rules_input ri = {in->m, in->buf, in->len, NULL, NULL, NULL};
+
+	if (in->env) {
+		ri.client_ip = in->env->client_ip;
+		ri.helo = in->env->helo;
+		ri.mail_from = in->env->mail_from;
+	}
+	return rules_run(e->rules, x->rs, &ri, sc, hits);
+}
+
+/* A hit's symbol: its points under the scope, its description and detail. */
+static int hit_symbol(const engine *e, const rules_scope *sc, const ss_hit *h, ss_arena *a,
+                      engine_symbol *sym)
+{
+	const char *d = rules_describe(e->rules, h->name);
+
+	sym->name = arena_strndup(a, h->name, strlen(h->name));
+	sym->score = rules_score(e->rules, sc, h->name);
+	if (d && h->detail)
+		sym->description = arena_printf(a, "%s (%s)", d, h->detail);
+	else
+		sym->description = arena_strndup(a,
+		                                 d           ? d
+		                                 : h->detail ? h->detail
+		                                             : h->name,
+		                                 strlen(d           ? d
+		                                        : h->detail ? h->detail
+		                                                    : h->name));
+	return sym->name && sym->description ? 0 : SS_ENOMEM;
+}
+
+static int fill_result(engine *e, engine_ctx *x, const scan_in *in, const lrn_verdict *v,
+                       ss_arena *a, engine_result *r)
+{
+	const engine_envelope *env = in->env;
+	double add_at = e->c.add_header_at, reject_at = e->c.reject_at;
+	engine_symbol *syms;
+	rules_scope sc;
+	ss_hits hits;
 	int err;
 
 	memset(r, 0, sizeof(*r));
-	if (!syms)
+	hits_init(&hits, a);
+	rules_scope_of(e->rules, in->user, env ? env->rcpts : NULL, env ? env->nrcpts : 0, &sc);
+	if ((err = run_checks(e, in->m, env, &hits)) || (err = run_rules(e, x, in, &sc, &hits)))
+		return err;
+	if (!(syms = arena_calloc(a, hits.n + 1, sizeof(*syms))))
 		return SS_ENOMEM;
 	if ((err = bayes_symbol(v, a, &syms[0])))
 		return err;
+	for (size_t i = 0; i < hits.n; i++)
+		if ((err = hit_symbol(e, &sc, &hits.v[i], a, &syms[i + 1])))
+			return err;
 	r->symbols = syms;
-	r->nsymbols = 1;
+	r->nsymbols = hits.n + 1;
 	for (size_t i = 0; i < r->nsymbols; i++)
 		r->score += syms[i].score;
+	rules_thresholds(e->rules, &sc, &add_at, &reject_at);
 	r->prob = v->r.score;
-	r->action = action_of(e, r->score);
+	r->action = r->score >= reject_at ? ENGINE_REJECT
+	            : r->score >= add_at  ? ENGINE_ADD_HEADER
+	                                  : ENGINE_NO_ACTION;
 	r->is_spam = r->action != ENGINE_NO_ACTION;
-	r->required = e->c.add_header_at;
+	r->required = add_at;
 	r->nfeat = v->nfeat;
 	return 0;
+}
+
+/* The classifier's verdict, in its own read transaction. */
+static int classify(engine *e, engine_ctx *x, const char *user, const ss_message *m, ss_arena *a,
+                    lrn_verdict *v)
+{
+	uint32_t uid;
+	int err = x->s->ops->begin(x->s, 0);
+
+	if (err)
+		return err;
+	err = user_of(x->s, user, 0, &uid);
+	if (err >= 0)
+		err = learner_check(x->l, m, uid, e->c.ntop, a, v);
+	x->s->ops->end(x->s, 0);
+	return err;
 }
 
 int engine_scan(engine *e, const char *user, const engine_envelope *env, const char *buf,
@@ -267,21 +391,16 @@ int engine_scan(engine *e, const char *user, const engine_envelope *env, const c
 	ss_message *m = NULL;
 	engine_ctx *x = NULL;
 	lrn_verdict v;
-	uint32_t uid;
 	int err;
 
-	(void)env; /* for the checks to come: rules, SPF, DNS lists */
 	if ((err = parse(e, buf, len, &m)) || (err = ctx_get(e, &x)))
 		goto out;
-	if (!(err = x->s->ops->begin(x->s, 0))) {
-		err = user_of(x->s, user, 0, &uid);
-		if (err >= 0)
-			err = learner_check(x->l, m, uid, e->c.ntop, a, &v);
-		x->s->ops->end(x->s, 0);
+	err = classify(e, x, user, m, a, &v);
+	if (!err) {
+		scan_in in = {user, env, m, buf, len};
+		err = fill_result(e, x, &in, &v, a, r);
 	}
 	ctx_put(e, x);
-	if (!err)
-		err = fill_result(e, &v, a, r);
 out:
 	ss_message_free(m);
 	return err;

@@ -31,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "check/checks.h"
+#include "rules/rules.h"
 #include "spamsift.h"
 #include "store/store.h"
 #include "util/arena.h"
@@ -48,23 +50,43 @@ typedef struct engine_config {
 	size_t ntop;              /* features listed in the classifier's symbol */
 	size_t max_size;          /* bytes of a message parsed (ss_limits.max_size) */
 	const ss_netset *trusted; /* trusted relays (not owned), NULL: loopback */
+	/* The rule set (docs/RULES.md): either a compiled one (not owned, must
+	 * outlive the engine), or built by engine_new() from the embedded
+	 * defaults (unless no_default_rules) and then each of rule_paths (rule
+	 * files or directories of *.rules files). */
+	const ruleset *rules;
+	const char *const *rule_paths;
+	size_t nrule_paths;
+	int no_default_rules;
+	/* Where engine_new() writes why it failed, "FILE:LINE: reason" for a
+	 * rule file (may be NULL). */
+	char *error;
+	size_t error_len;
 } engine_config;
 
 /* Fills c with the defaults: no store, thresholds 0 and ln 999 points,
  * 8 features, 32 MiB. */
 void engine_config_default(engine_config *c);
 
-/* Builds an engine from c (copied; c->model and c->trusted must outlive
- * it). Stores it in *out. Returns 0, or the store's error (SS_EIO with
- * errno set, SS_ECORRUPT, SS_EBUSY) or SS_ENOMEM / SS_EINVAL. */
+/* Builds an engine from c (copied; c->model, c->trusted and c->rules must
+ * outlive it). Stores it in *out. Returns 0, or the store's error (SS_EIO
+ * with errno set, SS_ECORRUPT, SS_EBUSY), a rule file's (SS_ESYNTAX,
+ * SS_EIO, with c->error filled) or SS_ENOMEM / SS_EINVAL. */
 int engine_new(const engine_config *c, engine **out);
+
+/* The engine's rule set (never NULL once built: at least the defaults,
+ * or an empty set), and the configuration of the built-in checks it
+ * holds (dnsbl, uribl, brand, shortener lines). Both live as long as e. */
+const ruleset *engine_rules(const engine *e);
+const ss_checks_config *engine_checks(const engine *e);
 
 /* Frees the engine and every context of its pool; no call may be running
  * on it. NULL is allowed. */
 void engine_free(engine *e);
 
 /* The envelope of an SMTP transaction, as far as the door knows it; any
- * field may be NULL. Not used by the checks yet (rules and SPF will). */
+ * field may be NULL. The rules' lists use client_ip and mail_from, the
+ * per-domain settings the recipients; SPF and DNS lists will use it too. */
 typedef struct engine_envelope {
 	const char *client_ip;
 	const char *helo;
@@ -108,10 +130,12 @@ typedef struct engine_result {
 
 /* Scans len bytes of one message for `user` (NULL or "": the global model;
  * a user without a model of their own gets the global verdict). env may be
- * NULL. Everything the result points to is allocated in `a` (the caller's
- * per-message arena) and lives until it is released. Returns 0, a parse
- * refusal (SS_EEMPTY, SS_EBINARY, SS_ENOTMAIL: the message is not mail),
- * or a store error / SS_ENOMEM. */
+ * NULL. The symbols are SPAMSIFT_BAYES first, then every hit of the
+ * built-in checks and the rules, scored by the rule set under the scope of
+ * `user` and the recipients (docs/RULES.md); the score is their sum. Everything the result points
+ * to is allocated in `a` (the caller's per-message arena) and lives until it is released. Returns
+ * 0, a parse refusal (SS_EEMPTY, SS_EBINARY, SS_ENOTMAIL: the message is not mail), or a store
+ * error / SS_ENOMEM. */
 int engine_scan(engine *e, const char *user, const engine_envelope *env, const char *buf,
                 size_t len, ss_arena *a, engine_result *r);
 
