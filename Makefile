@@ -41,7 +41,7 @@ ALL_LDFLAGS := $(OPT) $(LDFLAGS)
 LIBS := $(PKG_LIBS) -lspf2 -lmagic -lm -lpthread
 
 LIB_SRC := $(sort $(wildcard src/util/*.c src/mime/*.c src/text/*.c src/learn/*.c src/store/*.c src/check/*.c \
-	src/engine/*.c src/proto/*.c))
+	src/engine/*.c src/proto/*.c src/phish/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 DAEMON_SRC := $(sort $(wildcard src/daemon/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c))
