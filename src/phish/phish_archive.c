@@ -197,14 +197,16 @@ static int report_encrypted(arc_run *r)
 	return hits_add(r->out, "ATTACH_ENCRYPTED_ARCHIVE", r->label);
 }
 
-/* After a failure: was it encryption we cannot read through? */
-static int failed_encrypted(arc_run *r)
+/* After a failure: was it encryption we cannot read through? `opened`:
+ * a format was chosen (libarchive 3.6 crashes in
+ * archive_read_has_encrypted_entries() when none was). */
+static int failed_encrypted(arc_run *r, int opened)
 {
 	const char *msg = archive_error_string(r->a);
 
 	if (r->src.over)
 		return 0;
-	if (archive_read_has_encrypted_entries(r->a) > 0)
+	if (opened && archive_read_has_encrypted_entries(r->a) > 0)
 		return 1;
 	return msg && (strstr(msg, "ncrypt") || strstr(msg, "assphrase"));
 }
@@ -319,7 +321,7 @@ static int arc_list(arc_run *r)
 		if (rc == ARCHIVE_EOF)
 			break;
 		if (rc < ARCHIVE_WARN)
-			return failed_encrypted(r) ? report_encrypted(r) : 0;
+			return failed_encrypted(r, 1) ? report_encrypted(r) : 0;
 		r->b->entries--;
 		err = entry_check(r, e);
 	}
@@ -336,7 +338,7 @@ int phish_archive_scan(phish_ctx *ctx, const char *name, const unsigned char *da
 		return 0;
 	err = arc_open(&r, data, len);
 	if (err == 1)
-		err = failed_encrypted(&r) ? report_encrypted(&r) : 0;
+		err = failed_encrypted(&r, 0) ? report_encrypted(&r) : 0;
 	else if (!err)
 		err = arc_list(&r);
 	if (r.a)

@@ -608,3 +608,22 @@ TEST(phish_context_new_and_free)
 	phish_ctx_free(c);
 	phish_ctx_free(NULL);
 }
+
+TEST(phish_fuzz_regressions)
+{
+	/* fuzz_phish input: NUL, a byte naming the attachment, its content */
+	static const char *const files[] = {"fuzz-regress/phish-gz-not-an-archive"};
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		size_t len = 0;
+		char *buf = test_read_data(files[i], &len);
+		sbuf content = SBUF_INIT;
+		run r;
+		CHECK(len > 2 && buf[0] == 0);
+		sbuf_add(&content, buf + 2, len - 2);
+		run_archive(&r, "a.tar.gz", &content);
+		run_done(&r);
+		sbuf_release(&content);
+		free(buf);
+	}
+}
