@@ -146,6 +146,11 @@ $(B)/bench/parse: bench/parse.c $(LIB)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags gmime-3.0) -o $@ $< $(LIB) \
 		$(shell pkg-config --libs gmime-3.0) $(LIBS)
 
+# phish_check() per message over the corpora: build/bench/phish build/corpora/*/index
+$(B)/bench/phish: bench/phish.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS)
+
 $(B)/bench/spamc_load: bench/spamc_load.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpthread

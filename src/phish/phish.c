@@ -19,7 +19,7 @@ static const char *const default_brands[] = {
     "apple.com",
     "icloud.com",
     "microsoft.com",
-    "outlook.com",
+    "live.com",
     "office365.com",
     "google.com",
     "gmail.com",
