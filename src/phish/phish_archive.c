@@ -328,6 +328,17 @@ static int arc_list(arc_run *r)
 	return err;
 }
 
+/* Charges what a gzip or xz stream yielded to the message's budget (the
+ * entry bytes read were charged already: counted twice, on the safe side). */
+static void charge_filters(arc_run *r)
+{
+	la_int64_t out = archive_filter_count(r->a) > 1 ? archive_filter_bytes(r->a, 0) : 0;
+
+	if (out <= 0)
+		return;
+	r->b->unpacked = (uint64_t)out < r->b->unpacked ? r->b->unpacked - (size_t)out : 0;
+}
+
 int phish_archive_scan(phish_ctx *ctx, const char *name, const unsigned char *data, size_t len,
                        int depth, phish_budget *b, ss_hits *out)
 {
@@ -341,7 +352,9 @@ int phish_archive_scan(phish_ctx *ctx, const char *name, const unsigned char *da
 		err = failed_encrypted(&r, 0) ? report_encrypted(&r) : 0;
 	else if (!err)
 		err = arc_list(&r);
-	if (r.a)
+	if (r.a) {
+		charge_filters(&r);
 		archive_read_free(r.a);
+	}
 	return err;
 }

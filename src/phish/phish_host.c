@@ -154,8 +154,8 @@ static int homograph(const phish_ctx *ctx, const char *host, const char *ascii, 
 	for (const char *p = host; *p;) {
 		size_t n = strcspn(p, ".");
 		if (!is_ascii(p, n) && label_spoofed(ctx, p, n, tld_ascii))
-			return hits_addf(out, "PHISH_IDN_HOMOGRAPH", "%s (%s)", host,
-			                 ascii ? ascii : host);
+			return ascii ? hits_addf(out, "PHISH_IDN_HOMOGRAPH", "%s (%s)", host, ascii)
+			             : hits_add(out, "PHISH_IDN_HOMOGRAPH", host);
 		p += n + (p[n] == '.');
 	}
 	return 0;

@@ -583,6 +583,31 @@ TEST(phish_archive_bombs_stop_at_the_bounds)
 	sbuf_release(&z);
 }
 
+TEST(phish_archive_budget_is_per_message)
+{
+	entry e[] = {{"zeros.bin", NULL, 6u << 20}, {"late.exe", "x", 1}};
+	sbuf z = SBUF_INIT, b = SBUF_INIT;
+	run r;
+
+	/* 6 MiB to unpack before the program: within the 8 MiB of a message
+	 * once, not twice */
+	make_archive(&z, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_GZIP, NULL, e, 2);
+	sbuf_adds(&b, "Subject: two\nContent-Type: multipart/mixed; boundary=B\n\n");
+	for (int i = 0; i < 2; i++) {
+		sbuf_addf(&b,
+		          "--B\nContent-Type: application/gzip; name=\"%s.tgz\"\n"
+		          "Content-Transfer-Encoding: base64\n\n",
+		          i ? "second" : "first");
+		add_base64(&b, (const unsigned char *)z.p, z.len);
+	}
+	sbuf_adds(&b, "--B--\n");
+	run_cfg(&r, b.p, b.len, NULL);
+	CHECK(strcmp(detail(&r, "ATTACH_ARCHIVE_EXECUTABLE"), "first.tgz: late.exe") == 0);
+	run_done(&r);
+	sbuf_release(&z);
+	sbuf_release(&b);
+}
+
 TEST(phish_truncated_and_broken_archives_are_harmless)
 {
 	entry e[] = {{"a.exe", "MZ", 2}, {"b.txt", "text", 4}};
