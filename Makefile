@@ -44,7 +44,7 @@ ALL_LDFLAGS := $(OPT) $(LDFLAGS)
 LIBS := $(PKG_LIBS) -lspf2 -lmagic -lm -lpthread
 
 LIB_SRC := $(sort $(wildcard src/util/*.c src/mime/*.c src/text/*.c src/learn/*.c src/store/*.c \
-	src/check/*.c src/dns/*.c src/dnsl/*.c src/auth/*.c src/rules/*.c \
+	src/check/*.c src/dns/*.c src/dnsl/*.c src/auth/*.c src/rules/*.c src/phish/*.c \
 	src/engine/*.c src/proto/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 DAEMON_SRC := $(sort $(wildcard src/daemon/*.c))
@@ -198,6 +198,11 @@ $(B)/bench/parse: bench/parse.c $(LIB)
 		$(shell pkg-config --libs gmime-3.0) $(LIBS)
 
 $(B)/bench/rules: bench/rules.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+# phish_check() per message over the corpora: build/bench/phish build/corpora/*/index
+$(B)/bench/phish: bench/phish.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS)
 

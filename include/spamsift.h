@@ -60,10 +60,12 @@ typedef struct ss_limits {
 	size_t max_text;       /* bytes of decoded text kept per message */
 	unsigned max_urls;     /* URLs and addresses kept, each */
 	unsigned max_hops;     /* Received hops kept */
+	size_t max_attach;     /* bytes of attachment data kept per message (ss_part.data) */
 } ss_limits;
 
 /* Fills `l` with the defaults (32 MiB, depth 20, 1000 parts, 1000 headers,
- * 64 KiB per header, 8 MiB of text, 1000 URLs, 50 hops). */
+ * 64 KiB per header, 8 MiB of text, 1000 URLs, 50 hops, 8 MiB of
+ * attachment data). */
 void ss_limits_default(ss_limits *l);
 
 /* A set of IP networks (the operator's trusted relays). Opaque. */
@@ -125,6 +127,12 @@ typedef struct ss_part {
 	size_t decoded_size; /* bytes after transfer decoding */
 	ss_str text;         /* visible text, UTF-8 NFC (text and HTML parts) */
 	ss_str hidden;       /* HTML text hidden by CSS, UTF-8 (may be empty) */
+	ss_str data;         /* transfer-decoded bytes of a leaf that is not text
+	                      * (attachments, images, uuencoded files): binary (may
+	                      * hold NULs; a NUL follows it). At most what is left of
+	                      * ss_limits.max_attach for the message, so a prefix
+	                      * when data.len < decoded_size (fact "limit_attach").
+	                      * Empty for text, HTML, multipart and message parts. */
 } ss_part;
 
 /* URL flags. */

@@ -60,6 +60,7 @@ void ss_limits_default(ss_limits *l)
 	l->max_text = 8u << 20;
 	l->max_urls = 1000;
 	l->max_hops = 50;
+	l->max_attach = 8u << 20;
 }
 
 /* Binary data: more than 5% NUL or control bytes in the first 512 bytes (a stray

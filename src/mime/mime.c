@@ -681,6 +681,27 @@ static int text_leaf(mime_ctx *ctx, int idx, ss_str dec)
 	return html ? html_part(ctx, idx) : plain_part(ctx, idx);
 }
 
+/* Keeps the decoded bytes of a leaf that is not text, within what is left
+ * of max_attach for the message. */
+static int keep_data(mime_ctx *ctx, int idx, ss_str dec)
+{
+	size_t left = ctx->lim->max_attach - ctx->attach_used, keep = dec.len;
+	ss_part *p = &ctx->msg->parts[idx];
+	int err = 0;
+
+	if (keep > left) {
+		keep = left;
+		err = FACT(ctx, "limit_attach", idx);
+	}
+	if (!keep)
+		return err;
+	p->data = arena_str(ctx->a, dec.p, keep);
+	if (!p->data.p)
+		return SS_ENOMEM;
+	ctx->attach_used += keep;
+	return err;
+}
+
 static int leaf(mime_ctx *ctx, int idx, const char *body, size_t len)
 {
 	ss_part *p = &ctx->msg->parts[idx];
@@ -694,7 +715,7 @@ static int leaf(mime_ctx *ctx, int idx, const char *body, size_t len)
 	if (p->filename.len || !strcmp(p->disposition.p, "attachment"))
 		p->flags |= SS_PART_ATTACHMENT;
 	if (!is_text_type(p->content_type))
-		return 0;
+		return keep_data(ctx, idx, dec);
 	return text_leaf(ctx, idx, dec);
 }
 
@@ -710,7 +731,8 @@ static int new_part(mime_ctx *ctx, int parent, unsigned depth, int *idx)
 	memset(&m->parts[*idx], 0, sizeof(ss_part));
 	m->parts[*idx].parent = parent;
 	m->parts[*idx].depth = depth;
-	m->parts[*idx].charset_used = m->parts[*idx].text = m->parts[*idx].hidden = (ss_str){"", 0};
+	m->parts[*idx].charset_used = m->parts[*idx].text = m->parts[*idx].hidden =
+	    m->parts[*idx].data = (ss_str){"", 0};
 	return 0;
 }
 
@@ -801,6 +823,8 @@ static int uu_child(mime_ctx *ctx, int idx, const char *text, const uu_block *b)
 	c->flags = SS_PART_ATTACHMENT;
 	if (!c->filename.p)
 		return SS_ENOMEM;
+	if ((err = keep_data(ctx, child, (ss_str){ctx->tmp.p ? ctx->tmp.p : "", ctx->tmp.len})))
+		return err;
 	return (cf & CODEC_F_TRUNCATED) ? FACT(ctx, "uuencode_truncated", child) : 0;
 }
 

@@ -28,6 +28,7 @@ typedef struct mime_ctx {
 	unsigned char *kinds; /* hdr_kind() of each of msg->headers */
 	uint32_t *url_hash;   /* hash of each of msg->urls (duplicate check) */
 	size_t text_used;     /* bytes of text kept so far (max_text) */
+	size_t attach_used;   /* bytes of part data kept so far (max_attach) */
 	sbuf dec;             /* transfer-decoded body of the current leaf */
 	sbuf utf8;            /* its UTF-8 text */
 	sbuf tmp, tmp2;       /* scratch for headers and parameters */

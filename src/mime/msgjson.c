@@ -105,6 +105,8 @@ static int part(sbuf *b, const ss_message *m, size_t i)
 	err = err ? err : kv(b, &f, "content_id", p->content_id);
 	err = err ? err : kvi(b, &f, "size", (int64_t)p->raw_size);
 	err = err ? err : kvi(b, &f, "decoded_size", (int64_t)p->decoded_size);
+	if (!err && p->data.len)
+		err = kvi(b, &f, "data_size", (int64_t)p->data.len);
 	err = err ? err : flags(b, &f, p->flags, part_flags);
 	err = err ? err : json_sep(b, &f);
 	err = err ? err : headers(b, m, p);

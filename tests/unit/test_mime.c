@@ -308,3 +308,44 @@ TEST(mime_8bit_headers_follow_the_declared_charset)
 	CHECK(ss_message_header(m, 0, "Subject")->value.len > 0);
 	ss_message_free(m);
 }
+
+TEST(attachment_data_is_kept_up_to_max_attach)
+{
+	const char *src = "Content-Type: multipart/mixed; boundary=b\n\n"
+	                  "--b\nContent-Type: text/plain\n\nhello text\n"
+	                  "--b\nContent-Type: application/octet-stream; name=a.bin\n"
+	                  "Content-Transfer-Encoding: base64\n\nAAECAwQFBgcICQ==\n"
+	                  "--b\nContent-Type: application/pdf; name=b.pdf\n\n%PDF-1.4 body\n"
+	                  "--b--\n";
+	ss_limits lim;
+	ss_message *m;
+
+	m = parse(src, NULL);
+	CHECK(m && m->nparts == 4 && !has_fact(m, "limit_attach"));
+	CHECK(m && m->parts[1].data.len == 0); /* text is not kept twice */
+	CHECK(m && m->parts[2].data.len == 10 &&
+	      !memcmp(m->parts[2].data.p, "\0\1\2\3\4\5\6\7\10\t", 10));
+	CHECK(m && m->parts[3].data.len == 13 && !memcmp(m->parts[3].data.p, "%PDF-1.4 body", 13));
+	CHECK(m && m->parts[0].data.len == 0 && m->parts[0].data.p);
+	ss_message_free(m);
+	ss_limits_default(&lim);
+	lim.max_attach = 14; /* the first keeps 10, the second gets 4 of 13 */
+	m = parse(src, &lim);
+	CHECK(m && has_fact(m, "limit_attach"));
+	CHECK(m && m->parts[2].data.len == 10 && m->parts[3].data.len == 4);
+	CHECK(m && m->parts[3].decoded_size == 13);
+	ss_message_free(m);
+	lim.max_attach = 0;
+	m = parse(src, &lim);
+	CHECK(m && m->parts[2].data.len == 0 && has_fact(m, "limit_attach"));
+	ss_message_free(m);
+}
+
+TEST(uuencoded_files_keep_their_data)
+{
+	ss_message *m = parse("Subject: uu\n\nsee below\nbegin 644 x.bin\n#86)C\n`\nend\n", NULL);
+
+	CHECK(m && m->nparts == 2 && m->parts[1].data.len == 3 &&
+	      !memcmp(m->parts[1].data.p, "abc", 3));
+	ss_message_free(m);
+}

@@ -1,0 +1,90 @@
+/*
+ * internal.h: what the files of src/phish share: the context and the
+ * functions of each part (hosts, attachments, archives).
+ */
+#ifndef SS_PHISH_INTERNAL_H
+#define SS_PHISH_INTERNAL_H
+
+#include <libpsl.h>
+#include <magic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <unicode/uspoof.h>
+
+#include "check/hits.h"
+#include "phish/phish.h"
+#include "util/arena.h"
+#include "util/buf.h"
+
+/* One brand, prepared: its registrable domain, that domain's first label
+ * and the label's confusable skeleton (lower case). */
+typedef struct phish_brand {
+	const char *reg;   /* "paypal.com" */
+	const char *label; /* "paypal" */
+	const char *skel;  /* skeleton of label */
+	size_t label_len;
+} phish_brand;
+
+struct phish_ctx {
+	magic_t magic;                /* NULL: magic bytes only */
+	USpoofChecker *spoof;         /* label checks and skeletons */
+	psl_ctx_t *psl_own;           /* the newest list (psl_latest), or NULL */
+	const psl_ctx_t *psl;         /* psl_own or the built-in list */
+	const char *const *brand_src; /* the list the cache was built from */
+	const char **brand_copy;      /* copies of its strings, to notice changes */
+	size_t nbrands;
+	phish_brand *brands;
+	ss_arena brand_arena; /* the cache's strings */
+	sbuf nested;          /* a nested archive read from its parent */
+	sbuf sniff;           /* the first bytes of an archive entry */
+};
+
+/* ---- phish_host.c ---- */
+
+/* Makes the brand cache match `list` (n entries) if it does not already.
+ * Returns 0 or SS_ENOMEM. */
+int phish_brands_sync(phish_ctx *ctx, const char *const *list, size_t n);
+
+/* Returns the registrable domain of lower-case `host` (a suffix of it),
+ * or host itself when it has none (an IP, a bare name, a public suffix). */
+const char *phish_reg_domain(const phish_ctx *ctx, const char *host);
+
+/* Checks one host (lower case, Unicode, NUL-terminated, not an IP) for
+ * homographs and brand look-alikes; `ascii` is its punycode form for the
+ * detail (may be NULL). Returns 0 or SS_ENOMEM. */
+int phish_host_check(phish_ctx *ctx, const char *host, const char *ascii, ss_hits *out);
+
+/* ---- phish_attach.c ---- */
+
+/* The attachment checks over every leaf part of m. */
+int phish_attach_check(phish_ctx *ctx, const ss_message *m, ss_hits *out);
+
+/* Returns a short name of the kind of program data[0..len) is ("PE",
+ * "ELF", "Mach-O", "MSI"), or NULL when it is not one. */
+const char *phish_exe_kind(phish_ctx *ctx, const unsigned char *data, size_t len);
+
+/* Whether a file name (UTF-8) ends in an extension Windows runs or mounts. */
+int phish_name_risky(const char *name, size_t len);
+
+/* ---- phish_archive.c ---- */
+
+/* What the archive reader may still spend for one message. */
+typedef struct phish_budget {
+	size_t entries;   /* entries that may still be listed */
+	size_t unpacked;  /* bytes that may still be decompressed */
+	int64_t deadline; /* CLOCK_MONOTONIC, ns: no archive reading after it */
+} phish_budget;
+
+/* Starts the per-message budget. */
+void phish_budget_init(phish_budget *b);
+
+/* Whether data starts like an archive or compressed file libarchive reads. */
+int phish_archive_kind(const unsigned char *data, size_t len);
+
+/* Lists the archive data[0..len) named `name` and adds
+ * ATTACH_ARCHIVE_EXECUTABLE / ATTACH_ENCRYPTED_ARCHIVE; depth 0 opens
+ * nested archives, depth 1 does not. Returns 0 or SS_ENOMEM. */
+int phish_archive_scan(phish_ctx *ctx, const char *name, const unsigned char *data, size_t len,
+                       int depth, phish_budget *b, ss_hits *out);
+
+#endif
