@@ -62,7 +62,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 LIB := $(B)/libspamsift.a
 
 .PHONY: all check format-check unit cli-check rules-check daemon-check milter-check http-check \
-	reload-check dns-check dnsl-check auth-check corpus-check fuzz fuzz-smoke bench demo install \
+	reload-check dns-check dnsl-check auth-check checks-check corpus-check fuzz fuzz-smoke bench demo install \
 	deps clean
 
 all: $(B)/spamsift $(B)/spamsiftd $(LIB)
@@ -86,9 +86,12 @@ $(LIB): $(LIB_OBJ)
 $(B)/spamsift: $(CLI_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LIBS)
 
-# libev has no pkg-config file in Debian 12.
+# libev has no pkg-config file in Debian 12. libev also exports libevent's
+# function names (its compatibility layer), and libunbound calls libevent:
+# libevent is linked ahead of libev so that those calls reach libevent.
 $(B)/spamsiftd: $(DAEMON_OBJ) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJ) $(LIB) $(LIBS) -lev
+	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJ) $(LIB) $(LIBS) \
+		-Wl,--push-state,--no-as-needed $(shell pkg-config --libs libevent 2>/dev/null) -Wl,--pop-state -lev
 
 # The daemon's I/O-free modules are unit tested and fuzzed too.
 DAEMON_PURE_OBJ := $(B)/obj/src/daemon/config.o
@@ -120,7 +123,7 @@ deps:
 # built with ASan/UBSan, so the plain `make check` has run them already.
 check: deps
 	$(MAKE) format-check unit cli-check rules-check daemon-check milter-check http-check \
-		reload-check dns-check dnsl-check auth-check corpus-check
+		reload-check dns-check dnsl-check auth-check checks-check corpus-check
 ifeq ($(SANITIZE),)
 	$(MAKE) fuzz-smoke
 endif
@@ -162,6 +165,11 @@ dnsl-check: $(B)/tests/dnslprobe
 # SPF, DKIM and DMARC against a private nsd, with mail signed by opendkim-tools and dkimpy.
 auth-check: $(B)/tests/authprobe
 	AUTHPROBE=$(B)/tests/authprobe SPAMSIFT=$(B)/spamsift sh tests/auth.sh
+
+# The built-in checks end to end: spamsift check and spamsiftd with a
+# private nsd, a DKIM key made here, DNS lists from a rule file.
+checks-check: $(B)/spamsift $(B)/spamsiftd
+	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/checks.sh
 
 corpus-check: $(B)/tests/parse_corpus
 	sh tests/corpus/run.sh $(B)/tests/parse_corpus

@@ -136,7 +136,7 @@ grep -q -- "-c, --config FILE" "$tmp/out" && grep -q "SIGHUP" "$tmp/out" && ok |
 sed 's/^#\([a-z_]* = \)/\1/' "$(dirname "$0")/../dist/spamsiftd.conf" >"$tmp/example.conf"
 [ "$(grep -c '^[a-z_]* = ' "$tmp/example.conf")" -ge 15 ] && ok || bad "the example sets every key"
 for k in db spamd milter http threads max_size timeout request_timeout max_conn milter_reject milter_on_error \
-	log log_level add_header_at reject_at rules; do
+	log log_level add_header_at reject_at rules resolver dns_timeout authserv_id; do
 	grep -q "^$k = " "$tmp/example.conf" || bad "the example documents $k"
 done
 printf 'body EXAMPLE_RULE /example/\n' >"$tmp/example.rules"

@@ -41,6 +41,7 @@ typedef struct model_args {
 	size_t nrules;
 	int no_default_rules;
 	const char *ip, *helo, *from;
+	const char *resolver, *dns_timeout; /* check: DNS checks (off without resolver) */
 	const char **rcpts;
 	size_t nrcpts;
 } model_args;
@@ -71,5 +72,8 @@ void cli_progress_done(void);
 /* Reads all of `path` ("-" is standard input) into a malloc'ed buffer.
  * Returns 0, or -1 after printing "spamsift: PATH: reason" on stderr. */
 int cli_read_file(const char *path, char **buf, size_t *len);
+
+/* Parses a DNS timeout in seconds (0.01 to 60) into *out; returns 0 or -1. */
+int cli_dns_timeout(const char *s, double *out);
 
 #endif

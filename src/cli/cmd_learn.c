@@ -218,6 +218,12 @@ static int check_paths(run *r)
 	c.no_default_rules = r->a->no_default_rules || r->a->trec;
 	c.error = why;
 	c.error_len = sizeof(why);
+	c.checks.resolver = r->a->resolver;
+	if (r->a->dns_timeout && cli_dns_timeout(r->a->dns_timeout, &c.checks.dns_timeout)) {
+		fprintf(stderr, "spamsift check: --dns-timeout: want seconds, 0.01 to 60\n");
+		r->fatal = SS_EINVAL;
+		return SS_EINVAL;
+	}
 	r->env = (engine_envelope){r->a->ip, r->a->helo, r->a->from,
 	                           (const char *const *)r->a->rcpts, r->a->nrcpts};
 	if ((err = engine_new(&c, &r->e))) {

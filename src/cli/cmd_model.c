@@ -27,7 +27,8 @@ static const char model_usage[] =
     "       spamsift unlearn [--user U] [--db PATH] PATH...\n"
     "       spamsift check [--json] [--user U] [--db PATH] [--rules PATH]...\n"
     "                      [--no-default-rules] [--ip IP] [--helo NAME] [--from ADDR]\n"
-    "                      [--rcpt ADDR]... PATH...\n"
+    "                      [--rcpt ADDR]... [--resolver IP:PORT|system]\n"
+    "                      [--dns-timeout S] PATH...\n"
     "       spamsift stats [--db PATH]\n"
     "       spamsift export [--db PATH] FILE|-\n"
     "       spamsift import [--db PATH] FILE|-\n"
@@ -56,6 +57,10 @@ static int check_option(model_args *a, int argc, char **argv, int *i)
 		a->helo = argv[++*i];
 	else if (!strcmp(o, "--from"))
 		a->from = argv[++*i];
+	else if (!strcmp(o, "--resolver"))
+		a->resolver = argv[++*i];
+	else if (!strcmp(o, "--dns-timeout"))
+		a->dns_timeout = argv[++*i];
 	else
 		return 0;
 	return 1;

@@ -63,3 +63,16 @@ void cli_progress_done(void)
 	if (progress_on > 0)
 		fputc('\n', stderr);
 }
+
+int cli_dns_timeout(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0.01 && v <= 60))
+		return -1;
+	*out = v;
+	return 0;
+}

@@ -11,14 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/checks.h"
 #include "proto/milter.h"
 
 #define VALUE_MAX 4096 /* bytes of one value */
 
 static const char *const key_names[CONFIG_NKEYS] = {
-    "db",        "spamd",           "milter",    "http",          "threads",         "max_size",
-    "timeout",   "request_timeout", "max_conn",  "milter_reject", "milter_on_error", "log",
-    "log_level", "add_header_at",   "reject_at", "rules",
+    "db",        "spamd",         "milter",          "http",
+    "threads",   "max_size",      "timeout",         "request_timeout",
+    "max_conn",  "milter_reject", "milter_on_error", "log",
+    "log_level", "add_header_at", "reject_at",       "rules",
+    "resolver",  "dns_timeout",   "authserv_id",
 };
 
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
@@ -33,6 +36,7 @@ void config_init(config *c)
 	c->log_level = CONFIG_LOG_INFO;
 	c->add_header_at = 0.0;
 	c->reject_at = log(999.0);
+	c->dns_timeout = 5.0;
 }
 
 static void free_list(char **v, size_t *n)
@@ -50,6 +54,8 @@ void config_release(config *c)
 	free_list(c->milter, &c->nmilter);
 	free_list(c->http, &c->nhttp);
 	free_list(c->rules, &c->nrules);
+	free(c->resolver);
+	free(c->authserv_id);
 	config_init(c);
 }
 
@@ -204,6 +210,8 @@ static int set_number(config *c, config_key k, const char *s, unsigned line, con
 		return 0;
 	case CONFIG_ADD_HEADER_AT:
 		return number(k, s, -1e6, 1e6, line, &c->add_header_at, e);
+	case CONFIG_DNS_TIMEOUT:
+		return number(k, s, 0.01, 60, line, &c->dns_timeout, e);
 	default: /* CONFIG_REJECT_AT */
 		return number(k, s, -1e6, 1e6, line, &c->reject_at, e);
 	}
@@ -239,6 +247,19 @@ int config_set(config *c, config_key k, const char *value, unsigned line, config
 			            "\"%s\"",
 			            value, CONFIG_DEFAULT_REJECT);
 		rc = set_string(&c->milter_reject, value, line, e);
+		break;
+	case CONFIG_RESOLVER:
+		if (!checks_resolver_ok(value))
+			return fail(
+			    e, line,
+			    "resolver: '%.64s' is not IP, IP:PORT, [IPv6]:PORT, system or off",
+			    value);
+		rc = set_string(&c->resolver, value, line, e);
+		break;
+	case CONFIG_AUTHSERV_ID:
+		if (strpbrk(value, " \t;()\"\\"))
+			return fail(e, line, "authserv_id: '%.64s' is not one token", value);
+		rc = set_string(&c->authserv_id, value, line, e);
 		break;
 	case CONFIG_MILTER_ON_ERROR:
 	case CONFIG_LOG:

@@ -43,6 +43,9 @@ typedef enum config_key {
 	CONFIG_ADD_HEADER_AT,
 	CONFIG_REJECT_AT,
 	CONFIG_RULES,
+	CONFIG_RESOLVER,
+	CONFIG_DNS_TIMEOUT,
+	CONFIG_AUTHSERV_ID,
 	CONFIG_NKEYS
 } config_key;
 
@@ -70,6 +73,9 @@ typedef struct config {
 	double reject_at;
 	char *rules[CONFIG_MAX_RULES]; /* rule files or folders, after the defaults */
 	size_t nrules;
+	char *resolver;              /* "IP:PORT", "system" or NULL/"off": no DNS checks */
+	double dns_timeout;          /* seconds of DNS per scan */
+	char *authserv_id;           /* Authentication-Results name; NULL: host name */
 	unsigned line[CONFIG_NKEYS]; /* line where each key was set, 0 if not */
 } config;
 

@@ -92,6 +92,15 @@ static const char usage[] =
     "                     built-in default rules (docs/RULES.md); may be given\n"
     "                     more than once. A reload with a broken rule file\n"
     "                     keeps the old rules (FILE:LINE: reason logged)\n"
+    "  --resolver IP:PORT|system|off\n"
+    "                     turns on the DNS checks (SPF, DKIM, DMARC, the DNS\n"
+    "                     block lists of the rules) through that DNS server,\n"
+    "                     or the system's (/etc/resolv.conf); default off\n"
+    "  --dns-timeout S    seconds one scan may wait for DNS in all (default 5);\n"
+    "                     what has not answered by then is a temporary error\n"
+    "                     (symbol DNS_TEMPERROR), never a stuck scan\n"
+    "  --authserv-id NAME first word of the Authentication-Results field\n"
+    "                     added (default: the host name)\n"
     "  --log-level LEVEL  error, warning, info (default: a line per request)\n"
     "                     or debug\n"
     "  --quiet            the same as --log-level warning\n"
@@ -172,6 +181,9 @@ enum {
 	O_LOG_LEVEL,
 	O_SYSLOG,
 	O_RULES,
+	O_RESOLVER,
+	O_DNS_TIMEOUT,
+	O_AUTHSERV_ID,
 };
 
 static const struct option longopts[] = {
@@ -193,6 +205,9 @@ static const struct option longopts[] = {
     {"log-level", required_argument, NULL, O_LOG_LEVEL},
     {"syslog", no_argument, NULL, O_SYSLOG},
     {"rules", required_argument, NULL, O_RULES},
+    {"resolver", required_argument, NULL, O_RESOLVER},
+    {"dns-timeout", required_argument, NULL, O_DNS_TIMEOUT},
+    {"authserv-id", required_argument, NULL, O_AUTHSERV_ID},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, O_VERSION},
     {NULL, 0, NULL, 0},
@@ -220,6 +235,9 @@ static const struct {
     {O_QUIET, CONFIG_LOG_LEVEL},
     {O_SYSLOG, CONFIG_LOG},
     {O_RULES, CONFIG_RULES},
+    {O_RESOLVER, CONFIG_RESOLVER},
+    {O_DNS_TIMEOUT, CONFIG_DNS_TIMEOUT},
+    {O_AUTHSERV_ID, CONFIG_AUTHSERV_ID},
 };
 
 /* Records one option; returns 0, 1 to exit successfully, -1 on error. */
@@ -459,6 +477,9 @@ static int generation_make(const cmdline *cl, generation *prev, generation **out
 	ec.add_header_at = g->conf.add_header_at;
 	ec.reject_at = g->conf.reject_at;
 	ec.max_size = g->conf.max_size;
+	ec.checks.resolver = g->conf.resolver;
+	ec.checks.dns_timeout = g->conf.dns_timeout;
+	ec.checks.authserv_id = g->conf.authserv_id;
 	if ((err = engine_new(&ec, &g->g.e))) {
 		snprintf(why, wlen, "engine: %s", ss_strerror(err));
 		goto fail;
@@ -482,10 +503,11 @@ static void log_settings(const generation *g)
 	log_msg(LOG_INFO,
 	        "configuration %u: model %s, add_header_at %g, reject_at %g, messages up to "
 	        "%zu bytes, timeout %.1f s, request_timeout %.1f s, max_conn %zu, "
-	        "milter_on_error %s, %zu rules",
+	        "milter_on_error %s, %zu rules, resolver %s",
 	        g->id, g->db, g->conf.add_header_at, g->conf.reject_at, g->conf.max_size,
 	        g->conf.timeout, g->conf.request_timeout, g->conf.max_conn,
-	        g->conf.milter_on_error ? "accept" : "tempfail", rules_count(g->rules->rs));
+	        g->conf.milter_on_error ? "accept" : "tempfail", rules_count(g->rules->rs),
+	        g->conf.resolver ? g->conf.resolver : "off");
 }
 
 static void apply_log(const config *c)

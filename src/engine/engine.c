@@ -23,6 +23,7 @@ typedef struct engine_ctx {
 	int own_store; /* s was made by dup (else it is the engine's base) */
 	learner *l;
 	rules_scratch *rs; /* the rules' Hyperscan and PCRE2 scratch */
+	checks_ctx *ck;    /* the built-in checks (DNS client, libraries' handles) */
 	struct engine_ctx *next;
 } engine_ctx;
 
@@ -83,6 +84,14 @@ int engine_new(const engine_config *c, engine **out)
 		e->lim.max_size = c->max_size;
 	pthread_mutex_init(&e->mu, NULL);
 	pthread_cond_init(&e->cv, NULL);
+	if (!checks_resolver_ok(c->checks.resolver)) {
+		if (c->error && c->error_len)
+			snprintf(c->error, c->error_len,
+			         "resolver '%s': want IP, IP:PORT, [IPv6]:PORT, system or off",
+			         c->checks.resolver);
+		engine_free(e);
+		return SS_ESYNTAX;
+	}
 	if (c->model) {
 		e->base = c->model;
 	} else if (c->db) {
@@ -116,6 +125,7 @@ const ss_checks_config *engine_checks(const engine *e)
 static void ctx_free(engine_ctx *x)
 {
 	rules_scratch_free(x->rs);
+	checks_ctx_free(x->ck);
 	learner_free(x->l);
 	if (x->own_store)
 		store_close(x->s);
@@ -155,6 +165,8 @@ static int ctx_make(engine *e, engine_ctx **out)
 		err = SS_ENOMEM;
 	if (!err && e->rules)
 		err = rules_scratch_new(e->rules, &x->rs);
+	if (!err)
+		err = checks_ctx_new(&e->c.checks, &x->ck);
 	if (!err && e->nctx == e->cap) {
 		size_t cap = e->cap ? e->cap * 2 : 8;
 		engine_ctx **s = realloc(e->slots, cap * sizeof(*s));
@@ -281,20 +293,20 @@ typedef struct scan_in {
 	size_t len;
 } scan_in;
 
-/*
- * THE CALL SITE OF THE BUILT-IN CHECKS. Each check (phishing and
- * attachment signs, SPF, DKIM, DMARC, DNS lists) adds what it finds to
- * `hits` (check/hits.h) as symbol + detail; it decides no points (the
- * rule set does, see engine_checks() for their configuration). Runs
- * after the classifier and before the rules, whose metas see these hits.
- */
-static int run_checks(engine *e, const ss_message *m, const engine_envelope *env, ss_hits *hits)
+/* The built-in checks (engine/checks.h: phishing and attachment signs,
+ * SPF, DKIM, DMARC, DNS lists) add what they find to `hits` as symbol +
+ * detail; they decide no points (the rule set does, and configures them:
+ * engine_checks()). Runs after the classifier and before the rules, whose
+ * metas see these hits. */
+static int run_checks(engine *e, engine_ctx *x, const scan_in *in, ss_hits *hits,
+                      const char **auth_results)
 {
-	(void)e;
-	(void)m;
-	(void)env;
-	(void)hits;
-	return 0;
+	checks_envelope ce = {NULL, NULL, NULL};
+
+	if (in->env)
+		ce = (checks_envelope){in->env->client_ip, in->env->helo, in->env->mail_from};
+	return checks_run(x->ck, engine_checks(e), in->m, in->buf, in->len, &ce, hits->a, hits,
+	                  auth_results);
 }
 
 /* The pattern rules, lists and metas, after the checks. */
@@ -345,7 +357,8 @@ static int fill_result(engine *e, engine_ctx *x, const scan_in *in, const lrn_ve
 	memset(r, 0, sizeof(*r));
 	hits_init(&hits, a);
 	rules_scope_of(e->rules, in->user, env ? env->rcpts : NULL, env ? env->nrcpts : 0, &sc);
-	if ((err = run_checks(e, in->m, env, &hits)) || (err = run_rules(e, x, in, &sc, &hits)))
+	if ((err = run_checks(e, x, in, &hits, &r->auth_results)) ||
+	    (err = run_rules(e, x, in, &sc, &hits)))
 		return err;
 	if (!(syms = arena_calloc(a, hits.n + 1, sizeof(*syms))))
 		return SS_ENOMEM;
@@ -524,7 +537,15 @@ int engine_result_json(const engine_result *r, const char *path, sbuf *b)
 		if (!err)
 			err = json_symbol(&r->symbols[i], b);
 	}
-	return err ? err : sbuf_adds(b, "]}");
+	if (!err)
+		err = sbuf_addc(b, ']');
+	if (!err && r->auth_results) {
+		err = sbuf_addc(b, ',');
+		if (!err)
+			err = json_kv_str(b, "authentication_results", r->auth_results,
+			                  strlen(r->auth_results));
+	}
+	return err ? err : sbuf_addc(b, '}');
 }
 
 static int report_features(const engine_symbol *s, sbuf *b)
@@ -590,6 +611,8 @@ size_t engine_result_headers(const engine_result *r, ss_arena *a, ss_str *out)
 	h[n++] = arena_printf(a, "X-Spam-Status: %s, score=%.1f required=%.1f tests=%s version=%s",
 	                      r->is_spam ? "Yes" : "No", r->score, r->required, tests ? tests : "",
 	                      "spamsift " SS_VERSION);
+	if (r->auth_results)
+		h[n++] = arena_printf(a, "Authentication-Results: %s", r->auth_results);
 	for (size_t i = 0; i < n; i++) {
 		if (!h[i])
 			return 0;

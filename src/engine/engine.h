@@ -33,6 +33,7 @@
 
 #include "check/checks.h"
 #include "rules/rules.h"
+#include "engine/checks.h"
 #include "spamsift.h"
 #include "store/store.h"
 #include "util/arena.h"
@@ -58,6 +59,11 @@ typedef struct engine_config {
 	const char *const *rule_paths;
 	size_t nrule_paths;
 	int no_default_rules;
+	/* The built-in checks: DNS (SPF, DKIM, DMARC, DNS lists) only with a
+	 * resolver ("IP:PORT" or "system"; engine_new() refuses a bad one with
+	 * SS_ESYNTAX); the phishing and attachment signs always. Its strings
+	 * must outlive the engine. */
+	checks_settings checks;
 	/* Where engine_new() writes why it failed, "FILE:LINE: reason" for a
 	 * rule file (may be NULL). */
 	char *error;
@@ -125,7 +131,8 @@ typedef struct engine_result {
 	double required; /* the add-header threshold, for replies that show one */
 	const engine_symbol *symbols;
 	size_t nsymbols;
-	size_t nfeat; /* features the message gave the classifier */
+	size_t nfeat;             /* features the message gave the classifier */
+	const char *auth_results; /* Authentication-Results value (RFC 8601), or NULL without DNS */
 } engine_result;
 
 /* Scans len bytes of one message for `user` (NULL or "": the global model;
