@@ -3,7 +3,8 @@
 # (Debian's package, a private instance on 127.0.0.1 with its own queue
 # and Maildir in the test's folder, smtpd_milters pointing at the daemon,
 # milter_default_action = tempfail), fed by swaks: a ham is delivered with
-# X-Spam-Status: No and its score, a forged X-Spam-Flag is removed, a spam
+# X-Spam-Status: No and its score, a forged X-Spam-Flag (and an
+# Authentication-Results in our name) is removed, a spam
 # is refused with the configured SMTP reply, and with the daemon stopped
 # Postfix tempfails. A raw milter client (python3) does what Postfix will
 # not: an MTA that wants every reply, two messages on one connection, a
@@ -33,7 +34,9 @@ sys.path.insert(0, sys.argv[2])
 import genmail
 g = genmail.Gen(sys.argv[1], seed=7, to="box@example.net")
 g.corpus()
-g.write("forged.eml", "ham", "forged", "X-Spam-Flag: YES\nX-Spam-Status: Yes, score=99\n")
+g.write("forged.eml", "ham", "forged", "X-Spam-Flag: YES\nX-Spam-Status: Yes, score=99\n"
+        "Authentication-Results: other.test; dkim=pass header.d=other.test\n"
+        "Authentication-Results: MX.test; spf=pass smtp.mailfrom=forged.test\n")
 g.big("big.eml")
 PY
 
@@ -172,7 +175,7 @@ expect 2 "bad --milter address" "$daemon" --db "$tmp/db" --milter nowhere
 
 reject="550 5.7.1 Spam refused by spamsift (test)"
 start_daemon "$tmp/d" --milter 127.0.0.1:0 --milter "unix:$tmp/msock" --timeout 5 \
-	--max-size 200000 --milter-reject "$reject"
+	--max-size 200000 --milter-reject "$reject" --authserv-id mx.test
 pid=$started
 mport=$(sed -n 's/^milter 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/d.out")
 [ -n "$mport" ] && [ "$mport" != 0 ] && ok || bad "first line names the milter port: $(cat "$tmp/d.out" "$tmp/d.err")"
@@ -192,6 +195,8 @@ grep -q "^flags 0x0$" "$tmp/out" && grep -q "^h X-Spam-Status|No" "$tmp/out" && 
 milt msg "$m" "$tmp/forged.eml" >"$tmp/out"
 grep -q "^m 1|X-Spam-Flag||$" "$tmp/out" && grep -q "^m 1|X-Spam-Status||$" "$tmp/out" && ok ||
 	bad "forged X-Spam fields are removed: $(cat "$tmp/out")"
+grep -q "^m 2|Authentication-Results||$" "$tmp/out" && ! grep -q "^m 1|Authentication-Results" "$tmp/out" &&
+	ok || bad "the Authentication-Results in our name (2nd) is removed, not another's: $(cat "$tmp/out")"
 milt two "$m" "$tmp/probe-ham.eml" "$tmp/probe-spam.eml" >"$tmp/out"
 [ "$(grep -c '^[cy] ' "$tmp/out")" = 2 ] && tail -1 "$tmp/out" | grep -q "^y 550" && ok ||
 	bad "two messages on one connection: $(cat "$tmp/out")"
@@ -287,6 +292,9 @@ f=$(delivered forged) && ok || bad "forged ham delivered"
 [ "$(grep -c "^X-Spam-Status" "${f:-/dev/null}")" = 1 ] && ! grep -q "score=99" "${f:-/dev/null}" &&
 	! grep -q "^X-Spam-Flag" "${f:-/dev/null}" && ok ||
 	bad "the sender's X-Spam fields are gone: $(grep X-Spam "${f:-/dev/null}")"
+grep -q "^Authentication-Results: other.test; dkim=pass" "${f:-/dev/null}" &&
+	! grep -q "^Authentication-Results: MX.test" "${f:-/dev/null}" && ok ||
+	bad "a forged Authentication-Results in our name is gone, another's kept: $(grep Auth "${f:-/dev/null}")"
 send "$tmp/probe-spam.eml" && bad "swaks spam succeeds?" || ok
 grep -q "<\*\* *$reject" "$tmp/sw" && ok || bad "spam refused with the configured reply: $(tail -6 "$tmp/sw")"
 delivered probe-spam >/dev/null && bad "the spam was delivered" || ok

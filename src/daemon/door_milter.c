@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "daemon/log.h"
 #include "proto/milter.h"
@@ -18,6 +19,7 @@
 static const char *const spam_fields[] = {"X-Spam-Flag", "X-Spam-Score", "X-Spam-Level",
                                           "X-Spam-Action", "X-Spam-Status"};
 #define NFIELDS (sizeof(spam_fields) / sizeof(spam_fields[0]))
+#define MAX_AR_FORGED 32 /* Authentication-Results fields in our name removed */
 
 typedef struct milter_conn {
 	milter_parser p;
@@ -35,6 +37,9 @@ typedef struct milter_conn {
 	int failed;   /* out of memory while buffering */
 	size_t size;  /* bytes of the message seen */
 	unsigned forged[NFIELDS];
+	unsigned ar_seen;                  /* Authentication-Results fields so far */
+	unsigned ar_forged[MAX_AR_FORGED]; /* which of them claim our authserv-id */
+	size_t nar_forged;
 	double start; /* when the end of the message came */
 } milter_conn;
 
@@ -62,6 +67,8 @@ static void msg_reset(milter_conn *x)
 	x->started = x->oversize = x->failed = 0;
 	x->size = 0;
 	memset(x->forged, 0, sizeof(x->forged));
+	x->ar_seen = 0;
+	x->nar_forged = 0;
 }
 
 static void mi_open(conn *c)
@@ -156,14 +163,46 @@ static void start_message(conn *c)
 	append(c, head, n > 0 && (size_t)n < sizeof(head) ? (size_t)n : 0);
 }
 
+/* Whether an Authentication-Results value begins with our authserv-id
+ * (the configured one, else the host name): a sender's forgery, which
+ * RFC 8601 section 5 asks us to remove. */
+static int ar_claims_us(conn *c, const char *value)
+{
+	const char *id = conn_config(c)->authserv_id;
+	char host[256];
+	size_t n = 0;
+
+	if (!id) {
+		if (gethostname(host, sizeof(host) - 1))
+			return 0;
+		host[sizeof(host) - 1] = 0;
+		id = host;
+	}
+	value += strspn(value, " \t\r\n");
+	while (value[n] && !strchr("; \t\r\n(", value[n]))
+		n++;
+	return n == strlen(id) && !strncasecmp(value, id, n);
+}
+
+/* Counts the fields a sender must not pre-set. */
+static void watch_forged(conn *c, milter_conn *x, const milter_event *ev)
+{
+	for (size_t i = 0; i < NFIELDS; i++)
+		x->forged[i] += !strcasecmp(ev->a, spam_fields[i]);
+	if (strcasecmp(ev->a, "Authentication-Results"))
+		return;
+	x->ar_seen++;
+	if (x->nar_forged < MAX_AR_FORGED && ar_claims_us(c, ev->b))
+		x->ar_forged[x->nar_forged++] = x->ar_seen;
+}
+
 static void on_header(conn *c, const milter_event *ev)
 {
 	milter_conn *x = conn_state(c);
 	int leadspc = (x->p.proto & MILTER_P_HDR_LEADSPC) != 0;
 
 	start_message(c);
-	for (size_t i = 0; i < NFIELDS; i++)
-		x->forged[i] += !strcasecmp(ev->a, spam_fields[i]);
+	watch_forged(c, x, ev);
 	append(c, ev->a, strlen(ev->a));
 	append(c, leadspc ? ":" : ": ", leadspc ? 1 : 2);
 	append(c, ev->b, strlen(ev->b));
@@ -208,8 +247,9 @@ static void by_policy(conn *c, const char *why)
 	send_code(c, accept ? MILTER_REPLY_ACCEPT : MILTER_REPLY_TEMPFAIL);
 }
 
-/* Appends the removal of forged X-Spam-* fields (last first, so that the
- * indexes of the others stay true) and the engine's fields. */
+/* Appends the removal of forged X-Spam-* and Authentication-Results fields
+ * (last first, so that the indexes of the others stay true) and the
+ * engine's fields. */
 static int edit_headers(milter_conn *x, const ss_str *h, size_t nh, sbuf *out)
 {
 	int leadspc = (x->p.proto & MILTER_P_HDR_LEADSPC) != 0, err = 0;
@@ -219,6 +259,10 @@ static int edit_headers(milter_conn *x, const ss_str *h, size_t nh, sbuf *out)
 		for (size_t i = 0; !err && i < NFIELDS; i++)
 			for (unsigned k = x->forged[i]; !err && k > 0; k--)
 				err = milter_reply_chgheader(out, k, spam_fields[i], "");
+	if (x->p.actions & MILTER_ACT_CHGHDRS)
+		for (size_t i = x->nar_forged; !err && i > 0; i--)
+			err = milter_reply_chgheader(out, x->ar_forged[i - 1],
+			                             "Authentication-Results", "");
 	if (!(x->p.actions & MILTER_ACT_ADDHDRS))
 		return err;
 	for (size_t i = 0; !err && i < nh; i++) {
