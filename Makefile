@@ -19,7 +19,7 @@
 
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
-PKGS := icu-uc icu-i18n libidn2 libxxhash lmdb zlib libhs libpcre2-8 libpsl libarchive \
+PKGS := icu-uc icu-i18n libidn2 libxxhash lmdb zlib libhs libpcre2-8 libpsl libarchive libsodium \
 	libunbound opendkim libcrypto
 
 ifeq ($(SANITIZE),)
@@ -44,7 +44,7 @@ ALL_LDFLAGS := $(OPT) $(LDFLAGS)
 LIBS := $(PKG_LIBS) -lspf2 -lmagic -lm -lpthread
 
 LIB_SRC := $(sort $(wildcard src/util/*.c src/mime/*.c src/text/*.c src/learn/*.c src/store/*.c \
-	src/check/*.c src/dns/*.c src/dnsl/*.c src/auth/*.c src/rules/*.c src/phish/*.c \
+	src/check/*.c src/dns/*.c src/dnsl/*.c src/auth/*.c src/rules/*.c src/phish/*.c src/fuzzy/*.c \
 	src/engine/*.c src/proto/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 DAEMON_SRC := $(sort $(wildcard src/daemon/*.c))
