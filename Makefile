@@ -214,6 +214,11 @@ $(B)/bench/phish: bench/phish.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS)
 
+# fingerprints over the corpora: false matches, recall on varied copies, speed
+$(B)/bench/fuzzy: bench/fuzzy.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS)
+
 $(B)/bench/spamc_load: bench/spamc_load.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpthread
@@ -226,6 +231,8 @@ bench:
 	sh bench/run-classify.sh $(B)/spamsift
 	$(MAKE) $(B)/bench/rules
 	sh bench/run-rules.sh $(B)/spamsift $(B)/bench/rules
+	$(MAKE) $(B)/bench/fuzzy
+	sh bench/run-fuzzy.sh $(B)/bench/fuzzy
 	$(MAKE) $(B)/spamsiftd $(B)/bench/spamc_load
 	sh bench/run-daemon.sh $(B)/spamsift $(B)/spamsiftd $(B)/bench/spamc_load
 
