@@ -8,7 +8,8 @@
 #   make fuzz             build the libFuzzer targets (build/fuzz/)
 #   make bench            build and run bench/parse (spamsift vs GMime 3),
 #                         bench/run-classify.sh (vs bogofilter),
-#                         bench/run-rules.sh (scans with 1,000 rules vs none) and
+#                         bench/run-rules.sh (scans with 1,000 rules vs none),
+#                         bench/run-fuzzy.sh (fingerprints: false matches, recall) and
 #                         bench/run-daemon.sh (spamsiftd's load vs spamd, rspamd)
 #   make demo             install, build and parse the sample mail
 #   make install          install the binaries into $(PREFIX)/bin and sbin, the
