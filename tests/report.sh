@@ -1,0 +1,122 @@
+#!/bin/sh
+# report.sh: user reports of spam: `spamsift report` learns the message,
+# keeps it in the evidence store and prints an abuse report (ARF) that
+# Python's email package checks (tests/arfcheck.py): structure, required
+# fields, the original's bytes unchanged, To: the contact of the longest
+# matching network; a message without a source; --send through a stand-in
+# MTA; a torn evidence tail; --stats as CSV and JSON; a bad contacts file;
+# then spamsiftd's HTTP POST /report and spamc -C (TELL, Set: remote).
+# Messages are written here. Needs $SPAMSIFT, $SPAMSIFTD, python3, curl,
+# spamc. Ends with "N passed, N failed".
+set -u
+. "$(dirname "$0")/lib.sh"
+daemon=${SPAMSIFTD:?set SPAMSIFTD to the spamsiftd binary}
+pid=""
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+arfcheck() { python3 "$tests/arfcheck.py" "$@"; }
+js() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+cat >"$tmp/contacts" <<'X'
+# networks and their abuse contacts
+198.51.0.0/16    abuse@wide.example    AS64500  US
+198.51.100.0/24  abuse@narrow.example  AS64501  VN
+2001:db8::/32    abuse@v6.example
+X
+
+# mail IP SUBJECT [EOL]: a spam that came from IP through our relay on 127.0.0.1
+mail() {
+	python3 - "$1" "$2" "${3:-lf}" <<'X'
+import sys
+ip, subj, eol = sys.argv[1], sys.argv[2], sys.argv[3]
+lines = ["Return-Path: <win@bad.example>",
+         "Received: from mx.local (localhost [127.0.0.1]) by mx.local with LMTP; Mon, 2 Nov 2026 10:00:05 +0000",
+         "Received: from bad.example (bad.example [%s]) by mx.local with ESMTP id 7; Mon, 2 Nov 2026 10:00:00 +0000" % ip,
+         "From: Prize <win@bad.example>", "To: you@local.example", "Subject: " + subj,
+         "Message-ID: <%s@bad.example>" % abs(hash(subj)), "Date: Mon, 2 Nov 2026 09:59:00 +0000", "",
+         "Claim the prize of %s at http://bad.example/claim today, winner!" % subj,
+         "Cheap pills, free money, act now: http://pills.example/buy", ""]
+sys.stdout.buffer.write(("\r\n" if eol == "crlf" else "\n").join(lines).encode())
+X
+}
+mail 198.51.100.7 "narrow one" >"$tmp/narrow.eml"
+mail 198.51.7.7 "wide one" crlf >"$tmp/wide.eml"
+mail 2001:db8::5 "v6 one" >"$tmp/v6.eml"
+mail 203.0.113.9 "no contact" >"$tmp/nocontact.eml"
+mail 127.0.0.2 "local only" >"$tmp/unknown.eml"
+printf 'From: a@b.example\nSubject: local\n\nNo Received at all, ' >"$tmp/nohop.eml"
+
+db=$tmp/db
+ev=$tmp/ev
+
+expect 0 "report --help" "$bin" report --help
+grep -q -- "--stats" "$tmp/out" && ok || bad "report --help names --stats"
+"$bin" --help | grep -q "report \[--user U\]" && ok || bad "spamsift --help names report"
+
+# the longest prefix wins; the ARF passes Python's parser
+expect 0 "report narrow" "$bin" report --db "$db" --evidence "$ev" --contacts "$tmp/contacts" \
+	--from reports@local.example --user alice "$tmp/narrow.eml"
+cp "$tmp/out" "$tmp/narrow.arf"
+arfcheck "$tmp/narrow.arf" "$tmp/narrow.eml" abuse@narrow.example >"$tmp/chk" && ok || bad "narrow ARF: $(cat "$tmp/chk")"
+grep -q "^Source-IP: 198.51.100.7$" "$tmp/chk" && ok || bad "Source-IP field: $(cat "$tmp/chk")"
+grep -q "^Reported-Domain: bad.example$" "$tmp/chk" && ok || bad "Reported-Domain"
+grep -q "^Reported-Uri: http://bad.example/claim$" "$tmp/chk" && ok || bad "Reported-Uri"
+grep -q "^Original-Mail-From: <win@bad.example>$" "$tmp/chk" && ok || bad "Original-Mail-From"
+grep -q "^Arrival-Date: " "$tmp/chk" && ok || bad "Arrival-Date"
+grep -q "^From: reports@local.example$" "$tmp/narrow.arf" && ok || bad "From: is --from"
+grep -q "network 198.51.100.0/24), country VN" "$tmp/narrow.arf" && ok || bad "the human part names network and country"
+
+expect 0 "report wide (CRLF)" "$bin" report --db "$db" --evidence "$ev" --contacts "$tmp/contacts" "$tmp/wide.eml"
+cp "$tmp/out" "$tmp/wide.arf"
+arfcheck "$tmp/wide.arf" "$tmp/wide.eml" abuse@wide.example >"$tmp/chk" && ok || bad "wide ARF: $(cat "$tmp/chk")"
+[ "$(tr -cd '\n' <"$tmp/wide.arf" | wc -c)" = "$(grep -c "$(printf '\r')\$" "$tmp/wide.arf")" ] && ok || bad "a CRLF original gives CRLF throughout"
+expect 0 "report v6" "$bin" report --db "$db" --evidence "$ev" --contacts "$tmp/contacts" "$tmp/v6.eml"
+arfcheck "$tmp/out" "$tmp/v6.eml" abuse@v6.example >"$tmp/chk" && ok || bad "v6 ARF: $(cat "$tmp/chk")"
+
+# a large original: only its header block, as text/rfc822-headers
+expect 0 "--max-original" "$bin" report --db "$db" --evidence "$ev" --contacts "$tmp/contacts" \
+	--max-original 100 "$tmp/narrow.eml"
+arfcheck "$tmp/out" "$tmp/narrow.eml" >"$tmp/chk" && ok || bad "headers-only ARF: $(cat "$tmp/chk")"
+grep -q "^Content-3: text/rfc822-headers$" "$tmp/chk" && ok || bad "text/rfc822-headers above --max-original"
+
+# no contact, no source: learned and stored, exit 3, the report says so
+expect 3 "no contact for the source" "$bin" report --db "$db" --evidence "$ev" --contacts "$tmp/contacts" "$tmp/nocontact.eml"
+arfcheck "$tmp/out" "$tmp/nocontact.eml" "undisclosed-recipients:;" >"$tmp/chk" && ok || bad "no-contact ARF: $(cat "$tmp/chk")"
+grep -q "no abuse contact" "$tmp/err" && ok || bad "no contact: said on stderr"
+expect 3 "source unknown" "$bin" report --db "$db" --evidence "$ev" --contacts "$tmp/contacts" "$tmp/unknown.eml"
+arfcheck "$tmp/out" "$tmp/unknown.eml" >"$tmp/chk" && ok || bad "unknown-source ARF: $(cat "$tmp/chk")"
+grep -q "^Source IP: unknown" "$tmp/out" && ok || bad "the report says the source is unknown"
+grep -q "^Source-IP:" "$tmp/chk" && bad "no Source-IP field when unknown" || ok
+grep -q "source unknown" "$tmp/err" && ok || bad "source unknown: said on stderr"
+expect 3 "no Received at all" "$bin" report --db "$db" --evidence "$ev" "$tmp/nohop.eml"
+: >"$tmp/empty"
+expect 1 "not mail" "$bin" report --db "$db" --evidence "$ev" "$tmp/empty"
+expect 2 "no file" "$bin" report --db "$db" --evidence "$ev"
+expect 2 "missing file" "$bin" report --db "$db" --evidence "$ev" "$tmp/nope.eml"
+
+# --send: to the MTA ($SPAMSIFT_SENDMAIL stands in for /usr/sbin/sendmail)
+printf '#!/bin/sh\necho "$@" >"%s/mta.args"\ncat >"%s/mta.in"\n' "$tmp" "$tmp" >"$tmp/mta"
+chmod +x "$tmp/mta"
+expect 0 "--send" env SPAMSIFT_SENDMAIL="$tmp/mta" "$bin" report --db "$db" --evidence "$ev" \
+	--contacts "$tmp/contacts" --send "$tmp/narrow.eml"
+[ ! -s "$tmp/out" ] && ok || bad "--send prints nothing"
+[ "$(cat "$tmp/mta.args")" = "-t -i" ] && ok || bad "sendmail -t -i: $(cat "$tmp/mta.args")"
+arfcheck "$tmp/mta.in" "$tmp/narrow.eml" abuse@narrow.example >"$tmp/chk" && ok || bad "sent ARF: $(cat "$tmp/chk")"
+
+# the model learned them: the global spam count, and alice's model
+"$bin" stats --db "$db" >"$tmp/stats"
+grep -q "global: [1-9][0-9]* spam, 0 ham" "$tmp/stats" && ok || bad "learned as spam: $(cat "$tmp/stats")"
+grep -q "alice" "$tmp/stats" && ok || bad "--user learns into that user's model: $(cat "$tmp/stats")"
+
+# bad contacts files: FILE:LINE
+printf '10.0.0.0/8 abuse@ten.example\n10.1.0.0/99 abuse@x.example\n' >"$tmp/bad1"
+expect 2 "bad prefix" "$bin" report --db "$db" --evidence "$ev" --contacts "$tmp/bad1" "$tmp/narrow.eml"
+grep -q "$tmp/bad1:2: bad prefix length" "$tmp/err" && ok || bad "FILE:LINE for a bad prefix: $(cat "$tmp/err")"
+printf '# c\n\n10.0.0.0/8 nobody\n' >"$tmp/bad2"
+expect 2 "bad contact" "$bin" report --db "$db" --evidence "$ev" --contacts "$tmp/bad2" "$tmp/narrow.eml"
+grep -q "$tmp/bad2:3: " "$tmp/err" && ok || bad "FILE:LINE for a bad contact: $(cat "$tmp/err")"
+expect 2 "missing contacts file" "$bin" report --db "$db" --evidence "$ev" --contacts "$tmp/none" "$tmp/narrow.eml"
+printf 'not a database' >"$tmp/bad.mmdb"
+expect 2 "bad --geoip" "$bin" report --db "$db" --evidence "$ev" --geoip "$tmp/bad.mmdb" "$tmp/narrow.eml"
+grep -q "bad.mmdb" "$tmp/err" && ok || bad "bad --geoip named: $(cat "$tmp/err")"
+
+finish
