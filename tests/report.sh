@@ -119,4 +119,42 @@ printf 'not a database' >"$tmp/bad.mmdb"
 expect 2 "bad --geoip" "$bin" report --db "$db" --evidence "$ev" --geoip "$tmp/bad.mmdb" "$tmp/narrow.eml"
 grep -q "bad.mmdb" "$tmp/err" && ok || bad "bad --geoip named: $(cat "$tmp/err")"
 
+# the evidence store: one record per stored report, the original's bytes and SHA-256
+stored=$(grep -c "SSEVID1" "$ev/evidence.log")
+[ "$stored" = 8 ] && ok || bad "8 records stored, found $stored"
+grep -q "^sha256: $(sha256sum <"$tmp/v6.eml" | cut -d' ' -f1)\$" "$ev/evidence.log" && ok || bad "the SHA-256 of the original is stored"
+grep -q "Claim the prize of v6 one" "$ev/evidence.log" && ok || bad "the original is stored"
+expect 0 "--stats" "$bin" report --stats --evidence "$ev"
+cp "$tmp/out" "$tmp/stats.csv"
+python3 - "$tmp/stats.csv" >"$tmp/chk" <<'X' && ok || bad "--stats CSV: $(cat "$tmp/chk" "$tmp/stats.csv")"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+got = {(r["kind"], r["network"], r["country"]): int(r["reports"]) for r in rows}
+want = {("network", "198.51.100.0/24", "VN"): 3, ("network", "198.51.0.0/16", "US"): 1,
+        ("network", "2001:db8::/32", ""): 1, ("network", "", ""): 3,
+        ("country", "", "VN"): 3, ("country", "", "US"): 1, ("country", "", ""): 4}
+assert got == want, got
+X
+expect 0 "--stats --json" "$bin" report --stats --json --evidence "$ev"
+[ "$(js "$tmp/out" 'j["total"], j["skipped_bytes"], sorted((x["network"], x["country"], x["reports"]) for x in j["by_network"]), sorted((x["country"], x["reports"]) for x in j["by_country"])')" = "8 0 [('', '', 3), ('198.51.0.0/16', 'US', 1), ('198.51.100.0/24', 'VN', 3), ('2001:db8::/32', '', 1)] [('', 4), ('US', 1), ('VN', 3)]" ] && ok || bad "--stats JSON: $(cat "$tmp/out")"
+expect 0 "--stats --until the past" "$bin" report --stats --json --evidence "$ev" --until 2000-01-01
+[ "$(js "$tmp/out" 'j["total"]')" = 0 ] && ok || bad "--until 2000: $(cat "$tmp/out")"
+expect 0 "--stats --since" "$bin" report --stats --json --evidence "$ev" --since 2000-01-01T00:00:00Z --until 4102444800
+[ "$(js "$tmp/out" 'j["total"]')" = 8 ] && ok || bad "--since 2000: $(cat "$tmp/out")"
+expect 2 "--stats bad time" "$bin" report --stats --evidence "$ev" --since yesterday
+expect 0 "--stats of an empty store" "$bin" report --stats --evidence "$tmp/none"
+[ "$(cat "$tmp/out")" = "kind,network,country,reports" ] && ok || bad "empty store CSV"
+
+# a crash mid-write: the torn tail is skipped, earlier records still count,
+# and a later report (appended after the tail) counts too
+size=$(wc -c <"$ev/evidence.log")
+"$bin" report --db "$db" --evidence "$ev" --contacts "$tmp/contacts" "$tmp/wide.eml" >/dev/null 2>&1
+python3 -c "import os,sys; os.truncate(sys.argv[1], int(sys.argv[2]) + 60)" "$ev/evidence.log" "$size"
+expect 0 "--stats over a torn tail" "$bin" report --stats --json --evidence "$ev"
+[ "$(js "$tmp/out" 'j["total"], j["skipped_bytes"]')" = "8 60" ] && ok || bad "torn tail skipped: $(cat "$tmp/out")"
+grep -q "60 bytes of torn records skipped" "$tmp/err" && ok || bad "the torn tail is reported"
+"$bin" report --db "$db" --evidence "$ev" --contacts "$tmp/contacts" "$tmp/wide.eml" >/dev/null 2>&1
+expect 0 "--stats after the torn tail" "$bin" report --stats --json --evidence "$ev"
+[ "$(js "$tmp/out" 'j["total"], j["skipped_bytes"]')" = "9 60" ] && ok || bad "appended after a torn tail: $(cat "$tmp/out")"
+
 finish
