@@ -157,4 +157,61 @@ grep -q "60 bytes of torn records skipped" "$tmp/err" && ok || bad "the torn tai
 expect 0 "--stats after the torn tail" "$bin" report --stats --json --evidence "$ev"
 [ "$(js "$tmp/out" 'j["total"], j["skipped_bytes"]')" = "9 60" ] && ok || bad "appended after a torn tail: $(cat "$tmp/out")"
 
+# spamsiftd: POST /report and spamc -C (TELL, Set: local,remote), settings from a file
+dev=$tmp/dev
+cat >"$tmp/d.conf" <<X
+db = $db
+evidence = $dev
+contacts = $tmp/contacts
+report_from = reports@local.example
+X
+"$daemon" -c "$tmp/d.conf" --http 127.0.0.1:0 --spamd 127.0.0.1:0 --threads 2 >"$tmp/d.out" 2>"$tmp/d.err" &
+pid=$!
+for i in $(seq 50); do
+	[ "$(wc -l <"$tmp/d.out")" -ge 2 ] && break
+	sleep 0.1
+done
+port=$(sed -n 's/^http 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/d.out")
+sport=$(sed -n 's/^spamd 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/d.out")
+[ -n "$port" ] && [ -n "$sport" ] && ok || bad "spamsiftd started: $(cat "$tmp/d.out" "$tmp/d.err")"
+mail 198.51.100.8 "via http" >"$tmp/http.eml"
+code=$(curl -sS --max-time 10 -o "$tmp/out" -w '%{http_code}' -H "X-User: carol" --data-binary "@$tmp/http.eml" "http://127.0.0.1:$port/report")
+[ "$code" = 200 ] && ok || bad "POST /report: $code $(cat "$tmp/out")"
+[ "$(js "$tmp/out" 'j["result"], j["stored"], j["source_ip"], j["network"], j["country"], j["contact"], j["user"]')" = "learned True 198.51.100.8 198.51.100.0/24 VN abuse@narrow.example carol" ] && ok || bad "POST /report JSON: $(cat "$tmp/out")"
+python3 -c "import json,sys; sys.stdout.write(json.load(open(sys.argv[1]))['arf'])" "$tmp/out" >"$tmp/http.arf"
+arfcheck "$tmp/http.arf" "$tmp/http.eml" abuse@narrow.example >"$tmp/chk" && ok || bad "POST /report ARF: $(cat "$tmp/chk")"
+[ "$(js "$tmp/out" 'j["sha256"]')" = "$(sha256sum <"$tmp/http.eml" | cut -d' ' -f1)" ] && ok || bad "POST /report sha256"
+code=$(curl -sS --max-time 10 -o "$tmp/out" -w '%{http_code}' --data-binary "@$tmp/empty" "http://127.0.0.1:$port/report")
+[ "$code" = 422 ] && ok || bad "POST /report of nothing: $code"
+code=$(curl -sS --max-time 10 -o "$tmp/out" -w '%{http_code}' "http://127.0.0.1:$port/report")
+[ "$code" = 405 ] && ok || bad "GET /report: $code"
+mail 198.51.3.3 "via spamc" >"$tmp/spamc.eml"
+spamc -d 127.0.0.1 -p "$sport" -u dave -C report <"$tmp/spamc.eml" >"$tmp/out" 2>&1
+grep -q "successfully reported" "$tmp/out" && ok || bad "spamc -C report: $(cat "$tmp/out")"
+spamc -d 127.0.0.1 -p "$sport" -L spam <"$tmp/wide.eml" >"$tmp/out" 2>&1
+expect 0 "daemon --stats" "$bin" report --stats --json --evidence "$dev"
+[ "$(js "$tmp/out" 'j["total"], sorted((x["network"], x["reports"]) for x in j["by_network"])')" = "2 [('198.51.0.0/16', 1), ('198.51.100.0/24', 1)]" ] && ok || bad "the daemon stored two reports (not the plain learn): $(cat "$tmp/out")"
+grep -q "^user: dave$" "$dev/evidence.log" && grep -q "^user: carol$" "$dev/evidence.log" && ok || bad "the reporting users are stored"
+kill "$pid"
+wait "$pid" 2>/dev/null
+pid=""
+
+# without an evidence store, reports are off: 501, and TELL remote is not done
+"$daemon" --db "$db" --http 127.0.0.1:0 --spamd 127.0.0.1:0 --threads 1 >"$tmp/d.out" 2>"$tmp/d.err" &
+pid=$!
+for i in $(seq 50); do
+	[ "$(wc -l <"$tmp/d.out")" -ge 2 ] && break
+	sleep 0.1
+done
+port=$(sed -n 's/^http 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/d.out")
+sport=$(sed -n 's/^spamd 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/d.out")
+code=$(curl -sS --max-time 10 -o "$tmp/out" -w '%{http_code}' --data-binary "@$tmp/http.eml" "http://127.0.0.1:$port/report")
+[ "$code" = 501 ] && ok || bad "POST /report without evidence: $code $(cat "$tmp/out")"
+mail 198.51.3.4 "off" >"$tmp/off.eml"
+spamc -d 127.0.0.1 -p "$sport" -C report <"$tmp/off.eml" >"$tmp/out" 2>&1
+grep -q "successfully reported" "$tmp/out" && bad "spamc -C without evidence claims a report" || ok
+kill "$pid"
+wait "$pid" 2>/dev/null
+pid=""
+
 finish

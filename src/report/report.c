@@ -9,23 +9,29 @@
 
 #define DEFAULT_FROM "abuse-reports@localhost"
 
-/* Source network, contact and country of out->ev.ip. */
-static void origin(const report_cfg *cfg, ss_arena *a, report_out *out)
+static const char *copy(ss_arena *a, const char *s)
+{
+	return s ? arena_strndup(a, s, strlen(s)) : "";
+}
+
+/* Source network, contact and country of out->ev.ip, copied into a (so
+ * that out outlives the contacts map). Returns 0 or SS_ENOMEM. */
+static int origin(const report_cfg *cfg, ss_arena *a, report_out *out)
 {
 	contact c;
 	char cc[3];
 
 	if (!out->ev.ip[0])
-		return;
+		return 0;
 	if (contacts_lookup(cfg->contacts, out->ev.ip, &c)) {
-		out->ev.network = c.network;
-		out->ev.contact = c.addr;
-		out->ev.asn = c.asn ? c.asn : "";
-		out->ev.country = c.cc ? c.cc : "";
-		out->to = c.addr;
+		out->ev.network = copy(a, c.network);
+		out->ev.contact = out->to = copy(a, c.addr);
+		out->ev.asn = copy(a, c.asn);
+		out->ev.country = copy(a, c.cc);
 	}
 	if (geoip_country(cfg->geo, out->ev.ip, cc))
-		out->ev.country = arena_strndup(a, cc, 2);
+		out->ev.country = copy(a, cc);
+	return out->ev.network && out->ev.contact && out->ev.asn && out->ev.country ? 0 : SS_ENOMEM;
 }
 
 /* The report's Message-ID: time, digest and the From's domain. */
@@ -66,7 +72,8 @@ int report_make(const report_cfg *cfg, const char *user, const char *buf, size_t
 		goto out;
 	}
 	out->source_known = r.source_ip != NULL;
-	origin(cfg, a, out);
+	if ((err = origin(cfg, a, out)))
+		goto out;
 	r.from = cfg->from ? cfg->from : DEFAULT_FROM;
 	r.to = out->to;
 	r.date = now;

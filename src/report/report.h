@@ -28,7 +28,8 @@ typedef struct report_cfg {
 	size_t max_original;         /* see arf_report; 0: the default */
 } report_cfg;
 
-/* What report_make() made. Strings live in the arena given to it. */
+/* What report_make() made. Strings live in the arena given to it (not in
+ * the contacts map, which may be freed first). */
 typedef struct report_out {
 	sbuf arf;         /* the ARF message (the caller releases it) */
 	evidence_rec ev;  /* the evidence record (original = the message) */
