@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "harness.h"
+#include "daemon/config.h"
+#include "proto/spamd.h"
 #include "report/arf.h"
 #include "report/contacts.h"
 #include "report/evidence.h"
@@ -267,4 +269,25 @@ TEST(evidence_stats_counts)
 	CHECK(evidence_parse_time("2000-01-01T00:00:10Z", &t) == 0 && t == 946684810);
 	CHECK(evidence_parse_time("1700000000", &t) == 0 && t == 1700000000);
 	CHECK(evidence_parse_time("soon", &t) == SS_ESYNTAX);
+}
+
+TEST(report_config_keys_and_tell_reply)
+{
+	const char *file = "evidence = /var/lib/spamsift/evidence\ncontacts = /etc/c\n"
+	                   "geoip = /g.mmdb\nreport_from = r@x.example\n";
+	config c;
+	config_error e;
+	sbuf b = SBUF_INIT;
+
+	config_init(&c);
+	CHECK(config_parse(&c, file, strlen(file), &e) == 0);
+	CHECK(c.evidence && !strcmp(c.evidence, "/var/lib/spamsift/evidence"));
+	CHECK(c.contacts && !strcmp(c.contacts, "/etc/c") && c.geoip && c.report_from);
+	config_release(&c);
+	CHECK(spamd_reply_tell(&b, SPAMD_LOCAL | SPAMD_REMOTE, 0) == 0);
+	CHECK_CONTAINS(b.p, b.len, "DidSet: local,remote\r\n");
+	sbuf_reset(&b);
+	CHECK(spamd_reply_tell(&b, SPAMD_REMOTE, 0) == 0);
+	CHECK_CONTAINS(b.p, b.len, "DidSet: remote\r\n");
+	sbuf_release(&b);
 }
