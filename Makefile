@@ -21,7 +21,7 @@
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 PKGS := icu-uc icu-i18n libidn2 libxxhash lmdb zlib libhs libpcre2-8 libpsl libarchive libsodium \
-	libunbound opendkim libcrypto
+	libunbound opendkim libcrypto libmaxminddb
 
 ifeq ($(SANITIZE),)
 B := build
@@ -46,7 +46,7 @@ LIBS := $(PKG_LIBS) -lspf2 -lmagic -lm -lpthread
 
 LIB_SRC := $(sort $(wildcard src/util/*.c src/mime/*.c src/text/*.c src/learn/*.c src/store/*.c \
 	src/check/*.c src/dns/*.c src/dnsl/*.c src/auth/*.c src/rules/*.c src/phish/*.c src/fuzzy/*.c \
-	src/engine/*.c src/proto/*.c))
+	src/engine/*.c src/proto/*.c src/report/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 DAEMON_SRC := $(sort $(wildcard src/daemon/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c))
@@ -63,7 +63,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 LIB := $(B)/libspamsift.a
 
 .PHONY: all check format-check unit cli-check rules-check daemon-check milter-check http-check \
-	reload-check dns-check dnsl-check auth-check checks-check corpus-check fuzz fuzz-smoke bench demo install \
+	reload-check dns-check dnsl-check auth-check checks-check report-check corpus-check fuzz fuzz-smoke bench demo install \
 	deps clean
 
 all: $(B)/spamsift $(B)/spamsiftd $(LIB)
@@ -124,7 +124,7 @@ deps:
 # built with ASan/UBSan, so the plain `make check` has run them already.
 check: deps
 	$(MAKE) format-check unit cli-check rules-check daemon-check milter-check http-check \
-		reload-check dns-check dnsl-check auth-check checks-check corpus-check
+		reload-check dns-check dnsl-check auth-check checks-check report-check corpus-check
 ifeq ($(SANITIZE),)
 	$(MAKE) fuzz-smoke
 endif
@@ -171,6 +171,11 @@ auth-check: $(B)/tests/authprobe
 # private nsd, a DKIM key made here, DNS lists from a rule file.
 checks-check: $(B)/spamsift $(B)/spamsiftd
 	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/checks.sh
+
+# User reports: ARF checked by Python's email package, contacts, the
+# evidence store and --stats, and the daemon's POST /report and TELL.
+report-check: $(B)/spamsift $(B)/spamsiftd
+	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/report.sh
 
 corpus-check: $(B)/tests/parse_corpus
 	sh tests/corpus/run.sh $(B)/tests/parse_corpus

@@ -25,6 +25,10 @@ int cmd_rules(int argc, char **argv);
 /* `spamsift eval [--results F] [--plot F.svg] [--json] INDEX` */
 int cmd_eval(int argc, char **argv);
 
+/* `spamsift report [...] FILE...` and `spamsift report --stats`: user
+ * reports to training, evidence and abuse reports (cmd_report.c). */
+int cmd_report(int argc, char **argv);
+
 /* Options shared by the commands that use a stored model. */
 typedef struct model_args {
 	const char *cmd;  /* "learn", "unlearn", "check"... */

@@ -41,6 +41,17 @@ static const char usage[] =
     "        (SPF, DKIM, DMARC, DNS block lists) through that DNS server, or\n"
     "        the system's (/etc/resolv.conf); each message spends at most\n"
     "        --dns-timeout seconds on DNS (default 5). Without it they are off.\n"
+    "  report [--user U] [--db PATH] [--contacts FILE] [--geoip FILE.mmdb]\n"
+    "         [--evidence DIR] [--from ADDR] [--trusted NETS] [--send] FILE...\n"
+    "        A user's report of spam: learn each message as spam, keep it in\n"
+    "        the append-only evidence store (default $XDG_DATA_HOME/spamsift/\n"
+    "        evidence) and print an abuse report (ARF, RFC 5965) to the abuse\n"
+    "        contact of its source (the first untrusted Received hop; contacts\n"
+    "        file lines 'CIDR ADDRESS [ASN] [CC]', longest prefix wins). --send\n"
+    "        hands it to /usr/sbin/sendmail -t -i instead. Exit 3: learned and\n"
+    "        stored, but no contact for a message (the report says so).\n"
+    "  report --stats [--evidence DIR] [--since T] [--until T] [--json|--csv]\n"
+    "        Stored reports counted by origin network and country.\n"
     "  rules check [--no-default-rules] [PATH...]\n"
     "        Check rule files as spamsiftd would load them: FILE:LINE: reason\n"
     "        and exit 2 on the first error.\n"
@@ -66,7 +77,7 @@ static const char usage[] =
     "  -V, --version  show the version\n"
     "\n"
     "Exit status: 0 success, 1 input refused (empty, binary, not mail),\n"
-    "2 usage or I/O error.\n";
+    "2 usage or I/O error; report: 3 no abuse contact for a message.\n";
 
 static const char *const model_cmds[] = {"learn",  "unlearn", "check", "stats",
                                          "export", "import",  "trec"};
@@ -89,6 +100,8 @@ int main(int argc, char **argv)
 		return cmd_parse(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "rules"))
 		return cmd_rules(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "report"))
+		return cmd_report(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "eval"))
 		return cmd_eval(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof(model_cmds) / sizeof(model_cmds[0]); i++)

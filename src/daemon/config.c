@@ -21,7 +21,8 @@ static const char *const key_names[CONFIG_NKEYS] = {
     "threads",   "max_size",      "timeout",         "request_timeout",
     "max_conn",  "milter_reject", "milter_on_error", "log",
     "log_level", "add_header_at", "reject_at",       "rules",
-    "resolver",  "dns_timeout",   "authserv_id",
+    "resolver",  "dns_timeout",   "authserv_id",     "contacts",
+    "evidence",  "geoip",         "report_from",
 };
 
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
@@ -56,6 +57,10 @@ void config_release(config *c)
 	free_list(c->rules, &c->nrules);
 	free(c->resolver);
 	free(c->authserv_id);
+	free(c->contacts);
+	free(c->evidence);
+	free(c->geoip);
+	free(c->report_from);
 	config_init(c);
 }
 
@@ -260,6 +265,16 @@ int config_set(config *c, config_key k, const char *value, unsigned line, config
 		if (strpbrk(value, " \t;()\"\\"))
 			return fail(e, line, "authserv_id: '%.64s' is not one token", value);
 		rc = set_string(&c->authserv_id, value, line, e);
+		break;
+	case CONFIG_CONTACTS:
+	case CONFIG_EVIDENCE:
+	case CONFIG_GEOIP:
+	case CONFIG_REPORT_FROM:
+		rc = set_string(k == CONFIG_CONTACTS   ? &c->contacts
+		                : k == CONFIG_EVIDENCE ? &c->evidence
+		                : k == CONFIG_GEOIP    ? &c->geoip
+		                                       : &c->report_from,
+		                value, line, e);
 		break;
 	case CONFIG_MILTER_ON_ERROR:
 	case CONFIG_LOG:

@@ -46,6 +46,10 @@ typedef enum config_key {
 	CONFIG_RESOLVER,
 	CONFIG_DNS_TIMEOUT,
 	CONFIG_AUTHSERV_ID,
+	CONFIG_CONTACTS,
+	CONFIG_EVIDENCE,
+	CONFIG_GEOIP,
+	CONFIG_REPORT_FROM,
 	CONFIG_NKEYS
 } config_key;
 
@@ -76,6 +80,10 @@ typedef struct config {
 	char *resolver;              /* "IP:PORT", "system" or NULL/"off": no DNS checks */
 	double dns_timeout;          /* seconds of DNS per scan */
 	char *authserv_id;           /* Authentication-Results name; NULL: host name */
+	char *contacts;              /* reports: abuse contacts file (report/contacts.h) */
+	char *evidence;              /* reports: evidence store directory; NULL: no reports */
+	char *geoip;                 /* reports: MaxMind country database, or NULL */
+	char *report_from;           /* reports: the ARF's From; NULL: report/report.h's */
 	unsigned line[CONFIG_NKEYS]; /* line where each key was set, 0 if not */
 } config;
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "daemon/log.h"
+#include "daemon/reports.h"
 #include "proto/http.h"
 #include "util/json.h"
 
@@ -20,6 +21,7 @@ typedef enum route {
 	R_LEARN_SPAM,
 	R_LEARN_HAM,
 	R_UNLEARN,
+	R_REPORT,
 	R_HEALTH,
 	R_METRICS
 } route;
@@ -29,9 +31,10 @@ static const struct {
 	route r;
 	const char *allow;
 } routes[] = {
-    {"/check", R_CHECK, "POST"},         {"/learn/spam", R_LEARN_SPAM, "POST"},
-    {"/learn/ham", R_LEARN_HAM, "POST"}, {"/unlearn", R_UNLEARN, "POST"},
-    {"/health", R_HEALTH, "GET, HEAD"},  {"/metrics", R_METRICS, "GET, HEAD"},
+    {"/check", R_CHECK, "POST"},          {"/learn/spam", R_LEARN_SPAM, "POST"},
+    {"/learn/ham", R_LEARN_HAM, "POST"},  {"/unlearn", R_UNLEARN, "POST"},
+    {"/report", R_REPORT, "POST"},        {"/health", R_HEALTH, "GET, HEAD"},
+    {"/metrics", R_METRICS, "GET, HEAD"},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -275,6 +278,76 @@ static void serve_feedback(conn *c, const char *user, route rt)
 	sbuf_release(&out);
 }
 
+/* A JSON member "key":"value", or "key":null for an empty value. */
+static int kv_or_null(sbuf *b, const char *key, const char *v)
+{
+	int err = sbuf_addc(b, ',');
+
+	if (!err && v && *v)
+		return json_kv_str(b, key, v, strlen(v));
+	return err ? err : sbuf_addf(b, "\"%s\":null", key);
+}
+
+/* {"result":...,"class":"spam","stored":true, the origin, "arf":TEXT}. */
+static int report_json(const report_out *o, engine_learned w, const char *user, sbuf *b)
+{
+	int err =
+	    sbuf_addf(b, "{\"result\":\"%s\",\"class\":\"spam\",\"stored\":true", learned_name(w));
+
+	if (!err && user)
+		err = kv_or_null(b, "user", user);
+	if (!err)
+		err = kv_or_null(b, "sha256", o->ev.sha256);
+	if (!err)
+		err = kv_or_null(b, "source_ip", o->ev.ip);
+	if (!err)
+		err = kv_or_null(b, "network", o->ev.network);
+	if (!err)
+		err = kv_or_null(b, "country", o->ev.country);
+	if (!err)
+		err = kv_or_null(b, "contact", o->to);
+	if (!err && !(err = sbuf_addc(b, ',')))
+		err = json_kv_str(b, "arf", o->arf.p ? o->arf.p : "", o->arf.len);
+	return err ? err : sbuf_adds(b, "}\n");
+}
+
+/* POST /report: learned as spam, stored as evidence, the ARF returned. */
+static void serve_report(conn *c, const char *user)
+{
+	http_conn *x = conn_state(c);
+	const char *msg = x->body.p ? x->body.p : "";
+	engine_learned w = ENGINE_UNCHANGED;
+	report_out o = {0};
+	sbuf out = SBUF_INIT;
+	char why[600];
+	ss_arena a;
+	int err;
+
+	if (!reports_enabled(conn_config(c))) {
+		respond_error(c, 501, "reports are off (no evidence store configured)", 0);
+		return;
+	}
+	arena_init(&a);
+	if ((err = conn_learn(c, user, 1, msg, x->body.len, &w))) {
+		engine_failed(c, err);
+		goto out;
+	}
+	err = reports_make(conn_config(c), user, msg, x->body.len, &a, &o, why, sizeof(why));
+	if (!err)
+		err = report_json(&o, w, user, &out);
+	if (err) {
+		log_msg(LOG_WARN, "http %s: report: %s", conn_peer(c), why);
+		engine_failed(c, err == SS_ESYNTAX || err == SS_EIO ? SS_EIO : err);
+		goto out;
+	}
+	log_request(c, 200, o.to ? o.to : "reported, no contact");
+	respond_json(c, 200, &out);
+out:
+	reports_release(&o);
+	sbuf_release(&out);
+	arena_release(&a);
+}
+
 static void serve_health(conn *c)
 {
 	sbuf out = SBUF_INIT;
@@ -323,6 +396,8 @@ static void serve(conn *c)
 		serve_health(c);
 	else if (rt == R_METRICS)
 		serve_metrics(c);
+	else if (rt == R_REPORT)
+		serve_report(c, user);
 	else
 		serve_feedback(c, user, rt);
 }

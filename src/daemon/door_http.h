@@ -8,6 +8,11 @@
  *                     replies the engine's result as JSON with "points"
  *   POST /learn/spam, POST /learn/ham, POST /unlearn   (X-User)
  *                     {"result":"learned"|"moved"|"unchanged"|"unlearned"}
+ *   POST /report      (X-User) a user's report: learned as spam, kept in the
+ *                     evidence store, {"result":...,"stored":true,"sha256",
+ *                     "source_ip","network","country","contact" (null when
+ *                     unknown), "arf": the abuse report's text}; 501 when no
+ *                     evidence store is configured (daemon/reports.h)
  *   GET /health       {"status":"ok",...}
  *   GET /metrics      Prometheus text (daemon/metrics.h), every door's counters
  *

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "daemon/log.h"
+#include "daemon/reports.h"
 #include "proto/spamd.h"
 
 typedef struct spamd_conn {
@@ -144,6 +145,29 @@ out:
 	arena_release(&a);
 }
 
+/* Set: remote for spam: a user's report, kept as evidence (its ARF is
+ * built but not sent). Returns SPAMD_REMOTE when stored, 0 when reports
+ * are off, or an error. */
+static int tell_remote(conn *c, const char *msg, size_t len)
+{
+	const spamd_request *r = &((spamd_conn *)conn_state(c))->p.req;
+	report_out o;
+	char why[600];
+	ss_arena a;
+	int err;
+
+	if (!reports_enabled(conn_config(c)) || r->msg_class != SPAMD_CLASS_SPAM)
+		return 0;
+	arena_init(&a);
+	err = reports_make(conn_config(c), r->user[0] ? r->user : NULL, msg, len, &a, &o, why,
+	                   sizeof(why));
+	if (err)
+		log_msg(LOG_WARN, "spamd %s: report: %s", conn_peer(c), why);
+	reports_release(&o);
+	arena_release(&a);
+	return err ? (err == SS_ESYNTAX ? SS_EIO : err) : SPAMD_REMOTE;
+}
+
 static void tell(conn *c, const char *msg, size_t len)
 {
 	spamd_conn *x = conn_state(c);
@@ -161,10 +185,16 @@ static void tell(conn *c, const char *msg, size_t len)
 		err = conn_learn(c, r->user, r->msg_class == SPAMD_CLASS_SPAM, msg, len, &did);
 		did_set = did == ENGINE_LEARNED || did == ENGINE_MOVED ? SPAMD_LOCAL : 0;
 	}
+	if (!err && (r->set & SPAMD_REMOTE)) {
+		int rc = tell_remote(c, msg, len);
+		err = rc < 0 ? rc : 0;
+		did_set |= rc > 0 ? (unsigned)rc : 0;
+	}
 	if (engine_failed(c, err))
 		return;
 	log_request(c,
-	            did_set ? (r->msg_class == SPAMD_CLASS_SPAM ? "learned spam" : "learned ham")
+	            did_set & SPAMD_REMOTE ? "reported"
+	            : did_set ? (r->msg_class == SPAMD_CLASS_SPAM ? "learned spam" : "learned ham")
 	            : did_remove ? "unlearned"
 	                         : "unchanged",
 	            len);

@@ -101,6 +101,12 @@ static const char usage[] =
     "                     (symbol DNS_TEMPERROR), never a stuck scan\n"
     "  --authserv-id NAME first word of the Authentication-Results field\n"
     "                     added (default: the host name)\n"
+    "  --evidence DIR     turns on user reports (HTTP POST /report, spamc -C):\n"
+    "                     learned as spam, kept in this evidence store, and an\n"
+    "                     abuse report (ARF) made for the source network\n"
+    "  --contacts FILE    abuse contacts: lines 'CIDR ADDRESS [ASN] [CC]'\n"
+    "  --geoip FILE.mmdb  country of the source (MaxMind format)\n"
+    "  --report-from ADDR the abuse reports' From\n"
     "  --log-level LEVEL  error, warning, info (default: a line per request)\n"
     "                     or debug\n"
     "  --quiet            the same as --log-level warning\n"
@@ -184,6 +190,10 @@ enum {
 	O_RESOLVER,
 	O_DNS_TIMEOUT,
 	O_AUTHSERV_ID,
+	O_CONTACTS,
+	O_EVIDENCE,
+	O_GEOIP,
+	O_REPORT_FROM,
 };
 
 static const struct option longopts[] = {
@@ -208,6 +218,10 @@ static const struct option longopts[] = {
     {"resolver", required_argument, NULL, O_RESOLVER},
     {"dns-timeout", required_argument, NULL, O_DNS_TIMEOUT},
     {"authserv-id", required_argument, NULL, O_AUTHSERV_ID},
+    {"contacts", required_argument, NULL, O_CONTACTS},
+    {"evidence", required_argument, NULL, O_EVIDENCE},
+    {"geoip", required_argument, NULL, O_GEOIP},
+    {"report-from", required_argument, NULL, O_REPORT_FROM},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, O_VERSION},
     {NULL, 0, NULL, 0},
@@ -238,6 +252,10 @@ static const struct {
     {O_RESOLVER, CONFIG_RESOLVER},
     {O_DNS_TIMEOUT, CONFIG_DNS_TIMEOUT},
     {O_AUTHSERV_ID, CONFIG_AUTHSERV_ID},
+    {O_CONTACTS, CONFIG_CONTACTS},
+    {O_EVIDENCE, CONFIG_EVIDENCE},
+    {O_GEOIP, CONFIG_GEOIP},
+    {O_REPORT_FROM, CONFIG_REPORT_FROM},
 };
 
 /* Records one option; returns 0, 1 to exit successfully, -1 on error. */

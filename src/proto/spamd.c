@@ -361,8 +361,10 @@ int spamd_reply_tell(sbuf *out, unsigned did_set, unsigned did_remove)
 {
 	int err = sbuf_adds(out, "SPAMD/1.1 0 EX_OK\r\n");
 
-	if (!err && (did_set & SPAMD_LOCAL))
-		err = sbuf_adds(out, "DidSet: local\r\n");
+	if (!err && did_set)
+		err = sbuf_addf(out, "DidSet: %s%s%s\r\n", did_set & SPAMD_LOCAL ? "local" : "",
+		                did_set == (SPAMD_LOCAL | SPAMD_REMOTE) ? "," : "",
+		                did_set & SPAMD_REMOTE ? "remote" : "");
 	if (!err && (did_remove & SPAMD_LOCAL))
 		err = sbuf_adds(out, "DidRemove: local\r\n");
 	return err ? err : sbuf_adds(out, "Content-length: 0\r\n\r\n");

@@ -134,7 +134,8 @@ int spamd_reply_scan(sbuf *out, const spamd_request *req, const spamd_verdict *v
                      size_t len);
 
 /* Appends the reply to TELL: did_set and did_remove are SPAMD_LOCAL bits
- * for what was actually changed (spamc says "already learned" without). */
+ * for what was actually changed (spamc says "already learned" without),
+ * and SPAMD_REMOTE in did_set for a report that was stored (spamc -C). */
 int spamd_reply_tell(sbuf *out, unsigned did_set, unsigned did_remove);
 
 /* Appends "SPAMD/1.5 0 PONG". */
