@@ -45,7 +45,7 @@ LIBS := $(PKG_LIBS) -lspf2 -lmagic -lm -lpthread
 
 LIB_SRC := $(sort $(wildcard src/util/*.c src/mime/*.c src/text/*.c src/learn/*.c src/store/*.c \
 	src/check/*.c src/dns/*.c src/dnsl/*.c src/auth/*.c src/rules/*.c src/phish/*.c src/fuzzy/*.c \
-	src/engine/*.c src/proto/*.c))
+	src/engine/*.c src/proto/*.c)) src/fpd/client.c
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 DAEMON_SRC := $(sort $(wildcard src/daemon/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c))
