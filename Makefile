@@ -48,6 +48,7 @@ LIB_SRC := $(sort $(wildcard src/util/*.c src/mime/*.c src/text/*.c src/learn/*.
 	src/engine/*.c src/proto/*.c)) src/fpd/client.c
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 DAEMON_SRC := $(sort $(wildcard src/daemon/*.c))
+FPD_SRC := $(filter-out src/fpd/client.c,$(sort $(wildcard src/fpd/*.c)))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 
@@ -58,14 +59,15 @@ GEN_RULES := build/gen/rules_default.c
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/rules_default.o
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/obj/%.o)
+FPD_OBJ := $(FPD_SRC:%.c=$(B)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 LIB := $(B)/libspamsift.a
 
 .PHONY: all check format-check unit cli-check rules-check daemon-check milter-check http-check \
-	reload-check dns-check dnsl-check auth-check checks-check corpus-check fuzz fuzz-smoke bench demo install \
+	reload-check dns-check dnsl-check auth-check checks-check fpd-check corpus-check fuzz fuzz-smoke bench demo install \
 	deps clean
 
-all: $(B)/spamsift $(B)/spamsiftd $(LIB)
+all: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd $(LIB)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -92,6 +94,16 @@ $(B)/spamsift: $(CLI_OBJ) $(LIB)
 $(B)/spamsiftd: $(DAEMON_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJ) $(LIB) $(LIBS) \
 		-Wl,--push-state,--no-as-needed $(shell pkg-config --libs libevent 2>/dev/null) -Wl,--pop-state -lev
+
+# The fingerprint server, on libev like spamsiftd (same link line).
+$(B)/spamsift-fpd: $(FPD_OBJ) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(FPD_OBJ) $(LIB) $(LIBS) \
+		-Wl,--push-state,--no-as-needed $(shell pkg-config --libs libevent 2>/dev/null) -Wl,--pop-state -lev
+
+# fpcli: a small FPP client for the tests (keys, replays, adds, lookups).
+$(B)/tests/fpcli: $(B)/obj/tests/fpd/fpcli.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 # The daemon's I/O-free modules are unit tested and fuzzed too.
 DAEMON_PURE_OBJ := $(B)/obj/src/daemon/config.o
@@ -123,7 +135,7 @@ deps:
 # built with ASan/UBSan, so the plain `make check` has run them already.
 check: deps
 	$(MAKE) format-check unit cli-check rules-check daemon-check milter-check http-check \
-		reload-check dns-check dnsl-check auth-check checks-check corpus-check
+		reload-check dns-check dnsl-check auth-check checks-check fpd-check corpus-check
 ifeq ($(SANITIZE),)
 	$(MAKE) fuzz-smoke
 endif
@@ -170,6 +182,10 @@ auth-check: $(B)/tests/authprobe
 # private nsd, a DKIM key made here, DNS lists from a rule file.
 checks-check: $(B)/spamsift $(B)/spamsiftd
 	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/checks.sh
+
+# spamsift-fpd: real servers on 127.0.0.1, keys, replays, kill -9, federation.
+fpd-check: $(B)/spamsift $(B)/spamsift-fpd $(B)/tests/fpcli
+	SPAMSIFT=$(B)/spamsift FPD=$(B)/spamsift-fpd FPCLI=$(B)/tests/fpcli sh tests/fpd.sh
 
 corpus-check: $(B)/tests/parse_corpus
 	sh tests/corpus/run.sh $(B)/tests/parse_corpus
@@ -235,10 +251,11 @@ demo:
 	$(B)/spamsift parse tests/data/demo-vi.eml
 	$(B)/spamsift parse --text tests/data/demo-vi.eml
 
-install: $(B)/spamsift $(B)/spamsiftd
+install: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
 	install -m 755 $(B)/spamsift $(DESTDIR)$(PREFIX)/bin/spamsift
 	install -m 755 $(B)/spamsiftd $(DESTDIR)$(PREFIX)/sbin/spamsiftd
+	install -m 755 $(B)/spamsift-fpd $(DESTDIR)$(PREFIX)/sbin/spamsift-fpd
 	install -d $(DESTDIR)$(PREFIX)/share/spamsift/rules
 	install -m 644 $(RULE_FILES) $(DESTDIR)$(PREFIX)/share/spamsift/rules/
 	install -d $(DESTDIR)$(SYSCONFDIR)/spamsift
@@ -246,13 +263,13 @@ install: $(B)/spamsift $(B)/spamsiftd
 		install -m 644 dist/spamsiftd.conf $(DESTDIR)$(SYSCONFDIR)/spamsift/spamsiftd.conf
 
 FORMAT_FILES = $(wildcard src/*/*.c src/*/*.h include/*.h tests/unit/*.c tests/unit/*.h \
-	tests/corpus/*.c tests/dns/*.c tests/dnsl/*.c tests/auth/*.c fuzz/*.c bench/*.c)
+	tests/corpus/*.c tests/fpd/*.c tests/dns/*.c tests/dnsl/*.c tests/auth/*.c fuzz/*.c bench/*.c)
 
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
 clean:
-	rm -rf build/obj build/san build/fuzz build/tests build/bench build/spamsift build/spamsiftd \
+	rm -rf build/obj build/san build/fuzz build/tests build/bench build/spamsift build/spamsiftd build/spamsift-fpd \
 		build/libspamsift.a build/gen
 
 -include $(wildcard $(B)/obj/*/*.d $(B)/obj/*/*/*.d $(FZ)/obj/*/*.d $(FZ)/obj/*/*/*.d)

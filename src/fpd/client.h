@@ -15,6 +15,7 @@
 
 #include "fuzzy/fp.h"
 #include "proto/fpp.h"
+#include "spamsift.h"
 
 typedef struct fpc fpc;
 

@@ -278,7 +278,7 @@ static int parse_rate(const char *p, size_t n, uint32_t *rate)
 	uint64_t v = 0;
 	size_t i = 5;
 
-	if (n < 9 || memcmp(p, "rate=", 5) || memcmp(p + n - 2, "/s", 2))
+	if (n < 8 || memcmp(p, "rate=", 5) || memcmp(p + n - 2, "/s", 2))
 		return SS_ESYNTAX;
 	for (; i < n - 2; i++) {
 		if (p[i] < '0' || p[i] > '9' || (v = v * 10 + (uint64_t)(p[i] - '0')) > 100000000)

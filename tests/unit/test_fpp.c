@@ -97,7 +97,7 @@ TEST(fpp_keys_file_parses_and_refuses_bad_lines)
 {
 	static const char good[] =
 	    "# keys\n\norgA rw AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
-	    "reader ro AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE= rate=50/s\n";
+	    "reader ro AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE= rate=5/s\n";
 	static const char dup[] = "a rw AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
 	                          "a ro AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n";
 	const char *bad[] = {"a xx AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "a rw AAAA",
@@ -109,7 +109,7 @@ TEST(fpp_keys_file_parses_and_refuses_bad_lines)
 	char out[160];
 
 	CHECK(fpp_keys_parse(good, strlen(good), keys, 4, &n, &line) == 0 && n == 2);
-	CHECK(!strcmp(keys[1].name, "reader") && keys[1].read_only && keys[1].rate == 50);
+	CHECK(!strcmp(keys[1].name, "reader") && keys[1].read_only && keys[1].rate == 5);
 	CHECK(!keys[0].read_only && keys[0].rate == 0 && keys[1].secret[31] == 1);
 	CHECK(fpp_keys_parse(dup, strlen(dup), keys, 4, &n, &line) == SS_ESYNTAX && line == 2);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
