@@ -9,7 +9,8 @@
 #   make bench            build and run bench/parse (spamsift vs GMime 3),
 #                         bench/run-classify.sh (vs bogofilter),
 #                         bench/run-rules.sh (scans with 1,000 rules vs none) and
-#                         bench/run-daemon.sh (spamsiftd's load vs spamd, rspamd)
+#                         bench/run-daemon.sh (spamsiftd's load vs spamd, rspamd),
+#                         bench/run-fpd.sh (spamsift-fpd's lookups/s and p99)
 #   make demo             install, build and parse the sample mail
 #   make install          install the binaries into $(PREFIX)/bin and sbin, the
 #                         default rules (built in too) into
@@ -234,8 +235,14 @@ $(B)/bench/spamc_load: bench/spamc_load.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpthread
 
+$(B)/bench/fpd_load: bench/fpd_load.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS)
+
 bench:
 	@scripts/deps.sh build bench
+	$(MAKE) $(B)/spamsift $(B)/spamsift-fpd $(B)/bench/fpd_load
+	sh bench/run-fpd.sh $(B)/spamsift $(B)/spamsift-fpd $(B)/bench/fpd_load
 	$(MAKE) $(B)/bench/parse
 	sh bench/run-parse.sh $(B)/bench/parse
 	$(MAKE) $(B)/spamsift
