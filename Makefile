@@ -1,6 +1,7 @@
 # spamsift: plain GNU Makefile.
 #
-#   make                  build build/spamsift, build/spamsiftd, build/libspamsift.a
+#   make                  build build/spamsift, build/spamsiftd, build/spamsift-fpd,
+#                         build/libspamsift.a
 #   make check            install missing test packages (as root), build, run
 #                         unit tests, the corpus test and a fuzz smoke run
 #   make SANITIZE=address,undefined check
