@@ -6,9 +6,9 @@
  * ADDs PRELOAD signatures (default 1000) over TCP, then sends COUNT
  * LOOKUPs over UDP with WINDOW (default 32) in flight on one socket: a
  * third exact copies of stored signatures, a third changed in 8 of 64
- * values, a third absent ("stored": the PRELOAD are stored already). Prints one line: lookups, seconds, lookups/s,
- * p50, p99 and max latency in ms, lost (no reply within 1 s), found.
- * Bounded: it stops after COUNT replies or losses.
+ * values, a third absent ("stored": the PRELOAD are stored already). Prints one line: lookups,
+ * seconds, lookups/s, p50, p99 and max latency in ms, lost (no reply within 1 s), found. Bounded:
+ * it stops after COUNT replies or losses.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
