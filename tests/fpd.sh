@@ -3,7 +3,7 @@
 # LOOKUP of the same and of a slightly changed signature, digests, a
 # random signature not found; an unknown key, a wrong secret, a read-only
 # key, a replayed datagram, an old timestamp and a rate limit refused;
-# kill -9 after acknowledged ADDs and a restart: all there; two servers
+# kill -9 after acknowledged ADDs and a restart: all there; expiry; two servers
 # federated both ways (a loop): an ADD at one is found at the other within
 # 2 s, with the peer's weight, and does not come back. Real servers on
 # 127.0.0.1 port 0, stopped by PID. Needs $SPAMSIFT, $FPD, $FPCLI, python3.
@@ -93,6 +93,16 @@ found=0
 for s in $(seq 100 139); do c alice lookup "$s" >/dev/null && found=$((found + 1)); done
 [ $found = 40 ] && ok || bad "after kill -9: $found of 40 found"
 stop "$two"
+
+# expiry: entries not seen for --expire DAYS (here 0.00002 days, 1.7 s) go
+start exp --db "$tmp/dbx" --listen 127.0.0.1:0 --keys "$tmp/keys" --expire 0.00002 --expire-every 0.5
+exp=$pid
+expect 0 "ADD before expiry" c alice add 900
+expect 0 "found before expiry" c alice lookup 900
+sleep 3.5
+expect 1 "expired" c alice lookup 900
+grep -q "expired 1 entries" "$tmp/exp.err" && ok || bad "expiry logged: $(cat "$tmp/exp.err")"
+stop "$exp"
 
 # federation: A and B peer with each other (a loop), B trusts A at 0.5
 bport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -57,7 +57,7 @@ typedef struct fpd {
 	ev_io udp_w, tcp_w;
 	ev_timer expire_w;
 	ev_signal term_w, int_w;
-	unsigned expire_days;
+	double expire_days; /* 0: never */
 	double expire_every;
 	uint64_t requests, refused, loops;
 } fpd;

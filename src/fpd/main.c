@@ -32,7 +32,8 @@ static const char usage[] =
     "                      pushed to it with key KEYNAME (of --keys), and ADDs it\n"
     "                      pushes with that key are stored with their weight\n"
     "                      times W (default 1). Repeatable, up to 16.\n"
-    "  --expire DAYS       delete entries not seen for DAYS (default 90; 0: never)\n"
+    "  --expire DAYS       delete entries not seen for DAYS (default 90; 0: never;\n"
+    "                      fractions too)\n"
     "  --expire-every S    how often to expire (default 3600 seconds)\n";
 
 typedef struct opts {
@@ -59,7 +60,7 @@ static int parse_args(int argc, char **argv, opts *o, fpd *d)
 		else if (c == 'p' && o->npeers < FPD_MAX_PEERS)
 			o->peers[o->npeers++] = optarg;
 		else if (c == 'e')
-			d->expire_days = (unsigned)strtoul(optarg, NULL, 10);
+			d->expire_days = strtod(optarg, NULL);
 		else if (c == 'E')
 			d->expire_every = strtod(optarg, NULL);
 		else if (c == 'h')
@@ -67,7 +68,8 @@ static int parse_args(int argc, char **argv, opts *o, fpd *d)
 		else
 			return fputs(usage, stderr), -1;
 	}
-	if (!o->db || !o->listen || !o->keys || optind < argc || d->expire_every <= 0) {
+	if (!o->db || !o->listen || !o->keys || optind < argc || d->expire_every <= 0 ||
+	    d->expire_days < 0) {
 		fputs(usage, stderr);
 		return -1;
 	}

@@ -370,10 +370,10 @@ static void on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 static void on_expire(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	fpd *d = ev_userdata(loop);
-	uint64_t now = (uint64_t)time(NULL), age = (uint64_t)d->expire_days * 86400;
+	uint64_t now = (uint64_t)time(NULL), age = (uint64_t)(d->expire_days * 86400);
 	unsigned n = 0;
 
-	if (d->expire_days && now > age && !fstore_expire(d->store, now - age, &n) && n)
+	if (d->expire_days > 0 && now > age && !fstore_expire(d->store, now - age, &n) && n)
 		fprintf(stderr, "spamsift-fpd: expired %u entries\n", n);
 }
 
