@@ -1,6 +1,7 @@
 # spamsift: plain GNU Makefile.
 #
-#   make                  build build/spamsift, build/spamsiftd, build/libspamsift.a
+#   make                  build build/spamsift, build/spamsiftd, build/spamsift-fpd,
+#                         build/libspamsift.a
 #   make check            install missing test packages (as root), build, run
 #                         unit tests, the corpus test and a fuzz smoke run
 #   make SANITIZE=address,undefined check
@@ -9,8 +10,9 @@
 #   make bench            build and run bench/parse (spamsift vs GMime 3),
 #                         bench/run-classify.sh (vs bogofilter),
 #                         bench/run-rules.sh (scans with 1,000 rules vs none),
-#                         bench/run-fuzzy.sh (fingerprints: false matches, recall) and
-#                         bench/run-daemon.sh (spamsiftd's load vs spamd, rspamd)
+#                         bench/run-fuzzy.sh (fingerprints: false matches, recall),
+#                         bench/run-daemon.sh (spamsiftd's load vs spamd, rspamd) and
+#                         bench/run-fpd.sh (spamsift-fpd's lookups/s and p99)
 #   make demo             install, build and parse the sample mail
 #   make install          install the binaries into $(PREFIX)/bin and sbin, the
 #                         default rules (built in too) into
@@ -46,9 +48,10 @@ LIBS := $(PKG_LIBS) -lspf2 -lmagic -lm -lpthread
 
 LIB_SRC := $(sort $(wildcard src/util/*.c src/mime/*.c src/text/*.c src/learn/*.c src/store/*.c \
 	src/check/*.c src/dns/*.c src/dnsl/*.c src/auth/*.c src/rules/*.c src/phish/*.c src/fuzzy/*.c \
-	src/engine/*.c src/proto/*.c src/report/*.c))
+	src/engine/*.c src/proto/*.c src/report/*.c)) src/fpd/client.c
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 DAEMON_SRC := $(sort $(wildcard src/daemon/*.c))
+FPD_SRC := $(filter-out src/fpd/client.c,$(sort $(wildcard src/fpd/*.c)))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 
@@ -59,14 +62,16 @@ GEN_RULES := build/gen/rules_default.c
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/rules_default.o
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/obj/%.o)
+FPD_OBJ := $(FPD_SRC:%.c=$(B)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 LIB := $(B)/libspamsift.a
 
 .PHONY: all check format-check unit cli-check rules-check daemon-check milter-check http-check \
-	reload-check dns-check dnsl-check auth-check checks-check report-check corpus-check fuzz fuzz-smoke bench demo install \
+	reload-check dns-check dnsl-check auth-check checks-check report-check fpd-check corpus-check \
+	fuzz fuzz-smoke bench demo install \
 	deps clean
 
-all: $(B)/spamsift $(B)/spamsiftd $(LIB)
+all: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd $(LIB)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -93,6 +98,16 @@ $(B)/spamsift: $(CLI_OBJ) $(LIB)
 $(B)/spamsiftd: $(DAEMON_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJ) $(LIB) $(LIBS) \
 		-Wl,--push-state,--no-as-needed $(shell pkg-config --libs libevent 2>/dev/null) -Wl,--pop-state -lev
+
+# The fingerprint server, on libev like spamsiftd (same link line).
+$(B)/spamsift-fpd: $(FPD_OBJ) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(FPD_OBJ) $(LIB) $(LIBS) \
+		-Wl,--push-state,--no-as-needed $(shell pkg-config --libs libevent 2>/dev/null) -Wl,--pop-state -lev
+
+# fpcli: a small FPP client for the tests (keys, replays, adds, lookups).
+$(B)/tests/fpcli: $(B)/obj/tests/fpd/fpcli.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 # The daemon's I/O-free modules are unit tested and fuzzed too.
 DAEMON_PURE_OBJ := $(B)/obj/src/daemon/config.o
@@ -124,7 +139,8 @@ deps:
 # built with ASan/UBSan, so the plain `make check` has run them already.
 check: deps
 	$(MAKE) format-check unit cli-check rules-check daemon-check milter-check http-check \
-		reload-check dns-check dnsl-check auth-check checks-check report-check corpus-check
+		reload-check dns-check dnsl-check auth-check checks-check report-check fpd-check \
+		corpus-check
 ifeq ($(SANITIZE),)
 	$(MAKE) fuzz-smoke
 endif
@@ -176,6 +192,10 @@ checks-check: $(B)/spamsift $(B)/spamsiftd
 # evidence store and --stats, and the daemon's POST /report and TELL.
 report-check: $(B)/spamsift $(B)/spamsiftd
 	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/report.sh
+
+# spamsift-fpd: real servers on 127.0.0.1, keys, replays, kill -9, federation.
+fpd-check: $(B)/spamsift $(B)/spamsift-fpd $(B)/tests/fpcli
+	SPAMSIFT=$(B)/spamsift FPD=$(B)/spamsift-fpd FPCLI=$(B)/tests/fpcli sh tests/fpd.sh
 
 corpus-check: $(B)/tests/parse_corpus
 	sh tests/corpus/run.sh $(B)/tests/parse_corpus
@@ -229,8 +249,14 @@ $(B)/bench/spamc_load: bench/spamc_load.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpthread
 
+$(B)/bench/fpd_load: bench/fpd_load.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS)
+
 bench:
 	@scripts/deps.sh build bench
+	$(MAKE) $(B)/spamsift $(B)/spamsift-fpd $(B)/bench/fpd_load
+	sh bench/run-fpd.sh $(B)/spamsift $(B)/spamsift-fpd $(B)/bench/fpd_load
 	$(MAKE) $(B)/bench/parse
 	sh bench/run-parse.sh $(B)/bench/parse
 	$(MAKE) $(B)/spamsift
@@ -248,10 +274,11 @@ demo:
 	$(B)/spamsift parse tests/data/demo-vi.eml
 	$(B)/spamsift parse --text tests/data/demo-vi.eml
 
-install: $(B)/spamsift $(B)/spamsiftd
+install: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
 	install -m 755 $(B)/spamsift $(DESTDIR)$(PREFIX)/bin/spamsift
 	install -m 755 $(B)/spamsiftd $(DESTDIR)$(PREFIX)/sbin/spamsiftd
+	install -m 755 $(B)/spamsift-fpd $(DESTDIR)$(PREFIX)/sbin/spamsift-fpd
 	install -d $(DESTDIR)$(PREFIX)/share/spamsift/rules
 	install -m 644 $(RULE_FILES) $(DESTDIR)$(PREFIX)/share/spamsift/rules/
 	install -d $(DESTDIR)$(SYSCONFDIR)/spamsift
@@ -259,13 +286,13 @@ install: $(B)/spamsift $(B)/spamsiftd
 		install -m 644 dist/spamsiftd.conf $(DESTDIR)$(SYSCONFDIR)/spamsift/spamsiftd.conf
 
 FORMAT_FILES = $(wildcard src/*/*.c src/*/*.h include/*.h tests/unit/*.c tests/unit/*.h \
-	tests/corpus/*.c tests/dns/*.c tests/dnsl/*.c tests/auth/*.c fuzz/*.c bench/*.c)
+	tests/corpus/*.c tests/fpd/*.c tests/dns/*.c tests/dnsl/*.c tests/auth/*.c fuzz/*.c bench/*.c)
 
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
 clean:
-	rm -rf build/obj build/san build/fuzz build/tests build/bench build/spamsift build/spamsiftd \
+	rm -rf build/obj build/san build/fuzz build/tests build/bench build/spamsift build/spamsiftd build/spamsift-fpd \
 		build/libspamsift.a build/gen
 
 -include $(wildcard $(B)/obj/*/*.d $(B)/obj/*/*/*.d $(FZ)/obj/*/*.d $(FZ)/obj/*/*/*.d)

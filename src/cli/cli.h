@@ -22,6 +22,9 @@ int cmd_parse(int argc, char **argv);
  * files (cmd_rules.c). */
 int cmd_rules(int argc, char **argv);
 
+/* `spamsift fp keygen|...`: fingerprint commands (cmd_fp.c). */
+int cmd_fp(int argc, char **argv);
+
 /* `spamsift eval [--results F] [--plot F.svg] [--json] INDEX` */
 int cmd_eval(int argc, char **argv);
 

@@ -65,6 +65,8 @@ static const char usage[] =
     "        1-ROCA%, lam%, hm%, sm%, sm% at hm=0.1% and messages/s.\n"
     "        --neutral-headers classifies copies with made-up sender headers\n"
     "        (content alone); --param sets a classifier parameter.\n"
+    "  fp keygen NAME [--read-only] [--rate N]\n"
+    "        Print a new key line for spamsift-fpd's keys file (docs/FPP.md).\n"
     "  trec initialize|classify FILE|train ham|spam FILE|finalize [--db PATH]\n"
     "        The TREC spam track toolkit's commands.\n"
     "\n"
@@ -102,6 +104,8 @@ int main(int argc, char **argv)
 		return cmd_rules(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "report"))
 		return cmd_report(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "fp"))
+		return cmd_fp(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "eval"))
 		return cmd_eval(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof(model_cmds) / sizeof(model_cmds[0]); i++)

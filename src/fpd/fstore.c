@@ -1,0 +1,419 @@
+/*
+ * fstore.c: the LMDB fingerprint store of spamsift-fpd (see fstore.h).
+ * Ids and band keys are stored big-endian so LMDB's byte order is theirs.
+ */
+#include "fpd/fstore.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "spamsift.h"
+
+#define MAP_SIZE (4ULL << 30)
+#define MAX_CANDIDATES 256 /* ids compared per lookup */
+#define MAX_PER_BAND 64    /* ids read per band key */
+
+struct fstore {
+	MDB_env *env;
+	MDB_dbi entries, bands, digests, meta;
+	MDB_txn *rtxn; /* the reset read transaction, renewed per lookup */
+	uint8_t server_id[FPP_SERVER_ID];
+};
+
+static void be64(uint64_t v, uint8_t out[8])
+{
+	for (int i = 0; i < 8; i++)
+		out[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static int mdb_err(int rc)
+{
+	return rc == MDB_CORRUPTED || rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH ? SS_ECORRUPT
+	                                                                              : SS_EIO;
+}
+
+/* Reads or makes the server id. */
+static int init_meta(fstore *s, MDB_txn *txn)
+{
+	MDB_val k = {2, "id"}, v;
+	int rc = mdb_get(txn, s->meta, &k, &v);
+
+	if (!rc && v.mv_size == FPP_SERVER_ID) {
+		memcpy(s->server_id, v.mv_data, FPP_SERVER_ID);
+		return 0;
+	}
+	if (rc != MDB_NOTFOUND)
+		return rc ? rc : MDB_INVALID;
+	randombytes_buf(s->server_id, FPP_SERVER_ID);
+	v.mv_size = FPP_SERVER_ID;
+	v.mv_data = s->server_id;
+	return mdb_put(txn, s->meta, &k, &v, 0);
+}
+
+static int open_dbs(fstore *s)
+{
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+
+	if (rc)
+		return rc;
+	if ((rc = mdb_dbi_open(txn, "entries", MDB_CREATE, &s->entries)) ||
+	    (rc = mdb_dbi_open(txn, "bands", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED, &s->bands)) ||
+	    (rc = mdb_dbi_open(txn, "digests", MDB_CREATE, &s->digests)) ||
+	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) || (rc = init_meta(s, txn))) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return mdb_txn_commit(txn);
+}
+
+int fstore_open(const char *dir, fstore **out)
+{
+	fstore *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (!s)
+		return SS_ENOMEM;
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		free(s);
+		return SS_EIO;
+	}
+	if ((rc = mdb_env_create(&s->env)) || (rc = mdb_env_set_maxdbs(s->env, 8)) ||
+	    (rc = mdb_env_set_mapsize(s->env, MAP_SIZE)) ||
+	    (rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)) || (rc = open_dbs(s)) ||
+	    (rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &s->rtxn)))
+		goto fail;
+	mdb_txn_reset(s->rtxn);
+	*out = s;
+	return 0;
+fail:
+	mdb_env_close(s->env);
+	free(s);
+	return mdb_err(rc);
+}
+
+void fstore_close(fstore *s)
+{
+	if (!s)
+		return;
+	if (s->rtxn)
+		mdb_txn_abort(s->rtxn);
+	mdb_env_close(s->env);
+	free(s);
+}
+
+const uint8_t *fstore_server_id(const fstore *s)
+{
+	return s->server_id;
+}
+
+static int get_entry(fstore *s, MDB_txn *txn, uint64_t id, fstore_entry *e)
+{
+	uint8_t kb[8];
+	MDB_val k = {8, kb}, v;
+	int rc;
+
+	be64(id, kb);
+	if ((rc = mdb_get(txn, s->entries, &k, &v)))
+		return rc;
+	if (v.mv_size != sizeof(*e))
+		return MDB_CORRUPTED;
+	memcpy(e, v.mv_data, sizeof(*e));
+	return 0;
+}
+
+/* The best candidate found so far. */
+typedef struct best {
+	uint64_t id;
+	double sim;
+	fstore_entry e;
+	int found;
+	uint64_t seen[MAX_CANDIDATES];
+	size_t nseen;
+} best;
+
+static void consider(fstore *s, MDB_txn *txn, const fpp_msg *m, uint64_t id, double sim, best *b)
+{
+	fstore_entry e;
+
+	for (size_t i = 0; i < b->nseen; i++)
+		if (b->seen[i] == id)
+			return;
+	if (b->nseen == MAX_CANDIDATES || get_entry(s, txn, id, &e))
+		return;
+	b->seen[b->nseen++] = id;
+	if (sim < 0)
+		sim = e.has_text ? fp_similarity(&m->text, &e.text) : 0;
+	if (!b->found || sim > b->sim) {
+		b->found = 1;
+		b->sim = sim;
+		b->id = id;
+		b->e = e;
+	}
+}
+
+static int find_by_digests(fstore *s, MDB_txn *txn, const fpp_msg *m, best *b)
+{
+	for (size_t i = 0; i < m->ndigests; i++) {
+		MDB_val k = {32, (void *)m->digests[i].sha256}, v;
+		int rc = mdb_get(txn, s->digests, &k, &v);
+		if (rc == MDB_NOTFOUND)
+			continue;
+		if (rc || v.mv_size != 8)
+			return rc ? rc : MDB_CORRUPTED;
+		consider(s, txn, m, get_be64(v.mv_data), 1.0, b);
+	}
+	return 0;
+}
+
+static int scan_band(fstore *s, MDB_cursor *cur, MDB_txn *txn, const fpp_msg *m, uint64_t key,
+                     best *b)
+{
+	uint8_t kb[8];
+	MDB_val k = {8, kb}, v;
+	int rc, n = 0;
+
+	be64(key, kb);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+	while (!rc && n++ < MAX_PER_BAND) {
+		consider(s, txn, m, get_be64(v.mv_data), -1, b);
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP);
+	}
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The best match of m's digests and text in txn. */
+static int find_best(fstore *s, MDB_txn *txn, const fpp_msg *m, best *b)
+{
+	uint64_t keys[FP_NBANDS];
+	MDB_cursor *cur;
+	int rc = find_by_digests(s, txn, m, b);
+
+	if (rc || !m->has_text || (b->found && b->sim >= 1))
+		return rc;
+	if ((rc = mdb_cursor_open(txn, s->bands, &cur)))
+		return rc;
+	fp_bands(&m->text, keys);
+	for (size_t i = 0; !rc && i < FP_NBANDS; i++)
+		rc = scan_band(s, cur, txn, m, keys[i], b);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int fstore_lookup(fstore *s, const fpp_msg *m, fpp_msg *reply)
+{
+	best *b = calloc(1, sizeof(*b));
+	int rc;
+
+	if (!b)
+		return SS_ENOMEM;
+	if (!(rc = mdb_txn_renew(s->rtxn))) {
+		rc = find_best(s, s->rtxn, m, b);
+		mdb_txn_reset(s->rtxn);
+	}
+	if (!rc && b->found) {
+		reply->found = 1;
+		reply->similarity = b->sim;
+		reply->cls = b->e.cls;
+		reply->weight = b->e.weight;
+		reply->first_seen = b->e.first_seen;
+		reply->last_seen = b->e.last_seen;
+		reply->count = b->e.count;
+	}
+	free(b);
+	return rc ? mdb_err(rc) : 0;
+}
+
+/* Adds or removes the index rows (bands, digests) of entry id. */
+static int index_entry(fstore *s, MDB_txn *txn, uint64_t id, const fstore_entry *e, int del)
+{
+	uint8_t idb[8], kb[8];
+	uint64_t keys[FP_NBANDS];
+	MDB_val k, v = {8, idb};
+	int rc = 0;
+
+	be64(id, idb);
+	if (e->has_text) {
+		fp_bands(&e->text, keys);
+		for (size_t i = 0; !rc && i < FP_NBANDS; i++) {
+			be64(keys[i], kb);
+			k = (MDB_val){8, kb};
+			rc = del ? mdb_del(txn, s->bands, &k, &v)
+			         : mdb_put(txn, s->bands, &k, &v, 0);
+			rc = rc == MDB_NOTFOUND || rc == MDB_KEYEXIST ? 0 : rc;
+		}
+	}
+	for (size_t i = 0; !rc && i < e->ndigests; i++) {
+		k = (MDB_val){32, (void *)e->digests[i].sha256};
+		rc = del ? mdb_del(txn, s->digests, &k, NULL) : mdb_put(txn, s->digests, &k, &v, 0);
+		rc = rc == MDB_NOTFOUND ? 0 : rc;
+	}
+	return rc;
+}
+
+static int put_entry(fstore *s, MDB_txn *txn, uint64_t id, const fstore_entry *e)
+{
+	uint8_t kb[8];
+	MDB_val k = {8, kb}, v = {sizeof(*e), (void *)e};
+
+	be64(id, kb);
+	return mdb_put(txn, s->entries, &k, &v, 0);
+}
+
+static int next_id(fstore *s, MDB_txn *txn, uint64_t *id)
+{
+	MDB_val k = {4, "next"}, v;
+	uint8_t b[8];
+	int rc = mdb_get(txn, s->meta, &k, &v);
+
+	if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	*id = !rc && v.mv_size == 8 ? get_be64(v.mv_data) : 1;
+	be64(*id + 1, b);
+	v = (MDB_val){8, b};
+	return mdb_put(txn, s->meta, &k, &v, 0);
+}
+
+static void new_entry(fstore_entry *e, const fpp_msg *m, double weight, const char *reporter,
+                      uint64_t now)
+{
+	memset(e, 0, sizeof(*e));
+	e->has_text = (uint8_t)m->has_text;
+	e->text = m->text;
+	e->ndigests = m->ndigests;
+	memcpy(e->digests, m->digests, sizeof(e->digests));
+	e->cls = m->cls;
+	e->weight = weight;
+	e->first_seen = e->last_seen = now;
+	e->count = 1;
+	snprintf(e->reporter, sizeof(e->reporter), "%s", reporter);
+}
+
+static int add_in(fstore *s, MDB_txn *txn, const fpp_msg *m, double weight, const char *reporter,
+                  uint64_t now, int *is_new)
+{
+	best *b = calloc(1, sizeof(*b));
+	uint64_t id;
+	int rc;
+
+	if (!b)
+		return ENOMEM;
+	if ((rc = find_best(s, txn, m, b)))
+		goto out;
+	*is_new = !(b->found && b->sim >= 1);
+	if (!*is_new) {
+		b->e.count++;
+		b->e.last_seen = now;
+		b->e.cls = m->cls;
+		b->e.weight = weight > b->e.weight ? weight : b->e.weight;
+		rc = put_entry(s, txn, b->id, &b->e);
+		goto out;
+	}
+	new_entry(&b->e, m, weight, reporter, now);
+	if (!(rc = next_id(s, txn, &id)) && !(rc = put_entry(s, txn, id, &b->e)))
+		rc = index_entry(s, txn, id, &b->e, 0);
+out:
+	free(b);
+	return rc;
+}
+
+int fstore_add(fstore *s, const fpp_msg *m, double weight, const char *reporter, uint64_t now,
+               int *is_new)
+{
+	MDB_txn *txn;
+	int rc, fresh = 0;
+
+	if (!m->has_text && !m->ndigests)
+		return SS_EINVAL;
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)))
+		return mdb_err(rc);
+	if ((rc = add_in(s, txn, m, weight, reporter, now, &fresh))) {
+		mdb_txn_abort(txn);
+		return rc == ENOMEM ? SS_ENOMEM : mdb_err(rc);
+	}
+	if ((rc = mdb_txn_commit(txn)))
+		return mdb_err(rc);
+	if (is_new)
+		*is_new = fresh;
+	return 0;
+}
+
+static int del_entry(fstore *s, MDB_txn *txn, uint64_t id, const fstore_entry *e)
+{
+	uint8_t kb[8];
+	MDB_val k = {8, kb};
+	int rc = index_entry(s, txn, id, e, 1);
+
+	be64(id, kb);
+	return rc ? rc : mdb_del(txn, s->entries, &k, NULL);
+}
+
+int fstore_del(fstore *s, const fpp_msg *m, unsigned *n)
+{
+	MDB_txn *txn;
+	best *b = calloc(1, sizeof(*b));
+	int rc;
+
+	*n = 0;
+	if (!b)
+		return SS_ENOMEM;
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)))
+		goto out;
+	for (;;) {
+		memset(b, 0, sizeof(*b));
+		if ((rc = find_best(s, txn, m, b)) || !b->found || b->sim < 1)
+			break;
+		if ((rc = del_entry(s, txn, b->id, &b->e)))
+			break;
+		(*n)++;
+	}
+	rc = rc ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
+out:
+	free(b);
+	return rc ? mdb_err(rc) : 0;
+}
+
+int fstore_expire(fstore *s, uint64_t before, unsigned *n)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	fstore_entry e;
+	int rc;
+
+	*n = 0;
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)))
+		return mdb_err(rc);
+	if ((rc = mdb_cursor_open(txn, s->entries, &cur)))
+		goto out;
+	while (!(rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))) {
+		if (v.mv_size != sizeof(e) || k.mv_size != 8)
+			continue;
+		memcpy(&e, v.mv_data, sizeof(e));
+		if (e.last_seen >= before)
+			continue;
+		if ((rc = index_entry(s, txn, get_be64(k.mv_data), &e, 1)) ||
+		    (rc = mdb_cursor_del(cur, 0)))
+			break;
+		(*n)++;
+	}
+	mdb_cursor_close(cur);
+	rc = rc == MDB_NOTFOUND ? 0 : rc;
+out:
+	rc = rc ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
+	return rc ? mdb_err(rc) : 0;
+}

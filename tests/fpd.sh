@@ -1,0 +1,126 @@
+#!/bin/sh
+# fpd.sh: spamsift-fpd as its users meet it: spamsift fp keygen; ADD then
+# LOOKUP of the same and of a slightly changed signature, digests, a
+# random signature not found; an unknown key, a wrong secret, a read-only
+# key, a replayed datagram, an old timestamp and a rate limit refused;
+# kill -9 after acknowledged ADDs and a restart: all there; expiry; two servers
+# federated both ways (a loop): an ADD at one is found at the other within
+# 2 s, with the peer's weight, and does not come back. Real servers on
+# 127.0.0.1 port 0, stopped by PID. Needs $SPAMSIFT, $FPD, $FPCLI, python3.
+# Ends with "N passed, N failed".
+set -u
+. "$(dirname "$0")/lib.sh"
+fpd=${FPD:?set FPD to the spamsift-fpd binary}
+cli=${FPCLI:?set FPCLI to the fpcli test client}
+pids=""
+trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+
+# start NAME ARGS...: runs a server, waits for its "udp IP:PORT" line;
+# sets $addr and $pid (also remembered for the exit trap)
+start() {
+	name=$1; shift
+	"$fpd" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	pid=$!
+	pids="$pids $pid"
+	i=0
+	while [ $i -lt 50 ] && ! grep -q '^tcp ' "$tmp/$name.out"; do sleep 0.1; i=$((i + 1)); done
+	addr=$(sed -n 's/^udp \(127\.0\.0\.1:[0-9]*\)$/\1/p' "$tmp/$name.out")
+}
+stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+
+# keys: keygen lines, read-only, rate
+"$bin" fp keygen alice >"$tmp/keys" && ok || bad "keygen"
+"$bin" fp keygen reader --read-only >>"$tmp/keys"
+"$bin" fp keygen slow --rate 5 >>"$tmp/keys"
+"$bin" fp keygen ab >>"$tmp/keys"
+grep -Eq '^alice rw [A-Za-z0-9+/]{43}=$' "$tmp/keys" && ok || bad "key line: $(head -1 "$tmp/keys")"
+grep -Eq '^reader ro ' "$tmp/keys" && grep -Eq '^slow rw .* rate=5/s$' "$tmp/keys" && ok ||
+	bad "ro and rate lines: $(cat "$tmp/keys")"
+expect 2 "keygen without a name" "$bin" fp keygen
+# a client-side keys file: a key the server does not know, one with a wrong secret
+"$bin" fp keygen mallory >"$tmp/evil"
+"$bin" fp keygen alice >>"$tmp/evil"
+
+expect 0 "--help" "$fpd" --help
+expect 2 "no --keys" "$fpd" --db "$tmp/x" --listen 127.0.0.1:0
+echo "bad line" >"$tmp/badkeys"
+expect 2 "bad keys file" "$fpd" --db "$tmp/x" --listen 127.0.0.1:0 --keys "$tmp/badkeys"
+grep -q "badkeys:1" "$tmp/err" && ok || bad "bad keys file names the line: $(cat "$tmp/err")"
+
+start one --db "$tmp/db1" --listen 127.0.0.1:0 --keys "$tmp/keys"
+[ -n "$addr" ] && grep -q "^tcp $addr$" "$tmp/one.out" && ok || bad "bound ports printed: $(cat "$tmp/one.out" "$tmp/one.err")"
+one=$pid
+c() { "$cli" "$addr" "$tmp/keys" "$@"; }
+
+expect 0 "ping" c alice ping
+expect 1 "empty store" c alice lookup 1
+expect 0 "add" c alice add 1 --weight 2
+expect 0 "lookup same" c alice lookup 1
+grep -q "similarity=1.0000 class=spam weight=2.000 count=1" "$tmp/out" && ok || bad "same: $(cat "$tmp/out")"
+expect 0 "lookup changed (8 of 64 values)" c alice lookup 1 8
+grep -q "similarity=0.8750 class=spam" "$tmp/out" && ok || bad "changed: $(cat "$tmp/out")"
+expect 0 "lookup changed (40 of 64 values)" c alice lookup 1 40
+grep -q "similarity=0.3750" "$tmp/out" && ok || bad "far: $(cat "$tmp/out")"
+expect 1 "random signature" c alice lookup 77
+expect 0 "add again" c alice add 1
+c alice lookup 1 | grep -q "count=2" && ok || bad "count after a second ADD"
+expect 0 "add ham with a digest" c alice add 5 --ham --digest attachment.pdf
+expect 0 "digest alone finds it" c alice lookup 9999 --digest attachment.pdf
+grep -q "similarity=1.0000 class=ham" "$tmp/out" && ok || bad "digest: $(cat "$tmp/out")"
+expect 0 "read-only key looks up" c reader lookup 1
+expect 2 "read-only key cannot ADD" c reader add 2
+grep -q "read-only" "$tmp/out" && ok || bad "read-only: $(cat "$tmp/out")"
+expect 1 "the refused ADD stored nothing" c alice lookup 2
+expect 3 "unknown key: no reply" "$cli" "$addr" "$tmp/evil" mallory lookup 1
+expect 3 "wrong secret: no reply" "$cli" "$addr" "$tmp/evil" alice ping
+expect 0 "replay" c alice replay 1
+grep -q "^first: ok$" "$tmp/out" && grep -q "^second: replayed request$" "$tmp/out" && ok ||
+	bad "replay: $(cat "$tmp/out")"
+expect 0 "old timestamp" c alice oldts 1
+grep -q "timestamp out of window" "$tmp/out" && ok || bad "old ts: $(cat "$tmp/out")"
+expect 0 "burst on a 5/s key" c slow burst 20 1
+limited=$(sed -n 's/.*rate-limited=\([0-9]*\).*/\1/p' "$tmp/out")
+[ "${limited:-0}" -ge 10 ] && ok || bad "rate limit: $(cat "$tmp/out")"
+
+# kill -9 after acknowledged ADDs; a restart has them all
+n=0
+for s in $(seq 100 139); do c alice add "$s" >/dev/null && n=$((n + 1)); done
+[ $n = 40 ] && ok || bad "40 ADDs acknowledged: $n"
+kill -9 "$one"; wait "$one" 2>/dev/null
+start two --db "$tmp/db1" --listen 127.0.0.1:0 --keys "$tmp/keys"
+two=$pid
+found=0
+for s in $(seq 100 139); do c alice lookup "$s" >/dev/null && found=$((found + 1)); done
+[ $found = 40 ] && ok || bad "after kill -9: $found of 40 found"
+stop "$two"
+
+# expiry: entries not seen for --expire DAYS (here 0.00002 days, 1.7 s) go
+start exp --db "$tmp/dbx" --listen 127.0.0.1:0 --keys "$tmp/keys" --expire 0.00002 --expire-every 0.5
+exp=$pid
+expect 0 "ADD before expiry" c alice add 900
+expect 0 "found before expiry" c alice lookup 900
+sleep 3.5
+expect 1 "expired" c alice lookup 900
+grep -q "expired 1 entries" "$tmp/exp.err" && ok || bad "expiry logged: $(cat "$tmp/exp.err")"
+stop "$exp"
+
+# federation: A and B peer with each other (a loop), B trusts A at 0.5
+bport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+start a --db "$tmp/dba" --listen 127.0.0.1:0 --keys "$tmp/keys" --peer "127.0.0.1:$bport,ab,weight=0.5"
+a=$pid aaddr=$addr
+start b --db "$tmp/dbb" --listen "127.0.0.1:$bport" --keys "$tmp/keys" --peer "$aaddr,ab,weight=0.5"
+b=$pid baddr=$addr
+[ "$baddr" = "127.0.0.1:$bport" ] && ok || bad "B on its port: $(cat "$tmp/b.err")"
+expect 0 "ADD at A" "$cli" "$aaddr" "$tmp/keys" alice add 500 --weight 2
+expect 0 "found at B within 2 s" "$cli" "$baddr" "$tmp/keys" alice wait 500 2000
+grep -q "weight=1.000 count=1" "$tmp/out" && ok || bad "B's copy: $(cat "$tmp/out")"
+echo "federation: $(cat "$tmp/out")"
+sleep 1
+"$cli" "$aaddr" "$tmp/keys" alice lookup 500 | grep -q "weight=2.000 count=1" && ok ||
+	bad "A's entry came back: $("$cli" "$aaddr" "$tmp/keys" alice lookup 500)"
+"$cli" "$baddr" "$tmp/keys" alice lookup 500 | grep -q "count=1" && ok || bad "B counted it twice"
+expect 0 "ADD at B" "$cli" "$baddr" "$tmp/keys" alice add 501
+expect 0 "found at A within 2 s" "$cli" "$aaddr" "$tmp/keys" alice wait 501 2000
+stop "$a"
+stop "$b"
+finish
