@@ -123,4 +123,73 @@ expect 0 "ADD at B" "$cli" "$baddr" "$tmp/keys" alice add 501
 expect 0 "found at A within 2 s" "$cli" "$aaddr" "$tmp/keys" alice wait 501 2000
 stop "$a"
 stop "$b"
+
+# ---- two organisations: a report at one protects the other ----
+# Each organisation runs its own server with its own client key; the two
+# servers federate. A user at A reports a spam (spamsift report adds its
+# fingerprints at A); a scan at B (spamsift check, spamsiftd) finds it, a
+# varied copy too, an unrelated ham not.
+"$bin" fp keygen orga >"$tmp/orga.key" && "$bin" fp keygen orgb >"$tmp/orgb.key" &&
+	"$bin" fp keygen peer >"$tmp/peer.key" && ok || bad "keygen for the organisations"
+cat "$tmp/orga.key" "$tmp/peer.key" >"$tmp/keysa"
+cat "$tmp/orgb.key" "$tmp/peer.key" >"$tmp/keysb"
+bport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+start oa --db "$tmp/dboa" --listen 127.0.0.1:0 --keys "$tmp/keysa" --peer "127.0.0.1:$bport,peer"
+a=$pid aaddr=$addr
+start ob --db "$tmp/dbob" --listen "127.0.0.1:$bport" --keys "$tmp/keysb" --peer "$aaddr,peer"
+b=$pid baddr=$addr
+python3 - "$tmp" <<'PY'
+import random, sys
+d = sys.argv[1]
+rnd = random.Random(7)
+words = ("garden river morning coffee letter window market travel summer music paper "
+         "forest engine city bridge yellow quiet number table history planet").split()
+body = ("Dear {name}, you have been selected to receive a cash prize of {n} dollars. "
+        "To claim your prize send your bank details and a processing fee of {m} dollars "
+        "to our agent before the end of the week. Reply now with your full name, address "
+        "and phone number, this offer expires soon and cannot be repeated.\n")
+def mail(path, text, subject="You are a winner"):
+    open(path, "w").write("From: Claims <claims@prize.example>\nTo: you@org.example\n"
+                          "Subject: %s\nMessage-ID: <%s@prize.example>\n\n%s"
+                          % (subject, rnd.randrange(10**9), text))
+mail(d + "/spam.eml", body.format(name="John Smith", n=450000, m=250))
+tail = " ".join(rnd.choice(words) for _ in range(20))
+mail(d + "/varied.eml", body.format(name="Maria  Garcia", n=780000, m=199) + tail + "\n")
+mail(d + "/ham.eml", "Hi all, the minutes of Tuesday's meeting are attached; the budget review "
+     "moves to Thursday afternoon and the new office chairs arrive next month. Please send "
+     "your comments on the draft before Friday so we can close the quarter on time.\n",
+     "minutes")
+PY
+"$bin" learn --ham --db "$tmp/mdb" "$tmp/ham.eml" >/dev/null 2>&1
+"$bin" learn --ham --db "$tmp/mdb2" "$tmp/ham.eml" >/dev/null 2>&1
+# exit 3: learned and stored, no abuse contact (no contacts file here)
+expect 3 "report at organisation A adds the fingerprints" "$bin" report --db "$tmp/mdb" \
+	--evidence "$tmp/ev" --fp-server "$aaddr" --fp-key "$tmp/orga.key" "$tmp/spam.eml"
+t0=$(date +%s%N)
+found=""
+while [ $(($(date +%s%N) - t0)) -lt 2000000000 ]; do
+	"$bin" check --db "$tmp/mdb2" --json --fp-server "$baddr" --fp-key "$tmp/orgb.key" \
+		"$tmp/spam.eml" >"$tmp/out" 2>"$tmp/err"
+	grep -q '"name":"FUZZY_SPAM"' "$tmp/out" && { found=1; break; }
+	sleep 0.1
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ -n "$found" ] && ok || bad "organisation B's scan finds A's report within 2 s: $(cat "$tmp/out" "$tmp/err")"
+echo "organisations: B's scan found A's report after ${ms} ms"
+expect 0 "varied copy at B" "$bin" check --db "$tmp/mdb2" --json --fp-server "$baddr" \
+	--fp-key "$tmp/orgb.key" "$tmp/varied.eml"
+grep -q '"name":"FUZZY_SPAM","score":[0-9.]*,"description":"[^"]*similarity 0\.[5-9]' "$tmp/out" ||
+	grep -q '"name":"FUZZY_SPAM","score":[0-9.]*,"description":"[^"]*similarity 1' "$tmp/out" && ok ||
+	bad "a copy with another name, numbers and a random tail matches: $(cat "$tmp/out")"
+expect 0 "ham at B" "$bin" check --db "$tmp/mdb2" --json --fp-server "$baddr" \
+	--fp-key "$tmp/orgb.key" "$tmp/ham.eml"
+grep -q 'FUZZY_' "$tmp/out" && bad "an unrelated ham matches: $(cat "$tmp/out")" || ok
+expect 2 "a key file without a key" "$bin" check --db "$tmp/mdb2" --fp-server "$baddr" \
+	--fp-key "$tmp/ham.eml" "$tmp/ham.eml"
+grep -q "fingerprint server" "$tmp/err" && ok || bad "the bad key file is named: $(cat "$tmp/err")"
+stop "$b"
+expect 0 "server down: the scan goes on" "$bin" check --db "$tmp/mdb2" --json \
+	--fp-server "$baddr" --fp-key "$tmp/orgb.key" "$tmp/spam.eml"
+grep -q '"name":"FUZZY_TEMPERROR"' "$tmp/out" && ok || bad "FUZZY_TEMPERROR: $(cat "$tmp/out")"
+stop "$a"
 finish

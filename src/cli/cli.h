@@ -49,6 +49,7 @@ typedef struct model_args {
 	int no_default_rules;
 	const char *ip, *helo, *from;
 	const char *resolver, *dns_timeout; /* check: DNS checks (off without resolver) */
+	const char *fp_server, *fp_key;     /* check: spamsift-fpd lookups */
 	const char **rcpts;
 	size_t nrcpts;
 } model_args;

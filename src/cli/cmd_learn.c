@@ -219,6 +219,8 @@ static int check_paths(run *r)
 	c.error = why;
 	c.error_len = sizeof(why);
 	c.checks.resolver = r->a->resolver;
+	c.checks.fp_server = r->a->fp_server;
+	c.checks.fp_key = r->a->fp_key;
 	if (r->a->dns_timeout && cli_dns_timeout(r->a->dns_timeout, &c.checks.dns_timeout)) {
 		fprintf(stderr, "spamsift check: --dns-timeout: want seconds, 0.01 to 60\n");
 		r->fatal = SS_EINVAL;

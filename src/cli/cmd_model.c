@@ -28,7 +28,7 @@ static const char model_usage[] =
     "       spamsift check [--json] [--user U] [--db PATH] [--rules PATH]...\n"
     "                      [--no-default-rules] [--ip IP] [--helo NAME] [--from ADDR]\n"
     "                      [--rcpt ADDR]... [--resolver IP:PORT|system]\n"
-    "                      [--dns-timeout S] PATH...\n"
+    "                      [--dns-timeout S] [--fp-server IP:PORT --fp-key FILE] PATH...\n"
     "       spamsift stats [--db PATH]\n"
     "       spamsift export [--db PATH] FILE|-\n"
     "       spamsift import [--db PATH] FILE|-\n"
@@ -61,6 +61,10 @@ static int check_option(model_args *a, int argc, char **argv, int *i)
 		a->resolver = argv[++*i];
 	else if (!strcmp(o, "--dns-timeout"))
 		a->dns_timeout = argv[++*i];
+	else if (!strcmp(o, "--fp-server"))
+		a->fp_server = argv[++*i];
+	else if (!strcmp(o, "--fp-key"))
+		a->fp_key = argv[++*i];
 	else
 		return 0;
 	return 1;

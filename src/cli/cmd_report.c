@@ -26,12 +26,14 @@ enum { CLI_NO_CONTACT = 3 };
 static const char report_usage[] =
     "usage: spamsift report [--user U] [--db PATH] [--contacts FILE] [--geoip FILE.mmdb]\n"
     "                       [--evidence DIR] [--from ADDR] [--trusted NETS]\n"
+    "                       [--fp-server IP:PORT --fp-key FILE]\n"
     "                       [--max-original BYTES] [--send] FILE...\n"
     "       spamsift report --stats [--evidence DIR] [--since T] [--until T] [--json|--csv]\n";
 
 typedef struct report_args {
 	model_args m; /* --db, --user for the model */
 	const char *contacts, *geoip, *evidence, *from, *trusted, *since, *until;
+	const char *fp_server, *fp_key; /* spamsift-fpd to add fingerprints to */
 	size_t max_original;
 	int send, stats, json;
 	char **files;
@@ -41,14 +43,16 @@ typedef struct report_args {
 /* The options that take a value; returns 1 when o was one. */
 static int value_option(report_args *a, const char *o, const char *v)
 {
-	const char *names[] = {"--contacts", "--geoip", "--evidence", "--from", "--trusted",
-	                       "--since",    "--until", "--db",       "--user", "--max-original"};
-	const char **dst[] = {&a->contacts, &a->geoip, &a->evidence, &a->from,  &a->trusted,
-	                      &a->since,    &a->until, &a->m.db,     &a->m.user};
+	const char *names[] = {"--contacts", "--geoip",     "--evidence", "--from",
+	                       "--trusted",  "--since",     "--until",    "--db",
+	                       "--user",     "--fp-server", "--fp-key",   "--max-original"};
+	const char **dst[] = {&a->contacts, &a->geoip,     &a->evidence, &a->from,
+	                      &a->trusted,  &a->since,     &a->until,    &a->m.db,
+	                      &a->m.user,   &a->fp_server, &a->fp_key};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(o, names[i])) {
-			if (i < 9)
+			if (i < 11)
 				*dst[i] = v;
 			else
 				a->max_original = strtoul(v, NULL, 10);
@@ -205,8 +209,9 @@ static int report_one(report_run *r, const char *path, const char *buf, size_t l
 	if (!err && (err = evidence_append(r->dir, &o.ev)))
 		fprintf(stderr, "spamsift report: %s: cannot store the evidence in %s\n", path,
 		        r->dir);
-	if (!err)
-		report_fingerprint_hook(r->a->m.user, buf, len);
+	if (!err && (err = report_fingerprint(r->a->fp_server, r->a->fp_key, buf, len)))
+		fprintf(stderr, "spamsift report: %s: fingerprints not added to %s: %s\n", path,
+		        r->a->fp_server, ss_strerror(err));
 	if (!err)
 		err = deliver(r, path, &o);
 	else if (err == SS_EEMPTY || err == SS_ENOTMAIL || err == SS_EBINARY)

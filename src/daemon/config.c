@@ -22,7 +22,8 @@ static const char *const key_names[CONFIG_NKEYS] = {
     "max_conn",  "milter_reject", "milter_on_error", "log",
     "log_level", "add_header_at", "reject_at",       "rules",
     "resolver",  "dns_timeout",   "authserv_id",     "contacts",
-    "evidence",  "geoip",         "report_from",
+    "evidence",  "geoip",         "report_from",     "fp_server",
+    "fp_key",
 };
 
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
@@ -61,6 +62,8 @@ void config_release(config *c)
 	free(c->evidence);
 	free(c->geoip);
 	free(c->report_from);
+	free(c->fp_server);
+	free(c->fp_key);
 	config_init(c);
 }
 
@@ -275,6 +278,10 @@ int config_set(config *c, config_key k, const char *value, unsigned line, config
 		                : k == CONFIG_GEOIP    ? &c->geoip
 		                                       : &c->report_from,
 		                value, line, e);
+		break;
+	case CONFIG_FP_SERVER:
+	case CONFIG_FP_KEY:
+		rc = set_string(k == CONFIG_FP_SERVER ? &c->fp_server : &c->fp_key, value, line, e);
 		break;
 	case CONFIG_MILTER_ON_ERROR:
 	case CONFIG_LOG:

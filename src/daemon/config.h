@@ -50,6 +50,8 @@ typedef enum config_key {
 	CONFIG_EVIDENCE,
 	CONFIG_GEOIP,
 	CONFIG_REPORT_FROM,
+	CONFIG_FP_SERVER,
+	CONFIG_FP_KEY,
 	CONFIG_NKEYS
 } config_key;
 
@@ -84,6 +86,8 @@ typedef struct config {
 	char *evidence;              /* reports: evidence store directory; NULL: no reports */
 	char *geoip;                 /* reports: MaxMind country database, or NULL */
 	char *report_from;           /* reports: the ARF's From; NULL: report/report.h's */
+	char *fp_server;             /* spamsift-fpd IP:PORT: lookups, reported fingerprints */
+	char *fp_key;                /* its key file (spamsift fp keygen's line) */
 	unsigned line[CONFIG_NKEYS]; /* line where each key was set, 0 if not */
 } config;
 

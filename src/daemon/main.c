@@ -107,6 +107,10 @@ static const char usage[] =
     "  --contacts FILE    abuse contacts: lines 'CIDR ADDRESS [ASN] [CC]'\n"
     "  --geoip FILE.mmdb  country of the source (MaxMind format)\n"
     "  --report-from ADDR the abuse reports' From\n"
+    "  --fp-server IP:PORT\n"
+    "                     a spamsift-fpd: every scan looks its fingerprints up\n"
+    "                     (FUZZY_SPAM), every report adds them\n"
+    "  --fp-key FILE      the key file for it (spamsift fp keygen)\n"
     "  --log-level LEVEL  error, warning, info (default: a line per request)\n"
     "                     or debug\n"
     "  --quiet            the same as --log-level warning\n"
@@ -194,6 +198,8 @@ enum {
 	O_EVIDENCE,
 	O_GEOIP,
 	O_REPORT_FROM,
+	O_FP_SERVER,
+	O_FP_KEY,
 };
 
 static const struct option longopts[] = {
@@ -222,6 +228,8 @@ static const struct option longopts[] = {
     {"evidence", required_argument, NULL, O_EVIDENCE},
     {"geoip", required_argument, NULL, O_GEOIP},
     {"report-from", required_argument, NULL, O_REPORT_FROM},
+    {"fp-server", required_argument, NULL, O_FP_SERVER},
+    {"fp-key", required_argument, NULL, O_FP_KEY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, O_VERSION},
     {NULL, 0, NULL, 0},
@@ -256,6 +264,8 @@ static const struct {
     {O_EVIDENCE, CONFIG_EVIDENCE},
     {O_GEOIP, CONFIG_GEOIP},
     {O_REPORT_FROM, CONFIG_REPORT_FROM},
+    {O_FP_SERVER, CONFIG_FP_SERVER},
+    {O_FP_KEY, CONFIG_FP_KEY},
 };
 
 /* Records one option; returns 0, 1 to exit successfully, -1 on error. */
@@ -475,6 +485,7 @@ static int generation_make(const cmdline *cl, generation *prev, generation **out
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	char def[4096];
 	engine_config ec;
+	char ewhy[512] = "";
 	int err;
 
 	if (!g)
@@ -498,8 +509,12 @@ static int generation_make(const cmdline *cl, generation *prev, generation **out
 	ec.checks.resolver = g->conf.resolver;
 	ec.checks.dns_timeout = g->conf.dns_timeout;
 	ec.checks.authserv_id = g->conf.authserv_id;
+	ec.checks.fp_server = g->conf.fp_server;
+	ec.checks.fp_key = g->conf.fp_key;
+	ec.error = ewhy;
+	ec.error_len = sizeof(ewhy);
 	if ((err = engine_new(&ec, &g->g.e))) {
-		snprintf(why, wlen, "engine: %s", ss_strerror(err));
+		snprintf(why, wlen, "engine: %s", ewhy[0] ? ewhy : ss_strerror(err));
 		goto fail;
 	}
 	g->g.lim.max_size = g->conf.max_size;

@@ -43,7 +43,9 @@ int reports_make(const config *conf, const char *user, const char *msg, size_t l
 		snprintf(why, why_len, "%s: cannot store the evidence", conf->evidence);
 		goto out;
 	}
-	report_fingerprint_hook(user, msg, len);
+	if ((err = report_fingerprint(conf->fp_server, conf->fp_key, msg, len)))
+		snprintf(why, why_len, "fingerprints not added to %s: %s", conf->fp_server,
+		         ss_strerror(err));
 out:
 	if (err && !why[0])
 		snprintf(why, why_len, "%s", ss_strerror(err));

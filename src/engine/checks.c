@@ -5,6 +5,7 @@
 #include "engine/checks.h"
 
 #include <stdio.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,12 +13,19 @@
 #include "auth/auth.h"
 #include "dns/dns.h"
 #include "dnsl/dnsl.h"
+#include "fpd/client.h"
+#include "fuzzy/fuzzy.h"
 #include "phish/phish.h"
+#include "proto/fpp.h"
+
+#define FP_KEYS_MAX 64 /* lines of a key file read; the first key is ours */
 
 struct checks_ctx {
 	dns_client *dns; /* NULL: no DNS checks */
 	auth_ctx *auth;
 	phish_ctx *phish;
+	fpc *fp; /* NULL: no fingerprint server */
+	int fp_ms;
 	char authserv_id[256];
 };
 
@@ -48,6 +56,46 @@ static int dns_open(checks_ctx *x, const checks_settings *s)
 	return (x->auth = auth_ctx_new()) ? 0 : SS_ENOMEM;
 }
 
+int checks_fp_key(const char *path, struct fpp_key *out)
+{
+	fpp_key keys[FP_KEYS_MAX];
+	char buf[16384];
+	size_t n = 0, len;
+	unsigned line = 0;
+	FILE *f = fopen(path, "r");
+	int err;
+
+	if (!f)
+		return SS_EIO;
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	err = ferror(f) ? SS_EIO : 0;
+	fclose(f);
+	if (err)
+		return err;
+	buf[len] = 0;
+	err = fpp_keys_parse(buf, len, keys, FP_KEYS_MAX, &n, &line) || n < 1 ? SS_ESYNTAX : 0;
+	if (!err)
+		*out = keys[0];
+	sodium_memzero(keys, sizeof(keys));
+	return err;
+}
+
+/* Opens the spamsift-fpd client. */
+static int fp_open(checks_ctx *x, const checks_settings *s)
+{
+	fpp_key k;
+	int err;
+
+	if (!s->fp_key)
+		return SS_ESYNTAX;
+	if ((err = checks_fp_key(s->fp_key, &k)))
+		return err;
+	x->fp_ms = (int)((s->fp_timeout > 0 ? s->fp_timeout : 1.0) * 1000);
+	err = fpc_new(s->fp_server, &k, &x->fp);
+	sodium_memzero(&k, sizeof(k));
+	return err;
+}
+
 int checks_ctx_new(const checks_settings *s, checks_ctx **out)
 {
 	checks_ctx *x = calloc(1, sizeof(*x));
@@ -68,6 +116,8 @@ int checks_ctx_new(const checks_settings *s, checks_ctx **out)
 		goto out;
 	if (!dns_off(s->resolver) && (err = dns_open(x, s)))
 		goto out;
+	if (s->fp_server && (err = fp_open(x, s)))
+		goto out;
 	*out = x;
 	return 0;
 out:
@@ -81,6 +131,7 @@ void checks_ctx_free(checks_ctx *x)
 		return;
 	auth_ctx_free(x->auth);
 	dns_client_free(x->dns);
+	fpc_free(x->fp);
 	phish_ctx_free(x->phish);
 	free(x);
 }
@@ -101,6 +152,27 @@ static int dns_begin(checks_ctx *x, const ss_checks_config *cfg, const ss_messag
 	return err;
 }
 
+/* Looks the message's fingerprints up on the server. */
+static int fp_check(checks_ctx *x, const ss_message *m, ss_hits *out)
+{
+	fpc_result res;
+	fp_set fs;
+	int err;
+
+	if (fp_of_message(m, &fs) || (!fs.has_text && !fs.ndigests))
+		return 0;
+	err = fpc_lookup(x->fp, fs.has_text ? &fs.text : NULL, fs.digests, fs.ndigests, x->fp_ms,
+	                 &res);
+	if (err)
+		return hits_add(out, "FUZZY_TEMPERROR",
+		                err == SS_EIO ? "no answer in time" : "refused");
+	if (!res.found || res.similarity < FUZZY_SIMILAR)
+		return 0;
+	return hits_addf(out, res.cls == FPP_HAM ? "FUZZY_HAM" : "FUZZY_SPAM",
+	                 "similarity %.2f, weight %.2f, reported %u times", res.similarity,
+	                 res.weight, (unsigned)res.count);
+}
+
 int checks_run(checks_ctx *x, const ss_checks_config *cfg, const ss_message *m, const char *buf,
                size_t len, const checks_envelope *env, ss_arena *a, ss_hits *out,
                const char **auth_results)
@@ -115,6 +187,8 @@ int checks_run(checks_ctx *x, const ss_checks_config *cfg, const ss_message *m, 
 		err = dns_begin(x, cfg, m, buf, len, env, deadline, a, &lists, &lists_on);
 	if (!err)
 		err = phish_check(x->phish, m, cfg, out);
+	if (!err && x->fp)
+		err = fp_check(x, m, out);
 	if (x->dns) {
 		/* always waited for: pending questions point into a */
 		int e2 = lists_on ? dnsl_finish(&lists, deadline, out) : 0;

@@ -69,6 +69,25 @@ static int load_rules(engine *e, const engine_config *c)
 	return err;
 }
 
+/* Checks the fingerprint server's address and key file by opening a
+ * client once, so a mistake shows at start, not at the first scan. */
+static int fp_settings_ok(const engine_config *c)
+{
+	checks_settings s = c->checks;
+	checks_ctx *x = NULL;
+	int err;
+
+	s.resolver = NULL; /* checked apart */
+	err = checks_ctx_new(&s, &x);
+	checks_ctx_free(x);
+	if (err && c->error && c->error_len)
+		snprintf(c->error, c->error_len, "fingerprint server %s with key file %s: %s",
+		         c->checks.fp_server, c->checks.fp_key ? c->checks.fp_key : "(none)",
+		         err == SS_EIO ? "cannot read the key file"
+		                       : "not IP:PORT, or no key in the file");
+	return err;
+}
+
 int engine_new(const engine_config *c, engine **out)
 {
 	engine *e = calloc(1, sizeof(*e));
@@ -92,6 +111,8 @@ int engine_new(const engine_config *c, engine **out)
 		engine_free(e);
 		return SS_ESYNTAX;
 	}
+	if (c->checks.fp_server && (err = fp_settings_ok(c)))
+		goto fail;
 	if (c->model) {
 		e->base = c->model;
 	} else if (c->db) {
@@ -104,6 +125,7 @@ int engine_new(const engine_config *c, engine **out)
 		err = load_rules(e, c);
 	if (err && c->error && c->error_len && err != SS_ESYNTAX && err != SS_EIO)
 		snprintf(c->error, c->error_len, "%s", ss_strerror(err));
+fail:
 	if (err) {
 		engine_free(e);
 		return err;

@@ -4,6 +4,13 @@
  */
 #include "report/report.h"
 
+#include <sodium.h>
+
+#include "engine/checks.h"
+#include "fpd/client.h"
+#include "fuzzy/fuzzy.h"
+#include "proto/fpp.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -90,14 +97,28 @@ out:
 	return err;
 }
 
-int report_fingerprint_hook(const char *user, const char *buf, size_t len)
+int report_fingerprint(const char *server, const char *key_file, const char *buf, size_t len)
 {
-	/* HOOK (fingerprint server, src/fpd + src/fuzzy): compute the message's
-	 * fingerprints (fuzzy text hashes, attachment digests) and add them to
-	 * the fingerprint server as a user report. Left to the fingerprint
-	 * work; reports are learned and stored without it. */
-	(void)user;
-	(void)buf;
-	(void)len;
-	return 0;
+	ss_message *m = NULL;
+	fpc *c = NULL;
+	fpp_key k;
+	fp_set fs;
+	int err;
+
+	if (!server)
+		return 0;
+	if ((err = checks_fp_key(key_file ? key_file : "", &k)))
+		return err;
+	if ((err = ss_parse(buf, len, NULL, &m)) || (err = fp_of_message(m, &fs)))
+		goto out;
+	if (!fs.has_text && !fs.ndigests)
+		goto out; /* too short to fingerprint: nothing to share */
+	if (!(err = fpc_new(server, &k, &c)))
+		err = fpc_add(c, fs.has_text ? &fs.text : NULL, fs.digests, fs.ndigests, FPP_SPAM,
+		              1.0, 2000);
+out:
+	sodium_memzero(&k, sizeof(k));
+	fpc_free(c);
+	ss_message_free(m);
+	return err;
 }

@@ -44,9 +44,12 @@ typedef struct report_out {
 int report_make(const report_cfg *cfg, const char *user, const char *buf, size_t len, int64_t now,
                 ss_arena *a, report_out *out);
 
-/* Where a reported message's fingerprints (src/fuzzy) will be added to the
- * fingerprint server (src/fpd). A no-op for now: called after the message
- * was learned and its evidence stored. Returns 0. */
-int report_fingerprint_hook(const char *user, const char *buf, size_t len);
+/* Adds the fingerprints of the message buf[0..len) (fuzzy/fuzzy.h) to
+ * the spamsift-fpd at `server` ("IP:PORT", NULL: nothing to do) as spam,
+ * authenticated by the first key of `key_file`. A message too short to
+ * fingerprint is not sent. Returns 0, SS_EIO (key file unreadable, or no
+ * answer in 2 s), SS_EBUSY (the server refused: read-only key, rate),
+ * SS_ESYNTAX (no key in the file, bad address) or a parse refusal. */
+int report_fingerprint(const char *server, const char *key_file, const char *buf, size_t len);
 
 #endif

@@ -134,7 +134,9 @@ TEST(report_make_source_and_contact)
 	sbuf_release(&o.arf);
 	arena_release(&a);
 	contacts_free(m);
-	CHECK(report_fingerprint_hook(NULL, "x", 1) == 0);
+	/* no server: nothing to add; a server without a readable key: refused */
+	CHECK(report_fingerprint(NULL, NULL, "x", 1) == 0);
+	CHECK(report_fingerprint("127.0.0.1:9", "/nonexistent/key", "x", 1) == SS_EIO);
 }
 
 static const char *lookup(const contact_map *m, const char *ip)
