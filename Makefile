@@ -194,8 +194,9 @@ report-check: $(B)/spamsift $(B)/spamsiftd
 	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/report.sh
 
 # spamsift-fpd: real servers on 127.0.0.1, keys, replays, kill -9, federation.
-fpd-check: $(B)/spamsift $(B)/spamsift-fpd $(B)/tests/fpcli
-	SPAMSIFT=$(B)/spamsift FPD=$(B)/spamsift-fpd FPCLI=$(B)/tests/fpcli sh tests/fpd.sh
+fpd-check: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd $(B)/tests/fpcli
+	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd FPD=$(B)/spamsift-fpd FPCLI=$(B)/tests/fpcli \
+		sh tests/fpd.sh
 
 corpus-check: $(B)/tests/parse_corpus
 	sh tests/corpus/run.sh $(B)/tests/parse_corpus

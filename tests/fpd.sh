@@ -5,8 +5,13 @@
 # key, a replayed datagram, an old timestamp and a rate limit refused;
 # kill -9 after acknowledged ADDs and a restart: all there; expiry; two servers
 # federated both ways (a loop): an ADD at one is found at the other within
-# 2 s, with the peer's weight, and does not come back. Real servers on
-# 127.0.0.1 port 0, stopped by PID. Needs $SPAMSIFT, $FPD, $FPCLI, python3.
+# 2 s, with the peer's weight, and does not come back. Then two
+# organisations, each with its server and key: `spamsift report` at one is
+# found by `spamsift check` at the other within 2 s, a varied copy too, an
+# unrelated ham not; spamsiftd (POST /report, spamc) with --fp-server; the
+# server down gives FUZZY_TEMPERROR. Real servers on 127.0.0.1 port 0,
+# stopped by PID. Needs $SPAMSIFT, $FPD, $FPCLI, python3 ($SPAMSIFTD, spamc
+# and curl for the daemon part).
 # Ends with "N passed, N failed".
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -187,6 +192,27 @@ grep -q 'FUZZY_' "$tmp/out" && bad "an unrelated ham matches: $(cat "$tmp/out")"
 expect 2 "a key file without a key" "$bin" check --db "$tmp/mdb2" --fp-server "$baddr" \
 	--fp-key "$tmp/ham.eml" "$tmp/ham.eml"
 grep -q "fingerprint server" "$tmp/err" && ok || bad "the bad key file is named: $(cat "$tmp/err")"
+
+# spamsiftd at organisation B: a user's POST /report adds the varied copy's
+# fingerprints at B, and a scan of the original through spamc finds a match.
+if [ -n "${SPAMSIFTD:-}" ] && command -v spamc >/dev/null && command -v curl >/dev/null; then
+	"$SPAMSIFTD" --db "$tmp/mdb2" --spamd 127.0.0.1:0 --http 127.0.0.1:0 --evidence "$tmp/evb" \
+		--fp-server "$baddr" --fp-key "$tmp/orgb.key" >"$tmp/d.out" 2>"$tmp/d.err" &
+	dpid=$!
+	pids="$pids $dpid"
+	i=0
+	while [ $i -lt 50 ] && [ "$(wc -l <"$tmp/d.out")" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
+	sport=$(sed -n 's/^spamd 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/d.out")
+	hport=$(sed -n 's/^http 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/d.out")
+	code=$(curl -sS --max-time 10 -o "$tmp/out" -w '%{http_code}' --data-binary "@$tmp/ham.eml" \
+		"http://127.0.0.1:$hport/report")
+	[ "$code" = 200 ] && ok || bad "spamsiftd POST /report with a fingerprint server: $code $(cat "$tmp/out")"
+	spamc -d 127.0.0.1 -p "$sport" -y <"$tmp/ham.eml" >"$tmp/out" 2>&1
+	grep -q "FUZZY_SPAM" "$tmp/out" && ok || bad "spamsiftd's scan finds the report: $(cat "$tmp/out")"
+	spamc -d 127.0.0.1 -p "$sport" -y <"$tmp/varied.eml" >"$tmp/out" 2>&1
+	grep -q "FUZZY_SPAM" "$tmp/out" && ok || bad "spamsiftd's scan finds A's report: $(cat "$tmp/out")"
+	stop "$dpid"
+fi
 stop "$b"
 expect 0 "server down: the scan goes on" "$bin" check --db "$tmp/mdb2" --json \
 	--fp-server "$baddr" --fp-key "$tmp/orgb.key" "$tmp/spam.eml"
