@@ -129,6 +129,37 @@ expect 0 "found at A within 2 s" "$cli" "$aaddr" "$tmp/keys" alice wait 501 2000
 stop "$a"
 stop "$b"
 
+# ---- TCP limits: a silent connection is closed after --idle, and past
+# --max-conn a new connection is closed at once ----
+start lim --db "$tmp/dblim" --listen 127.0.0.1:0 --keys "$tmp/keys" --idle 1 --max-conn 3
+lim=$pid
+python3 - "${addr#*:}" >"$tmp/out" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+def conn():
+    s = socket.create_connection(("127.0.0.1", port)); s.settimeout(5); return s
+def closed_after(s):
+    t = time.time()
+    try:
+        got = s.recv(1)
+    except OSError:
+        got = b""
+    return got == b"", time.time() - t
+held = [conn() for _ in range(3)]
+time.sleep(0.2)
+extra = conn()
+ok, t = closed_after(extra)
+print("extra closed %s after %.2f s" % (ok, t))
+ok, t = closed_after(held[0])
+print("idle closed %s after %.2f s" % (ok, t))
+PY
+grep -q "^extra closed True after 0\.[0-4]" "$tmp/out" && ok || bad "a 4th connection over --max-conn 3 is closed at once: $(cat "$tmp/out")"
+grep -q "^idle closed True after [01]\." "$tmp/out" && ok || bad "a silent connection is closed after --idle 1: $(cat "$tmp/out")"
+expect 0 "the server still serves TCP after its limits" "$cli" "$addr" "$tmp/keys" alice add 600
+stop "$lim"
+expect 2 "bad --idle" "$fpd" --db "$tmp/dblim" --listen 127.0.0.1:0 --keys "$tmp/keys" --idle 0
+expect 2 "bad --max-conn" "$fpd" --db "$tmp/dblim" --listen 127.0.0.1:0 --keys "$tmp/keys" --max-conn 0
+
 # ---- two organisations: a report at one protects the other ----
 # Each organisation runs its own server with its own client key; the two
 # servers federate. A user at A reports a spam (spamsift report adds its
@@ -201,7 +232,7 @@ if [ -n "${SPAMSIFTD:-}" ] && command -v spamc >/dev/null && command -v curl >/d
 	dpid=$!
 	pids="$pids $dpid"
 	i=0
-	while [ $i -lt 50 ] && [ "$(wc -l <"$tmp/d.out")" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
+	while [ $i -lt 200 ] && [ "$(wc -l <"$tmp/d.out")" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
 	sport=$(sed -n 's/^spamd 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/d.out")
 	hport=$(sed -n 's/^http 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/d.out")
 	code=$(curl -sS --max-time 10 -o "$tmp/out" -w '%{http_code}' --data-binary "@$tmp/ham.eml" \

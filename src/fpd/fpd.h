@@ -59,6 +59,9 @@ typedef struct fpd {
 	ev_signal term_w, int_w;
 	double expire_days; /* 0: never */
 	double expire_every;
+	double idle;      /* seconds a TCP connection may stay silent */
+	size_t nconns;    /* TCP connections open */
+	size_t max_conns; /* at most (--max-conn); more are closed at accept */
 	uint64_t requests, refused, loops;
 } fpd;
 

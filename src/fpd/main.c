@@ -15,7 +15,8 @@
 
 static const char usage[] =
     "usage: spamsift-fpd --db DIR --listen IP:PORT --keys FILE [--peer SPEC]...\n"
-    "                    [--expire DAYS] [--expire-every SECONDS]\n"
+    "                    [--expire DAYS] [--expire-every SECONDS] [--idle SECONDS]\n"
+    "                    [--max-conn N]\n"
     "\n"
     "The fingerprint server: stores the fingerprints of reported messages\n"
     "(class, weight, first and last seen, count, reporter) and answers\n"
@@ -34,7 +35,11 @@ static const char usage[] =
     "                      times W (default 1). Repeatable, up to 16.\n"
     "  --expire DAYS       delete entries not seen for DAYS (default 90; 0: never;\n"
     "                      fractions too)\n"
-    "  --expire-every S    how often to expire (default 3600 seconds)\n";
+    "  --expire-every S    how often to expire (default 3600 seconds)\n"
+    "  --idle S            close a TCP connection silent this long (default 60\n"
+    "                      seconds, 0.05 to 86400)\n"
+    "  --max-conn N        TCP connections open at once (default 1024); more\n"
+    "                      are closed at accept\n";
 
 typedef struct opts {
 	const char *db, *listen, *keys;
@@ -47,6 +52,7 @@ static int parse_args(int argc, char **argv, opts *o, fpd *d)
 	static const struct option longs[] = {{"db", 1, 0, 'd'},     {"listen", 1, 0, 'l'},
 	                                      {"keys", 1, 0, 'k'},   {"peer", 1, 0, 'p'},
 	                                      {"expire", 1, 0, 'e'}, {"expire-every", 1, 0, 'E'},
+	                                      {"idle", 1, 0, 'i'},   {"max-conn", 1, 0, 'm'},
 	                                      {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
 	int c;
 
@@ -63,13 +69,18 @@ static int parse_args(int argc, char **argv, opts *o, fpd *d)
 			d->expire_days = strtod(optarg, NULL);
 		else if (c == 'E')
 			d->expire_every = strtod(optarg, NULL);
+		else if (c == 'i')
+			d->idle = strtod(optarg, NULL);
+		else if (c == 'm')
+			d->max_conns = strtoul(optarg, NULL, 10);
 		else if (c == 'h')
 			return fputs(usage, stdout), 1;
 		else
 			return fputs(usage, stderr), -1;
 	}
 	if (!o->db || !o->listen || !o->keys || optind < argc || d->expire_every <= 0 ||
-	    d->expire_days < 0) {
+	    d->expire_days < 0 || !(d->idle >= 0.05 && d->idle <= 86400) || d->max_conns < 1 ||
+	    d->max_conns > 100000) {
 		fputs(usage, stderr);
 		return -1;
 	}
@@ -138,7 +149,12 @@ static int start_peers(fpd *d, const opts *o)
 
 int main(int argc, char **argv)
 {
-	fpd d = {.expire_days = 90, .expire_every = 3600, .udp_fd = -1, .tcp_fd = -1};
+	fpd d = {.expire_days = 90,
+	         .expire_every = 3600,
+	         .idle = 60,
+	         .max_conns = 1024,
+	         .udp_fd = -1,
+	         .tcp_fd = -1};
 	opts o = {0};
 	char bound[80];
 	int rc = 2, r;

@@ -183,6 +183,8 @@ static void on_udp(struct ev_loop *loop, ev_io *w, int revents)
 /* A TCP connection: frames in, replies out. */
 typedef struct conn {
 	ev_io rio, wio;
+	ev_timer idle_w; /* closes a connection silent for fpd.idle seconds */
+	fpd *d;
 	uint8_t in[4 + FPP_MAX_PACKET];
 	size_t inlen;
 	uint8_t *out;
@@ -193,6 +195,8 @@ static void conn_close(struct ev_loop *loop, conn *c)
 {
 	ev_io_stop(loop, &c->rio);
 	ev_io_stop(loop, &c->wio);
+	ev_timer_stop(loop, &c->idle_w);
+	c->d->nconns--;
 	close(c->rio.fd);
 	free(c->out);
 	free(c);
@@ -269,8 +273,10 @@ static void on_conn_read(struct ev_loop *loop, ev_io *w, int revents)
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (n > 0)
+	if (n > 0) {
 		c->inlen += (size_t)n;
+		ev_timer_again(loop, &c->idle_w);
+	}
 	if (n <= 0 || take_frames(ev_userdata(loop), c) || flush_out(loop, c))
 		conn_close(loop, c);
 }
@@ -283,21 +289,31 @@ static void on_conn_write(struct ev_loop *loop, ev_io *w, int revents)
 		conn_close(loop, c);
 }
 
+static void on_idle(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	conn_close(loop, w->data);
+}
+
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
 	int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	fpd *d = ev_userdata(loop);
 	conn *c;
 
 	if (fd < 0)
 		return;
-	if (!(c = calloc(1, sizeof(*c)))) {
+	if (d->nconns >= d->max_conns || !(c = calloc(1, sizeof(*c)))) {
 		close(fd);
 		return;
 	}
+	d->nconns++;
+	c->d = d;
 	ev_io_init(&c->rio, on_conn_read, fd, EV_READ);
 	ev_io_init(&c->wio, on_conn_write, fd, EV_WRITE);
-	c->rio.data = c->wio.data = c;
+	ev_timer_init(&c->idle_w, on_idle, 0., d->idle);
+	c->rio.data = c->wio.data = c->idle_w.data = c;
 	ev_io_start(loop, &c->rio);
+	ev_timer_again(loop, &c->idle_w);
 }
 
 static int parse_listen(const char *addr, struct sockaddr_in *sa)
