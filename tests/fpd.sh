@@ -227,6 +227,7 @@ grep -q "fingerprint server" "$tmp/err" && ok || bad "the bad key file is named:
 # spamsiftd at organisation B: a user's POST /report adds the varied copy's
 # fingerprints at B, and a scan of the original through spamc finds a match.
 if [ -n "${SPAMSIFTD:-}" ] && command -v spamc >/dev/null && command -v curl >/dev/null; then
+	: >"$tmp/d.out" # exists before the loop below reads it
 	"$SPAMSIFTD" --db "$tmp/mdb2" --spamd 127.0.0.1:0 --http 127.0.0.1:0 --evidence "$tmp/evb" \
 		--fp-server "$baddr" --fp-key "$tmp/orgb.key" >"$tmp/d.out" 2>"$tmp/d.err" &
 	dpid=$!
