@@ -23,7 +23,10 @@
  * defaults, add a header from 0 (probability 0.5) and reject from ln 999
  * (probability 0.999), are the classifier's own verdict and reject line.
  *
- * Nothing here does network I/O; the LMDB store maps its file.
+ * Network I/O happens only in the built-in checks (engine/checks.h), and
+ * only when configured: DNS with a resolver (one deadline per scan) and
+ * the fingerprint server with fp_server (its own timeout); the LMDB store
+ * maps its file.
  */
 #ifndef SS_ENGINE_ENGINE_H
 #define SS_ENGINE_ENGINE_H
