@@ -176,6 +176,8 @@ static void get_add(rbuf *r, fpp_msg *m)
 		get_copy(r, m->visited[i], FPP_SERVER_ID);
 	get_copy(r, m->reporter, rl);
 	m->reporter[r->err ? 0 : rl] = 0;
+	if (!r->err && strlen(m->reporter) != rl)
+		r->err = 1; /* a NUL inside the name (found by fuzz_fpp) */
 	for (size_t i = 0; i < strlen(m->reporter); i++)
 		if ((uint8_t)m->reporter[i] <= ' ' || (uint8_t)m->reporter[i] >= 0x7f)
 			r->err = 1;

@@ -117,3 +117,17 @@ TEST(fpp_keys_file_parses_and_refuses_bad_lines)
 	CHECK(fpp_key_format(&keys[1], out, sizeof(out)) == 0);
 	CHECK(fpp_key_parse_line(out, strlen(out), &k) == 1 && !memcmp(&k, &keys[1], sizeof(k)));
 }
+
+/* A reporter name with a NUL inside decoded to a shorter name, so the
+ * message re-encoded to other bytes (found by fuzz_fpp): now refused. */
+TEST(fpp_refuses_a_reporter_name_with_a_nul)
+{
+	size_t len = 0;
+	char *buf = test_read_data("fuzz-regress/fpp-reporter-with-nul", &len);
+	fpp_msg m;
+
+	CHECK(buf != NULL);
+	if (buf)
+		CHECK(fpp_msg_decode((const uint8_t *)buf, len, &m) == SS_EINVAL);
+	free(buf);
+}
