@@ -24,7 +24,8 @@ struct checks_ctx {
 	dns_client *dns; /* NULL: no DNS checks */
 	auth_ctx *auth;
 	phish_ctx *phish;
-	fpc *fp; /* NULL: no fingerprint server */
+	fpc *fp;        /* NULL: no fingerprint server */
+	tok_state *tok; /* the fingerprints' tokenizer, kept between scans */
 	int fp_ms;
 	char authserv_id[256];
 };
@@ -91,7 +92,7 @@ static int fp_open(checks_ctx *x, const checks_settings *s)
 	if ((err = checks_fp_key(s->fp_key, &k)))
 		return err;
 	x->fp_ms = (int)((s->fp_timeout > 0 ? s->fp_timeout : 1.0) * 1000);
-	err = fpc_new(s->fp_server, &k, &x->fp);
+	err = (x->tok = tok_new()) ? fpc_new(s->fp_server, &k, &x->fp) : SS_ENOMEM;
 	sodium_memzero(&k, sizeof(k));
 	return err;
 }
@@ -132,6 +133,7 @@ void checks_ctx_free(checks_ctx *x)
 	auth_ctx_free(x->auth);
 	dns_client_free(x->dns);
 	fpc_free(x->fp);
+	tok_free(x->tok);
 	phish_ctx_free(x->phish);
 	free(x);
 }
@@ -159,7 +161,7 @@ static int fp_check(checks_ctx *x, const ss_message *m, ss_hits *out)
 	fp_set fs;
 	int err;
 
-	if (fp_of_message(m, &fs) || (!fs.has_text && !fs.ndigests))
+	if (fp_of_message_ex(m, NULL, x->tok, &fs) || (!fs.has_text && !fs.ndigests))
 		return 0;
 	err = fpc_lookup(x->fp, fs.has_text ? &fs.text : NULL, fs.digests, fs.ndigests, x->fp_ms,
 	                 &res);
