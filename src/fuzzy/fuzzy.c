@@ -278,6 +278,28 @@ static void add_digests(const ss_message *m, fp_set *out)
 	}
 }
 
+/* What both entry points do first: empty the result, check the options
+ * (NULL: the defaults, written into the caller's *def, which the shingler
+ * points to), make a tokenizer when the caller gave none (*own, to be
+ * freed) and start the shingler. Returns 0 or a negative error. */
+static int start(shingler *s, const fuzzy_opts *o, fuzzy_opts *def, tok_state **tok,
+                 tok_state **own, fp_set *out)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!o) {
+		fuzzy_opts_default(def);
+		o = def;
+	}
+	if ((rc = check_opts(o)) < 0)
+		return rc;
+	if (!*tok && !(*tok = *own = tok_new()))
+		return SS_ENOMEM;
+	shingler_init(s, o);
+	return 0;
+}
+
 int fp_of_message_ex(const ss_message *m, const fuzzy_opts *o, tok_state *tok, fp_set *out)
 {
 	fuzzy_opts def;
@@ -287,16 +309,8 @@ int fp_of_message_ex(const ss_message *m, const fuzzy_opts *o, tok_state *tok, f
 
 	if (!m || !out)
 		return SS_EINVAL;
-	memset(out, 0, sizeof(*out));
-	if (!o) {
-		fuzzy_opts_default(&def);
-		o = &def;
-	}
-	if ((rc = check_opts(o)) < 0)
+	if ((rc = start(&s, o, &def, &tok, &own, out)) < 0)
 		return rc;
-	if (!tok && !(tok = own = tok_new()))
-		return SS_ENOMEM;
-	shingler_init(&s, o);
 	rc = feed_message(&s, tok, m);
 	if (rc < 0)
 		goto out;
@@ -323,16 +337,8 @@ int fp_of_text(const char *str, size_t len, const fuzzy_opts *o, tok_state *tok,
 
 	if (!str || !out)
 		return SS_EINVAL;
-	memset(out, 0, sizeof(*out));
-	if (!o) {
-		fuzzy_opts_default(&def);
-		o = &def;
-	}
-	if ((rc = check_opts(o)) < 0)
+	if ((rc = start(&s, o, &def, &tok, &own, out)) < 0)
 		return rc;
-	if (!tok && !(tok = own = tok_new()))
-		return SS_ENOMEM;
-	shingler_init(&s, o);
 	rc = feed(&s, tok, str, len, &buf, &cap);
 	if (rc == 0)
 		finish(&s, out);
