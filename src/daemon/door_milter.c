@@ -8,9 +8,9 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "daemon/log.h"
+#include "engine/checks.h"
 #include "proto/milter.h"
 
 #define MAX_RCPTS 1000 /* recipients passed to the engine; more are counted */
@@ -164,20 +164,14 @@ static void start_message(conn *c)
 }
 
 /* Whether an Authentication-Results value begins with our authserv-id
- * (the configured one, else the host name): a sender's forgery, which
+ * (checks_authserv_id: the one our fields carry): a sender's forgery, which
  * RFC 8601 section 5 asks us to remove. */
 static int ar_claims_us(conn *c, const char *value)
 {
-	const char *id = conn_config(c)->authserv_id;
-	char host[256];
+	char id[256];
 	size_t n = 0;
 
-	if (!id) {
-		if (gethostname(host, sizeof(host) - 1))
-			return 0;
-		host[sizeof(host) - 1] = 0;
-		id = host;
-	}
+	checks_authserv_id(conn_config(c)->authserv_id, id, sizeof(id));
 	value += strspn(value, " \t\r\n");
 	while (value[n] && !strchr("; \t\r\n(", value[n]))
 		n++;

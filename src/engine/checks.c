@@ -36,6 +36,15 @@ static int dns_off(const char *resolver)
 	return !resolver || !*resolver || strcmp(resolver, "off") == 0;
 }
 
+void checks_authserv_id(const char *configured, char *out, size_t n)
+{
+	if (configured)
+		snprintf(out, n, "%s", configured);
+	else if (gethostname(out, n - 1))
+		snprintf(out, n, "localhost");
+	out[n - 1] = 0;
+}
+
 int checks_resolver_ok(const char *resolver)
 {
 	char tmp[64];
@@ -109,10 +118,7 @@ int checks_ctx_new(const checks_settings *s, checks_ctx **out)
 		err = SS_ESYNTAX;
 		goto out;
 	}
-	if (s->authserv_id)
-		snprintf(x->authserv_id, sizeof(x->authserv_id), "%s", s->authserv_id);
-	else if (gethostname(x->authserv_id, sizeof(x->authserv_id) - 1))
-		strcpy(x->authserv_id, "localhost");
+	checks_authserv_id(s->authserv_id, x->authserv_id, sizeof(x->authserv_id));
 	if (!(x->phish = phish_ctx_new()))
 		goto out;
 	if (!dns_off(s->resolver) && (err = dns_open(x, s)))

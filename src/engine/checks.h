@@ -49,6 +49,11 @@ int checks_ctx_new(const checks_settings *s, checks_ctx **out);
 /* Frees a context; NULL is allowed. */
 void checks_ctx_free(checks_ctx *x);
 
+/* Writes the authserv-id our Authentication-Results fields carry into
+ * out[n]: `configured` when not NULL, else the host name ("localhost" if
+ * it cannot be had). The milter compares sender-written fields with it. */
+void checks_authserv_id(const char *configured, char *out, size_t n);
+
 /* Whether s->resolver is valid (the check checks_ctx_new() makes, for
  * configuration parsers). */
 int checks_resolver_ok(const char *resolver);
