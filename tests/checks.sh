@@ -22,16 +22,9 @@ trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; python3 "$tests/dnsd.py" stop "$
 	python3 "$tests/dnsd.py" stop "$tmp/bh"; rm -rf "$tmp"' EXIT
 
 # ---- a model, a DKIM key, zones ----
-python3 - "$tmp" "$tests" <<'EOF'
-import sys
-sys.dont_write_bytecode = True
-sys.path.insert(0, sys.argv[2])
-import genmail
-genmail.Gen(sys.argv[1], seed=5).corpus(10)
-EOF
+gen_corpus 5 10
 db=$tmp/db
-expect 0 "learn spam" "$bin" learn --spam --db "$db" "$tmp/spam"
-expect 0 "learn ham" "$bin" learn --ham --db "$db" "$tmp/ham"
+train_model "$db"
 
 mkdir -p "$tmp/ns" "$tmp/key"
 opendkim-genkey -b 1024 -d good.test -s s1 -D "$tmp/key" >/dev/null 2>&1 && ok || bad "opendkim-genkey"
@@ -164,14 +157,9 @@ expect 2 "spamsiftd bad resolver key" "$daemon" -c "$tmp/bad.conf"
 grep -q "bad.conf:3: resolver" "$tmp/err" && ok || bad "FILE:LINE for resolver: $(cat "$tmp/err")"
 
 # ---- spamsiftd: symbols over spamd, Authentication-Results added ----
-"$daemon" --db "$db" --spamd 127.0.0.1:0 --resolver "$dns" --dns-timeout 2 --authserv-id mx.test \
-	--rules "$tmp/lists.rules" >"$tmp/d.out" 2>"$tmp/d.err" &
-pid=$!
-for i in $(seq 50); do
-	[ -s "$tmp/d.out" ] && break
-	sleep 0.1
-done
-port=$(sed -n 's/^spamd 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/d.out")
+start_daemon d 1 "$daemon" --db "$db" --spamd 127.0.0.1:0 --resolver "$dns" --dns-timeout 2 \
+	--authserv-id mx.test --rules "$tmp/lists.rules"
+port=$(bound_port d spamd)
 [ -n "$port" ] && ok || bad "spamsiftd started: $(cat "$tmp/d.err")"
 grep -q "resolver $dns" "$tmp/d.err" && ok || bad "the log names the resolver"
 spamc -d 127.0.0.1 -p "$port" <"$tmp/forged.eml" >"$tmp/out" 2>"$tmp/err"
@@ -185,14 +173,8 @@ wait "$pid" && ok || bad "spamsiftd exit 0 at SIGTERM (leaks under ASan?): $(tai
 pid=""
 
 # spamsiftd with a silent DNS server: each scan within the deadline
-"$daemon" --db "$db" --spamd 127.0.0.1:0 --resolver "$hole" --dns-timeout 1 \
-	>"$tmp/d.out" 2>"$tmp/d.err" &
-pid=$!
-for i in $(seq 50); do
-	[ -s "$tmp/d.out" ] && break
-	sleep 0.1
-done
-port=$(sed -n 's/^spamd 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/d.out")
+start_daemon d 1 "$daemon" --db "$db" --spamd 127.0.0.1:0 --resolver "$hole" --dns-timeout 1
+port=$(bound_port d spamd)
 t0=$(date +%s%N)
 spamc -d 127.0.0.1 -p "$port" -y <"$tmp/forged.eml" >"$tmp/out" 2>"$tmp/err"
 spamc -d 127.0.0.1 -p "$port" -y <"$tmp/signed.eml" >>"$tmp/out" 2>>"$tmp/err"

@@ -88,14 +88,9 @@ expect 2 "no door" "$daemon" --db "$db"
 expect 2 "bad address" "$daemon" --db "$db" --spamd nowhere
 expect 2 "bad --timeout" "$daemon" --db "$db" --spamd 127.0.0.1:0 --timeout soon
 
-"$daemon" --db "$db" --spamd 127.0.0.1:0 --spamd "unix:$tmp/sock" --timeout 2 \
-	--max-size 200000 --threads 2 >"$tmp/d.out" 2>"$tmp/d.err" &
-pid=$!
-for i in $(seq 50); do
-	[ "$(wc -l <"$tmp/d.out")" -ge 2 ] && break
-	sleep 0.1
-done
-port=$(sed -n 's/^spamd 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/d.out")
+start_daemon d 2 "$daemon" --db "$db" --spamd 127.0.0.1:0 --spamd "unix:$tmp/sock" --timeout 2 \
+	--max-size 200000 --threads 2
+port=$(bound_port d spamd)
 [ -n "$port" ] && [ "$port" != 0 ] && ok || bad "first line names the bound port: $(cat "$tmp/d.out" "$tmp/d.err")"
 grep -q "^spamd unix:$tmp/sock\$" "$tmp/d.out" && ok || bad "second line names the unix socket"
 sc() { spamc -d 127.0.0.1 -p "$port" "$@"; }
@@ -238,15 +233,10 @@ spamc -d 127.0.0.1 -p "$port" -K >/dev/null 2>&1 && bad "nothing listens after t
 # A slow loris, a byte every 0.3 s, keeps the idle timer (30 s) happy but
 # not the whole-request deadline (2 s): EX_TIMEOUT, a log line, a timeout
 # counted; another client is served meanwhile.
-"$daemon" --db "$db" --spamd 127.0.0.1:0 --http 127.0.0.1:0 --timeout 30 --request-timeout 2 \
-	--threads 1 >"$tmp/d2.out" 2>"$tmp/d2.err" &
-pid=$!
-for i in $(seq 50); do
-	[ "$(wc -l <"$tmp/d2.out")" -ge 2 ] && break
-	sleep 0.1
-done
-port=$(sed -n 's/^spamd 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/d2.out")
-hport=$(sed -n 's/^http 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/d2.out")
+start_daemon d2 2 "$daemon" --db "$db" --spamd 127.0.0.1:0 --http 127.0.0.1:0 --timeout 30 \
+	--request-timeout 2 --threads 1
+port=$(bound_port d2 spamd)
+hport=$(bound_port d2 http)
 raw loris "$port" >"$tmp/loris" &
 loris=$!
 sleep 0.5

@@ -27,3 +27,42 @@ finish() {
 	echo "$pass passed, $fail failed"
 	[ "$fail" = 0 ]
 }
+
+# start_daemon NAME LINES CMD...: runs CMD in the background, its output in
+# $tmp/NAME.out and $tmp/NAME.err, sets $pid, and waits (10 s at most, or
+# until it dies) for LINES lines of output: the listeners it bound.
+start_daemon() {
+	sd_name=$1; sd_lines=$2; shift 2
+	: >"$tmp/$sd_name.out"
+	"$@" >"$tmp/$sd_name.out" 2>"$tmp/$sd_name.err" &
+	pid=$!
+	sd_i=0
+	while [ "$sd_i" -lt 100 ] && [ "$(wc -l <"$tmp/$sd_name.out")" -lt "$sd_lines" ]; do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+		sd_i=$((sd_i + 1))
+	done
+}
+
+# bound_port NAME DOOR: the port of DOOR's 127.0.0.1 listener that the
+# daemon started by start_daemon NAME printed (empty when none)
+bound_port() { sed -n "s/^$2 127\\.0\\.0\\.1:\\([0-9][0-9]*\\)\$/\\1/p" "$tmp/$1.out"; }
+
+# gen_corpus SEED [N]: training mail made by genmail.py, in $tmp/spam and
+# $tmp/ham (N messages each, or genmail's default)
+gen_corpus() {
+	python3 - "$tmp" "$tests" "$1" "${2:-}" <<'PY'
+import sys
+sys.dont_write_bytecode = True
+sys.path.insert(0, sys.argv[2])
+import genmail
+g = genmail.Gen(sys.argv[1], seed=int(sys.argv[3]))
+g.corpus(int(sys.argv[4])) if sys.argv[4] else g.corpus()
+PY
+}
+
+# train_model DB: learns $tmp/spam and $tmp/ham into the store DB
+train_model() {
+	expect 0 "learn spam" "$bin" learn --spam --db "$1" "$tmp/spam"
+	expect 0 "learn ham" "$bin" learn --ham --db "$1" "$tmp/ham"
+}

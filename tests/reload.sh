@@ -20,13 +20,7 @@ pids=""
 trap 'for p in $pid $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 
 # Training mail and probes, as tests/daemon.sh makes them.
-python3 - "$tmp" "$tests" <<'EOF'
-import sys
-sys.dont_write_bytecode = True
-sys.path.insert(0, sys.argv[2])
-import genmail
-genmail.Gen(sys.argv[1], seed=7).corpus()
-EOF
+gen_corpus 7
 
 # slow.py PORT MSG SIGNALFILE: a CHECK whose body comes in two halves a
 # second apart (the test reloads in between).

@@ -119,6 +119,26 @@ printf 'not a database' >"$tmp/bad.mmdb"
 expect 2 "bad --geoip" "$bin" report --db "$db" --evidence "$ev" --geoip "$tmp/bad.mmdb" "$tmp/narrow.eml"
 grep -q "bad.mmdb" "$tmp/err" && ok || bad "bad --geoip named: $(cat "$tmp/err")"
 
+# a real country database (written by tests/mkmmdb.py, read by libmaxminddb):
+# its country wins over the contacts file's, the longest network wins, IPv6
+# too, and a source with no contact still gets its country
+python3 "$tests/mkmmdb.py" "$tmp/geo.mmdb" 198.51.0.0/16=US 198.51.100.0/25=DE 2001:db8::/32=JP \
+	203.0.113.0/24=BR && ok || bad "mkmmdb.py"
+evg=$tmp/evgeo
+expect 0 "report with --geoip" "$bin" report --db "$db" --evidence "$evg" --contacts "$tmp/contacts" \
+	--geoip "$tmp/geo.mmdb" "$tmp/narrow.eml"
+grep -q "network 198.51.100.0/24), country DE" "$tmp/out" && ok || bad "GeoIP country in the report: $(grep -i country "$tmp/out")"
+expect 0 "report v6 with --geoip" "$bin" report --db "$db" --evidence "$evg" --contacts "$tmp/contacts" \
+	--geoip "$tmp/geo.mmdb" "$tmp/v6.eml"
+expect 0 "report wide with --geoip" "$bin" report --db "$db" --evidence "$evg" --contacts "$tmp/contacts" \
+	--geoip "$tmp/geo.mmdb" "$tmp/wide.eml"
+expect 3 "report no contact with --geoip" "$bin" report --db "$db" --evidence "$evg" --contacts "$tmp/contacts" \
+	--geoip "$tmp/geo.mmdb" "$tmp/nocontact.eml"
+expect 3 "report local source with --geoip" "$bin" report --db "$db" --evidence "$evg" \
+	--geoip "$tmp/geo.mmdb" "$tmp/unknown.eml"
+expect 0 "--stats of GeoIP countries" "$bin" report --stats --json --evidence "$evg"
+[ "$(js "$tmp/out" 'sorted((x["country"], x["reports"]) for x in j["by_country"])')" = "[('', 1), ('BR', 1), ('DE', 1), ('JP', 1), ('US', 1)]" ] && ok || bad "--stats by GeoIP country: $(cat "$tmp/out")"
+
 # the evidence store: one record per stored report, the original's bytes and SHA-256
 stored=$(grep -c "SSEVID1" "$ev/evidence.log")
 [ "$stored" = 8 ] && ok || bad "8 records stored, found $stored"
@@ -165,14 +185,9 @@ evidence = $dev
 contacts = $tmp/contacts
 report_from = reports@local.example
 X
-"$daemon" -c "$tmp/d.conf" --http 127.0.0.1:0 --spamd 127.0.0.1:0 --threads 2 >"$tmp/d.out" 2>"$tmp/d.err" &
-pid=$!
-for i in $(seq 50); do
-	[ "$(wc -l <"$tmp/d.out")" -ge 2 ] && break
-	sleep 0.1
-done
-port=$(sed -n 's/^http 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/d.out")
-sport=$(sed -n 's/^spamd 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/d.out")
+start_daemon d 2 "$daemon" -c "$tmp/d.conf" --http 127.0.0.1:0 --spamd 127.0.0.1:0 --threads 2
+port=$(bound_port d http)
+sport=$(bound_port d spamd)
 [ -n "$port" ] && [ -n "$sport" ] && ok || bad "spamsiftd started: $(cat "$tmp/d.out" "$tmp/d.err")"
 mail 198.51.100.8 "via http" >"$tmp/http.eml"
 code=$(curl -sS --max-time 10 -o "$tmp/out" -w '%{http_code}' -H "X-User: carol" --data-binary "@$tmp/http.eml" "http://127.0.0.1:$port/report")
@@ -197,14 +212,9 @@ wait "$pid" 2>/dev/null
 pid=""
 
 # without an evidence store, reports are off: 501, and TELL remote is not done
-"$daemon" --db "$db" --http 127.0.0.1:0 --spamd 127.0.0.1:0 --threads 1 >"$tmp/d.out" 2>"$tmp/d.err" &
-pid=$!
-for i in $(seq 50); do
-	[ "$(wc -l <"$tmp/d.out")" -ge 2 ] && break
-	sleep 0.1
-done
-port=$(sed -n 's/^http 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/d.out")
-sport=$(sed -n 's/^spamd 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/d.out")
+start_daemon d 2 "$daemon" --db "$db" --http 127.0.0.1:0 --spamd 127.0.0.1:0 --threads 1
+port=$(bound_port d http)
+sport=$(bound_port d spamd)
 code=$(curl -sS --max-time 10 -o "$tmp/out" -w '%{http_code}' --data-binary "@$tmp/http.eml" "http://127.0.0.1:$port/report")
 [ "$code" = 501 ] && ok || bad "POST /report without evidence: $code $(cat "$tmp/out")"
 mail 198.51.3.4 "off" >"$tmp/off.eml"

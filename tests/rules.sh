@@ -17,16 +17,9 @@ rules_dir=$tests/../rules
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 
-python3 - "$tmp" "$tests" <<'EOF'
-import sys
-sys.dont_write_bytecode = True
-sys.path.insert(0, sys.argv[2])
-import genmail
-genmail.Gen(sys.argv[1], seed=3).corpus(10)
-EOF
+gen_corpus 3 10
 db=$tmp/db
-expect 0 "learn spam" "$bin" learn --spam --db "$db" "$tmp/spam"
-expect 0 "learn ham" "$bin" learn --ham --db "$db" "$tmp/ham"
+train_model "$db"
 
 # symbols FILE ARGS...: the symbol names `check --json` lists, one a line
 symbols() {
