@@ -237,14 +237,14 @@ $(B)/bench/rules: bench/rules.c $(LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 # phish_check() per message over the corpora: build/bench/phish build/corpora/*/index
-$(B)/bench/phish: bench/phish.c $(LIB)
+$(B)/bench/phish: bench/phish.c bench/corpus.c bench/corpus.h $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< bench/corpus.c $(LIB) $(LIBS)
 
 # fingerprints over the corpora: false matches, recall on varied copies, speed
-$(B)/bench/fuzzy: bench/fuzzy.c $(LIB)
+$(B)/bench/fuzzy: bench/fuzzy.c bench/corpus.c bench/corpus.h $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< bench/corpus.c $(LIB) $(LIBS)
 
 $(B)/bench/spamc_load: bench/spamc_load.c
 	@mkdir -p $(dir $@)

@@ -26,12 +26,7 @@
 
 #include "fuzzy/fuzzy.h"
 #include "spamsift.h"
-
-typedef struct corpus {
-	ss_message **m;
-	int *spam;
-	size_t n, cap;
-} corpus;
+#include "corpus.h"
 
 /* The LSH index: band key -> spam ids, open addressing + chains. */
 typedef struct lsh {
@@ -42,61 +37,6 @@ typedef struct lsh {
 } lsh;
 
 static double g_thr = FUZZY_SIMILAR;
-
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n + 1);
-		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		}
-		*len = (size_t)n;
-	}
-	fclose(f);
-	return buf;
-}
-
-static void load_index(corpus *c, const char *index)
-{
-	char line[4096], path[8192];
-	const char *slash = strrchr(index, '/');
-	int dir = slash ? (int)(slash - index) : 1;
-	FILE *f = fopen(index, "r");
-
-	if (!f) {
-		perror(index);
-		exit(1);
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char label[16], rel[4000];
-		size_t len = 0;
-		ss_message *m = NULL;
-		char *buf;
-		if (sscanf(line, "%15s %3999s", label, rel) != 2)
-			continue;
-		snprintf(path, sizeof(path), "%.*s/%s", dir, slash ? index : ".", rel);
-		if ((buf = read_all(path, &len)) && ss_parse(buf, len, NULL, &m) == 0) {
-			if (c->n == c->cap) {
-				c->cap = c->cap ? 2 * c->cap : 1024;
-				c->m = realloc(c->m, c->cap * sizeof(*c->m));
-				c->spam = realloc(c->spam, c->cap * sizeof(*c->spam));
-				if (!c->m || !c->spam)
-					exit(1);
-			}
-			c->m[c->n] = m;
-			c->spam[c->n++] = !strcmp(label, "spam");
-		}
-		free(buf);
-	}
-	fclose(f);
-}
 
 static void lsh_init(lsh *t, size_t n)
 {
@@ -377,7 +317,7 @@ static void parse_config(const char *spec, fuzzy_opts *o)
 }
 
 /* False matches of hams and near-duplicates among spams. */
-static void matches(const corpus *c, const fp_set *fp, const lsh *t, const char *name)
+static void matches(const bench_corpus *c, const fp_set *fp, const lsh *t, const char *name)
 {
 	size_t ham = 0, hsig = 0, hfalse = 0, spam = 0, ssig = 0, sdup = 0, sexact = 0;
 
@@ -404,7 +344,7 @@ static void matches(const corpus *c, const fp_set *fp, const lsh *t, const char 
 	       "", spam, ssig, sdup, spam ? 100.0 * (double)sdup / (double)spam : 0, sexact);
 }
 
-static void recall(const corpus *c, const fp_set *fp, const lsh *t, const fuzzy_opts *o,
+static void recall(const bench_corpus *c, const fp_set *fp, const lsh *t, const fuzzy_opts *o,
                    const vocab *v)
 {
 	size_t n = 0, above = 0, found = 0, hist[5] = {0};
@@ -437,7 +377,7 @@ static void recall(const corpus *c, const fp_set *fp, const lsh *t, const fuzzy_
 	       n ? 100.0 * (double)hist[4] / (double)n : 0);
 }
 
-static void run(const corpus *c, const char *cname, const char *spec, const vocab *v)
+static void run(const bench_corpus *c, const char *cname, const char *spec, const vocab *v)
 {
 	fuzzy_opts o;
 	fp_set *fp = calloc(c->n, sizeof(*fp));
@@ -494,22 +434,19 @@ int main(int argc, char **argv)
 	if (!ncfg)
 		configs[ncfg++] = "default";
 	for (; i < argc; i++) {
-		corpus c = {0};
+		bench_corpus c = {0};
 		vocab v = {0};
-		load_index(&c, argv[i]);
+		bench_corpus_load(&c, argv[i]);
 		for (size_t j = 0; j < c.n; j++)
 			for (size_t p = 0; !c.spam[j] && p < c.m[j]->nparts; p++)
 				vocab_add_text(&v, c.m[j]->parts[p].text.p,
 				               c.m[j]->parts[p].text.len);
 		for (size_t k = 0; k < ncfg; k++)
 			run(&c, corpus_name(argv[i]), configs[k], &v);
-		for (size_t j = 0; j < c.n; j++)
-			ss_message_free(c.m[j]);
 		for (size_t j = 0; j < v.n; j++)
 			free(v.w[j]);
 		free(v.w);
-		free(c.m);
-		free(c.spam);
+		bench_corpus_free(&c);
 	}
 	return 0;
 }

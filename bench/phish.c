@@ -19,78 +19,14 @@
 #include "check/hits.h"
 #include "phish/phish.h"
 #include "spamsift.h"
+#include "corpus.h"
 
 #define MAX_SYMS 32
-
-typedef struct corpus {
-	ss_message **m;
-	int *spam;
-	size_t n, cap;
-} corpus;
 
 typedef struct tally {
 	const char *name;
 	size_t spam, ham;
 } tally;
-
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n + 1);
-		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		}
-		*len = (size_t)n;
-	}
-	fclose(f);
-	return buf;
-}
-
-static void add(corpus *c, ss_message *m, int spam)
-{
-	if (c->n == c->cap) {
-		c->cap = c->cap ? 2 * c->cap : 1024;
-		c->m = realloc(c->m, c->cap * sizeof(*c->m));
-		c->spam = realloc(c->spam, c->cap * sizeof(*c->spam));
-		if (!c->m || !c->spam)
-			exit(1);
-	}
-	c->m[c->n] = m;
-	c->spam[c->n++] = spam;
-}
-
-static void load_index(corpus *c, const char *index)
-{
-	char line[4096], path[8192];
-	const char *slash = strrchr(index, '/');
-	int dir = slash ? (int)(slash - index) : 1;
-	FILE *f = fopen(index, "r");
-
-	if (!f) {
-		perror(index);
-		exit(1);
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char label[16], rel[4000];
-		size_t len = 0;
-		ss_message *m = NULL;
-		char *buf;
-		if (sscanf(line, "%15s %3999s", label, rel) != 2)
-			continue;
-		snprintf(path, sizeof(path), "%.*s/%s", dir, slash ? index : ".", rel);
-		if ((buf = read_all(path, &len)) && ss_parse(buf, len, NULL, &m) == 0)
-			add(c, m, !strcmp(label, "spam"));
-		free(buf);
-	}
-	fclose(f);
-}
 
 static void count(tally *t, size_t *nt, const ss_hits *h, int spam)
 {
@@ -106,7 +42,7 @@ static void count(tally *t, size_t *nt, const ss_hits *h, int spam)
 }
 
 /* One pass; returns seconds, and counts symbols when t is not NULL. */
-static double pass(phish_ctx *ctx, const corpus *c, tally *t, size_t *nt)
+static double pass(phish_ctx *ctx, const bench_corpus *c, tally *t, size_t *nt)
 {
 	struct timespec t0, t1;
 	double total = 0;
@@ -134,7 +70,7 @@ static double pass(phish_ctx *ctx, const corpus *c, tally *t, size_t *nt)
 int main(int argc, char **argv)
 {
 	phish_ctx *ctx = phish_ctx_new();
-	corpus c = {0};
+	bench_corpus c = {0};
 	tally t[MAX_SYMS];
 	size_t nt = 0, nspam = 0;
 	double best;
@@ -144,7 +80,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (int i = 1; i < argc; i++)
-		load_index(&c, argv[i]);
+		bench_corpus_load(&c, argv[i]);
 	best = pass(ctx, &c, t, &nt);
 	for (int r = 0; r < 2; r++) {
 		double s = pass(ctx, &c, NULL, NULL);
@@ -156,10 +92,7 @@ int main(int argc, char **argv)
 	       c.n - nspam, c.n ? best / (double)c.n * 1e6 : 0.0);
 	for (size_t i = 0; i < nt; i++)
 		printf("  %-26s spam %5zu  ham %5zu\n", t[i].name, t[i].spam, t[i].ham);
-	for (size_t i = 0; i < c.n; i++)
-		ss_message_free(c.m[i]);
-	free(c.m);
-	free(c.spam);
+	bench_corpus_free(&c);
 	phish_ctx_free(ctx);
 	return 0;
 }
