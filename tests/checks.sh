@@ -147,6 +147,20 @@ has '"name":"PHISH_LINK_MISMATCH"' "the other checks still ran"
 # start-up (rule compilation, model) plus one 1 s deadline
 [ "$ms" -lt 2500 ] && ok || bad "a silent DNS server cost ${ms} ms with --dns-timeout 1"
 
+# a silent fingerprint server too: its lookup (own timeout 1 s) is cut to the
+# scan's 0.3 s DNS deadline, so the scan costs start-up + 0.3 s, not + 1.3 s
+"$bin" fp keygen org >"$tmp/fp.key"
+t0=$(date +%s%N)
+expect 0 "check without network checks" check "$tmp/spam/00.eml"
+base=$((($(date +%s%N) - t0) / 1000000))
+t0=$(date +%s%N)
+expect 0 "check with silent DNS and fingerprint servers" check --resolver "$hole" --dns-timeout 0.3 \
+	--fp-server "$hole" --fp-key "$tmp/fp.key" "$tmp/spam/00.eml"
+ms=$((($(date +%s%N) - t0) / 1000000))
+has '"name":"FUZZY_TEMPERROR"' "FUZZY_TEMPERROR from a silent fingerprint server"
+has '"name":"DNS_TEMPERROR"' "DNS_TEMPERROR with it"
+[ "$ms" -lt $((base + 800)) ] && ok || bad "silent DNS + fingerprints cost ${ms} ms (${base} ms without) with --dns-timeout 0.3"
+
 # ---- bad settings ----
 expect 2 "bad --resolver" "$bin" check --db "$db" --resolver nowhere:53 "$tmp/forged.eml"
 grep -q "resolver 'nowhere:53'" "$tmp/err" && ok || bad "bad resolver named: $(cat "$tmp/err")"

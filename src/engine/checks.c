@@ -160,8 +160,21 @@ static int dns_begin(checks_ctx *x, const ss_checks_config *cfg, const ss_messag
 	return err;
 }
 
+/* The milliseconds a fingerprint lookup may take: its own timeout, cut to
+ * what is left of the scan's DNS deadline (0: none) so that the lookup,
+ * which waits while the DNS questions fly, never makes a scan longer. */
+static int fp_budget(const checks_ctx *x, int64_t deadline)
+{
+	int64_t left;
+
+	if (!deadline)
+		return x->fp_ms;
+	left = (deadline - dns_now()) / 1000000;
+	return left < 1 ? 1 : left < x->fp_ms ? (int)left : x->fp_ms;
+}
+
 /* Looks the message's fingerprints up on the server. */
-static int fp_check(checks_ctx *x, const ss_message *m, ss_hits *out)
+static int fp_check(checks_ctx *x, const ss_message *m, int64_t deadline, ss_hits *out)
 {
 	fpc_result res;
 	fp_set fs;
@@ -169,8 +182,8 @@ static int fp_check(checks_ctx *x, const ss_message *m, ss_hits *out)
 
 	if (fp_of_message_ex(m, NULL, x->tok, &fs) || (!fs.has_text && !fs.ndigests))
 		return 0;
-	err = fpc_lookup(x->fp, fs.has_text ? &fs.text : NULL, fs.digests, fs.ndigests, x->fp_ms,
-	                 &res);
+	err = fpc_lookup(x->fp, fs.has_text ? &fs.text : NULL, fs.digests, fs.ndigests,
+	                 fp_budget(x, deadline), &res);
 	if (err)
 		return hits_add(out, "FUZZY_TEMPERROR",
 		                err == SS_EIO ? "no answer in time" : "refused");
@@ -196,7 +209,7 @@ int checks_run(checks_ctx *x, const ss_checks_config *cfg, const ss_message *m, 
 	if (!err)
 		err = phish_check(x->phish, m, cfg, out);
 	if (!err && x->fp)
-		err = fp_check(x, m, out);
+		err = fp_check(x, m, deadline, out);
 	if (x->dns) {
 		/* always waited for: pending questions point into a */
 		int e2 = lists_on ? dnsl_finish(&lists, deadline, out) : 0;

@@ -29,7 +29,7 @@ typedef struct checks_settings {
 	const char *authserv_id; /* first word of Authentication-Results; NULL: host name */
 	const char *fp_server;   /* spamsift-fpd "IP:PORT"; NULL: no fingerprint lookups */
 	const char *fp_key;      /* file whose first key line authenticates us to it */
-	double fp_timeout;       /* seconds a lookup may take; 0: 1 */
+	double fp_timeout; /* seconds a lookup may take (cut to the scan's DNS deadline); 0: 1 */
 } checks_settings;
 
 /* What the SMTP session knows; any field may be NULL. */
