@@ -4,6 +4,7 @@
 bin=${SPAMSIFT:?set SPAMSIFT to the spamsift binary}
 tests=$(cd "$(dirname "$0")" && pwd) # this folder: genmail.py, rawnet.py
 tmp=$(mktemp -d)
+export SPAMSIFT_CACHE_DIR="$tmp/cache" # compiled rules: one compile per script
 trap 'rm -rf "$tmp"' EXIT
 pass=0
 fail=0

@@ -75,6 +75,8 @@ static const char usage[] =
     "        The TREC spam track toolkit's commands.\n"
     "\n"
     "The model lives in --db PATH (default $XDG_DATA_HOME/spamsift/model).\n"
+    "Compiled rule patterns are cached in $SPAMSIFT_CACHE_DIR (default\n"
+    "$XDG_CACHE_HOME/spamsift or ~/.cache/spamsift; empty: no cache).\n"
     "To filter mail as it arrives, run spamsiftd on the same model (it speaks\n"
     "the spamd protocol; see spamsiftd --help).\n"
     "\n"

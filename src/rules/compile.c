@@ -79,11 +79,23 @@ void rules_free(ruleset *rs)
 	for (size_t i = 0; i < rs->nscopes; i++)
 		scope_free(rs->scopes[i]);
 	pat_scratch_proto_free(rs->hs_proto);
+	free(rs->cache_dir);
 	sym_free(&rs->syms);
 	sym_free(&rs->defs);
 	sym_free(&rs->scopetab);
 	arena_release(&rs->a);
 	free(rs);
+}
+
+int rules_set_cache_dir(ruleset *rs, const char *dir)
+{
+	char *copy = NULL;
+
+	if (dir && *dir && !(copy = strdup(dir)))
+		return SS_ENOMEM;
+	free(rs->cache_dir);
+	rs->cache_dir = copy;
+	return 0;
 }
 
 static int cerr(rules_error *err, const rule *r, const char *fmt, ...)
@@ -184,7 +196,7 @@ static int patset_build(ruleset *rs, patset *ps, rules_error *err)
 
 	if (!ps->n)
 		return 0;
-	if ((e = patset_compile(ps, &bad, why, sizeof(why)))) {
+	if ((e = patset_compile(ps, rs->cache_dir, &bad, why, sizeof(why)))) {
 		if (e == SS_ENOMEM)
 			return e;
 		return cerr(err, bad < ps->n ? &rs->rules[ps->v[bad].rule] : NULL, "%s", why);

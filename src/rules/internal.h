@@ -58,11 +58,28 @@ int pat_parse(ss_arena *a, const char *s, size_t len, const char **re, unsigned 
  * Returns 0 or SS_ESYNTAX with the libraries' messages in why. */
 int pat_check(pattern *p, int utf8, char *why, size_t wlen);
 /* Compiles the Hyperscan database of ps (patterns pat_check() left to it).
- * Returns 0, or SS_ESYNTAX with the pattern index in *bad and why. */
-int patset_compile(patset *ps, size_t *bad, char *why, size_t wlen);
+ * Returns 0, or SS_ESYNTAX with the pattern index in *bad and why.
+ * With cache_dir (NULL: none), a database compiled before from the same
+ * patterns is loaded from there, and a new one is stored there (hscache). */
+int patset_compile(patset *ps, const char *cache_dir, size_t *bad, char *why, size_t wlen);
 void patset_free(patset *ps);
 /* Frees the PCRE2 code of one pattern (when it has one). */
 void pat_free_pcre(pattern *p);
+
+/* ---- the compiled-database cache (hscache.c) ---- */
+#define HSCACHE_KEY 16
+
+/* The name of a database: a hash of Hyperscan's version and of each
+ * expression with its flags and id, in order. */
+void hscache_key(const char *const *exprs, const unsigned *flags, const unsigned *ids, size_t n,
+                 uint8_t key[HSCACHE_KEY]);
+
+/* The hs_database_t * cached in dir under key, or NULL. */
+void *hscache_load(const char *dir, const uint8_t key[HSCACHE_KEY]);
+
+/* Stores db in dir under key (created 0700 if absent); failures are
+ * silent: the cache is only a shortcut. */
+void hscache_store(const char *dir, const uint8_t key[HSCACHE_KEY], const void *db);
 
 /* Per-scan state of patterns. */
 typedef struct pat_scratch {
@@ -211,7 +228,8 @@ struct ruleset {
 	size_t nbrands, capbrands, nshorteners, capshorteners;
 	ss_dnslist *dl_out; /* rules_checks()'s arrays */
 	ss_checks_config checks;
-	void *hs_proto; /* hs_scratch_t * every database fits in */
+	void *hs_proto;  /* hs_scratch_t * every database fits in */
+	char *cache_dir; /* compiled databases kept there; NULL: none */
 };
 
 struct rules_scratch {

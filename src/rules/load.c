@@ -118,15 +118,33 @@ int rules_load_path(ruleset *rs, const char *path, rules_error *err)
 	return S_ISDIR(st.st_mode) ? load_dir(rs, path, err) : load_file(rs, path, err);
 }
 
+const char *rules_cache_dir(char *out, size_t len)
+{
+	const char *v = getenv("SPAMSIFT_CACHE_DIR");
+	int n;
+
+	if (v)
+		n = snprintf(out, len, "%s", v);
+	else if ((v = getenv("XDG_CACHE_HOME")) && *v == '/')
+		n = snprintf(out, len, "%s/spamsift", v);
+	else if ((v = getenv("HOME")) && *v == '/')
+		n = snprintf(out, len, "%s/.cache/spamsift", v);
+	else
+		return NULL;
+	return n > 0 && (size_t)n < len ? out : NULL;
+}
+
 int rules_build(const char *const *paths, size_t npaths, int no_defaults, ruleset **out,
                 rules_error *err)
 {
 	ruleset *rs = rules_new();
+	char cache[4096];
 	int e = 0;
 
 	*out = NULL;
 	err->msg[0] = 0;
-	if (!rs) {
+	if (!rs || rules_set_cache_dir(rs, rules_cache_dir(cache, sizeof(cache)))) {
+		rules_free(rs);
 		snprintf(err->msg, sizeof(err->msg), "rules: out of memory");
 		return SS_ENOMEM;
 	}

@@ -29,9 +29,15 @@ int rules_load_defaults(ruleset *rs, rules_error *err);
  * parser's error. */
 int rules_load_path(ruleset *rs, const char *path, rules_error *err);
 
+/* Where compiled Hyperscan databases are kept between runs: the
+ * environment's SPAMSIFT_CACHE_DIR (empty: no cache), else
+ * $XDG_CACHE_HOME/spamsift, else $HOME/.cache/spamsift. Writes it in out
+ * and returns out, or NULL when there is none. */
+const char *rules_cache_dir(char *out, size_t len);
+
 /* The whole build: a new set with the defaults (unless no_defaults) and
- * every path, compiled. Stores it in *out. Returns 0 or an error with
- * *err set. */
+ * every path, compiled (with rules_cache_dir()'s cache). Stores it in
+ * *out. Returns 0 or an error with *err set. */
 int rules_build(const char *const *paths, size_t npaths, int no_defaults, ruleset **out,
                 rules_error *err);
 

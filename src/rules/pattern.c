@@ -130,9 +130,12 @@ static int hs_arrays(patset *ps, const char ***exprs, unsigned **flags)
 	return 0;
 }
 
-/* One try at the database; on a pattern-specific error, *bad gets it. */
-static int hs_try(patset *ps, size_t *bad, char *why, size_t wlen, int *retry)
+/* One try at the database (from the cache when it has it); on a
+ * pattern-specific error, *bad gets it. */
+static int hs_try(patset *ps, const char *cache_dir, size_t *bad, char *why, size_t wlen,
+                  int *retry)
 {
+	uint8_t key[HSCACHE_KEY];
 	const char **exprs = NULL;
 	unsigned *flags = NULL, *idv = NULL;
 	hs_compile_error_t *ce = NULL;
@@ -148,6 +151,9 @@ static int hs_try(patset *ps, size_t *bad, char *why, size_t wlen, int *retry)
 	}
 	for (size_t i = 0; i < ps->nhs; i++)
 		idv[i] = (unsigned)i;
+	hscache_key(exprs, flags, idv, ps->nhs, key);
+	if (cache_dir && (ps->db = hscache_load(cache_dir, key)))
+		goto out;
 	if (hs_compile_multi(exprs, flags, idv, (unsigned)ps->nhs, HS_MODE_BLOCK, NULL, &db, &ce) !=
 	    HS_SUCCESS) {
 		snprintf(why, wlen, "%s", ce ? ce->message : "Hyperscan refused the patterns");
@@ -159,6 +165,8 @@ static int hs_try(patset *ps, size_t *bad, char *why, size_t wlen, int *retry)
 		hs_free_compile_error(ce);
 	}
 	ps->db = db;
+	if (db && cache_dir)
+		hscache_store(cache_dir, key, db);
 out:
 	free(exprs);
 	free(flags);
@@ -166,14 +174,14 @@ out:
 	return err;
 }
 
-int patset_compile(patset *ps, size_t *bad, char *why, size_t wlen)
+int patset_compile(patset *ps, const char *cache_dir, size_t *bad, char *why, size_t wlen)
 {
 	char hs_why[256];
 	int err, retry;
 
 	*bad = (size_t)-1;
 	for (;;) {
-		err = hs_try(ps, bad, hs_why, sizeof(hs_why), &retry);
+		err = hs_try(ps, cache_dir, bad, hs_why, sizeof(hs_why), &retry);
 		if (!err || !retry) {
 			if (err)
 				snprintf(why, wlen, "%s", hs_why);

@@ -57,6 +57,11 @@ void rules_free(ruleset *rs);
  * file and should be freed. Only before rules_compile(). */
 int rules_parse(ruleset *rs, const char *file, const char *buf, size_t len, rules_error *err);
 
+/* Where rules_compile() keeps compiled Hyperscan databases, to load them
+ * instead of compiling the same patterns again (NULL or "": nowhere, the
+ * default). Only before rules_compile(). Returns 0 or SS_ENOMEM. */
+int rules_set_cache_dir(ruleset *rs, const char *dir);
+
 /* Resolves the symbols of meta rules (unknown symbol, cycle, depth),
  * compiles every pattern and freezes the set. Returns 0, or SS_ESYNTAX /
  * SS_ENOMEM with *err set. */

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
@@ -614,4 +616,104 @@ out:
 	rules_free(rs);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	CHECK(system(cmd) == 0);
+}
+
+/* Builds a set from text with its databases cached in dir. */
+static ruleset *build_cached(const char *text, const char *dir)
+{
+	ruleset *rs = rules_new();
+	rules_error err;
+
+	if (!rs || rules_set_cache_dir(rs, dir) ||
+	    rules_parse(rs, "t.rules", text, strlen(text), &err) || rules_compile(rs, &err)) {
+		rules_free(rs);
+		return NULL;
+	}
+	return rs;
+}
+
+/* The inode of the one cached database in dir (0: not exactly one). */
+static ino_t cached_inode(const char *dir, char *path, size_t len)
+{
+	struct dirent *e;
+	struct stat st;
+	ino_t ino = 0;
+	int n = 0;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, "hs-", 3) && !strstr(e->d_name, ".tmp")) {
+			snprintf(path, len, "%s/%s", dir, e->d_name);
+			ino = stat(path, &st) ? 0 : st.st_ino;
+			n++;
+		}
+	closedir(d);
+	return n == 1 ? ino : 0;
+}
+
+static size_t count_files(const char *dir)
+{
+	struct dirent *e;
+	size_t n = 0;
+	DIR *d = opendir(dir);
+
+	while (d && (e = readdir(d)))
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* A compiled database is stored once, loaded (not compiled and stored
+ * again) by the next build of the same patterns, replaced when damaged,
+ * and the folder stays bounded. */
+TEST(rules_compiled_databases_cached)
+{
+	char dir[] = "/tmp/ss-hscache-XXXXXX", sub[300], path[600], text[200];
+	const char *set = "body PLAIN /cheap pills/i\nbody FRIEND /^hello friend/im\n";
+	ruleset *rs;
+	ino_t first;
+	run r;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(sub, sizeof(sub), "%s/a/b", dir); /* made as needed */
+	CHECK((rs = build_cached(set, sub)) != NULL);
+	rules_free(rs);
+	CHECK((first = cached_inode(sub, path, sizeof(path))) != 0);
+	for (int i = 0; i < 2; i++) {
+		CHECK((rs = build_cached(set, sub)) != NULL);
+		if (!rs)
+			break;
+		CHECK(cached_inode(sub, path, sizeof(path)) == first); /* loaded, not rewritten */
+		CHECK(run_msg(&r, rs, msg1, NULL, NULL, NULL, NULL) == 0);
+		CHECK(fired(&r, "PLAIN") && fired(&r, "FRIEND"));
+		run_end(&r);
+		rules_free(rs);
+	}
+	/* damaged in place: refused, compiled again, replaced */
+	FILE *f = fopen(path, "r+b");
+	CHECK(f != NULL);
+	if (f) {
+		fseek(f, 40, SEEK_SET);
+		fputs("garbage garbage garbage garbage", f);
+		fclose(f);
+	}
+	CHECK((rs = build_cached(set, sub)) != NULL);
+	if (rs) {
+		CHECK(run_msg(&r, rs, msg1, NULL, NULL, NULL, NULL) == 0);
+		CHECK(fired(&r, "PLAIN") && fired(&r, "FRIEND"));
+		run_end(&r);
+		rules_free(rs);
+	}
+	CHECK(cached_inode(sub, path, sizeof(path)) != first);
+	/* many different sets: at most 64 databases kept */
+	for (int i = 0; i < 70; i++) {
+		snprintf(text, sizeof(text), "body R%d /word%dx/\n", i, i);
+		rules_free(build_cached(text, sub));
+	}
+	CHECK(count_files(sub) == 64);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	CHECK(system(path) == 0);
 }

@@ -1,0 +1,213 @@
+/*
+ * hscache.c: compiled Hyperscan databases kept on disk, so that a process
+ * that starts often (`spamsift check` from a delivery script, a daemon
+ * restart) does not spend ~200 ms compiling the same ~1,000 patterns again.
+ *
+ * A database is named by a 128-bit hash of everything its compilation
+ * depends on: Hyperscan's version, the mode, and each expression with its
+ * flags and id, in order. The file holds a magic, that hash, a hash of
+ * the bytes that follow and the serialized database
+ * (hs_serialize_database); a file that is short, foreign, of another
+ * name, whose bytes do not match their hash, or that
+ * hs_deserialize_database refuses is ignored and replaced. Writes go to a temporary file renamed
+ * into place, so readers never see half a file; any I/O failure only costs the cache.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <hs/hs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#define XXH_STATIC_LINKING_ONLY
+#include <xxhash.h>
+
+#include "rules/internal.h"
+
+#define MAGIC "SSHSDB1\n"
+#define MAGIC_LEN 8
+#define MAX_DB (256u << 20) /* bytes of one cached database */
+#define MAX_FILES 64        /* databases kept; the least recently used go */
+
+void hscache_key(const char *const *exprs, const unsigned *flags, const unsigned *ids, size_t n,
+                 uint8_t key[HSCACHE_KEY])
+{
+	XXH3_state_t st;
+	XXH128_hash_t h;
+	const char *v = hs_version();
+	uint64_t nn = n;
+
+	XXH3_128bits_reset(&st);
+	XXH3_128bits_update(&st, v, strlen(v) + 1);
+	XXH3_128bits_update(&st, &nn, sizeof(nn));
+	for (size_t i = 0; i < n; i++) {
+		XXH3_128bits_update(&st, &flags[i], sizeof(flags[i]));
+		XXH3_128bits_update(&st, &ids[i], sizeof(ids[i]));
+		XXH3_128bits_update(&st, exprs[i], strlen(exprs[i]) + 1);
+	}
+	h = XXH3_128bits_digest(&st);
+	memcpy(key, &h.high64, 8);
+	memcpy(key + 8, &h.low64, 8);
+}
+
+static void sum_of(const char *p, size_t len, uint8_t out[HSCACHE_KEY])
+{
+	XXH128_hash_t h = XXH3_128bits(p, len);
+
+	memcpy(out, &h.high64, 8);
+	memcpy(out + 8, &h.low64, 8);
+}
+
+static void path_of(const char *dir, const uint8_t key[HSCACHE_KEY], char *out, size_t len)
+{
+	char hex[2 * HSCACHE_KEY + 1];
+
+	for (size_t i = 0; i < HSCACHE_KEY; i++)
+		snprintf(hex + 2 * i, 3, "%02x", key[i]);
+	snprintf(out, len, "%s/hs-%s.db", dir, hex);
+}
+
+static int read_all(int fd, char *p, size_t n)
+{
+	while (n) {
+		ssize_t r = read(fd, p, n);
+		if (r <= 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+void *hscache_load(const char *dir, const uint8_t key[HSCACHE_KEY])
+{
+	char path[4096], head[MAGIC_LEN + 2 * HSCACHE_KEY], *buf = NULL;
+	uint8_t sum[HSCACHE_KEY];
+	hs_database_t *db = NULL;
+	struct stat st;
+	size_t len;
+	int fd;
+
+	if (!dir || !*dir)
+		return NULL;
+	path_of(dir, key, path, sizeof(path));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return NULL;
+	if (fstat(fd, &st) || st.st_size <= (off_t)sizeof(head) || st.st_size > (off_t)MAX_DB)
+		goto out;
+	len = (size_t)st.st_size - sizeof(head);
+	if (read_all(fd, head, sizeof(head)) || memcmp(head, MAGIC, MAGIC_LEN) ||
+	    memcmp(head + MAGIC_LEN, key, HSCACHE_KEY) || !(buf = malloc(len)) ||
+	    read_all(fd, buf, len))
+		goto out;
+	sum_of(buf, len, sum);
+	if (memcmp(sum, head + MAGIC_LEN + HSCACHE_KEY, HSCACHE_KEY))
+		goto out;
+	if (hs_deserialize_database(buf, len, &db) != HS_SUCCESS)
+		db = NULL;
+	else
+		(void)futimens(fd, NULL); /* used now: the last to be pruned */
+out:
+	free(buf);
+	close(fd);
+	return db;
+}
+
+/* mkdir -p, mode 0700 for what it makes; errors show up at the open. */
+static void make_dirs(const char *dir)
+{
+	char p[4096];
+	size_t n = strlen(dir);
+
+	if (n >= sizeof(p))
+		return;
+	memcpy(p, dir, n + 1);
+	for (size_t i = 1; i < n; i++)
+		if (p[i] == '/') {
+			p[i] = '\0';
+			(void)mkdir(p, 0700);
+			p[i] = '/';
+		}
+	(void)mkdir(p, 0700);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Keeps the folder under MAX_FILES databases: while over, removes the one
+ * least recently used (oldest modification time; a load touches it). */
+static void prune(const char *dir)
+{
+	char path[4096], old[4096];
+	struct dirent *e;
+	struct stat st;
+	size_t n;
+	DIR *d;
+
+	do {
+		time_t oldest = 0;
+		if (!(d = opendir(dir)))
+			return;
+		n = 0;
+		old[0] = '\0';
+		while ((e = readdir(d))) {
+			size_t l = strlen(e->d_name);
+			if (strncmp(e->d_name, "hs-", 3) || l < 6 ||
+			    strcmp(e->d_name + l - 3, ".db"))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			if (stat(path, &st))
+				continue;
+			if (!n++ || st.st_mtime < oldest) {
+				oldest = st.st_mtime;
+				snprintf(old, sizeof(old), "%s", path);
+			}
+		}
+		closedir(d);
+	} while (n > MAX_FILES && old[0] && !unlink(old));
+}
+
+void hscache_store(const char *dir, const uint8_t key[HSCACHE_KEY], const void *db)
+{
+	char path[4096], tmp[4200], *bytes = NULL;
+	uint8_t sum[HSCACHE_KEY];
+	size_t len = 0;
+	int fd, ok;
+
+	if (!dir || !*dir || !db)
+		return;
+	if (hs_serialize_database((const hs_database_t *)db, &bytes, &len) != HS_SUCCESS)
+		return;
+	make_dirs(dir);
+	path_of(dir, key, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+		goto out;
+	sum_of(bytes, len, sum);
+	ok = !write_all(fd, MAGIC, MAGIC_LEN) && !write_all(fd, (const char *)key, HSCACHE_KEY) &&
+	     !write_all(fd, (const char *)sum, HSCACHE_KEY) && !write_all(fd, bytes, len);
+	ok = !close(fd) && ok;
+	if (!ok || rename(tmp, path))
+		unlink(tmp);
+	else
+		prune(dir);
+out:
+	free(bytes);
+}
