@@ -4,7 +4,9 @@
  * restart) does not spend ~200 ms compiling the same ~1,000 patterns again.
  *
  * A database is named by a 128-bit hash of everything its compilation
- * depends on: Hyperscan's version, the mode, and each expression with its
+ * depends on: Hyperscan's version, the CPU it compiles for (a database
+ * compiled where AVX-512 is absent, under valgrind say, would be slower
+ * here, and one compiled here refused there), and each expression with its
  * flags and id, in order. The file holds a magic, that hash, a hash of
  * the bytes that follow and the serialized database
  * (hs_serialize_database); a file that is short, foreign, of another
@@ -34,13 +36,17 @@
 void hscache_key(const char *const *exprs, const unsigned *flags, const unsigned *ids, size_t n,
                  uint8_t key[HSCACHE_KEY])
 {
+	hs_platform_info_t plat;
 	XXH3_state_t st;
 	XXH128_hash_t h;
 	const char *v = hs_version();
 	uint64_t nn = n;
 
+	memset(&plat, 0, sizeof(plat));
+	(void)hs_populate_platform(&plat);
 	XXH3_128bits_reset(&st);
 	XXH3_128bits_update(&st, v, strlen(v) + 1);
+	XXH3_128bits_update(&st, &plat, sizeof(plat));
 	XXH3_128bits_update(&st, &nn, sizeof(nn));
 	for (size_t i = 0; i < n; i++) {
 		XXH3_128bits_update(&st, &flags[i], sizeof(flags[i]));

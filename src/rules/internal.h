@@ -69,8 +69,8 @@ void pat_free_pcre(pattern *p);
 /* ---- the compiled-database cache (hscache.c) ---- */
 #define HSCACHE_KEY 16
 
-/* The name of a database: a hash of Hyperscan's version and of each
- * expression with its flags and id, in order. */
+/* The name of a database: a hash of Hyperscan's version, the CPU it
+ * compiles for and each expression with its flags and id, in order. */
 void hscache_key(const char *const *exprs, const unsigned *flags, const unsigned *ids, size_t n,
                  uint8_t key[HSCACHE_KEY]);
 
