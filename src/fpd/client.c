@@ -332,3 +332,14 @@ int fpc_add(fpc *c, const fp_text *text, const fp_digest *digests, size_t nd, in
 		return r;
 	return rep.status == FPP_OK ? 0 : SS_EBUSY;
 }
+
+int fpc_del(fpc *c, const fp_text *text, const fp_digest *digests, size_t nd, int timeout_ms)
+{
+	fpp_msg req = {.cmd = FPP_DEL}, rep;
+	int r;
+
+	if ((r = fill_match(&req, text, digests, nd)) ||
+	    (r = fpc_request(c, &req, 0, timeout_ms, &rep)))
+		return r;
+	return rep.status == FPP_OK ? 0 : SS_EBUSY;
+}

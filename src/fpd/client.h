@@ -50,6 +50,12 @@ int fpc_lookup(fpc *c, const fp_text *text, const fp_digest *digests, size_t nd,
 int fpc_add(fpc *c, const fp_text *text, const fp_digest *digests, size_t nd, int cls,
             double weight, int timeout_ms);
 
+/* Deletes the entries equal to a text signature and/or digests over TCP
+ * (on this server and, through federation, its peers). Returns 0 once
+ * deleted; SS_EBUSY when refused or nothing matched (fpc_status():
+ * FPP_NOTFOUND), SS_EIO, SS_EINVAL. */
+int fpc_del(fpc *c, const fp_text *text, const fp_digest *digests, size_t nd, int timeout_ms);
+
 /* Sends a prepared request (cmd, fields; ts and reqid are filled in) over
  * UDP (udp != 0) or TCP and waits for its reply in *reply. Returns 0 when a
  * reply came (check reply->status), SS_EIO on timeout, SS_EINVAL. */
