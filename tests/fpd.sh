@@ -24,6 +24,7 @@ trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 # sets $addr and $pid (also remembered for the exit trap)
 start() {
 	name=$1; shift
+	: >"$tmp/$name.out" # exists before the loop below reads it
 	"$fpd" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
 	pid=$!
 	pids="$pids $pid"

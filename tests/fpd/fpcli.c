@@ -65,26 +65,6 @@ static void make_req(int argc, char **argv, req *r)
 		r->text.h[i] = mix(seed * 1000 + i) ^ (i < flips ? 0x5a5a5a5a : 0);
 }
 
-static int load_key(const char *path, const char *name, fpp_key *k)
-{
-	static fpp_key keys[64];
-	static char text[65536];
-	FILE *f = fopen(path, "r");
-	size_t len, n;
-	unsigned line;
-
-	if (!f)
-		return -1;
-	len = fread(text, 1, sizeof(text), f);
-	fclose(f);
-	if (fpp_keys_parse(text, len, keys, 64, &n, &line))
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(keys[i].name, name))
-			return *k = keys[i], 0;
-	return -1;
-}
-
 static int report(fpc *c, int rc)
 {
 	if (rc == SS_EBUSY)
@@ -248,7 +228,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: fpcli ADDR KEYSFILE KEYNAME COMMAND [ARGS]\n");
 		return 3;
 	}
-	if (load_key(argv[2], argv[3], &k) || fpc_new(argv[1], &k, &c)) {
+	if (fpc_key_load(argv[2], argv[3], &k, NULL) || fpc_new(argv[1], &k, &c)) {
 		fprintf(stderr, "fpcli: no key %s in %s, or bad address %s\n", argv[3], argv[2],
 		        argv[1]);
 		return 3;
