@@ -5,7 +5,10 @@
 # key, a replayed datagram, an old timestamp and a rate limit refused;
 # kill -9 after acknowledged ADDs and a restart: all there; expiry; two servers
 # federated both ways (a loop): an ADD at one is found at the other within
-# 2 s, with the peer's weight, and does not come back. Then two
+# 2 s, with the peer's weight, and does not come back; a DEL at one is gone
+# at the other; ADDs made while the peer is down wait in the store through
+# kill -9 and reach it after the restart (--peer-queue dropping the oldest),
+# and a push sent twice counts once. Then two
 # organisations, each with its server and key: `spamsift report` at one is
 # found by `spamsift check` at the other within 2 s, a varied copy too, an
 # unrelated ham not; spamsiftd (POST /report, spamc) with --fp-server; the
