@@ -36,7 +36,12 @@ trap 'for p in $pid $rpid $redis; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"'
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 ticks=$(getconf CLK_TCK)
 secs() { echo "$1 $2 $ticks" | awk '{printf "%.2f", ($2 - $1) / $3}'; }
-free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# free_port udp|tcp: a port free on 127.0.0.1 for that protocol
+free_port() {
+	python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM)
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "$1"
+}
 
 # ---- ours ----
 "$spamsift" fp keygen bench >"$tmp/keys"
@@ -58,10 +63,10 @@ rspamd_line() {
 	command -v rspamd >/dev/null || { echo "not run: rspamd is not installed"; return; }
 	r=$tmp/rspamd
 	mkdir -p "$r"
-	port=$(free_port)
+	port=$(free_port udp)
 	store="backend = \"sqlite\"; hashfile = \"$r/fuzzy.db\";"
 	if [ "$backend" = redis ]; then
-		rport=$(free_port)
+		rport=$(free_port tcp)
 		taskset -c "$scpu" redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
 			--dir "$r" --daemonize no >"$r/redis.log" 2>&1 &
 		redis=$!
@@ -109,8 +114,8 @@ CONF
 }
 rspamd_line >"$tmp/rline" # not in $(...): rpid and redis must reach the trap
 theirs="rspamd $(rspamd --version 2>/dev/null | sed -n 's/.*version //p') fuzzy_storage ($backend) load: $(cat "$tmp/rline")"
-[ -n "$rpid" ] && { kill "$rpid"; wait "$rpid" 2>/dev/null || true; rpid=""; }
-[ -n "$redis" ] && { kill "$redis"; wait "$redis" 2>/dev/null || true; redis=""; }
+for p in $rpid $redis; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+rpid="" redis=
 
 mkdir -p build/bench
 {
