@@ -254,10 +254,16 @@ $(B)/bench/fpd_load: bench/fpd_load.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS)
 
+# rspamd_fuzzy_load: the same load on rspamd's fuzzy_storage (the anchor).
+$(B)/bench/rspamd_fuzzy_load: bench/rspamd_fuzzy_load.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+
 bench:
 	@scripts/deps.sh build bench
-	$(MAKE) $(B)/spamsift $(B)/spamsift-fpd $(B)/bench/fpd_load
-	sh bench/run-fpd.sh $(B)/spamsift $(B)/spamsift-fpd $(B)/bench/fpd_load
+	$(MAKE) $(B)/spamsift $(B)/spamsift-fpd $(B)/bench/fpd_load $(B)/bench/rspamd_fuzzy_load
+	sh bench/run-fpd.sh $(B)/spamsift $(B)/spamsift-fpd $(B)/bench/fpd_load \
+		$(B)/bench/rspamd_fuzzy_load
 	$(MAKE) $(B)/bench/parse
 	sh bench/run-parse.sh $(B)/bench/parse
 	$(MAKE) $(B)/spamsift

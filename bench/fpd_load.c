@@ -50,26 +50,6 @@ static void sig(uint64_t seed, unsigned flips, fp_text *t)
 		t->h[i] = mix(seed * 1000 + i) ^ (i < flips ? 0x5a5a5a5a : 0);
 }
 
-static int load_key(const char *path, const char *name, fpp_key *k)
-{
-	static fpp_key keys[64];
-	static char text[65536];
-	FILE *f = fopen(path, "r");
-	size_t len, n;
-	unsigned line;
-
-	if (!f)
-		return -1;
-	len = fread(text, 1, sizeof(text), f);
-	fclose(f);
-	if (fpp_keys_parse(text, len, keys, 64, &n, &line))
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(keys[i].name, name))
-			return *k = keys[i], 0;
-	return -1;
-}
-
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -103,7 +83,7 @@ int main(int argc, char **argv)
 	slot *slots;
 	int fd;
 
-	if (argc < 5 || sodium_init() < 0 || load_key(argv[2], argv[3], &k) ||
+	if (argc < 5 || sodium_init() < 0 || fpc_key_load(argv[2], argv[3], &k, NULL) ||
 	    fpc_new(argv[1], &k, &c)) {
 		fprintf(stderr, "usage: fpd_load ADDR KEYSFILE KEYNAME COUNT [WINDOW] [PRELOAD]\n");
 		return 2;

@@ -5,7 +5,10 @@
 # key, a replayed datagram, an old timestamp and a rate limit refused;
 # kill -9 after acknowledged ADDs and a restart: all there; expiry; two servers
 # federated both ways (a loop): an ADD at one is found at the other within
-# 2 s, with the peer's weight, and does not come back. Then two
+# 2 s, with the peer's weight, and does not come back; a DEL at one is gone
+# at the other; ADDs made while the peer is down wait in the store through
+# kill -9 and reach it after the restart (--peer-queue dropping the oldest),
+# and a push sent twice counts once. Then two
 # organisations, each with its server and key: `spamsift report` at one is
 # found by `spamsift check` at the other within 2 s, a varied copy too, an
 # unrelated ham not; spamsiftd (POST /report, spamc) with --fp-server; the
@@ -24,6 +27,7 @@ trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 # sets $addr and $pid (also remembered for the exit trap)
 start() {
 	name=$1; shift
+	: >"$tmp/$name.out" # exists before the loop below reads it
 	"$fpd" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
 	pid=$!
 	pids="$pids $pid"
@@ -76,6 +80,9 @@ expect 0 "read-only key looks up" c reader lookup 1
 expect 2 "read-only key cannot ADD" c reader add 2
 grep -q "read-only" "$tmp/out" && ok || bad "read-only: $(cat "$tmp/out")"
 expect 1 "the refused ADD stored nothing" c alice lookup 2
+expect 2 "read-only key cannot DEL" c reader del 1
+grep -q "read-only" "$tmp/out" && ok || bad "read-only DEL: $(cat "$tmp/out")"
+expect 0 "the refused DEL deleted nothing" c alice lookup 1
 expect 3 "unknown key: no reply" "$cli" "$addr" "$tmp/evil" mallory lookup 1
 expect 3 "wrong secret: no reply" "$cli" "$addr" "$tmp/evil" alice ping
 expect 0 "replay" c alice replay 1
@@ -126,8 +133,69 @@ sleep 1
 "$cli" "$baddr" "$tmp/keys" alice lookup 500 | grep -q "count=1" && ok || bad "B counted it twice"
 expect 0 "ADD at B" "$cli" "$baddr" "$tmp/keys" alice add 501
 expect 0 "found at A within 2 s" "$cli" "$aaddr" "$tmp/keys" alice wait 501 2000
+# DEL at A is replicated: gone at B too, and does not loop
+expect 0 "DEL at A" "$cli" "$aaddr" "$tmp/keys" alice del 500
+gone=""
+for i in $(seq 20); do
+	"$cli" "$baddr" "$tmp/keys" alice lookup 500 >/dev/null
+	[ $? = 1 ] && { gone=1; break; }
+	sleep 0.1
+done
+[ -n "$gone" ] && ok || bad "A's DEL reached B within 2 s"
+expect 1 "DEL at A: gone at A" "$cli" "$aaddr" "$tmp/keys" alice lookup 500
+expect 1 "a second DEL finds nothing" "$cli" "$aaddr" "$tmp/keys" alice del 500
 stop "$a"
 stop "$b"
+
+# ---- the pushes to a peer survive kill -9 ----
+# A (outbox limit 3) peers with B while B is down: 5 ADDs at A wait in
+# A's store (the 2 oldest dropped for the limit); A is killed with -9; B
+# starts; A restarts on its port and pushes the 3 to B, each counted once.
+aport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+bport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+start qa --db "$tmp/dbqa" --listen "127.0.0.1:$aport" --keys "$tmp/keys" \
+	--peer "127.0.0.1:$bport,ab" --peer-queue 3
+qa=$pid qaddr=$addr
+n=0
+for s in 700 701 702 703; do "$cli" "$qaddr" "$tmp/keys" alice add "$s" >/dev/null && n=$((n + 1)); done
+expect 0 "ADD at A while B is down" "$cli" "$qaddr" "$tmp/keys" alice add 704 --weight 3
+[ $n = 4 ] && ok || bad "ADDs acknowledged while the peer is down: $n of 4"
+grep -q "outbox is full (--peer-queue 3): dropped its oldest push" "$tmp/qa.err" && ok ||
+	bad "a full outbox is logged: $(cat "$tmp/qa.err")"
+kill -9 "$qa"; wait "$qa" 2>/dev/null
+start qb --db "$tmp/dbqb" --listen "127.0.0.1:$bport" --keys "$tmp/keys" --peer "$qaddr,ab"
+qb=$pid qbaddr=$addr
+expect 1 "nothing at B before A restarts" "$cli" "$qbaddr" "$tmp/keys" alice lookup 704
+start qa2 --db "$tmp/dbqa" --listen "127.0.0.1:$aport" --keys "$tmp/keys" \
+	--peer "127.0.0.1:$bport,ab" --peer-queue 3
+qa=$pid
+[ "$addr" = "$qaddr" ] && ok || bad "A back on its port: $(cat "$tmp/qa2.err")"
+grep -q "peer 127.0.0.1:$bport: 3 pushes waiting" "$tmp/qa2.err" && ok ||
+	bad "A's outbox survived kill -9: $(cat "$tmp/qa2.err")"
+expect 0 "A's ADD from before kill -9 reaches B" "$cli" "$qbaddr" "$tmp/keys" alice wait 704 3000
+grep -q "weight=3.000 count=1" "$tmp/out" && ok || bad "B's copy: $(cat "$tmp/out")"
+for s in 702 703; do
+	expect 0 "ADD $s reaches B after the restart" "$cli" "$qbaddr" "$tmp/keys" alice wait "$s" 3000
+done
+for s in 700 701; do
+	expect 1 "ADD $s was dropped for --peer-queue 3" "$cli" "$qbaddr" "$tmp/keys" alice lookup "$s"
+done
+expect 0 "A still has the dropped ones" "$cli" "$qaddr" "$tmp/keys" alice lookup 700
+# a peer re-sends a change after losing B's acknowledgement: counted once
+expect 0 "a push sent twice" "$cli" "$qbaddr" "$tmp/keys" ab push 710 9 5 --weight 2
+grep -q "^first: ok$" "$tmp/out" && grep -q "^second: ok$" "$tmp/out" && ok ||
+	bad "the re-sent push is acknowledged: $(cat "$tmp/out")"
+expect 0 "the re-sent push is stored" "$cli" "$qbaddr" "$tmp/keys" alice lookup 710
+grep -q "weight=2.000 count=1" "$tmp/out" && ok || bad "a re-sent push counted twice: $(cat "$tmp/out")"
+expect 0 "the same origin's next change counts" "$cli" "$qbaddr" "$tmp/keys" ab push 710 9 6
+"$cli" "$qbaddr" "$tmp/keys" alice lookup 710 | grep -q "count=2" && ok || bad "change 6 not counted"
+sleep 0.5
+"$cli" "$qbaddr" "$tmp/keys" alice lookup 704 | grep -q "count=1" && ok || bad "B counted A's push twice"
+stop "$qa"
+grep -q "^ *0 pushes waiting\|pushes dropped" "$tmp/qa2.err" >/dev/null
+stop "$qb"
+grep -q "2 re-sent changes ignored" "$tmp/qb.err" && ok || bad "B's tally: $(cat "$tmp/qb.err")"
+expect 2 "bad --peer-queue" "$fpd" --db "$tmp/dbqa" --listen 127.0.0.1:0 --keys "$tmp/keys" --peer-queue 0
 
 # ---- TCP limits: a silent connection is closed after --idle, and past
 # --max-conn a new connection is closed at once ----

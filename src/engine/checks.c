@@ -68,26 +68,7 @@ static int dns_open(checks_ctx *x, const checks_settings *s)
 
 int checks_fp_key(const char *path, struct fpp_key *out)
 {
-	fpp_key keys[FP_KEYS_MAX];
-	char buf[16384];
-	size_t n = 0, len;
-	unsigned line = 0;
-	FILE *f = fopen(path, "r");
-	int err;
-
-	if (!f)
-		return SS_EIO;
-	len = fread(buf, 1, sizeof(buf) - 1, f);
-	err = ferror(f) ? SS_EIO : 0;
-	fclose(f);
-	if (err)
-		return err;
-	buf[len] = 0;
-	err = fpp_keys_parse(buf, len, keys, FP_KEYS_MAX, &n, &line) || n < 1 ? SS_ESYNTAX : 0;
-	if (!err)
-		*out = keys[0];
-	sodium_memzero(keys, sizeof(keys));
-	return err;
+	return fpc_key_load(path, NULL, out, NULL);
 }
 
 /* Opens the spamsift-fpd client. */

@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -331,4 +332,73 @@ int fpc_add(fpc *c, const fp_text *text, const fp_digest *digests, size_t nd, in
 	    (r = fpc_request(c, &req, 0, timeout_ms, &rep)))
 		return r;
 	return rep.status == FPP_OK ? 0 : SS_EBUSY;
+}
+
+int fpc_del(fpc *c, const fp_text *text, const fp_digest *digests, size_t nd, int timeout_ms)
+{
+	fpp_msg req = {.cmd = FPP_DEL}, rep;
+	int r;
+
+	if ((r = fill_match(&req, text, digests, nd)) ||
+	    (r = fpc_request(c, &req, 0, timeout_ms, &rep)))
+		return r;
+	return rep.status == FPP_OK ? 0 : SS_EBUSY;
+}
+
+/* Reads at most FPC_KEYS_FILE_MAX bytes of path into a new buffer. */
+static int read_keys_file(const char *path, char **text, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	int err = 0;
+
+	*text = NULL;
+	*len = 0;
+	if (!f)
+		return SS_EIO;
+	if (!(*text = malloc(FPC_KEYS_FILE_MAX + 1))) {
+		fclose(f);
+		return SS_ENOMEM;
+	}
+	*len = fread(*text, 1, FPC_KEYS_FILE_MAX + 1, f);
+	if (ferror(f))
+		err = SS_EIO;
+	else if (*len > FPC_KEYS_FILE_MAX)
+		err = SS_ESYNTAX;
+	fclose(f);
+	return err;
+}
+
+int fpc_key_load(const char *path, const char *name, fpp_key *out, unsigned *errline)
+{
+	enum { MAX_KEYS = 1024 };
+	fpp_key *keys = calloc(MAX_KEYS, sizeof(*keys));
+	char *text = NULL;
+	size_t len = 0, n = 0;
+	unsigned line = 0;
+	int err;
+
+	if (!keys)
+		return SS_ENOMEM;
+	if ((err = read_keys_file(path, &text, &len)))
+		goto out;
+	err = fpp_keys_parse(text, len, keys, MAX_KEYS, &n, &line);
+	if (err || !n) {
+		err = SS_ESYNTAX;
+		goto out;
+	}
+	err = SS_EINVAL;
+	for (size_t i = 0; i < n && err; i++)
+		if (!name || !strcmp(keys[i].name, name)) {
+			*out = keys[i];
+			err = 0;
+		}
+out:
+	if (errline)
+		*errline = err == SS_ESYNTAX ? line : 0;
+	if (text)
+		sodium_memzero(text, len);
+	sodium_memzero(keys, MAX_KEYS * sizeof(*keys));
+	free(text);
+	free(keys);
+	return err;
 }

@@ -29,6 +29,17 @@ typedef struct fpc_result {
 	uint32_t count;                 /* times reported */
 } fpc_result;
 
+#define FPC_KEYS_FILE_MAX (1 << 20) /* largest keys file fpc_key_load() reads */
+
+/* Reads the keys file at `path` ("NAME rw|ro BASE64SECRET [rate=N/s]"
+ * lines, docs/FPP.md) and picks the key called `name`, or the first key
+ * when name is NULL. Returns 0 with *out set; SS_EIO when the file cannot
+ * be read; SS_ESYNTAX for a bad line (*errline, may be NULL, gets its
+ * 1-based number; 0 for a file without keys or larger than
+ * FPC_KEYS_FILE_MAX); SS_EINVAL when no key has that name. The file's text
+ * and the other keys are wiped from memory. */
+int fpc_key_load(const char *path, const char *name, fpp_key *out, unsigned *errline);
+
 /* Creates a client of the server at "IP:PORT" (IPv4, or [IPv6]:PORT) using
  * key `k` (copied). Returns 0 with *out set (free with fpc_free), SS_EINVAL
  * for a bad address, SS_ENOMEM. */
@@ -49,6 +60,12 @@ int fpc_lookup(fpc *c, const fp_text *text, const fp_digest *digests, size_t nd,
  * durably; SS_EIO, SS_EBUSY (refused: fpc_status()), SS_EINVAL. */
 int fpc_add(fpc *c, const fp_text *text, const fp_digest *digests, size_t nd, int cls,
             double weight, int timeout_ms);
+
+/* Deletes the entries equal to a text signature and/or digests over TCP
+ * (on this server and, through federation, its peers). Returns 0 once
+ * deleted; SS_EBUSY when refused or nothing matched (fpc_status():
+ * FPP_NOTFOUND), SS_EIO, SS_EINVAL. */
+int fpc_del(fpc *c, const fp_text *text, const fp_digest *digests, size_t nd, int timeout_ms);
 
 /* Sends a prepared request (cmd, fields; ts and reqid are filled in) over
  * UDP (udp != 0) or TCP and waits for its reply in *reply. Returns 0 when a

@@ -2,7 +2,8 @@
  * fpd.h: spamsift-fpd, the fingerprint server: its state and the parts
  * main.c puts together (server.c: requests, UDP and TCP on libev; peer.c:
  * federation pushes). The event loop runs on one thread; each peer has a
- * pushing thread of its own fed through a queue.
+ * pushing thread of its own that drains the peer's outbox in the store
+ * (fstore.h), woken when a change is queued for it.
  */
 #ifndef SS_FPD_FPD_H
 #define SS_FPD_FPD_H
@@ -18,7 +19,7 @@
 
 #define FPD_MAX_KEYS 1024
 #define FPD_MAX_PEERS 16
-#define FPD_PEER_QUEUE 4096
+#define FPD_PEER_QUEUE 100000 /* default --peer-queue: rows per peer's outbox */
 
 /* A key of the keys file and its rate limiter (a token bucket). */
 typedef struct fpd_key {
@@ -35,14 +36,14 @@ typedef struct fpd_peer {
 	double weight;
 	uint8_t id[FPP_SERVER_ID]; /* its server id, once it pushed to us */
 	int id_known;
+	uint8_t box[FSTORE_PEER_ID]; /* its outbox: a hash of "IP:PORT,KEYNAME" */
+	fstore *store;
 	fpc *client;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	fpp_msg *queue; /* ring of FPD_PEER_QUEUE */
-	size_t head, n;
-	uint64_t pushed, dropped;
-	int stop, started;
+	uint64_t pushed;
+	int wake, stop, started;
 } fpd_peer;
 
 typedef struct fpd {
@@ -59,10 +60,11 @@ typedef struct fpd {
 	ev_signal term_w, int_w;
 	double expire_days; /* 0: never */
 	double expire_every;
-	double idle;      /* seconds a TCP connection may stay silent */
-	size_t nconns;    /* TCP connections open */
-	size_t max_conns; /* at most (--max-conn); more are closed at accept */
-	uint64_t requests, refused, loops;
+	double idle;         /* seconds a TCP connection may stay silent */
+	size_t nconns;       /* TCP connections open */
+	size_t max_conns;    /* at most (--max-conn); more are closed at accept */
+	uint64_t peer_queue; /* rows per peer's outbox (--peer-queue) */
+	uint64_t requests, refused, loops, duplicates, dropped;
 } fpd;
 
 /* Handles one request packet; writes the sealed reply into out[cap] and
@@ -80,13 +82,15 @@ int fpd_run(fpd *d);
 /* Parses "IP:PORT,KEYNAME[,weight=W]" into *p; returns 0 or SS_ESYNTAX. */
 int fpd_peer_parse(const char *spec, fpd_peer *p);
 
-/* Starts p's pushing thread with key k. Returns 0, SS_EINVAL, SS_ENOMEM. */
-int fpd_peer_start(fpd_peer *p, const fpp_key *k);
+/* Starts p's pushing thread with key k, draining p's outbox in `store`.
+ * Returns 0, SS_EINVAL, SS_ENOMEM. */
+int fpd_peer_start(fpd_peer *p, const fpp_key *k, fstore *store);
 
-/* Queues an ADD for p (the oldest is dropped when the queue is full). */
-void fpd_peer_push(fpd_peer *p, const fpp_msg *m);
+/* Tells p's thread that its outbox has a new row. */
+void fpd_peer_wake(fpd_peer *p);
 
-/* Stops p's thread (what is queued is lost) and frees its resources. */
+/* Stops p's thread (its outbox stays in the store for the next start)
+ * and frees its resources. */
 void fpd_peer_stop(fpd_peer *p);
 
 #endif

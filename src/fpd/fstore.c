@@ -20,7 +20,7 @@
 
 struct fstore {
 	MDB_env *env;
-	MDB_dbi entries, bands, digests, meta;
+	MDB_dbi entries, bands, digests, meta, outbox, applied;
 	MDB_txn *rtxn; /* the reset read transaction, renewed per lookup */
 	uint8_t server_id[FPP_SERVER_ID];
 };
@@ -74,7 +74,10 @@ static int open_dbs(fstore *s)
 	if ((rc = mdb_dbi_open(txn, "entries", MDB_CREATE, &s->entries)) ||
 	    (rc = mdb_dbi_open(txn, "bands", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED, &s->bands)) ||
 	    (rc = mdb_dbi_open(txn, "digests", MDB_CREATE, &s->digests)) ||
-	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) || (rc = init_meta(s, txn))) {
+	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) ||
+	    (rc = mdb_dbi_open(txn, "outbox", MDB_CREATE, &s->outbox)) ||
+	    (rc = mdb_dbi_open(txn, "applied", MDB_CREATE, &s->applied)) ||
+	    (rc = init_meta(s, txn))) {
 		mdb_txn_abort(txn);
 		return rc;
 	}
@@ -274,9 +277,10 @@ static int put_entry(fstore *s, MDB_txn *txn, uint64_t id, const fstore_entry *e
 	return mdb_put(txn, s->entries, &k, &v, 0);
 }
 
-static int next_id(fstore *s, MDB_txn *txn, uint64_t *id)
+/* Takes the next value of the meta counter `name` (from 1). */
+static int counter(fstore *s, MDB_txn *txn, const char *name, uint64_t *id)
 {
-	MDB_val k = {4, "next"}, v;
+	MDB_val k = {strlen(name), (void *)name}, v;
 	uint8_t b[8];
 	int rc = mdb_get(txn, s->meta, &k, &v);
 
@@ -324,32 +328,11 @@ static int add_in(fstore *s, MDB_txn *txn, const fpp_msg *m, double weight, cons
 		goto out;
 	}
 	new_entry(&b->e, m, weight, reporter, now);
-	if (!(rc = next_id(s, txn, &id)) && !(rc = put_entry(s, txn, id, &b->e)))
+	if (!(rc = counter(s, txn, "next", &id)) && !(rc = put_entry(s, txn, id, &b->e)))
 		rc = index_entry(s, txn, id, &b->e, 0);
 out:
 	free(b);
 	return rc;
-}
-
-int fstore_add(fstore *s, const fpp_msg *m, double weight, const char *reporter, uint64_t now,
-               int *is_new)
-{
-	MDB_txn *txn;
-	int rc, fresh = 0;
-
-	if (!m->has_text && !m->ndigests)
-		return SS_EINVAL;
-	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)))
-		return mdb_err(rc);
-	if ((rc = add_in(s, txn, m, weight, reporter, now, &fresh))) {
-		mdb_txn_abort(txn);
-		return rc == ENOMEM ? SS_ENOMEM : mdb_err(rc);
-	}
-	if ((rc = mdb_txn_commit(txn)))
-		return mdb_err(rc);
-	if (is_new)
-		*is_new = fresh;
-	return 0;
 }
 
 static int del_entry(fstore *s, MDB_txn *txn, uint64_t id, const fstore_entry *e)
@@ -362,17 +345,13 @@ static int del_entry(fstore *s, MDB_txn *txn, uint64_t id, const fstore_entry *e
 	return rc ? rc : mdb_del(txn, s->entries, &k, NULL);
 }
 
-int fstore_del(fstore *s, const fpp_msg *m, unsigned *n)
+static int del_in(fstore *s, MDB_txn *txn, const fpp_msg *m, unsigned *n)
 {
-	MDB_txn *txn;
 	best *b = calloc(1, sizeof(*b));
 	int rc;
 
-	*n = 0;
 	if (!b)
-		return SS_ENOMEM;
-	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)))
-		goto out;
+		return ENOMEM;
 	for (;;) {
 		memset(b, 0, sizeof(*b));
 		if ((rc = find_best(s, txn, m, b)) || !b->found || b->sim < 1)
@@ -381,10 +360,207 @@ int fstore_del(fstore *s, const fpp_msg *m, unsigned *n)
 			break;
 		(*n)++;
 	}
-	rc = rc ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
-out:
 	free(b);
-	return rc ? mdb_err(rc) : 0;
+	return rc;
+}
+
+/* Remembers m's (origin, origin_seq); *dup when it was there already. */
+static int note_applied(fstore *s, MDB_txn *txn, const fpp_msg *m, uint64_t now, int *dup)
+{
+	uint8_t kb[FPP_SERVER_ID + 8], vb[8];
+	MDB_val k = {sizeof(kb), kb}, v = {8, vb};
+	int rc;
+
+	memcpy(kb, m->origin, FPP_SERVER_ID);
+	be64(m->origin_seq, kb + FPP_SERVER_ID);
+	be64(now, vb);
+	rc = mdb_put(txn, s->applied, &k, &v, MDB_NOOVERWRITE);
+	*dup = rc == MDB_KEYEXIST;
+	return *dup ? 0 : rc;
+}
+
+/* The meta key of peer's outbox length: "q" + peer id. */
+static MDB_val len_key(const uint8_t peer[FSTORE_PEER_ID], uint8_t kb[1 + FSTORE_PEER_ID])
+{
+	kb[0] = 'q';
+	memcpy(kb + 1, peer, FSTORE_PEER_ID);
+	return (MDB_val){1 + FSTORE_PEER_ID, kb};
+}
+
+static uint64_t get_len(fstore *s, MDB_txn *txn, const uint8_t peer[FSTORE_PEER_ID])
+{
+	uint8_t kb[1 + FSTORE_PEER_ID];
+	MDB_val k = len_key(peer, kb), v;
+
+	return !mdb_get(txn, s->meta, &k, &v) && v.mv_size == 8 ? get_be64(v.mv_data) : 0;
+}
+
+static int put_len(fstore *s, MDB_txn *txn, const uint8_t peer[FSTORE_PEER_ID], uint64_t n)
+{
+	uint8_t kb[1 + FSTORE_PEER_ID], vb[8];
+	MDB_val k = len_key(peer, kb), v = {8, vb};
+
+	be64(n, vb);
+	return mdb_put(txn, s->meta, &k, &v, 0);
+}
+
+/* Deletes the oldest row of peer's outbox. */
+static int drop_oldest(fstore *s, MDB_txn *txn, const uint8_t peer[FSTORE_PEER_ID])
+{
+	uint8_t kb[FSTORE_PEER_ID + 8] = {0};
+	MDB_val k = {sizeof(kb), kb}, v;
+	MDB_cursor *cur;
+	int rc;
+
+	memcpy(kb, peer, FSTORE_PEER_ID);
+	if ((rc = mdb_cursor_open(txn, s->outbox, &cur)))
+		return rc;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	if (!rc && k.mv_size == sizeof(kb) && !memcmp(k.mv_data, peer, FSTORE_PEER_ID))
+		rc = mdb_cursor_del(cur, 0);
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Queues fed->out in every outbox of fed->peers under a new change number. */
+static int queue_out(fstore *s, MDB_txn *txn, fstore_fed *fed)
+{
+	uint8_t buf[FPP_MAX_PACKET], kb[FSTORE_PEER_ID + 8];
+	MDB_val k = {sizeof(kb), kb}, v;
+	uint64_t seq, n;
+	int rc = counter(s, txn, "seq", &seq), len;
+
+	if (rc)
+		return rc;
+	if (!fed->out->origin_seq)
+		fed->out->origin_seq = seq;
+	if ((len = fpp_msg_encode(fed->out, buf, sizeof(buf))) < 0)
+		return MDB_BAD_VALSIZE;
+	be64(seq, kb + FSTORE_PEER_ID);
+	for (size_t i = 0; !rc && i < fed->npeers; i++) {
+		memcpy(kb, fed->peers[i], FSTORE_PEER_ID);
+		v = (MDB_val){(size_t)len, buf};
+		if ((rc = mdb_put(txn, s->outbox, &k, &v, 0)))
+			break;
+		n = get_len(s, txn, fed->peers[i]) + 1;
+		while (!rc && n > fed->limit && n > 1) {
+			rc = drop_oldest(s, txn, fed->peers[i]);
+			n--;
+			fed->dropped++;
+		}
+		rc = rc ? rc : put_len(s, txn, fed->peers[i], n);
+	}
+	return rc;
+}
+
+static int change_in(fstore *s, MDB_txn *txn, const fpp_msg *m, double weight, uint64_t now,
+                     fstore_fed *fed)
+{
+	int rc;
+
+	if (m->origin_seq &&
+	    ((rc = note_applied(s, txn, m, now, &fed->duplicate)) || fed->duplicate))
+		return rc;
+	if (m->cmd == FPP_DEL)
+		rc = del_in(s, txn, m, &fed->deleted);
+	else
+		rc = add_in(s, txn, m, weight, m->reporter, now, &fed->is_new);
+	return rc || !fed->npeers ? rc : queue_out(s, txn, fed);
+}
+
+int fstore_change(fstore *s, const fpp_msg *m, double weight, uint64_t now, fstore_fed *fed)
+{
+	MDB_txn *txn;
+	int rc;
+
+	fed->duplicate = fed->is_new = 0;
+	fed->dropped = fed->deleted = 0;
+	if (!m->has_text && !m->ndigests)
+		return SS_EINVAL;
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)))
+		return mdb_err(rc);
+	rc = change_in(s, txn, m, weight, now, fed);
+	if (rc || fed->duplicate) {
+		mdb_txn_abort(txn);
+		return rc == ENOMEM ? SS_ENOMEM : rc ? mdb_err(rc) : 0;
+	}
+	return (rc = mdb_txn_commit(txn)) ? mdb_err(rc) : 0;
+}
+
+int fstore_outbox_first(fstore *s, const uint8_t peer[FSTORE_PEER_ID], uint64_t *seq, fpp_msg *m)
+{
+	uint8_t kb[FSTORE_PEER_ID + 8] = {0};
+	MDB_val k = {sizeof(kb), kb}, v;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	int rc, found = 0;
+
+	memcpy(kb, peer, FSTORE_PEER_ID);
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)))
+		return mdb_err(rc);
+	if (!(rc = mdb_cursor_open(txn, s->outbox, &cur))) {
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		if (!rc && k.mv_size == sizeof(kb) && !memcmp(k.mv_data, peer, FSTORE_PEER_ID)) {
+			*seq = get_be64((const uint8_t *)k.mv_data + FSTORE_PEER_ID);
+			found = fpp_msg_decode(v.mv_data, v.mv_size, m) ? SS_ECORRUPT : 1;
+		}
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	return rc && rc != MDB_NOTFOUND ? mdb_err(rc) : found;
+}
+
+int fstore_outbox_done(fstore *s, const uint8_t peer[FSTORE_PEER_ID], uint64_t seq)
+{
+	uint8_t kb[FSTORE_PEER_ID + 8];
+	MDB_val k = {sizeof(kb), kb};
+	MDB_txn *txn;
+	uint64_t n;
+	int rc;
+
+	memcpy(kb, peer, FSTORE_PEER_ID);
+	be64(seq, kb + FSTORE_PEER_ID);
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)))
+		return mdb_err(rc);
+	rc = mdb_del(txn, s->outbox, &k, NULL);
+	if (rc == MDB_NOTFOUND) { /* dropped for the limit meanwhile */
+		mdb_txn_abort(txn);
+		return 0;
+	}
+	n = get_len(s, txn, peer);
+	if (rc || (rc = put_len(s, txn, peer, n ? n - 1 : 0))) {
+		mdb_txn_abort(txn);
+		return mdb_err(rc);
+	}
+	return (rc = mdb_txn_commit(txn)) ? mdb_err(rc) : 0;
+}
+
+uint64_t fstore_outbox_len(fstore *s, const uint8_t peer[FSTORE_PEER_ID])
+{
+	MDB_txn *txn;
+	uint64_t n;
+
+	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))
+		return 0;
+	n = get_len(s, txn, peer);
+	mdb_txn_abort(txn);
+	return n;
+}
+
+/* Forgets the replicated changes applied before `before`. */
+static int forget_applied(fstore *s, MDB_txn *txn, uint64_t before)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, s->applied, &cur)))
+		return rc;
+	while (!(rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)))
+		if (v.mv_size == 8 && get_be64(v.mv_data) < before && (rc = mdb_cursor_del(cur, 0)))
+			break;
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 int fstore_expire(fstore *s, uint64_t before, unsigned *n)
@@ -412,7 +588,7 @@ int fstore_expire(fstore *s, uint64_t before, unsigned *n)
 		(*n)++;
 	}
 	mdb_cursor_close(cur);
-	rc = rc == MDB_NOTFOUND ? 0 : rc;
+	rc = rc == MDB_NOTFOUND ? forget_applied(s, txn, before) : rc;
 out:
 	rc = rc ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
 	return rc ? mdb_err(rc) : 0;

@@ -16,7 +16,7 @@
 static const char usage[] =
     "usage: spamsift-fpd --db DIR --listen IP:PORT --keys FILE [--peer SPEC]...\n"
     "                    [--expire DAYS] [--expire-every SECONDS] [--idle SECONDS]\n"
-    "                    [--max-conn N]\n"
+    "                    [--max-conn N] [--peer-queue N]\n"
     "\n"
     "The fingerprint server: stores the fingerprints of reported messages\n"
     "(class, weight, first and last seen, count, reporter) and answers\n"
@@ -29,10 +29,13 @@ static const char usage[] =
     "  --keys FILE         lines 'NAME rw|ro BASE64SECRET [rate=N/s]'\n"
     "                      (spamsift fp keygen NAME [--read-only] prints one)\n"
     "  --peer IP:PORT,KEYNAME[,weight=W]\n"
-    "                      replicate with another server: ADDs stored here are\n"
-    "                      pushed to it with key KEYNAME (of --keys), and ADDs it\n"
-    "                      pushes with that key are stored with their weight\n"
-    "                      times W (default 1). Repeatable, up to 16.\n"
+    "                      replicate with another server: ADDs and DELs done here\n"
+    "                      are pushed to it with key KEYNAME (of --keys), and ADDs\n"
+    "                      it pushes with that key are stored with their weight\n"
+    "                      times W (default 1). Repeatable, up to 16. What is not\n"
+    "                      pushed yet waits in the store, across restarts.\n"
+    "  --peer-queue N      pushes waiting per peer (default 100000); past it the\n"
+    "                      oldest is dropped and logged\n"
     "  --expire DAYS       delete entries not seen for DAYS (default 90; 0: never;\n"
     "                      fractions too)\n"
     "  --expire-every S    how often to expire (default 3600 seconds)\n"
@@ -49,11 +52,17 @@ typedef struct opts {
 
 static int parse_args(int argc, char **argv, opts *o, fpd *d)
 {
-	static const struct option longs[] = {{"db", 1, 0, 'd'},     {"listen", 1, 0, 'l'},
-	                                      {"keys", 1, 0, 'k'},   {"peer", 1, 0, 'p'},
-	                                      {"expire", 1, 0, 'e'}, {"expire-every", 1, 0, 'E'},
-	                                      {"idle", 1, 0, 'i'},   {"max-conn", 1, 0, 'm'},
-	                                      {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
+	static const struct option longs[] = {{"db", 1, 0, 'd'},
+	                                      {"listen", 1, 0, 'l'},
+	                                      {"keys", 1, 0, 'k'},
+	                                      {"peer", 1, 0, 'p'},
+	                                      {"expire", 1, 0, 'e'},
+	                                      {"expire-every", 1, 0, 'E'},
+	                                      {"idle", 1, 0, 'i'},
+	                                      {"max-conn", 1, 0, 'm'},
+	                                      {"peer-queue", 1, 0, 'q'},
+	                                      {"help", 0, 0, 'h'},
+	                                      {0, 0, 0, 0}};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
@@ -73,6 +82,8 @@ static int parse_args(int argc, char **argv, opts *o, fpd *d)
 			d->idle = strtod(optarg, NULL);
 		else if (c == 'm')
 			d->max_conns = strtoul(optarg, NULL, 10);
+		else if (c == 'q')
+			d->peer_queue = strtoull(optarg, NULL, 10);
 		else if (c == 'h')
 			return fputs(usage, stdout), 1;
 		else
@@ -80,7 +91,7 @@ static int parse_args(int argc, char **argv, opts *o, fpd *d)
 	}
 	if (!o->db || !o->listen || !o->keys || optind < argc || d->expire_every <= 0 ||
 	    d->expire_days < 0 || !(d->idle >= 0.05 && d->idle <= 86400) || d->max_conns < 1 ||
-	    d->max_conns > 100000) {
+	    d->max_conns > 100000 || d->peer_queue < 1 || d->peer_queue > 100000000) {
 		fputs(usage, stderr);
 		return -1;
 	}
@@ -136,13 +147,17 @@ static int start_peers(fpd *d, const opts *o)
 		for (size_t j = 0; j < d->nkeys && !k; j++)
 			if (!strcmp(d->keys[j].key.name, p->keyname))
 				k = &d->keys[j];
-		if (!k || fpd_peer_start(p, &k->key)) {
+		if (!k || fpd_peer_start(p, &k->key, d->store)) {
 			fprintf(stderr, "spamsift-fpd: --peer %s: no key %s or bad address\n",
 			        o->peers[i], p->keyname);
 			return -1;
 		}
 		k->peer = (int)i + 1;
 		d->npeers++;
+		uint64_t waiting = fstore_outbox_len(d->store, p->box);
+		if (waiting)
+			fprintf(stderr, "spamsift-fpd: peer %s: %llu pushes waiting\n", p->addr,
+			        (unsigned long long)waiting);
 	}
 	return 0;
 }
@@ -153,6 +168,7 @@ int main(int argc, char **argv)
 	         .expire_every = 3600,
 	         .idle = 60,
 	         .max_conns = 1024,
+	         .peer_queue = FPD_PEER_QUEUE,
 	         .udp_fd = -1,
 	         .tcp_fd = -1};
 	opts o = {0};
@@ -177,9 +193,12 @@ int main(int argc, char **argv)
 	printf("udp %s\ntcp %s\n", bound, bound);
 	fflush(stdout);
 	rc = fpd_run(&d) ? 1 : 0;
-	fprintf(stderr, "spamsift-fpd: %llu requests, %llu dropped, %llu looped ADDs ignored\n",
+	fprintf(stderr,
+	        "spamsift-fpd: %llu requests, %llu dropped, %llu looped changes ignored, %llu "
+	        "re-sent changes ignored, %llu pushes dropped for a full outbox\n",
 	        (unsigned long long)d.requests, (unsigned long long)d.refused,
-	        (unsigned long long)d.loops);
+	        (unsigned long long)d.loops, (unsigned long long)d.duplicates,
+	        (unsigned long long)d.dropped);
 out:
 	for (size_t i = 0; i < d.npeers; i++)
 		fpd_peer_stop(&d.peers[i]);

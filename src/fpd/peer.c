@@ -1,9 +1,13 @@
 /*
  * peer.c: federation pushes of spamsift-fpd (see fpd.h): a thread per
- * peer sends the queued ADDs over TCP, retrying with a backoff from 100 ms
- * to 5 s until the peer acknowledges each.
+ * peer sends the rows of its outbox in the store (ADDs and DELs, oldest
+ * first) over TCP, retrying with a backoff from 100 ms to 5 s until the
+ * peer acknowledges each; only then is the row removed. The outbox is in
+ * the store, so what a stop or a crash interrupts is pushed after the
+ * next start.
  */
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,10 +39,12 @@ int fpd_peer_parse(const char *spec, fpd_peer *p)
 		if (*end || end == opt + 7 || p->weight < 0 || p->weight > 1000)
 			return SS_ESYNTAX;
 	}
+	snprintf(buf, sizeof(buf), "%s,%s", p->addr, p->keyname);
+	crypto_generichash(p->box, sizeof(p->box), (const uint8_t *)buf, strlen(buf), NULL, 0);
 	return 0;
 }
 
-/* Waits up to ms on p's condition (p->lock held). */
+/* Waits ms (p->lock held), or less when the server stops. */
 static void nap(fpd_peer *p, unsigned ms)
 {
 	struct timespec ts;
@@ -50,7 +56,8 @@ static void nap(fpd_peer *p, unsigned ms)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000;
 	}
-	pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+	while (!p->stop && pthread_cond_timedwait(&p->cond, &p->lock, &ts) != ETIMEDOUT)
+		;
 }
 
 /* Whether a reply settles the push (stored, or refused for good). */
@@ -60,42 +67,53 @@ static int settled(int rc, const fpp_msg *rep)
 	       rep->status != FPP_ETIME && rep->status != FPP_EREPLAY;
 }
 
+/* Pushes the oldest row of p's outbox (p->lock not held): 1 pushed (or a
+ * damaged row dropped), 0 the outbox is empty, -1 to be retried. */
+static int push_one(fpd_peer *p)
+{
+	fpp_msg m, rep;
+	uint64_t seq;
+	int r = fstore_outbox_first(p->store, p->box, &seq, &m);
+
+	if (r == SS_ECORRUPT)
+		fprintf(stderr, "spamsift-fpd: peer %s: dropped a damaged outbox row\n", p->addr);
+	else if (r <= 0)
+		return r < 0 ? -1 : 0;
+	else if (!settled(fpc_request(p->client, &m, 0, 2000, &rep), &rep))
+		return -1;
+	return fstore_outbox_done(p->store, p->box, seq) ? -1 : 1;
+}
+
 static void *peer_main(void *arg)
 {
 	fpd_peer *p = arg;
 	unsigned backoff = 100;
-	fpp_msg m, rep;
 
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop) {
-		if (!p->n) {
-			pthread_cond_wait(&p->cond, &p->lock);
-			continue;
-		}
-		m = p->queue[p->head];
+		p->wake = 0;
 		pthread_mutex_unlock(&p->lock);
-		int rc = fpc_request(p->client, &m, 0, 2000, &rep);
+		int r = push_one(p);
 		pthread_mutex_lock(&p->lock);
-		if (settled(rc, &rep)) {
-			p->head = (p->head + 1) % FPD_PEER_QUEUE;
-			p->n--;
+		if (r > 0) {
 			p->pushed++;
 			backoff = 100;
-		} else if (!p->stop) {
+		} else if (r < 0) {
 			nap(p, backoff);
 			backoff = backoff < 5000 ? backoff * 2 : 5000;
+		} else if (!p->wake && !p->stop) {
+			pthread_cond_wait(&p->cond, &p->lock);
 		}
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
 }
 
-int fpd_peer_start(fpd_peer *p, const fpp_key *k)
+int fpd_peer_start(fpd_peer *p, const fpp_key *k, fstore *store)
 {
 	int rc;
 
-	if (!(p->queue = calloc(FPD_PEER_QUEUE, sizeof(*p->queue))))
-		return SS_ENOMEM;
+	p->store = store;
 	if ((rc = fpc_new(p->addr, k, &p->client)))
 		return rc;
 	pthread_mutex_init(&p->lock, NULL);
@@ -106,16 +124,10 @@ int fpd_peer_start(fpd_peer *p, const fpp_key *k)
 	return 0;
 }
 
-void fpd_peer_push(fpd_peer *p, const fpp_msg *m)
+void fpd_peer_wake(fpd_peer *p)
 {
 	pthread_mutex_lock(&p->lock);
-	if (p->n == FPD_PEER_QUEUE) {
-		p->head = (p->head + 1) % FPD_PEER_QUEUE;
-		p->n--;
-		p->dropped++;
-	}
-	p->queue[(p->head + p->n) % FPD_PEER_QUEUE] = *m;
-	p->n++;
+	p->wake = 1;
 	pthread_cond_signal(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 }
@@ -132,8 +144,6 @@ void fpd_peer_stop(fpd_peer *p)
 		pthread_cond_destroy(&p->cond);
 	}
 	fpc_free(p->client);
-	free(p->queue);
 	p->client = NULL;
-	p->queue = NULL;
 	p->started = 0;
 }

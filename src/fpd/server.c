@@ -1,7 +1,7 @@
 /*
  * server.c: spamsift-fpd's requests and sockets (see fpd.h): checks a
  * packet's key, box, timestamp, nonce and rate; runs PING, ADD, LOOKUP or
- * DEL on the store; pushes accepted ADDs to the peers; serves UDP
+ * DEL on the store; queues accepted ADDs and DELs for the peers; serves UDP
  * datagrams and length-prefixed TCP frames on one libev loop.
  */
 #include <arpa/inet.h>
@@ -52,26 +52,53 @@ static int was_visited(const fpp_msg *m, const uint8_t *id)
 	return 0;
 }
 
-/* Pushes a stored ADD on to the peers that have not seen it. */
-static void forward(fpd *d, fpp_msg m, double weight)
+/* Prepares *out, the copy of change m that goes on to the peers (this
+ * server added to its visited list), and the outboxes of the peers that
+ * have not seen it; a full visited list goes nowhere. */
+static void forward(fpd *d, const fpp_msg *m, double weight, fpp_msg *out, fstore_fed *fed,
+                    uint8_t boxes[][FSTORE_PEER_ID], fpd_peer **to)
 {
-	const uint8_t *self = fstore_server_id(d->store);
-
-	if (m.nvisited >= FPP_MAX_VISITED)
+	*out = *m;
+	fed->out = out;
+	fed->peers = (const uint8_t(*)[FSTORE_PEER_ID])boxes;
+	fed->npeers = 0;
+	fed->limit = d->peer_queue;
+	if (out->nvisited >= FPP_MAX_VISITED)
 		return;
-	memcpy(m.visited[m.nvisited++], self, FPP_SERVER_ID);
-	m.hops++;
-	m.weight = weight;
+	memcpy(out->visited[out->nvisited++], fstore_server_id(d->store), FPP_SERVER_ID);
+	out->hops++;
+	out->weight = m->cmd == FPP_ADD ? weight : 0;
 	for (size_t i = 0; i < d->npeers; i++)
-		if (!(d->peers[i].id_known && was_visited(&m, d->peers[i].id)))
-			fpd_peer_push(&d->peers[i], &m);
+		if (!(d->peers[i].id_known && was_visited(out, d->peers[i].id))) {
+			memcpy(boxes[fed->npeers], d->peers[i].box, FSTORE_PEER_ID);
+			to[fed->npeers++] = &d->peers[i];
+		}
 }
 
-static int do_add(fpd *d, fpd_key *k, fpp_msg *m, uint64_t now)
+/* Logs outbox rows dropped for --peer-queue (the first, then every 1000th). */
+static void note_dropped(fpd *d, unsigned n)
+{
+	uint64_t before = d->dropped;
+
+	d->dropped += n;
+	if (!before || before / 1000 != d->dropped / 1000)
+		fprintf(stderr,
+		        "spamsift-fpd: a peer's outbox is full (--peer-queue %llu): dropped its "
+		        "oldest push (%llu so far)\n",
+		        (unsigned long long)d->peer_queue, (unsigned long long)d->dropped);
+}
+
+/* ADD or DEL: from a client (this server is the origin) or pushed by a
+ * peer (its origin and visited list kept); stored with its outbox rows in
+ * one transaction, then the peers' threads are woken. */
+static int do_change(fpd *d, fpd_key *k, fpp_msg *m, uint64_t now)
 {
 	const uint8_t *self = fstore_server_id(d->store);
-	fpd_peer *p = k->peer ? &d->peers[k->peer - 1] : NULL;
-	double weight = m->weight;
+	fpd_peer *p = k->peer ? &d->peers[k->peer - 1] : NULL, *to[FPD_MAX_PEERS];
+	uint8_t boxes[FPD_MAX_PEERS][FSTORE_PEER_ID];
+	double weight = m->cmd == FPP_ADD ? m->weight : 0;
+	fstore_fed fed;
+	fpp_msg out;
 
 	if (k->key.read_only)
 		return FPP_EREADONLY;
@@ -86,20 +113,27 @@ static int do_add(fpd *d, fpd_key *k, fpp_msg *m, uint64_t now)
 		weight *= p->weight;
 	} else {
 		memcpy(m->origin, self, FPP_SERVER_ID);
+		m->origin_seq = 0; /* numbered by the store when queued */
 		m->nvisited = m->hops = 0;
 		snprintf(m->reporter, sizeof(m->reporter), "%s", k->key.name);
 	}
 	weight = weight > 4000000 ? 4000000 : weight;
-	if (fstore_add(d->store, m, weight, m->reporter, now, NULL))
+	forward(d, m, weight, &out, &fed, boxes, to);
+	if (fstore_change(d->store, m, weight, now, &fed))
 		return FPP_ESERVER;
-	forward(d, *m, weight);
-	return FPP_OK;
+	if (fed.dropped)
+		note_dropped(d, fed.dropped);
+	if (fed.duplicate) {
+		d->duplicates++;
+		return FPP_OK;
+	}
+	for (size_t i = 0; i < fed.npeers; i++)
+		fpd_peer_wake(to[i]);
+	return m->cmd == FPP_DEL && !fed.deleted ? FPP_NOTFOUND : FPP_OK;
 }
 
 static int run(fpd *d, fpd_key *k, fpp_msg *m, int udp, fpp_msg *rep, uint64_t now)
 {
-	unsigned n;
-
 	switch (m->cmd) {
 	case FPP_PING:
 		return FPP_OK;
@@ -110,15 +144,10 @@ static int run(fpd *d, fpd_key *k, fpp_msg *m, int udp, fpp_msg *rep, uint64_t n
 			return FPP_ESERVER;
 		return rep->found ? FPP_OK : FPP_NOTFOUND;
 	case FPP_ADD:
+	case FPP_DEL:
 		if (udp || (!m->has_text && !m->ndigests))
 			return FPP_EBADREQ;
-		return do_add(d, k, m, now);
-	case FPP_DEL:
-		if (k->key.read_only)
-			return FPP_EREADONLY;
-		if (udp || fstore_del(d->store, m, &n))
-			return udp ? FPP_EBADREQ : FPP_ESERVER;
-		return n ? FPP_OK : FPP_NOTFOUND;
+		return do_change(d, k, m, now);
 	}
 	return FPP_EBADREQ;
 }

@@ -101,7 +101,8 @@ static void put_match(wbuf *w, const fpp_msg *m)
 		put(w, m->digests[i].sha256, 32);
 }
 
-static void put_add(wbuf *w, const fpp_msg *m)
+/* The fields ADD and DEL requests share: class, weight, federation, reporter. */
+static void put_change(wbuf *w, const fpp_msg *m)
 {
 	size_t rl = strlen(m->reporter);
 
@@ -111,6 +112,7 @@ static void put_add(wbuf *w, const fpp_msg *m)
 	put_uint(w, rl, 1);
 	put_uint(w, (uint32_t)lround(m->weight * 1000), 4);
 	put(w, m->origin, FPP_SERVER_ID);
+	put_uint(w, m->origin_seq, 8);
 	for (size_t i = 0; i < m->nvisited; i++)
 		put(w, m->visited[i], FPP_SERVER_ID);
 	put(w, m->reporter, rl);
@@ -148,8 +150,8 @@ int fpp_msg_encode(const fpp_msg *m, uint8_t *out, size_t cap)
 	put_uint(&w, m->is_reply ? 0 : m->ndigests, 1);
 	put_uint(&w, m->ts, 8);
 	put_uint(&w, m->reqid, 8);
-	if (!m->is_reply && m->cmd == FPP_ADD)
-		put_add(&w, m);
+	if (!m->is_reply && (m->cmd == FPP_ADD || m->cmd == FPP_DEL))
+		put_change(&w, m);
 	if (!m->is_reply && m->cmd != FPP_PING)
 		put_match(&w, m);
 	if (m->is_reply && m->cmd == FPP_LOOKUP)
@@ -157,7 +159,7 @@ int fpp_msg_encode(const fpp_msg *m, uint8_t *out, size_t cap)
 	return w.err ? SS_EINVAL : (int)w.len;
 }
 
-static void get_add(rbuf *r, fpp_msg *m)
+static void get_change(rbuf *r, fpp_msg *m)
 {
 	size_t rl;
 
@@ -172,6 +174,7 @@ static void get_add(rbuf *r, fpp_msg *m)
 		return;
 	}
 	get_copy(r, m->origin, FPP_SERVER_ID);
+	m->origin_seq = get_uint(r, 8);
 	for (size_t i = 0; i < m->nvisited; i++)
 		get_copy(r, m->visited[i], FPP_SERVER_ID);
 	get_copy(r, m->reporter, rl);
@@ -222,8 +225,8 @@ int fpp_msg_decode(const uint8_t *p, size_t len, fpp_msg *m)
 	if (r.err || m->cmd < FPP_PING || m->cmd > FPP_DEL || flags > 3 ||
 	    m->ndigests > FPP_MAX_DIGESTS || (m->is_reply && (m->ndigests || m->has_text)))
 		return SS_EINVAL;
-	if (!m->is_reply && m->cmd == FPP_ADD)
-		get_add(&r, m);
+	if (!m->is_reply && (m->cmd == FPP_ADD || m->cmd == FPP_DEL))
+		get_change(&r, m);
 	if (!m->is_reply && m->cmd != FPP_PING)
 		get_match(&r, m);
 	if (m->is_reply && m->cmd == FPP_LOOKUP)

@@ -56,12 +56,15 @@ typedef struct fpp_msg {
 	fp_text text;
 	uint8_t ndigests;
 	fp_digest digests[FPP_MAX_DIGESTS];
-	/* ADD request; LOOKUP reply: class and weight */
+	/* ADD request; LOOKUP reply: class and weight (0 in DEL requests) */
 	uint8_t cls;
 	double weight; /* in [0, 4000000], sent in thousandths */
-	/* ADD request: federation (origin server, servers passed, hops) and reporter */
+	/* ADD and DEL requests: federation (origin server and its sequence number
+	 * of the change, 0 when the origin did not number it; servers passed;
+	 * hops) and reporter */
 	uint8_t hops, nvisited;
 	uint8_t origin[FPP_SERVER_ID];
+	uint64_t origin_seq;
 	uint8_t visited[FPP_MAX_VISITED][FPP_SERVER_ID];
 	char reporter[FPP_NAME_MAX + 1];
 	/* LOOKUP reply */

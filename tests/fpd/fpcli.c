@@ -7,6 +7,11 @@
  *   fpcli ADDR KEYSFILE KEYNAME replay SEED        one LOOKUP datagram sent twice
  *   fpcli ADDR KEYSFILE KEYNAME oldts SEED         a LOOKUP an hour old
  *   fpcli ADDR KEYSFILE KEYNAME burst N SEED       N LOOKUPs: how many refused for rate
+ *   fpcli ADDR KEYSFILE KEYNAME push SEED ORIGIN SEQ [--weight W]
+ *                                                  the ADD a peer server with id ORIGIN
+ *                                                  (16 bytes of the value ORIGIN) pushes as
+ *                                                  its change SEQ, sent twice (a re-send after
+ *                                                  a lost acknowledgement)
  *
  * A signature is made from SEED (64 values); FLIPS changes its first
  * values; --digest S adds the SHA-256 of S. Exit: 0 done or found,
@@ -58,26 +63,6 @@ static void make_req(int argc, char **argv, req *r)
 	}
 	for (size_t i = 0; i < FP_NHASH; i++)
 		r->text.h[i] = mix(seed * 1000 + i) ^ (i < flips ? 0x5a5a5a5a : 0);
-}
-
-static int load_key(const char *path, const char *name, fpp_key *k)
-{
-	static fpp_key keys[64];
-	static char text[65536];
-	FILE *f = fopen(path, "r");
-	size_t len, n;
-	unsigned line;
-
-	if (!f)
-		return -1;
-	len = fread(text, 1, sizeof(text), f);
-	fclose(f);
-	if (fpp_keys_parse(text, len, keys, 64, &n, &line))
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(keys[i].name, name))
-			return *k = keys[i], 0;
-	return -1;
 }
 
 static int report(fpc *c, int rc)
@@ -170,6 +155,25 @@ static int do_burst(fpc *c, const req *r, int n)
 	return 0;
 }
 
+/* A peer's push sent twice, each with a fresh nonce; prints both statuses. */
+static int do_push(fpc *c, const req *r, int origin, uint64_t seq)
+{
+	fpp_msg m = {.cmd = FPP_ADD, .has_text = 1, .text = r->text, .cls = (uint8_t)r->cls}, rep;
+
+	m.weight = r->weight;
+	m.hops = m.nvisited = 1;
+	m.origin_seq = seq;
+	memset(m.origin, origin, FPP_SERVER_ID);
+	memset(m.visited[0], origin, FPP_SERVER_ID);
+	snprintf(m.reporter, sizeof(m.reporter), "far-away");
+	for (int i = 0; i < 2; i++) {
+		if (fpc_request(c, &m, 0, 2000, &rep))
+			return printf("no reply\n"), 3;
+		printf("%s: %s\n", i ? "second" : "first", fpp_status_name(rep.status));
+	}
+	return 0;
+}
+
 static int run(fpc *c, const fpp_key *k, const char *cmd, int argc, char **argv)
 {
 	req r;
@@ -183,12 +187,25 @@ static int run(fpc *c, const fpp_key *k, const char *cmd, int argc, char **argv)
 		make_req(argc - 1, argv + 1, &r);
 		return do_burst(c, &r, atoi(argv[0]));
 	}
+	if (!strcmp(cmd, "push") && argc >= 3) {
+		make_req(1, argv, &r);
+		for (int i = 3; i + 1 < argc; i++)
+			if (!strcmp(argv[i], "--weight"))
+				r.weight = strtod(argv[i + 1], NULL);
+		return do_push(c, &r, atoi(argv[1]), strtoull(argv[2], NULL, 10));
+	}
 	if (argc < 1)
 		return 3;
 	make_req(!strcmp(cmd, "wait") ? 1 : argc, argv, &r);
 	if (!strcmp(cmd, "add")) {
 		int rc = fpc_add(c, &r.text, &r.digest, r.has_digest, r.cls, r.weight, 2000);
 		return rc ? report(c, rc) : (printf("added\n"), 0);
+	}
+	if (!strcmp(cmd, "del")) {
+		int rc = fpc_del(c, &r.text, &r.digest, r.has_digest, 2000);
+		if (rc == SS_EBUSY && fpc_status(c) == FPP_NOTFOUND)
+			return printf("not found\n"), 1;
+		return rc ? report(c, rc) : (printf("deleted\n"), 0);
 	}
 	if (!strcmp(cmd, "lookup"))
 		return do_lookup(c, &r);
@@ -211,7 +228,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: fpcli ADDR KEYSFILE KEYNAME COMMAND [ARGS]\n");
 		return 3;
 	}
-	if (load_key(argv[2], argv[3], &k) || fpc_new(argv[1], &k, &c)) {
+	if (fpc_key_load(argv[2], argv[3], &k, NULL) || fpc_new(argv[1], &k, &c)) {
 		fprintf(stderr, "fpcli: no key %s in %s, or bad address %s\n", argv[3], argv[2],
 		        argv[1]);
 		return 3;

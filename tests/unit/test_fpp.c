@@ -27,6 +27,7 @@ static fpp_msg sample_add(void)
 	memset(m.digests[0].sha256, 0xab, 32);
 	memset(m.digests[1].sha256, 0xcd, 32);
 	memset(m.origin, 7, FPP_SERVER_ID);
+	m.origin_seq = 0x0102030405060708ULL;
 	memset(m.visited[0], 7, FPP_SERVER_ID);
 	strcpy(m.reporter, "orgA");
 	return m;
@@ -42,6 +43,7 @@ TEST(fpp_add_round_trips_and_truncation_is_refused)
 	CHECK(fpp_msg_decode(buf, (size_t)n, &d) == 0);
 	CHECK(d.cmd == FPP_ADD && d.reqid == 42 && d.ts == 1700000000 && d.cls == FPP_SPAM);
 	CHECK(d.weight == 2.5 && d.hops == 1 && d.nvisited == 1 && !strcmp(d.reporter, "orgA"));
+	CHECK(d.origin_seq == m.origin_seq && !memcmp(d.origin, m.origin, FPP_SERVER_ID));
 	CHECK(!memcmp(&d.text, &m.text, sizeof(m.text)) && d.ndigests == 2);
 	CHECK(!memcmp(d.digests, m.digests, 2 * sizeof(fp_digest)));
 	for (int i = 0; i < n; i++)
@@ -49,6 +51,24 @@ TEST(fpp_add_round_trips_and_truncation_is_refused)
 	buf[n] = 0;
 	CHECK(fpp_msg_decode(buf, (size_t)n + 1, &d) == SS_EINVAL);
 	CHECK(fpp_msg_encode(&m, buf, 10) == SS_EINVAL);
+}
+
+TEST(fpp_del_carries_its_origin_and_visited_list)
+{
+	fpp_msg m = sample_add(), d;
+	uint8_t buf[FPP_MAX_PACKET];
+	int n;
+
+	m.cmd = FPP_DEL;
+	m.weight = 0;
+	n = fpp_msg_encode(&m, buf, sizeof(buf));
+	CHECK(n > 0);
+	CHECK(fpp_msg_decode(buf, (size_t)n, &d) == 0);
+	CHECK(d.cmd == FPP_DEL && d.origin_seq == m.origin_seq && d.nvisited == 1);
+	CHECK(!memcmp(d.visited[0], m.visited[0], FPP_SERVER_ID) && !strcmp(d.reporter, "orgA"));
+	CHECK(!memcmp(&d.text, &m.text, sizeof(m.text)) && d.ndigests == 2);
+	for (int i = 0; i < n; i++)
+		CHECK(fpp_msg_decode(buf, (size_t)i, &d) == SS_EINVAL);
 }
 
 TEST(fpp_lookup_reply_round_trips)
