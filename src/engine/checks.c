@@ -18,7 +18,6 @@
 #include "phish/phish.h"
 #include "proto/fpp.h"
 
-#define FP_KEYS_MAX 64 /* lines of a key file read; the first key is ours */
 
 struct checks_ctx {
 	dns_client *dns; /* NULL: no DNS checks */
