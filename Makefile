@@ -48,7 +48,7 @@ LIBS := $(PKG_LIBS) -lspf2 -lmagic -lm -lpthread
 
 LIB_SRC := $(sort $(wildcard src/util/*.c src/mime/*.c src/text/*.c src/learn/*.c src/store/*.c \
 	src/check/*.c src/dns/*.c src/dnsl/*.c src/auth/*.c src/rules/*.c src/phish/*.c src/fuzzy/*.c \
-	src/engine/*.c src/proto/*.c src/report/*.c)) src/fpd/client.c
+	src/engine/*.c src/proto/*.c src/report/*.c src/history/*.c src/web/*.c)) src/fpd/client.c
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 DAEMON_SRC := $(sort $(wildcard src/daemon/*.c))
 FPD_SRC := $(filter-out src/fpd/client.c,$(sort $(wildcard src/fpd/*.c)))
@@ -59,9 +59,13 @@ FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 RULE_FILES := $(sort $(wildcard rules/*.rules))
 GEN_RULES := build/gen/rules_default.c
 
+# The web page (src/web/assets), embedded: build/gen/web_assets.c.
+WEB_FILES := $(sort $(wildcard src/web/assets/*.* src/web/assets/i18n/*.json))
+GEN_WEB := build/gen/web_assets.c
+
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/rules_default.o
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
-DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/obj/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/web_assets.o
 FPD_OBJ := $(FPD_SRC:%.c=$(B)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 LIB := $(B)/libspamsift.a
@@ -82,6 +86,14 @@ $(GEN_RULES): $(RULE_FILES) scripts/embed-rules.sh
 	sh scripts/embed-rules.sh $@ $(RULE_FILES)
 
 $(B)/obj/gen/rules_default.o: $(GEN_RULES)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(GEN_WEB): $(WEB_FILES) src/web/embed.sh
+	@mkdir -p $(dir $@)
+	sh src/web/embed.sh $@ $(WEB_FILES)
+
+$(B)/obj/gen/web_assets.o: $(GEN_WEB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
