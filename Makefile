@@ -71,7 +71,8 @@ TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 LIB := $(B)/libspamsift.a
 
 .PHONY: all check format-check unit cli-check rules-check daemon-check milter-check http-check \
-	reload-check dns-check dnsl-check auth-check checks-check report-check fpd-check corpus-check \
+	reload-check dns-check dnsl-check auth-check checks-check report-check fpd-check web-check \
+	corpus-check \
 	fuzz fuzz-smoke bench demo install \
 	deps clean
 
@@ -152,7 +153,7 @@ deps:
 check: deps
 	$(MAKE) format-check unit cli-check rules-check daemon-check milter-check http-check \
 		reload-check dns-check dnsl-check auth-check checks-check report-check fpd-check \
-		corpus-check
+		web-check corpus-check
 ifeq ($(SANITIZE),)
 	$(MAKE) fuzz-smoke
 endif
@@ -209,6 +210,12 @@ report-check: $(B)/spamsift $(B)/spamsiftd
 fpd-check: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd $(B)/tests/fpcli
 	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd FPD=$(B)/spamsift-fpd FPCLI=$(B)/tests/fpcli \
 		sh tests/fpd.sh
+
+# The web page and its API: curl, and Debian's chromium driven by
+# playwright-core (npm ci into build/web-node); screenshots in
+# build/test-artifacts/web/.
+web-check: $(B)/spamsift $(B)/spamsiftd
+	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/web.sh
 
 corpus-check: $(B)/tests/parse_corpus
 	sh tests/corpus/run.sh $(B)/tests/parse_corpus

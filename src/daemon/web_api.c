@@ -678,10 +678,10 @@ static void serve_api(conn *c, const http_request *r, const who *w, web_reply *o
 	const char *act;
 	size_t alen;
 
-	if (path_is(p, "/api/whoami") && get)
-		serve_whoami(c, w, o);
-	else if (!allowed(w, get ? WEB_READ : WEB_ADMIN, o))
+	if (!allowed(w, get ? WEB_READ : WEB_ADMIN, o))
 		return;
+	else if (path_is(p, "/api/whoami") && get)
+		serve_whoami(c, w, o);
 	else if (path_is(p, "/api/history") && get)
 		serve_list(c, r, o);
 	else if (path_is(p, "/api/stats") && get)
