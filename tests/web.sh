@@ -161,6 +161,9 @@ grep -q -e "$admin_secret" -e "$read_secret" "$tmp/d.err" && bad "a secret in th
 c -H "$A" "$url/api/status" >"$tmp/status"
 [ "$(js "$tmp/status" 'j["history"]["entries"], j["history"]["dropped"], j["model"]["ok"], j["fp_server"]')" = "5 0 True None" ] && ok ||
 	bad "status: history, model, fp server: $(head -c 600 "$tmp/status")"
+c "$url/metrics" >"$tmp/metrics"
+grep -qx 'spamsift_history_written_total 5' "$tmp/metrics" && grep -qx 'spamsift_history_dropped_total 0' "$tmp/metrics" &&
+	ok || bad "/metrics counts the history: $(grep history "$tmp/metrics")"
 c -H "$A" "$url/api/stats?span=3600" >"$tmp/stats"
 [ "$(js "$tmp/stats" 'j["total"], j["top_symbols"][0]["name"], sum(h["spam"] for h in j["spam_share_by_hour"])')" = "5 SPAMSIFT_BAYES 1" ] && ok ||
 	bad "stats: $(head -c 400 "$tmp/stats")"

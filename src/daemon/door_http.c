@@ -367,12 +367,35 @@ static void serve_health(conn *c)
 	sbuf_release(&out);
 }
 
+/* The history writer's counters (web_api.h), when it runs. */
+static int history_metrics(conn *c, sbuf *out)
+{
+	history_writer *w = conn_history_writer(c);
+
+	if (!w)
+		return 0;
+	return sbuf_addf(out,
+	                 "# HELP spamsift_history_written_total Scans recorded in the history.\n"
+	                 "# TYPE spamsift_history_written_total counter\n"
+	                 "spamsift_history_written_total %llu\n"
+	                 "# HELP spamsift_history_dropped_total Scans not recorded: the history's "
+	                 "queue was full.\n"
+	                 "# TYPE spamsift_history_dropped_total counter\n"
+	                 "spamsift_history_dropped_total %llu\n"
+	                 "# HELP spamsift_history_write_errors_total History commits that failed.\n"
+	                 "# TYPE spamsift_history_write_errors_total counter\n"
+	                 "spamsift_history_write_errors_total %llu\n",
+	                 (unsigned long long)history_writer_written(w),
+	                 (unsigned long long)history_writer_drops(w),
+	                 (unsigned long long)history_writer_errors(w));
+}
+
 static void serve_metrics(conn *c)
 {
 	sbuf out = SBUF_INIT;
 	http_response r = {200, "text/plain; version=0.0.4; charset=utf-8", NULL, NULL, 0, 0, 0};
 
-	if (metrics_render(conn_metrics(c), &out)) {
+	if (metrics_render(conn_metrics(c), &out) || history_metrics(c, &out)) {
 		engine_failed(c, SS_ENOMEM);
 	} else {
 		r.body = out.p;

@@ -143,7 +143,8 @@ static int put_one(hlmdb *h, MDB_txn *t, const history_rec *r)
 	if ((rc = mdb_put(t, h->raw, &key, &v, MDB_RESERVE)))
 		return rc;
 	((uint8_t *)v.mv_data)[0] = (uint8_t)ul;
-	memcpy((char *)v.mv_data + 1, r->user, ul);
+	if (ul)
+		memcpy((char *)v.mv_data + 1, r->user, ul);
 	memcpy((char *)v.mv_data + 1 + ul, r->raw, r->raw_len);
 	h->raw_bytes += v.mv_size;
 	return 0;

@@ -145,7 +145,8 @@ static char *dup_n(const char *p, size_t n)
 	char *d = malloc(n + 1);
 
 	if (d) {
-		memcpy(d, p, n);
+		if (n)
+			memcpy(d, p, n);
 		d[n] = 0;
 	}
 	return d;

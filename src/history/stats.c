@@ -137,7 +137,8 @@ static int buckets_json(stats *s, sbuf *out)
 
 	for (int i = 0; !err && i < NBUCKETS; i++) {
 		lat *l = &s->bl[i];
-		qsort(l->v, l->n, sizeof(double), cmp_double);
+		if (l->n)
+			qsort(l->v, l->n, sizeof(double), cmp_double);
 		err = sbuf_addf(
 		    out,
 		    "%s{\"t\":%lld,\"no_action\":%llu,\"add_header\":%llu,"
@@ -168,7 +169,8 @@ static int names_json(stats *s, sbuf *out)
 	for (size_t i = 0; i < MAX_NAMES; i++)
 		if (s->names[i].n)
 			s->names[n++] = s->names[i];
-	qsort(s->names, n, sizeof(*s->names), cmp_names);
+	if (n)
+		qsort(s->names, n, sizeof(*s->names), cmp_names);
 	err = sbuf_adds(out, ",\"top_symbols\":[");
 	for (size_t i = 0; !err && i < n && i < TOP_NAMES; i++) {
 		err = sbuf_adds(out, i ? ",{" : "{");
@@ -194,7 +196,8 @@ int history_stats_json(history *h, int64_t now_ms, int64_t span_ms, sbuf *out)
 	err = h->ops->walk(h, s->from_ms, add_item, s);
 	if (!err)
 		err = s->err;
-	qsort(s->all.v, s->all.n, sizeof(double), cmp_double);
+	if (s->all.n)
+		qsort(s->all.v, s->all.n, sizeof(double), cmp_double);
 	if (!err)
 		err = sbuf_addf(
 		    out,

@@ -1,0 +1,94 @@
+#!/bin/sh
+# run-web.sh [SPAMSIFT SPAMSIFTD WEB_LOAD]: does the web page stay usable
+# under load (issue 8)? The target: history pages load in under 300 ms
+# with 100,000 entries kept while 1,000 scans/s arrive.
+#  1. a model learned from generated mail (tests/genmail.py, no corpus);
+#  2. one spamsiftd on 127.0.0.1 (2 threads, pinned to CPUS), its history
+#     bounded to ENTRIES (100000), filled with ENTRIES scans through
+#     POST /check (bench/web_load fill: the fill rate is printed too);
+#  3. RATE (1000) scans/s for DURATION (20) seconds through POST /check
+#     while one client reads, back to back, the pages the web page reads:
+#     the newest 50, 50 rejects, a text search that matches nothing (the
+#     worst case: every entry is read), a page deep in the past, one entry,
+#     the charts' statistics over the whole history; p50/p99/max of each;
+#  4. the anchor: rspamd's controller /history (its in-memory ring of
+#     recent scans, history_rows) when rspamd is installed, with as many
+#     rows as it keeps, under the same scan rate through /checkv2.
+# Servers listen on 127.0.0.1 with their own folders under
+# build/bench/web/ and are stopped by PID. The table goes to standard
+# output and build/bench/web.txt.
+# Environment: ENTRIES (100000), RATE (1000), DURATION (20), CPUS (0,1),
+# RSPAMD (1; 0 skips the anchor).
+set -eu
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+abs() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+bin=$(abs "${1:-$root/build/spamsift}")
+daemon=$(abs "${2:-$root/build/spamsiftd}")
+load=$(abs "${3:-$root/build/bench/web_load}")
+cd "$root"
+entries=${ENTRIES:-100000}
+rate=${RATE:-1000}
+duration=${DURATION:-20}
+cpus=${CPUS:-0,1}
+want_rspamd=${RSPAMD:-1}
+work=build/bench/web
+out=build/bench/web.txt
+for t in "$bin" "$daemon" "$load"; do
+	[ -x "$t" ] || { echo "run-web.sh: $t not built" >&2; exit 1; }
+done
+rm -rf "$work" && mkdir -p "$work"
+
+pids=""
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	for p in $pids; do wait "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+python3 - "$work" "$root/tests" <<'EOF'
+import sys
+sys.dont_write_bytecode = True
+sys.path.insert(0, sys.argv[2])
+import genmail
+g = genmail.Gen(sys.argv[1], seed=3)
+g.corpus(200)
+EOF
+"$bin" learn --spam --db "$work/db" "$work/spam" >/dev/null
+"$bin" learn --ham --db "$work/db" "$work/ham" >/dev/null
+msgs=$(ls "$work"/spam/*.eml "$work"/ham/*.eml | head -n 100)
+
+taskset -c "$cpus" "$daemon" --db "$work/db" --http 127.0.0.1:0 --threads 2 --history "$entries" \
+	--history-dir "$work/history" --log-level warning >"$work/d.out" 2>"$work/d.err" &
+pids="$pids $!"
+for i in $(seq 50); do
+	[ -s "$work/d.out" ] && break
+	sleep 0.1
+done
+port=$(sed -n 's/^http 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$work/d.out")
+[ -n "$port" ] || { echo "run-web.sh: spamsiftd did not start: $(cat "$work/d.err")" >&2; exit 1; }
+
+{
+	echo "# spamsiftd's history under load ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, spamsiftd on $cpus)"
+	echo "fill: $("$load" fill 127.0.0.1 "$port" "$entries" $msgs)"
+	sleep 1
+	curl -s "http://127.0.0.1:$port/api/status" | python3 -c '
+import json, sys
+h = json.load(sys.stdin)["history"]
+print("history: %d entries kept (bound %d), file %.1f MiB, %d raw messages (%.1f MiB)" % (
+    h["entries"], h["max_entries"], h["file_bytes"] / 2**20, h["raw_entries"], h["raw_bytes"] / 2**20))'
+	mid=$((entries / 2))
+	paths="/api/history?limit=50|/api/history?limit=50&action=reject|/api/history?limit=50&q=no-such-text"
+	paths="$paths|/api/history?limit=50&before=$mid|/api/history/$mid|/api/stats?span=86400"
+	echo "load: $rate scans/s for $duration s, one client reading history pages back to back"
+	"$load" run 127.0.0.1 "$port" "$rate" "$duration" "$paths" $msgs
+	curl -s "http://127.0.0.1:$port/metrics" | grep '^spamsift_history_dropped_total'
+	echo "target: every history page under 300 ms (p99) at $rate scans/s with $entries entries"
+} | tee "$out"
+
+if [ "$want_rspamd" = 1 ] && command -v rspamd >/dev/null; then
+	sh bench/web-rspamd.sh "$load" "$rate" "$duration" "$work/rspamd" $msgs | tee -a "$out" || true
+else
+	echo "anchor: rspamd not installed (or RSPAMD=0): no /history figures" | tee -a "$out"
+fi
