@@ -4,13 +4,14 @@
  * timed, the way the web page reads them.
  *
  *   web_load fill HOST PORT N MSG...
- *       N scans as fast as 2 connections go (messages round-robin); prints
- *       scans/s.
+ *       N scans as fast as 4 connections go (messages round-robin), or at
+ *       WEB_LOAD_RATE scans/s; prints scans/s.
  *   web_load run HOST PORT RATE SECONDS PATH MSG...
- *       RATE scans/s (paced, 2 connections) for SECONDS, while one more
+ *       RATE scans/s (paced, 4 connections) for SECONDS, while one more
  *       connection GETs PATH (an /api/... URL path, '|' separating several,
- *       taken in turn) back to back; prints the scans/s reached, and per
- *       path the requests, p50, p99 and max milliseconds.
+ *       taken in turn) with WEB_LOAD_PAUSE_MS (20) between two (a page
+ *       reads one every 5 s); prints the scans/s reached, and per path the
+ *       requests, p50, p99 and max milliseconds.
  *
  * A reply that is not 200 counts as an error (printed). For an anchor
  * (rspamd), WEB_LOAD_SCAN_PATH replaces /check and WEB_LOAD_READ_PORT is
@@ -29,6 +30,7 @@
 #include <unistd.h>
 
 #define MAX_PATHS 8
+#define NSCANNERS 4
 #define MAX_SAMPLES 200000
 
 typedef struct msg {
@@ -44,7 +46,8 @@ static const char *scan_path = "/check";
 static atomic_long sent, errors;
 static atomic_int stop;
 static double rate; /* scans/s in all, 0: as fast as possible */
-static long limit;  /* scans in all (fill), 0: until stop */
+static int pause_ms = 20;
+static long limit; /* scans in all (fill), 0: until stop */
 
 static double now(void)
 {
@@ -87,8 +90,9 @@ static int send_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Reads one response (Content-Length framed); returns its status or -1. */
-static int read_reply(int fd, char **buf, size_t *cap)
+/* Reads one response (Content-Length framed); returns its status or -1;
+ * *closing is set when the server closes after it (rspamd does). */
+static int read_reply(int fd, char **buf, size_t *cap, int *closing)
 {
 	size_t got = 0, need = 0;
 	char *body;
@@ -107,8 +111,10 @@ static int read_reply(int fd, char **buf, size_t *cap)
 			char *cl = strcasestr(*buf, "Content-Length:");
 			need = (size_t)(body + 4 - *buf) + (cl ? strtoul(cl + 15, NULL, 10) : 0);
 		}
-		if (need && got >= need)
+		if (need && got >= need) {
+			*closing = strcasestr(*buf, "\r\nConnection: close") != NULL;
 			return atoi(*buf + 9);
+		}
 	}
 }
 
@@ -125,8 +131,8 @@ static void *scanner(void *arg)
 		long n = atomic_fetch_add(&sent, 1);
 		if (limit && n >= limit)
 			break;
-		if (rate > 0) { /* each of the 2 threads paces half the rate */
-			double due = t0 + (double)i / (rate / 2);
+		if (rate > 0) { /* each thread paces its share of the rate */
+			double due = t0 + (double)i / (rate / NSCANNERS);
 			double d = due - now();
 			if (d > 0)
 				usleep((useconds_t)(d * 1e6));
@@ -137,9 +143,11 @@ static void *scanner(void *arg)
 		             "POST %s HTTP/1.1\r\nHost: b\r\nX-Client-IP: 192.0.2.%ld\r\n"
 		             "X-Mail-From: bench%ld@example.com\r\nContent-Length: %zu\r\n\r\n",
 		             scan_path, n % 250 + 1, n % 1000, m->len);
+		int closing = 1;
 		if (send_all(fd, head, (size_t)hl) || send_all(fd, m->p, m->len) ||
-		    read_reply(fd, &buf, &cap) != 200) {
+		    read_reply(fd, &buf, &cap, &closing) != 200)
 			atomic_fetch_add(&errors, 1);
+		if (closing) {
 			close(fd);
 			fd = dial();
 		}
@@ -176,7 +184,12 @@ static void *reader(void *arg)
 		int hl = snprintf(head, sizeof(head), "GET %s HTTP/1.1\r\nHost: b\r\n\r\n",
 		                  ra->paths[k]);
 		double t = now();
-		int st = send_all(fd, head, (size_t)hl) ? -1 : read_reply(fd, &buf, &cap);
+		int closing = 1;
+		int st = send_all(fd, head, (size_t)hl) ? -1 : read_reply(fd, &buf, &cap, &closing);
+		if (closing && st == 200) { /* counted; the next one on a new connection */
+			close(fd);
+			fd = dial_port(read_port);
+		}
 		if (st != 200) {
 			if (ra->bad++ < 3)
 				fprintf(stderr, "web_load: %s: status %d %.200s\n", ra->paths[k],
@@ -187,6 +200,7 @@ static void *reader(void *arg)
 		}
 		if (ra->n[k] < MAX_SAMPLES)
 			ra->lat[k][ra->n[k]++] = (now() - t) * 1e3;
+		usleep((useconds_t)pause_ms * 1000);
 	}
 	close(fd);
 	free(buf);
@@ -230,7 +244,7 @@ static void report(reader_arg *ra)
 
 int main(int argc, char **argv)
 {
-	pthread_t th[2], rt;
+	pthread_t th[NSCANNERS], rt;
 	reader_arg ra = {0};
 	int fill = argc > 1 && !strcmp(argv[1], "fill");
 	int first = fill ? 5 : 7;
@@ -245,11 +259,14 @@ int main(int argc, char **argv)
 	host = argv[2];
 	port = atoi(argv[3]);
 	read_port = getenv("WEB_LOAD_READ_PORT") ? atoi(getenv("WEB_LOAD_READ_PORT")) : port;
+	if (getenv("WEB_LOAD_PAUSE_MS"))
+		pause_ms = atoi(getenv("WEB_LOAD_PAUSE_MS"));
 	if (getenv("WEB_LOAD_SCAN_PATH"))
 		scan_path = getenv("WEB_LOAD_SCAN_PATH");
 	load_msgs(argv + first, argc - first);
 	if (fill) {
 		limit = atol(argv[4]);
+		rate = getenv("WEB_LOAD_RATE") ? atof(getenv("WEB_LOAD_RATE")) : 0;
 	} else {
 		rate = atof(argv[4]);
 		secs = atof(argv[5]);
@@ -260,7 +277,7 @@ int main(int argc, char **argv)
 		}
 	}
 	t0 = now();
-	for (long i = 0; i < 2; i++)
+	for (long i = 0; i < NSCANNERS; i++)
 		pthread_create(&th[i], NULL, scanner, (void *)i);
 	if (!fill) {
 		pthread_create(&rt, NULL, reader, &ra);
@@ -268,7 +285,7 @@ int main(int argc, char **argv)
 		atomic_store(&stop, 1);
 		pthread_join(rt, NULL);
 	}
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < NSCANNERS; i++)
 		pthread_join(th[i], NULL);
 	secs = now() - t0;
 	long n = atomic_load(&sent);

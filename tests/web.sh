@@ -64,7 +64,7 @@ start() {
 	pids="$pids $!"
 	last=$!
 	for i in $(seq 50); do
-		[ "$(wc -l <"$out.out")" -ge 2 ] && break
+		grep -q '^http ' "$out.out" && break
 		sleep 0.1
 	done
 	port=$(sed -n 's/^http 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$out.out")
@@ -107,6 +107,8 @@ js "$tmp/list" '"\n".join(e["subject"] for e in j["entries"])' >"$tmp/subjects"
 grep -qx "$zh" "$tmp/subjects" && grep -qx "$vi" "$tmp/subjects" && ok || bad "decoded subjects: $(cat "$tmp/subjects")"
 [ "$(js "$tmp/list" 'j["entries"][0]["door"], j["entries"][0]["id"] > j["entries"][1]["id"]')" = "spamd True" ] && ok ||
 	bad "newest first, from the spamd door"
+[ "$(js "$tmp/list" '[e["header_from"] for e in j["entries"]].count("ham@ham.example")')" = 3 ] && ok ||
+	bad "the From field, decoded, is kept beside the envelope"
 vid=$(js "$tmp/list" '[e["id"] for e in j["entries"] if e["subject"].startswith("Báo")][0]')
 sid=$(js "$tmp/list" '[e["id"] for e in j["entries"] if e["action"] == "reject"][0]')
 # filters: action, score range, text (subject, symbol), paging
@@ -219,5 +221,28 @@ spamc -d 127.0.0.1 -p "$sport" -c <"$tmp/zh.eml" >/dev/null
 sleep 0.3
 [ "$(c "$url/api/history?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"][0]["id"])')" = 7 ] && ok ||
 	bad "ids go on after a restart"
+stop
+
+# A reload that removes a user takes their session's rights away.
+cat >"$tmp/r.conf" <<EOF
+db = $tmp/db
+http = 127.0.0.1:0
+history_dir = $tmp/h3
+http_user = admin:admin:$admin_secret
+http_user = viewer:read:$read_secret
+EOF
+start "$tmp/r" -c "$tmp/r.conf"
+code -D "$tmp/hdr" -H 'X-Spamsift: 1' --data-urlencode "user=viewer" --data-urlencode "password=$read_secret" \
+	"$url/login" >/dev/null
+cookie=$(sed -n 's/^[Ss]et-[Cc]ookie: \(spamsift_session=[0-9a-f]*\);.*/\1/p' "$tmp/hdr")
+[ "$(code -H "Cookie: $cookie" "$url/api/whoami")" = 200 ] && ok || bad "viewer logged in"
+grep -v '^http_user = viewer' "$tmp/r.conf" >"$tmp/r2.conf" && mv "$tmp/r2.conf" "$tmp/r.conf"
+kill -HUP "$last"
+for i in $(seq 50); do
+	grep -q "configuration 2" "$tmp/r.err" && break
+	sleep 0.1
+done
+[ "$(code -H "Cookie: $cookie" "$url/api/whoami")" = 401 ] && ok || bad "the removed user's session: 401"
+[ "$(code -H "$A" "$url/api/whoami")" = 200 ] && ok || bad "admin stays"
 stop
 finish

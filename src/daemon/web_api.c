@@ -119,6 +119,10 @@ static void find_who(conn *c, const http_request *r, who *w)
 		size_t idlen;
 		if (web_cookie_get(v, len, WEB_COOKIE, &id, &idlen))
 			w->role = web_session_get(conn_sessions(c), id, idlen, unix_now(), w->name);
+		if (w->role != WEB_NONE) { /* a reload may have removed or changed the user */
+			web_role now = web_user_role(conf->http_user, conf->nhttp_user, w->name);
+			w->role = now < w->role ? now : w->role;
+		}
 	}
 }
 

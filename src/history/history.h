@@ -45,7 +45,7 @@ typedef struct history_rec {
 	double score;    /* points */
 	double scan_ms;  /* how long the scan took */
 	int action;      /* engine_action */
-	char *search;    /* what q= searches: subject, from, client IP, symbols */
+	char *search;    /* what q= searches: subject, From, envelope from, IP, symbols */
 	size_t search_len;
 	char *summary; /* JSON object: the list's entry, without id */
 	size_t summary_len;

@@ -25,8 +25,9 @@ void history_rec_free(history_rec *r)
 	free(r);
 }
 
-/* The first Subject field, unfolded and decoded to UTF-8, into out. */
-static int decoded_subject(const char *msg, size_t len, sbuf *out)
+/* The first field of kind `kind` (HK_SUBJECT, HK_FROM), unfolded and
+ * decoded to UTF-8, cut to max bytes on a character boundary, into out. */
+static int decoded_field(const char *msg, size_t len, int kind, size_t max, sbuf *out)
 {
 	size_t pos = 0;
 	unsigned facts = 0, flags = 0;
@@ -37,15 +38,15 @@ static int decoded_subject(const char *msg, size_t len, sbuf *out)
 
 	arena_init(&a);
 	while (hdr_next(msg, len, &pos, &f, &facts)) {
-		if (hdr_kind(f.name, f.name_len) != HK_SUBJECT)
+		if (hdr_kind(f.name, f.name_len) != kind)
 			continue;
-		ss_str v = hdr_unfold(&a, f.value, f.value_len, HISTORY_MAX_SUBJECT * 2, &cut);
+		ss_str v = hdr_unfold(&a, f.value, f.value_len, max * 2, &cut);
 		if (v.p)
 			err = ew_decode(out, &scratch, v.p, v.len, &flags);
 		break;
 	}
-	if (!err && out->len > HISTORY_MAX_SUBJECT) {
-		size_t n = HISTORY_MAX_SUBJECT;
+	if (!err && out->len > max) {
+		size_t n = max;
 		while (n > 0 && ((unsigned char)out->p[n] & 0xC0) == 0x80)
 			n--; /* do not cut a UTF-8 sequence */
 		out->len = n;
@@ -102,7 +103,8 @@ static int symbols_json(sbuf *b, const engine_result *res)
 	return err ? err : sbuf_addc(b, ']');
 }
 
-static int summary_json(sbuf *b, const history_scan *s, const sbuf *subject, const char *digest)
+static int summary_json(sbuf *b, const history_scan *s, const sbuf *subject, const sbuf *hfrom,
+                        const char *digest)
 {
 	int err = sbuf_addf(b, "{\"time\":%lld,\"score\":%.4f,\"action\":\"%s\",\"scan_ms\":%.3f",
 	                    (long long)s->time_ms, s->res->score,
@@ -119,18 +121,25 @@ static int summary_json(sbuf *b, const history_scan *s, const sbuf *subject, con
 	if (!err)
 		err = json_str(b, subject->p ? subject->p : "", subject->len);
 	if (!err)
+		err = sbuf_adds(b, ",\"header_from\":");
+	if (!err)
+		err = json_str(b, hfrom->p ? hfrom->p : "", hfrom->len);
+	if (!err)
 		err = sbuf_addf(b, ",\"size\":%zu,\"digest\":\"%s\"", s->len, digest);
 	if (!err)
 		err = symbols_json(b, s->res);
 	return err ? err : sbuf_addc(b, '}');
 }
 
-/* subject \n from \n ip \x01 SYM SYM... (what q= and the stats read). */
-static int search_text(sbuf *b, const history_scan *s, const sbuf *subject)
+/* subject \n From field \n envelope from \n ip \x01 SYM SYM... (what q=
+ * and the stats read). */
+static int search_text(sbuf *b, const history_scan *s, const sbuf *subject, const sbuf *hfrom)
 {
 	const engine_envelope *e = s->env;
 	int err = sbuf_add(b, subject->p ? subject->p : "", subject->len);
 
+	if (!err)
+		err = sbuf_addf(b, "\n%.*s", (int)hfrom->len, hfrom->p ? hfrom->p : "");
 	if (!err)
 		err = sbuf_addf(b, "\n%.*s\n%.*s\x01", HISTORY_MAX_FIELD,
 		                e && e->mail_from ? e->mail_from : "", 64,
@@ -155,17 +164,20 @@ static char *dup_n(const char *p, size_t n)
 history_rec *history_rec_make(const history_scan *s)
 {
 	history_rec *r = calloc(1, sizeof(*r));
-	sbuf subject = SBUF_INIT, sum = SBUF_INIT, search = SBUF_INIT, det = SBUF_INIT;
+	sbuf subject = SBUF_INIT, hfrom = SBUF_INIT, sum = SBUF_INIT, search = SBUF_INIT,
+	     det = SBUF_INIT;
 	char digest[65];
 	int err = !r;
 
 	if (!err)
-		err = decoded_subject(s->msg, s->len, &subject);
+		err = decoded_field(s->msg, s->len, HK_SUBJECT, HISTORY_MAX_SUBJECT, &subject);
+	if (!err)
+		err = decoded_field(s->msg, s->len, HK_FROM, HISTORY_MAX_FIELD, &hfrom);
 	evidence_sha256(s->msg, s->len, digest);
 	if (!err)
-		err = summary_json(&sum, s, &subject, digest);
+		err = summary_json(&sum, s, &subject, &hfrom, digest);
 	if (!err)
-		err = search_text(&search, s, &subject);
+		err = search_text(&search, s, &subject, &hfrom);
 	if (!err)
 		err = engine_result_json(s->res, NULL, &det);
 	if (err)
@@ -185,9 +197,11 @@ history_rec *history_rec_make(const history_scan *s)
 	if (!r->summary || !r->search || !r->detail)
 		goto fail;
 	sbuf_release(&subject);
+	sbuf_release(&hfrom);
 	return r;
 fail:
 	sbuf_release(&subject);
+	sbuf_release(&hfrom);
 	sbuf_release(&sum);
 	sbuf_release(&search);
 	sbuf_release(&det);

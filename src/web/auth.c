@@ -120,6 +120,20 @@ web_role web_check_token(char *const *users, size_t n, const char *tok, size_t l
 	return r;
 }
 
+web_role web_user_role(char *const *users, size_t n, const char *name)
+{
+	size_t nl = strlen(name);
+
+	for (size_t i = 0; i < n; i++) {
+		size_t ul;
+		web_role role;
+		const char *sec;
+		if (!split_user(users[i], &ul, &role, &sec) && ul == nl && !memcmp(users[i], name, nl))
+			return role;
+	}
+	return WEB_NONE;
+}
+
 /* ---- sessions ---- */
 
 web_sessions *web_sessions_new(void)

@@ -49,6 +49,10 @@ web_role web_check_password(char *const *users, size_t n, const char *name, size
  * name_out (WEB_MAX_NAME + 1 bytes). */
 web_role web_check_token(char *const *users, size_t n, const char *tok, size_t len, char *name_out);
 
+/* The role the n lines give user `name` now, or WEB_NONE (a session of a
+ * user removed or downgraded by a reload follows the configuration). */
+web_role web_user_role(char *const *users, size_t n, const char *name);
+
 /* ---- sessions ---- */
 
 typedef struct web_sessions web_sessions;

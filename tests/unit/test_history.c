@@ -12,7 +12,8 @@
 #include "harness.h"
 #include "history/history.h"
 
-static const char msg_zh[] = "From: a@example.com\nSubject: =?UTF-8?B?5L2g5aW9?= there\n\nbody\n";
+static const char msg_zh[] = "From: =?UTF-8?Q?=C3=94ng_B=C3=ACnh?= <b@example.vn>\n"
+                             "Subject: =?UTF-8?B?5L2g5aW9?= there\n\nbody\n";
 
 static engine_symbol syms[] = {
     {"SPAMSIFT_BAYES", 4.5, "learned classifier", NULL, 0},
@@ -65,6 +66,9 @@ TEST(history_record)
 	CHECK_CONTAINS(r->summary, r->summary_len, "{\"name\":\"MISSING_DATE\",\"score\":0.3000}");
 	CHECK_CONTAINS(r->summary, r->summary_len, "\"user\":\"alice\"");
 	CHECK_CONTAINS(r->summary, r->summary_len, "\"time\":1700000000123");
+	CHECK_CONTAINS(r->summary, r->summary_len,
+	               "\"header_from\":\"\xc3\x94ng B\xc3\xacnh <b@example.vn>\"");
+	CHECK_CONTAINS(r->search, r->search_len, "\xc3\x94ng B\xc3\xacnh");
 	CHECK_CONTAINS(r->detail, r->detail_len, "\"description\":\"no Date field\"");
 	CHECK_CONTAINS(r->search, r->search_len, "a@example.com");
 	CHECK(r->raw_len == sizeof(msg_zh) - 1 && !memcmp(r->raw, msg_zh, r->raw_len));

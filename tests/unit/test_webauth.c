@@ -37,6 +37,10 @@ TEST(web_passwords_and_tokens)
 	CHECK(!strcmp(name, "viewer"));
 	CHECK(web_check_token(users, 2, "viewerabcdefghijkl", 18, name) == WEB_NONE);
 	CHECK(web_check_token(users, 2, ":abcdefghijkl", 13, name) == WEB_NONE);
+	CHECK(web_user_role(users, 2, "viewer") == WEB_READ);
+	CHECK(web_user_role(users, 2, "admin") == WEB_ADMIN);
+	CHECK(web_user_role(users, 2, "adm") == WEB_NONE);
+	CHECK(web_user_role(users, 1, "viewer") == WEB_NONE);
 }
 
 TEST(web_sessions_expire_and_end)
@@ -143,6 +147,12 @@ TEST(web_config_keys)
 	CHECK(parse(&c, "history = -1\n", &e) == -1);
 	config_release(&c);
 	CHECK(parse(&c, "history = 20000000\n", &e) == -1);
+	config_release(&c);
+	config_init(&c);
+	for (int i = 0; i < CONFIG_MAX_USERS; i++)
+		CHECK(!config_set(&c, CONFIG_HTTP_USER, "u:read:0123456789ab", (unsigned)i + 1, &e));
+	CHECK(config_set(&c, CONFIG_HTTP_USER, "u:read:0123456789ab", 99, &e) == -1);
+	CHECK(strstr(e.msg, "more than 32 users") != NULL);
 	config_release(&c);
 	CHECK(config_loopback("127.0.0.1:1") && config_loopback("localhost:1") &&
 	      !config_loopback("127:1") && !config_loopback("10.0.0.1:1") &&

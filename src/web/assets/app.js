@@ -98,7 +98,7 @@ function historyRow(e) {
   const tr = el("tr", null, "row");
   tr.dataset.id = e.id;
   tr.appendChild(el("td", fmtTime(e.time)));
-  tr.appendChild(el("td", e.from || ""));
+  tr.appendChild(el("td", e.from || e.header_from || "", "from"));
   tr.appendChild(el("td", e.subject || t("message.no_subject"), "subject"));
   tr.appendChild(el("td", e.score.toFixed(2), "num"));
   const a = actionKey(e.action);
@@ -148,6 +148,7 @@ async function loadMessage(id) {
   field(dl, "ip", m.ip);
   field(dl, "helo", m.helo);
   field(dl, "from", m.from);
+  field(dl, "header_from", m.header_from);
   field(dl, "rcpt", (m.rcpt || []).join(", "));
   field(dl, "user", m.user);
   field(dl, "scan_ms", m.scan_ms);
@@ -266,7 +267,7 @@ function latencyChart(st) {
   }
   b.forEach((x, i) => i % 8 === 0 && node(s, "text", { x: P + i * bw, y: H - 5 }, timeLabel(x.t)));
   node(s, "text", { x: 2, y: 14 }, max.toFixed(2));
-  $("c-latency").replaceChildren(s, legend([["c0", "p50 " + st.latency_ms.p50.toFixed(2)], ["c2", "p99 " + st.latency_ms.p99.toFixed(2)]]));
+  $("c-latency").replaceChildren(s, legend([["s50", "p50 " + st.latency_ms.p50.toFixed(2)], ["s99", "p99 " + st.latency_ms.p99.toFixed(2)]]));
 }
 
 function hoursChart(st) {
