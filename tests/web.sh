@@ -97,6 +97,17 @@ sleep 0.3 # the history commits every 50 ms
 [ "$(code "$url/")" = 200 ] && grep -q 'src="/app.js"' "$tmp/body" && ok || bad "the page is served at /"
 [ "$(code "$url/i18n/en.json")" = 200 ] && grep -q '"message.learn_spam": "Learn as spam"' "$tmp/body" && ok ||
 	bad "the strings are served"
+# every translation has exactly English's keys (src/web/assets/i18n/)
+python3 - "$tests/../src/web/assets/i18n" <<'EOF' && ok || bad "translations and en.json have the same keys"
+import glob, json, os, sys
+en = set(json.load(open(os.path.join(sys.argv[1], "en.json"))))
+bad = [(f, sorted(en ^ set(json.load(open(f))))) for f in glob.glob(sys.argv[1] + "/*.json")]
+bad = [b for b in bad if b[1]]
+print(bad) if bad else None
+sys.exit(1 if bad else 0)
+EOF
+[ "$(code "$url/i18n/vi.json")" = 200 ] && grep -q '"message.learn_spam": "Học là thư rác"' "$tmp/body" && ok ||
+	bad "the Vietnamese strings are served"
 A="Authorization: Bearer admin:$admin_secret"
 R="Authorization: Bearer viewer:$read_secret"
 [ "$(code -H "Authorization: Bearer admin:wrong-secret-123" "$url/api/history")" = 401 ] && ok || bad "a wrong token: 401"
@@ -186,7 +197,7 @@ grep '^screenshot ' "$tmp/drive"
 pass=$((pass + $(grep -c '^PASS ' "$tmp/drive")))
 grep '^FAIL ' "$tmp/drive" >"$tmp/fails" && while read -r line; do bad "browser: $line"; done <"$tmp/fails"
 [ "$(grep -c '^PASS ' "$tmp/drive")" -ge 15 ] && ok || bad "the browser run went through: $(tail -5 "$tmp/drive")"
-for v in history message charts status read-role; do
+for v in history message charts status read-role history-vi; do
 	[ -s "$art/$v.png" ] && ok || bad "screenshot $v"
 done
 lid=$(sed -n 's/^learned-id //p' "$tmp/drive")
@@ -213,14 +224,21 @@ c "$url/api/status" >"$tmp/status"
 [ "$(code -H 'X-Spamsift: 1' -d '' "$url/api/history/1/learn-spam")" = 410 ] && ok || bad "a dropped entry: 410"
 [ "$(code "$url/api/history/1")" = 404 ] && ok || bad "a dropped entry is gone"
 stop
-# the store survives a restart
-start "$tmp/b" --db "$tmp/db" --http 127.0.0.1:0 --spamd 127.0.0.1:0 --history 3 --history-dir "$tmp/h2"
+# the store survives a restart (now with reports on)
+start "$tmp/b" --db "$tmp/db" --http 127.0.0.1:0 --spamd 127.0.0.1:0 --history 3 --history-dir "$tmp/h2" \
+	--evidence "$tmp/ev"
 [ "$(c "$url/api/history" | python3 -c 'import json,sys; print([e["id"] for e in json.load(sys.stdin)["entries"]])')" = "[6, 5, 4]" ] && ok ||
 	bad "kept across a restart"
 spamc -d 127.0.0.1 -p "$sport" -c <"$tmp/zh.eml" >/dev/null
 sleep 0.3
 [ "$(c "$url/api/history?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"][0]["id"])')" = 7 ] && ok ||
 	bad "ids go on after a restart"
+# Report from the page: learned, kept as evidence, counted in the charts.
+[ "$(code -H 'X-Spamsift: 1' -d '' "$url/api/history/7/report")" = 200 ] && [ "$(js "$tmp/body" 'j["feedback"]')" = reported ] &&
+	ok || bad "report an entry: $(cat "$tmp/body")"
+[ -s "$tmp/ev/evidence.log" ] && ok || bad "the evidence store has it"
+[ "$(c "$url/api/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["reports"]["total"])')" = 1 ] && ok ||
+	bad "the charts count the report"
 stop
 
 # A reload that removes a user takes their session's rights away.

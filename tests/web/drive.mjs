@@ -124,6 +124,20 @@ async function run() {
   check(after.feedback === "spam", "read role changed nothing", JSON.stringify(after.feedback));
   await shot(page, "read-role");
   check(errors.length === 0, "no script errors in the page", errors.join("; "));
+
+  // a Vietnamese browser gets the Vietnamese strings (i18n/vi.json)
+  const vctx = await browser.newContext({ locale: "vi-VN", viewport: { width: 1200, height: 800 } });
+  const vpage = await vctx.newPage();
+  await vpage.goto(url + "/");
+  await vpage.waitForSelector("#login-form", { state: "visible", timeout: 10000 });
+  check((await vpage.textContent("#login-submit")) === "Đăng nhập", "Vietnamese login button",
+    await vpage.textContent("#login-submit"));
+  await vpage.fill("#login-user", "admin");
+  await vpage.fill("#login-password", adminSecret);
+  await vpage.click("#login-submit");
+  await vpage.waitForSelector("#history tbody tr.row", { timeout: 10000 });
+  check((await vpage.textContent("#nav-history")) === "Lịch sử", "Vietnamese navigation");
+  await shot(vpage, "history-vi");
   await browser.close();
 }
 
