@@ -60,7 +60,7 @@ g.corpus(200)
 EOF
 "$bin" learn --spam --db "$work/db" "$work/spam" >/dev/null
 "$bin" learn --ham --db "$work/db" "$work/ham" >/dev/null
-msgs=$(ls "$work"/spam/*.eml "$work"/ham/*.eml | head -n 100)
+msgs="$(ls "$work"/spam/*.eml | head -n 50) $(ls "$work"/ham/*.eml | head -n 50)" # half spam
 
 taskset -c "$cpus" "$daemon" --db "$work/db" --http 127.0.0.1:0 --threads 2 --history "$entries" \
 	--history-dir "$work/history" --log-level warning >"$work/d.out" 2>"$work/d.err" &
