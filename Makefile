@@ -215,8 +215,8 @@ fpd-check: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd $(B)/tests/fpcli
 # The web page and its API: curl, and Debian's chromium driven by
 # playwright-core (npm ci into build/web-node); screenshots in
 # build/test-artifacts/web/.
-web-check: $(B)/spamsift $(B)/spamsiftd
-	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/web.sh
+web-check: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd
+	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd FPD=$(B)/spamsift-fpd sh tests/web.sh
 
 corpus-check: $(B)/tests/parse_corpus
 	sh tests/corpus/run.sh $(B)/tests/parse_corpus

@@ -60,6 +60,7 @@ expect 0 "learn ham" "$bin" learn --ham --db "$db" "$tmp/ham"
 start() {
 	out=$1
 	shift
+	: >"$out.out"
 	"$daemon" "$@" >"$out.out" 2>"$out.err" &
 	pids="$pids $!"
 	last=$!
@@ -74,7 +75,9 @@ start() {
 stop() { kill "$last" && wait "$last"; }
 c() { curl -sS --max-time 10 "$@"; }
 code() { curl -sS --max-time 10 -o "$tmp/body" -w '%{http_code}' "$@"; }
-js() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }
+# js FILE EXPR [ARG]: a Python expression over the JSON object j in FILE
+# (sys.argv[2] is ARG)
+js() { f=$1 e=$2; shift 2; python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($e)" "$f" "$@"; }
 
 # Beyond loopback, users are required; a short secret is refused.
 expect 2 "http on 0.0.0.0 without users" "$daemon" --db "$db" --http 0.0.0.0:0
@@ -263,4 +266,32 @@ done
 [ "$(code -H "Cookie: $cookie" "$url/api/whoami")" = 401 ] && ok || bad "the removed user's session: 401"
 [ "$(code -H "$A" "$url/api/whoami")" = 200 ] && ok || bad "admin stays"
 stop
+
+# The status page asks the fingerprint server (PING): reachable, then not;
+# the key file's path is shown, never the key.
+fpd=${FPD:-$(dirname "$daemon")/spamsift-fpd}
+if [ -x "$fpd" ]; then
+	"$bin" fp keygen web >"$tmp/fp.key"
+	: >"$tmp/fpd.out"
+	"$fpd" --db "$tmp/fpdb" --listen 127.0.0.1:0 --keys "$tmp/fp.key" >"$tmp/fpd.out" 2>"$tmp/fpd.err" &
+	fpid=$!
+	pids="$pids $fpid"
+	for i in $(seq 50); do
+		grep -q '^tcp ' "$tmp/fpd.out" && break
+		sleep 0.1
+	done
+	faddr=$(sed -n 's/^tcp \(127\.0\.0\.1:[0-9]*\)$/\1/p' "$tmp/fpd.out")
+	start "$tmp/f" --db "$tmp/db" --http 127.0.0.1:0 --history-dir "$tmp/h4" --fp-server "$faddr" \
+		--fp-key "$tmp/fp.key"
+	c "$url/api/status" >"$tmp/status"
+	[ "$(js "$tmp/status" 'j["fp_server"]["reachable"], j["config"]["fp_key"] == sys.argv[2]' "$tmp/fp.key")" = "True True" ] &&
+		ok || bad "fp server reachable: $(head -c 300 "$tmp/status")"
+	grep -q "$(awk '{print $3}' "$tmp/fp.key")" "$tmp/status" && bad "the fp key leaked" || ok
+	kill "$fpid" && wait "$fpid"
+	c "$url/api/status" >"$tmp/status"
+	[ "$(js "$tmp/status" 'j["fp_server"]["reachable"]')" = False ] && ok || bad "fp server gone: unreachable"
+	stop
+else
+	bad "no spamsift-fpd at $fpd (make all)"
+fi
 finish
