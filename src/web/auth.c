@@ -128,7 +128,8 @@ web_role web_user_role(char *const *users, size_t n, const char *name)
 		size_t ul;
 		web_role role;
 		const char *sec;
-		if (!split_user(users[i], &ul, &role, &sec) && ul == nl && !memcmp(users[i], name, nl))
+		if (!split_user(users[i], &ul, &role, &sec) && ul == nl &&
+		    !memcmp(users[i], name, nl))
 			return role;
 	}
 	return WEB_NONE;

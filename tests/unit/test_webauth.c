@@ -150,7 +150,8 @@ TEST(web_config_keys)
 	config_release(&c);
 	config_init(&c);
 	for (int i = 0; i < CONFIG_MAX_USERS; i++)
-		CHECK(!config_set(&c, CONFIG_HTTP_USER, "u:read:0123456789ab", (unsigned)i + 1, &e));
+		CHECK(
+		    !config_set(&c, CONFIG_HTTP_USER, "u:read:0123456789ab", (unsigned)i + 1, &e));
 	CHECK(config_set(&c, CONFIG_HTTP_USER, "u:read:0123456789ab", 99, &e) == -1);
 	CHECK(strstr(e.msg, "more than 32 users") != NULL);
 	config_release(&c);
