@@ -227,6 +227,14 @@ c "$url/api/status" >"$tmp/status"
 [ "$(code -H 'X-Spamsift: 1' -d '' "$url/api/history/1/learn-spam")" = 410 ] && ok || bad "a dropped entry: 410"
 [ "$(code "$url/api/history/1")" = 404 ] && ok || bad "a dropped entry is gone"
 stop
+# A history that cannot be opened: logged, and the daemon scans without it.
+start "$tmp/n" --db "$tmp/db" --http 127.0.0.1:0 --spamd 127.0.0.1:0 --history-dir "$tmp/zh.eml/history"
+[ -n "$sport" ] && [ "$(spamc -d 127.0.0.1 -p "$sport" -c <"$tmp/zh.eml" | cut -d/ -f2)" = 0.0 ] && ok ||
+	bad "scans without a history: $(cat "$tmp/n.err")"
+grep -q "history $tmp/zh.eml/history: .*running without a history" "$tmp/n.err" && ok || bad "it says why"
+[ "$(code "$url/api/history")" = 501 ] && [ "$(c "$url/api/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["history"])')" = None ] &&
+	ok || bad "the API says no history is kept"
+stop
 # the store survives a restart (now with reports on)
 start "$tmp/b" --db "$tmp/db" --http 127.0.0.1:0 --spamd 127.0.0.1:0 --history 3 --history-dir "$tmp/h2" \
 	--evidence "$tmp/ev"

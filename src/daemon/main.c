@@ -634,8 +634,9 @@ static void web_close(web_parts *wp)
 	web_sessions_free(wp->sessions);
 }
 
-/* Opens the history (with http and history > 0) and the sessions; 0 or -1
- * after printing why. */
+/* Opens the history (with http and history > 0; a history that cannot be
+ * opened is logged and done without) and the sessions; 0 or -1 after
+ * printing why. */
 static int web_open(server *s, const generation *g, web_parts *wp)
 {
 	const config *c = &g->conf;
@@ -649,15 +650,22 @@ static int web_open(server *s, const generation *g, web_parts *wp)
 		snprintf(dir, sizeof(dir), "%s", c->history_dir ? c->history_dir : g->db);
 		if (!c->history_dir)
 			snprintf(dir, sizeof(dir), "%s/history", g->db);
-		if ((err = history_lmdb_open(dir, c->history, budget, &wp->h))) {
-			fprintf(stderr, "spamsiftd: history %s: %s%s%s\n", dir, ss_strerror(err),
-			        err == SS_EIO ? ": " : "", err == SS_EIO ? strerror(errno) : "");
-			return -1;
+		/* The mail path comes first: without its history, the daemon
+		 * still scans (the page says no history is kept). */
+		if ((err = history_lmdb_open(dir, c->history, budget, &wp->h)))
+			log_msg(LOG_ERROR, "history %s: %s%s%s: running without a history", dir,
+			        ss_strerror(err), err == SS_EIO ? ": " : "",
+			        err == SS_EIO ? strerror(errno) : "");
+		else if (!(wp->w = history_writer_new(wp->h, 8192, 50)))
+			log_msg(LOG_ERROR,
+			        "history: cannot start its writer: running without a history");
+		else
+			log_msg(LOG_INFO, "history %s: the last %zu scans, %zu MiB of messages",
+			        dir, c->history, c->history_raw_mb);
+		if (!wp->w) {
+			history_close(wp->h);
+			wp->h = NULL;
 		}
-		if (!(wp->w = history_writer_new(wp->h, 8192, 50)))
-			return fputs("spamsiftd: history: cannot start its writer\n", stderr), -1;
-		log_msg(LOG_INFO, "history %s: the last %zu scans, %zu MiB of messages", dir,
-		        c->history, c->history_raw_mb);
 	}
 	server_set_web(s, wp->h, wp->w, budget / 16, wp->sessions);
 	return 0;

@@ -139,6 +139,10 @@ struct history {
  * max_entries entries and raw messages within raw_budget bytes. Returns 0
  * with *out set, or SS_EIO (errno set) / SS_ECORRUPT / SS_ENOMEM. */
 int history_lmdb_open(const char *dir, uint64_t max_entries, uint64_t raw_budget, history **out);
+/* The same with the file's size given (0: sized from the bounds); when
+ * the file is full, the oldest entries make room. */
+int history_lmdb_open_map(const char *dir, uint64_t max_entries, uint64_t raw_budget,
+                          size_t map_bytes, history **out);
 
 static inline void history_close(history *h)
 {

@@ -7,7 +7,9 @@
  * JSON), "raw" (the user name and message bytes, while within the byte
  * budget) and "fb" (the operator's feedback word). Listing walks "sum"
  * backwards and touches nothing else but "fb". Commits use MDB_NOMETASYNC:
- * a crash may lose the last commit, never the store.
+ * a crash may lose the last commit, never the store. When entries are
+ * larger than the file was sized for (MDB_MAP_FULL), the oldest tenth is
+ * dropped and the batch written again.
  */
 #include "history/history.h"
 
@@ -150,11 +152,11 @@ static int put_one(hlmdb *h, MDB_txn *t, const history_rec *r)
 	return 0;
 }
 
-static int hl_put(history *base, history_rec *const *recs, size_t n)
+/* Writes one batch and trims, in one transaction; an LMDB code. */
+static int put_batch(hlmdb *h, history_rec *const *recs, size_t n)
 {
-	hlmdb *h = (hlmdb *)base;
 	uint64_t before = h->raw_bytes;
-	MDB_txn *t;
+	MDB_txn *t = NULL;
 	int rc = mdb_txn_begin(h->env, NULL, 0, &t);
 
 	for (size_t i = 0; !rc && i < n; i++)
@@ -162,11 +164,44 @@ static int hl_put(history *base, history_rec *const *recs, size_t n)
 	if (!rc)
 		rc = trim(h, t);
 	if (!rc)
+		rc = mdb_txn_commit(t); /* frees t either way */
+	else if (t)
+		mdb_txn_abort(t);
+	if (rc)
+		h->raw_bytes = before;
+	return rc;
+}
+
+/* The file is full (entries larger than the map was sized for): drops the
+ * oldest tenth of the entries, at least one. An LMDB code. */
+static int make_room(hlmdb *h)
+{
+	uint64_t before = h->raw_bytes, id;
+	MDB_txn *t = NULL;
+	MDB_stat st;
+	int rc = mdb_txn_begin(h->env, NULL, 0, &t);
+
+	if (!rc)
+		rc = mdb_stat(t, h->sum, &st);
+	for (size_t k = rc ? 0 : st.ms_entries / 10 + 1; !rc && k > 0; k--)
+		if (!(rc = first_id(t, h->sum, &id)) && id)
+			rc = drop_id(h, t, id);
+	if (!rc)
 		rc = mdb_txn_commit(t);
 	else if (t)
 		mdb_txn_abort(t);
 	if (rc)
 		h->raw_bytes = before;
+	return rc;
+}
+
+static int hl_put(history *base, history_rec *const *recs, size_t n)
+{
+	hlmdb *h = (hlmdb *)base;
+	int rc = put_batch(h, recs, n);
+
+	for (int i = 0; rc == MDB_MAP_FULL && i < 5 && !make_room(h); i++)
+		rc = put_batch(h, recs, n);
 	return rc ? lmdb_err(rc) : 0;
 }
 
@@ -483,12 +518,14 @@ static int open_dbs(hlmdb *h)
 	return rc;
 }
 
-int history_lmdb_open(const char *dir, uint64_t max_entries, uint64_t raw_budget, history **out)
+int history_lmdb_open_map(const char *dir, uint64_t max_entries, uint64_t raw_budget,
+                          size_t map_bytes, history **out)
 {
 	hlmdb *h = calloc(1, sizeof(*h));
 	/* about 6 KiB per entry (summary, detail with features), the raw
 	 * budget twice (pages), and room to spare; a sparse file */
-	size_t map = (size_t)(max_entries * 6144 + raw_budget * 2 + (256u << 20));
+	size_t map =
+	    map_bytes ? map_bytes : (size_t)(max_entries * 6144 + raw_budget * 2 + (256u << 20));
 	int rc;
 
 	if (!h)
@@ -511,4 +548,9 @@ int history_lmdb_open(const char *dir, uint64_t max_entries, uint64_t raw_budget
 	}
 	*out = &h->base;
 	return 0;
+}
+
+int history_lmdb_open(const char *dir, uint64_t max_entries, uint64_t raw_budget, history **out)
+{
+	return history_lmdb_open_map(dir, max_entries, raw_budget, 0, out);
 }

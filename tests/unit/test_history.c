@@ -217,6 +217,36 @@ TEST(history_lmdb_bounds)
 	rmtree(d);
 }
 
+TEST(history_lmdb_full_file)
+{
+	char *d = tmpdir();
+	history *h = NULL;
+	history_info i;
+	uint64_t id = 0;
+	int errs = 0;
+
+	/* 1 MiB of file, records of 40 KB: full after about 25 */
+	CHECK(d && !history_lmdb_open_map(d, 1000, 0, 1 << 20, &h));
+	for (int b = 0; b < 20; b++) {
+		history_rec *recs[5];
+		for (int k = 0; k < 5; k++) {
+			recs[k] = rec(1, 0, b * 5 + k, NULL, 0);
+			free(recs[k]->detail);
+			recs[k]->detail_len = 40000;
+			recs[k]->detail = calloc(1, recs[k]->detail_len);
+			recs[k]->id = ++id;
+		}
+		errs += h->ops->put(h, recs, 5) != 0;
+		for (int k = 0; k < 5; k++)
+			history_rec_free(recs[k]);
+	}
+	CHECK(errs == 0); /* every batch went in, the oldest made room */
+	CHECK(!h->ops->info(h, &i));
+	CHECK(i.newest == 100 && i.entries < 100 && i.entries >= 5);
+	history_close(h);
+	rmtree(d);
+}
+
 /* A backend whose put waits at a gate the test opens: the writer is stuck
  * in a commit, as behind a slow disk, whatever the machine's speed. */
 typedef struct gated {
