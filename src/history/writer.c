@@ -61,7 +61,7 @@ static void *writer_main(void *arg)
 		size_t n;
 		pthread_mutex_lock(&w->mu);
 		deadline_in(&ts, w->interval_ms);
-		while (!w->stopping && w->n < w->cap / 2 &&
+		while (!w->stopping && w->n < (w->cap + 1) / 2 &&
 		       pthread_cond_timedwait(&w->wake, &w->mu, &ts) == 0)
 			;
 		stop = w->stopping;
@@ -132,7 +132,7 @@ uint64_t history_writer_push(history_writer *w, history_rec *r)
 	if (w->n < w->cap && !w->stopping) {
 		id = r->id = w->next_id++;
 		w->q[w->n++] = r;
-		if (w->n >= w->cap / 2)
+		if (w->n >= (w->cap + 1) / 2)
 			pthread_cond_signal(&w->wake);
 	} else {
 		w->drops++;
