@@ -11,8 +11,8 @@
  * quotes around the whole value too. Keys are the long command-line
  * options without their dashes ("max_size" or "max-size"). spamd, milter
  * and http may be given several times (one listener each), rules (one
- * rule file or folder each) and http_user (one web user each); any other key given twice is an
- * error, as is an unknown key or a bad value.
+ * rule file or folder each) and http_user (one web user each); any other
+ * key given twice is an error, as is an unknown key or a bad value.
  *
  * Command-line options are applied over a parsed file with config_apply():
  * each key given there replaces the file's value (all of its values, for
@@ -23,11 +23,13 @@
 
 #include <stddef.h>
 
-#define CONFIG_MAX_LISTEN 16          /* listeners per door */
-#define CONFIG_MAX_RULES 32           /* rules = PATH lines */
-#define CONFIG_MAX_USERS 32           /* http_user = NAME:ROLE:SECRET lines */
-#define CONFIG_DEFAULT_HISTORY 100000 /* scans kept for the web page */
-#define CONFIG_DEFAULT_HISTORY_RAW_MB 64
+#define CONFIG_MAX_LISTEN 16 /* listeners per door */
+#define CONFIG_MAX_RULES 32  /* rules = PATH lines */
+
+/* the web page (docs/WEB.md) */
+#define CONFIG_MAX_USERS 32              /* http_user = NAME:ROLE:SECRET lines */
+#define CONFIG_DEFAULT_HISTORY 100000    /* scans kept for the web page */
+#define CONFIG_DEFAULT_HISTORY_RAW_MB 64 /* MiB of messages kept with them */
 
 typedef enum config_key {
 	CONFIG_DB,
@@ -86,21 +88,23 @@ typedef struct config {
 	double reject_at;
 	char *rules[CONFIG_MAX_RULES]; /* rule files or folders, after the defaults */
 	size_t nrules;
-	char *resolver;        /* "IP:PORT", "system" or NULL/"off": no DNS checks */
-	double dns_timeout;    /* seconds of DNS per scan */
-	char *authserv_id;     /* Authentication-Results name; NULL: host name */
-	char *contacts;        /* reports: abuse contacts file (report/contacts.h) */
-	char *evidence;        /* reports: evidence store directory; NULL: no reports */
-	char *geoip;           /* reports: MaxMind country database, or NULL */
-	char *report_from;     /* reports: the ARF's From; NULL: report/report.h's */
-	char *fp_server;       /* spamsift-fpd IP:PORT: lookups, reported fingerprints */
-	char *fp_key;          /* its key file (spamsift fp keygen's line) */
-	size_t history;        /* scans kept for the web page; 0: none */
-	char *history_dir;     /* NULL: DB/history */
-	size_t history_raw_mb; /* MiB of raw messages kept with them */
+	char *resolver;              /* "IP:PORT", "system" or NULL/"off": no DNS checks */
+	double dns_timeout;          /* seconds of DNS per scan */
+	char *authserv_id;           /* Authentication-Results name; NULL: host name */
+	char *contacts;              /* reports: abuse contacts file (report/contacts.h) */
+	char *evidence;              /* reports: evidence store directory; NULL: no reports */
+	char *geoip;                 /* reports: MaxMind country database, or NULL */
+	char *report_from;           /* reports: the ARF's From; NULL: report/report.h's */
+	char *fp_server;             /* spamsift-fpd IP:PORT: lookups, reported fingerprints */
+	char *fp_key;                /* its key file (spamsift fp keygen's line) */
+	unsigned line[CONFIG_NKEYS]; /* line where each key was set, 0 if not */
+
+	/* the web page (issue 8, docs/WEB.md) */
+	size_t history;                    /* scans kept for the web page; 0: none */
+	char *history_dir;                 /* NULL: DB/history */
+	size_t history_raw_mb;             /* MiB of raw messages kept with them */
 	char *http_user[CONFIG_MAX_USERS]; /* "NAME:ROLE:SECRET" (web/auth.h) */
 	size_t nhttp_user;
-	unsigned line[CONFIG_NKEYS]; /* line where each key was set, 0 if not */
 } config;
 
 #define CONFIG_DEFAULT_REJECT "550 5.7.1 Message rejected as spam"
