@@ -163,6 +163,7 @@ cookie=$(sed -n 's/^[Ss]et-[Cc]ookie: \(spamsift_session=[0-9a-f]*\);.*/\1/p' "$
 [ "$(code -H "Cookie: $cookie" -H 'X-Spamsift: 1' -d '' "$url/api/history/$sid/unlearn")" = 200 ] && ok ||
 	bad "with the header: 200 $(cat "$tmp/body")"
 [ "$(code -H 'X-Spamsift: 1' -d "user=admin&password=nope-nope-nope" "$url/login")" = 401 ] && ok || bad "a wrong password: 401"
+grep -q "nope-nope-nope" "$tmp/d.err" && bad "a tried password in the log" || ok
 [ "$(code -H "Cookie: $cookie" -H 'X-Spamsift: 1' -d '' "$url/logout")" = 200 ] && ok || bad "logout"
 [ "$(code -H "Cookie: $cookie" "$url/api/whoami")" = 401 ] && ok || bad "the session ended"
 [ "$(code -H "Cookie: spamsift_session=$(printf '%064d' 0)" "$url/api/history")" = 401 ] && ok || bad "a made-up session: 401"
@@ -273,6 +274,14 @@ for i in $(seq 50); do
 done
 [ "$(code -H "Cookie: $cookie" "$url/api/whoami")" = 401 ] && ok || bad "the removed user's session: 401"
 [ "$(code -H "$A" "$url/api/whoami")" = 200 ] && ok || bad "admin stays"
+# Failed logins: 5 a minute per address, then 429, even with the right password.
+for i in 1 2 3 4 5; do
+	code -H 'X-Spamsift: 1' -d "user=admin&password=wrong-$i-wrong" "$url/login" >"$tmp/code"
+done
+[ "$(cat "$tmp/code")" = 401 ] && ok || bad "the fifth wrong password: 401"
+[ "$(code -H 'X-Spamsift: 1' --data-urlencode user=admin --data-urlencode "password=$admin_secret" "$url/login")" = 429 ] &&
+	ok || bad "the sixth try: 429 ($(cat "$tmp/body"))"
+[ "$(code -H "$A" "$url/api/whoami")" = 200 ] && ok || bad "tokens are not throttled"
 stop
 
 # The status page asks the fingerprint server (PING): reachable, then not;

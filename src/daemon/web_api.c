@@ -163,10 +163,21 @@ static int csrf_ok(const http_request *r, const who *w, web_reply *o)
 
 /* ---- login ---- */
 
+/* The client's address without its port ("192.0.2.7", "[2001:db8::1]",
+ * "unix"): what failed logins are counted by. */
+static void client_of(const char *peer, char *out, size_t cap)
+{
+	const char *end = peer[0] == '[' ? strchr(peer, ']') : strrchr(peer, ':');
+	size_t n = end ? (size_t)(end - peer) + (peer[0] == '[') : strlen(peer);
+
+	snprintf(out, cap, "%.*s", (int)n, peer);
+}
+
 static void serve_login(conn *c, const http_request *r, const char *body, size_t len, web_reply *o)
 {
 	const config *conf = conn_config(c);
 	char name[WEB_MAX_NAME + 1], pass[WEB_MAX_SECRET + 1], id[WEB_SESSION_ID + 1];
+	char client[64];
 	long nl = web_form_get(body, len, "user", name, sizeof(name));
 	long pl = web_form_get(body, len, "password", pass, sizeof(pass));
 	web_role role;
@@ -182,12 +193,18 @@ static void serve_login(conn *c, const http_request *r, const char *body, size_t
 		reply_error(o, 400, "give the user and password form fields");
 		return;
 	}
+	client_of(conn_peer(c), client, sizeof(client));
+	if (!conn_sessions(c) || !web_login_allowed(conn_sessions(c), client, unix_now())) {
+		sodium_memzero(pass, sizeof(pass));
+		reply_error(o, 429, "too many failed logins from this address: wait a minute");
+		return;
+	}
 	role = web_check_password(conf->http_user, conf->nhttp_user, name, (size_t)nl, pass,
 	                          (size_t)pl);
 	sodium_memzero(pass, sizeof(pass));
 	snprintf(o->who, sizeof(o->who), "%s", name);
-	if (role == WEB_NONE || !conn_sessions(c) ||
-	    web_session_new(conn_sessions(c), name, role, unix_now(), id)) {
+	if (role == WEB_NONE || web_session_new(conn_sessions(c), name, role, unix_now(), id)) {
+		web_login_failed(conn_sessions(c), client, unix_now());
 		reply_error(o, 401, "wrong user or password");
 		return;
 	}

@@ -18,10 +18,17 @@ typedef struct session {
 	int64_t created;
 } session;
 
+typedef struct login_fails {
+	char client[64];
+	int64_t start; /* the window's first failure */
+	unsigned n;
+} login_fails;
+
 struct web_sessions {
 	pthread_mutex_t mu;
 	session *s;
 	size_t n;
+	login_fails fails[WEB_LOGIN_CLIENTS];
 };
 
 static int name_char(char c)
@@ -227,6 +234,54 @@ void web_session_end(web_sessions *s, const char *id, size_t len)
 	pthread_mutex_lock(&s->mu);
 	if ((x = find(s, id, len)))
 		memset(x, 0, sizeof(*x));
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* The slot of `client` (under the lock): its own, a free one, or the
+ * one with the oldest window among those probed. */
+static login_fails *fail_slot(web_sessions *s, const char *client)
+{
+	uint64_t h = 1469598103934665603ull;
+	login_fails *oldest = NULL;
+
+	for (const char *p = client; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	for (unsigned i = 0; i < 8; i++) {
+		login_fails *f = &s->fails[(h + i) % WEB_LOGIN_CLIENTS];
+		if (!f->client[0] || !strncmp(f->client, client, sizeof(f->client) - 1))
+			return f;
+		if (!oldest || f->start < oldest->start)
+			oldest = f;
+	}
+	return oldest;
+}
+
+int web_login_allowed(web_sessions *s, const char *client, int64_t now)
+{
+	login_fails *f;
+	int ok;
+
+	pthread_mutex_lock(&s->mu);
+	f = fail_slot(s, client);
+	ok = strncmp(f->client, client, sizeof(f->client) - 1) ||
+	     now - f->start >= WEB_LOGIN_WINDOW || f->n < WEB_LOGIN_FAILS;
+	pthread_mutex_unlock(&s->mu);
+	return ok;
+}
+
+void web_login_failed(web_sessions *s, const char *client, int64_t now)
+{
+	login_fails *f;
+
+	pthread_mutex_lock(&s->mu);
+	f = fail_slot(s, client);
+	if (strncmp(f->client, client, sizeof(f->client) - 1) ||
+	    now - f->start >= WEB_LOGIN_WINDOW) {
+		snprintf(f->client, sizeof(f->client), "%s", client);
+		f->start = now;
+		f->n = 0;
+	}
+	f->n++;
 	pthread_mutex_unlock(&s->mu);
 }
 

@@ -14,7 +14,8 @@
  *
  * Sessions live in memory (a restart logs everyone out): a random 256-bit
  * id, the user and role, and an expiry; at most WEB_MAX_SESSIONS, the
- * oldest dropped first.
+ * oldest dropped first. Failed logins are counted per client address
+ * beside them (web_login_allowed).
  */
 #ifndef SS_WEB_AUTH_H
 #define SS_WEB_AUTH_H
@@ -68,6 +69,19 @@ int web_session_new(web_sessions *s, const char *name, web_role role, int64_t no
 web_role web_session_get(web_sessions *s, const char *id, size_t len, int64_t now, char *name_out);
 /* Ends the session id[0..len) if there is one. */
 void web_session_end(web_sessions *s, const char *id, size_t len);
+
+/* Failed logins: at most WEB_LOGIN_FAILS per client (its IP) within
+ * WEB_LOGIN_WINDOW seconds, counted in a table of WEB_LOGIN_CLIENTS kept
+ * with the sessions (the oldest client is forgotten first). */
+#define WEB_LOGIN_FAILS 5
+#define WEB_LOGIN_WINDOW 60
+#define WEB_LOGIN_CLIENTS 256
+
+/* Returns 0 when `client` has failed too often lately (answer 429), 1 when
+ * it may try. */
+int web_login_allowed(web_sessions *s, const char *client, int64_t now);
+/* Counts a failed login of `client`. */
+void web_login_failed(web_sessions *s, const char *client, int64_t now);
 
 /* ---- parsers ---- */
 

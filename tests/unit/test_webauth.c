@@ -78,6 +78,28 @@ TEST(web_sessions_bounded)
 	web_sessions_free(s);
 }
 
+TEST(web_login_throttle)
+{
+	web_sessions *s = web_sessions_new();
+
+	for (int i = 0; i < WEB_LOGIN_FAILS; i++) {
+		CHECK(web_login_allowed(s, "192.0.2.7", 1000 + i));
+		web_login_failed(s, "192.0.2.7", 1000 + i);
+	}
+	CHECK(!web_login_allowed(s, "192.0.2.7", 1010));
+	CHECK(web_login_allowed(s, "192.0.2.8", 1010));                    /* another client */
+	CHECK(web_login_allowed(s, "192.0.2.7", 1000 + WEB_LOGIN_WINDOW)); /* a minute later */
+	web_login_failed(s, "192.0.2.7", 1000 + WEB_LOGIN_WINDOW);         /* a new window */
+	CHECK(web_login_allowed(s, "192.0.2.7", 1001 + WEB_LOGIN_WINDOW));
+	/* many clients: the table forgets the oldest, never grows */
+	for (int i = 0; i < 10 * WEB_LOGIN_CLIENTS; i++) {
+		char ip[32];
+		snprintf(ip, sizeof(ip), "10.0.%d.%d", i / 256, i % 256);
+		web_login_failed(s, ip, 2000 + i);
+	}
+	web_sessions_free(s);
+}
+
 TEST(web_form_fields)
 {
 	const char *f = "user=ad%6Din&password=a+b%21c&empty=&flag&x=%zz&long=0123456789";
