@@ -11,8 +11,9 @@
 #                         bench/run-classify.sh (vs bogofilter),
 #                         bench/run-rules.sh (scans with 1,000 rules vs none),
 #                         bench/run-fuzzy.sh (fingerprints: false matches, recall),
-#                         bench/run-daemon.sh (spamsiftd's load vs spamd, rspamd) and
-#                         bench/run-fpd.sh (spamsift-fpd's lookups/s and p99)
+#                         bench/run-daemon.sh (spamsiftd's load vs spamd, rspamd),
+#                         bench/run-fpd.sh (spamsift-fpd's lookups/s and p99) and
+#                         bench/run-web.sh (history pages at 1,000 scans/s, 100k kept)
 #   make demo             install, build and parse the sample mail
 #   make install          install the binaries into $(PREFIX)/bin and sbin, the
 #                         default rules (built in too) into
@@ -48,7 +49,7 @@ LIBS := $(PKG_LIBS) -lspf2 -lmagic -lm -lpthread
 
 LIB_SRC := $(sort $(wildcard src/util/*.c src/mime/*.c src/text/*.c src/learn/*.c src/store/*.c \
 	src/check/*.c src/dns/*.c src/dnsl/*.c src/auth/*.c src/rules/*.c src/phish/*.c src/fuzzy/*.c \
-	src/engine/*.c src/proto/*.c src/report/*.c)) src/fpd/client.c
+	src/engine/*.c src/proto/*.c src/report/*.c src/history/*.c src/web/*.c)) src/fpd/client.c
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 DAEMON_SRC := $(sort $(wildcard src/daemon/*.c))
 FPD_SRC := $(filter-out src/fpd/client.c,$(sort $(wildcard src/fpd/*.c)))
@@ -59,15 +60,20 @@ FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 RULE_FILES := $(sort $(wildcard rules/*.rules))
 GEN_RULES := build/gen/rules_default.c
 
+# The web page (src/web/assets), embedded: build/gen/web_assets.c.
+WEB_FILES := $(sort $(wildcard src/web/assets/*.* src/web/assets/i18n/*.json))
+GEN_WEB := build/gen/web_assets.c
+
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/rules_default.o
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
-DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/obj/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/web_assets.o
 FPD_OBJ := $(FPD_SRC:%.c=$(B)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 LIB := $(B)/libspamsift.a
 
 .PHONY: all check format-check unit cli-check rules-check daemon-check milter-check http-check \
-	reload-check dns-check dnsl-check auth-check checks-check report-check fpd-check corpus-check \
+	reload-check dns-check dnsl-check auth-check checks-check report-check fpd-check web-check \
+	corpus-check \
 	fuzz fuzz-smoke bench demo install \
 	deps clean
 
@@ -82,6 +88,14 @@ $(GEN_RULES): $(RULE_FILES) scripts/embed-rules.sh
 	sh scripts/embed-rules.sh $@ $(RULE_FILES)
 
 $(B)/obj/gen/rules_default.o: $(GEN_RULES)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(GEN_WEB): $(WEB_FILES) src/web/embed.sh
+	@mkdir -p $(dir $@)
+	sh src/web/embed.sh $@ $(WEB_FILES)
+
+$(B)/obj/gen/web_assets.o: $(GEN_WEB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -140,7 +154,7 @@ deps:
 check: deps
 	$(MAKE) format-check unit cli-check rules-check daemon-check milter-check http-check \
 		reload-check dns-check dnsl-check auth-check checks-check report-check fpd-check \
-		corpus-check
+		web-check corpus-check
 ifeq ($(SANITIZE),)
 	$(MAKE) fuzz-smoke
 endif
@@ -198,6 +212,12 @@ fpd-check: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd $(B)/tests/fpcli
 	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd FPD=$(B)/spamsift-fpd FPCLI=$(B)/tests/fpcli \
 		sh tests/fpd.sh
 
+# The web page and its API: curl, and Debian's chromium driven by
+# playwright-core (npm ci into build/web-node); screenshots in
+# build/test-artifacts/web/.
+web-check: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd
+	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd FPD=$(B)/spamsift-fpd sh tests/web.sh
+
 corpus-check: $(B)/tests/parse_corpus
 	sh tests/corpus/run.sh $(B)/tests/parse_corpus
 
@@ -250,6 +270,10 @@ $(B)/bench/spamc_load: bench/spamc_load.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpthread
 
+$(B)/bench/web_load: bench/web_load.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -lpthread
+
 $(B)/bench/fpd_load: bench/fpd_load.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS)
@@ -274,6 +298,8 @@ bench:
 	sh bench/run-fuzzy.sh $(B)/bench/fuzzy
 	$(MAKE) $(B)/spamsiftd $(B)/bench/spamc_load
 	sh bench/run-daemon.sh $(B)/spamsift $(B)/spamsiftd $(B)/bench/spamc_load
+	$(MAKE) $(B)/bench/web_load
+	sh bench/run-web.sh $(B)/spamsift $(B)/spamsiftd $(B)/bench/web_load
 
 demo:
 	@scripts/deps.sh build

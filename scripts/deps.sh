@@ -9,7 +9,7 @@ pkgs_build="gcc libc6-dev make pkg-config libicu-dev libidn2-dev libxxhash-dev l
 	libspf2-dev libopendkim-dev libssl-dev libmagic-dev libevent-dev libsodium-dev \
 	libmaxminddb-dev"
 pkgs_test="$pkgs_build xz-utils python3 clang libclang-rt-14-dev clang-format spamc postfix swaks curl \
-	nsd opendkim-tools python3-dkim"
+	nsd opendkim-tools python3-dkim chromium fonts-wqy-microhei nodejs npm"
 pkgs_fuzz="clang libclang-rt-14-dev"
 pkgs_bench="$pkgs_build libgmime-3.0-dev bogofilter time python3 curl wrk spamassassin spamd \
 	spamc rspamd redis-server"

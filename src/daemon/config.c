@@ -13,6 +13,7 @@
 
 #include "engine/checks.h"
 #include "proto/milter.h"
+#include "web/auth.h"
 
 #define VALUE_MAX 4096 /* bytes of one value */
 
@@ -23,7 +24,8 @@ static const char *const key_names[CONFIG_NKEYS] = {
     "log_level", "add_header_at", "reject_at",       "rules",
     "resolver",  "dns_timeout",   "authserv_id",     "contacts",
     "evidence",  "geoip",         "report_from",     "fp_server",
-    "fp_key",
+    "fp_key",    "history",       "history_dir",     "history_raw_mb",
+    "http_user",
 };
 
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
@@ -39,6 +41,8 @@ void config_init(config *c)
 	c->add_header_at = 0.0;
 	c->reject_at = log(999.0);
 	c->dns_timeout = 5.0;
+	c->history = CONFIG_DEFAULT_HISTORY;
+	c->history_raw_mb = CONFIG_DEFAULT_HISTORY_RAW_MB;
 }
 
 static void free_list(char **v, size_t *n)
@@ -64,6 +68,8 @@ void config_release(config *c)
 	free(c->report_from);
 	free(c->fp_server);
 	free(c->fp_key);
+	free(c->history_dir);
+	free_list(c->http_user, &c->nhttp_user);
 	config_init(c);
 }
 
@@ -139,6 +145,22 @@ static int add_rules(config *c, const char *s, unsigned line, config_error *e)
 	return 0;
 }
 
+static int add_user(config *c, const char *s, unsigned line, config_error *e)
+{
+	if (c->nhttp_user == CONFIG_MAX_USERS)
+		return fail(e, line, "http_user: more than %d users", CONFIG_MAX_USERS);
+	if (!web_user_ok(s))
+		return fail(e, line,
+		            "http_user: not NAME:ROLE:SECRET (ROLE admin or read, a secret of "
+		            "at least %d bytes)",
+		            WEB_MIN_SECRET);
+	c->http_user[c->nhttp_user] = NULL;
+	if (set_string(&c->http_user[c->nhttp_user], s, line, e))
+		return -1;
+	c->nhttp_user++;
+	return 0;
+}
+
 static int add_listener(config *c, config_key k, const char *s, unsigned line, config_error *e)
 {
 	char **v = k == CONFIG_SPAMD ? c->spamd : k == CONFIG_MILTER ? c->milter : c->http;
@@ -211,6 +233,16 @@ static int set_number(config *c, config_key k, const char *s, unsigned line, con
 		if (c->request_timeout > 0 && c->request_timeout < 0.05)
 			return fail(e, line, "request_timeout: 0 (none) or from 0.05 to 86400");
 		return 0;
+	case CONFIG_HISTORY:
+		if (number(k, s, 0, 10000000, line, &v, e))
+			return -1;
+		c->history = (size_t)v;
+		return 0;
+	case CONFIG_HISTORY_RAW_MB:
+		if (number(k, s, 0, 65536, line, &v, e))
+			return -1;
+		c->history_raw_mb = (size_t)v;
+		return 0;
 	case CONFIG_MAX_CONN:
 		if (number(k, s, 1, 1000000, line, &v, e))
 			return -1;
@@ -227,7 +259,8 @@ static int set_number(config *c, config_key k, const char *s, unsigned line, con
 
 int config_set(config *c, config_key k, const char *value, unsigned line, config_error *e)
 {
-	int list = k == CONFIG_SPAMD || k == CONFIG_MILTER || k == CONFIG_HTTP || k == CONFIG_RULES,
+	int list = k == CONFIG_SPAMD || k == CONFIG_MILTER || k == CONFIG_HTTP ||
+	           k == CONFIG_RULES || k == CONFIG_HTTP_USER,
 	    rc;
 
 	if ((unsigned)k >= CONFIG_NKEYS)
@@ -282,6 +315,12 @@ int config_set(config *c, config_key k, const char *value, unsigned line, config
 	case CONFIG_FP_SERVER:
 	case CONFIG_FP_KEY:
 		rc = set_string(k == CONFIG_FP_SERVER ? &c->fp_server : &c->fp_key, value, line, e);
+		break;
+	case CONFIG_HISTORY_DIR:
+		rc = set_string(&c->history_dir, value, line, e);
+		break;
+	case CONFIG_HTTP_USER:
+		rc = add_user(c, value, line, e);
 		break;
 	case CONFIG_MILTER_ON_ERROR:
 	case CONFIG_LOG:
@@ -374,6 +413,8 @@ int config_apply(config *c, const config_kv *kv, size_t n, config_error *e)
 			free_list(c->http, &c->nhttp);
 		if (!cleared[k] && k == CONFIG_RULES)
 			free_list(c->rules, &c->nrules);
+		if (!cleared[k] && k == CONFIG_HTTP_USER)
+			free_list(c->http_user, &c->nhttp_user);
 		cleared[k] = 1;
 		c->line[k] = 0; /* set by the command line, not on a line */
 		if (config_set(c, k, kv[i].value, 0, e))
@@ -382,10 +423,23 @@ int config_apply(config *c, const config_kv *kv, size_t n, config_error *e)
 	return 0;
 }
 
+int config_loopback(const char *addr)
+{
+	return !strncmp(addr, "unix:", 5) || !strncmp(addr, "127.", 4) ||
+	       !strncmp(addr, "[::1]:", 6) || !strncmp(addr, "localhost:", 10);
+}
+
 int config_check(const config *c, config_error *e)
 {
 	if (!c->nspamd && !c->nmilter && !c->nhttp)
 		return fail(e, 0, "nothing to listen on: give spamd, milter or http");
+	for (size_t i = 0; !c->nhttp_user && i < c->nhttp; i++)
+		if (!config_loopback(c->http[i]))
+			return fail(
+			    e, c->line[CONFIG_HTTP],
+			    "http listens on %.64s, beyond loopback: give http_user lines "
+			    "(NAME:ROLE:SECRET), so that the web page and API ask for a login",
+			    c->http[i]);
 	if (c->reject_at < c->add_header_at)
 		return fail(e,
 		            c->line[CONFIG_REJECT_AT] ? c->line[CONFIG_REJECT_AT]

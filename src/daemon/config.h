@@ -10,9 +10,9 @@
  * Spaces around the key and the value are dropped, and one pair of double
  * quotes around the whole value too. Keys are the long command-line
  * options without their dashes ("max_size" or "max-size"). spamd, milter
- * and http may be given several times (one listener each), and rules (one
- * rule file or folder each); any other key given twice is an error, as is
- * an unknown key or a bad value.
+ * and http may be given several times (one listener each), rules (one
+ * rule file or folder each) and http_user (one web user each); any other
+ * key given twice is an error, as is an unknown key or a bad value.
  *
  * Command-line options are applied over a parsed file with config_apply():
  * each key given there replaces the file's value (all of its values, for
@@ -25,6 +25,11 @@
 
 #define CONFIG_MAX_LISTEN 16 /* listeners per door */
 #define CONFIG_MAX_RULES 32  /* rules = PATH lines */
+
+/* the web page (docs/WEB.md) */
+#define CONFIG_MAX_USERS 32              /* http_user = NAME:ROLE:SECRET lines */
+#define CONFIG_DEFAULT_HISTORY 100000    /* scans kept for the web page */
+#define CONFIG_DEFAULT_HISTORY_RAW_MB 64 /* MiB of messages kept with them */
 
 typedef enum config_key {
 	CONFIG_DB,
@@ -52,6 +57,10 @@ typedef enum config_key {
 	CONFIG_REPORT_FROM,
 	CONFIG_FP_SERVER,
 	CONFIG_FP_KEY,
+	CONFIG_HISTORY,
+	CONFIG_HISTORY_DIR,
+	CONFIG_HISTORY_RAW_MB,
+	CONFIG_HTTP_USER,
 	CONFIG_NKEYS
 } config_key;
 
@@ -89,6 +98,13 @@ typedef struct config {
 	char *fp_server;             /* spamsift-fpd IP:PORT: lookups, reported fingerprints */
 	char *fp_key;                /* its key file (spamsift fp keygen's line) */
 	unsigned line[CONFIG_NKEYS]; /* line where each key was set, 0 if not */
+
+	/* the web page (issue 8, docs/WEB.md) */
+	size_t history;                    /* scans kept for the web page; 0: none */
+	char *history_dir;                 /* NULL: DB/history */
+	size_t history_raw_mb;             /* MiB of raw messages kept with them */
+	char *http_user[CONFIG_MAX_USERS]; /* "NAME:ROLE:SECRET" (web/auth.h) */
+	size_t nhttp_user;
 } config;
 
 #define CONFIG_DEFAULT_REJECT "550 5.7.1 Message rejected as spam"
@@ -133,8 +149,13 @@ int config_set(config *c, config_key k, const char *value, unsigned line, config
  * that door. Returns 0 or -1 with *e set. */
 int config_apply(config *c, const config_kv *kv, size_t n, config_error *e);
 
+/* Returns whether an http listener address stays on this machine
+ * (127.x.x.x, [::1], localhost, unix:). */
+int config_loopback(const char *addr);
+
 /* Checks what no single key can: at least one listener, reject_at not
- * below add_header_at. Returns 0 or -1 with *e set (the line of the key
+ * below add_header_at, http_user lines when http listens beyond
+ * loopback. Returns 0 or -1 with *e set (the line of the key
  * at fault when the file set it). */
 int config_check(const config *c, config_error *e);
 

@@ -10,6 +10,7 @@
 
 #include "daemon/log.h"
 #include "daemon/reports.h"
+#include "daemon/web_api.h"
 #include "proto/http.h"
 #include "util/json.h"
 
@@ -23,7 +24,8 @@ typedef enum route {
 	R_UNLEARN,
 	R_REPORT,
 	R_HEALTH,
-	R_METRICS
+	R_METRICS,
+	R_WEB /* the web page and its API (web_api.h) */
 } route;
 
 static const struct {
@@ -34,7 +36,7 @@ static const struct {
     {"/check", R_CHECK, "POST"},          {"/learn/spam", R_LEARN_SPAM, "POST"},
     {"/learn/ham", R_LEARN_HAM, "POST"},  {"/unlearn", R_UNLEARN, "POST"},
     {"/report", R_REPORT, "POST"},        {"/health", R_HEALTH, "GET, HEAD"},
-    {"/metrics", R_METRICS, "GET, HEAD"},
+    {"/metrics", R_METRICS, "GET, HEAD"}, {"", R_WEB, "GET, HEAD, POST"},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -181,8 +183,9 @@ static long recipients(const http_request *r, ss_arena *a, const char ***out)
 	return (long)n;
 }
 
-/* {"points":P,"required":T, then the engine's own rendering. */
-static int check_json(const engine_result *res, sbuf *b)
+/* {"points":P,"required":T, then the engine's own rendering, and the
+ * scan's id in the history when it was recorded. */
+static int check_json(const engine_result *res, uint64_t hid, sbuf *b)
 {
 	sbuf eng = SBUF_INIT;
 	int err = engine_result_json(res, NULL, &eng);
@@ -191,9 +194,11 @@ static int check_json(const engine_result *res, sbuf *b)
 		err =
 		    sbuf_addf(b, "{\"points\":%.4f,\"required\":%.4f,", res->score, res->required);
 	if (!err)
-		err = sbuf_add(b, eng.p + 1, eng.len - 1); /* without its '{' */
+		err = sbuf_add(b, eng.p + 1, eng.len - 2); /* without its braces */
+	if (!err && hid)
+		err = sbuf_addf(b, ",\"history_id\":%llu", (unsigned long long)hid);
 	if (!err)
-		err = sbuf_addc(b, '\n');
+		err = sbuf_adds(b, "}\n");
 	sbuf_release(&eng);
 	return err;
 }
@@ -221,7 +226,7 @@ static void serve_check(conn *c, const char *user)
 	env.nrcpts = (size_t)n;
 	err = conn_scan(c, user, &env, x->body.p ? x->body.p : "", x->body.len, &a, &res);
 	if (!err)
-		err = check_json(&res, &out);
+		err = check_json(&res, conn_history_id(c), &out);
 	if (err) {
 		engine_failed(c, err);
 		goto out;
@@ -362,12 +367,35 @@ static void serve_health(conn *c)
 	sbuf_release(&out);
 }
 
+/* The history writer's counters (web_api.h), when it runs. */
+static int history_metrics(conn *c, sbuf *out)
+{
+	history_writer *w = conn_history_writer(c);
+
+	if (!w)
+		return 0;
+	return sbuf_addf(out,
+	                 "# HELP spamsift_history_written_total Scans recorded in the history.\n"
+	                 "# TYPE spamsift_history_written_total counter\n"
+	                 "spamsift_history_written_total %llu\n"
+	                 "# HELP spamsift_history_dropped_total Scans not recorded: the history's "
+	                 "queue was full.\n"
+	                 "# TYPE spamsift_history_dropped_total counter\n"
+	                 "spamsift_history_dropped_total %llu\n"
+	                 "# HELP spamsift_history_write_errors_total History commits that failed.\n"
+	                 "# TYPE spamsift_history_write_errors_total counter\n"
+	                 "spamsift_history_write_errors_total %llu\n",
+	                 (unsigned long long)history_writer_written(w),
+	                 (unsigned long long)history_writer_drops(w),
+	                 (unsigned long long)history_writer_errors(w));
+}
+
 static void serve_metrics(conn *c)
 {
 	sbuf out = SBUF_INIT;
 	http_response r = {200, "text/plain; version=0.0.4; charset=utf-8", NULL, NULL, 0, 0, 0};
 
-	if (metrics_render(conn_metrics(c), &out)) {
+	if (metrics_render(conn_metrics(c), &out) || history_metrics(c, &out)) {
 		engine_failed(c, SS_ENOMEM);
 	} else {
 		r.body = out.p;
@@ -376,6 +404,53 @@ static void serve_metrics(conn *c)
 		respond(c, &r);
 	}
 	sbuf_release(&out);
+}
+
+/* Sends a web_api reply (and logs it). */
+static void send_web(conn *c, web_reply *w)
+{
+	http_response r = {w->status,
+	                   w->type,
+	                   w->extra[0] ? w->extra : NULL,
+	                   w->fixed ? (const char *)w->fixed : w->body.p,
+	                   w->fixed ? w->fixed_len : w->body.len,
+	                   0,
+	                   0};
+	char what[200];
+
+	snprintf(what, sizeof(what), "%.96s%s%.64s", w->what, w->who[0] ? " by " : "", w->who);
+	log_request(c, w->status, what);
+	respond(c, &r);
+}
+
+static void serve_web(conn *c)
+{
+	http_conn *x = conn_state(c);
+	web_reply w;
+
+	memset(&w, 0, sizeof(w));
+	web_serve(c, &x->p.req, x->body.p ? x->body.p : "", x->body.len, &w);
+	send_web(c, &w);
+	sbuf_release(&w.body);
+}
+
+/* With users configured, the message routes ask for a login too: /check
+ * the read role, the rest admin. Returns 1 when the request may go on
+ * (else the 401 or 403 is sent). */
+static int authorized(conn *c, route rt)
+{
+	http_conn *x = conn_state(c);
+	web_reply w;
+	int ok;
+
+	if (rt == R_HEALTH || rt == R_METRICS || !conn_config(c)->nhttp_user)
+		return 1;
+	memset(&w, 0, sizeof(w));
+	ok = web_authorize(c, &x->p.req, rt == R_CHECK ? WEB_READ : WEB_ADMIN, &w);
+	if (!ok)
+		send_web(c, &w);
+	sbuf_release(&w.body);
+	return ok;
 }
 
 /* The whole request is in: answer it. */
@@ -388,6 +463,10 @@ static void serve(conn *c)
 	if (x->status)
 		respond_error(c, x->status,
 		              x->status == 404 ? "no such path" : "method not allowed", 0);
+	else if (rt == R_WEB)
+		serve_web(c);
+	else if (!authorized(c, rt))
+		return;
 	else if (user && strlen(user) > MAX_USER)
 		respond_error(c, 400, "X-User is too long", 0);
 	else if (rt == R_CHECK)
@@ -402,9 +481,11 @@ static void serve(conn *c)
 		serve_feedback(c, user, rt);
 }
 
-static int takes_body(unsigned ri)
+static int takes_body(const http_conn *x)
 {
-	return routes[ri].allow[0] == 'P';
+	if (routes[x->ri].r == R_WEB)
+		return x->p.req.method == HTTP_POST;
+	return routes[x->ri].allow[0] == 'P';
 }
 
 /* The head is complete: find the route; answer 100 Continue when the
@@ -422,9 +503,13 @@ static void on_request(conn *c)
 	while (i < NROUTES && (strlen(routes[i].path) != r->path.len ||
 	                       memcmp(routes[i].path, r->path.p, r->path.len)))
 		i++;
+	if (i == NROUTES && web_path(&r->path))
+		i = NROUTES - 1; /* R_WEB */
 	x->ri = i < NROUTES ? i : 0;
-	allowed = takes_body(x->ri) ? r->method == HTTP_POST
-	                            : r->method == HTTP_GET || r->method == HTTP_HEAD;
+	allowed = routes[x->ri].r == R_WEB
+	              ? r->method == HTTP_POST || r->method == HTTP_GET || r->method == HTTP_HEAD
+	          : takes_body(x) ? r->method == HTTP_POST
+	                          : r->method == HTTP_GET || r->method == HTTP_HEAD;
 	x->status = i == NROUTES ? 404 : !allowed ? 405 : 0;
 	if (!r->expect_continue)
 		return;
@@ -445,7 +530,7 @@ static void handle(conn *c, const http_event *ev)
 		on_request(c);
 		break;
 	case HTTP_EV_BODY:
-		if (!x->status && takes_body(x->ri) && sbuf_add(&x->body, ev->p, ev->len))
+		if (!x->status && takes_body(x) && sbuf_add(&x->body, ev->p, ev->len))
 			respond_error(c, 500, "out of memory", 1);
 		break;
 	case HTTP_EV_END:

@@ -65,7 +65,8 @@ static const char usage[] =
     "                     /learn/spam, /learn/ham, /unlearn (message in the\n"
     "                     body; X-User, X-Client-IP, X-Helo, X-Mail-From,\n"
     "                     X-Rcpt-To headers), GET /health, GET /metrics\n"
-    "                     (Prometheus); may be given more than once\n"
+    "                     (Prometheus), the web page at / and its JSON API\n"
+    "                     under /api/ (docs/WEB.md); may be given more than once\n"
     "  --threads N        worker threads, each with its own event loop\n"
     "                     (default: one per processor)\n"
     "  --max-size BYTES   largest message accepted (default 33554432; larger\n"
@@ -111,6 +112,20 @@ static const char usage[] =
     "                     a spamsift-fpd: every scan looks its fingerprints up\n"
     "                     (FUZZY_SPAM), every report adds them\n"
     "  --fp-key FILE      the key file for it (spamsift fp keygen)\n"
+    "  --http-user NAME:ROLE:SECRET\n"
+    "                     a user of the web page and API (ROLE admin or read,\n"
+    "                     a secret of 12 bytes or more); may be given more\n"
+    "                     than once. With users, every HTTP route but /,\n"
+    "                     its assets, /login, /logout, /health and /metrics\n"
+    "                     asks for a login (session cookie) or\n"
+    "                     \"Authorization: Bearer NAME:SECRET\"; without, http\n"
+    "                     must listen on loopback only and everyone there is\n"
+    "                     admin\n"
+    "  --history N        scans kept for the web page at http://ADDR/ (default\n"
+    "                     100000; 0: none); only with --http\n"
+    "  --history-dir DIR  where they are kept (default DB/history)\n"
+    "  --history-raw-mb M MiB of the newest messages kept with them, so the\n"
+    "                     page can learn or report them (default 64)\n"
     "  --log-level LEVEL  error, warning, info (default: a line per request)\n"
     "                     or debug\n"
     "  --quiet            the same as --log-level warning\n"
@@ -200,6 +215,10 @@ enum {
 	O_REPORT_FROM,
 	O_FP_SERVER,
 	O_FP_KEY,
+	O_HISTORY,
+	O_HISTORY_DIR,
+	O_HISTORY_RAW_MB,
+	O_HTTP_USER,
 };
 
 static const struct option longopts[] = {
@@ -230,6 +249,10 @@ static const struct option longopts[] = {
     {"report-from", required_argument, NULL, O_REPORT_FROM},
     {"fp-server", required_argument, NULL, O_FP_SERVER},
     {"fp-key", required_argument, NULL, O_FP_KEY},
+    {"history", required_argument, NULL, O_HISTORY},
+    {"history-dir", required_argument, NULL, O_HISTORY_DIR},
+    {"history-raw-mb", required_argument, NULL, O_HISTORY_RAW_MB},
+    {"http-user", required_argument, NULL, O_HTTP_USER},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, O_VERSION},
     {NULL, 0, NULL, 0},
@@ -266,6 +289,10 @@ static const struct {
     {O_REPORT_FROM, CONFIG_REPORT_FROM},
     {O_FP_SERVER, CONFIG_FP_SERVER},
     {O_FP_KEY, CONFIG_FP_KEY},
+    {O_HISTORY, CONFIG_HISTORY},
+    {O_HISTORY_DIR, CONFIG_HISTORY_DIR},
+    {O_HISTORY_RAW_MB, CONFIG_HISTORY_RAW_MB},
+    {O_HTTP_USER, CONFIG_HTTP_USER},
 };
 
 /* Records one option; returns 0, 1 to exit successfully, -1 on error. */
@@ -500,6 +527,8 @@ static int generation_make(const cmdline *cl, generation *prev, generation **out
 		goto fail;
 	if (rules_get(&g->conf, prev ? prev->rules : NULL, &g->rules, why, wlen))
 		goto fail;
+	g->g.model = g->m->s;
+	g->g.db_path = g->db;
 	engine_config_default(&ec);
 	ec.model = g->m->s;
 	ec.rules = g->rules->rs;
@@ -591,6 +620,57 @@ static int open_door(server *s, const door_ops *d, char *const *addrs, size_t n)
 	return 0;
 }
 
+/* The web page's daemon-wide parts (kept across reloads). */
+typedef struct web_parts {
+	history *h;
+	history_writer *w;
+	web_sessions *sessions;
+} web_parts;
+
+static void web_close(web_parts *wp)
+{
+	history_writer_free(wp->w); /* commits what is queued */
+	history_close(wp->h);
+	web_sessions_free(wp->sessions);
+}
+
+/* Opens the history (with http and history > 0; a history that cannot be
+ * opened is logged and done without) and the sessions; 0 or -1 after
+ * printing why. */
+static int web_open(server *s, const generation *g, web_parts *wp)
+{
+	const config *c = &g->conf;
+	char dir[4300];
+	uint64_t budget = (uint64_t)c->history_raw_mb << 20;
+	int err;
+
+	if (!(wp->sessions = web_sessions_new()))
+		return fputs("spamsiftd: out of memory\n", stderr), -1;
+	if (c->nhttp && c->history) {
+		snprintf(dir, sizeof(dir), "%s", c->history_dir ? c->history_dir : g->db);
+		if (!c->history_dir)
+			snprintf(dir, sizeof(dir), "%s/history", g->db);
+		/* The mail path comes first: without its history, the daemon
+		 * still scans (the page says no history is kept). */
+		if ((err = history_lmdb_open(dir, c->history, budget, &wp->h)))
+			log_msg(LOG_ERROR, "history %s: %s%s%s: running without a history", dir,
+			        ss_strerror(err), err == SS_EIO ? ": " : "",
+			        err == SS_EIO ? strerror(errno) : "");
+		else if (!(wp->w = history_writer_new(wp->h, 8192, 50)))
+			log_msg(LOG_ERROR,
+			        "history: cannot start its writer: running without a history");
+		else
+			log_msg(LOG_INFO, "history %s: the last %zu scans, %zu MiB of messages",
+			        dir, c->history, c->history_raw_mb);
+		if (!wp->w) {
+			history_close(wp->h);
+			wp->h = NULL;
+		}
+	}
+	server_set_web(s, wp->h, wp->w, budget / 16, wp->sessions);
+	return 0;
+}
+
 static int open_doors(server *s, const config *c)
 {
 	int rc = open_door(s, &door_spamd, c->spamd, c->nspamd) ||
@@ -605,6 +685,7 @@ int main(int argc, char **argv)
 {
 	cmdline cl;
 	daemon_state d = {&cl, NULL, 0};
+	web_parts wp = {NULL, NULL, NULL};
 	server *s = NULL;
 	char why[600];
 	int rc = parse_cmdline(argc, argv, &cl);
@@ -624,7 +705,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	rc = 2;
-	if (open_doors(s, &d.cur->conf))
+	if (web_open(s, d.cur, &wp) || open_doors(s, &d.cur->conf))
 		goto out;
 	apply_log(&d.cur->conf);
 	log_msg(LOG_INFO, "spamsiftd %s: %u threads%s%s", SS_VERSION, d.cur->g.lim.nthreads,
@@ -635,5 +716,6 @@ int main(int argc, char **argv)
 	log_msg(LOG_INFO, "stopped");
 out:
 	server_free(s);
+	web_close(&wp);
 	return rc;
 }

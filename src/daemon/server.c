@@ -61,6 +61,11 @@ struct server {
 	unsigned nw;
 	size_t nconns; /* all workers (atomic) */
 	metrics m;
+	history *hist; /* the web page's parts (server_set_web) */
+	history_writer *hw;
+	size_t raw_cap;
+	web_sessions *sessions;
+	double started; /* CLOCK_MONOTONIC seconds */
 };
 
 struct conn {
@@ -77,8 +82,9 @@ struct conn {
 	size_t got;     /* bytes read from the client */
 	size_t drained; /* bytes dropped while finishing */
 	int finishing, wr_shut, rd_eof, dead;
-	int idle;   /* between requests (set by the door) */
-	int paused; /* reading stopped until the output drains */
+	int idle;     /* between requests (set by the door) */
+	uint64_t hid; /* history id of the last scan */
+	int paused;   /* reading stopped until the output drains */
 	char peer[80];
 	conn *prev, *next;
 	void *state;
@@ -104,6 +110,11 @@ const server_limits *conn_limits(conn *c)
 const config *conn_config(conn *c)
 {
 	return c->w->gen->conf;
+}
+
+const server_gen *conn_gen(conn *c)
+{
+	return c->w->gen;
 }
 
 const char *conn_peer(conn *c)
@@ -160,17 +171,71 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Queues the scan into the history, if there is one. */
+static void record(conn *c, const char *user, const engine_envelope *env, const char *msg,
+                   size_t len, const engine_result *r, double secs)
+{
+	server *s = c->w->s;
+	struct timespec ts;
+	history_scan hs = {c->door->name, user, env, msg, len, r, secs * 1e3, 0, s->raw_cap};
+	history_rec *rec;
+
+	c->hid = 0;
+	if (!s->hw)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	hs.time_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if ((rec = history_rec_make(&hs)))
+		c->hid = history_writer_push(s->hw, rec);
+}
+
 int conn_scan(conn *c, const char *user, const engine_envelope *env, const char *msg, size_t len,
               ss_arena *a, engine_result *r)
 {
 	double t0 = now();
 	int err = engine_scan(conn_engine(c), user, env, msg, len, a, r);
 
-	if (err)
+	if (err) {
 		metrics_engine_error(c->md, err);
-	else
+	} else {
 		metrics_scan(c->md, r->action, now() - t0);
+		record(c, user, env, msg, len, r, now() - t0);
+	}
 	return err;
+}
+
+history *conn_history(conn *c)
+{
+	return c->w->s->hist;
+}
+
+history_writer *conn_history_writer(conn *c)
+{
+	return c->w->s->hw;
+}
+
+web_sessions *conn_sessions(conn *c)
+{
+	return c->w->s->sessions;
+}
+
+uint64_t conn_history_id(conn *c)
+{
+	return c->hid;
+}
+
+double conn_uptime(conn *c)
+{
+	return now() - c->w->s->started;
+}
+
+void server_set_web(server *s, history *h, history_writer *w, size_t raw_cap,
+                    web_sessions *sessions)
+{
+	s->hist = h;
+	s->hw = w;
+	s->raw_cap = raw_cap;
+	s->sessions = sessions;
 }
 
 int conn_learn(conn *c, const char *user, int is_spam, const char *msg, size_t len,
@@ -567,6 +632,7 @@ server *server_new(server_gen *g)
 	g->refs = 1;
 	s->cur = g;
 	s->nthreads = g->lim.nthreads ? g->lim.nthreads : 1;
+	s->started = now();
 	metrics_init(&s->m);
 	return s;
 }

@@ -38,6 +38,8 @@
 #include "daemon/config.h"
 #include "daemon/metrics.h"
 #include "engine/engine.h"
+#include "history/history.h"
+#include "web/auth.h"
 
 typedef struct server server;
 typedef struct conn conn;
@@ -84,6 +86,8 @@ typedef struct server_gen {
 	engine *e;
 	server_limits lim;
 	const config *conf;
+	store *model;        /* the model the engine uses (status page), or NULL */
+	const char *db_path; /* its folder, or NULL */
 	void (*free)(struct server_gen *g);
 	int refs; /* the server's business */
 } server_gen;
@@ -116,6 +120,13 @@ int server_run(server *s);
 /* The server's counters (read them with metrics_render). */
 const metrics *server_metrics(const server *s);
 
+/* The daemon-wide parts of the web page (issue 8), set before
+ * server_run() and outliving it: the scan history (every successful
+ * conn_scan() is recorded into w, the message kept when at most raw_cap
+ * bytes; w and h may be NULL: no history) and the login sessions. */
+void server_set_web(server *s, history *h, history_writer *w, size_t raw_cap,
+                    web_sessions *sessions);
+
 /* Asks the server to stop (async-signal-unsafe: call from a loop callback
  * or a thread, not from a signal handler). */
 void server_stop(server *s);
@@ -129,6 +140,7 @@ void *conn_state(conn *c);
 engine *conn_engine(conn *c);
 const server_limits *conn_limits(conn *c);
 const config *conn_config(conn *c);
+const server_gen *conn_gen(conn *c);
 /* The client's address as text, for logs. */
 const char *conn_peer(conn *c);
 /* Queues bytes to send; what a door queues while handling input is
@@ -162,5 +174,13 @@ int conn_scan(conn *c, const char *user, const engine_envelope *env, const char 
 int conn_learn(conn *c, const char *user, int is_spam, const char *msg, size_t len,
                engine_learned *what);
 int conn_unlearn(conn *c, const char *user, const char *msg, size_t len, engine_learned *what);
+/* The history, its writer and the sessions (server_set_web; may be NULL),
+ * the id the last scan on c got in the history (0: none), and the seconds
+ * since the server was made. */
+history *conn_history(conn *c);
+history_writer *conn_history_writer(conn *c);
+web_sessions *conn_sessions(conn *c);
+uint64_t conn_history_id(conn *c);
+double conn_uptime(conn *c);
 
 #endif
