@@ -19,7 +19,6 @@
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <string.h>
-#include <strings.h>
 
 #include "mime/received.h"
 
@@ -55,11 +54,30 @@ static int rcv_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-static int rcv_ieq(struct rcv_slice s, const char *w)
+/* ASCII lower case (the words compared here are ASCII). */
+static inline unsigned char rcv_lower(char c)
+{
+	unsigned char u = (unsigned char)c;
+
+	return u >= 'A' && u <= 'Z' ? (unsigned char)(u | 0x20) : u;
+}
+
+/* Whether p[0..n) equals lower-case w[0..n) ignoring ASCII case; inline
+ * because this runs for every word of every Received field. */
+static inline int rcv_ieq_n(const char *p, const char *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rcv_lower(p[i]) != (unsigned char)w[i])
+			return 0;
+	return 1;
+}
+
+/* Whether s is the lower-case word w, ignoring ASCII case. */
+static inline int rcv_ieq(struct rcv_slice s, const char *w)
 {
 	size_t n = strlen(w);
 
-	return s.n == n && strncasecmp(s.p, w, n) == 0;
+	return s.n == n && rcv_ieq_n(s.p, w, n);
 }
 
 static struct rcv_slice rcv_after(struct rcv_slice s, size_t k)
@@ -151,7 +169,7 @@ static size_t rcv_ip_canon(const char *p, size_t n, char out[INET6_ADDRSTRLEN])
 	const char *pct;
 	int af = AF_INET6;
 
-	if (n > 5 && strncasecmp(p, "IPv6:", 5) == 0) {
+	if (n > 5 && rcv_ieq_n(p, "ipv6:", 5)) {
 		p += 5;
 		n -= 5;
 	}
@@ -242,11 +260,11 @@ static int rcv_comment_word(struct rcv_ctx *c, struct rcv_slice w, struct rcv_sl
 		rcv_comment_literal(c, w, prev);
 		return 1;
 	}
-	if (w.n > 5 && strncasecmp(w.p, "helo=", 5) == 0) {
+	if (w.n > 5 && rcv_ieq_n(w.p, "helo=", 5)) {
 		rcv_set_helo(c, rcv_after(w, 5));
 		return 1;
 	}
-	if (rcv_ieq(w, "HELO") || rcv_ieq(w, "EHLO") || memchr(w.p, '=', w.n))
+	if (rcv_ieq(w, "helo") || rcv_ieq(w, "ehlo") || memchr(w.p, '=', w.n))
 		return 1;
 	return rcv_comment_bare_ip(c, w);
 }
@@ -271,7 +289,7 @@ static void rcv_from_comment(struct rcv_ctx *c, const char *s, size_t len)
 			want_helo = 0;
 			prev.n = 0;
 		} else {
-			want_helo = rcv_ieq(w, "HELO") || rcv_ieq(w, "EHLO");
+			want_helo = rcv_ieq(w, "helo") || rcv_ieq(w, "ehlo");
 			prev = rcv_comment_word(c, w, prev) ? (struct rcv_slice){NULL, 0} : w;
 		}
 	}
@@ -290,8 +308,13 @@ static enum rcv_state rcv_open(int *seen, enum rcv_state st)
 /* Returns the clause keyword w opens, or RS_NONE when w is no keyword. */
 static enum rcv_state rcv_keyword(struct rcv_ctx *c, struct rcv_slice w)
 {
+	unsigned char f;
+
 	if (w.n < 2 || w.n > 4)
 		return RS_NONE;
+	f = rcv_lower(w.p[0]);
+	if (f != 'f' && f != 'b' && f != 'w' && f != 'i' && f != 'v')
+		return RS_NONE; /* none of the keywords below */
 	if (rcv_ieq(w, "from"))
 		return rcv_open(&c->saw_from, RS_FROM);
 	if (rcv_ieq(w, "by"))
@@ -467,11 +490,15 @@ static unsigned rdate_num(struct rdate *d, unsigned *val)
 static unsigned rdate_lookup(const char *table, const char *p, size_t n)
 {
 	size_t k, tn = strlen(table);
+	char a, b, c;
 
 	if (n < 3)
 		return 0;
+	a = (char)rcv_lower(p[0]);
+	b = (char)rcv_lower(p[1]);
+	c = (char)rcv_lower(p[2]);
 	for (k = 0; k < tn; k += 3)
-		if (strncasecmp(table + k, p, 3) == 0)
+		if (table[k] == a && table[k + 1] == b && table[k + 2] == c)
 			return (unsigned)(k / 3 + 1);
 	return 0;
 }
@@ -482,13 +509,13 @@ static int rdate_zone_name(const char *p, size_t n)
 		const char *name;
 		int hours;
 	} zones[] = {
-	    {"UT", 0},   {"UTC", 0},  {"GMT", 0},  {"EST", -5}, {"EDT", -4}, {"CST", -6},
-	    {"CDT", -5}, {"MST", -7}, {"MDT", -6}, {"PST", -8}, {"PDT", -7},
+	    {"ut", 0},   {"utc", 0},  {"gmt", 0},  {"est", -5}, {"edt", -4}, {"cst", -6},
+	    {"cdt", -5}, {"mst", -7}, {"mdt", -6}, {"pst", -8}, {"pdt", -7},
 	};
 	size_t k;
 
 	for (k = 0; k < sizeof(zones) / sizeof(zones[0]); k++)
-		if (strlen(zones[k].name) == n && strncasecmp(zones[k].name, p, n) == 0)
+		if (strlen(zones[k].name) == n && rcv_ieq_n(p, zones[k].name, n))
 			return zones[k].hours * 60;
 	return 0; /* military letters and unknown names: RFC 5322 says -0000 */
 }
