@@ -1213,17 +1213,18 @@ static int scan_at(url_scan *sc, size_t i, url_found *u, size_t *next)
 /* Returns the position of the next byte from i on that scan_at() might
  * take, 16 bytes at a time where SSE2 is there: ':' before a slash, space
  * or non-ASCII byte; '.' before a letter or digit; "ww" (or 'w' and a
- * non-ASCII byte); '(' '[' '{'; and 0xEF, the lead byte of fullwidth
- * forms. The prefilter may let through more than scan_at() takes, never
+ * non-ASCII byte); '(' '[' '{'; and 0xEF when it starts a fullwidth ':',
+ * 'W' or 'w' (the only fullwidth forms scan_wide() takes). The prefilter may let through more than scan_at() takes, never
  * less. */
 static size_t url_next_trigger(const char *s, size_t len, size_t i)
 {
 #ifdef __SSE2__
 	const __m128i c20 = _mm_set1_epi8(0x20), zero = _mm_setzero_si128();
 
-	for (; i + 17 <= len; i += 16) {
+	for (; i + 18 <= len; i += 16) {
 		__m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
 		__m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 1));
+		__m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 2));
 		__m128i l0 = _mm_or_si128(v0, c20), l1 = _mm_or_si128(v1, c20);
 		__m128i wide1 = _mm_cmplt_epi8(v1, zero), m, after;
 		int bits;
@@ -1239,7 +1240,17 @@ static size_t url_next_trigger(const char *s, size_t len, size_t i)
 		                     _mm_or_si128(_mm_cmpeq_epi8(l1, _mm_set1_epi8('w')), wide1)));
 		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(l0, _mm_set1_epi8('{')),
 		                                 _mm_cmpeq_epi8(v0, _mm_set1_epi8('('))));
-		m = _mm_or_si128(m, _mm_cmpeq_epi8(v0, _mm_set1_epi8((char)0xEF)));
+		/* 0xEF only as U+FF1A, U+FF37 or U+FF57 (EF BC 9A, EF BC B7,
+		 * EF BD 97), not as the fullwidth punctuation of CJK text */
+		m = _mm_or_si128(
+		    m, _mm_and_si128(
+		           _mm_cmpeq_epi8(v0, _mm_set1_epi8((char)0xEF)),
+		           _mm_or_si128(
+		               _mm_and_si128(_mm_cmpeq_epi8(v1, _mm_set1_epi8((char)0xBC)),
+		                             _mm_or_si128(_mm_cmpeq_epi8(v2, _mm_set1_epi8((char)0x9A)),
+		                                          _mm_cmpeq_epi8(v2, _mm_set1_epi8((char)0xB7)))),
+		               _mm_and_si128(_mm_cmpeq_epi8(v1, _mm_set1_epi8((char)0xBD)),
+		                             _mm_cmpeq_epi8(v2, _mm_set1_epi8((char)0x97))))));
 		bits = _mm_movemask_epi8(m);
 		if (bits)
 			return i + (size_t)__builtin_ctz((unsigned)bits);
