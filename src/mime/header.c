@@ -165,6 +165,20 @@ static const struct {
     {"return-path", HK_RETURN_PATH},
 };
 
+/* Whether name[0..len) is the lower-case field name `want`, ignoring
+ * ASCII case (inline: this runs for every field of every message). */
+static int hdr_name_is(const char *want, const char *name, size_t len)
+{
+	size_t i = 0;
+
+	for (; i < len && want[i]; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if ((c >= 'A' && c <= 'Z' ? c | 0x20 : c) != (unsigned char)want[i])
+			return 0;
+	}
+	return i == len && !want[i];
+}
+
 int hdr_kind(const char *name, size_t len)
 {
 	char c = (char)(name[0] | 0x20);
@@ -173,8 +187,7 @@ int hdr_kind(const char *name, size_t len)
 	    (c != 's' && c != 'f' && c != 't' && c != 'c' && c != 'd' && c != 'm' && c != 'r'))
 		return HK_OTHER;
 	for (size_t i = 0; i < sizeof(hdr_kinds) / sizeof(hdr_kinds[0]); i++)
-		if (hdr_kinds[i].name[0] == c && strlen(hdr_kinds[i].name) == len &&
-		    !strncasecmp(hdr_kinds[i].name, name, len))
+		if (hdr_kinds[i].name[0] == c && hdr_name_is(hdr_kinds[i].name, name, len))
 			return hdr_kinds[i].kind;
 	return HK_OTHER;
 }

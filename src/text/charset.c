@@ -475,9 +475,12 @@ static void cs_inert_fill(const UNormalizer2 *nfc, unsigned blk)
 	for (unsigned k = 0; k < 256; k++) {
 		UErrorCode e = U_ZERO_ERROR;
 		UChar c = (UChar)(blk * 256 + k);
-		if (U16_IS_SURROGATE(c) || unorm2_getCombiningClass(nfc, c))
+		if (U16_IS_SURROGATE(c))
 			continue;
-		if (unorm2_quickCheck(nfc, &c, 1, &e) == UNORM_YES && U_SUCCESS(e))
+		/* isInert (a cheap lookup) settles most of them, CJK included */
+		if (unorm2_isInert(nfc, c) ||
+		    (!unorm2_getCombiningClass(nfc, c) &&
+		     unorm2_quickCheck(nfc, &c, 1, &e) == UNORM_YES && U_SUCCESS(e)))
 			bits[k / 64] |= 1ULL << (k % 64);
 	}
 	cs_inert_done[blk] = 1;
