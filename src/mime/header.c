@@ -147,22 +147,23 @@ ss_str hdr_unfold(ss_arena *a, const char *v, size_t len, size_t max, int *cut)
 
 static const struct {
 	const char *name;
+	size_t len;
 	int kind;
 } hdr_kinds[] = {
-    {"subject", HK_SUBJECT},
-    {"from", HK_FROM},
-    {"to", HK_TO},
-    {"cc", HK_CC},
-    {"date", HK_DATE},
-    {"message-id", HK_MESSAGE_ID},
-    {"content-type", HK_CONTENT_TYPE},
-    {"content-transfer-encoding", HK_CTE},
-    {"content-disposition", HK_DISPOSITION},
-    {"content-id", HK_CONTENT_ID},
-    {"received", HK_RECEIVED},
-    {"reply-to", HK_REPLY_TO},
-    {"sender", HK_SENDER},
-    {"return-path", HK_RETURN_PATH},
+    {"subject", 7, HK_SUBJECT},
+    {"from", 4, HK_FROM},
+    {"to", 2, HK_TO},
+    {"cc", 2, HK_CC},
+    {"date", 4, HK_DATE},
+    {"message-id", 10, HK_MESSAGE_ID},
+    {"content-type", 12, HK_CONTENT_TYPE},
+    {"content-transfer-encoding", 25, HK_CTE},
+    {"content-disposition", 19, HK_DISPOSITION},
+    {"content-id", 10, HK_CONTENT_ID},
+    {"received", 8, HK_RECEIVED},
+    {"reply-to", 8, HK_REPLY_TO},
+    {"sender", 6, HK_SENDER},
+    {"return-path", 11, HK_RETURN_PATH},
 };
 
 /* Whether name[0..len) is the lower-case field name `want`, ignoring
@@ -187,7 +188,8 @@ int hdr_kind(const char *name, size_t len)
 	    (c != 's' && c != 'f' && c != 't' && c != 'c' && c != 'd' && c != 'm' && c != 'r'))
 		return HK_OTHER;
 	for (size_t i = 0; i < sizeof(hdr_kinds) / sizeof(hdr_kinds[0]); i++)
-		if (hdr_kinds[i].name[0] == c && hdr_name_is(hdr_kinds[i].name, name, len))
+		if (hdr_kinds[i].len == len && hdr_kinds[i].name[0] == c &&
+		    hdr_name_is(hdr_kinds[i].name, name, len))
 			return hdr_kinds[i].kind;
 	return HK_OTHER;
 }

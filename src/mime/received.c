@@ -19,6 +19,9 @@
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "mime/received.h"
 
@@ -104,13 +107,35 @@ static struct rcv_slice rcv_strip_ident(struct rcv_slice s)
 	return at ? rcv_after(s, (size_t)(at - s.p) + 1) : s;
 }
 
+/* Returns the index of the first byte from i on that is '(', ')' or c,
+ * or len: 16 bytes at a time where SSE2 is there (the ';' and comment
+ * scans below go over every byte of the field). */
+static size_t rcv_find3(const char *s, size_t len, size_t i, char c)
+{
+#ifdef __SSE2__
+	const __m128i open = _mm_set1_epi8('('), close = _mm_set1_epi8(')'), third = _mm_set1_epi8(c);
+
+	for (; i + 16 <= len; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, open), _mm_cmpeq_epi8(v, close)),
+		                         _mm_cmpeq_epi8(v, third));
+		int bits = _mm_movemask_epi8(m);
+		if (bits)
+			return i + (size_t)__builtin_ctz((unsigned)bits);
+	}
+#endif
+	while (i < len && s[i] != '(' && s[i] != ')' && s[i] != c)
+		i++;
+	return i;
+}
+
 /* Returns the index just past the ')' that closes the comment opened at
  * s[i] == '(', or len when it is never closed. */
 static size_t rcv_skip_group(const char *s, size_t len, size_t i)
 {
 	size_t depth = 0;
 
-	for (; i < len; i++) {
+	for (; (i = rcv_find3(s, len, i, '\\')) < len; i++) {
 		if (s[i] == '\\')
 			i++;
 		else if (s[i] == '(')
@@ -127,9 +152,7 @@ static size_t rcv_find_semi(const char *s, size_t len)
 {
 	size_t depth = 0, top = len, any = len, i;
 
-	for (i = 0; i < len; i++) {
-		if (!(rcv_cls[(unsigned char)s[i]] & (RC_PAREN | RC_SEMI)))
-			continue;
+	for (i = 0; (i = rcv_find3(s, len, i, ';')) < len; i++) {
 		if (s[i] == '(') {
 			depth++;
 		} else if (s[i] == ')') {
