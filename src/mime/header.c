@@ -189,7 +189,7 @@ int hdr_kind(const char *name, size_t len)
 		return HK_OTHER;
 	for (size_t i = 0; i < sizeof(hdr_kinds) / sizeof(hdr_kinds[0]); i++)
 		if (hdr_kinds[i].len == len && hdr_kinds[i].name[0] == c &&
-		    hdr_name_is(hdr_kinds[i].name, name, len))
+		    hdr_name_is(hdr_kinds[i].name + 1, name + 1, len - 1))
 			return hdr_kinds[i].kind;
 	return HK_OTHER;
 }

@@ -234,7 +234,7 @@ static __thread UChar *cs_u16; /* CS_U16_CAP + CS_CUT_BACK * 2 units */
 static __thread UChar *cs_norm;
 static __thread size_t cs_norm_cap;
 static __thread uint64_t cs_inert_bits[65536 / 64]; /* see cs_inert() */
-static __thread unsigned char cs_inert_done[256];   /* blocks filled */
+static __thread unsigned char cs_inert_done[256];   /* 1: filled, 2: all inert */
 
 /* ---- labels ---- */
 
@@ -483,7 +483,7 @@ static void cs_inert_fill(const UNormalizer2 *nfc, unsigned blk)
 		     unorm2_quickCheck(nfc, &c, 1, &e) == UNORM_YES && U_SUCCESS(e)))
 			bits[k / 64] |= 1ULL << (k % 64);
 	}
-	cs_inert_done[blk] = 1;
+	cs_inert_done[blk] = (bits[0] & bits[1] & bits[2] & bits[3]) == ~0ULL ? 2 : 1;
 }
 
 /* Whether BMP code unit c (>= U+0300) is a starter (combining class 0)
@@ -491,9 +491,13 @@ static void cs_inert_fill(const UNormalizer2 *nfc, unsigned blk)
  * only characters whose quick check is "maybe" compose with what precedes
  * them. Surrogates are not. The table is built from ICU a block of 256 at
  * a time, when text first uses the block. */
-static int cs_inert(const UNormalizer2 *nfc, unsigned c)
+static inline int cs_inert(const UNormalizer2 *nfc, unsigned c)
 {
-	if (!cs_inert_done[c >> 8])
+	unsigned char done = cs_inert_done[c >> 8];
+
+	if (done == 2) /* the whole block (e.g. CJK ideographs) */
+		return 1;
+	if (!done)
 		cs_inert_fill(nfc, c >> 8);
 	return (int)(cs_inert_bits[c >> 6] >> (c & 63)) & 1;
 }
@@ -515,19 +519,18 @@ static int cs_put16_inert(sbuf *out, const UChar *u, size_t n, const UNormalizer
 		unsigned c = u[i];
 		if (c < 0x80) {
 			*o++ = (unsigned char)c;
-		} else if (c < 0x300) {
+		} else if (c < 0x800) {
+			if (c >= 0x300 && !cs_inert(nfc, c))
+				return 0;
 			*o++ = (unsigned char)(0xC0 | (c >> 6));
 			*o++ = (unsigned char)(0x80 | (c & 0x3F));
-		} else if (cs_inert(nfc, c)) {
-			if (c < 0x800) {
-				*o++ = (unsigned char)(0xC0 | (c >> 6));
-			} else {
-				*o++ = (unsigned char)(0xE0 | (c >> 12));
-				*o++ = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-			}
-			*o++ = (unsigned char)(0x80 | (c & 0x3F));
 		} else {
-			return 0;
+			if (!cs_inert(nfc, c))
+				return 0;
+			o[0] = (unsigned char)(0xE0 | (c >> 12));
+			o[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+			o[2] = (unsigned char)(0x80 | (c & 0x3F));
+			o += 3;
 		}
 	}
 	out->len = (size_t)((char *)o - out->p);
