@@ -1227,9 +1227,29 @@ static size_t url_next_trigger(const char *s, size_t len, size_t i)
 		__m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
 		__m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 1));
 		__m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 2));
-		__m128i l0 = _mm_or_si128(v0, c20), l1 = _mm_or_si128(v1, c20);
-		__m128i wide1 = _mm_cmplt_epi8(v1, zero), m, after;
+		__m128i l0, l1, wide1, m, after, wide;
 		int bits;
+
+		/* 0xEF only as U+FF1A, U+FF37 or U+FF57 (EF BC 9A, EF BC B7,
+		 * EF BD 97), not as the fullwidth punctuation of CJK text */
+		wide = _mm_and_si128(
+		    _mm_cmpeq_epi8(v0, _mm_set1_epi8((char)0xEF)),
+		    _mm_or_si128(
+		        _mm_and_si128(_mm_cmpeq_epi8(v1, _mm_set1_epi8((char)0xBC)),
+		                      _mm_or_si128(_mm_cmpeq_epi8(v2, _mm_set1_epi8((char)0x9A)),
+		                                   _mm_cmpeq_epi8(v2, _mm_set1_epi8((char)0xB7)))),
+		        _mm_and_si128(_mm_cmpeq_epi8(v1, _mm_set1_epi8((char)0xBD)),
+		                      _mm_cmpeq_epi8(v2, _mm_set1_epi8((char)0x97)))));
+		if (_mm_movemask_epi8(v0) == 0xFFFF) {
+			/* 16 non-ASCII bytes (CJK text): only those can start */
+			bits = _mm_movemask_epi8(wide);
+			if (bits)
+				return i + (size_t)__builtin_ctz((unsigned)bits);
+			continue;
+		}
+		l0 = _mm_or_si128(v0, c20);
+		l1 = _mm_or_si128(v1, c20);
+		wide1 = _mm_cmplt_epi8(v1, zero);
 
 		after = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v1, _mm_set1_epi8('/')),
 		                                  _mm_cmpeq_epi8(v1, _mm_set1_epi8('\\'))),
@@ -1242,17 +1262,7 @@ static size_t url_next_trigger(const char *s, size_t len, size_t i)
 		                     _mm_or_si128(_mm_cmpeq_epi8(l1, _mm_set1_epi8('w')), wide1)));
 		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(l0, _mm_set1_epi8('{')),
 		                                 _mm_cmpeq_epi8(v0, _mm_set1_epi8('('))));
-		/* 0xEF only as U+FF1A, U+FF37 or U+FF57 (EF BC 9A, EF BC B7,
-		 * EF BD 97), not as the fullwidth punctuation of CJK text */
-		m = _mm_or_si128(
-		    m, _mm_and_si128(
-		           _mm_cmpeq_epi8(v0, _mm_set1_epi8((char)0xEF)),
-		           _mm_or_si128(
-		               _mm_and_si128(_mm_cmpeq_epi8(v1, _mm_set1_epi8((char)0xBC)),
-		                             _mm_or_si128(_mm_cmpeq_epi8(v2, _mm_set1_epi8((char)0x9A)),
-		                                          _mm_cmpeq_epi8(v2, _mm_set1_epi8((char)0xB7)))),
-		               _mm_and_si128(_mm_cmpeq_epi8(v1, _mm_set1_epi8((char)0xBD)),
-		                             _mm_cmpeq_epi8(v2, _mm_set1_epi8((char)0x97))))));
+		m = _mm_or_si128(m, wide);
 		bits = _mm_movemask_epi8(m);
 		if (bits)
 			return i + (size_t)__builtin_ctz((unsigned)bits);
