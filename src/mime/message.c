@@ -82,7 +82,8 @@ static int looks_binary(const char *buf, size_t len)
 			break;
 		for (size_t end = i + 8 < n ? i + 8 : n; i < end; i++) {
 			unsigned char c = (unsigned char)buf[i];
-			if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != 0x1b)
+			if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' &&
+			    c != 0x1b)
 				ctl++;
 		}
 	}

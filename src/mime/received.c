@@ -56,9 +56,8 @@ enum rcv_state { RS_NONE, RS_FROM, RS_BY, RS_WITH, RS_OTHER };
  * value: one table lookup instead of a row of comparisons. */
 enum { RC_SPACE = 1, RC_PAREN = 2, RC_LIT = 4, RC_SEMI = 8 };
 static const unsigned char rcv_cls[256] = {
-    [' '] = RC_SPACE, ['\t'] = RC_SPACE, ['\r'] = RC_SPACE, ['\n'] = RC_SPACE,
-    ['('] = RC_PAREN, [')'] = RC_PAREN, ['['] = RC_LIT,     [','] = RC_LIT,
-    [';'] = RC_SEMI,
+    [' '] = RC_SPACE, ['\t'] = RC_SPACE, ['\r'] = RC_SPACE, ['\n'] = RC_SPACE, ['('] = RC_PAREN,
+    [')'] = RC_PAREN, ['['] = RC_LIT,    [','] = RC_LIT,    [';'] = RC_SEMI,
 };
 
 static int rcv_space(char c)
@@ -113,12 +112,14 @@ static struct rcv_slice rcv_strip_ident(struct rcv_slice s)
 static size_t rcv_find3(const char *s, size_t len, size_t i, char c)
 {
 #ifdef __SSE2__
-	const __m128i open = _mm_set1_epi8('('), close = _mm_set1_epi8(')'), third = _mm_set1_epi8(c);
+	const __m128i open = _mm_set1_epi8('('), close = _mm_set1_epi8(')'),
+	              third = _mm_set1_epi8(c);
 
 	for (; i + 16 <= len; i += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, open), _mm_cmpeq_epi8(v, close)),
-		                         _mm_cmpeq_epi8(v, third));
+		__m128i m =
+		    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, open), _mm_cmpeq_epi8(v, close)),
+		                 _mm_cmpeq_epi8(v, third));
 		int bits = _mm_movemask_epi8(m);
 		if (bits)
 			return i + (size_t)__builtin_ctz((unsigned)bits);

@@ -1216,8 +1216,8 @@ static int scan_at(url_scan *sc, size_t i, url_found *u, size_t *next)
  * take, 16 bytes at a time where SSE2 is there: ':' before a slash, space
  * or non-ASCII byte; '.' before a letter or digit; "ww" (or 'w' and a
  * non-ASCII byte); '(' '[' '{'; and 0xEF when it starts a fullwidth ':',
- * 'W' or 'w' (the only fullwidth forms scan_wide() takes). The prefilter may let through more than scan_at() takes, never
- * less. */
+ * 'W' or 'w' (the only fullwidth forms scan_wide() takes). The prefilter may let through more than
+ * scan_at() takes, never less. */
 static size_t url_next_trigger(const char *s, size_t len, size_t i)
 {
 #ifdef __SSE2__
@@ -1227,20 +1227,22 @@ static size_t url_next_trigger(const char *s, size_t len, size_t i)
 		__m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
 		__m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 1));
 		__m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 2));
-		__m128i l0, l1, wide1, m, after, wide;
-		int bits;
+		__m128i l0, l1, wide1, m, after, wide = _mm_setzero_si128();
+		int bits, high = _mm_movemask_epi8(v0);
 
 		/* 0xEF only as U+FF1A, U+FF37 or U+FF57 (EF BC 9A, EF BC B7,
 		 * EF BD 97), not as the fullwidth punctuation of CJK text */
-		wide = _mm_and_si128(
-		    _mm_cmpeq_epi8(v0, _mm_set1_epi8((char)0xEF)),
-		    _mm_or_si128(
-		        _mm_and_si128(_mm_cmpeq_epi8(v1, _mm_set1_epi8((char)0xBC)),
-		                      _mm_or_si128(_mm_cmpeq_epi8(v2, _mm_set1_epi8((char)0x9A)),
-		                                   _mm_cmpeq_epi8(v2, _mm_set1_epi8((char)0xB7)))),
-		        _mm_and_si128(_mm_cmpeq_epi8(v1, _mm_set1_epi8((char)0xBD)),
-		                      _mm_cmpeq_epi8(v2, _mm_set1_epi8((char)0x97)))));
-		if (_mm_movemask_epi8(v0) == 0xFFFF) {
+		if (high)
+			wide = _mm_and_si128(
+			    _mm_cmpeq_epi8(v0, _mm_set1_epi8((char)0xEF)),
+			    _mm_or_si128(
+			        _mm_and_si128(
+			            _mm_cmpeq_epi8(v1, _mm_set1_epi8((char)0xBC)),
+			            _mm_or_si128(_mm_cmpeq_epi8(v2, _mm_set1_epi8((char)0x9A)),
+			                         _mm_cmpeq_epi8(v2, _mm_set1_epi8((char)0xB7)))),
+			        _mm_and_si128(_mm_cmpeq_epi8(v1, _mm_set1_epi8((char)0xBD)),
+			                      _mm_cmpeq_epi8(v2, _mm_set1_epi8((char)0x97)))));
+		if (high == 0xFFFF) {
 			/* 16 non-ASCII bytes (CJK text): only those can start */
 			bits = _mm_movemask_epi8(wide);
 			if (bits)
