@@ -517,8 +517,20 @@ static int cs_put16_inert(sbuf *out, const UChar *u, size_t n, const UNormalizer
 	o = (unsigned char *)out->p + out->len;
 	for (size_t i = 0; i < n; i++) {
 		unsigned c = u[i];
+		uint64_t w;
 		if (c < 0x80) {
 			*o++ = (unsigned char)c;
+			/* then four ASCII units at a time (the mask reads the
+			 * same in either byte order) */
+			while (i + 5 <= n &&
+			       (memcpy(&w, u + i + 1, 8), !(w & 0xFF80FF80FF80FF80ULL))) {
+				o[0] = (unsigned char)u[i + 1];
+				o[1] = (unsigned char)u[i + 2];
+				o[2] = (unsigned char)u[i + 3];
+				o[3] = (unsigned char)u[i + 4];
+				o += 4;
+				i += 4;
+			}
 		} else if (c < 0x800) {
 			if (c >= 0x300 && !cs_inert(nfc, c))
 				return 0;
