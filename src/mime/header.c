@@ -4,7 +4,6 @@
 #include "mime/header.h"
 
 #include <string.h>
-#include <strings.h>
 
 #include "util/utf8.h"
 
@@ -145,51 +144,63 @@ ss_str hdr_unfold(ss_arena *a, const char *v, size_t len, size_t max, int *cut)
 	return r;
 }
 
-static const struct {
-	const char *name;
-	size_t len;
-	int kind;
-} hdr_kinds[] = {
-    {"subject", 7, HK_SUBJECT},
-    {"from", 4, HK_FROM},
-    {"to", 2, HK_TO},
-    {"cc", 2, HK_CC},
-    {"date", 4, HK_DATE},
-    {"message-id", 10, HK_MESSAGE_ID},
-    {"content-type", 12, HK_CONTENT_TYPE},
-    {"content-transfer-encoding", 25, HK_CTE},
-    {"content-disposition", 19, HK_DISPOSITION},
-    {"content-id", 10, HK_CONTENT_ID},
-    {"received", 8, HK_RECEIVED},
-    {"reply-to", 8, HK_REPLY_TO},
-    {"sender", 6, HK_SENDER},
-    {"return-path", 11, HK_RETURN_PATH},
-};
-
-/* Whether name[0..len) is the lower-case field name `want`, ignoring
- * ASCII case (inline: this runs for every field of every message). */
+/* Whether name[0..len) is the lower-case field name `want` (of length
+ * len), ignoring ASCII case. */
 static int hdr_name_is(const char *want, const char *name, size_t len)
 {
-	size_t i = 0;
-
-	for (; i < len && want[i]; i++) {
+	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
 		if ((c >= 'A' && c <= 'Z' ? c | 0x20 : c) != (unsigned char)want[i])
 			return 0;
 	}
-	return i == len && !want[i];
+	return 1;
 }
 
+#define HDR_IS(want, kind)                                                                         \
+	do {                                                                                       \
+		if (hdr_name_is(want, name, len))                                                  \
+			return kind;                                                               \
+	} while (0)
+
+/* Dispatches on the length first: this runs for every field of every
+ * message, and most fields are none of these. */
 int hdr_kind(const char *name, size_t len)
 {
-	char c = (char)(name[0] | 0x20);
-
-	if (len < 2 ||
-	    (c != 's' && c != 'f' && c != 't' && c != 'c' && c != 'd' && c != 'm' && c != 'r'))
-		return HK_OTHER;
-	for (size_t i = 0; i < sizeof(hdr_kinds) / sizeof(hdr_kinds[0]); i++)
-		if (hdr_kinds[i].len == len && hdr_kinds[i].name[0] == c &&
-		    hdr_name_is(hdr_kinds[i].name + 1, name + 1, len - 1))
-			return hdr_kinds[i].kind;
+	switch (len) {
+	case 2:
+		HDR_IS("to", HK_TO);
+		HDR_IS("cc", HK_CC);
+		break;
+	case 4:
+		HDR_IS("from", HK_FROM);
+		HDR_IS("date", HK_DATE);
+		break;
+	case 6:
+		HDR_IS("sender", HK_SENDER);
+		break;
+	case 7:
+		HDR_IS("subject", HK_SUBJECT);
+		break;
+	case 8:
+		HDR_IS("received", HK_RECEIVED);
+		HDR_IS("reply-to", HK_REPLY_TO);
+		break;
+	case 10:
+		HDR_IS("message-id", HK_MESSAGE_ID);
+		HDR_IS("content-id", HK_CONTENT_ID);
+		break;
+	case 11:
+		HDR_IS("return-path", HK_RETURN_PATH);
+		break;
+	case 12:
+		HDR_IS("content-type", HK_CONTENT_TYPE);
+		break;
+	case 19:
+		HDR_IS("content-disposition", HK_DISPOSITION);
+		break;
+	case 25:
+		HDR_IS("content-transfer-encoding", HK_CTE);
+		break;
+	}
 	return HK_OTHER;
 }
