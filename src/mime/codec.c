@@ -183,13 +183,12 @@ int codec_uu_find(const char *in, size_t len, size_t from, uu_block *b)
 {
 	size_t pos = from, next, n, n2, after;
 
+	if (pos > 0 && pos < len && in[pos - 1] != '\n')
+		uu_line(in, len, pos, &pos);
+	/* line by line: "begin " counts only at the start of a line */
 	while (pos < len) {
-		const char *hit = memmem(in + pos, len - pos, "begin ", 6);
-		if (!hit)
-			return 0;
-		pos = (size_t)(hit - in);
-		if (pos > 0 && in[pos - 1] != '\n') {
-			pos++;
+		if (len - pos < 6 || memcmp(in + pos, "begin ", 6)) {
+			uu_line(in, len, pos, &pos);
 			continue;
 		}
 		n = uu_line(in, len, pos, &next);

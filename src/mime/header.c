@@ -4,7 +4,6 @@
 #include "mime/header.h"
 
 #include <string.h>
-#include <strings.h>
 
 #include "util/utf8.h"
 
@@ -145,36 +144,63 @@ ss_str hdr_unfold(ss_arena *a, const char *v, size_t len, size_t max, int *cut)
 	return r;
 }
 
-static const struct {
-	const char *name;
-	int kind;
-} hdr_kinds[] = {
-    {"subject", HK_SUBJECT},
-    {"from", HK_FROM},
-    {"to", HK_TO},
-    {"cc", HK_CC},
-    {"date", HK_DATE},
-    {"message-id", HK_MESSAGE_ID},
-    {"content-type", HK_CONTENT_TYPE},
-    {"content-transfer-encoding", HK_CTE},
-    {"content-disposition", HK_DISPOSITION},
-    {"content-id", HK_CONTENT_ID},
-    {"received", HK_RECEIVED},
-    {"reply-to", HK_REPLY_TO},
-    {"sender", HK_SENDER},
-    {"return-path", HK_RETURN_PATH},
-};
+/* Whether name[0..len) is the lower-case field name `want` (of length
+ * len), ignoring ASCII case. */
+static int hdr_name_is(const char *want, const char *name, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if ((c >= 'A' && c <= 'Z' ? c | 0x20 : c) != (unsigned char)want[i])
+			return 0;
+	}
+	return 1;
+}
 
+#define HDR_IS(want, kind)                                                                         \
+	do {                                                                                       \
+		if (hdr_name_is(want, name, len))                                                  \
+			return kind;                                                               \
+	} while (0)
+
+/* Dispatches on the length first: this runs for every field of every
+ * message, and most fields are none of these. */
 int hdr_kind(const char *name, size_t len)
 {
-	char c = (char)(name[0] | 0x20);
-
-	if (len < 2 ||
-	    (c != 's' && c != 'f' && c != 't' && c != 'c' && c != 'd' && c != 'm' && c != 'r'))
-		return HK_OTHER;
-	for (size_t i = 0; i < sizeof(hdr_kinds) / sizeof(hdr_kinds[0]); i++)
-		if (hdr_kinds[i].name[0] == c && strlen(hdr_kinds[i].name) == len &&
-		    !strncasecmp(hdr_kinds[i].name, name, len))
-			return hdr_kinds[i].kind;
+	switch (len) {
+	case 2:
+		HDR_IS("to", HK_TO);
+		HDR_IS("cc", HK_CC);
+		break;
+	case 4:
+		HDR_IS("from", HK_FROM);
+		HDR_IS("date", HK_DATE);
+		break;
+	case 6:
+		HDR_IS("sender", HK_SENDER);
+		break;
+	case 7:
+		HDR_IS("subject", HK_SUBJECT);
+		break;
+	case 8:
+		HDR_IS("received", HK_RECEIVED);
+		HDR_IS("reply-to", HK_REPLY_TO);
+		break;
+	case 10:
+		HDR_IS("message-id", HK_MESSAGE_ID);
+		HDR_IS("content-id", HK_CONTENT_ID);
+		break;
+	case 11:
+		HDR_IS("return-path", HK_RETURN_PATH);
+		break;
+	case 12:
+		HDR_IS("content-type", HK_CONTENT_TYPE);
+		break;
+	case 19:
+		HDR_IS("content-disposition", HK_DISPOSITION);
+		break;
+	case 25:
+		HDR_IS("content-transfer-encoding", HK_CTE);
+		break;
+	}
 	return HK_OTHER;
 }

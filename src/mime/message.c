@@ -6,6 +6,7 @@
  * tree: the decoded Subject, header addresses and the Received chain with
  * its first untrusted hop.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -67,12 +68,24 @@ void ss_limits_default(ss_limits *l)
  * NUL in a text message, as some corpora have, is tolerated). */
 static int looks_binary(const char *buf, size_t len)
 {
-	size_t n = len < 512 ? len : 512, ctl = 0;
+	size_t n = len < 512 ? len : 512, ctl = 0, i = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)buf[i];
-		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != 0x1b)
-			ctl++;
+	for (;;) {
+		/* skip 8 bytes at a time while none is below 0x20 */
+		for (; i + 8 <= n; i += 8) {
+			uint64_t w;
+			memcpy(&w, buf + i, 8);
+			if ((w - 0x2020202020202020ULL) & ~w & 0x8080808080808080ULL)
+				break;
+		}
+		if (i >= n)
+			break;
+		for (size_t end = i + 8 < n ? i + 8 : n; i < end; i++) {
+			unsigned char c = (unsigned char)buf[i];
+			if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' &&
+			    c != 0x1b)
+				ctl++;
+		}
 	}
 	return ctl * 20 > n;
 }

@@ -169,6 +169,8 @@ static int hexv(char c)
  * quoted. */
 static int seg_append(sbuf *b, const param_raw *p, int ext)
 {
+	if (!ext && !p->quoted)
+		return sbuf_add(b, p->val, p->val_len);
 	for (size_t i = 0; i < p->val_len; i++) {
 		char c = p->val[i];
 		int h, l;
@@ -200,7 +202,12 @@ static void collect(const char *v, size_t len, const char *name, param_acc *acc)
 	param_raw p;
 	int seg, ext;
 
-	memset(acc, 0, sizeof(*acc));
+	/* segs[], ext[] and plain are read only where have[] or have_plain
+	 * says they were written: clearing those is enough (the whole
+	 * struct is some 3 KiB, and this runs for every parameter asked) */
+	memset(acc->have, 0, sizeof(acc->have));
+	acc->have_plain = 0;
+	acc->any_seg = 0;
 	/* skip the leading token */
 	while (i < len && v[i] != ';')
 		i++;

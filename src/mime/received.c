@@ -19,7 +19,9 @@
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <string.h>
-#include <strings.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "mime/received.h"
 
@@ -50,16 +52,43 @@ struct rcv_ctx {
 
 enum rcv_state { RS_NONE, RS_FROM, RS_BY, RS_WITH, RS_OTHER };
 
+/* Byte classes for the scanning loops, which look at every byte of the
+ * value: one table lookup instead of a row of comparisons. */
+enum { RC_SPACE = 1, RC_PAREN = 2, RC_LIT = 4, RC_SEMI = 8 };
+static const unsigned char rcv_cls[256] = {
+    [' '] = RC_SPACE, ['\t'] = RC_SPACE, ['\r'] = RC_SPACE, ['\n'] = RC_SPACE, ['('] = RC_PAREN,
+    [')'] = RC_PAREN, ['['] = RC_LIT,    [','] = RC_LIT,    [';'] = RC_SEMI,
+};
+
 static int rcv_space(char c)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+	return rcv_cls[(unsigned char)c] & RC_SPACE;
 }
 
-static int rcv_ieq(struct rcv_slice s, const char *w)
+/* ASCII lower case (the words compared here are ASCII). */
+static inline unsigned char rcv_lower(char c)
+{
+	unsigned char u = (unsigned char)c;
+
+	return u >= 'A' && u <= 'Z' ? (unsigned char)(u | 0x20) : u;
+}
+
+/* Whether p[0..n) equals lower-case w[0..n) ignoring ASCII case; inline
+ * because this runs for every word of every Received field. */
+static inline int rcv_ieq_n(const char *p, const char *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rcv_lower(p[i]) != (unsigned char)w[i])
+			return 0;
+	return 1;
+}
+
+/* Whether s is the lower-case word w, ignoring ASCII case. */
+static inline int rcv_ieq(struct rcv_slice s, const char *w)
 {
 	size_t n = strlen(w);
 
-	return s.n == n && strncasecmp(s.p, w, n) == 0;
+	return s.n == n && rcv_ieq_n(s.p, w, n);
 }
 
 static struct rcv_slice rcv_after(struct rcv_slice s, size_t k)
@@ -77,13 +106,37 @@ static struct rcv_slice rcv_strip_ident(struct rcv_slice s)
 	return at ? rcv_after(s, (size_t)(at - s.p) + 1) : s;
 }
 
+/* Returns the index of the first byte from i on that is '(', ')' or c,
+ * or len: 16 bytes at a time where SSE2 is there (the ';' and comment
+ * scans below go over every byte of the field). */
+static size_t rcv_find3(const char *s, size_t len, size_t i, char c)
+{
+#ifdef __SSE2__
+	const __m128i open = _mm_set1_epi8('('), close = _mm_set1_epi8(')'),
+	              third = _mm_set1_epi8(c);
+
+	for (; i + 16 <= len; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i m =
+		    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, open), _mm_cmpeq_epi8(v, close)),
+		                 _mm_cmpeq_epi8(v, third));
+		int bits = _mm_movemask_epi8(m);
+		if (bits)
+			return i + (size_t)__builtin_ctz((unsigned)bits);
+	}
+#endif
+	while (i < len && s[i] != '(' && s[i] != ')' && s[i] != c)
+		i++;
+	return i;
+}
+
 /* Returns the index just past the ')' that closes the comment opened at
  * s[i] == '(', or len when it is never closed. */
 static size_t rcv_skip_group(const char *s, size_t len, size_t i)
 {
 	size_t depth = 0;
 
-	for (; i < len; i++) {
+	for (; (i = rcv_find3(s, len, i, '\\')) < len; i++) {
 		if (s[i] == '\\')
 			i++;
 		else if (s[i] == '(')
@@ -100,7 +153,7 @@ static size_t rcv_find_semi(const char *s, size_t len)
 {
 	size_t depth = 0, top = len, any = len, i;
 
-	for (i = 0; i < len; i++) {
+	for (i = 0; (i = rcv_find3(s, len, i, ';')) < len; i++) {
 		if (s[i] == '(') {
 			depth++;
 		} else if (s[i] == ')') {
@@ -127,14 +180,10 @@ static size_t rcv_next(const char *s, size_t len, size_t i, int split_lit, struc
 	if (i < len && s[i] == '(') {
 		i = rcv_skip_group(s, len, i);
 	} else if (i < len) {
-		for (i++; i < len; i++) {
-			char c = s[i];
+		unsigned stop = RC_SPACE | RC_PAREN | (split_lit ? RC_LIT : 0);
 
-			if (rcv_space(c) || c == '(' || c == ')')
-				break;
-			if (split_lit && (c == '[' || c == ','))
-				break;
-		}
+		for (i++; i < len && !(rcv_cls[(unsigned char)s[i]] & stop); i++)
+			;
 	}
 	t->p = s + start;
 	t->n = i - start;
@@ -151,7 +200,7 @@ static size_t rcv_ip_canon(const char *p, size_t n, char out[INET6_ADDRSTRLEN])
 	const char *pct;
 	int af = AF_INET6;
 
-	if (n > 5 && strncasecmp(p, "IPv6:", 5) == 0) {
+	if (n > 5 && rcv_ieq_n(p, "ipv6:", 5)) {
 		p += 5;
 		n -= 5;
 	}
@@ -242,11 +291,11 @@ static int rcv_comment_word(struct rcv_ctx *c, struct rcv_slice w, struct rcv_sl
 		rcv_comment_literal(c, w, prev);
 		return 1;
 	}
-	if (w.n > 5 && strncasecmp(w.p, "helo=", 5) == 0) {
+	if (w.n > 5 && rcv_ieq_n(w.p, "helo=", 5)) {
 		rcv_set_helo(c, rcv_after(w, 5));
 		return 1;
 	}
-	if (rcv_ieq(w, "HELO") || rcv_ieq(w, "EHLO") || memchr(w.p, '=', w.n))
+	if (rcv_ieq(w, "helo") || rcv_ieq(w, "ehlo") || memchr(w.p, '=', w.n))
 		return 1;
 	return rcv_comment_bare_ip(c, w);
 }
@@ -271,7 +320,7 @@ static void rcv_from_comment(struct rcv_ctx *c, const char *s, size_t len)
 			want_helo = 0;
 			prev.n = 0;
 		} else {
-			want_helo = rcv_ieq(w, "HELO") || rcv_ieq(w, "EHLO");
+			want_helo = rcv_ieq(w, "helo") || rcv_ieq(w, "ehlo");
 			prev = rcv_comment_word(c, w, prev) ? (struct rcv_slice){NULL, 0} : w;
 		}
 	}
@@ -290,8 +339,13 @@ static enum rcv_state rcv_open(int *seen, enum rcv_state st)
 /* Returns the clause keyword w opens, or RS_NONE when w is no keyword. */
 static enum rcv_state rcv_keyword(struct rcv_ctx *c, struct rcv_slice w)
 {
+	unsigned char f;
+
 	if (w.n < 2 || w.n > 4)
 		return RS_NONE;
+	f = rcv_lower(w.p[0]);
+	if (f != 'f' && f != 'b' && f != 'w' && f != 'i' && f != 'v')
+		return RS_NONE; /* none of the keywords below */
 	if (rcv_ieq(w, "from"))
 		return rcv_open(&c->saw_from, RS_FROM);
 	if (rcv_ieq(w, "by"))
@@ -467,11 +521,15 @@ static unsigned rdate_num(struct rdate *d, unsigned *val)
 static unsigned rdate_lookup(const char *table, const char *p, size_t n)
 {
 	size_t k, tn = strlen(table);
+	char a, b, c;
 
 	if (n < 3)
 		return 0;
+	a = (char)rcv_lower(p[0]);
+	b = (char)rcv_lower(p[1]);
+	c = (char)rcv_lower(p[2]);
 	for (k = 0; k < tn; k += 3)
-		if (strncasecmp(table + k, p, 3) == 0)
+		if (table[k] == a && table[k + 1] == b && table[k + 2] == c)
 			return (unsigned)(k / 3 + 1);
 	return 0;
 }
@@ -482,13 +540,13 @@ static int rdate_zone_name(const char *p, size_t n)
 		const char *name;
 		int hours;
 	} zones[] = {
-	    {"UT", 0},   {"UTC", 0},  {"GMT", 0},  {"EST", -5}, {"EDT", -4}, {"CST", -6},
-	    {"CDT", -5}, {"MST", -7}, {"MDT", -6}, {"PST", -8}, {"PDT", -7},
+	    {"ut", 0},   {"utc", 0},  {"gmt", 0},  {"est", -5}, {"edt", -4}, {"cst", -6},
+	    {"cdt", -5}, {"mst", -7}, {"mdt", -6}, {"pst", -8}, {"pdt", -7},
 	};
 	size_t k;
 
 	for (k = 0; k < sizeof(zones) / sizeof(zones[0]); k++)
-		if (strlen(zones[k].name) == n && strncasecmp(zones[k].name, p, n) == 0)
+		if (strlen(zones[k].name) == n && rcv_ieq_n(p, zones[k].name, n))
 			return zones[k].hours * 60;
 	return 0; /* military letters and unknown names: RFC 5322 says -0000 */
 }

@@ -233,6 +233,8 @@ static __thread UCharsetDetector *cs_det;
 static __thread UChar *cs_u16; /* CS_U16_CAP + CS_CUT_BACK * 2 units */
 static __thread UChar *cs_norm;
 static __thread size_t cs_norm_cap;
+static __thread uint64_t cs_inert_bits[65536 / 64]; /* see cs_inert() */
+static __thread unsigned char cs_inert_done[256];   /* 1: filled, 2: all inert */
 
 /* ---- labels ---- */
 
@@ -464,6 +466,90 @@ static int32_t cs_normalize16(const UNormalizer2 *nfc, const UChar *u, size_t n,
 	return U_SUCCESS(e) ? m : -1;
 }
 
+/* Fills the bits of block blk (code units blk*256 ..) of the inert table. */
+static void cs_inert_fill(const UNormalizer2 *nfc, unsigned blk)
+{
+	uint64_t *bits = cs_inert_bits + blk * 4;
+
+	memset(bits, 0, 4 * sizeof(*bits));
+	for (unsigned k = 0; k < 256; k++) {
+		UErrorCode e = U_ZERO_ERROR;
+		UChar c = (UChar)(blk * 256 + k);
+		if (U16_IS_SURROGATE(c))
+			continue;
+		/* isInert (a cheap lookup) settles most of them, CJK included */
+		if (unorm2_isInert(nfc, c) ||
+		    (!unorm2_getCombiningClass(nfc, c) &&
+		     unorm2_quickCheck(nfc, &c, 1, &e) == UNORM_YES && U_SUCCESS(e)))
+			bits[k / 64] |= 1ULL << (k % 64);
+	}
+	cs_inert_done[blk] = (bits[0] & bits[1] & bits[2] & bits[3]) == ~0ULL ? 2 : 1;
+}
+
+/* Whether BMP code unit c (>= U+0300) is a starter (combining class 0)
+ * whose NFC quick check is "yes": a string of such units is in NFC, since
+ * only characters whose quick check is "maybe" compose with what precedes
+ * them. Surrogates are not. The table is built from ICU a block of 256 at
+ * a time, when text first uses the block. */
+static inline int cs_inert(const UNormalizer2 *nfc, unsigned c)
+{
+	unsigned char done = cs_inert_done[c >> 8];
+
+	if (done == 2) /* the whole block (e.g. CJK ideographs) */
+		return 1;
+	if (!done)
+		cs_inert_fill(nfc, c >> 8);
+	return (int)(cs_inert_bits[c >> 6] >> (c & 63)) & 1;
+}
+
+/* The fast path of cs_emit16 for the common case (Chinese, Cyrillic,
+ * Latin text): when every unit of u[0..n) is below U+0300 or inert, the
+ * text is already NFC and has no surrogates, so it is encoded to UTF-8
+ * here in one pass (instead of ICU's quick check and u_strToUTF8) and 1
+ * is returned. Returns 0, having appended nothing, at the first unit that
+ * is not, or SS_ENOMEM. */
+static int cs_put16_inert(sbuf *out, const UChar *u, size_t n, const UNormalizer2 *nfc)
+{
+	unsigned char *o;
+
+	if (sbuf_reserve(out, n * 3))
+		return SS_ENOMEM;
+	o = (unsigned char *)out->p + out->len;
+	for (size_t i = 0; i < n; i++) {
+		unsigned c = u[i];
+		uint64_t w;
+		if (c < 0x80) {
+			*o++ = (unsigned char)c;
+			/* then four ASCII units at a time (the mask reads the
+			 * same in either byte order) */
+			while (i + 5 <= n &&
+			       (memcpy(&w, u + i + 1, 8), !(w & 0xFF80FF80FF80FF80ULL))) {
+				o[0] = (unsigned char)u[i + 1];
+				o[1] = (unsigned char)u[i + 2];
+				o[2] = (unsigned char)u[i + 3];
+				o[3] = (unsigned char)u[i + 4];
+				o += 4;
+				i += 4;
+			}
+		} else if (c < 0x800) {
+			if (c >= 0x300 && !cs_inert(nfc, c))
+				return 0;
+			*o++ = (unsigned char)(0xC0 | (c >> 6));
+			*o++ = (unsigned char)(0x80 | (c & 0x3F));
+		} else {
+			if (!cs_inert(nfc, c))
+				return 0;
+			o[0] = (unsigned char)(0xE0 | (c >> 12));
+			o[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+			o[2] = (unsigned char)(0x80 | (c & 0x3F));
+			o += 3;
+		}
+	}
+	out->len = (size_t)((char *)o - out->p);
+	out->p[out->len] = '\0';
+	return 1;
+}
+
 /* Appends u[0..n), which starts and ends on NFC boundaries, in NFC. */
 static int cs_emit16(sbuf *out, const UChar *u, size_t n, size_t *subs)
 {
@@ -472,6 +558,8 @@ static int cs_emit16(sbuf *out, const UChar *u, size_t n, size_t *subs)
 	int32_t m;
 	int err = 0;
 
+	if (nfc && n && (err = cs_put16_inert(out, u, n, nfc)) != 0)
+		return err < 0 ? err : 0;
 	if (!nfc || unorm2_spanQuickCheckYes(nfc, u, (int32_t)n, &e) == (int32_t)n)
 		return cs_put16(out, u, n, subs);
 	m = cs_normalize16(nfc, u, n, &err);
@@ -660,7 +748,9 @@ static size_t cs_count_high(const unsigned char *s, size_t len)
 	for (; i + 8 <= len; i += 8) {
 		uint64_t w;
 		memcpy(&w, s + i, 8);
-		n += (size_t)__builtin_popcountll(w & 0x8080808080808080ULL);
+		/* one bit per byte summed by a multiply: no popcount instruction
+		 * in the x86-64 baseline, and libgcc's costs ~20 */
+		n += (size_t)((((w & 0x8080808080808080ULL) >> 7) * 0x0101010101010101ULL) >> 56);
 	}
 	for (; i < len; i++)
 		n += s[i] >> 7;

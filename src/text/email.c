@@ -175,12 +175,15 @@ static size_t mail_next_trigger(const char *s, size_t len, size_t i)
 
 	for (; i + 19 <= len; i += 16) {
 		__m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		__m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 1));
-		__m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 2));
-		__m128i v3 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 3));
-		__m128i a1 = _mm_cmpeq_epi8(_mm_or_si128(v1, c20), _mm_set1_epi8('a'));
-		__m128i br, word, m;
+		__m128i v1, v2, v3, a1, br, word, m;
 		int bits;
+
+		if (_mm_movemask_epi8(v0) == 0xFFFF)
+			continue; /* 16 non-ASCII bytes (CJK text): no trigger */
+		v1 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 1));
+		v2 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 2));
+		v3 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 3));
+		a1 = _mm_cmpeq_epi8(_mm_or_si128(v1, c20), _mm_set1_epi8('a'));
 
 		br = _mm_or_si128(_mm_cmpeq_epi8(_mm_or_si128(v0, c20), _mm_set1_epi8('{')),
 		                  _mm_cmpeq_epi8(v0, _mm_set1_epi8('(')));

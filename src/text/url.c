@@ -309,7 +309,8 @@ static size_t userinfo_skip(const url_src *src, size_t i, unsigned *flags)
 
 		if (c == '@')
 			at = k + 1;
-		else if (c <= ' ' || url_in_set(c, "/\\?#<>\""))
+		else if (c <= ' ' || c == '/' || c == '\\' || c == '?' || c == '#' || c == '<' ||
+		         c == '>' || c == '"')
 			break;
 		dot |= c == '.' && !at;
 	}
@@ -842,7 +843,8 @@ static int path_ascii(const url_src *src, url_w *w, unsigned c, unsigned *flags)
 {
 	char esc[4];
 
-	if (c > ' ' && c < 0x7F && !url_in_set(c, "\"<>\\")) {
+	/* not url_in_set(): this runs for every byte of every path */
+	if (c > ' ' && c < 0x7F && c != '"' && c != '<' && c != '>' && c != '\\') {
 		char ch = (char)c;
 
 		w_put(w, &ch, 1);
@@ -1213,20 +1215,43 @@ static int scan_at(url_scan *sc, size_t i, url_found *u, size_t *next)
 /* Returns the position of the next byte from i on that scan_at() might
  * take, 16 bytes at a time where SSE2 is there: ':' before a slash, space
  * or non-ASCII byte; '.' before a letter or digit; "ww" (or 'w' and a
- * non-ASCII byte); '(' '[' '{'; and 0xEF, the lead byte of fullwidth
- * forms. The prefilter may let through more than scan_at() takes, never
- * less. */
+ * non-ASCII byte); '(' '[' '{'; and 0xEF when it starts a fullwidth ':',
+ * 'W' or 'w' (the only fullwidth forms scan_wide() takes). The prefilter may let through more than
+ * scan_at() takes, never less. */
 static size_t url_next_trigger(const char *s, size_t len, size_t i)
 {
 #ifdef __SSE2__
 	const __m128i c20 = _mm_set1_epi8(0x20), zero = _mm_setzero_si128();
 
-	for (; i + 17 <= len; i += 16) {
+	for (; i + 18 <= len; i += 16) {
 		__m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
 		__m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 1));
-		__m128i l0 = _mm_or_si128(v0, c20), l1 = _mm_or_si128(v1, c20);
-		__m128i wide1 = _mm_cmplt_epi8(v1, zero), m, after;
-		int bits;
+		__m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 2));
+		__m128i l0, l1, wide1, m, after, wide = _mm_setzero_si128();
+		int bits, high = _mm_movemask_epi8(v0);
+
+		/* 0xEF only as U+FF1A, U+FF37 or U+FF57 (EF BC 9A, EF BC B7,
+		 * EF BD 97), not as the fullwidth punctuation of CJK text */
+		if (high)
+			wide = _mm_and_si128(
+			    _mm_cmpeq_epi8(v0, _mm_set1_epi8((char)0xEF)),
+			    _mm_or_si128(
+			        _mm_and_si128(
+			            _mm_cmpeq_epi8(v1, _mm_set1_epi8((char)0xBC)),
+			            _mm_or_si128(_mm_cmpeq_epi8(v2, _mm_set1_epi8((char)0x9A)),
+			                         _mm_cmpeq_epi8(v2, _mm_set1_epi8((char)0xB7)))),
+			        _mm_and_si128(_mm_cmpeq_epi8(v1, _mm_set1_epi8((char)0xBD)),
+			                      _mm_cmpeq_epi8(v2, _mm_set1_epi8((char)0x97)))));
+		if (high == 0xFFFF) {
+			/* 16 non-ASCII bytes (CJK text): only those can start */
+			bits = _mm_movemask_epi8(wide);
+			if (bits)
+				return i + (size_t)__builtin_ctz((unsigned)bits);
+			continue;
+		}
+		l0 = _mm_or_si128(v0, c20);
+		l1 = _mm_or_si128(v1, c20);
+		wide1 = _mm_cmplt_epi8(v1, zero);
 
 		after = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v1, _mm_set1_epi8('/')),
 		                                  _mm_cmpeq_epi8(v1, _mm_set1_epi8('\\'))),
@@ -1239,7 +1264,7 @@ static size_t url_next_trigger(const char *s, size_t len, size_t i)
 		                     _mm_or_si128(_mm_cmpeq_epi8(l1, _mm_set1_epi8('w')), wide1)));
 		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(l0, _mm_set1_epi8('{')),
 		                                 _mm_cmpeq_epi8(v0, _mm_set1_epi8('('))));
-		m = _mm_or_si128(m, _mm_cmpeq_epi8(v0, _mm_set1_epi8((char)0xEF)));
+		m = _mm_or_si128(m, wide);
 		bits = _mm_movemask_epi8(m);
 		if (bits)
 			return i + (size_t)__builtin_ctz((unsigned)bits);

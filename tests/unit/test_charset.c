@@ -943,3 +943,47 @@ TEST(charset_us_ascii_with_smart_punctuation_only)
 	           "here\xE2\x80\xA6",
 	           "windows-1252", CS_DETECTED);
 }
+
+/* ---- the ICU path's fast NFC check (cs_put16_inert) ---- */
+
+TEST(charset_icu_path_composes_kana_voiced_mark)
+{
+	/* UTF-16LE: か + U+3099 (combining voiced mark) is が in NFC; the
+	 * mark is no inert starter, so ICU normalises the chunk */
+	struct conv c = conv_mem("\xFF\xFE\x4B\x30\x99\x30\x61\x00", 8, "utf-16");
+	CHECK_CONV(c,
+	           "\xE3\x81\x8C"
+	           "a",
+	           "utf-16", 0);
+}
+
+TEST(charset_icu_path_keeps_astral_and_replaces_lone_surrogate)
+{
+	/* U+1F600 (a surrogate pair) is kept; a lone high surrogate is not */
+	struct conv c = conv_mem("\xFF\xFE\x3D\xD8\x00\xDE\x2D\x4E", 8, "utf-16");
+	CHECK_CONV(c, "\xF0\x9F\x98\x80\xE4\xB8\xAD", "utf-16", 0);
+	c = conv_mem("\xFF\xFE\x3D\xD8\x2D\x4E", 6, "utf-16");
+	CHECK(c.rc == 0 && (c.flags & CS_INVALID));
+	CHECK_SLICE(c.out.p, c.out.len, "\xEF\xBF\xBD\xE4\xB8\xAD");
+	sbuf_release(&c.out);
+}
+
+TEST(charset_icu_path_windows_1258_mark_after_long_run)
+{
+	/* windows-1258 256 x "a", then "e" + 0xD2 (combining hook above,
+	 * U+0309): the mark must be composed with its base (U+1EBB) even
+	 * after a long run of units the fast path would copy as they are */
+	char in[300];
+	size_t n = 0;
+
+	while (n < 256)
+		in[n++] = 'a';
+	memcpy(in + n, "e\xD2", 2);
+	n += 2;
+	{
+		struct conv c = conv_mem(in, n, "windows-1258");
+		CHECK(c.rc == 0 && c.out.len == 256 + 3);
+		CHECK_SLICE(c.out.p + 256, 3, "\xE1\xBA\xBB");
+		sbuf_release(&c.out);
+	}
+}

@@ -349,3 +349,49 @@ TEST(uuencoded_files_keep_their_data)
 	      !memcmp(m->parts[1].data.p, "abc", 3));
 	ss_message_free(m);
 }
+
+/* "begin " counts only at the start of a line (the search goes line by
+ * line): one in the middle of a line, or with CRLF lines, is handled as
+ * before the search was made faster. */
+TEST(uuencode_begin_only_at_line_start)
+{
+	ss_message *m = parse("Subject: uu\n\nplease begin 644 no.bin now\r\n"
+	                      "begin 644 x.bin\r\n#86)C\r\n`\r\nend\r\n",
+	                      NULL);
+
+	CHECK(m && m->nparts == 2 && (m->parts[0].flags & SS_PART_UUENCODE) &&
+	      m->parts[1].data.len == 3 && !memcmp(m->parts[1].data.p, "abc", 3));
+	ss_message_free(m);
+	m = parse("Subject: uu\n\nnothing to begin 644 here.bin\n#86)C\n`\nend\n", NULL);
+	CHECK(m && m->nparts == 1 && !(m->parts[0].flags & SS_PART_UUENCODE));
+	ss_message_free(m);
+}
+
+/* Binary detection counts control bytes other than TAB, LF, CR, FF and
+ * ESC in the first 512 bytes (scanned 8 at a time): text full of the
+ * allowed ones is mail, more than 5% of others is not. */
+TEST(mime_binary_threshold_counts_only_bad_controls)
+{
+	char buf[600];
+	ss_message *m = NULL;
+	size_t n = 0;
+
+	n += (size_t)snprintf(buf, sizeof(buf), "Subject: ctl\n\n");
+	while (n < 500) {
+		memcpy(buf + n, "a\tb\r\nc\fd\x1b", 9);
+		n += 9;
+	}
+	CHECK(ss_parse(buf, n, NULL, &m) == 0 && m);
+	ss_message_free(m);
+	m = NULL;
+	/* 30 stray bytes in 512 (5.9%), spread so that each 8-byte word has
+	 * at most one */
+	for (size_t i = 40; i < 40 + 30 * 16; i += 16)
+		buf[i] = '\x01';
+	CHECK(ss_parse(buf, n, NULL, &m) == SS_EBINARY && !m);
+	/* 20 of them (3.9%) are tolerated */
+	for (size_t i = 40 + 20 * 16; i < 40 + 30 * 16; i += 16)
+		buf[i] = 'x';
+	CHECK(ss_parse(buf, n, NULL, &m) == 0 && m);
+	ss_message_free(m);
+}

@@ -681,3 +681,35 @@ TEST(received_fuzz_regressions)
 	arena_release(&a);
 	free(buf);
 }
+
+TEST(received_month_and_zone_any_case)
+{
+	ss_hop h;
+
+	/* 01:00 PDT is 08:00 UTC */
+	CHECK(parse("from a.example (a.example [192.0.2.1]) by c.example; "
+	            "tUE, 3 oCT 2023 01:00:00 pdt",
+	            &h) == 0);
+	CHECK(h.time == T_0800);
+	CHECK(date("Tue, 3 OCT 2023 08:00:00 gmt") == T_0800);
+	CHECK(date("3 Okt 2023 08:00:00 +0000") == 0);
+}
+
+/* Long fields: the ';' and comment scans go 16 bytes at a time, and must
+ * still see escapes, nesting and a ';' in a comment at any offset. */
+TEST(received_long_comments_and_escapes)
+{
+	ss_hop h;
+
+	CHECK(parse("from helo.example (rdns.example [192.0.2.1] (nested; with a semicolon "
+	            "and a \\) escaped paren) more words here) by mx.example.net "
+	            "(Postfix; also a semicolon inside) with ESMTPS id 0123456789ABCDEF; "
+	            "Tue, 3 Oct 2023 08:00:00 +0000",
+	            &h) == 0);
+	CHECK_STR(h.from_helo, "helo.example");
+	CHECK_STR(h.from_rdns, "rdns.example");
+	CHECK_STR(h.ip, "192.0.2.1");
+	CHECK_STR(h.by_host, "mx.example.net");
+	CHECK_STR(h.with, "ESMTPS");
+	CHECK(h.time == T_0800);
+}

@@ -1038,3 +1038,44 @@ TEST(hostile_many_short_urls)
 	/* every unit is one URL: the count proves the scan went to the end */
 	CHECK(hostile("http://a.com ") == (1 << 20) / 13);
 }
+
+/* 中文中文中文，！：？ (36 bytes): long runs of CJK text, fullwidth
+ * punctuation included, that the SSE2 prefilters skip 16 bytes at a time. */
+#define CJK_RUN                                                                                    \
+	"\xE4\xB8\xAD\xE6\x96\x87\xE4\xB8\xAD\xE6\x96\x87\xE4\xB8\xAD\xE6\x96\x87"                 \
+	"\xEF\xBC\x8C\xEF\xBC\x81\xEF\xBC\x9A\xEF\xBC\x9F\xE4\xB8\xAD\xE6\x96\x87"
+
+TEST(url_fullwidth_scheme_inside_cjk_run)
+{
+	/* ...ｈｔｔｐ：／／ｅｘａｍｐｌｅ．ｃｏｍ／ａ... */
+	ONE_URL(CJK_RUN CJK_RUN
+	        "\xEF\xBD\x88\xEF\xBD\x94\xEF\xBD\x94\xEF\xBD\x90\xEF\xBC\x9A"
+	        "\xEF\xBC\x8F\xEF\xBC\x8F\xEF\xBD\x85\xEF\xBD\x98\xEF\xBD\x81"
+	        "\xEF\xBD\x8D\xEF\xBD\x90\xEF\xBD\x8C\xEF\xBD\x85\xEF\xBC\x8E"
+	        "\xEF\xBD\x83\xEF\xBD\x8F\xEF\xBD\x8D\xEF\xBC\x8F\xEF\xBD\x81" CJK_RUN,
+	        "http://example.com/a", "example.com");
+	arena_release(&arena);
+}
+
+TEST(url_fullwidth_www_both_cases_inside_cjk_run)
+{
+	/* ＷＷＷ．ｅｘａｍｐｌｅ．ｃｏｍ and ｗｗｗ．ｅｘａｍｐｌｅ．ｃｏｍ */
+	ONE_URL(CJK_RUN "\xEF\xBC\xB7\xEF\xBC\xB7\xEF\xBC\xB7\xEF\xBC\x8E\xEF\xBD\x85\xEF\xBD\x98"
+	                "\xEF\xBD\x81\xEF\xBD\x8D\xEF\xBD\x90\xEF\xBD\x8C\xEF\xBD\x85\xEF\xBC\x8E"
+	                "\xEF\xBD\x83\xEF\xBD\x8F\xEF\xBD\x8D" CJK_RUN,
+	        "http://www.example.com", "www.example.com");
+	ONE_URL(CJK_RUN "\xEF\xBD\x97\xEF\xBD\x97\xEF\xBD\x97\xEF\xBC\x8E\xEF\xBD\x85\xEF\xBD\x98"
+	                "\xEF\xBD\x81\xEF\xBD\x8D\xEF\xBD\x90\xEF\xBD\x8C\xEF\xBD\x85\xEF\xBC\x8E"
+	                "\xEF\xBD\x83\xEF\xBD\x8F\xEF\xBD\x8D" CJK_RUN,
+	        "http://www.example.com", "www.example.com");
+	NO_URL(CJK_RUN CJK_RUN CJK_RUN);
+	arena_release(&arena);
+}
+
+TEST(mail_after_long_cjk_run)
+{
+	ONE_ADDR(CJK_RUN CJK_RUN "joe@example.cn" CJK_RUN, "joe@example.cn");
+	ONE_ADDR(CJK_RUN "joe [at] example [dot] cn" CJK_RUN, "joe@example.cn");
+	NO_ADDR(CJK_RUN CJK_RUN CJK_RUN);
+	arena_release(&arena);
+}
