@@ -87,9 +87,11 @@ static int prepare(learner *l, const ss_message *m, uint32_t user, ss_arena *a, 
 
 	if (err)
 		return err;
-	x->keys = arena_calloc(a, n ? n : 1, sizeof(uint64_t));
+	/* keys and dw are written before they are read: not zeroed. st is,
+	 * so that a backend may leave absent features untouched. */
+	x->keys = arena_alloc(a, (n ? n : 1) * sizeof(uint64_t));
 	x->st = arena_calloc(a, n ? n : 1, sizeof(feat_stat));
-	x->dw = arena_calloc(a, n ? n : 1, sizeof(float));
+	x->dw = arena_alloc(a, (n ? n : 1) * sizeof(float));
 	if (!x->keys || !x->st || !x->dw)
 		return SS_ENOMEM;
 	for (size_t i = 0; i < n; i++)
@@ -198,7 +200,8 @@ static int score(learner *l, const lrn_msg *x, const clf_totals *t, size_t ntop,
 	size_t n = x->fs.n;
 
 	memset(v, 0, sizeof(*v));
-	if (ntop && !(c = arena_calloc(a, n ? n : 1, sizeof(*c))))
+	/* clf_score writes every entry. */
+	if (ntop && !(c = arena_alloc(a, (n ? n : 1) * sizeof(*c))))
 		return SS_ENOMEM;
 	clf_score(&l->p, t, x->st, n, x->fs.ntok, &v->r, c);
 	v->is_spam = v->r.score >= l->p.spam_at;
