@@ -203,15 +203,26 @@ static double clamp_logit(double x)
 	return x > LOGIT_MAX ? LOGIT_MAX : x < -LOGIT_MAX ? -LOGIT_MAX : x;
 }
 
-/* The log-odds of a logistic regression expert over st[from..to). */
-static double lr_sum(const feat_stat *st, size_t from, size_t to, double w, clf_contrib *contrib)
+/* The log-odds of a logistic regression expert over st[from..to). With
+ * contrib, also each feature's final push: its count-expert share (left in
+ * contrib by bayes_logit when `counted`, else 0) times w_bayes, plus its
+ * weight times w; one pass, the same operations in the same order as
+ * scaling every share first and adding the weights after. */
+static double lr_sum(const clf_params *p, const feat_stat *st, size_t from, size_t to, double w,
+                     int counted, clf_contrib *contrib)
 {
 	double lr = 0;
 
+	if (!contrib) {
+		for (size_t i = from; i < to; i++)
+			lr += st[i].w;
+		return clamp_logit(lr);
+	}
 	for (size_t i = from; i < to; i++) {
+		double b = counted ? contrib[i].weight : 0;
 		lr += st[i].w;
-		if (contrib)
-			contrib[i].weight += w * st[i].w;
+		contrib[i].feat = i;
+		contrib[i].weight = b * p->w_bayes + w * st[i].w;
 	}
 	return clamp_logit(lr);
 }
@@ -219,17 +230,9 @@ static double lr_sum(const feat_stat *st, size_t from, size_t to, double w, clf_
 void clf_score(const clf_params *p, const clf_totals *t, const feat_stat *st, size_t n, size_t ntok,
                clf_result *r, clf_contrib *contrib)
 {
-	if (contrib)
-		for (size_t i = ntok; i < n; i++)
-			contrib[i].weight = 0;
 	r->bayes = clamp_logit(bayes_logit(p, t, st, ntok, contrib, &r->used));
-	if (contrib)
-		for (size_t i = 0; i < n; i++) {
-			contrib[i].feat = i;
-			contrib[i].weight *= p->w_bayes;
-		}
-	r->lr = lr_sum(st, 0, ntok, p->w_lr, contrib);
-	r->gram = lr_sum(st, ntok, n, p->w_gram, contrib);
+	r->lr = lr_sum(p, st, 0, ntok, p->w_lr, 1, contrib);
+	r->gram = lr_sum(p, st, ntok, n, p->w_gram, 0, contrib);
 	r->logit = p->w_bayes * r->bayes + p->w_lr * r->lr + p->w_gram * r->gram;
 	r->score = 1 / (1 + exp(-r->logit));
 }

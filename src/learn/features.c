@@ -5,6 +5,7 @@
  * that each is given once; the set is cleared between messages by walking
  * the features just given, not the whole table.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -418,14 +419,26 @@ static int body_feats(feat_ctx *fc, const ss_message *m)
 
 /* Appends src[0..len) to buf (capacity cap, fill *n), ASCII lower-cased
  * and CR or TAB as a space. */
+static unsigned char gram_map[256];
+static pthread_once_t gram_once = PTHREAD_ONCE_INIT;
+
+static void gram_map_init(void)
+{
+	for (unsigned c = 0; c < 256; c++)
+		gram_map[c] = (unsigned char)(c >= 'A' && c <= 'Z'     ? c + 32
+		                              : c == '\r' || c == '\t' ? ' '
+		                                                       : c);
+}
+
 static void gram_put(char *buf, size_t cap, size_t *n, const char *src, size_t len)
 {
-	for (size_t i = 0; i < len && *n < cap; i++) {
-		unsigned char c = (unsigned char)src[i];
-		buf[(*n)++] = (char)(c >= 'A' && c <= 'Z'     ? c + 32
-		                     : c == '\r' || c == '\t' ? ' '
-		                                              : c);
-	}
+	const unsigned char *u = (const unsigned char *)src;
+	size_t k = cap - *n < len ? cap - *n : len;
+	char *o = buf + *n;
+
+	for (size_t i = 0; i < k; i++)
+		o[i] = (char)gram_map[u[i]];
+	*n += k;
 }
 
 /* Fills buf (capacity cap) with what the n-grams are cut from: header
@@ -434,6 +447,7 @@ static size_t gram_text(const ss_message *m, char *buf, size_t cap)
 {
 	size_t n = 0, hcap = cap / 2;
 
+	pthread_once(&gram_once, gram_map_init);
 	for (size_t i = 0; i < m->nheaders && n < hcap; i++) {
 		gram_put(buf, hcap, &n, m->headers[i].name.p, m->headers[i].name.len);
 		gram_put(buf, hcap, &n, ":", 1);
