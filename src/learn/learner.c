@@ -143,21 +143,29 @@ static void heap_down(clf_contrib *h, size_t n, size_t i)
 	}
 }
 
-/* Keeps in top[0..k) the k strongest of c[0..n), strongest first: a
- * min-heap of the k strongest so far, so n log k, not a sort of all n. */
+/* Keeps in top[0..k) the k strongest of c[0..n) (c[i].feat == i),
+ * strongest first: a min-heap of the k strongest so far, so n log k, not
+ * a sort of all n. */
 static size_t strongest(const clf_contrib *c, size_t n, size_t k, clf_contrib *top)
 {
 	size_t m = 0;
 
+	double weakest = 0; /* |weight| of the weakest kept, once k are */
+
 	for (size_t i = 0; i < n && k; i++) {
 		if (m < k) {
 			top[m++] = c[i];
-			if (m == k)
+			if (m == k) {
 				for (size_t j = k / 2; j-- > 0;)
 					heap_down(top, k, j);
-		} else if (weaker(&top[0], &c[i])) {
+				weakest = fabs(top[0].weight);
+			}
+		} else if (fabs(c[i].weight) > weakest) {
+			/* weaker(&top[0], &c[i]): c[i].feat == i is later than
+			 * every kept feature, so a tie keeps the kept one. */
 			top[0] = c[i];
 			heap_down(top, k, 0);
+			weakest = fabs(top[0].weight);
 		}
 	}
 	if (m < k)
