@@ -239,35 +239,29 @@ static int text_feats(feat_ctx *fc, unsigned ns, ss_str s)
 	return tok_text(fc->tok, s.p, s.len, on_text_tok, fc);
 }
 
-/* Header fields whose values are tokenised (lower case). */
-static const char *const token_headers[] = {"from",
-                                            "reply-to",
-                                            "to",
-                                            "cc",
-                                            "sender",
-                                            "return-path",
-                                            "x-mailer",
-                                            "user-agent",
-                                            "content-type",
-                                            "message-id",
-                                            "list-id",
-                                            "precedence",
-                                            "organization",
-                                            "x-priority",
-                                            "x-msmail-priority",
-                                            "errors-to",
-                                            "mailing-list",
-                                            "list-unsubscribe",
-                                            "importance",
-                                            "x-mimeole",
-                                            "content-transfer-encoding",
-                                            NULL};
+/* Header fields whose values are tokenised (lower case), with lengths. */
+#define H(s)                                                                                       \
+	{                                                                                          \
+		s, sizeof(s) - 1                                                                   \
+	}
+static const struct {
+	const char *name;
+	size_t len;
+} token_headers[] = {H("from"),         H("reply-to"),     H("to"),
+                     H("cc"),           H("sender"),       H("return-path"),
+                     H("x-mailer"),     H("user-agent"),   H("content-type"),
+                     H("message-id"),   H("list-id"),      H("precedence"),
+                     H("organization"), H("x-priority"),   H("x-msmail-priority"),
+                     H("errors-to"),    H("mailing-list"), H("list-unsubscribe"),
+                     H("importance"),   H("x-mimeole"),    H("content-transfer-encoding")};
+#undef H
 
+/* The name is already lower case: a plain comparison. */
 static const char *token_header(const char *name, size_t len)
 {
-	for (size_t i = 0; token_headers[i]; i++)
-		if (strlen(token_headers[i]) == len && !strncasecmp(token_headers[i], name, len))
-			return token_headers[i];
+	for (size_t i = 0; i < sizeof(token_headers) / sizeof(token_headers[0]); i++)
+		if (token_headers[i].len == len && !memcmp(token_headers[i].name, name, len))
+			return token_headers[i].name;
 	return NULL;
 }
 
