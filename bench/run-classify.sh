@@ -28,6 +28,9 @@ rm -rf "$work" && mkdir -p "$work"
 exec >"$out.tmp"
 
 peak() { sed -n 's/.*Maximum resident set size (kbytes): //p' "$1"; }
+# CPU seconds (user + system) of a run timed by /usr/bin/time -v: on a shared
+# machine a steadier figure than the wall clock, printed beside it.
+cpus() { awk -F': ' '/User time|System time/ {t += $2} END {printf "%.3f", t}' "$1"; }
 rate() { python3 -c "print('%.0f' % ($1 / $2))"; }
 secs() { python3 -c "import sys,time; t=time.monotonic(); import subprocess; subprocess.run(sys.argv[1:], check=True); print('%.3f' % (time.monotonic()-t))" "$@"; }
 
@@ -53,10 +56,10 @@ cat $(cat "$work/test.list") >/dev/null # both filters read from the page cache
 echo "## check of a trained model over $n messages (3,000 learned), one core"
 t=$(secs taskset -c "$cpu" /usr/bin/time -v -o "$work/ss.time" sh -c \
 	"$bin check --db $work/db $work/test >$work/ss.out")
-echo "    spamsift check (with explanations): $(rate "$n" "$t") msgs/s, peak RSS $(peak "$work/ss.time") KB"
+echo "    spamsift check (with explanations): $(rate "$n" "$t") msgs/s ($(rate "$n" "$(cpus "$work/ss.time")") per CPU second), peak RSS $(peak "$work/ss.time") KB"
 t=$(secs taskset -c "$cpu" /usr/bin/time -v -o "$work/ssj.time" sh -c \
 	"$bin check --json --db $work/db $work/test >$work/ssj.out")
-echo "    spamsift check --json:              $(rate "$n" "$t") msgs/s, peak RSS $(peak "$work/ssj.time") KB"
+echo "    spamsift check --json:              $(rate "$n" "$t") msgs/s ($(rate "$n" "$(cpus "$work/ssj.time")") per CPU second), peak RSS $(peak "$work/ssj.time") KB"
 
 if command -v bogofilter >/dev/null; then
 	mkdir -p "$work/bogo"
@@ -64,7 +67,7 @@ if command -v bogofilter >/dev/null; then
 	bogofilter -d "$work/bogo" -n -B $(cat "$work/train-ham.list")
 	t=$(secs taskset -c "$cpu" /usr/bin/time -v -o "$work/bf.time" sh -c \
 		"bogofilter -d $work/bogo -b -v <$work/test.list >$work/bf.out; [ \$? -le 2 ]")
-	echo "    bogofilter -b (anchor):             $(rate "$n" "$t") msgs/s, peak RSS $(peak "$work/bf.time") KB"
+	echo "    bogofilter -b (anchor):             $(rate "$n" "$t") msgs/s ($(rate "$n" "$(cpus "$work/bf.time")") per CPU second), peak RSS $(peak "$work/bf.time") KB"
 else
 	echo "    bogofilter not installed (apt-get install bogofilter): no anchor"
 fi
