@@ -281,7 +281,8 @@ static char *arena_printf(ss_arena *a, const char *fmt, ...)
 	return s;
 }
 
-/* The strings part[0..n) joined, in the arena ("%s%s..." without printf). */
+/* The strings part[0..n) (n <= 4) joined, in the arena ("%s%s..." without
+ * printf). */
 static char *arena_join(ss_arena *a, const char *const *part, size_t n)
 {
 	size_t len[4], total = 0;

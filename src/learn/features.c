@@ -162,8 +162,9 @@ static void fb_strn(fbuf *f, const char *p, size_t len)
 /* Adds the feature a + b[0..blen) ("a%.*s"). */
 static int add2(feat_ctx *fc, unsigned ns, const char *a, const char *b, size_t blen)
 {
-	fbuf f = {.n = 0};
+	fbuf f;
 
+	f.n = 0;
 	fb_str(&f, a);
 	fb_strn(&f, b, blen);
 	return add(fc, ns, f.b, f.n);
@@ -172,8 +173,9 @@ static int add2(feat_ctx *fc, unsigned ns, const char *a, const char *b, size_t 
 /* Adds the feature w + a + b[0..blen) ("%s%s%.*s"). */
 static int add3(feat_ctx *fc, unsigned ns, const char *w, const char *a, const char *b, size_t blen)
 {
-	fbuf f = {.n = 0};
+	fbuf f;
 
+	f.n = 0;
 	fb_str(&f, w);
 	fb_str(&f, a);
 	fb_strn(&f, b, blen);
@@ -322,9 +324,9 @@ static int hop_feats(feat_ctx *fc, const ss_message *m)
 		const char *w = (int)i == m->first_untrusted ? "x" : "r";
 		ss_str rd = domain_of(hp->from_rdns), he = domain_of(hp->from_helo);
 		char net[64];
+		int nl;
 		if (hp->trusted)
 			continue;
-		int nl;
 		if (hp->ip.len && (nl = ip_prefix(hp->ip, net, sizeof(net))))
 			rc = add3(fc, FNS_HOP, w, ":net:", net, (size_t)nl);
 		if (!rc)
@@ -411,8 +413,8 @@ static int body_feats(feat_ctx *fc, const ss_message *m)
 	return rc;
 }
 
-/* Appends src[0..len) to buf (capacity cap, fill *n), ASCII lower-cased
- * and CR or TAB as a space. */
+/* What a byte of the 4-gram text becomes: ASCII lower-cased, CR or TAB a
+ * space. */
 static unsigned char gram_map[256];
 static pthread_once_t gram_once = PTHREAD_ONCE_INIT;
 
@@ -424,10 +426,11 @@ static void gram_map_init(void)
 		                                                       : c);
 }
 
+/* Appends src[0..len) to buf (capacity cap, fill *n) through gram_map. */
 static void gram_put(char *buf, size_t cap, size_t *n, const char *src, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)src;
-	size_t k = cap - *n < len ? cap - *n : len;
+	size_t k = *n >= cap ? 0 : cap - *n < len ? cap - *n : len;
 	char *o = buf + *n;
 
 	for (size_t i = 0; i < k; i++)

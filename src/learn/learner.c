@@ -149,7 +149,6 @@ static void heap_down(clf_contrib *h, size_t n, size_t i)
 static size_t strongest(const clf_contrib *c, size_t n, size_t k, clf_contrib *top)
 {
 	size_t m = 0;
-
 	double weakest = 0; /* |weight| of the weakest kept, once k are */
 
 	for (size_t i = 0; i < n && k; i++) {

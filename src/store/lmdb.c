@@ -363,6 +363,10 @@ static int global_fill(lmdb_store *ls)
 			break;
 		}
 		memcpy(&bk, k.mv_data, sizeof(bk));
+		if (!bk) { /* bucket_key() is never 0 */
+			rc = MDB_CORRUPTED;
+			break;
+		}
 		if (bk - 1 >= nb)
 			break; /* users' buckets: user << 32 | index */
 		ls->gptr[bk - 1] = v.mv_data;
@@ -386,8 +390,13 @@ static int lookup_global(lmdb_store *ls, const uint64_t *keys, size_t n, feat_st
 	if (!ls->gptr) {
 		ls->gptr = calloc(nb, sizeof(*ls->gptr));
 		ls->gen_of = calloc(nb, sizeof(*ls->gen_of));
-		if (!ls->gptr || !ls->gen_of)
+		if (!ls->gptr || !ls->gen_of) {
+			free(ls->gptr);
+			free(ls->gen_of);
+			ls->gptr = NULL;
+			ls->gen_of = NULL;
 			return SS_ENOMEM;
+		}
 		ls->nb_magic = UINT64_MAX / nb + 1;
 	}
 
