@@ -910,9 +910,9 @@ int store_lmdb_open(const char *path, const store_lmdb_opts *opts, store **out)
 	ls->writing = !o.read_only;
 	if ((err = open_dbs(ls, !o.read_only)) || (err = load_layout(ls, &o)))
 		goto fail;
-	err = o.read_only ? 0 : err_of(mdb_txn_commit(ls->txn));
-	if (o.read_only)
-		mdb_txn_abort(ls->txn);
+	/* Committed in both cases: an aborted transaction would close the
+	 * database handles it opened (read-only opens could then read nothing). */
+	err = err_of(mdb_txn_commit(ls->txn));
 	ls->txn = NULL;
 	ls->writing = 0;
 	if (err)

@@ -191,7 +191,7 @@ static double score_txn(fixture *f, const char *raw, uint32_t user)
  * than an eighth of them, so both the bucket-by-bucket reads and the
  * cursor walk are used) gives exactly the in-memory store's scores after
  * every commit, read again in the same snapshot, through a second handle,
- * and for a user's model. */
+ * for a user's model, and opened read-only. */
 TEST(learn_lmdb_scores_follow_commits)
 {
 	fixture mem, db, dup;
@@ -234,6 +234,17 @@ TEST(learn_lmdb_scores_follow_commits)
 	}
 	learner_free(dup.l);
 	store_close(dup.s);
+	fx_close(&db);
+	/* Opened again read-only (after closing: LMDB wants one environment
+	 * per file in a process), it reads the same model and refuses writes. */
+	o.read_only = 1;
+	CHECK(store_lmdb_open(dir, &o, &db.s) == 0);
+	db.l = db.s ? learner_new(db.s, &p, 0) : NULL;
+	CHECK(db.l != NULL);
+	for (size_t k = 0; db.l && k < 3; k++)
+		CHECK(score_txn(&db, probes[k], 0) == score(&mem, probes[k], 0));
+	if (db.s)
+		CHECK(db.s->ops->begin(db.s, 1) == SS_EINVAL);
 	fx_close(&db);
 	fx_close(&mem);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
