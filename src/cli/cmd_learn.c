@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "learn/learner.h"
 #include "spamsift.h"
+#include "util/fixed.h"
 
 #define BATCH 500 /* messages learned per committed transaction */
 #define NTOP 8    /* features listed in an explanation */
@@ -27,6 +28,7 @@ typedef struct run {
 	size_t done, changed, unchanged, refused, failed;
 	int in_txn;
 	int fatal; /* a store error: stop */
+	sbuf out;  /* check: one message's lines, reused */
 } run;
 
 /* Parses one message found under a path into *m. Returns 0, 1 when it is
@@ -94,38 +96,90 @@ static int on_learn(void *ctx, const char *label, const char *buf, size_t len)
 	return 0;
 }
 
-static void print_verdict_json(const char *label, const engine_result *v)
+static void print_verdict_json(run *r, const char *label, const engine_result *v)
 {
-	sbuf b = SBUF_INIT;
+	sbuf_reset(&r->out);
+	if (!engine_result_json(v, label, &r->out) && !sbuf_addc(&r->out, '\n'))
+		fwrite(r->out.p, 1, r->out.len, stdout);
+}
 
-	if (!engine_result_json(v, label, &b) && !sbuf_addc(&b, '\n'))
-		fwrite(b.p, 1, b.len, stdout);
-	sbuf_release(&b);
+/* Appends x as printf's "%+W.Pf" (plus) or "%W.Pf" gives it. */
+static int put_fixed(sbuf *b, double x, int prec, int width, int plus)
+{
+	char num[FIXED_MAX];
+
+	return sbuf_add(b, num, fixed_fmt(num, x, prec, width, plus));
 }
 
 /* The symbols after the classifier's (rules, checks): one line each,
  * so a message no rule fired on prints what it always has. */
-static void print_symbols(const engine_result *v)
+static int print_symbols(sbuf *b, const engine_result *v)
 {
-	if (v->nsymbols > 1)
-		printf("  points %.2f:\n", v->score);
-	for (size_t s = 0; s < v->nsymbols; s++)
-		if (s || v->nsymbols > 1)
-			printf("    %+7.2f  %-24s %s\n", v->symbols[s].score, v->symbols[s].name,
-			       s ? v->symbols[s].description : "learned classifier");
+	int err = 0;
+
+	if (v->nsymbols > 1) {
+		err = sbuf_adds(b, "  points ");
+		err = err ? err : put_fixed(b, v->score, 2, 0, 0);
+		err = err ? err : sbuf_adds(b, ":\n");
+	}
+	for (size_t s = 0; !err && s < v->nsymbols; s++)
+		if (s || v->nsymbols > 1) {
+			err = sbuf_adds(b, "    ");
+			err = err ? err : put_fixed(b, v->symbols[s].score, 2, 7, 1);
+			err = err ? err
+			          : sbuf_addf(b, "  %-24s %s\n", v->symbols[s].name,
+			                      s ? v->symbols[s].description : "learned classifier");
+		}
+	return err;
 }
 
-static void print_verdict_text(const char *label, const engine_result *v)
+/* Appends the decimal digits of v ("%u"). */
+static int put_uint(sbuf *b, unsigned v)
 {
-	printf("%s: %s score=%.4f action=%s\n", label, v->is_spam ? "spam" : "ham", v->prob,
-	       engine_action_name(v->action));
-	for (size_t s = 0; s < v->nsymbols; s++)
-		for (size_t i = 0; i < v->symbols[s].nfeatures; i++) {
-			const engine_feature *f = &v->symbols[s].features[i];
-			printf("    %+7.3f  %s  (spam %u, ham %u)\n", f->weight, f->name, f->spam,
-			       f->ham);
-		}
-	print_symbols(v);
+	char tmp[16];
+	size_t n = sizeof(tmp);
+
+	do {
+		tmp[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return sbuf_add(b, tmp + n, sizeof(tmp) - n);
+}
+
+/* One feature's line: "    %+7.3f  NAME  (spam %u, ham %u)". */
+static int print_feature(sbuf *b, const engine_feature *f)
+{
+	int err = sbuf_adds(b, "    ");
+
+	err = err ? err : put_fixed(b, f->weight, 3, 7, 1);
+	err = err ? err : sbuf_adds(b, "  ");
+	err = err ? err : sbuf_adds(b, f->name);
+	err = err ? err : sbuf_adds(b, "  (spam ");
+	err = err ? err : put_uint(b, f->spam);
+	err = err ? err : sbuf_adds(b, ", ham ");
+	err = err ? err : put_uint(b, f->ham);
+	return err ? err : sbuf_adds(b, ")\n");
+}
+
+/* The text verdict, put together in r->out and written at once. */
+static void print_verdict_text(run *r, const char *label, const engine_result *v)
+{
+	sbuf *b = &r->out;
+	int err;
+
+	sbuf_reset(b);
+	err = sbuf_adds(b, label);
+	err = err ? err : sbuf_adds(b, v->is_spam ? ": spam score=" : ": ham score=");
+	err = err ? err : put_fixed(b, v->prob, 4, 0, 0);
+	err = err ? err : sbuf_adds(b, " action=");
+	err = err ? err : sbuf_adds(b, engine_action_name(v->action));
+	err = err ? err : sbuf_addc(b, '\n');
+	for (size_t s = 0; !err && s < v->nsymbols; s++)
+		for (size_t i = 0; !err && i < v->symbols[s].nfeatures; i++)
+			err = print_feature(b, &v->symbols[s].features[i]);
+	err = err ? err : print_symbols(b, v);
+	if (!err)
+		fwrite(b->p, 1, b->len, stdout);
 }
 
 /* A refusal of the parser (not mail) is reported and counted; anything
@@ -158,9 +212,9 @@ static int on_check(void *ctx, const char *label, const char *buf, size_t len)
 	if (!err && r->a->trec)
 		printf("class=%s score=%.6f tfile=*\n", v.is_spam ? "spam" : "ham", v.prob);
 	else if (!err && r->a->json)
-		print_verdict_json(label, &v);
+		print_verdict_json(r, label, &v);
 	else if (!err)
-		print_verdict_text(label, &v);
+		print_verdict_text(r, label, &v);
 	arena_release(&a);
 	if (err)
 		return check_failed(r, label, err);
@@ -278,5 +332,6 @@ int cli_model_run(model_args *a)
 	}
 	learner_free(r.l);
 	store_close(r.s);
+	sbuf_release(&r.out);
 	return finish(&r, err);
 }

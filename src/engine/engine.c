@@ -14,6 +14,7 @@
 #include "check/hits.h"
 #include "learn/learner.h"
 #include "rules/load.h"
+#include "util/fixed.h"
 #include "util/json.h"
 
 /* What one call borrows: a store handle (own transaction and cache) and a
@@ -280,6 +281,62 @@ static char *arena_printf(ss_arena *a, const char *fmt, ...)
 	return s;
 }
 
+/* The strings part[0..n) (n <= 4) joined, in the arena ("%s%s..." without
+ * printf). */
+static char *arena_join(ss_arena *a, const char *const *part, size_t n)
+{
+	size_t len[4], total = 0;
+	char *s, *o;
+
+	for (size_t i = 0; i < n; i++)
+		total += len[i] = strlen(part[i]);
+	if (!(s = o = arena_alloc(a, total + 1)))
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(o, part[i], len[i]);
+		o += len[i];
+	}
+	*o = 0;
+	return s;
+}
+
+/* Appends the decimal digits of v ("%zu", "%u"). */
+static size_t put_uint(char *o, uint64_t v)
+{
+	char tmp[24];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		o[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* The classifier's description: what printf("learned classifier: log-odds
+ * %.2f (count expert %.2f, word regression %.2f, 4-gram regression %.2f),
+ * %zu features") gives, in the arena. */
+static char *bayes_description(const lrn_verdict *v, ss_arena *a)
+{
+	static const char *const part[] = {"learned classifier: log-odds ", " (count expert ",
+	                                   ", word regression ", ", 4-gram regression ", "), "};
+	const double num[] = {v->r.logit, v->r.bayes, v->r.lr, v->r.gram};
+	char *s = arena_alloc(a, 5 * FIXED_MAX + 160), *o = s;
+
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < 4; i++) {
+		o = stpcpy(o, part[i]);
+		o += fixed_fmt(o, num[i], 2, 0, 0);
+	}
+	o = stpcpy(o, part[4]);
+	o += put_uint(o, v->nfeat);
+	strcpy(o, " features");
+	return s;
+}
+
 /* The classifier's symbol from its verdict; strings copied into a. */
 static int bayes_symbol(const lrn_verdict *v, ss_arena *a, engine_symbol *sym)
 {
@@ -289,18 +346,14 @@ static int bayes_symbol(const lrn_verdict *v, ss_arena *a, engine_symbol *sym)
 		return SS_ENOMEM;
 	for (size_t i = 0; i < v->ntop; i++) {
 		const lrn_reason *t = &v->top[i];
-		f[i] = (engine_feature){arena_printf(a, "%s:%s", t->ns, t->tok), t->weight, t->spam,
-		                        t->ham};
+		const char *name[] = {t->ns, ":", t->tok};
+		f[i] = (engine_feature){arena_join(a, name, 3), t->weight, t->spam, t->ham};
 		if (!f[i].name)
 			return SS_ENOMEM;
 	}
 	sym->name = "SPAMSIFT_BAYES";
 	sym->score = v->r.logit;
-	sym->description =
-	    arena_printf(a,
-	                 "learned classifier: log-odds %.2f (count expert %.2f, "
-	                 "word regression %.2f, 4-gram regression %.2f), %zu features",
-	                 v->r.logit, v->r.bayes, v->r.lr, v->r.gram, v->nfeat);
+	sym->description = bayes_description(v, a);
 	sym->features = f;
 	sym->nfeatures = v->ntop;
 	return sym->description ? 0 : SS_ENOMEM;
@@ -350,19 +403,13 @@ static int hit_symbol(const engine *e, const rules_scope *sc, const ss_hit *h, s
                       engine_symbol *sym)
 {
 	const char *d = rules_describe(e->rules, h->name);
+	const char *both[] = {d, " (", h->detail, ")"};
+	const char *one = d ? d : h->detail ? h->detail : h->name;
 
 	sym->name = arena_strndup(a, h->name, strlen(h->name));
 	sym->score = rules_score(e->rules, sc, h->name);
-	if (d && h->detail)
-		sym->description = arena_printf(a, "%s (%s)", d, h->detail);
-	else
-		sym->description = arena_strndup(a,
-		                                 d           ? d
-		                                 : h->detail ? h->detail
-		                                             : h->name,
-		                                 strlen(d           ? d
-		                                        : h->detail ? h->detail
-		                                                    : h->name));
+	sym->description =
+	    d && h->detail ? arena_join(a, both, 4) : arena_strndup(a, one, strlen(one));
 	return sym->name && sym->description ? 0 : SS_ENOMEM;
 }
 
@@ -509,18 +556,36 @@ const char *engine_action_name(engine_action act)
 	                                  : "no action";
 }
 
+/* Appends key (a JSON fragment) and x as printf's "%.<prec>f" gives it. */
+static int add_fixed(sbuf *b, const char *key, double x, int prec)
+{
+	char num[FIXED_MAX];
+	size_t n = fixed_fmt(num, x, prec, 0, 0);
+	int err = sbuf_adds(b, key);
+
+	return err ? err : sbuf_add(b, num, n);
+}
+
 static int json_features(const engine_symbol *s, sbuf *b)
 {
 	int err = sbuf_adds(b, ",\"features\":[");
 
 	for (size_t i = 0; !err && i < s->nfeatures; i++) {
 		const engine_feature *f = &s->features[i];
+		char tail[80], *o = tail;
 		err = sbuf_adds(b, i ? ",{\"feature\":" : "{\"feature\":");
 		if (!err)
 			err = json_str(b, f->name, strlen(f->name));
 		if (!err)
-			err = sbuf_addf(b, ",\"weight\":%.4f,\"spam\":%u,\"ham\":%u}", f->weight,
-			                f->spam, f->ham);
+			err = add_fixed(b, ",\"weight\":", f->weight, 4);
+		/* ,"spam":%u,"ham":%u} */
+		o = stpcpy(o, ",\"spam\":");
+		o += put_uint(o, f->spam);
+		o = stpcpy(o, ",\"ham\":");
+		o += put_uint(o, f->ham);
+		*o++ = '}';
+		if (!err)
+			err = sbuf_add(b, tail, (size_t)(o - tail));
 	}
 	return err ? err : sbuf_addc(b, ']');
 }
@@ -532,7 +597,9 @@ static int json_symbol(const engine_symbol *s, sbuf *b)
 	if (!err)
 		err = json_str(b, s->name, strlen(s->name));
 	if (!err)
-		err = sbuf_addf(b, ",\"score\":%.4f,\"description\":", s->score);
+		err = add_fixed(b, ",\"score\":", s->score, 4);
+	if (!err)
+		err = sbuf_adds(b, ",\"description\":");
 	if (!err)
 		err = json_str(b, s->description, strlen(s->description));
 	if (!err && s->features)
@@ -550,9 +617,14 @@ int engine_result_json(const engine_result *r, const char *path, sbuf *b)
 			err = sbuf_addc(b, ',');
 	}
 	if (!err)
-		err = sbuf_addf(
-		    b, "\"score\":%.6f,\"verdict\":\"%s\",\"action\":\"%s\",\"symbols\":[", r->prob,
-		    r->is_spam ? "spam" : "ham", engine_action_name(r->action));
+		err = add_fixed(b, "\"score\":", r->prob, 6);
+	if (!err)
+		err = sbuf_adds(b, r->is_spam ? ",\"verdict\":\"spam\",\"action\":\""
+		                              : ",\"verdict\":\"ham\",\"action\":\"");
+	if (!err)
+		err = sbuf_adds(b, engine_action_name(r->action));
+	if (!err)
+		err = sbuf_adds(b, "\",\"symbols\":[");
 	for (size_t i = 0; !err && i < r->nsymbols; i++) {
 		if (i)
 			err = sbuf_addc(b, ',');

@@ -2,6 +2,7 @@
  * classify.c: the two experts and their fusion (see classify.h).
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,23 @@
 #include "spamsift.h"
 
 #define LOGIT_MAX 40.0
+#define LOG_TABLE 2048 /* log(i) of the chi-square sum's terms, tabled below this */
+#define MEMO 256       /* a feature score's count pairs remembered (power of 2) */
+
+static double log_of[LOG_TABLE];
+static pthread_once_t log_once = PTHREAD_ONCE_INIT;
+
+static void log_init(void)
+{
+	for (size_t i = 1; i < LOG_TABLE; i++)
+		log_of[i] = log((double)i);
+}
+
+/* log(i), the same value log() gives, from a table for small i. */
+static double log_int(size_t i)
+{
+	return i < LOG_TABLE ? log_of[i] : log((double)i);
+}
 
 void clf_params_default(clf_params *p)
 {
@@ -87,8 +105,9 @@ static double log_chi2q(double x2, size_t k)
 		return 0;
 	lm = log(m);
 	lt = lmax = -m;
+	pthread_once(&log_once, log_init);
 	for (size_t i = 1; i < k; i++) {
-		lt += lm - log((double)i);
+		lt += lm - log_int(i);
 		if (lt > lmax) {
 			sum = sum * exp(lmax - lt) + 1.0;
 			lmax = lt;
@@ -122,23 +141,52 @@ static double robinson(const clf_params *p, const clf_totals *t, const feat_stat
 	return (p->robs * p->robx + n * pw) / (p->robs + n);
 }
 
+/* What one feature gives the count expert; a function of its counts
+ * alone (for given totals), so computed once per distinct pair. */
+typedef struct evidence {
+	uint64_t counts; /* spam << 32 | ham; UINT64_MAX: none */
+	int used;        /* outside the dead zone around 0.5 */
+	double lf, l1f;  /* log f, log (1 - f) */
+	double w;        /* log-odds f / (1 - f) */
+} evidence;
+
+static void evidence_of(const clf_params *p, const clf_totals *t, const feat_stat *s, int want_w,
+                        evidence *e)
+{
+	double f = robinson(p, t, s);
+
+	e->counts = (uint64_t)s->spam << 32 | s->ham;
+	e->used = !(fabs(f - 0.5) < p->min_dev);
+	if (!e->used)
+		return;
+	f = f < 1e-6 ? 1e-6 : f > 1 - 1e-6 ? 1 - 1e-6 : f;
+	e->lf = log(f);
+	e->l1f = log1p(-f);
+	e->w = want_w ? log(f / (1 - f)) : 0;
+}
+
 static double bayes_logit(const clf_params *p, const clf_totals *t, const feat_stat *st, size_t n,
                           clf_contrib *contrib, size_t *used)
 {
 	double lf = 0, l1f = 0, lqs, lqh;
 	size_t k = 0;
+	evidence memo[MEMO];
 
+	for (size_t j = 0; j < MEMO; j++)
+		memo[j].counts = UINT64_MAX;
 	for (size_t i = 0; i < n; i++) {
-		double f = robinson(p, t, &st[i]);
+		uint64_t c = (uint64_t)st[i].spam << 32 | st[i].ham;
+		evidence *e = &memo[(c * 0x9E3779B97F4A7C15ULL) >> 56 & (MEMO - 1)];
+		if (e->counts != c)
+			evidence_of(p, t, &st[i], contrib != NULL, e);
 		if (contrib)
 			contrib[i].weight = 0;
-		if (fabs(f - 0.5) < p->min_dev)
+		if (!e->used)
 			continue;
-		f = f < 1e-6 ? 1e-6 : f > 1 - 1e-6 ? 1 - 1e-6 : f;
-		lf += log(f);
-		l1f += log1p(-f);
+		lf += e->lf;
+		l1f += e->l1f;
 		if (contrib)
-			contrib[i].weight = log(f / (1 - f));
+			contrib[i].weight = e->w;
 		k++;
 	}
 	*used = k;
@@ -155,15 +203,26 @@ static double clamp_logit(double x)
 	return x > LOGIT_MAX ? LOGIT_MAX : x < -LOGIT_MAX ? -LOGIT_MAX : x;
 }
 
-/* The log-odds of a logistic regression expert over st[from..to). */
-static double lr_sum(const feat_stat *st, size_t from, size_t to, double w, clf_contrib *contrib)
+/* The log-odds of a logistic regression expert over st[from..to). With
+ * contrib, also each feature's final push: its count-expert share (left in
+ * contrib by bayes_logit when `counted`, else 0) times w_bayes, plus its
+ * weight times w; one pass, the same operations in the same order as
+ * scaling every share first and adding the weights after. */
+static double lr_sum(const clf_params *p, const feat_stat *st, size_t from, size_t to, double w,
+                     int counted, clf_contrib *contrib)
 {
 	double lr = 0;
 
+	if (!contrib) {
+		for (size_t i = from; i < to; i++)
+			lr += st[i].w;
+		return clamp_logit(lr);
+	}
 	for (size_t i = from; i < to; i++) {
+		double b = counted ? contrib[i].weight : 0;
 		lr += st[i].w;
-		if (contrib)
-			contrib[i].weight += w * st[i].w;
+		contrib[i].feat = i;
+		contrib[i].weight = b * p->w_bayes + w * st[i].w;
 	}
 	return clamp_logit(lr);
 }
@@ -171,17 +230,9 @@ static double lr_sum(const feat_stat *st, size_t from, size_t to, double w, clf_
 void clf_score(const clf_params *p, const clf_totals *t, const feat_stat *st, size_t n, size_t ntok,
                clf_result *r, clf_contrib *contrib)
 {
-	if (contrib)
-		for (size_t i = ntok; i < n; i++)
-			contrib[i].weight = 0;
 	r->bayes = clamp_logit(bayes_logit(p, t, st, ntok, contrib, &r->used));
-	if (contrib)
-		for (size_t i = 0; i < n; i++) {
-			contrib[i].feat = i;
-			contrib[i].weight *= p->w_bayes;
-		}
-	r->lr = lr_sum(st, 0, ntok, p->w_lr, contrib);
-	r->gram = lr_sum(st, ntok, n, p->w_gram, contrib);
+	r->lr = lr_sum(p, st, 0, ntok, p->w_lr, 1, contrib);
+	r->gram = lr_sum(p, st, ntok, n, p->w_gram, 0, contrib);
 	r->logit = p->w_bayes * r->bayes + p->w_lr * r->lr + p->w_gram * r->gram;
 	r->score = 1 / (1 + exp(-r->logit));
 }

@@ -5,12 +5,14 @@
  * that each is given once; the set is cleared between messages by walking
  * the features just given, not the whole table.
  */
-#include <stdarg.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+/* XXH3 inlined: the same hashes as the library's, without a call each. */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "learn/features.h"
@@ -21,6 +23,7 @@
 #define FEAT_FULL 1              /* callback result: the message has all it may have */
 #define MAX_HOPS 6
 #define PAIR_MAX (TOK_MAX * 8 + 2)
+#define POOL_CHUNK 8192 /* bytes of token copies taken from the arena at once */
 
 struct feat_ctx {
 	tok_state *tok;
@@ -30,6 +33,8 @@ struct feat_ctx {
 	feat *v;
 	size_t n;
 	ss_arena *a;
+	char *pool; /* room for token copies: pool_left bytes from here */
+	size_t pool_left;
 	unsigned ns;        /* namespace of the tokens being fed */
 	const char *prefix; /* header name for FNS_HEADER tokens */
 	char prev[PAIR_MAX];
@@ -81,6 +86,26 @@ void feat_free(feat_ctx *fc)
 	free(fc);
 }
 
+/* A NUL-terminated copy of t[0..len) for explanations, cut from chunks of
+ * the arena (cheaper than an arena allocation per token). */
+static char *keep(feat_ctx *fc, const char *t, size_t len)
+{
+	char *p;
+
+	if (len + 1 > fc->pool_left) {
+		size_t cap = len + 1 > POOL_CHUNK ? len + 1 : POOL_CHUNK;
+		if (!(fc->pool = arena_alloc(fc->a, cap)))
+			return NULL;
+		fc->pool_left = cap;
+	}
+	p = fc->pool;
+	memcpy(p, t, len);
+	p[len] = 0;
+	fc->pool += len + 1;
+	fc->pool_left -= len + 1;
+	return p;
+}
+
 /* Adds feature (ns, t[0..len)) unless already given. Returns 0, FEAT_FULL
  * once the message has its maximum, or SS_ENOMEM. */
 static int add(feat_ctx *fc, unsigned ns, const char *t, size_t len)
@@ -95,28 +120,66 @@ static int add(feat_ctx *fc, unsigned ns, const char *t, size_t len)
 	for (i = h & fc->mask; fc->set[i]; i = (i + 1) & fc->mask)
 		if (fc->set[i] == h)
 			return 0;
-	if (!(copy = arena_strndup(fc->a, t, len)))
+	if (!(copy = keep(fc, t, len)))
 		return SS_ENOMEM;
 	fc->set[i] = h;
 	fc->v[fc->n++] = (feat){h, copy, (uint8_t)ns};
 	return 0;
 }
 
-static int addf(feat_ctx *fc, unsigned ns, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* A feature's text put together from pieces (what a printf into a buffer
+ * of FB_CAP bytes would give: cut at FB_CAP - 1), without printf. */
+#define FB_CAP 512
 
-static int addf(feat_ctx *fc, unsigned ns, const char *fmt, ...)
+typedef struct fbuf {
+	char b[FB_CAP];
+	size_t n;
+} fbuf;
+
+static void fb_put(fbuf *f, const char *p, size_t len)
 {
-	char buf[512];
-	va_list ap;
-	int n;
+	size_t room = FB_CAP - 1 - f->n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return 0;
-	return add(fc, ns, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	if (len > room)
+		len = room;
+	memcpy(f->b + f->n, p, len);
+	f->n += len;
+}
+
+/* A NUL-terminated string ("%s"). */
+static void fb_str(fbuf *f, const char *s)
+{
+	fb_put(f, s, strlen(s));
+}
+
+/* At most len bytes of p, stopping at a NUL ("%.*s"). */
+static void fb_strn(fbuf *f, const char *p, size_t len)
+{
+	if (len)
+		fb_put(f, p, strnlen(p, len));
+}
+
+/* Adds the feature a + b[0..blen) ("a%.*s"). */
+static int add2(feat_ctx *fc, unsigned ns, const char *a, const char *b, size_t blen)
+{
+	fbuf f;
+
+	f.n = 0;
+	fb_str(&f, a);
+	fb_strn(&f, b, blen);
+	return add(fc, ns, f.b, f.n);
+}
+
+/* Adds the feature w + a + b[0..blen) ("%s%s%.*s"). */
+static int add3(feat_ctx *fc, unsigned ns, const char *w, const char *a, const char *b, size_t blen)
+{
+	fbuf f;
+
+	f.n = 0;
+	fb_str(&f, w);
+	fb_str(&f, a);
+	fb_strn(&f, b, blen);
+	return add(fc, ns, f.b, f.n);
 }
 
 static int obf_signs(feat_ctx *fc, unsigned flags)
@@ -159,10 +222,16 @@ static int on_header_tok(void *ctx, const char *t, size_t len, unsigned flags)
 {
 	feat_ctx *fc = ctx;
 	char buf[TOK_MAX * 4 + 40];
-	int n = snprintf(buf, sizeof(buf), "%s:%.*s", fc->prefix, (int)len, t);
+	size_t n = strlen(fc->prefix), k;
 
 	(void)flags;
-	return add(fc, FNS_HEADER, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	/* What snprintf(buf, sizeof(buf), "%s:%.*s", prefix, len, t) gave. */
+	memcpy(buf, fc->prefix, n);
+	buf[n++] = ':';
+	k = strnlen(t, len);
+	k = k < sizeof(buf) - 1 - n ? k : sizeof(buf) - 1 - n;
+	memcpy(buf + n, t, k);
+	return add(fc, FNS_HEADER, buf, n + k);
 }
 
 static int text_feats(feat_ctx *fc, unsigned ns, ss_str s)
@@ -172,35 +241,29 @@ static int text_feats(feat_ctx *fc, unsigned ns, ss_str s)
 	return tok_text(fc->tok, s.p, s.len, on_text_tok, fc);
 }
 
-/* Header fields whose values are tokenised (lower case). */
-static const char *const token_headers[] = {"from",
-                                            "reply-to",
-                                            "to",
-                                            "cc",
-                                            "sender",
-                                            "return-path",
-                                            "x-mailer",
-                                            "user-agent",
-                                            "content-type",
-                                            "message-id",
-                                            "list-id",
-                                            "precedence",
-                                            "organization",
-                                            "x-priority",
-                                            "x-msmail-priority",
-                                            "errors-to",
-                                            "mailing-list",
-                                            "list-unsubscribe",
-                                            "importance",
-                                            "x-mimeole",
-                                            "content-transfer-encoding",
-                                            NULL};
+/* Header fields whose values are tokenised (lower case), with lengths. */
+#define H(s)                                                                                       \
+	{                                                                                          \
+		s, sizeof(s) - 1                                                                   \
+	}
+static const struct {
+	const char *name;
+	size_t len;
+} token_headers[] = {H("from"),         H("reply-to"),     H("to"),
+                     H("cc"),           H("sender"),       H("return-path"),
+                     H("x-mailer"),     H("user-agent"),   H("content-type"),
+                     H("message-id"),   H("list-id"),      H("precedence"),
+                     H("organization"), H("x-priority"),   H("x-msmail-priority"),
+                     H("errors-to"),    H("mailing-list"), H("list-unsubscribe"),
+                     H("importance"),   H("x-mimeole"),    H("content-transfer-encoding")};
+#undef H
 
+/* The name is already lower case: a plain comparison. */
 static const char *token_header(const char *name, size_t len)
 {
-	for (size_t i = 0; token_headers[i]; i++)
-		if (strlen(token_headers[i]) == len && !strncasecmp(token_headers[i], name, len))
-			return token_headers[i];
+	for (size_t i = 0; i < sizeof(token_headers) / sizeof(token_headers[0]); i++)
+		if (token_headers[i].len == len && !memcmp(token_headers[i].name, name, len))
+			return token_headers[i].name;
 	return NULL;
 }
 
@@ -261,17 +324,18 @@ static int hop_feats(feat_ctx *fc, const ss_message *m)
 		const char *w = (int)i == m->first_untrusted ? "x" : "r";
 		ss_str rd = domain_of(hp->from_rdns), he = domain_of(hp->from_helo);
 		char net[64];
+		int nl;
 		if (hp->trusted)
 			continue;
-		if (hp->ip.len && ip_prefix(hp->ip, net, sizeof(net)))
-			rc = addf(fc, FNS_HOP, "%s:net:%s", w, net);
+		if (hp->ip.len && (nl = ip_prefix(hp->ip, net, sizeof(net))))
+			rc = add3(fc, FNS_HOP, w, ":net:", net, (size_t)nl);
 		if (!rc)
-			rc = rd.len ? addf(fc, FNS_HOP, "%s:rdns:%.*s", w, (int)rd.len, rd.p)
-			            : addf(fc, FNS_HOP, "%s:nordns", w);
+			rc = rd.len ? add3(fc, FNS_HOP, w, ":rdns:", rd.p, rd.len)
+			            : add3(fc, FNS_HOP, w, ":nordns", "", 0);
 		if (!rc && he.len)
-			rc = addf(fc, FNS_HOP, "%s:helo:%.*s", w, (int)he.len, he.p);
+			rc = add3(fc, FNS_HOP, w, ":helo:", he.p, he.len);
 		if (!rc && hp->with.len)
-			rc = addf(fc, FNS_HOP, "%s:with:%.*s", w, (int)hp->with.len, hp->with.p);
+			rc = add3(fc, FNS_HOP, w, ":with:", hp->with.p, hp->with.len);
 	}
 	return rc;
 }
@@ -291,9 +355,9 @@ static int url_feats(feat_ctx *fc, const ss_message *m)
 	for (size_t i = 0; !rc && i < m->nurls; i++) {
 		const ss_url *u = &m->urls[i];
 		ss_str h = u->host_ascii, d = domain_of(h);
-		rc = addf(fc, FNS_URL, "host:%.*s", (int)h.len, h.p);
+		rc = add2(fc, FNS_URL, "host:", h.p, h.len);
 		if (!rc && d.len != h.len)
-			rc = addf(fc, FNS_URL, "domain:%.*s", (int)d.len, d.p);
+			rc = add2(fc, FNS_URL, "domain:", d.p, d.len);
 		for (size_t k = 0; !rc && k < sizeof(flags) / sizeof(flags[0]); k++)
 			if (u->flags & flags[k].bit)
 				rc = add(fc, FNS_URL, flags[k].name, strlen(flags[k].name));
@@ -303,13 +367,13 @@ static int url_feats(feat_ctx *fc, const ss_message *m)
 
 static int part_feats(feat_ctx *fc, const ss_part *p)
 {
-	int rc = addf(fc, FNS_MIME, "ct:%s", p->content_type.p ? p->content_type.p : "");
-	const char *dot;
+	const char *ct = p->content_type.p ? p->content_type.p : "", *dot;
+	int rc = add2(fc, FNS_MIME, "ct:", ct, strlen(ct));
 
 	if (!rc && p->encoding.len)
-		rc = addf(fc, FNS_MIME, "cte:%s", p->encoding.p);
+		rc = add2(fc, FNS_MIME, "cte:", p->encoding.p, strlen(p->encoding.p));
 	if (!rc && p->charset_used.len)
-		rc = addf(fc, FNS_MIME, "cs:%s", p->charset_used.p);
+		rc = add2(fc, FNS_MIME, "cs:", p->charset_used.p, strlen(p->charset_used.p));
 	if (!rc && (p->flags & SS_PART_CHARSET_GUESSED))
 		rc = add(fc, FNS_MIME, "charset_guessed", 15);
 	if (!rc && (p->flags & SS_PART_HIDDEN_TEXT))
@@ -319,14 +383,16 @@ static int part_feats(feat_ctx *fc, const ss_part *p)
 		size_t k = 0;
 		for (; dot[k]; k++)
 			ext[k] = (char)((dot[k] >= 'A' && dot[k] <= 'Z') ? dot[k] | 0x20 : dot[k]);
-		rc = addf(fc, FNS_MIME, "ext:%.*s", (int)k, ext);
+		rc = add2(fc, FNS_MIME, "ext:", ext, k);
 	}
 	return rc;
 }
 
 static int mime_feats(feat_ctx *fc, const ss_message *m)
 {
-	int rc = addf(fc, FNS_MIME, "parts:%zu", m->nparts < 8 ? m->nparts : 8);
+	char parts[] = {
+	    'p', 'a', 'r', 't', 's', ':', (char)('0' + (m->nparts < 8 ? m->nparts : 8))};
+	int rc = add(fc, FNS_MIME, parts, sizeof(parts));
 
 	for (size_t i = 0; !rc && i < m->nparts; i++)
 		rc = part_feats(fc, &m->parts[i]);
@@ -347,16 +413,29 @@ static int body_feats(feat_ctx *fc, const ss_message *m)
 	return rc;
 }
 
-/* Appends src[0..len) to buf (capacity cap, fill *n), ASCII lower-cased
- * and CR or TAB as a space. */
+/* What a byte of the 4-gram text becomes: ASCII lower-cased, CR or TAB a
+ * space. */
+static unsigned char gram_map[256];
+static pthread_once_t gram_once = PTHREAD_ONCE_INIT;
+
+static void gram_map_init(void)
+{
+	for (unsigned c = 0; c < 256; c++)
+		gram_map[c] = (unsigned char)(c >= 'A' && c <= 'Z'     ? c + 32
+		                              : c == '\r' || c == '\t' ? ' '
+		                                                       : c);
+}
+
+/* Appends src[0..len) to buf (capacity cap, fill *n) through gram_map. */
 static void gram_put(char *buf, size_t cap, size_t *n, const char *src, size_t len)
 {
-	for (size_t i = 0; i < len && *n < cap; i++) {
-		unsigned char c = (unsigned char)src[i];
-		buf[(*n)++] = (char)(c >= 'A' && c <= 'Z'     ? c + 32
-		                     : c == '\r' || c == '\t' ? ' '
-		                                              : c);
-	}
+	const unsigned char *u = (const unsigned char *)src;
+	size_t k = *n >= cap ? 0 : cap - *n < len ? cap - *n : len;
+	char *o = buf + *n;
+
+	for (size_t i = 0; i < k; i++)
+		o[i] = (char)gram_map[u[i]];
+	*n += k;
 }
 
 /* Fills buf (capacity cap) with what the n-grams are cut from: header
@@ -365,6 +444,7 @@ static size_t gram_text(const ss_message *m, char *buf, size_t cap)
 {
 	size_t n = 0, hcap = cap / 2;
 
+	pthread_once(&gram_once, gram_map_init);
 	for (size_t i = 0; i < m->nheaders && n < hcap; i++) {
 		gram_put(buf, hcap, &n, m->headers[i].name.p, m->headers[i].name.len);
 		gram_put(buf, hcap, &n, ":", 1);
@@ -466,6 +546,8 @@ int feat_extract(feat_ctx *fc, const ss_message *m, ss_arena *a, feat_set *out)
 
 	fc->a = a;
 	fc->n = 0;
+	fc->pool = NULL;
+	fc->pool_left = 0;
 	if (!(fc->v = arena_alloc(a, (fc->max + fc->gram_bytes) * sizeof(feat))))
 		return SS_ENOMEM;
 	rc = header_feats(fc, m);

@@ -87,9 +87,11 @@ static int prepare(learner *l, const ss_message *m, uint32_t user, ss_arena *a, 
 
 	if (err)
 		return err;
-	x->keys = arena_calloc(a, n ? n : 1, sizeof(uint64_t));
+	/* keys and dw are written before they are read: not zeroed. st is,
+	 * so that a backend may leave absent features untouched. */
+	x->keys = arena_alloc(a, (n ? n : 1) * sizeof(uint64_t));
 	x->st = arena_calloc(a, n ? n : 1, sizeof(feat_stat));
-	x->dw = arena_calloc(a, n ? n : 1, sizeof(float));
+	x->dw = arena_alloc(a, (n ? n : 1) * sizeof(float));
 	if (!x->keys || !x->st || !x->dw)
 		return SS_ENOMEM;
 	for (size_t i = 0; i < n; i++)
@@ -141,21 +143,28 @@ static void heap_down(clf_contrib *h, size_t n, size_t i)
 	}
 }
 
-/* Keeps in top[0..k) the k strongest of c[0..n), strongest first: a
- * min-heap of the k strongest so far, so n log k, not a sort of all n. */
+/* Keeps in top[0..k) the k strongest of c[0..n) (c[i].feat == i),
+ * strongest first: a min-heap of the k strongest so far, so n log k, not
+ * a sort of all n. */
 static size_t strongest(const clf_contrib *c, size_t n, size_t k, clf_contrib *top)
 {
 	size_t m = 0;
+	double weakest = 0; /* |weight| of the weakest kept, once k are */
 
 	for (size_t i = 0; i < n && k; i++) {
 		if (m < k) {
 			top[m++] = c[i];
-			if (m == k)
+			if (m == k) {
 				for (size_t j = k / 2; j-- > 0;)
 					heap_down(top, k, j);
-		} else if (weaker(&top[0], &c[i])) {
+				weakest = fabs(top[0].weight);
+			}
+		} else if (fabs(c[i].weight) > weakest) {
+			/* weaker(&top[0], &c[i]): c[i].feat == i is later than
+			 * every kept feature, so a tie keeps the kept one. */
 			top[0] = c[i];
 			heap_down(top, k, 0);
+			weakest = fabs(top[0].weight);
 		}
 	}
 	if (m < k)
@@ -198,7 +207,8 @@ static int score(learner *l, const lrn_msg *x, const clf_totals *t, size_t ntop,
 	size_t n = x->fs.n;
 
 	memset(v, 0, sizeof(*v));
-	if (ntop && !(c = arena_calloc(a, n ? n : 1, sizeof(*c))))
+	/* clf_score writes every entry. */
+	if (ntop && !(c = arena_alloc(a, (n ? n : 1) * sizeof(*c))))
 		return SS_ENOMEM;
 	clf_score(&l->p, t, x->st, n, x->fs.ntok, &v->r, c);
 	v->is_spam = v->r.score >= l->p.spam_at;

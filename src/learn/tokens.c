@@ -81,11 +81,6 @@ static int is_unspaced(unsigned cp)
 	       sc == USCRIPT_MYANMAR;
 }
 
-static int ascii_word(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
 static int is_joiner(unsigned char c)
 {
 	return c == '.' || c == '-' || c == '\'' || c == '_' || c == '$';
@@ -311,28 +306,79 @@ static int word_end(tok_state *t, tok_cb cb, void *ctx)
 	return rc;
 }
 
+/* ASCII byte classes for the tokeniser's fast path. */
+enum { C_WORD = 1, C_JOIN = 2, C_DIGIT = 4, C_LETTER = 8 };
+
+static const unsigned char ascii_class[256] = {
+    ['$'] = C_JOIN, ['\''] = C_JOIN, ['-'] = C_JOIN, ['.'] = C_JOIN, ['_'] = C_JOIN,
+#define D(c) [c] = C_WORD | C_DIGIT
+#define L(c) [c] = C_WORD | C_LETTER, [c + 32] = C_WORD | C_LETTER
+    D('0'),         D('1'),          D('2'),         D('3'),         D('4'),         D('5'),
+    D('6'),         D('7'),          D('8'),         D('9'),         L('A'),         L('B'),
+    L('C'),         L('D'),          L('E'),         L('F'),         L('G'),         L('H'),
+    L('I'),         L('J'),          L('K'),         L('L'),         L('M'),         L('N'),
+    L('O'),         L('P'),          L('Q'),         L('R'),         L('S'),         L('T'),
+    L('U'),         L('V'),          L('W'),         L('X'),         L('Y'),         L('Z'),
+#undef D
+#undef L
+};
+
+/* Adds the run of ASCII word bytes starting at s[i] (which word_add would
+ * take one by one: letters and digits, and joiners followed by one) to the
+ * current word; returns the index after it. */
+static size_t word_add_ascii(tok_state *t, const char *s, size_t i, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned seen = 0;
+	size_t j = i, n;
+
+	for (;;) {
+		seen |= ascii_class[u[j]];
+		if (++j == len)
+			break;
+		if (ascii_class[u[j]] & C_WORD)
+			continue;
+		if (!(ascii_class[u[j]] & C_JOIN) || j + 1 == len ||
+		    !(ascii_class[u[j + 1]] & C_WORD))
+			break;
+	}
+	n = j - i;
+	if (t->rawlen < RAW_MAX)
+		memcpy(t->raw + t->rawlen, s + i,
+		       n < RAW_MAX - t->rawlen ? n : RAW_MAX - t->rawlen);
+	t->rawlen += n;
+	t->rawcps += n;
+	t->alpha |= (seen & C_LETTER) != 0;
+	t->latin |= (seen & C_LETTER) != 0;
+	t->digit |= (seen & C_DIGIT) != 0;
+	return j;
+}
+
 int tok_text(tok_state *t, const char *s, size_t len, tok_cb cb, void *ctx)
 {
+	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, n;
 	int rc = 0;
 
 	word_reset(t);
 	t->seglen = 0;
 	while (!rc && i < len) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c = u[i];
 		unsigned cp;
 		if (c < 0x80) {
-			n = 1;
-			if (ascii_word(c) || (is_joiner(c) && (t->rawlen || c == '$') &&
-			                      i + 1 < len && ascii_word((unsigned char)s[i + 1]))) {
-				if (t->seglen)
-					rc = flush_seg(t, cb, ctx);
-				word_add(t, s + i, 1, c);
-			} else {
-				rc = word_end(t, cb, ctx);
-				if (!rc)
-					rc = flush_seg(t, cb, ctx);
+			unsigned k = ascii_class[c];
+			if ((k & C_WORD) || ((k & C_JOIN) && (t->rawlen || c == '$') &&
+			                     i + 1 < len && (ascii_class[u[i + 1]] & C_WORD))) {
+				if (t->seglen && (rc = flush_seg(t, cb, ctx)))
+					break;
+				i = word_add_ascii(t, s, i, len);
+				continue;
 			}
+			/* Neither ends anything when nothing is gathered. */
+			if (t->rawlen)
+				rc = word_end(t, cb, ctx);
+			if (!rc && t->seglen)
+				rc = flush_seg(t, cb, ctx);
 			i++;
 			continue;
 		}

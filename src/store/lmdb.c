@@ -11,8 +11,11 @@
  * open-addressing table of feature slots. A read transaction caches the
  * address of each bucket it touched (valid while the snapshot is), and the
  * next read transaction of the same snapshot keeps them (a daemon opens one
- * per scan), so most lookups are one memory probe. A write transaction keeps the buckets it
- * changed in memory and writes each once at commit. When a bucket is full,
+ * per scan), so most lookups are one memory probe: for the global model an
+ * array indexed by bucket, filled by one cursor walk once a snapshot has
+ * missed on many buckets; for users' models a hash table. A write
+ * transaction keeps the buckets it changed in memory and writes each once
+ * at commit. When a bucket is full,
  * the rarest, oldest feature in it is evicted: the model's size is bounded
  * by its bucket count, fixed at creation (--size).
  *
@@ -69,6 +72,16 @@ typedef struct lmdb_store {
 	meta m;
 	bcache c;
 	size_t snap; /* the snapshot (LMDB txn id) whose map addresses c holds */
+	/* Read transactions, global model: each bucket's address by bucket
+	 * index, valid where gen_of[i] == gen (bumped when the snapshot
+	 * changes), so a lookup is an array read instead of a hash probe. */
+	const bucket **gptr;
+	uint32_t *gen_of;
+	uint32_t gen;
+	uint64_t nb_magic; /* for fast_mod by m.nbuckets */
+	uint32_t misses;   /* mdb_get calls for this gen */
+	clf_totals totals; /* the global totals, read in generation totals_gen */
+	uint32_t totals_gen;
 	int read_only;
 	int shared; /* a handle made by l_dup: the environment is not its own */
 } lmdb_store;
@@ -144,6 +157,14 @@ static size_t bc_slot(const bcache *c, uint64_t key)
 
 static int flush_dirty(lmdb_store *ls);
 
+/* a % d for 32-bit a and d, given magic = UINT64_MAX / d + 1: a multiply
+ * instead of a division (Lemire, Kaser & Kurz, "Faster remainder by direct
+ * computation", 2019; exact for every 32-bit a and d). */
+static uint32_t fast_mod(uint32_t a, uint64_t magic, uint32_t d)
+{
+	return (uint32_t)(((unsigned __int128)(magic * a) * d) >> 64);
+}
+
 static uint64_t bucket_key(const lmdb_store *ls, uint32_t user, uint64_t fkey)
 {
 	uint32_t nb = user ? ls->m.user_nbuckets : ls->m.nbuckets;
@@ -213,10 +234,9 @@ static size_t slot_home(uint64_t fkey)
 	return (size_t)(fkey & 0xffffffffu) % SLOTS;
 }
 
-static const bslot *find_slot(const bucket *b, uint64_t fkey)
+/* Finds fkey's slot in b (NULL: absent), probing from its home slot i. */
+static const bslot *find_slot_from(const bucket *b, uint64_t fkey, size_t i)
 {
-	size_t i = slot_home(fkey);
-
 	for (size_t n = 0; b && n < SLOTS; n++, i = i + 1 == SLOTS ? 0 : i + 1) {
 		if (b->s[i].key == fkey)
 			return &b->s[i];
@@ -224,6 +244,11 @@ static const bslot *find_slot(const bucket *b, uint64_t fkey)
 			return NULL;
 	}
 	return NULL;
+}
+
+static const bslot *find_slot(const bucket *b, uint64_t fkey)
+{
+	return find_slot_from(b, fkey, slot_home(fkey));
 }
 
 /* Removes slot `hole` from its probe chain, moving later entries back. */
@@ -284,16 +309,128 @@ static bslot *write_slot(bucket *b, uint64_t fkey, int create)
 
 /* ---- store operations ---- */
 
+enum { CHUNK = 32 };
+
+static int global_fill(lmdb_store *ls);
+
+/* Finds global bucket idx in the read snapshot through ls->gptr. */
+static int global_bucket(lmdb_store *ls, uint32_t idx, const bucket **out)
+{
+	uint64_t bk = (uint64_t)idx + 1; /* bucket_key() for user 0 */
+	MDB_val k = {sizeof(bk), &bk}, v;
+	int rc = 0;
+
+	if (ls->gen_of[idx] == ls->gen) {
+		*out = ls->gptr[idx];
+		return 0;
+	}
+	if (++ls->misses > ls->m.nbuckets / 8 && (rc = global_fill(ls)) == 0) {
+		*out = ls->gptr[idx];
+		return 0;
+	}
+	if (rc)
+		return rc;
+	rc = mdb_get(ls->txn, ls->dbuckets, &k, &v);
+	if (rc && rc != MDB_NOTFOUND)
+		return err_of(rc);
+	if (!rc && v.mv_size != BUCKET_BYTES)
+		return SS_ECORRUPT;
+	ls->gptr[idx] = *out = rc ? NULL : v.mv_data;
+	ls->gen_of[idx] = ls->gen;
+	return 0;
+}
+
+/* Fills ls->gptr for the snapshot at once with a cursor walk over the
+ * global buckets: a cursor step costs a sixth of an mdb_get, so once a
+ * snapshot has missed on an eighth of the buckets, the walk is cheaper
+ * than finding the rest one by one. */
+static int global_fill(lmdb_store *ls)
+{
+	uint32_t nb = ls->m.nbuckets;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(ls->txn, ls->dbuckets, &cur);
+
+	if (rc)
+		return err_of(rc);
+	memset(ls->gptr, 0, nb * sizeof(*ls->gptr));
+	for (uint32_t i = 0; i < nb; i++)
+		ls->gen_of[i] = ls->gen;
+	for (int op = MDB_FIRST; !(rc = mdb_cursor_get(cur, &k, &v, op)); op = MDB_NEXT) {
+		uint64_t bk;
+		if (k.mv_size != sizeof(bk) || v.mv_size != BUCKET_BYTES) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		memcpy(&bk, k.mv_data, sizeof(bk));
+		if (!bk) { /* bucket_key() is never 0 */
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if (bk - 1 >= nb)
+			break; /* users' buckets: user << 32 | index */
+		ls->gptr[bk - 1] = v.mv_data;
+	}
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND) {
+		memset(ls->gen_of, 0, nb * sizeof(*ls->gen_of));
+		return err_of(rc);
+	}
+	return 0;
+}
+
+/* l_lookup for the global model in a read transaction: the buckets by
+ * index (no cache to make room in), otherwise as l_lookup. */
+static int lookup_global(lmdb_store *ls, const uint64_t *keys, size_t n, feat_stat *out)
+{
+	const bucket *b[CHUNK];
+	size_t home[CHUNK];
+	uint32_t nb = ls->m.nbuckets;
+
+	if (!ls->gptr) {
+		ls->gptr = calloc(nb, sizeof(*ls->gptr));
+		ls->gen_of = calloc(nb, sizeof(*ls->gen_of));
+		if (!ls->gptr || !ls->gen_of) {
+			free(ls->gptr);
+			free(ls->gen_of);
+			ls->gptr = NULL;
+			ls->gen_of = NULL;
+			return SS_ENOMEM;
+		}
+		ls->nb_magic = UINT64_MAX / nb + 1;
+	}
+
+	for (size_t base = 0; base < n; base += CHUNK) {
+		size_t m = n - base < CHUNK ? n - base : CHUNK;
+		for (size_t j = 0; j < m; j++) {
+			uint64_t fk = keys[base + j];
+			int err = global_bucket(
+			    ls, fast_mod((uint32_t)(fk >> 32), ls->nb_magic, nb), &b[j]);
+			if (err)
+				return err;
+			home[j] = slot_home(fk);
+			if (b[j])
+				__builtin_prefetch(&b[j]->s[home[j]]);
+		}
+		for (size_t j = 0; j < m; j++) {
+			const bslot *sl = find_slot_from(b[j], keys[base + j], home[j]);
+			out[base + j] = sl ? sl->st : (feat_stat){0, 0, 0, 0};
+		}
+	}
+	return 0;
+}
+
 /* Looks keys up in chunks: first each key's bucket is found and the cache
  * line of its home slot prefetched, then the slots are read, so that the
  * memory accesses of a chunk overlap instead of waiting one by one. Room
  * is made first so that no bucket pointer of a chunk goes stale. */
 static int l_lookup(store *s, uint32_t user, const uint64_t *keys, size_t n, feat_stat *out)
 {
-	enum { CHUNK = 32 };
 	lmdb_store *ls = (lmdb_store *)s;
 	bucket *b[CHUNK];
 
+	if (!user && !ls->writing && ls->txn)
+		return lookup_global(ls, keys, n, out);
 	for (size_t base = 0; base < n; base += CHUNK) {
 		size_t m = n - base < CHUNK ? n - base : CHUNK;
 		int err = make_room(ls, CHUNK);
@@ -381,10 +518,22 @@ static int meta_put(lmdb_store *ls, const char *name, const void *val, size_t le
 
 static int l_totals(store *s, uint32_t user, clf_totals *t)
 {
+	lmdb_store *ls = (lmdb_store *)s;
 	char name[32];
+	int err;
 
+	/* The global totals of a read snapshot are read once. */
+	if (!user && !ls->writing && ls->totals_gen == ls->gen) {
+		*t = ls->totals;
+		return 0;
+	}
 	snprintf(name, sizeof(name), "totals:%u", user);
-	return meta_get((lmdb_store *)s, name, t, sizeof(*t));
+	err = meta_get(ls, name, t, sizeof(*t));
+	if (!err && !user && !ls->writing) {
+		ls->totals = *t;
+		ls->totals_gen = ls->gen;
+	}
+	return err;
 }
 
 static int l_add_totals(store *s, uint32_t user, int dspam, int dham)
@@ -587,8 +736,16 @@ static int l_begin(store *s, int write)
 	/* Bucket addresses cached by an earlier read transaction stay good when
 	 * this one reads the same snapshot: nothing was committed in between,
 	 * so none of its pages can have been freed and reused. */
-	if (write || mdb_txn_id(ls->txn) != ls->snap)
+	if (write || mdb_txn_id(ls->txn) != ls->snap) {
 		bc_clear(&ls->c);
+		ls->misses = 0;
+		if (++ls->gen == 0) { /* wrapped: no stale entry may match */
+			if (ls->gen_of)
+				memset(ls->gen_of, 0, ls->m.nbuckets * sizeof(*ls->gen_of));
+			ls->totals_gen = 0;
+			ls->gen = 1;
+		}
+	}
 	ls->snap = write ? 0 : mdb_txn_id(ls->txn);
 	return 0;
 }
@@ -639,6 +796,8 @@ static void l_close(store *s)
 	if (ls->env && !ls->shared)
 		mdb_env_close(ls->env);
 	bc_free(&ls->c);
+	free(ls->gptr);
+	free(ls->gen_of);
 	free(ls);
 }
 
@@ -662,6 +821,7 @@ static int l_dup(store *s, store **out)
 	d->m = ls->m;
 	d->read_only = ls->read_only;
 	d->shared = 1;
+	d->gen = 1;
 	if ((err = bc_init(&d->c, 1 << 16))) {
 		bc_free(&d->c);
 		free(d);
@@ -742,6 +902,7 @@ int store_lmdb_open(const char *path, const store_lmdb_opts *opts, store **out)
 		return SS_ENOMEM;
 	ls->base.ops = &lmdb_ops;
 	ls->read_only = o.read_only;
+	ls->gen = 1; /* gen_of starts zeroed: nothing valid */
 	if ((err = bc_init(&ls->c, 1 << 16)) || (err = open_env(ls, path, &o)))
 		goto fail;
 	if ((err = err_of(mdb_txn_begin(ls->env, NULL, o.read_only ? MDB_RDONLY : 0, &ls->txn))))
@@ -749,9 +910,9 @@ int store_lmdb_open(const char *path, const store_lmdb_opts *opts, store **out)
 	ls->writing = !o.read_only;
 	if ((err = open_dbs(ls, !o.read_only)) || (err = load_layout(ls, &o)))
 		goto fail;
-	err = o.read_only ? 0 : err_of(mdb_txn_commit(ls->txn));
-	if (o.read_only)
-		mdb_txn_abort(ls->txn);
+	/* Committed in both cases: an aborted transaction would close the
+	 * database handles it opened (read-only opens could then read nothing). */
+	err = err_of(mdb_txn_commit(ls->txn));
 	ls->txn = NULL;
 	ls->writing = 0;
 	if (err)
