@@ -13,17 +13,42 @@
 
 #include "engine/checks.h"
 #include "proto/milter.h"
+#include "store/redis_url.h"
 
 #define VALUE_MAX 4096 /* bytes of one value */
 
 static const char *const key_names[CONFIG_NKEYS] = {
-    "db",        "spamd",         "milter",          "http",
-    "threads",   "max_size",      "timeout",         "request_timeout",
-    "max_conn",  "milter_reject", "milter_on_error", "log",
-    "log_level", "add_header_at", "reject_at",       "rules",
-    "resolver",  "dns_timeout",   "authserv_id",     "contacts",
-    "evidence",  "geoip",         "report_from",     "fp_server",
+    "db",
+    "spamd",
+    "milter",
+    "http",
+    "threads",
+    "max_size",
+    "timeout",
+    "request_timeout",
+    "max_conn",
+    "milter_reject",
+    "milter_on_error",
+    "log",
+    "log_level",
+    "add_header_at",
+    "reject_at",
+    "rules",
+    "resolver",
+    "dns_timeout",
+    "authserv_id",
+    "contacts",
+    "evidence",
+    "geoip",
+    "report_from",
+    "fp_server",
     "fp_key",
+    "redis",
+    "redis_replica",
+    "redis_password_file",
+    "redis_journal",
+    "redis_cache",
+    "redis_timeout",
 };
 
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
@@ -39,6 +64,8 @@ void config_init(config *c)
 	c->add_header_at = 0.0;
 	c->reject_at = log(999.0);
 	c->dns_timeout = 5.0;
+	c->redis_cache = 1.0;
+	c->redis_timeout = 1.0;
 }
 
 static void free_list(char **v, size_t *n)
@@ -64,6 +91,10 @@ void config_release(config *c)
 	free(c->report_from);
 	free(c->fp_server);
 	free(c->fp_key);
+	free(c->redis);
+	free(c->redis_replica);
+	free(c->redis_password_file);
+	free(c->redis_journal);
 	config_init(c);
 }
 
@@ -220,6 +251,10 @@ static int set_number(config *c, config_key k, const char *s, unsigned line, con
 		return number(k, s, -1e6, 1e6, line, &c->add_header_at, e);
 	case CONFIG_DNS_TIMEOUT:
 		return number(k, s, 0.01, 60, line, &c->dns_timeout, e);
+	case CONFIG_REDIS_CACHE:
+		return number(k, s, 0, 3600, line, &c->redis_cache, e);
+	case CONFIG_REDIS_TIMEOUT:
+		return number(k, s, 0.01, 60, line, &c->redis_timeout, e);
 	default: /* CONFIG_REJECT_AT */
 		return number(k, s, -1e6, 1e6, line, &c->reject_at, e);
 	}
@@ -282,6 +317,21 @@ int config_set(config *c, config_key k, const char *value, unsigned line, config
 	case CONFIG_FP_SERVER:
 	case CONFIG_FP_KEY:
 		rc = set_string(k == CONFIG_FP_SERVER ? &c->fp_server : &c->fp_key, value, line, e);
+		break;
+	case CONFIG_REDIS:
+	case CONFIG_REDIS_REPLICA: {
+		redis_url u;
+		const char *why;
+		if (redis_url_parse(value, strlen(value), &u, &why))
+			return fail(e, line, "%s: %s", key_names[k], why);
+		rc = set_string(k == CONFIG_REDIS ? &c->redis : &c->redis_replica, value, line, e);
+		break;
+	}
+	case CONFIG_REDIS_PASSWORD_FILE:
+	case CONFIG_REDIS_JOURNAL:
+		rc = set_string(k == CONFIG_REDIS_JOURNAL ? &c->redis_journal
+		                                          : &c->redis_password_file,
+		                value, line, e);
 		break;
 	case CONFIG_MILTER_ON_ERROR:
 	case CONFIG_LOG:
@@ -392,6 +442,12 @@ int config_check(const config *c, config_error *e)
 		                                      : c->line[CONFIG_ADD_HEADER_AT],
 		            "reject_at (%g) is below add_header_at (%g)", c->reject_at,
 		            c->add_header_at);
+	if (c->db && c->redis)
+		return fail(e, c->line[CONFIG_REDIS],
+		            "db and redis: the model is in one or the other");
+	if ((c->redis_replica || c->redis_journal || c->redis_password_file) && !c->redis)
+		return fail(e, 0,
+		            "redis_replica, redis_journal and redis_password_file need redis");
 	return 0;
 }
 

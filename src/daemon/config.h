@@ -52,6 +52,12 @@ typedef enum config_key {
 	CONFIG_REPORT_FROM,
 	CONFIG_FP_SERVER,
 	CONFIG_FP_KEY,
+	CONFIG_REDIS,
+	CONFIG_REDIS_REPLICA,
+	CONFIG_REDIS_PASSWORD_FILE,
+	CONFIG_REDIS_JOURNAL,
+	CONFIG_REDIS_CACHE,
+	CONFIG_REDIS_TIMEOUT,
 	CONFIG_NKEYS
 } config_key;
 
@@ -88,6 +94,12 @@ typedef struct config {
 	char *report_from;           /* reports: the ARF's From; NULL: report/report.h's */
 	char *fp_server;             /* spamsift-fpd IP:PORT: lookups, reported fingerprints */
 	char *fp_key;                /* its key file (spamsift fp keygen's line) */
+	char *redis;                 /* the model on Redis: redis:// URL, or NULL (db) */
+	char *redis_replica;         /* a replica to read from, or NULL */
+	char *redis_password_file;   /* the password's file, or NULL */
+	char *redis_journal;         /* learns kept while Redis is down; NULL: none */
+	double redis_cache;          /* seconds the read cache may lag (default 1; 0: none) */
+	double redis_timeout;        /* seconds to wait for Redis (default 1) */
 	unsigned line[CONFIG_NKEYS]; /* line where each key was set, 0 if not */
 } config;
 

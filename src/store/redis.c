@@ -142,7 +142,7 @@ typedef struct rstore {
 	store base;
 	rshared *sh;
 	redisContext *wc, *rc;
-	int64_t w_retry, r_retry;
+	int64_t w_retry, r_retry, j_retry;
 	int in_write, degraded;
 	rgroup *g;
 	size_t ng, gcap;
@@ -153,6 +153,24 @@ typedef struct rstore {
 		uint32_t id;
 	} names[NAME_SLOTS]; /* user ids seen: they never change */
 } rstore;
+
+static store_redis_stats stats; /* this process's, atomically updated */
+
+#define STAT_ADD(f, n) __atomic_add_fetch(&stats.f, (n), __ATOMIC_RELAXED)
+
+void store_redis_stats_get(store_redis_stats *st)
+{
+	st->cache_reads = __atomic_load_n(&stats.cache_reads, __ATOMIC_RELAXED);
+	st->journaled = __atomic_load_n(&stats.journaled, __ATOMIC_RELAXED);
+	st->replayed = __atomic_load_n(&stats.replayed, __ATOMIC_RELAXED);
+	st->journal_full = __atomic_load_n(&stats.journal_full, __ATOMIC_RELAXED);
+	st->journal_bytes = __atomic_load_n(&stats.journal_bytes, __ATOMIC_RELAXED);
+}
+
+static void note_journal_size(rjournal *j)
+{
+	__atomic_store_n(&stats.journal_bytes, (uint64_t)rjournal_size(j), __ATOMIC_RELAXED);
+}
 
 static int64_t now_ms(void)
 {
@@ -465,6 +483,8 @@ static int replay_one(void *ctx, const uint8_t *p, size_t len)
 	if ((err = append_eval(x->c, &g)))
 		return err;
 	err = eval_reply(x->c);
+	if (!err)
+		STAT_ADD(replayed, 1);
 	return err == SS_ECORRUPT ? 0 : err; /* refused: it never will be taken */
 }
 
@@ -478,6 +498,7 @@ static int journal_replay(rstore *rs, redisContext *c)
 		return 0;
 	if ((err = rjournal_replay(rs->sh->j, replay_one, &x)) == SS_EIO)
 		conn_drop(rs, c);
+	note_journal_size(rs->sh->j);
 	return err;
 }
 
@@ -503,6 +524,8 @@ static int flush(rstore *rs)
 		if (c)
 			conn_drop(rs, c);
 		err = journal_groups(rs);
+		if (rs->sh->j)
+			note_journal_size(rs->sh->j);
 	}
 	for (size_t i = 0; i < rs->ng; i++)
 		rs->g[i].has_check = 0;
@@ -622,6 +645,7 @@ static int r_lookup(store *s, uint32_t user, const uint64_t *keys, size_t n, fea
 			return err;
 		}
 		rs->degraded = 1; /* the cache, however old, or nothing */
+		STAT_ADD(cache_reads, 1);
 		for (size_t i = 0; i < m; i++) {
 			centry *e = cache_get(rs, user, keys[miss[i]], now, INT64_MAX / 2);
 			out[miss[i]] = e ? e->st : (feat_stat){0, 0, 0, 0};
@@ -964,10 +988,24 @@ static int r_walk(store *s, const store_walker *w)
 
 /* ---- transactions, handles ---- */
 
+/* Sends what waits in the journal when Redis answers again; at most
+ * every RETRY_MS while it does not. */
+static void journal_try(rstore *rs)
+{
+	redisContext *c;
+
+	if (!rs->sh->j || !rjournal_size(rs->sh->j) || now_ms() < rs->j_retry)
+		return;
+	rs->j_retry = now_ms() + RETRY_MS;
+	if ((c = conn(rs, 1)))
+		journal_replay(rs, c);
+}
+
 static int r_begin(store *s, int write)
 {
 	rstore *rs = (rstore *)s;
 
+	journal_try(rs);
 	rs->in_write = write;
 	return 0;
 }
@@ -1099,6 +1137,7 @@ static int open_journal(const store_redis_opts *o, rshared *sh)
 		return OPEN_ERR("redis learn journal %.200s: %s", o->journal,
 		                err == SS_EIO ? strerror(errno) : ss_strerror(err)),
 		       err;
+	note_journal_size(sh->j);
 	if (dropped)
 		fprintf(stderr, "spamsift: redis learn journal %s: %zu damaged bytes cut off\n",
 		        o->journal, dropped);

@@ -112,6 +112,18 @@ typedef struct store_redis_opts {
  * or log in), SS_ENOMEM. */
 int store_redis_open(const store_redis_opts *opts, store **out);
 
+/* What the Redis stores of this process have met since it started. */
+typedef struct store_redis_stats {
+	uint64_t cache_reads;   /* scans answered from the cache because Redis did not */
+	uint64_t journaled;     /* learns put in the journal (Redis down) */
+	uint64_t replayed;      /* learns sent from the journal */
+	uint64_t journal_full;  /* learns lost: the journal was full */
+	uint64_t journal_bytes; /* held in the journal now (the last one opened) */
+} store_redis_stats;
+
+/* Fills *st (atomic reads; any thread). */
+void store_redis_stats_get(store_redis_stats *st);
+
 static inline void store_close(store *s)
 {
 	if (s)

@@ -1,0 +1,142 @@
+/*
+ * test_redis_url.c: the Redis URL parser (src/store/redis_url.c) and the
+ * learn journal (src/store/rjournal.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "spamsift.h"
+#include "store/redis_url.h"
+#include "store/rjournal.h"
+
+static int parse(const char *s, redis_url *u)
+{
+	const char *why = NULL;
+	int rc = redis_url_parse(s, strlen(s), u, &why);
+
+	CHECK(rc == 0 || (why && *why));
+	return rc;
+}
+
+TEST(redis_url_forms)
+{
+	redis_url u;
+
+	CHECK(parse("redis://127.0.0.1:6380/3", &u) == 0);
+	CHECK(!strcmp(u.host, "127.0.0.1") && u.port == 6380 && u.db == 3 && !u.pass[0]);
+	CHECK(parse("redis://cache.example", &u) == 0);
+	CHECK(!strcmp(u.host, "cache.example") && u.port == 6379 && u.db == 0);
+	CHECK(parse("redis://:s%40cret@h:1/", &u) == 0);
+	CHECK(!strcmp(u.pass, "s@cret") && !u.user[0] && u.port == 1 && u.db == 0);
+	CHECK(parse("redis://bob:pw@h", &u) == 0);
+	CHECK(!strcmp(u.user, "bob") && !strcmp(u.pass, "pw"));
+	CHECK(parse("redis://a:b@c@h:7", &u) == 0); /* the last '@' ends the password */
+	CHECK(!strcmp(u.pass, "b@c") && !strcmp(u.host, "h") && u.port == 7);
+	CHECK(parse("redis://[::1]:6390/15", &u) == 0);
+	CHECK(!strcmp(u.host, "::1") && u.port == 6390 && u.db == 15);
+}
+
+TEST(redis_url_refused)
+{
+	static const char *bad[] = {"rediss://h:6379", "http://h",       "redis://",
+	                            "redis://:6379",   "redis://h:0",    "redis://h:65536",
+	                            "redis://h:12x",   "redis://h/16",   "redis://h/x",
+	                            "redis://h:",      "redis://[::1",   "redis://[::1]x",
+	                            "redis://h o",     "redis://pw@h",   "redis://:%4@h",
+	                            "redis://:%00@h",  "redis://[zz]:1", "redis://h:6379/1/2"};
+	redis_url u;
+	const char *why = NULL;
+	char big[600];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (parse(bad[i], &u) != -1)
+			test_fail(__FILE__, __LINE__, bad[i]);
+	CHECK(redis_url_parse("rediss://h", 10, &u, &why) == -1 && strstr(why, "TLS"));
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "redis://", 8);
+	CHECK(redis_url_parse(big, sizeof(big), &u, &why) == -1); /* host too long */
+	memcpy(big, "redis://:", 9);
+	big[500] = '@';
+	CHECK(redis_url_parse(big, 510, &u, &why) == -1); /* password too long */
+}
+
+typedef struct seen {
+	int n, stop_at;
+	char last[16];
+} seen;
+
+static int on_rec(void *ctx, const uint8_t *p, size_t len)
+{
+	seen *s = ctx;
+
+	if (s->n == s->stop_at)
+		return SS_EIO;
+	s->n++;
+	snprintf(s->last, sizeof(s->last), "%.*s", (int)len, (const char *)p);
+	return 0;
+}
+
+static char *jpath(void)
+{
+	static char path[64];
+
+	snprintf(path, sizeof(path), "/tmp/ss-rjournal-%d", (int)getpid());
+	unlink(path);
+	return path;
+}
+
+TEST(rjournal_order_bound_and_partial_replay)
+{
+	rjournal *j;
+	size_t dropped;
+	seen s = {0, -1, ""};
+	char *path = jpath();
+
+	CHECK(rjournal_open(path, 100, &j, &dropped) == 0 && dropped == 0);
+	CHECK(rjournal_append(j, "one", 3) == 0);
+	CHECK(rjournal_append(j, "two", 3) == 0);
+	CHECK(rjournal_size(j) == 30);
+	/* The bound: 12 + 80 would pass 100 bytes. */
+	CHECK(rjournal_append(j, path, 80) == SS_EBUSY && rjournal_refused(j) == 1);
+	CHECK(rjournal_size(j) == 30);
+	s.stop_at = 1; /* the second record fails: the first is done and gone */
+	CHECK(rjournal_replay(j, on_rec, &s) == SS_EIO && s.n == 1 && !strcmp(s.last, "one"));
+	CHECK(rjournal_size(j) == 15);
+	s = (seen){0, -1, ""};
+	CHECK(rjournal_replay(j, on_rec, &s) == 0 && s.n == 1 && !strcmp(s.last, "two"));
+	CHECK(rjournal_size(j) == 0);
+	rjournal_close(j);
+	unlink(path);
+}
+
+TEST(rjournal_torn_tail_cut_off)
+{
+	rjournal *j;
+	size_t dropped;
+	seen s = {0, -1, ""};
+	char *path = jpath();
+	FILE *f;
+
+	CHECK(rjournal_open(path, 0, &j, &dropped) == 0);
+	CHECK(rjournal_append(j, "kept", 4) == 0);
+	CHECK(rjournal_append(j, "torn", 4) == 0);
+	rjournal_close(j);
+	CHECK(truncate(path, 16 + 14) == 0); /* half of the second frame */
+	CHECK(rjournal_open(path, 0, &j, &dropped) == 0 && dropped == 14);
+	CHECK(rjournal_append(j, "next", 4) == 0);
+	CHECK(rjournal_replay(j, on_rec, &s) == 0 && s.n == 2 && !strcmp(s.last, "next"));
+	rjournal_close(j);
+	/* A flipped byte: the CRC refuses that frame and what follows. */
+	CHECK(rjournal_open(path, 0, &j, &dropped) == 0);
+	CHECK(rjournal_append(j, "abcd", 4) == 0);
+	rjournal_close(j);
+	f = fopen(path, "r+");
+	CHECK(f && fseek(f, 13, SEEK_SET) == 0 && fputc('X', f) != EOF);
+	if (f)
+		fclose(f);
+	CHECK(rjournal_open(path, 0, &j, &dropped) == 0 && dropped == 16 && rjournal_size(j) == 0);
+	rjournal_close(j);
+	unlink(path);
+}
