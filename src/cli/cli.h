@@ -32,6 +32,10 @@ int cmd_eval(int argc, char **argv);
  * reports to training, evidence and abuse reports (cmd_report.c). */
 int cmd_report(int argc, char **argv);
 
+/* `spamsift migrate --from DIR|URL --to DIR|URL`: copies a model between
+ * the embedded store and Redis (cmd_migrate.c). */
+int cmd_migrate(int argc, char **argv);
+
 /* Options shared by the commands that use a stored model. */
 typedef struct model_args {
 	const char *cmd; /* "learn", "unlearn", "check"... */
