@@ -68,7 +68,7 @@ LIB := $(B)/libspamsift.a
 
 .PHONY: all check format-check unit cli-check rules-check daemon-check milter-check http-check \
 	reload-check dns-check dnsl-check auth-check checks-check report-check fpd-check corpus-check \
-	fuzz fuzz-smoke bench demo install \
+	redis-check fuzz fuzz-smoke bench demo install \
 	deps clean
 
 all: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd $(LIB)
@@ -140,7 +140,7 @@ deps:
 check: deps
 	$(MAKE) format-check unit cli-check rules-check daemon-check milter-check http-check \
 		reload-check dns-check dnsl-check auth-check checks-check report-check fpd-check \
-		corpus-check
+		redis-check corpus-check
 ifeq ($(SANITIZE),)
 	$(MAKE) fuzz-smoke
 endif
@@ -197,6 +197,11 @@ report-check: $(B)/spamsift $(B)/spamsiftd
 fpd-check: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd $(B)/tests/fpcli
 	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd FPD=$(B)/spamsift-fpd FPCLI=$(B)/tests/fpcli \
 		sh tests/fpd.sh
+
+# The model on Redis: real redis-server processes (a primary, a replica),
+# two spamsiftd sharing a model, kill -9 of Redis under load, migrate.
+redis-check: $(B)/spamsift $(B)/spamsiftd
+	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/redis.sh
 
 corpus-check: $(B)/tests/parse_corpus
 	sh tests/corpus/run.sh $(B)/tests/parse_corpus

@@ -66,6 +66,7 @@ void config_init(config *c)
 	c->dns_timeout = 5.0;
 	c->redis_cache = 1.0;
 	c->redis_timeout = 1.0;
+	c->redis_journal_size = 64u << 20;
 }
 
 static void free_list(char **v, size_t *n)
@@ -255,6 +256,11 @@ static int set_number(config *c, config_key k, const char *s, unsigned line, con
 		return number(k, s, 0, 3600, line, &c->redis_cache, e);
 	case CONFIG_REDIS_TIMEOUT:
 		return number(k, s, 0.01, 60, line, &c->redis_timeout, e);
+	case CONFIG_REDIS_JOURNAL_SIZE:
+		if (number(k, s, 4096, 1 << 30, line, &v, e))
+			return -1;
+		c->redis_journal_size = (size_t)v;
+		return 0;
 	default: /* CONFIG_REJECT_AT */
 		return number(k, s, -1e6, 1e6, line, &c->reject_at, e);
 	}

@@ -58,6 +58,7 @@ typedef enum config_key {
 	CONFIG_REDIS_JOURNAL,
 	CONFIG_REDIS_CACHE,
 	CONFIG_REDIS_TIMEOUT,
+	CONFIG_REDIS_JOURNAL_SIZE,
 	CONFIG_NKEYS
 } config_key;
 
@@ -100,6 +101,7 @@ typedef struct config {
 	char *redis_journal;         /* learns kept while Redis is down; NULL: none */
 	double redis_cache;          /* seconds the read cache may lag (default 1; 0: none) */
 	double redis_timeout;        /* seconds to wait for Redis (default 1) */
+	size_t redis_journal_size;   /* its bound in bytes (default 64 MB) */
 	unsigned line[CONFIG_NKEYS]; /* line where each key was set, 0 if not */
 } config;
 

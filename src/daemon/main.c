@@ -59,9 +59,13 @@ static const char usage[] =
     "  --redis-password-file FILE\n"
     "                     the password (first line), for both\n"
     "  --redis-journal FILE\n"
-    "                     learns that cannot reach Redis are kept here (64 MB\n"
-    "                     at most) and sent, in order, when it is back; one\n"
-    "                     file per spamsiftd. Without it such learns fail\n"
+    "                     learns that cannot reach Redis are kept here and\n"
+    "                     sent, in order, when it is back; one file per\n"
+    "                     spamsiftd. Without it such learns fail\n"
+    "  --redis-journal-size BYTES\n"
+    "                     the journal's bound (default 67108864); a learn that\n"
+    "                     would pass it fails, is logged and counted in\n"
+    "                     spamsift_redis_journal_full_total\n"
     "  --redis-cache SECONDS\n"
     "                     how stale the read cache may be (default 1; 0: none)\n"
     "  --redis-timeout SECONDS\n"
@@ -225,6 +229,7 @@ enum {
 	O_REDIS_JOURNAL,
 	O_REDIS_CACHE,
 	O_REDIS_TIMEOUT,
+	O_REDIS_JOURNAL_SIZE,
 };
 
 static const struct option longopts[] = {
@@ -261,6 +266,7 @@ static const struct option longopts[] = {
     {"redis-journal", required_argument, NULL, O_REDIS_JOURNAL},
     {"redis-cache", required_argument, NULL, O_REDIS_CACHE},
     {"redis-timeout", required_argument, NULL, O_REDIS_TIMEOUT},
+    {"redis-journal-size", required_argument, NULL, O_REDIS_JOURNAL_SIZE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, O_VERSION},
     {NULL, 0, NULL, 0},
@@ -303,6 +309,7 @@ static const struct {
     {O_REDIS_JOURNAL, CONFIG_REDIS_JOURNAL},
     {O_REDIS_CACHE, CONFIG_REDIS_CACHE},
     {O_REDIS_TIMEOUT, CONFIG_REDIS_TIMEOUT},
+    {O_REDIS_JOURNAL_SIZE, CONFIG_REDIS_JOURNAL_SIZE},
 };
 
 /* Records one option; returns 0, 1 to exit successfully, -1 on error. */
@@ -445,10 +452,11 @@ static char *redis_settings(const config *c)
 {
 	char *s = NULL;
 
-	if (asprintf(&s, "%s|%s|%s|%s|%g|%g", c->redis, c->redis_replica ? c->redis_replica : "",
+	if (asprintf(&s, "%s|%s|%s|%s|%g|%g|%zu", c->redis,
+	             c->redis_replica ? c->redis_replica : "",
 	             c->redis_password_file ? c->redis_password_file : "",
-	             c->redis_journal ? c->redis_journal : "", c->redis_cache,
-	             c->redis_timeout) < 0)
+	             c->redis_journal ? c->redis_journal : "", c->redis_cache, c->redis_timeout,
+	             c->redis_journal_size) < 0)
 		return NULL;
 	return s;
 }
@@ -457,15 +465,15 @@ static char *redis_settings(const config *c)
 static int model_get_redis(const config *c, model *prev, model **out, char *why, size_t wlen)
 {
 	char *key = redis_settings(c), ewhy[400] = "";
-	store_redis_opts o = {c->redis,
-	                      c->redis_replica,
-	                      c->redis_password_file,
-	                      (int)(c->redis_timeout * 1000),
-	                      c->redis_cache > 0 ? (int)(c->redis_cache * 1000) : -1,
-	                      c->redis_journal,
-	                      0,
-	                      ewhy,
-	                      sizeof(ewhy)};
+	store_redis_opts o = {.url = c->redis,
+	                      .replica_url = c->redis_replica,
+	                      .password_file = c->redis_password_file,
+	                      .timeout_ms = (int)(c->redis_timeout * 1000),
+	                      .stale_ms = c->redis_cache > 0 ? (int)(c->redis_cache * 1000) : -1,
+	                      .journal = c->redis_journal,
+	                      .journal_max = c->redis_journal_size,
+	                      .error = ewhy,
+	                      .error_len = sizeof(ewhy)};
 	model *m;
 	int err;
 

@@ -459,9 +459,13 @@ static int journal_groups(rstore *rs)
 		if (!(p = group_record(&rs->g[i], &len)))
 			return SS_ENOMEM;
 		err = rjournal_append(rs->sh->j, p, len);
-		if (err == SS_EBUSY)
+		if (err == SS_EBUSY) {
+			STAT_ADD(journal_full, 1);
 			fprintf(stderr,
 			        "spamsift: redis: the learn journal is full; a learn is lost\n");
+		} else if (!err) {
+			STAT_ADD(journaled, 1);
+		}
 		free(p);
 	}
 	return err;
@@ -640,7 +644,7 @@ static int r_lookup(store *s, uint32_t user, const uint64_t *keys, size_t n, fea
 			cache_put(rs, user, keys[miss[i]], &out[miss[i]], now);
 		rs->degraded = 0;
 	} else if (m) {
-		if (rs->in_write || err != SS_EIO) {
+		if (err != SS_EIO || (rs->in_write && !rs->sh->j)) {
 			free(miss);
 			return err;
 		}
@@ -680,7 +684,7 @@ static int r_totals(store *s, uint32_t user, clf_totals *t)
 	key_name(name, sizeof(name), user, 't');
 	lens[1] = strlen(name);
 	if (!(r = command(rs, 0, 4, argv, lens))) {
-		if (rs->in_write)
+		if (rs->in_write && !rs->sh->j)
 			return SS_EIO;
 		rs->degraded = 1;
 		*t = e->valid && e->user == user ? e->t : (clf_totals){0, 0};
@@ -711,7 +715,7 @@ static int r_get_msg(store *s, uint32_t user, const uint8_t *digest, msg_rec *ou
 	key_name(name, sizeof(name), user, 'm');
 	lens[1] = strlen(name);
 	if (!(r = command(rs, 0, 3, argv, lens))) {
-		if (!rs->in_write)
+		if (!rs->in_write || !rs->sh->j)
 			return SS_EIO;
 		/* Redis down while learning: taken as not learned yet; the check
 		 * in the journalled batch sorts it out when it is replayed. */

@@ -1,0 +1,264 @@
+#!/bin/sh
+# redis.sh: the model on Redis, against real redis-server processes on
+# 127.0.0.1 (each with its own folder, config on the command line, a free
+# port; stopped by PID): spamsift's commands with --redis give the same
+# model as the embedded store; migrate both ways; two spamsiftd sharing a
+# model (a learn at one is seen at the other within the cache's 1 s); a
+# replica to read from; Redis killed with -9 in the middle of a load of
+# learns and scans, then restarted: no failed scan, no learn lost; a full
+# journal; bad URLs, passwords and settings. Messages are generated here.
+# Needs $SPAMSIFT, $SPAMSIFTD, redis-server, redis-cli, curl and python3.
+# Ends with "N passed, N failed".
+set -u
+. "$(dirname "$0")/lib.sh"
+daemon=${SPAMSIFTD:?set SPAMSIFTD to the spamsiftd binary}
+pids=""
+# shellcheck disable=SC2086
+trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# start_redis NAME PORT [ARGS...]: a redis-server with its own folder
+# $tmp/NAME; its PID in $tmp/NAME.pid; waits until it answers.
+start_redis() {
+	name=$1 rport=$2
+	shift 2
+	mkdir -p "$tmp/$name"
+	redis-server --bind 127.0.0.1 --port "$rport" --dir "$tmp/$name" --save "" \
+		--daemonize no --logfile "$tmp/$name/log" "$@" &
+	echo $! >"$tmp/$name.pid"
+	pids="$pids $!"
+	for i in $(seq 100); do
+		redis-cli -p "$rport" $rauth ping 2>/dev/null | grep -q PONG && return 0
+		sleep 0.05
+	done
+	echo "redis $name did not start: $(tail -5 "$tmp/$name/log")"
+	return 1
+}
+# start_daemon NAME ARGS...: spamsiftd with an HTTP door; sets $started
+# and the door's port in $hport
+start_daemon() {
+	name=$1
+	shift
+	"$daemon" --http 127.0.0.1:0 --threads 2 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	started=$!
+	pids="$pids $started"
+	for i in $(seq 50); do
+		[ -s "$tmp/$name.out" ] && break
+		sleep 0.1
+	done
+	hport=$(sed -n 's/^http 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/$name.out")
+}
+c() { curl -sS --max-time 10 "$@"; }
+# points PORT FILE: the points of a /check at that daemon
+points() {
+	c --data-binary "@$2" "http://127.0.0.1:$1/check" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["points"])'
+}
+
+python3 - "$tmp" "$tests" <<'EOF'
+import os, sys
+sys.dont_write_bytecode = True
+sys.path.insert(0, sys.argv[2])
+import genmail
+g = genmail.Gen(sys.argv[1], seed=7)
+g.corpus()
+g.write("teach.eml", "ham", "teach")
+os.makedirs(os.path.join(sys.argv[1], "load"))
+for i in range(120):
+    g.write(os.path.join("load", "%03d.eml" % i), "spam" if i % 2 else "ham", "load%d" % i)
+EOF
+
+# One primary with a password (from a file), append-only with fsync on
+# every write, so that what it acknowledged survives kill -9.
+printf 'pw-%s\n' "$$" >"$tmp/pw"
+rpass=$(head -1 "$tmp/pw")
+rauth="-a $rpass --no-auth-warning"
+p1=$(free_port)
+start_redis r1 "$p1" --requirepass "$rpass" --appendonly yes --appendfsync always && ok ||
+	bad "redis-server starts"
+R=redis://127.0.0.1:$p1
+RP="--redis $R --redis-password-file $tmp/pw"
+
+# ---- spamsift with --redis: the same model as the embedded store ----
+expect 0 "learn spam on redis" "$bin" learn --spam $RP "$tmp/spam"
+grep -q "40 learned" "$tmp/err" && ok || bad "40 learned: $(cat "$tmp/err")"
+expect 0 "learn ham on redis" "$bin" learn --ham --redis "redis://:$rpass@127.0.0.1:$p1" "$tmp/ham"
+expect 0 "learn spam again" "$bin" learn --spam $RP "$tmp/spam"
+grep -q "0 learned, 40 unchanged" "$tmp/err" && ok || bad "learning is idempotent: $(cat "$tmp/err")"
+expect 0 "learn for a user" "$bin" learn --ham --user alice $RP "$tmp/spam"
+expect 0 "unlearn for a user" "$bin" unlearn --user alice $RP $tmp/spam/0[0-4].eml
+for a in spam ham; do "$bin" learn --$a --db "$tmp/db" "$tmp/$a" 2>/dev/null; done
+"$bin" learn --ham --user alice --db "$tmp/db" "$tmp/spam" 2>/dev/null
+"$bin" unlearn --user alice --db "$tmp/db" $tmp/spam/0[0-4].eml 2>/dev/null
+expect 0 "stats on redis" "$bin" stats $RP
+grep -q "global: 40 spam, 40 ham" "$tmp/out" && grep -q "user alice: 0 spam, 35 ham" "$tmp/out" &&
+	ok || bad "stats: $(cat "$tmp/out")"
+# Exports equal but for the time each message was learned.
+"$bin" export $RP - | sed 's/ [0-9]*$//' | sort >"$tmp/x.redis"
+"$bin" export --db "$tmp/db" - | sed 's/ [0-9]*$//' | sort >"$tmp/x.db"
+[ "$(wc -l <"$tmp/x.db")" -gt 3000 ] && cmp -s "$tmp/x.redis" "$tmp/x.db" && ok ||
+	bad "redis and lmdb hold the same model ($(diff "$tmp/x.redis" "$tmp/x.db" | head -3))"
+for f in probe-spam probe-ham; do
+	"$bin" check --json $RP "$tmp/$f.eml" | cut -d, -f2- >"$tmp/s.redis"
+	"$bin" check --json --db "$tmp/db" "$tmp/$f.eml" | cut -d, -f2- >"$tmp/s.db"
+	cmp -s "$tmp/s.redis" "$tmp/s.db" && ok || bad "$f: the same verdict and score"
+done
+grep -q '"verdict":"ham"' "$tmp/s.redis" && ok || bad "probe-ham is ham"
+
+# ---- bad input ----
+expect 2 "rediss refused" "$bin" check --redis "rediss://127.0.0.1:$p1" "$tmp/teach.eml"
+grep -q "TLS" "$tmp/err" && ok || bad "says TLS is not there: $(cat "$tmp/err")"
+expect 2 "bad port" "$bin" check --redis "redis://127.0.0.1:99999" "$tmp/teach.eml"
+grep -q "bad port" "$tmp/err" && ok || bad "says bad port: $(cat "$tmp/err")"
+expect 2 "nobody there" "$bin" check --redis "redis://127.0.0.1:$(free_port)" "$tmp/teach.eml"
+grep -q "cannot connect" "$tmp/err" && ok || bad "says cannot connect: $(cat "$tmp/err")"
+expect 2 "wrong password" "$bin" check --redis "redis://:nope@127.0.0.1:$p1" "$tmp/teach.eml"
+grep -q "login refused" "$tmp/err" && ok || bad "says login refused: $(cat "$tmp/err")"
+expect 2 "no password" "$bin" learn --spam --redis "$R" "$tmp/teach.eml"
+expect 2 "password file missing" "$bin" check --redis "$R" --redis-password-file "$tmp/none" \
+	"$tmp/teach.eml"
+printf 'redis = http://x\nhttp = 127.0.0.1:0\n' >"$tmp/bad.conf"
+expect 2 "config: bad redis URL" "$daemon" -c "$tmp/bad.conf"
+grep -q "bad.conf:1: redis: not a redis:// URL" "$tmp/err" && ok || bad "FILE:LINE: $(cat "$tmp/err")"
+expect 2 "config: db and redis" "$daemon" --db "$tmp/db" --redis "$R" --http 127.0.0.1:0
+expect 2 "config: journal without redis" "$daemon" --redis-journal "$tmp/j" --http 127.0.0.1:0
+expect 2 "config: journal size too small" "$daemon" $RP --redis-journal-size 10 --http 127.0.0.1:0
+
+# ---- migrate: embedded -> Redis -> embedded gives back the same model ----
+expect 0 "migrate to redis" "$bin" migrate --from "$tmp/db" --to "$R/3" \
+	--redis-password-file "$tmp/pw"
+grep -q "1 users" "$tmp/err" && ok || bad "migrate counts: $(cat "$tmp/err")"
+expect 2 "migrate into a model" "$bin" migrate --from "$tmp/db" --to "$R/3" \
+	--redis-password-file "$tmp/pw"
+grep -q "already holds a model" "$tmp/err" && ok || bad "refuses to merge: $(cat "$tmp/err")"
+expect 0 "migrate back" "$bin" migrate --from "$R/3" --to "$tmp/db2" --redis-password-file "$tmp/pw"
+"$bin" export --db "$tmp/db" - | sort >"$tmp/m1"
+"$bin" export --db "$tmp/db2" - | sort >"$tmp/m2"
+"$bin" export --redis "$R/3" --redis-password-file "$tmp/pw" - | sort >"$tmp/m3"
+cmp -s "$tmp/m1" "$tmp/m2" && cmp -s "$tmp/m1" "$tmp/m3" && ok || bad "round trip is exact"
+for u in "" alice; do
+	"$bin" check --json ${u:+--user $u} --db "$tmp/db" "$tmp/probe-spam.eml" >"$tmp/c1"
+	"$bin" check --json ${u:+--user $u} --db "$tmp/db2" "$tmp/probe-spam.eml" >"$tmp/c2"
+	"$bin" check --json ${u:+--user $u} --redis "$R/3" --redis-password-file "$tmp/pw" \
+		"$tmp/probe-spam.eml" >"$tmp/c3"
+	cmp -s "$tmp/c1" "$tmp/c2" && cmp -s "$tmp/c1" "$tmp/c3" && ok ||
+		bad "scores the same after migrating (user '$u')"
+done
+expect 2 "migrate usage" "$bin" migrate --from "$tmp/db"
+
+# ---- two daemons share the model ----
+start_daemon a $RP --redis-journal "$tmp/a.journal"
+ha=$hport a=$started
+start_daemon b $RP
+hb=$hport
+[ -n "$ha" ] && [ -n "$hb" ] && ok || bad "both daemons start: $(cat "$tmp/a.err" "$tmp/b.err")"
+grep -q "model redis 127.0.0.1:$p1/0" "$tmp/a.err" && ! grep -q "$rpass" "$tmp/a.err" && ok ||
+	bad "the log names the model, not the password"
+before=$(points "$hb" "$tmp/teach.eml")
+[ "$(c --data-binary "@$tmp/teach.eml" "http://127.0.0.1:$ha/learn/spam")" = \
+	'{"result":"learned","class":"spam"}' ] && ok || bad "learn at a"
+sleep 1.1 # the read cache's bound (redis_cache, default 1 s)
+after=$(points "$hb" "$tmp/teach.eml")
+gt "$after" "$before" && ok || bad "b sees a's learn within 1 s ($before -> $after)"
+[ "$(c --data-binary "@$tmp/teach.eml" "http://127.0.0.1:$hb/learn/spam")" = \
+	'{"result":"unchanged","class":"spam"}' ] && ok || bad "b knows the message is learned"
+
+# ---- a replica to read from ----
+p2=$(free_port)
+start_redis r2 "$p2" --replicaof 127.0.0.1 "$p1" --masterauth "$rpass" --requirepass "$rpass" &&
+	ok || bad "the replica starts"
+for i in $(seq 100); do
+	redis-cli -p "$p2" $rauth info replication | grep -q "master_link_status:up" && break
+	sleep 0.1
+done
+redis-cli -p "$p2" $rauth info replication | grep -q "master_link_status:up" && ok ||
+	bad "the replica is in sync"
+start_daemon r $RP --redis-replica "redis://127.0.0.1:$p2" --redis-cache 0
+hr=$hport
+hmget() { redis-cli -p "$1" $rauth info commandstats | sed -n 's/^cmdstat_hmget:calls=\([0-9]*\),.*/\1/p'; }
+evals() { redis-cli -p "$1" $rauth info commandstats | sed -n 's/^cmdstat_eval:calls=\([0-9]*\),.*/\1/p'; }
+h1=$(hmget "$p1") h2=$(hmget "$p2") e1=$(evals "$p1")
+for i in 1 2 3; do points "$hr" "$tmp/probe-spam.eml" >/dev/null; done
+[ "$(hmget "$p1")" = "$h1" ] && [ "${h2:-0}" -lt "$(hmget "$p2")" ] && ok ||
+	bad "scans read the replica ($h1 -> $(hmget "$p1"), ${h2:-0} -> $(hmget "$p2"))"
+c --data-binary "@$tmp/probe-ham.eml" "http://127.0.0.1:$hr/learn/ham" >/dev/null
+[ "$(evals "$p1")" -gt "$e1" ] && ok || bad "learns write to the primary"
+
+# ---- kill -9 Redis in the middle of learns and scans, then restart it ----
+"$bin" stats $RP >"$tmp/st0"
+t0=$(sed -n 's/^global: \([0-9]*\) spam, \([0-9]*\) ham.*/\1 \2/p' "$tmp/st0")
+python3 - "$ha" "$tmp" >"$tmp/load.out" 2>&1 <<'EOF' &
+import http.client, json, os, sys, time
+port, root = int(sys.argv[1]), sys.argv[2]
+learned = failed = scans = scan_fail = unavailable = 0
+for i in range(120):
+    f = os.path.join(root, "load", "%03d.eml" % i)
+    body = open(f, "rb").read()
+    for path in ("/learn/spam" if i % 2 else "/learn/ham", "/check"):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        c.request("POST", path, body)
+        r = c.getresponse()
+        out = r.read()
+        if path == "/check":
+            scans += 1
+            if r.status != 200:
+                scan_fail += 1
+            elif b"REDIS_UNAVAILABLE" in out:
+                unavailable += 1
+        elif r.status == 200 and json.loads(out)["result"] == "learned":
+            learned += 1
+        else:
+            failed += 1
+            print("learn failed:", r.status, out)
+    time.sleep(0.02)
+print("learned %d failed %d scans %d scan_fail %d unavailable %d"
+      % (learned, failed, scans, scan_fail, unavailable))
+EOF
+load=$!
+sleep 0.8
+kill -9 "$(cat "$tmp/r1.pid")"
+sleep 1.5
+start_redis r1 "$p1" --requirepass "$rpass" --appendonly yes --appendfsync always && ok ||
+	bad "redis-server restarts"
+wait "$load"
+grep -q "^learned 120 failed 0 scans 120 scan_fail 0 unavailable [1-9]" "$tmp/load.out" && ok ||
+	bad "every learn taken, every scan answered, some from the cache: $(cat "$tmp/load.out")"
+points "$ha" "$tmp/probe-ham.eml" >/dev/null # the journal goes out before the next read
+for i in $(seq 50); do
+	c "http://127.0.0.1:$ha/metrics" >"$tmp/metrics"
+	grep -q "^spamsift_redis_journal_bytes 0$" "$tmp/metrics" && break
+	sleep 0.1
+	points "$ha" "$tmp/probe-ham.eml" >/dev/null
+done
+j=$(sed -n 's/^spamsift_redis_journaled_total \([0-9]*\)$/\1/p' "$tmp/metrics")
+rp=$(sed -n 's/^spamsift_redis_replayed_total \([0-9]*\)$/\1/p' "$tmp/metrics")
+[ "${j:-0}" -gt 0 ] && [ "$j" = "$rp" ] && grep -q "^spamsift_redis_journal_bytes 0$" "$tmp/metrics" &&
+	ok || bad "learns journalled while Redis was down, all replayed ($j, $rp)"
+"$bin" stats $RP >"$tmp/st1"
+set -- $t0
+grep -q "^global: $(($1 + 60)) spam, $(($2 + 60)) ham" "$tmp/st1" && ok ||
+	bad "no learn lost: $t0 + 60/60, now $(head -1 "$tmp/st1")"
+expect 0 "learn the load again" "$bin" learn --spam $RP $tmp/load/*[13579].eml
+grep -q " 0 learned, 60 unchanged" "$tmp/err" && ok ||
+	bad "each load message is remembered: $(cat "$tmp/err")"
+
+# ---- a full journal: an error in the log, a metric, a failed learn ----
+start_daemon f $RP --redis-journal "$tmp/f.journal" --redis-journal-size 16384
+hf=$hport
+kill -9 "$(cat "$tmp/r1.pid")"
+codes=""
+for i in 0 1 2 3 4 5 6 7; do
+	codes="$codes $(c -o /dev/null -w '%{http_code}' --data-binary "@$tmp/ham/0$i.eml" \
+		"http://127.0.0.1:$hf/learn/spam")"
+done
+case "$codes" in *200*500*) ok ;; *) bad "learns fail once the journal is full: $codes" ;; esac
+grep -q "journal is full" "$tmp/f.err" && ok || bad "the log says the journal is full"
+c "http://127.0.0.1:$hf/metrics" | grep -q "^spamsift_redis_journal_full_total [1-9]" && ok ||
+	bad "the metric counts it"
+[ "$(c -o /dev/null -w '%{http_code}' --data-binary "@$tmp/probe-spam.eml" \
+	"http://127.0.0.1:$hf/check")" = 200 ] && ok || bad "scans go on with Redis down"
+
+[ -z "${KEEP:-}" ] || echo "kept $tmp (KEEP is set)"
+finish
