@@ -17,39 +17,19 @@
 
 #define VALUE_MAX 4096 /* bytes of one value */
 
+/* clang-format off */
 static const char *const key_names[CONFIG_NKEYS] = {
-    "db",
-    "spamd",
-    "milter",
-    "http",
-    "threads",
-    "max_size",
-    "timeout",
-    "request_timeout",
-    "max_conn",
-    "milter_reject",
-    "milter_on_error",
-    "log",
-    "log_level",
-    "add_header_at",
-    "reject_at",
-    "rules",
-    "resolver",
-    "dns_timeout",
-    "authserv_id",
-    "contacts",
-    "evidence",
-    "geoip",
-    "report_from",
-    "fp_server",
+    "db",        "spamd",         "milter",          "http",
+    "threads",   "max_size",      "timeout",         "request_timeout",
+    "max_conn",  "milter_reject", "milter_on_error", "log",
+    "log_level", "add_header_at", "reject_at",       "rules",
+    "resolver",  "dns_timeout",   "authserv_id",     "contacts",
+    "evidence",  "geoip",         "report_from",     "fp_server",
     "fp_key",
-    "redis",
-    "redis_replica",
-    "redis_password_file",
-    "redis_journal",
-    "redis_cache",
-    "redis_timeout",
+    "redis",     "redis_replica", "redis_password_file", "redis_journal",
+    "redis_cache", "redis_timeout", "redis_journal_size",
 };
+/* clang-format on */
 
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/config.h"
 #include "harness.h"
 #include "spamsift.h"
 #include "store/redis_url.h"
@@ -139,4 +140,52 @@ TEST(rjournal_torn_tail_cut_off)
 	CHECK(rjournal_open(path, 0, &j, &dropped) == 0 && dropped == 16 && rjournal_size(j) == 0);
 	rjournal_close(j);
 	unlink(path);
+}
+
+TEST(redis_config_keys)
+{
+	static const char good[] = "http = 127.0.0.1:0\n"
+	                           "redis = redis://:pw@127.0.0.1:6380/2\n"
+	                           "redis-replica = redis://127.0.0.1:6381\n"
+	                           "redis_journal = /var/lib/spamsift/journal\n"
+	                           "redis_journal_size = 8192\n"
+	                           "redis_cache = 0.5\n"
+	                           "redis_timeout = 0.2\n";
+	static const struct {
+		const char *text, *msg;
+	} bad[] = {
+	    {"redis = rediss://h\n", "redis: TLS"},
+	    {"redis_replica = redis://h:0\n", "redis_replica: bad port"},
+	    {"redis_cache = -1\n", "redis_cache: '-1' is not a number"},
+	    {"redis_timeout = 0\n", "redis_timeout: '0' is not a number"},
+	    {"redis_journal_size = 100\n", "redis_journal_size: '100' is not a number"},
+	};
+	const char *both = "http = a:1\ndb = /x\nredis = redis://h\n";
+	const char *lone = "http = a:1\nredis_journal = /j\n";
+	config c;
+	config_error e;
+
+	config_init(&c);
+	CHECK(c.redis_cache == 1.0 && c.redis_timeout == 1.0 && c.redis_journal_size == 64u << 20);
+	CHECK(config_parse(&c, good, sizeof(good) - 1, &e) == 0 && config_check(&c, &e) == 0);
+	CHECK(c.redis && !strcmp(c.redis, "redis://:pw@127.0.0.1:6380/2"));
+	CHECK(c.redis_replica && c.redis_journal && c.redis_journal_size == 8192);
+	CHECK(c.redis_cache == 0.5 && c.redis_timeout == 0.2);
+	config_release(&c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		config_init(&c);
+		CHECK(config_parse(&c, bad[i].text, strlen(bad[i].text), &e) == -1 && e.line == 1);
+		CHECK_CONTAINS(e.msg, strlen(e.msg), bad[i].msg);
+		config_release(&c);
+	}
+	config_init(&c);
+	CHECK(config_parse(&c, both, strlen(both), &e) == 0);
+	CHECK(config_check(&c, &e) == -1 && e.line == 3);
+	CHECK_CONTAINS(e.msg, strlen(e.msg), "db and redis");
+	config_release(&c);
+	config_init(&c);
+	CHECK(config_parse(&c, lone, strlen(lone), &e) == 0);
+	CHECK(config_check(&c, &e) == -1);
+	CHECK_CONTAINS(e.msg, strlen(e.msg), "need redis");
+	config_release(&c);
 }
