@@ -420,8 +420,18 @@ static int append_eval(redisContext *c, const rgroup *g)
 	return redisAppendCommandArgv(c, 9, argv, lens) == REDIS_OK ? 0 : SS_ENOMEM;
 }
 
+/* Whether r is an error that passes (LOADING after a restart, BUSY,
+ * READONLY or MASTERDOWN during a fail-over, OOM, TRYAGAIN...): anything
+ * but ERR and WRONGTYPE, which say the command itself is wrong. */
+static int reply_transient(const redisReply *r)
+{
+	return r->type == REDIS_REPLY_ERROR && strncmp(r->str, "ERR", 3) &&
+	       strncmp(r->str, "WRONGTYPE", 9);
+}
+
 /* Reads the reply of one append_eval: 0 done (applied or skipped),
- * SS_EIO when the connection failed, SS_ECORRUPT when Redis refused it. */
+ * SS_EIO when the connection failed or Redis cannot take it now,
+ * SS_ECORRUPT when Redis refused it. */
 static int eval_reply(redisContext *c)
 {
 	redisReply *r = NULL;
@@ -429,6 +439,10 @@ static int eval_reply(redisContext *c)
 
 	if (redisGetReply(c, (void **)&r) != REDIS_OK || !r)
 		return SS_EIO;
+	if (reply_transient(r)) {
+		freeReplyObject(r);
+		return SS_EIO;
+	}
 	err = r->type == REDIS_REPLY_INTEGER ? 0 : SS_ECORRUPT;
 	if (err)
 		fprintf(stderr, "spamsift: redis refused a write: %.200s\n",
@@ -575,8 +589,11 @@ static redisReply *command(rstore *rs, int write, int argc, const char **argv, c
 
 	if (flush(rs) || !(c = conn(rs, write || rs->in_write)))
 		return NULL;
-	if (!(r = redisCommandArgv(c, argc, argv, lens)))
+	if (!(r = redisCommandArgv(c, argc, argv, lens)) || reply_transient(r)) {
+		freeReplyObject(r);
 		conn_drop(rs, c);
+		return NULL;
+	}
 	return r;
 }
 

@@ -93,14 +93,14 @@ TEST(rjournal_order_bound_and_partial_replay)
 	rjournal *j;
 	size_t dropped;
 	seen s = {0, -1, ""};
-	char *path = jpath();
+	char *path = jpath(), big[80] = "";
 
 	CHECK(rjournal_open(path, 100, &j, &dropped) == 0 && dropped == 0);
 	CHECK(rjournal_append(j, "one", 3) == 0);
 	CHECK(rjournal_append(j, "two", 3) == 0);
 	CHECK(rjournal_size(j) == 30);
 	/* The bound: 12 + 80 would pass 100 bytes. */
-	CHECK(rjournal_append(j, path, 80) == SS_EBUSY && rjournal_refused(j) == 1);
+	CHECK(rjournal_append(j, big, 80) == SS_EBUSY && rjournal_refused(j) == 1);
 	CHECK(rjournal_size(j) == 30);
 	s.stop_at = 1; /* the second record fails: the first is done and gone */
 	CHECK(rjournal_replay(j, on_rec, &s) == SS_EIO && s.n == 1 && !strcmp(s.last, "one"));
