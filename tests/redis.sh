@@ -148,6 +148,85 @@ for u in "" alice; do
 done
 expect 2 "migrate usage" "$bin" migrate --from "$tmp/db"
 
+# ---- a 3-master Cluster made by redis-cli --cluster create ----
+cports=""
+for n in 1 2 3; do
+	cp=$(free_port)
+	rauth="" start_redis "node$n" "$cp" --cluster-enabled yes --cluster-config-file nodes.conf \
+		--cluster-node-timeout 5000 --appendonly no || bad "cluster node $n starts"
+	cports="$cports $cp"
+done
+set -- $cports
+c1=$1 c2=$2 c3=$3
+redis-cli --cluster create "127.0.0.1:$c1" "127.0.0.1:$c2" "127.0.0.1:$c3" --cluster-replicas 0 \
+	--cluster-yes >"$tmp/cluster.log" 2>&1 && ok || bad "cluster create: $(tail -3 "$tmp/cluster.log")"
+for i in $(seq 100); do
+	n=0
+	for cp in $cports; do
+		redis-cli -p "$cp" cluster info | grep -q "cluster_state:ok" && n=$((n + 1))
+	done
+	[ "$n" = 3 ] && break
+	sleep 0.1
+done
+[ "$n" = 3 ] && ok || bad "the cluster is up"
+C=redis://127.0.0.1:$c2 # any node will do as the seed
+expect 0 "learn spam on the cluster" "$bin" learn --spam --redis "$C" "$tmp/spam"
+expect 0 "learn ham on the cluster" "$bin" learn --ham --redis "$C" "$tmp/ham"
+for a in spam ham; do "$bin" learn --$a --db "$tmp/cdb" "$tmp/$a" 2>/dev/null; done
+for u in alice bob carol dave; do
+	"$bin" learn --ham --user $u --redis "$C" $tmp/spam/0[0-9].eml 2>/dev/null
+	"$bin" learn --ham --user $u --db "$tmp/cdb" $tmp/spam/0[0-9].eml 2>/dev/null
+done
+"$bin" export --redis "$C" - | sed 's/ [0-9]*$//' | sort >"$tmp/cx.redis"
+"$bin" export --db "$tmp/cdb" - | sed 's/ [0-9]*$//' | sort >"$tmp/cx.db"
+cmp -s "$tmp/cx.redis" "$tmp/cx.db" && ok || bad "the cluster holds the same model as lmdb"
+# the users' models are spread over the masters
+nodes=0
+for cp in $cports; do
+	[ "$(redis-cli -p "$cp" dbsize)" -gt 0 ] && nodes=$((nodes + 1))
+done
+[ "$nodes" -ge 2 ] && ok || bad "keys on $nodes of 3 masters"
+start_daemon ca --redis "$C" --redis-cache 0
+hca=$hport
+start_daemon cb --redis "redis://127.0.0.1:$c3"
+hcb=$hport
+before=$(points "$hcb" "$tmp/teach.eml")
+[ "$(c --data-binary "@$tmp/teach.eml" "http://127.0.0.1:$hca/learn/spam")" = \
+	'{"result":"learned","class":"spam"}' ] && ok || bad "learn at a cluster daemon"
+sleep 1.1
+after=$(points "$hcb" "$tmp/teach.eml")
+gt "$after" "$before" && ok || bad "the other daemon sees it within 1 s ($before -> $after)"
+# Move the global model's slot to another master by hand: while it moves
+# the old owner answers ASK, then MOVED; scans and learns follow.
+slot=$(redis-cli -p "$c1" cluster keyslot "ss{u0}:f")
+owner="" target=""
+for cp in $cports; do
+	id=$(redis-cli -p "$cp" cluster myid)
+	if redis-cli -p "$cp" cluster countkeysinslot "$slot" | grep -qv '^0$'; then
+		owner=$cp oid=$id
+	elif [ -z "$target" ]; then
+		target=$cp tid=$id
+	fi
+done
+p0=$(points "$hca" "$tmp/probe-spam.eml")
+redis-cli -p "$target" cluster setslot "$slot" importing "$oid" >/dev/null
+redis-cli -p "$owner" cluster setslot "$slot" migrating "$tid" >/dev/null
+keys=$(redis-cli -p "$owner" cluster getkeysinslot "$slot" 100 | tr '\n' ' ')
+# shellcheck disable=SC2086
+redis-cli -p "$owner" migrate 127.0.0.1 "$target" "" 0 5000 keys $keys >/dev/null
+[ "$(redis-cli -p "$owner" cluster countkeysinslot "$slot")" = 0 ] && ok || bad "keys moved"
+[ "$(points "$hca" "$tmp/probe-spam.eml")" = "$p0" ] && ok || bad "a scan follows ASK"
+for cp in $cports; do redis-cli -p "$cp" cluster setslot "$slot" node "$tid" >/dev/null; done
+[ "$(points "$hca" "$tmp/probe-spam.eml")" = "$p0" ] && ok || bad "a scan follows MOVED"
+[ "$(c --data-binary "@$tmp/probe-spam.eml" "http://127.0.0.1:$hca/learn/spam")" = \
+	'{"result":"learned","class":"spam"}' ] && ok || bad "a learn after the move"
+[ "$(redis-cli -p "$target" cluster countkeysinslot "$slot")" -gt 0 ] &&
+	[ "$(redis-cli -p "$owner" cluster countkeysinslot "$slot")" = 0 ] && ok ||
+	bad "the learn went to the new owner"
+"$bin" stats --redis "$C" >"$tmp/cst"
+grep -q "global: 42 spam, 40 ham" "$tmp/cst" && grep -q "user dave: 0 spam, 10 ham" "$tmp/cst" &&
+	ok || bad "cluster stats: $(cat "$tmp/cst")"
+
 # ---- two daemons share the model ----
 start_daemon a $RP --redis-journal "$tmp/a.journal"
 ha=$hport a=$started

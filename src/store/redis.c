@@ -37,6 +37,7 @@
 #include <time.h>
 
 #include "spamsift.h"
+#include "store/redis_cluster.h"
 #include "store/redis_url.h"
 #include "store/rjournal.h"
 #include "store/store.h"
@@ -107,7 +108,8 @@ static const char USER_LUA[] = "local id = redis.call('HGET', KEYS[1], ARGV[1])\
 /* What every handle of one store shares; fixed once opened. */
 typedef struct rshared {
 	redis_url w, r;
-	int has_replica;
+	int has_replica, cluster;
+	rc_map map; /* Cluster: the slot map read at open, each handle's start */
 	int timeout_ms, stale_ms;
 	rjournal *j;
 	int refs;
@@ -142,6 +144,9 @@ typedef struct rstore {
 	store base;
 	rshared *sh;
 	redisContext *wc, *rc;
+	rc_map map;                     /* Cluster: where each slot is */
+	redisContext *nc[RC_MAX_NODES]; /* Cluster: one connection per node */
+	int64_t nretry[RC_MAX_NODES];
 	int64_t w_retry, r_retry, j_retry;
 	int in_write, degraded;
 	rgroup *g;
@@ -315,6 +320,25 @@ static redisContext *conn(rstore *rs, int write)
 	return *c;
 }
 
+/* Cluster: the connection to node i of the slot map (the credentials of
+ * the seed URL), (re)connected when it is time to try. */
+static redisContext *node_conn(rstore *rs, int i)
+{
+	redis_url u = rs->sh->w;
+	const char *why;
+
+	if (rs->nc[i])
+		return rs->nc[i];
+	if (now_ms() < rs->nretry[i])
+		return NULL;
+	snprintf(u.host, sizeof(u.host), "%s", rs->map.nodes[i].host);
+	u.port = rs->map.nodes[i].port;
+	u.db = 0;
+	if (!(rs->nc[i] = connect_url(&u, rs->sh->timeout_ms, &why)))
+		rs->nretry[i] = now_ms() + RETRY_MS;
+	return rs->nc[i];
+}
+
 /* Drops a connection that failed (a reply lost: the stream is unusable). */
 static void conn_drop(rstore *rs, redisContext *c)
 {
@@ -322,7 +346,79 @@ static void conn_drop(rstore *rs, redisContext *c)
 		rs->wc = NULL, rs->w_retry = now_ms() + RETRY_MS;
 	if (c == rs->rc)
 		rs->rc = NULL, rs->r_retry = now_ms() + RETRY_MS;
+	for (size_t i = 0; i < rs->map.nnodes; i++)
+		if (c == rs->nc[i])
+			rs->nc[i] = NULL, rs->nretry[i] = now_ms() + RETRY_MS;
 	redisFree(c);
+}
+
+/* Whether r is an error that passes (LOADING after a restart, BUSY,
+ * READONLY or MASTERDOWN during a fail-over, OOM, TRYAGAIN...): anything
+ * but ERR and WRONGTYPE, which say the command itself is wrong. */
+static int reply_transient(const redisReply *r)
+{
+	return r->type == REDIS_REPLY_ERROR && strncmp(r->str, "ERR", 3) &&
+	       strncmp(r->str, "WRONGTYPE", 9);
+}
+
+/* The key a command names: EVAL's first key, else its first argument. */
+static unsigned command_slot(const char **argv, const size_t *lens)
+{
+	int k = !strcmp(argv[0], "EVAL") ? 3 : 1;
+
+	return rc_key_slot(argv[k], lens[k]);
+}
+
+/* Follows a MOVED (the map learns it) or an ASK (once, after ASKING).
+ * Returns 1 when r was one (node set to where to ask next), 0 if not. */
+static int redirected(rstore *rs, const redisReply *r, unsigned slot, int *node, int *asking)
+{
+	char host[RC_HOST];
+	unsigned rslot;
+	int ask, port, i;
+
+	if (r->type != REDIS_REPLY_ERROR ||
+	    rc_parse_redirect(r->str, r->len, &ask, &rslot, host, sizeof(host), &port) ||
+	    (i = rc_node_index(&rs->map, host, port)) < 0)
+		return 0;
+	if (!ask && rslot == slot)
+		rs->map.slot_node[slot] = (uint8_t)i;
+	*node = i;
+	*asking = ask;
+	return 1;
+}
+
+/* Runs one command where its key lives (the replica for reads when set,
+ * outside write transactions; the slot's master on a Cluster) and returns
+ * its reply; NULL when Redis cannot be reached or cannot take it now. */
+static redisReply *exec(rstore *rs, int write, int argc, const char **argv, const size_t *lens)
+{
+	unsigned slot = rs->sh->cluster ? command_slot(argv, lens) : 0;
+	int node = rs->map.slot_node[slot], asking = 0;
+
+	for (int hop = 0; hop < 5; hop++) {
+		redisContext *c = rs->sh->cluster ? node_conn(rs, node) : conn(rs, write);
+		redisReply *r;
+		if (!c)
+			return NULL;
+		if (asking && (r = redisCommand(c, "ASKING")))
+			freeReplyObject(r);
+		if (!(r = redisCommandArgv(c, argc, argv, lens))) {
+			conn_drop(rs, c);
+			return NULL;
+		}
+		if (rs->sh->cluster && redirected(rs, r, slot, &node, &asking)) {
+			freeReplyObject(r);
+			continue;
+		}
+		if (reply_transient(r)) {
+			freeReplyObject(r);
+			conn_drop(rs, c);
+			return NULL;
+		}
+		return r;
+	}
+	return NULL;
 }
 
 /* ---- pending writes ---- */
@@ -399,12 +495,16 @@ static int group_from_record(const uint8_t *p, size_t len, rgroup *g)
 	return 0;
 }
 
-/* Appends the EVAL that applies g to c's output buffer. */
-static int append_eval(redisContext *c, const rgroup *g)
+/* Sends the EVAL that applies g: 0 done (applied, or skipped by its
+ * check), SS_EIO when Redis cannot be reached or cannot take it now,
+ * SS_ECORRUPT when Redis refused it. */
+static int eval_group(rstore *rs, const rgroup *g)
 {
 	char f[32], t[32], m[32];
 	const char *argv[9] = {"EVAL", WRITE_LUA, "3", f, t, m};
 	size_t lens[9] = {4, sizeof(WRITE_LUA) - 1, 1};
+	redisReply *r;
+	int err;
 
 	key_name(f, sizeof(f), g->user, 'f');
 	key_name(t, sizeof(t), g->user, 't');
@@ -417,32 +517,8 @@ static int append_eval(redisContext *c, const rgroup *g)
 	lens[7] = g->expect_len;
 	argv[8] = (const char *)g->ops;
 	lens[8] = g->len;
-	return redisAppendCommandArgv(c, 9, argv, lens) == REDIS_OK ? 0 : SS_ENOMEM;
-}
-
-/* Whether r is an error that passes (LOADING after a restart, BUSY,
- * READONLY or MASTERDOWN during a fail-over, OOM, TRYAGAIN...): anything
- * but ERR and WRONGTYPE, which say the command itself is wrong. */
-static int reply_transient(const redisReply *r)
-{
-	return r->type == REDIS_REPLY_ERROR && strncmp(r->str, "ERR", 3) &&
-	       strncmp(r->str, "WRONGTYPE", 9);
-}
-
-/* Reads the reply of one append_eval: 0 done (applied or skipped),
- * SS_EIO when the connection failed or Redis cannot take it now,
- * SS_ECORRUPT when Redis refused it. */
-static int eval_reply(redisContext *c)
-{
-	redisReply *r = NULL;
-	int err;
-
-	if (redisGetReply(c, (void **)&r) != REDIS_OK || !r)
+	if (!(r = exec(rs, 1, 9, argv, lens)))
 		return SS_EIO;
-	if (reply_transient(r)) {
-		freeReplyObject(r);
-		return SS_EIO;
-	}
 	err = r->type == REDIS_REPLY_INTEGER ? 0 : SS_ECORRUPT;
 	if (err)
 		fprintf(stderr, "spamsift: redis refused a write: %.200s\n",
@@ -458,14 +534,15 @@ static void groups_clear(rstore *rs)
 	rs->ng = 0;
 }
 
-/* Puts the pending groups that have writes into the journal. */
-static int journal_groups(rstore *rs)
+/* Puts the pending groups from the from-th on that have writes into the
+ * journal. */
+static int journal_groups(rstore *rs, size_t from)
 {
 	int err = 0;
 
 	if (!rs->sh->j)
 		return SS_EIO;
-	for (size_t i = 0; !err && i < rs->ng; i++) {
+	for (size_t i = from; !err && i < rs->ng; i++) {
 		size_t len;
 		uint8_t *p;
 		if (!rs->g[i].len)
@@ -485,68 +562,52 @@ static int journal_groups(rstore *rs)
 	return err;
 }
 
-typedef struct replay_ctx {
-	rstore *rs;
-	redisContext *c;
-} replay_ctx;
-
 static int replay_one(void *ctx, const uint8_t *p, size_t len)
 {
-	replay_ctx *x = ctx;
 	rgroup g;
 	int err;
 
 	if (group_from_record(p, len, &g))
 		return 0; /* not ours: skip it */
-	if ((err = append_eval(x->c, &g)))
-		return err;
-	err = eval_reply(x->c);
+	err = eval_group(ctx, &g);
 	if (!err)
 		STAT_ADD(replayed, 1);
 	return err == SS_ECORRUPT ? 0 : err; /* refused: it never will be taken */
 }
 
 /* Replays the journal when it holds anything; 0 when it is empty after. */
-static int journal_replay(rstore *rs, redisContext *c)
+static int journal_replay(rstore *rs)
 {
-	replay_ctx x = {rs, c};
 	int err;
 
 	if (!rs->sh->j || !rjournal_size(rs->sh->j))
 		return 0;
-	if ((err = rjournal_replay(rs->sh->j, replay_one, &x)) == SS_EIO)
-		conn_drop(rs, c);
+	err = rjournal_replay(rs->sh->j, replay_one, rs);
 	note_journal_size(rs->sh->j);
 	return err;
 }
 
-/* Sends the pending writes, followed by the read already appended to c
- * (nread replies to leave unread). When Redis cannot be reached the
- * writes go to the journal. Returns 0 or SS_EIO / SS_ECORRUPT. */
+/* Sends the pending writes, one EVAL per user. What cannot reach Redis
+ * goes to the journal (when there is one), behind what waits there.
+ * Returns 0, or SS_EIO (no journal), SS_EBUSY (journal full),
+ * SS_ECORRUPT (refused). */
 static int flush(rstore *rs)
 {
-	redisContext *c = conn(rs, 1);
-	size_t sent = 0;
+	size_t i = 0;
 	int err = 0;
 
 	if (!rs->ng)
 		return 0;
-	if (c && journal_replay(rs, c))
-		c = NULL; /* keep the order: behind what waits */
-	for (size_t i = 0; c && !err && i < rs->ng; i++)
-		if (rs->g[i].len && !(err = append_eval(c, &rs->g[i])))
-			sent++;
-	while (c && !err && sent--)
-		err = eval_reply(c);
-	if (!c || err == SS_EIO) {
-		if (c)
-			conn_drop(rs, c);
-		err = journal_groups(rs);
+	if (journal_replay(rs))
+		err = SS_EIO; /* keep the order: behind what waits */
+	for (; !err && i < rs->ng; i++)
+		if (rs->g[i].len)
+			err = eval_group(rs, &rs->g[i]);
+	if (err == SS_EIO) {
+		err = journal_groups(rs, i ? i - 1 : 0);
 		if (rs->sh->j)
 			note_journal_size(rs->sh->j);
 	}
-	for (size_t i = 0; i < rs->ng; i++)
-		rs->g[i].has_check = 0;
 	groups_clear(rs);
 	return err;
 }
@@ -579,22 +640,11 @@ static void cache_put(rstore *rs, uint32_t user, uint64_t key, const feat_stat *
 
 /* ---- reads ---- */
 
-/* Sends the pending writes, then one read command (to the replica when
- * there is one, outside write transactions) and returns its reply; NULL
- * when Redis cannot be reached or a write could not be kept. */
+/* Sends the pending writes, then one command, and returns its reply;
+ * NULL when Redis cannot be reached or a write could not be kept. */
 static redisReply *command(rstore *rs, int write, int argc, const char **argv, const size_t *lens)
 {
-	redisContext *c;
-	redisReply *r;
-
-	if (flush(rs) || !(c = conn(rs, write || rs->in_write)))
-		return NULL;
-	if (!(r = redisCommandArgv(c, argc, argv, lens)) || reply_transient(r)) {
-		freeReplyObject(r);
-		conn_drop(rs, c);
-		return NULL;
-	}
-	return r;
+	return flush(rs) ? NULL : exec(rs, write || rs->in_write, argc, argv, lens);
 }
 
 /* One HMGET of the features keys[idx[0..m)] of user into out[idx[i]],
@@ -1013,13 +1063,10 @@ static int r_walk(store *s, const store_walker *w)
  * every RETRY_MS while it does not. */
 static void journal_try(rstore *rs)
 {
-	redisContext *c;
-
 	if (!rs->sh->j || !rjournal_size(rs->sh->j) || now_ms() < rs->j_retry)
 		return;
 	rs->j_retry = now_ms() + RETRY_MS;
-	if ((c = conn(rs, 1)))
-		journal_replay(rs, c);
+	journal_replay(rs);
 }
 
 static int r_begin(store *s, int write)
@@ -1067,6 +1114,8 @@ static void r_close(store *s)
 		free(rs->names[i].name);
 	redisFree(rs->wc);
 	redisFree(rs->rc);
+	for (size_t i = 0; i < rs->map.nnodes; i++)
+		redisFree(rs->nc[i]);
 	shared_put(rs->sh);
 	free(rs);
 }
@@ -1090,6 +1139,7 @@ static rstore *handle_new(rshared *sh)
 	}
 	rs->base.ops = &redis_ops;
 	rs->sh = sh;
+	rs->map = sh->map;
 	__atomic_add_fetch(&sh->refs, 1, __ATOMIC_RELAXED);
 	return rs;
 }
@@ -1165,6 +1215,40 @@ static int open_journal(const store_redis_opts *o, rshared *sh)
 	return 0;
 }
 
+/* One [lo, hi, [host, port, ...], ...] entry of CLUSTER SLOTS. */
+static int slot_range(rc_map *m, const redisReply *e)
+{
+	const redisReply *n;
+
+	if (e->type != REDIS_REPLY_ARRAY || e->elements < 3 ||
+	    e->element[0]->type != REDIS_REPLY_INTEGER ||
+	    e->element[1]->type != REDIS_REPLY_INTEGER ||
+	    (n = e->element[2])->type != REDIS_REPLY_ARRAY || n->elements < 2 ||
+	    n->element[0]->type != REDIS_REPLY_STRING || n->element[1]->type != REDIS_REPLY_INTEGER)
+		return -1;
+	return rc_map_range(m, (unsigned)e->element[0]->integer, (unsigned)e->element[1]->integer,
+	                    n->element[0]->str, (int)n->element[1]->integer);
+}
+
+/* Whether the server at c is a Cluster node (1: sh->map filled from
+ * CLUSTER SLOTS), a lone server (0), or answers nonsense (-1). */
+static int cluster_probe(redisContext *c, rshared *sh)
+{
+	redisReply *r = redisCommand(c, "CLUSTER SLOTS");
+	int rc = 0;
+
+	if (!r)
+		return -1;
+	if (r->type == REDIS_REPLY_ARRAY) {
+		rc = r->elements ? 1 : -1; /* a cluster without slots cannot serve */
+		for (size_t i = 0; rc == 1 && i < r->elements; i++)
+			if (slot_range(&sh->map, r->element[i]))
+				rc = -1;
+	}
+	freeReplyObject(r);
+	return rc;
+}
+
 int store_redis_open(const store_redis_opts *o, store **out)
 {
 	rshared *sh = calloc(1, sizeof(*sh));
@@ -1185,12 +1269,26 @@ int store_redis_open(const store_redis_opts *o, store **out)
 		err = SS_EIO;
 		goto fail;
 	}
+	if ((sh->cluster = cluster_probe(c, sh)) < 0 ||
+	    (sh->cluster && (sh->has_replica || sh->w.db))) {
+		OPEN_ERR("redis %s:%d: %s", sh->w.host, sh->w.port,
+		         sh->cluster < 0
+		             ? "a cluster whose slots cannot be read"
+		             : "a cluster has no database number and no --redis-replica "
+		               "(its replicas follow their masters)");
+		redisFree(c);
+		err = SS_ESYNTAX;
+		goto fail;
+	}
 	err = SS_ENOMEM;
 	if (!(rs = handle_new(sh))) {
 		redisFree(c);
 		goto fail;
 	}
-	rs->wc = c;
+	if (sh->cluster)
+		redisFree(c); /* nodes are reached through the slot map */
+	else
+		rs->wc = c;
 	*out = &rs->base;
 	return 0;
 fail:

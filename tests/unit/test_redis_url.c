@@ -9,6 +9,7 @@
 #include "daemon/config.h"
 #include "harness.h"
 #include "spamsift.h"
+#include "store/redis_cluster.h"
 #include "store/redis_url.h"
 #include "store/rjournal.h"
 
@@ -188,4 +189,50 @@ TEST(redis_config_keys)
 	CHECK(config_check(&c, &e) == -1);
 	CHECK_CONTAINS(e.msg, strlen(e.msg), "need redis");
 	config_release(&c);
+}
+
+TEST(redis_cluster_key_slot)
+{
+	/* The Cluster specification's examples. */
+	CHECK(rc_key_slot("123456789", 9) == 12739);
+	CHECK(rc_key_slot("{user1000}.following", 20) == rc_key_slot("{user1000}.followers", 20));
+	CHECK(rc_key_slot("{user1000}.following", 20) == rc_key_slot("user1000", 8));
+	CHECK(rc_key_slot("foo{}{bar}", 10) != rc_key_slot("bar", 3)); /* empty tag: whole key */
+	CHECK(rc_key_slot("foo{{bar}}zap", 13) == rc_key_slot("{bar", 4));
+	CHECK(rc_key_slot("foo{bar}{zap}", 13) == rc_key_slot("bar", 3));
+	/* One learn's keys share a slot. */
+	CHECK(rc_key_slot("ss{u7}:f", 8) == rc_key_slot("ss{u7}:m", 8));
+	CHECK(rc_key_slot("ss{u7}:f", 8) == rc_key_slot("ss{u7}:t", 8));
+}
+
+TEST(redis_cluster_redirect)
+{
+	static const char *bad[] = {
+	    "MOVED",      "MOVED 1 h",    "MOVED x h:1", "MOVED 16384 h:1", "MOVED 1 h:0",
+	    "MOVED 1 :1", "MOVED 1 h:1x", "ERR no",      "ASK  h:1",        "MOVED 123456 h:1"};
+	char host[RC_HOST];
+	unsigned slot;
+	int ask, port;
+	rc_map *m = calloc(1, sizeof(*m));
+
+	CHECK(rc_parse_redirect("MOVED 3999 127.0.0.1:6381", 25, &ask, &slot, host, sizeof(host),
+	                        &port) == 0);
+	CHECK(!ask && slot == 3999 && !strcmp(host, "127.0.0.1") && port == 6381);
+	CHECK(rc_parse_redirect("ASK 0 ::1:7000", 14, &ask, &slot, host, sizeof(host), &port) == 0);
+	CHECK(ask && slot == 0 && !strcmp(host, "::1") && port == 7000);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (rc_parse_redirect(bad[i], strlen(bad[i]), &ask, &slot, host, sizeof(host),
+		                      &port) != -1)
+			test_fail(__FILE__, __LINE__, bad[i]);
+	CHECK(rc_parse_redirect("MOVED 1 abcdef:1", 16, &ask, &slot, host, 4, &port) == -1);
+	/* The map: ranges, a node named twice is one node, the bound. */
+	CHECK(m && rc_map_range(m, 0, 5460, "127.0.0.1", 7000) == 0);
+	CHECK(rc_map_range(m, 5461, 16383, "127.0.0.1", 7001) == 0);
+	CHECK(rc_map_range(m, 100, 200, "127.0.0.1", 7000) == 0 && m->nnodes == 2);
+	CHECK(m->slot_node[5460] == 0 && m->slot_node[5461] == 1 && m->slot_node[150] == 0);
+	CHECK(rc_map_range(m, 10, 16384, "127.0.0.1", 7000) == -1);
+	for (int i = 2; i < RC_MAX_NODES; i++)
+		CHECK(rc_node_index(m, "10.0.0.1", 1000 + i) == i);
+	CHECK(rc_node_index(m, "10.0.0.1", 1) == -1);
+	free(m);
 }
