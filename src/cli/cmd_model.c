@@ -143,7 +143,8 @@ static int open_redis(const model_args *a, store **out)
 	store_redis_opts o = {.url = a->redis,
 	                      .replica_url = a->redis_replica,
 	                      .password_file = a->redis_password_file,
-	                      .stale_ms = -1, /* one command: no cache */
+	                      .stale_ms = -1,      /* one command: no cache */
+	                      .timeout_ms = 10000, /* big batches (migrate, import) */
 	                      .error = why,
 	                      .error_len = sizeof(why)};
 	int err = store_redis_open(&o, out);

@@ -44,7 +44,7 @@
 
 #define REC_LEN 21
 #define STAT_LEN 16
-#define FLUSH_AT (4u << 20) /* a user's pending writes sent once this big */
+#define FLUSH_AT (256u << 10) /* a user's pending writes sent once this big */
 #define CACHE_SLOTS (1u << 18)
 #define TOT_SLOTS 64u
 #define RETRY_MS 200
