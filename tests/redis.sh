@@ -19,6 +19,19 @@ trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; [ -n "${KEEP:-}" ] || r
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+# cluster_port: a free port P with P + 10000 (its cluster bus) free too
+cluster_port() {
+	python3 -c '
+import random, socket
+for _ in range(200):
+    p = random.randint(20000, 45000)
+    try:
+        for q in (p, p + 10000):
+            s = socket.socket(); s.bind(("127.0.0.1", q)); s.close()
+    except OSError:
+        continue
+    print(p); break'
+}
 # start_redis NAME PORT [ARGS...]: a redis-server with its own folder
 # $tmp/NAME; its PID in $tmp/NAME.pid; waits until it answers.
 start_redis() {
@@ -150,12 +163,15 @@ expect 2 "migrate usage" "$bin" migrate --from "$tmp/db"
 
 # ---- a 3-master Cluster made by redis-cli --cluster create ----
 cports=""
+pwauth=$rauth
+rauth="" # the cluster's nodes have no password
 for n in 1 2 3; do
-	cp=$(free_port)
-	rauth="" start_redis "node$n" "$cp" --cluster-enabled yes --cluster-config-file nodes.conf \
+	cp=$(cluster_port)
+	start_redis "node$n" "$cp" --cluster-enabled yes --cluster-config-file nodes.conf \
 		--cluster-node-timeout 5000 --appendonly no || bad "cluster node $n starts"
 	cports="$cports $cp"
 done
+rauth=$pwauth
 set -- $cports
 c1=$1 c2=$2 c3=$3
 redis-cli --cluster create "127.0.0.1:$c1" "127.0.0.1:$c2" "127.0.0.1:$c3" --cluster-replicas 0 \
