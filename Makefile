@@ -11,8 +11,9 @@
 #                         bench/run-classify.sh (vs bogofilter),
 #                         bench/run-rules.sh (scans with 1,000 rules vs none),
 #                         bench/run-fuzzy.sh (fingerprints: false matches, recall),
-#                         bench/run-daemon.sh (spamsiftd's load vs spamd, rspamd) and
-#                         bench/run-fpd.sh (spamsift-fpd's lookups/s and p99)
+#                         bench/run-daemon.sh (spamsiftd's load vs spamd, rspamd),
+#                         bench/run-fpd.sh (spamsift-fpd's lookups/s and p99) and
+#                         bench/run-redis.sh (the model on Redis vs embedded, rspamd)
 #   make demo             install, build and parse the sample mail
 #   make install          install the binaries into $(PREFIX)/bin and sbin, the
 #                         default rules (built in too) into
@@ -273,6 +274,7 @@ bench:
 	sh bench/run-fuzzy.sh $(B)/bench/fuzzy
 	$(MAKE) $(B)/spamsiftd $(B)/bench/spamc_load
 	sh bench/run-daemon.sh $(B)/spamsift $(B)/spamsiftd $(B)/bench/spamc_load
+	sh bench/run-redis.sh $(B)/spamsift $(B)/spamsiftd $(B)/bench/spamc_load
 
 demo:
 	@scripts/deps.sh build
