@@ -247,7 +247,7 @@ grep -q "global: 42 spam, 40 ham" "$tmp/cst" && grep -q "user dave: 0 spam, 10 h
 start_daemon a $RP --redis-journal "$tmp/a.journal"
 ha=$hport a=$started
 start_daemon b $RP
-hb=$hport
+hb=$hport b=$started
 [ -n "$ha" ] && [ -n "$hb" ] && ok || bad "both daemons start: $(cat "$tmp/a.err" "$tmp/b.err")"
 grep -q "model redis 127.0.0.1:$p1/0" "$tmp/a.err" && ! grep -q "$rpass" "$tmp/a.err" && ok ||
 	bad "the log names the model, not the password"
@@ -274,12 +274,14 @@ start_daemon r $RP --redis-replica "redis://127.0.0.1:$p2" --redis-cache 0
 hr=$hport
 hmget() { redis-cli -p "$1" $rauth info commandstats | sed -n 's/^cmdstat_hmget:calls=\([0-9]*\),.*/\1/p'; }
 evals() { redis-cli -p "$1" $rauth info commandstats | sed -n 's/^cmdstat_eval:calls=\([0-9]*\),.*/\1/p'; }
+kill -STOP "$a" "$b" # their mirrors' syncs would read the primary meanwhile
 h1=$(hmget "$p1") h2=$(hmget "$p2") e1=$(evals "$p1")
 for i in 1 2 3; do points "$hr" "$tmp/probe-spam.eml" >/dev/null; done
 [ "$(hmget "$p1")" = "$h1" ] && [ "${h2:-0}" -lt "$(hmget "$p2")" ] && ok ||
 	bad "scans read the replica ($h1 -> $(hmget "$p1"), ${h2:-0} -> $(hmget "$p2"))"
 c --data-binary "@$tmp/probe-ham.eml" "http://127.0.0.1:$hr/learn/ham" >/dev/null
 [ "$(evals "$p1")" -gt "$e1" ] && ok || bad "learns write to the primary"
+kill -CONT "$a" "$b"
 
 # ---- kill -9 Redis in the middle of learns and scans, then restart it ----
 "$bin" stats $RP >"$tmp/st0"
@@ -335,6 +337,15 @@ rp=$(sed -n 's/^spamsift_redis_replayed_total \([0-9]*\)$/\1/p' "$tmp/metrics")
 set -- $t0
 grep -q "^global: $(($1 + 60)) spam, $(($2 + 60)) ham" "$tmp/st1" && ok ||
 	bad "no learn lost: $t0 + 60/60, now $(head -1 "$tmp/st1")"
+# a's mirror of the global model caught up after the restart: it scores as
+# a daemon that reads Redis for every scan
+start_daemon fresh $RP --redis-cache 0
+sleep 1.1
+for f in probe-spam probe-ham teach; do
+	[ "$(points "$ha" "$tmp/$f.eml")" = "$(points "$hport" "$tmp/$f.eml")" ] && ok ||
+		bad "$f: the mirror scores as Redis does"
+done
+kill "$started"
 expect 0 "learn the load again" "$bin" learn --spam $RP $tmp/load/*[13579].eml
 grep -q " 0 learned, 60 unchanged" "$tmp/err" && ok ||
 	bad "each load message is remembered: $(cat "$tmp/err")"

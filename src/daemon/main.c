@@ -472,6 +472,7 @@ static int model_get_redis(const config *c, model *prev, model **out, char *why,
 	                      .stale_ms = c->redis_cache > 0 ? (int)(c->redis_cache * 1000) : -1,
 	                      .journal = c->redis_journal,
 	                      .journal_max = c->redis_journal_size,
+	                      .mirror = c->redis_cache > 0,
 	                      .error = ewhy,
 	                      .error_len = sizeof(ewhy)};
 	model *m;

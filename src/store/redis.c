@@ -9,6 +9,8 @@
  *                a feature whose counts both fall to 0 is removed (as in lmdb.c)
  *   ss{u<ID>}:t  hash: spam, ham (the totals, integers)
  *   ss{u<ID>}:m  hash: 16-byte digest -> 21-byte message record
+ *   ss{u0}:c     stream: the feature keys each write changed in the global
+ *                model (field k: 8 bytes a key), about 100,000 entries kept
  * and the user table ss{g}:uid (name -> id), ss{g}:uname (id -> name),
  * ss{g}:next (the last id given).
  *
@@ -38,6 +40,7 @@
 
 #include "spamsift.h"
 #include "store/redis_cluster.h"
+#include "store/redis_mirror.h"
 #include "store/redis_url.h"
 #include "store/rjournal.h"
 #include "store/store.h"
@@ -50,10 +53,12 @@
 #define RETRY_MS 200
 #define NAME_SLOTS 256u /* wait between attempts to reach a server that failed */
 
-/* The write script: KEYS f, t, m; ARGV check digest ("" none), expected
- * record ("" absent), ops. Returns 1 applied, 0 skipped (the check). */
+/* The write script: KEYS f, t, m, the change feed; ARGV check digest (""
+ * none), expected record ("" absent), ops, "1" to add the keys changed to
+ * the feed (the global model, which spamsiftd mirrors). Returns 1
+ * applied, 0 skipped (the check). */
 static const char WRITE_LUA[] =
-    "local f, t, m = KEYS[1], KEYS[2], KEYS[3]\n"
+    "local f, t, m, ch = KEYS[1], KEYS[2], KEYS[3], {}\n"
     "if ARGV[1] ~= '' then\n"
     "  local cur = redis.call('HGET', m, ARGV[1]) or ''\n"
     "  if cur ~= ARGV[2] then return 0 end\n"
@@ -67,6 +72,7 @@ static const char WRITE_LUA[] =
     "    local ds, dh, day = struct.unpack('<iiI', b, s)\n"
     "    for o = s + 12, p - 1, 12 do\n"
     "      local key = string.sub(b, o, o + 7)\n"
+    "      ch[#ch + 1] = key\n"
     "      local dw = struct.unpack('<f', b, o + 8)\n"
     "      local v = redis.call('HGET', f, key)\n"
     "      if v or (ds >= 0 and dh >= 0) then\n"
@@ -91,9 +97,13 @@ static const char WRITE_LUA[] =
     "    redis.call('HDEL', m, string.sub(b, s, s + 15))\n"
     "  elseif k == 'F' then\n"
     "    for o = s, p - 1, 24 do\n"
+    "      ch[#ch + 1] = string.sub(b, o, o + 7)\n"
     "      redis.call('HSET', f, string.sub(b, o, o + 7), string.sub(b, o + 8, o + 23))\n"
     "    end\n"
     "  end\n"
+    "end\n"
+    "if ARGV[4] == '1' and #ch > 0 then\n"
+    "  redis.call('XADD', KEYS[4], 'MAXLEN', '~', '100000', '*', 'k', table.concat(ch))\n"
     "end\n"
     "return 1\n";
 
@@ -112,6 +122,10 @@ typedef struct rshared {
 	rc_map map; /* Cluster: the slot map read at open, each handle's start */
 	int timeout_ms, stale_ms;
 	rjournal *j;
+	rmirror *mirror;   /* the global model, kept by the sync thread; or NULL */
+	struct rstore *mh; /* the sync thread's handle (no reference held) */
+	pthread_t mthread;
+	int mstop;
 	int refs;
 } rshared;
 
@@ -149,6 +163,7 @@ typedef struct rstore {
 	int64_t nretry[RC_MAX_NODES];
 	int64_t w_retry, r_retry, j_retry;
 	int in_write, degraded;
+	int is_mirror; /* the sync thread's: reads Redis, never the mirror */
 	rgroup *g;
 	size_t ng, gcap;
 	centry *cache;
@@ -500,24 +515,27 @@ static int group_from_record(const uint8_t *p, size_t len, rgroup *g)
  * SS_ECORRUPT when Redis refused it. */
 static int eval_group(rstore *rs, const rgroup *g)
 {
-	char f[32], t[32], m[32];
-	const char *argv[9] = {"EVAL", WRITE_LUA, "3", f, t, m};
-	size_t lens[9] = {4, sizeof(WRITE_LUA) - 1, 1};
+	char f[32], t[32], m[32], c[32];
+	const char *argv[11] = {"EVAL", WRITE_LUA, "4", f, t, m, c};
+	size_t lens[11] = {4, sizeof(WRITE_LUA) - 1, 1};
 	redisReply *r;
 	int err;
 
 	key_name(f, sizeof(f), g->user, 'f');
 	key_name(t, sizeof(t), g->user, 't');
 	key_name(m, sizeof(m), g->user, 'm');
-	for (int i = 3; i < 6; i++)
+	key_name(c, sizeof(c), g->user, 'c');
+	for (int i = 3; i < 7; i++)
 		lens[i] = strlen(argv[i]);
-	argv[6] = (const char *)g->digest;
-	lens[6] = g->has_check ? STORE_DIGEST : 0;
-	argv[7] = (const char *)g->expect;
-	lens[7] = g->expect_len;
-	argv[8] = (const char *)g->ops;
-	lens[8] = g->len;
-	if (!(r = exec(rs, 1, 9, argv, lens)))
+	argv[7] = (const char *)g->digest;
+	lens[7] = g->has_check ? STORE_DIGEST : 0;
+	argv[8] = (const char *)g->expect;
+	lens[8] = g->expect_len;
+	argv[9] = (const char *)g->ops;
+	lens[9] = g->len;
+	argv[10] = g->user ? "" : "1";
+	lens[10] = g->user ? 0 : 1;
+	if (!(r = exec(rs, 1, 11, argv, lens)))
 		return SS_EIO;
 	err = r->type == REDIS_REPLY_INTEGER ? 0 : SS_ECORRUPT;
 	if (err)
@@ -690,14 +708,34 @@ out:
 	return err;
 }
 
+/* Scans of the global model read the mirror when it is ready: 1 when
+ * answered (degraded when its last sync is older than the bound). */
+static int mirror_read(rstore *rs, uint32_t user, const uint64_t *keys, size_t n, feat_stat *out,
+                       clf_totals *tot)
+{
+	int64_t at;
+
+	if (user || rs->in_write || !rs->sh->mirror || rs->is_mirror ||
+	    (at = rmirror_lookup(rs->sh->mirror, keys, n, out, tot)) < 0)
+		return 0;
+	if (now_ms() - at > rs->sh->stale_ms) {
+		rs->degraded = 1;
+		STAT_ADD(cache_reads, 1);
+	}
+	return 1;
+}
+
 static int r_lookup(store *s, uint32_t user, const uint64_t *keys, size_t n, feat_stat *out)
 {
 	rstore *rs = (rstore *)s;
 	int64_t now = now_ms(), age = rs->in_write ? -1 : rs->sh->stale_ms;
-	size_t *miss = malloc((n ? n : 1) * sizeof(*miss)), m = 0;
+	size_t *miss, m = 0;
+	clf_totals tot;
 	int err = 0;
 
-	if (!miss)
+	if (mirror_read(rs, user, keys, n, out, &tot))
+		return 0;
+	if (!(miss = malloc((n ? n : 1) * sizeof(*miss))))
 		return SS_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		centry *e = cache_get(rs, user, keys[i], now, age);
@@ -709,7 +747,6 @@ static int r_lookup(store *s, uint32_t user, const uint64_t *keys, size_t n, fea
 	if (m && !(err = hmget(rs, user, keys, miss, m, out))) {
 		for (size_t i = 0; i < m; i++)
 			cache_put(rs, user, keys[miss[i]], &out[miss[i]], now);
-		rs->degraded = 0;
 	} else if (m) {
 		if (err != SS_EIO || (rs->in_write && !rs->sh->j)) {
 			free(miss);
@@ -744,6 +781,8 @@ static int r_totals(store *s, uint32_t user, clf_totals *t)
 	size_t lens[4] = {5, 0, 4, 3};
 	redisReply *r;
 
+	if (mirror_read(rs, user, NULL, 0, NULL, t))
+		return 0;
 	if (!rs->in_write && e->valid && e->user == user && now - e->at <= rs->sh->stale_ms) {
 		*t = e->t;
 		return 0;
@@ -1057,6 +1096,181 @@ static int r_walk(store *s, const store_walker *w)
 	return rc;
 }
 
+/* ---- the mirror of the global model ---- */
+
+#define FEED_COUNT 2000 /* feed entries read at once */
+
+/* Copies the id of a stream entry (a reply [id, [k, v]]) into id. */
+static int entry_id(const redisReply *e, char *id, size_t cap)
+{
+	if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 ||
+	    e->element[0]->type != REDIS_REPLY_STRING || e->element[0]->len >= cap)
+		return -1;
+	memcpy(id, e->element[0]->str, e->element[0]->len + 1);
+	return 0;
+}
+
+/* The feed's last entry id into id ("0-0" when it is empty). */
+static int feed_last(rstore *rs, char *id, size_t cap)
+{
+	const char *argv[6] = {"XREVRANGE", "ss{u0}:c", "+", "-", "COUNT", "1"};
+	size_t lens[6] = {9, 8, 1, 1, 5, 1};
+	redisReply *r = command(rs, 0, 6, argv, lens);
+	int err = 0;
+
+	if (!r)
+		return SS_EIO;
+	if (r->type != REDIS_REPLY_ARRAY)
+		err = SS_ECORRUPT;
+	else if (!r->elements)
+		snprintf(id, cap, "0-0");
+	else if (entry_id(r->element[0], id, cap))
+		err = SS_ECORRUPT;
+	freeReplyObject(r);
+	return err;
+}
+
+/* Fresh totals of the global model. */
+static int fresh_totals(rstore *rs, clf_totals *t)
+{
+	rs->tot[0].valid = 0;
+	rs->degraded = 0;
+	return r_totals(&rs->base, 0, t) || rs->degraded ? SS_EIO : 0;
+}
+
+static int load_feat(void *ctx, const redisReply *k, const redisReply *v)
+{
+	feat_stat st;
+
+	if (k->len != 8 || v->len != STAT_LEN)
+		return 0;
+	unpack_stat((const uint8_t *)v->str, &st);
+	return rm_table_put(ctx, get_le64((const uint8_t *)k->str), &st);
+}
+
+/* Reads the whole global model into a new table; *last: the feed's
+ * position it includes (read first: later changes are followed). */
+static int mirror_load(rstore *rs, char *last, size_t cap)
+{
+	rm_table *t = rm_table_new();
+	clf_totals tot;
+	int err;
+
+	if (!t)
+		return SS_ENOMEM;
+	if ((err = feed_last(rs, last, cap)) || (err = hscan(rs, "ss{u0}:f", load_feat, t)) ||
+	    (err = fresh_totals(rs, &tot))) {
+		rm_table_free(t);
+		return err;
+	}
+	rmirror_swap(rs->sh->mirror, t, &tot);
+	return 0;
+}
+
+/* The keys of feed entries r->element[*] into a malloc'ed array. */
+static uint64_t *feed_keys(const redisReply *r, size_t *n)
+{
+	uint64_t *k = NULL;
+	size_t total = 0, at = 0;
+
+	for (size_t i = 0; i < r->elements; i++) {
+		const redisReply *e = r->element[i];
+		if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 &&
+		    e->element[1]->type == REDIS_REPLY_ARRAY && e->element[1]->elements == 2)
+			total += e->element[1]->element[1]->len / 8;
+	}
+	if (!(k = malloc((total ? total : 1) * sizeof(*k))))
+		return NULL;
+	for (size_t i = 0; i < r->elements; i++) {
+		const redisReply *e = r->element[i], *v;
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+		    e->element[1]->type != REDIS_REPLY_ARRAY || e->element[1]->elements != 2)
+			continue;
+		v = e->element[1]->element[1];
+		for (size_t o = 0; o + 8 <= v->len; o += 8)
+			k[at++] = get_le64((const uint8_t *)v->str + o);
+	}
+	*n = at;
+	return k;
+}
+
+/* Fetches keys[0..n) and writes them into the mirror. */
+static int mirror_apply(rstore *rs, const uint64_t *keys, size_t n, const clf_totals *tot)
+{
+	feat_stat *st = malloc((n ? n : 1) * sizeof(*st));
+	size_t *idx = malloc((n ? n : 1) * sizeof(*idx));
+	int err = st && idx ? 0 : SS_ENOMEM;
+
+	for (size_t i = 0; i < n; i++)
+		idx[i] = i;
+	for (size_t i = 0; !err && i < n; i += 1000)
+		err = hmget(rs, 0, keys, idx + i, n - i < 1000 ? n - i : 1000, st);
+	if (!err)
+		err = rmirror_update(rs->sh->mirror, keys, st, n, tot);
+	free(st);
+	free(idx);
+	return err;
+}
+
+/* Applies what the feed holds after *last. */
+static int mirror_follow(rstore *rs, char *last, size_t cap)
+{
+	char from[80];
+	const char *argv[6] = {"XRANGE", "ss{u0}:c", from, "+", "COUNT", "2000"};
+	size_t lens[6] = {6, 8, 0, 1, 5, 4};
+	clf_totals tot;
+	int err = fresh_totals(rs, &tot), more = 1;
+
+	while (!err && more) {
+		redisReply *r;
+		uint64_t *keys;
+		size_t n;
+		lens[2] = (size_t)snprintf(from, sizeof(from), "(%s", last);
+		if (!(r = command(rs, 0, 6, argv, lens)))
+			return SS_EIO;
+		if (r->type != REDIS_REPLY_ARRAY) {
+			freeReplyObject(r);
+			return SS_ECORRUPT;
+		}
+		more = r->elements == FEED_COUNT;
+		if (!(keys = feed_keys(r, &n)))
+			err = SS_ENOMEM;
+		else if (!(err = mirror_apply(rs, keys, n, &tot)) && r->elements &&
+		         entry_id(r->element[r->elements - 1], last, cap))
+			err = SS_ECORRUPT;
+		free(keys);
+		freeReplyObject(r);
+	}
+	return err;
+}
+
+/* The sync thread: the whole model first (and again after any failure,
+ * which may have let the feed's trimming pass it), then the feed, every
+ * quarter of the staleness bound. */
+static void *mirror_main(void *arg)
+{
+	rshared *sh = arg;
+	char last[64] = "";
+	int loaded = 0, every = sh->stale_ms / 4;
+
+	every = every < 20 ? 20 : every > 250 ? 250 : every;
+	while (!__atomic_load_n(&sh->mstop, __ATOMIC_ACQUIRE)) {
+		int64_t start = now_ms();
+		int err = loaded ? mirror_follow(sh->mh, last, sizeof(last))
+		                 : mirror_load(sh->mh, last, sizeof(last));
+		loaded = !err;
+		if (!err)
+			rmirror_synced(sh->mirror, start);
+		for (int64_t t = now_ms();
+		     t - start < every && !__atomic_load_n(&sh->mstop, __ATOMIC_ACQUIRE);
+		     t = now_ms()) {
+			struct timespec ts = {0, 10 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	return NULL;
+}
+
 /* ---- transactions, handles ---- */
 
 /* Sends what waits in the journal when Redis answers again; at most
@@ -1075,6 +1289,7 @@ static int r_begin(store *s, int write)
 
 	journal_try(rs);
 	rs->in_write = write;
+	rs->degraded = 0; /* set by this transaction's reads */
 	return 0;
 }
 
@@ -1095,18 +1310,9 @@ static int r_degraded(store *s)
 	return ((rstore *)s)->degraded;
 }
 
-static void shared_put(rshared *sh)
+/* Frees a handle but not what it shares. */
+static void handle_free(rstore *rs)
 {
-	if (__atomic_sub_fetch(&sh->refs, 1, __ATOMIC_ACQ_REL) == 0) {
-		rjournal_close(sh->j);
-		free(sh);
-	}
-}
-
-static void r_close(store *s)
-{
-	rstore *rs = (rstore *)s;
-
 	groups_clear(rs);
 	free(rs->g);
 	free(rs->cache);
@@ -1116,8 +1322,30 @@ static void r_close(store *s)
 	redisFree(rs->rc);
 	for (size_t i = 0; i < rs->map.nnodes; i++)
 		redisFree(rs->nc[i]);
-	shared_put(rs->sh);
 	free(rs);
+}
+
+static void shared_put(rshared *sh)
+{
+	if (__atomic_sub_fetch(&sh->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		if (sh->mh) {
+			__atomic_store_n(&sh->mstop, 1, __ATOMIC_RELEASE);
+			pthread_join(sh->mthread, NULL);
+			handle_free(sh->mh);
+		}
+		rmirror_free(sh->mirror);
+		rjournal_close(sh->j);
+		free(sh);
+	}
+}
+
+static void r_close(store *s)
+{
+	rstore *rs = (rstore *)s;
+	rshared *sh = rs->sh;
+
+	handle_free(rs);
+	shared_put(sh);
 }
 
 static int r_dup(store *s, store **out);
@@ -1215,6 +1443,24 @@ static int open_journal(const store_redis_opts *o, rshared *sh)
 	return 0;
 }
 
+/* Starts the sync thread of the global model's mirror, with a handle of
+ * its own that holds no reference (shared_put stops it). */
+static int start_mirror(rshared *sh)
+{
+	if (!(sh->mirror = rmirror_new()) || !(sh->mh = handle_new(sh)))
+		return SS_ENOMEM;
+	__atomic_sub_fetch(&sh->refs, 1, __ATOMIC_RELAXED);
+	free(sh->mh->cache);
+	sh->mh->cache = NULL;
+	sh->mh->is_mirror = 1;
+	if (pthread_create(&sh->mthread, NULL, mirror_main, sh)) {
+		handle_free(sh->mh);
+		sh->mh = NULL;
+		return SS_ENOMEM;
+	}
+	return 0;
+}
+
 /* One [lo, hi, [host, port, ...], ...] entry of CLUSTER SLOTS. */
 static int slot_range(rc_map *m, const redisReply *e)
 {
@@ -1284,6 +1530,11 @@ int store_redis_open(const store_redis_opts *o, store **out)
 	if (!(rs = handle_new(sh))) {
 		redisFree(c);
 		goto fail;
+	}
+	if (o->mirror && sh->stale_ms >= 0 && start_mirror(sh)) {
+		redisFree(c);
+		r_close(&rs->base);
+		return SS_ENOMEM;
 	}
 	if (sh->cluster)
 		redisFree(c); /* nodes are reached through the slot map */

@@ -102,6 +102,8 @@ typedef struct store_redis_opts {
 	int stale_ms;              /* read cache: at most this old (default 1000; -1: none) */
 	const char *journal;       /* NULL, or the learn journal's path (for Redis down) */
 	size_t journal_max;        /* its bound in bytes (default 64 MB) */
+	int mirror;                /* keep a copy of the global model here, in step with
+	                              Redis within stale_ms (a thread; for spamsiftd) */
 	char *error;               /* when opening fails: why (may be NULL) */
 	size_t error_len;
 } store_redis_opts;
