@@ -13,9 +13,10 @@
 #     (POST /learnspam|/learnham), each on its own copy of the model;
 #  3. scan throughput: bench/spamc_load, CLIENTS concurrent spamd-protocol
 #     connections for DURATION s over the second half, against spamsiftd
-#     on LMDB, on Redis with the read cache (1 s, the default), on Redis
-#     without it (every scan asks Redis), and rspamd-bayes; servers and
-#     clients pinned to CPUS, WORKERS workers each.
+#     on LMDB, on Redis as spamsiftd runs by default (redis_cache 1 s: the
+#     global model mirrored, followed through its change feed), on Redis
+#     without cache or mirror (every scan asks Redis), and rspamd-bayes;
+#     servers and clients pinned to CPUS, WORKERS workers each.
 # Every server is started on 127.0.0.1 with its own folder under
 # build/bench/redis/ and stopped by its PID. The table and the bar
 # (Redis >= 80% of embedded) go to standard output and build/bench/redis.txt.
@@ -187,12 +188,13 @@ awk '{ printf "%-24s %9.0f %8.2f %8.2f %9s\n", $1, $2, $3, $4, $5 }' "$work/rows
 echo
 echo "learn, spamsift learn, $ntrain messages, one process (msgs/s):"
 awk '$1 == "learn-cli" { printf "  %-22s %6s\n", $2, $3 }' "$work/learn"
-echo "learn, one message a request over HTTP, $nlearn messages, sequential (msgs/s, failures):"
+echo "learn, one message a request over HTTP, $nlearn messages, sequential (msgs/s, non-200"
+echo "answers: rspamd's controller refuses what its learn_condition skips or it learned already):"
 awk '$1 == "learn-http" { printf "  %-22s %6s  %s\n", $2, $3, $4 }' "$work/learn"
 echo
 lm=$(awk '$1 == "spamsiftd-lmdb" { print $2 }' "$work/rows")
 rd=$(awk '$1 == "spamsiftd-redis" { print $2 }' "$work/rows")
-pct=$(awk -v a="$rd" -v b="$lm" 'BEGIN { printf "%.0f", b > 0 ? 100 * a / b : 0 }')
+pct=$(awk -v a="$rd" -v b="$lm" 'BEGIN { printf "%.0f", (b > 0 ? 100 * a / b : 0) }')
 echo "## bar (issue 7)"
 echo "- scans on Redis >= 80% of the embedded store's: $rd vs $lm msgs/s = $pct%:" \
 	"$(if [ "$pct" -ge 80 ]; then echo holds; else echo "does NOT hold"; fi)"
