@@ -10,7 +10,7 @@
  *   ss{u<ID>}:t  hash: spam, ham (the totals, integers)
  *   ss{u<ID>}:m  hash: 16-byte digest -> 21-byte message record
  *   ss{u0}:c     stream: the feature keys each write changed in the global
- *                model (field k: 8 bytes a key), about 100,000 entries kept
+ *                model (field k: 8 bytes a key), about 5,000 entries kept
  * and the user table ss{g}:uid (name -> id), ss{g}:uname (id -> name),
  * ss{g}:next (the last id given).
  *
@@ -103,7 +103,7 @@ static const char WRITE_LUA[] =
     "  end\n"
     "end\n"
     "if ARGV[4] == '1' and #ch > 0 then\n"
-    "  redis.call('XADD', KEYS[4], 'MAXLEN', '~', '100000', '*', 'k', table.concat(ch))\n"
+    "  redis.call('XADD', KEYS[4], 'MAXLEN', '~', '5000', '*', 'k', table.concat(ch))\n"
     "end\n"
     "return 1\n";
 
@@ -1212,15 +1212,48 @@ static int mirror_apply(rstore *rs, const uint64_t *keys, size_t n, const clf_to
 	return err;
 }
 
-/* Applies what the feed holds after *last. */
+/* Compares stream ids "MS-SEQ". */
+static int id_cmp(const char *a, const char *b)
+{
+	unsigned long long am = 0, as = 0, bm = 0, bs = 0;
+
+	sscanf(a, "%llu-%llu", &am, &as);
+	sscanf(b, "%llu-%llu", &bm, &bs);
+	return am != bm ? (am < bm ? -1 : 1) : as != bs ? (as < bs ? -1 : 1) : 0;
+}
+
+/* Whether the feed was trimmed past *last (entries missed): its first
+ * entry is later than the one we read last. 1 yes, 0 no, or an error. */
+static int feed_gap(rstore *rs, const char *last)
+{
+	const char *argv[6] = {"XRANGE", "ss{u0}:c", "-", "+", "COUNT", "1"};
+	size_t lens[6] = {6, 8, 1, 1, 5, 1};
+	redisReply *r = command(rs, 0, 6, argv, lens);
+	char first[64];
+	int rc = 0;
+
+	if (!r)
+		return SS_EIO;
+	if (r->type != REDIS_REPLY_ARRAY)
+		rc = SS_ECORRUPT;
+	else if (r->elements && !entry_id(r->element[0], first, sizeof(first)))
+		rc = strcmp(last, "0-0") ? id_cmp(first, last) > 0 : 0;
+	freeReplyObject(r);
+	return rc;
+}
+
+/* Applies what the feed holds after *last; SS_EBUSY when entries were
+ * trimmed before they were read (the whole model must be read again). */
 static int mirror_follow(rstore *rs, char *last, size_t cap)
 {
 	char from[80];
 	const char *argv[6] = {"XRANGE", "ss{u0}:c", from, "+", "COUNT", "2000"};
 	size_t lens[6] = {6, 8, 0, 1, 5, 4};
 	clf_totals tot;
-	int err = fresh_totals(rs, &tot), more = 1;
+	int err = fresh_totals(rs, &tot), more = 1, gap = err ? 0 : feed_gap(rs, last);
 
+	if (gap)
+		return gap > 0 ? SS_EBUSY : gap;
 	while (!err && more) {
 		redisReply *r;
 		uint64_t *keys;

@@ -10,6 +10,7 @@
 #include "harness.h"
 #include "spamsift.h"
 #include "store/redis_cluster.h"
+#include "store/redis_mirror.h"
 #include "store/redis_url.h"
 #include "store/rjournal.h"
 
@@ -235,4 +236,34 @@ TEST(redis_cluster_redirect)
 		CHECK(rc_node_index(m, "10.0.0.1", 1000 + i) == i);
 	CHECK(rc_node_index(m, "10.0.0.1", 1) == -1);
 	free(m);
+}
+
+TEST(redis_mirror_table)
+{
+	rmirror *m = rmirror_new();
+	rm_table *t = rm_table_new();
+	uint64_t keys[3] = {0, 42, 1ull << 63};
+	feat_stat out[3], st = {3, 1, 0.5f, 7};
+	clf_totals tot = {10, 20}, got;
+
+	CHECK(m && t);
+	CHECK(rmirror_lookup(m, keys, 3, out, &got) == -1); /* not ready */
+	for (uint64_t k = 1; k <= 200000; k++) {            /* grows past its first size */
+		feat_stat s = {(uint32_t)k, 0, 0, 0};
+		if (rm_table_put(t, k * 7919, &s))
+			break;
+	}
+	CHECK(rm_table_put(t, 0, &st) == 0);
+	rmirror_swap(m, t, &tot);
+	rmirror_synced(m, 1234);
+	CHECK(rmirror_lookup(m, keys, 3, out, &got) == 1234);
+	CHECK(out[0].spam == 3 && out[0].w == 0.5f && out[1].spam == 0 && out[2].spam == 0);
+	CHECK(got.spam == 10 && got.ham == 20);
+	keys[1] = 7919 * 500;
+	CHECK(rmirror_lookup(m, keys, 2, out, &got) == 1234 && out[1].spam == 500);
+	st.spam = 99;
+	tot.spam = 11;
+	CHECK(rmirror_update(m, keys + 1, &st, 1, &tot) == 0);
+	CHECK(rmirror_lookup(m, keys, 2, out, &got) == 1234 && out[1].spam == 99 && got.spam == 11);
+	rmirror_free(m);
 }
