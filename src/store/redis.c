@@ -611,11 +611,13 @@ static int journal_replay(rstore *rs)
  * SS_ECORRUPT (refused). */
 static int flush(rstore *rs)
 {
-	size_t i = 0;
+	size_t i = 0, writes = 0;
 	int err = 0;
 
-	if (!rs->ng)
-		return 0;
+	for (size_t k = 0; k < rs->ng; k++)
+		writes += rs->g[k].len > 0;
+	if (!writes)
+		return 0; /* only checks noted by get_msg: they wait for their writes */
 	if (journal_replay(rs))
 		err = SS_EIO; /* keep the order: behind what waits */
 	for (; !err && i < rs->ng; i++)

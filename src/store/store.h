@@ -75,8 +75,9 @@ typedef struct store_ops {
 	 * one writer and many readers across threads and processes). `s` must
 	 * outlive the new handle. NULL when the backend cannot (in-memory). */
 	int (*dup)(store *s, store **out);
-	/* Whether the last reads could not reach the model's server and were
-	 * answered from a local cache (1) or not (0). NULL: never (embedded). */
+	/* Whether reads of the current (or last) transaction could not reach
+	 * the model's server and were answered from what is local (1) or not
+	 * (0). NULL: never (embedded). */
 	int (*degraded)(store *s);
 } store_ops;
 
@@ -109,7 +110,10 @@ typedef struct store_redis_opts {
 } store_redis_opts;
 
 /* Opens the model on a Redis server (keys ss{u<ID>}:f|t|m per user, see
- * redis.c). Checks that the server answers. Returns 0, SS_ESYNTAX (bad
+ * redis.c). Checks that the server answers. Its transactions are weaker
+ * than LMDB's: a read transaction is no snapshot, and the writes of a
+ * write transaction are sent before its next read (one learn each), so
+ * ending it without commit drops only what was not sent yet. Returns 0, SS_ESYNTAX (bad
  * URL, unreadable password file: see opts->error), SS_EIO (cannot reach
  * or log in), SS_ENOMEM. */
 int store_redis_open(const store_redis_opts *opts, store **out);
