@@ -123,8 +123,9 @@ grep -q '"verdict":"ham"' "$tmp/s.redis" && ok || bad "probe-ham is ham"
 # ---- bad input ----
 expect 2 "rediss refused" "$bin" check --redis "rediss://127.0.0.1:$p1" "$tmp/teach.eml"
 grep -q "TLS" "$tmp/err" && ok || bad "says TLS is not there: $(cat "$tmp/err")"
-expect 2 "bad port" "$bin" check --redis "redis://127.0.0.1:99999" "$tmp/teach.eml"
-grep -q "bad port" "$tmp/err" && ok || bad "says bad port: $(cat "$tmp/err")"
+expect 2 "bad port" "$bin" check --redis "redis://:topsecret@127.0.0.1:99999" "$tmp/teach.eml"
+grep -q "bad port" "$tmp/err" && ! grep -q topsecret "$tmp/err" && ok ||
+	bad "says bad port, not the password: $(cat "$tmp/err")"
 expect 2 "nobody there" "$bin" check --redis "redis://127.0.0.1:$(free_port)" "$tmp/teach.eml"
 grep -q "cannot connect" "$tmp/err" && ok || bad "says cannot connect: $(cat "$tmp/err")"
 expect 2 "wrong password" "$bin" check --redis "redis://:nope@127.0.0.1:$p1" "$tmp/teach.eml"

@@ -754,8 +754,13 @@ static int r_lookup(store *s, uint32_t user, const uint64_t *keys, size_t n, fea
 			free(miss);
 			return err;
 		}
-		rs->degraded = 1; /* the cache, however old, or nothing */
+		rs->degraded = 1; /* the mirror, the cache however old, or nothing */
 		STAT_ADD(cache_reads, 1);
+		if (!user && rs->sh->mirror && !rs->is_mirror &&
+		    rmirror_lookup(rs->sh->mirror, keys, n, out, &tot) >= 0) {
+			free(miss);
+			return 0;
+		}
 		for (size_t i = 0; i < m; i++) {
 			centry *e = cache_get(rs, user, keys[miss[i]], now, INT64_MAX / 2);
 			out[miss[i]] = e ? e->st : (feat_stat){0, 0, 0, 0};
@@ -1440,11 +1445,10 @@ static int parse_urls(const store_redis_opts *o, rshared *sh)
 	const char *why;
 
 	if (!o->url || redis_url_parse(o->url, strlen(o->url), &sh->w, &why))
-		return OPEN_ERR("redis URL '%.200s': %s", o->url ? o->url : "",
-		                o->url ? why : "none"),
-		       SS_ESYNTAX;
+		return OPEN_ERR("redis URL: %s", o->url ? why : "none"), SS_ESYNTAX;
 	if (o->replica_url && redis_url_parse(o->replica_url, strlen(o->replica_url), &sh->r, &why))
-		return OPEN_ERR("redis replica URL '%.200s': %s", o->replica_url, why), SS_ESYNTAX;
+		return OPEN_ERR("redis replica URL: %s", why),
+		       SS_ESYNTAX; /* not echoed: a password */
 	sh->has_replica = o->replica_url != NULL;
 	if (o->password_file) {
 		char pw[REDIS_URL_SECRET];
