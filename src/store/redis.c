@@ -15,14 +15,16 @@
  * ss{g}:next (the last id given).
  *
  * Reads: a lookup of n features is one HMGET. Outside write transactions
- * reads go to the replica when there is one, through a direct-mapped
- * local cache whose entries are at most stale_ms old; when Redis cannot
- * be reached, scans go on with what the cache holds (older entries
- * included, absent features as zeroes) and degraded() says so.
+ * reads of the global model come from the mirror when there is one
+ * (redis_sync.c keeps it), others go to the replica when there is one,
+ * through a direct-mapped local cache whose entries are at most stale_ms
+ * old; when Redis cannot be reached, scans go on with what is local
+ * (older entries included, absent features as zeroes) and degraded() says
+ * so. A Cluster is routed by hand (redis_cluster.h).
  *
  * Writes are buffered per user and sent as one EVAL of a Lua script per
- * user (WRITE_LUA), before the next read of the transaction (pipelined
- * with it) or at its end: one round trip per learn. The script first
+ * user (WRITE_LUA), before the next read of the transaction or at its
+ * end: one script per learn. The script first
  * checks the message record read by get_msg is still what it was (absent
  * or the same bytes); when it is not, another machine learned the message
  * meanwhile and the batch is skipped. That check makes a batch safe to
@@ -40,18 +42,14 @@
 
 #include "spamsift.h"
 #include "store/redis_cluster.h"
+#include "store/redis_internal.h"
 #include "store/redis_mirror.h"
 #include "store/redis_url.h"
 #include "store/rjournal.h"
 #include "store/store.h"
 
-#define REC_LEN 21
-#define STAT_LEN 16
 #define FLUSH_AT (256u << 10) /* a user's pending writes sent once this big */
-#define CACHE_SLOTS (1u << 18)
-#define TOT_SLOTS 64u
-#define RETRY_MS 200
-#define NAME_SLOTS 256u /* wait between attempts to reach a server that failed */
+#define RETRY_MS 200          /* wait between attempts to reach a server that failed */
 
 /* The write script: KEYS f, t, m, the change feed; ARGV check digest (""
  * none), expected record ("" absent), ops, "1" to add the keys changed to
@@ -115,65 +113,6 @@ static const char USER_LUA[] = "local id = redis.call('HGET', KEYS[1], ARGV[1])\
                                "redis.call('HSET', KEYS[2], id, ARGV[1])\n"
                                "return id\n";
 
-/* What every handle of one store shares; fixed once opened. */
-typedef struct rshared {
-	redis_url w, r;
-	int has_replica, cluster;
-	rc_map map; /* Cluster: the slot map read at open, each handle's start */
-	int timeout_ms, stale_ms;
-	rjournal *j;
-	rmirror *mirror;   /* the global model, kept by the sync thread; or NULL */
-	struct rstore *mh; /* the sync thread's handle (no reference held) */
-	pthread_t mthread;
-	int mstop;
-	int refs;
-} rshared;
-
-/* Pending writes of one user. */
-typedef struct rgroup {
-	uint32_t user;
-	int has_check;
-	uint8_t digest[STORE_DIGEST];
-	uint8_t expect[REC_LEN];
-	size_t expect_len; /* 0: expected absent */
-	uint8_t *ops;
-	size_t len, cap;
-} rgroup;
-
-typedef struct centry {
-	uint64_t key;
-	uint32_t user;
-	uint32_t valid;
-	int64_t at; /* ms, monotonic */
-	feat_stat st;
-} centry;
-
-typedef struct tentry {
-	uint32_t user, valid;
-	int64_t at;
-	clf_totals t;
-} tentry;
-
-typedef struct rstore {
-	store base;
-	rshared *sh;
-	redisContext *wc, *rc;
-	rc_map map;                     /* Cluster: where each slot is */
-	redisContext *nc[RC_MAX_NODES]; /* Cluster: one connection per node */
-	int64_t nretry[RC_MAX_NODES];
-	int64_t w_retry, r_retry, j_retry;
-	int in_write, degraded;
-	int is_mirror; /* the sync thread's: reads Redis, never the mirror */
-	rgroup *g;
-	size_t ng, gcap;
-	centry *cache;
-	tentry tot[TOT_SLOTS];
-	struct {
-		char *name;
-		uint32_t id;
-	} names[NAME_SLOTS]; /* user ids seen: they never change */
-} rstore;
-
 static store_redis_stats stats; /* this process's, atomically updated */
 
 #define STAT_ADD(f, n) __atomic_add_fetch(&stats.f, (n), __ATOMIC_RELAXED)
@@ -192,7 +131,7 @@ static void note_journal_size(rjournal *j)
 	__atomic_store_n(&stats.journal_bytes, (uint64_t)rjournal_size(j), __ATOMIC_RELAXED);
 }
 
-static int64_t now_ms(void)
+int64_t rs_now_ms(void)
 {
 	struct timespec ts;
 
@@ -219,7 +158,7 @@ static void le64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static uint64_t get_le64(const uint8_t *p)
+uint64_t rs_get_le64(const uint8_t *p)
 {
 	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
 }
@@ -249,7 +188,7 @@ static void pack_stat(uint8_t *p, const feat_stat *st)
 	le32(p + 12, st->day);
 }
 
-static void unpack_stat(const uint8_t *p, feat_stat *st)
+void rs_unpack_stat(const uint8_t *p, feat_stat *st)
 {
 	st->spam = get_le32(p);
 	st->ham = get_le32(p + 4);
@@ -272,7 +211,7 @@ static void unpack_rec(const uint8_t *p, msg_rec *r)
 	r->nfeat = get_le32(p + 1);
 	r->step = get_lef(p + 5);
 	r->gstep = get_lef(p + 9);
-	r->time = (int64_t)get_le64(p + 13);
+	r->time = (int64_t)rs_get_le64(p + 13);
 }
 
 static void key_name(char *buf, size_t cap, uint32_t user, char kind)
@@ -328,10 +267,10 @@ static redisContext *conn(rstore *rs, int write)
 
 	if (*c)
 		return *c;
-	if (now_ms() < *retry)
+	if (rs_now_ms() < *retry)
 		return NULL;
 	if (!(*c = connect_url(replica ? &rs->sh->r : &rs->sh->w, rs->sh->timeout_ms, &why)))
-		*retry = now_ms() + RETRY_MS;
+		*retry = rs_now_ms() + RETRY_MS;
 	return *c;
 }
 
@@ -344,13 +283,13 @@ static redisContext *node_conn(rstore *rs, int i)
 
 	if (rs->nc[i])
 		return rs->nc[i];
-	if (now_ms() < rs->nretry[i])
+	if (rs_now_ms() < rs->nretry[i])
 		return NULL;
 	snprintf(u.host, sizeof(u.host), "%s", rs->map.nodes[i].host);
 	u.port = rs->map.nodes[i].port;
 	u.db = 0;
 	if (!(rs->nc[i] = connect_url(&u, rs->sh->timeout_ms, &why)))
-		rs->nretry[i] = now_ms() + RETRY_MS;
+		rs->nretry[i] = rs_now_ms() + RETRY_MS;
 	return rs->nc[i];
 }
 
@@ -358,12 +297,12 @@ static redisContext *node_conn(rstore *rs, int i)
 static void conn_drop(rstore *rs, redisContext *c)
 {
 	if (c == rs->wc)
-		rs->wc = NULL, rs->w_retry = now_ms() + RETRY_MS;
+		rs->wc = NULL, rs->w_retry = rs_now_ms() + RETRY_MS;
 	if (c == rs->rc)
-		rs->rc = NULL, rs->r_retry = now_ms() + RETRY_MS;
+		rs->rc = NULL, rs->r_retry = rs_now_ms() + RETRY_MS;
 	for (size_t i = 0; i < rs->map.nnodes; i++)
 		if (c == rs->nc[i])
-			rs->nc[i] = NULL, rs->nretry[i] = now_ms() + RETRY_MS;
+			rs->nc[i] = NULL, rs->nretry[i] = rs_now_ms() + RETRY_MS;
 	redisFree(c);
 }
 
@@ -662,15 +601,15 @@ static void cache_put(rstore *rs, uint32_t user, uint64_t key, const feat_stat *
 
 /* Sends the pending writes, then one command, and returns its reply;
  * NULL when Redis cannot be reached or a write could not be kept. */
-static redisReply *command(rstore *rs, int write, int argc, const char **argv, const size_t *lens)
+redisReply *rs_command(rstore *rs, int write, int argc, const char **argv, const size_t *lens)
 {
 	return flush(rs) ? NULL : exec(rs, write || rs->in_write, argc, argv, lens);
 }
 
 /* One HMGET of the features keys[idx[0..m)] of user into out[idx[i]],
  * after the pending writes. SS_EIO when Redis cannot be reached. */
-static int hmget(rstore *rs, uint32_t user, const uint64_t *keys, const size_t *idx, size_t m,
-                 feat_stat *out)
+int rs_hmget(rstore *rs, uint32_t user, const uint64_t *keys, const size_t *idx, size_t m,
+             feat_stat *out)
 {
 	const char **argv = malloc((m + 2) * sizeof(*argv));
 	size_t *lens = malloc((m + 2) * sizeof(*lens));
@@ -689,7 +628,7 @@ static int hmget(rstore *rs, uint32_t user, const uint64_t *keys, const size_t *
 		lens[i + 2] = 8;
 	}
 	err = SS_EIO;
-	if (!(r = command(rs, 0, (int)m + 2, argv, lens)))
+	if (!(r = rs_command(rs, 0, (int)m + 2, argv, lens)))
 		goto out;
 	err = SS_ECORRUPT;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != m)
@@ -699,7 +638,7 @@ static int hmget(rstore *rs, uint32_t user, const uint64_t *keys, const size_t *
 		feat_stat *st = &out[idx[i]];
 		*st = (feat_stat){0, 0, 0, 0};
 		if (e->type == REDIS_REPLY_STRING && e->len == STAT_LEN)
-			unpack_stat((const uint8_t *)e->str, st);
+			rs_unpack_stat((const uint8_t *)e->str, st);
 	}
 	err = 0;
 out:
@@ -720,7 +659,7 @@ static int mirror_read(rstore *rs, uint32_t user, const uint64_t *keys, size_t n
 	if (user || rs->in_write || !rs->sh->mirror || rs->is_mirror ||
 	    (at = rmirror_lookup(rs->sh->mirror, keys, n, out, tot)) < 0)
 		return 0;
-	if (now_ms() - at > rs->sh->stale_ms) {
+	if (rs_now_ms() - at > rs->sh->stale_ms) {
 		rs->degraded = 1;
 		STAT_ADD(cache_reads, 1);
 	}
@@ -730,7 +669,7 @@ static int mirror_read(rstore *rs, uint32_t user, const uint64_t *keys, size_t n
 static int r_lookup(store *s, uint32_t user, const uint64_t *keys, size_t n, feat_stat *out)
 {
 	rstore *rs = (rstore *)s;
-	int64_t now = now_ms(), age = rs->in_write ? -1 : rs->sh->stale_ms;
+	int64_t now = rs_now_ms(), age = rs->in_write ? -1 : rs->sh->stale_ms;
 	size_t *miss, m = 0;
 	clf_totals tot;
 	int err = 0;
@@ -746,7 +685,7 @@ static int r_lookup(store *s, uint32_t user, const uint64_t *keys, size_t n, fea
 		else
 			miss[m++] = i;
 	}
-	if (m && !(err = hmget(rs, user, keys, miss, m, out))) {
+	if (m && !(err = rs_hmget(rs, user, keys, miss, m, out))) {
 		for (size_t i = 0; i < m; i++)
 			cache_put(rs, user, keys[miss[i]], &out[miss[i]], now);
 	} else if (m) {
@@ -778,11 +717,11 @@ static long long reply_int(const redisReply *r)
 	return r && r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
 }
 
-static int r_totals(store *s, uint32_t user, clf_totals *t)
+int rs_totals(store *s, uint32_t user, clf_totals *t)
 {
 	rstore *rs = (rstore *)s;
 	tentry *e = &rs->tot[user % TOT_SLOTS];
-	int64_t now = now_ms();
+	int64_t now = rs_now_ms();
 	char name[32];
 	const char *argv[4] = {"HMGET", name, "spam", "ham"};
 	size_t lens[4] = {5, 0, 4, 3};
@@ -796,7 +735,7 @@ static int r_totals(store *s, uint32_t user, clf_totals *t)
 	}
 	key_name(name, sizeof(name), user, 't');
 	lens[1] = strlen(name);
-	if (!(r = command(rs, 0, 4, argv, lens))) {
+	if (!(r = rs_command(rs, 0, 4, argv, lens))) {
 		if (rs->in_write && !rs->sh->j)
 			return SS_EIO;
 		rs->degraded = 1;
@@ -827,7 +766,7 @@ static int r_get_msg(store *s, uint32_t user, const uint8_t *digest, msg_rec *ou
 
 	key_name(name, sizeof(name), user, 'm');
 	lens[1] = strlen(name);
-	if (!(r = command(rs, 0, 3, argv, lens))) {
+	if (!(r = rs_command(rs, 0, 3, argv, lens))) {
 		if (!rs->in_write || !rs->sh->j)
 			return SS_EIO;
 		/* Redis down while learning: taken as not learned yet; the check
@@ -961,9 +900,9 @@ static int r_user_id(store *s, const char *name, int create, uint32_t *id)
 		*id = rs->names[slot].id;
 		return 1;
 	}
-	r = create ? command(rs, 1, 7, argv, lens)
-	           : command(rs, 0, 3, (const char *[]){"HGET", "ss{g}:uid", name},
-	                     (size_t[]){4, 9, lens[6]});
+	r = create ? rs_command(rs, 1, 7, argv, lens)
+	           : rs_command(rs, 0, 3, (const char *[]){"HGET", "ss{g}:uid", name},
+	                        (size_t[]){4, 9, lens[6]});
 	if (!r)
 		return SS_EIO;
 	v = r->type == REDIS_REPLY_ERROR ? -1 : reply_int(r);
@@ -982,8 +921,8 @@ static int r_user_id(store *s, const char *name, int create, uint32_t *id)
 /* ---- walk ---- */
 
 /* HSCANs hash `name` calling fn for each field/value pair. */
-static int hscan(rstore *rs, const char *name,
-                 int (*fn)(void *, const redisReply *, const redisReply *), void *ctx)
+int rs_hscan(rstore *rs, const char *name,
+             int (*fn)(void *, const redisReply *, const redisReply *), void *ctx)
 {
 	char cursor[32] = "0";
 	int rc = 0;
@@ -991,7 +930,7 @@ static int hscan(rstore *rs, const char *name,
 	do {
 		const char *argv[6] = {"HSCAN", name, cursor, "COUNT", "1000"};
 		size_t lens[6] = {5, strlen(name), strlen(cursor), 5, 4};
-		redisReply *r = command(rs, 0, 5, argv, lens);
+		redisReply *r = rs_command(rs, 0, 5, argv, lens);
 		if (!r)
 			return SS_EIO;
 		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
@@ -1021,8 +960,8 @@ static int walk_feat(void *ctx, const redisReply *k, const redisReply *v)
 
 	if (k->len != 8 || v->len != STAT_LEN)
 		return 0;
-	unpack_stat((const uint8_t *)v->str, &st);
-	return x->w->feat(x->w->ctx, x->user, get_le64((const uint8_t *)k->str), &st);
+	rs_unpack_stat((const uint8_t *)v->str, &st);
+	return x->w->feat(x->w->ctx, x->user, rs_get_le64((const uint8_t *)k->str), &st);
 }
 
 static int walk_msg(void *ctx, const redisReply *k, const redisReply *v)
@@ -1044,13 +983,13 @@ static int walk_user(walk_ctx *x, uint32_t id, const char *name)
 
 	x->user = id;
 	if (x->w->user &&
-	    ((rc = r_totals(&x->rs->base, id, &t)) || (rc = x->w->user(x->w->ctx, id, name, &t))))
+	    ((rc = rs_totals(&x->rs->base, id, &t)) || (rc = x->w->user(x->w->ctx, id, name, &t))))
 		return rc;
 	key_name(key, sizeof(key), id, 'f');
-	if (x->w->feat && (rc = hscan(x->rs, key, walk_feat, x)))
+	if (x->w->feat && (rc = rs_hscan(x->rs, key, walk_feat, x)))
 		return rc;
 	key_name(key, sizeof(key), id, 'm');
-	return x->w->msg ? hscan(x->rs, key, walk_msg, x) : 0;
+	return x->w->msg ? rs_hscan(x->rs, key, walk_msg, x) : 0;
 }
 
 typedef struct user_list {
@@ -1093,7 +1032,7 @@ static int r_walk(store *s, const store_walker *w)
 	if (!rc)
 		rc = walk_user(&x, 0, "");
 	if (!rc)
-		rc = hscan(rs, "ss{g}:uname", list_user, &l);
+		rc = rs_hscan(rs, "ss{g}:uname", list_user, &l);
 	for (size_t i = 0; !rc && i < l.n; i++)
 		rc = walk_user(&x, l.ids[i], l.names[i]);
 	for (size_t i = 0; i < l.n; i++)
@@ -1103,223 +1042,15 @@ static int r_walk(store *s, const store_walker *w)
 	return rc;
 }
 
-/* ---- the mirror of the global model ---- */
-
-#define FEED_COUNT 2000 /* feed entries read at once */
-
-/* Copies the id of a stream entry (a reply [id, [k, v]]) into id. */
-static int entry_id(const redisReply *e, char *id, size_t cap)
-{
-	if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 ||
-	    e->element[0]->type != REDIS_REPLY_STRING || e->element[0]->len >= cap)
-		return -1;
-	memcpy(id, e->element[0]->str, e->element[0]->len + 1);
-	return 0;
-}
-
-/* The feed's last entry id into id ("0-0" when it is empty). */
-static int feed_last(rstore *rs, char *id, size_t cap)
-{
-	const char *argv[6] = {"XREVRANGE", "ss{u0}:c", "+", "-", "COUNT", "1"};
-	size_t lens[6] = {9, 8, 1, 1, 5, 1};
-	redisReply *r = command(rs, 0, 6, argv, lens);
-	int err = 0;
-
-	if (!r)
-		return SS_EIO;
-	if (r->type != REDIS_REPLY_ARRAY)
-		err = SS_ECORRUPT;
-	else if (!r->elements)
-		snprintf(id, cap, "0-0");
-	else if (entry_id(r->element[0], id, cap))
-		err = SS_ECORRUPT;
-	freeReplyObject(r);
-	return err;
-}
-
-/* Fresh totals of the global model. */
-static int fresh_totals(rstore *rs, clf_totals *t)
-{
-	rs->tot[0].valid = 0;
-	rs->degraded = 0;
-	return r_totals(&rs->base, 0, t) || rs->degraded ? SS_EIO : 0;
-}
-
-static int load_feat(void *ctx, const redisReply *k, const redisReply *v)
-{
-	feat_stat st;
-
-	if (k->len != 8 || v->len != STAT_LEN)
-		return 0;
-	unpack_stat((const uint8_t *)v->str, &st);
-	return rm_table_put(ctx, get_le64((const uint8_t *)k->str), &st);
-}
-
-/* Reads the whole global model into a new table; *last: the feed's
- * position it includes (read first: later changes are followed). */
-static int mirror_load(rstore *rs, char *last, size_t cap)
-{
-	rm_table *t = rm_table_new();
-	clf_totals tot;
-	int err;
-
-	if (!t)
-		return SS_ENOMEM;
-	if ((err = feed_last(rs, last, cap)) || (err = hscan(rs, "ss{u0}:f", load_feat, t)) ||
-	    (err = fresh_totals(rs, &tot))) {
-		rm_table_free(t);
-		return err;
-	}
-	rmirror_swap(rs->sh->mirror, t, &tot);
-	return 0;
-}
-
-/* The keys of feed entries r->element[*] into a malloc'ed array. */
-static uint64_t *feed_keys(const redisReply *r, size_t *n)
-{
-	uint64_t *k = NULL;
-	size_t total = 0, at = 0;
-
-	for (size_t i = 0; i < r->elements; i++) {
-		const redisReply *e = r->element[i];
-		if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 &&
-		    e->element[1]->type == REDIS_REPLY_ARRAY && e->element[1]->elements == 2)
-			total += e->element[1]->element[1]->len / 8;
-	}
-	if (!(k = malloc((total ? total : 1) * sizeof(*k))))
-		return NULL;
-	for (size_t i = 0; i < r->elements; i++) {
-		const redisReply *e = r->element[i], *v;
-		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
-		    e->element[1]->type != REDIS_REPLY_ARRAY || e->element[1]->elements != 2)
-			continue;
-		v = e->element[1]->element[1];
-		for (size_t o = 0; o + 8 <= v->len; o += 8)
-			k[at++] = get_le64((const uint8_t *)v->str + o);
-	}
-	*n = at;
-	return k;
-}
-
-/* Fetches keys[0..n) and writes them into the mirror. */
-static int mirror_apply(rstore *rs, const uint64_t *keys, size_t n, const clf_totals *tot)
-{
-	feat_stat *st = malloc((n ? n : 1) * sizeof(*st));
-	size_t *idx = malloc((n ? n : 1) * sizeof(*idx));
-	int err = st && idx ? 0 : SS_ENOMEM;
-
-	for (size_t i = 0; i < n; i++)
-		idx[i] = i;
-	for (size_t i = 0; !err && i < n; i += 1000)
-		err = hmget(rs, 0, keys, idx + i, n - i < 1000 ? n - i : 1000, st);
-	if (!err)
-		err = rmirror_update(rs->sh->mirror, keys, st, n, tot);
-	free(st);
-	free(idx);
-	return err;
-}
-
-/* Compares stream ids "MS-SEQ". */
-static int id_cmp(const char *a, const char *b)
-{
-	unsigned long long am = 0, as = 0, bm = 0, bs = 0;
-
-	sscanf(a, "%llu-%llu", &am, &as);
-	sscanf(b, "%llu-%llu", &bm, &bs);
-	return am != bm ? (am < bm ? -1 : 1) : as != bs ? (as < bs ? -1 : 1) : 0;
-}
-
-/* Whether the feed was trimmed past *last (entries missed): its first
- * entry is later than the one we read last. 1 yes, 0 no, or an error. */
-static int feed_gap(rstore *rs, const char *last)
-{
-	const char *argv[6] = {"XRANGE", "ss{u0}:c", "-", "+", "COUNT", "1"};
-	size_t lens[6] = {6, 8, 1, 1, 5, 1};
-	redisReply *r = command(rs, 0, 6, argv, lens);
-	char first[64];
-	int rc = 0;
-
-	if (!r)
-		return SS_EIO;
-	if (r->type != REDIS_REPLY_ARRAY)
-		rc = SS_ECORRUPT;
-	else if (r->elements && !entry_id(r->element[0], first, sizeof(first)))
-		rc = strcmp(last, "0-0") ? id_cmp(first, last) > 0 : 0;
-	freeReplyObject(r);
-	return rc;
-}
-
-/* Applies what the feed holds after *last; SS_EBUSY when entries were
- * trimmed before they were read (the whole model must be read again). */
-static int mirror_follow(rstore *rs, char *last, size_t cap)
-{
-	char from[80];
-	const char *argv[6] = {"XRANGE", "ss{u0}:c", from, "+", "COUNT", "2000"};
-	size_t lens[6] = {6, 8, 0, 1, 5, 4};
-	clf_totals tot;
-	int err = fresh_totals(rs, &tot), more = 1, gap = err ? 0 : feed_gap(rs, last);
-
-	if (gap)
-		return gap > 0 ? SS_EBUSY : gap;
-	while (!err && more) {
-		redisReply *r;
-		uint64_t *keys;
-		size_t n;
-		lens[2] = (size_t)snprintf(from, sizeof(from), "(%s", last);
-		if (!(r = command(rs, 0, 6, argv, lens)))
-			return SS_EIO;
-		if (r->type != REDIS_REPLY_ARRAY) {
-			freeReplyObject(r);
-			return SS_ECORRUPT;
-		}
-		more = r->elements == FEED_COUNT;
-		if (!(keys = feed_keys(r, &n)))
-			err = SS_ENOMEM;
-		else if (!(err = mirror_apply(rs, keys, n, &tot)) && r->elements &&
-		         entry_id(r->element[r->elements - 1], last, cap))
-			err = SS_ECORRUPT;
-		free(keys);
-		freeReplyObject(r);
-	}
-	return err;
-}
-
-/* The sync thread: the whole model first (and again after any failure,
- * which may have let the feed's trimming pass it), then the feed, every
- * quarter of the staleness bound. */
-static void *mirror_main(void *arg)
-{
-	rshared *sh = arg;
-	char last[64] = "";
-	int loaded = 0, every = sh->stale_ms / 4;
-
-	every = every < 20 ? 20 : every > 250 ? 250 : every;
-	while (!__atomic_load_n(&sh->mstop, __ATOMIC_ACQUIRE)) {
-		int64_t start = now_ms();
-		int err = loaded ? mirror_follow(sh->mh, last, sizeof(last))
-		                 : mirror_load(sh->mh, last, sizeof(last));
-		loaded = !err;
-		if (!err)
-			rmirror_synced(sh->mirror, start);
-		for (int64_t t = now_ms();
-		     t - start < every && !__atomic_load_n(&sh->mstop, __ATOMIC_ACQUIRE);
-		     t = now_ms()) {
-			struct timespec ts = {0, 10 * 1000 * 1000};
-			nanosleep(&ts, NULL);
-		}
-	}
-	return NULL;
-}
-
 /* ---- transactions, handles ---- */
 
 /* Sends what waits in the journal when Redis answers again; at most
  * every RETRY_MS while it does not. */
 static void journal_try(rstore *rs)
 {
-	if (!rs->sh->j || !rjournal_size(rs->sh->j) || now_ms() < rs->j_retry)
+	if (!rs->sh->j || !rjournal_size(rs->sh->j) || rs_now_ms() < rs->j_retry)
 		return;
-	rs->j_retry = now_ms() + RETRY_MS;
+	rs->j_retry = rs_now_ms() + RETRY_MS;
 	journal_replay(rs);
 }
 
@@ -1391,7 +1122,7 @@ static void r_close(store *s)
 static int r_dup(store *s, store **out);
 
 static const store_ops redis_ops = {r_close,   r_begin,      r_end,     r_lookup,  r_update,
-                                    r_totals,  r_add_totals, r_get_msg, r_put_msg, r_del_msg,
+                                    rs_totals, r_add_totals, r_get_msg, r_put_msg, r_del_msg,
                                     r_user_id, r_put_feat,   r_walk,    r_dup,     r_degraded};
 
 /* A new handle over sh (a reference taken). */
@@ -1492,7 +1223,7 @@ static int start_mirror(rshared *sh)
 	free(sh->mh->cache);
 	sh->mh->cache = NULL;
 	sh->mh->is_mirror = 1;
-	if (pthread_create(&sh->mthread, NULL, mirror_main, sh)) {
+	if (pthread_create(&sh->mthread, NULL, rs_mirror_main, sh)) {
 		handle_free(sh->mh);
 		sh->mh = NULL;
 		return SS_ENOMEM;
