@@ -261,6 +261,29 @@ gt "$after" "$before" && ok || bad "b sees a's learn within 1 s ($before -> $aft
 [ "$(c --data-binary "@$tmp/teach.eml" "http://127.0.0.1:$hb/learn/spam")" = \
 	'{"result":"unchanged","class":"spam"}' ] && ok || bad "b knows the message is learned"
 
+# ---- reloads: a changed Redis setting reopens the model (its mirror's
+# thread stopped with the old one), an unchanged one keeps it ----
+printf 'redis = %s\nredis_password_file = %s\nhttp = 127.0.0.1:0\n' "$R" "$tmp/pw" >"$tmp/r.conf"
+start_daemon conf -c "$tmp/r.conf"
+hc=$hport pc=$started
+p0=$(points "$hc" "$tmp/probe-spam.eml")
+printf 'redis_cache = 0.5\n' >>"$tmp/r.conf"
+for n in 2 3; do
+	kill -HUP "$pc"
+	for i in $(seq 50); do
+		grep -q "configuration $n: released\|configuration $((n - 1)): released" "$tmp/conf.err" &&
+			break
+		sleep 0.1
+	done
+done
+sleep 0.6
+[ "$(points "$hc" "$tmp/probe-spam.eml")" = "$p0" ] && ok || bad "scores the same after reloads"
+[ "$(grep -c "configuration [0-9]: model redis 127.0.0.1:$p1/0" "$tmp/conf.err")" = 3 ] && ok ||
+	bad "three configurations on the model: $(grep configuration "$tmp/conf.err")"
+kill "$pc"
+wait "$pc"
+[ $? = 0 ] && ok || bad "a clean stop after reloads"
+
 # ---- a replica to read from ----
 p2=$(free_port)
 start_redis r2 "$p2" --replicaof 127.0.0.1 "$p1" --masterauth "$rpass" --requirepass "$rpass" &&
