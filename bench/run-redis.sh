@@ -16,7 +16,8 @@
 #     on LMDB, on Redis as spamsiftd runs by default (redis_cache 1 s: the
 #     global model mirrored, followed through its change feed), on Redis
 #     without cache or mirror (every scan asks Redis), and rspamd-bayes;
-#     servers and clients pinned to CPUS, WORKERS workers each.
+#     servers and clients pinned to CPUS, WORKERS workers each; LMDB and
+#     Redis twice, alternated, the better run of each kept.
 # Every server is started on 127.0.0.1 with its own folder under
 # build/bench/redis/ and stopped by its PID. The table and the bar
 # (Redis >= 80% of embedded) go to standard output and build/bench/redis.txt.
@@ -136,12 +137,16 @@ scan() {
 
 # 3. scans.
 echo "run-redis.sh: scans, $clients clients, $duration s each" >&2
-start_daemon lmdb --db "$work/db"
-scan "spamsiftd-lmdb" "$sport"
-stop "$dpid"
-start_daemon redis --redis "$R"
-scan "spamsiftd-redis" "$sport"
-stop "$dpid"
+# The two the bar compares, alternated twice (the machine is shared: the
+# best of each is kept).
+for round in 1 2; do
+	start_daemon lmdb --db "$work/db"
+	scan "spamsiftd-lmdb" "$sport"
+	stop "$dpid"
+	start_daemon redis --redis "$R"
+	scan "spamsiftd-redis" "$sport"
+	stop "$dpid"
+done
 start_daemon redis-nocache --redis "$R" --redis-cache 0
 scan "spamsiftd-redis-nocache" "$sport"
 stop "$dpid"
@@ -184,7 +189,11 @@ echo "# One redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/')
 	"rspamd's Bayes in db 0, spamsift's model in db 1."
 echo
 printf '%-24s %9s %8s %8s %9s\n' scan msgs/s "p50 ms" "p99 ms" failures
-awk '{ printf "%-24s %9.0f %8.2f %8.2f %9s\n", $1, $2, $3, $4, $5 }' "$work/rows"
+# the best run of each (by msgs/s), in the order first run
+awk '!($1 in best) { order[++n] = $1 } !($1 in best) || $2 > best[$1] { best[$1] = $2; line[$1] = $0 }
+	END { for (i = 1; i <= n; i++) { split(line[order[i]], f, " ");
+		printf "%-24s %9.0f %8.2f %8.2f %9s\n", f[1], f[2], f[3], f[4], f[5] } }' "$work/rows"
+echo "(spamsiftd-lmdb and spamsiftd-redis: the better of two runs, alternated)"
 echo
 echo "learn, spamsift learn, $ntrain messages, one process (msgs/s):"
 awk '$1 == "learn-cli" { printf "  %-22s %6s\n", $2, $3 }' "$work/learn"
@@ -192,8 +201,8 @@ echo "learn, one message a request over HTTP, $nlearn messages, sequential (msgs
 echo "answers: rspamd's controller refuses what its learn_condition skips or it learned already):"
 awk '$1 == "learn-http" { printf "  %-22s %6s  %s\n", $2, $3, $4 }' "$work/learn"
 echo
-lm=$(awk '$1 == "spamsiftd-lmdb" { print $2 }' "$work/rows")
-rd=$(awk '$1 == "spamsiftd-redis" { print $2 }' "$work/rows")
+lm=$(awk '$1 == "spamsiftd-lmdb" && $2 > b { b = $2 } END { print b + 0 }' "$work/rows")
+rd=$(awk '$1 == "spamsiftd-redis" && $2 > b { b = $2 } END { print b + 0 }' "$work/rows")
 pct=$(awk -v a="$rd" -v b="$lm" 'BEGIN { printf "%.0f", (b > 0 ? 100 * a / b : 0) }')
 echo "## bar (issue 7)"
 echo "- scans on Redis >= 80% of the embedded store's: $rd vs $lm msgs/s = $pct%:" \
