@@ -205,8 +205,10 @@ done
 [ "$nodes" -ge 2 ] && ok || bad "keys on $nodes of 3 masters"
 start_daemon ca --redis "$C" --redis-cache 0
 hca=$hport
-start_daemon cb --redis "redis://127.0.0.1:$c3"
+dead=$(free_port)
+start_daemon cb --redis "redis://127.0.0.1:$dead" --redis "redis://127.0.0.1:$c3"
 hcb=$hport
+[ -n "$hcb" ] && ok || bad "a daemon starts with a dead seed first: $(cat "$tmp/cb.err")"
 before=$(points "$hcb" "$tmp/teach.eml")
 [ "$(c --data-binary "@$tmp/teach.eml" "http://127.0.0.1:$hca/learn/spam")" = \
 	'{"result":"learned","class":"spam"}' ] && ok || bad "learn at a cluster daemon"
@@ -240,7 +242,9 @@ for cp in $cports; do redis-cli -p "$cp" cluster setslot "$slot" node "$tid" >/d
 [ "$(redis-cli -p "$target" cluster countkeysinslot "$slot")" -gt 0 ] &&
 	[ "$(redis-cli -p "$owner" cluster countkeysinslot "$slot")" = 0 ] && ok ||
 	bad "the learn went to the new owner"
-"$bin" stats --redis "$C" >"$tmp/cst"
+expect 2 "several URLs for a lone server" "$bin" stats $RP --redis "redis://127.0.0.1:$p1"
+grep -q "not a Cluster node" "$tmp/err" && ok || bad "says so: $(cat "$tmp/err")"
+"$bin" stats --redis "redis://127.0.0.1:$dead" --redis "$C" >"$tmp/cst"
 grep -q "global: 42 spam, 40 ham" "$tmp/cst" && grep -q "user dave: 0 spam, 10 ham" "$tmp/cst" &&
 	ok || bad "cluster stats: $(cat "$tmp/cst")"
 

@@ -42,8 +42,10 @@ typedef struct model_args {
 	const char *db;  /* --db PATH, or NULL for the default */
 	const char *redis, *redis_replica,
 	    *redis_password_file; /* --redis URL: the model on Redis */
-	const char *user;         /* --user NAME, or NULL for the global model */
-	int is_spam;              /* learn: --spam (1) or --ham (0) */
+	const char **redis_seeds; /* --redis given again: a Cluster's other nodes */
+	size_t nredis_seeds;
+	const char *user; /* --user NAME, or NULL for the global model */
+	int is_spam;      /* learn: --spam (1) or --ham (0) */
 	int unlearn, check, json, quiet, trec;
 	size_t size_mb; /* --size MB for a new store */
 	char **paths;

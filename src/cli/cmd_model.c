@@ -80,7 +80,8 @@ static int model_argv(int argc, char **argv, model_args *a)
 	a->paths = calloc((size_t)argc, sizeof(char *));
 	a->rules = calloc((size_t)argc, sizeof(char *));
 	a->rcpts = calloc((size_t)argc, sizeof(char *));
-	if (!a->paths || !a->rules || !a->rcpts)
+	a->redis_seeds = calloc((size_t)argc, sizeof(char *));
+	if (!a->paths || !a->rules || !a->rcpts || !a->redis_seeds)
 		return -1;
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i];
@@ -93,8 +94,10 @@ static int model_argv(int argc, char **argv, model_args *a)
 			a->json = 1;
 		else if (!strcmp(o, "--db") && more)
 			a->db = argv[++i];
-		else if (!strcmp(o, "--redis") && more)
+		else if (!strcmp(o, "--redis") && more && !a->redis)
 			a->redis = argv[++i];
+		else if (!strcmp(o, "--redis") && more)
+			a->redis_seeds[a->nredis_seeds++] = argv[++i];
 		else if (!strcmp(o, "--redis-replica") && more)
 			a->redis_replica = argv[++i];
 		else if (!strcmp(o, "--redis-password-file") && more)
@@ -141,6 +144,8 @@ static int open_redis(const model_args *a, store **out)
 {
 	char why[512] = "";
 	store_redis_opts o = {.url = a->redis,
+	                      .seeds = a->redis_seeds,
+	                      .nseeds = a->nredis_seeds,
 	                      .replica_url = a->redis_replica,
 	                      .password_file = a->redis_password_file,
 	                      .stale_ms = -1,      /* one command: no cache */
@@ -458,5 +463,6 @@ out:
 	free(a.paths);
 	free(a.rules);
 	free(a.rcpts);
+	free(a.redis_seeds);
 	return rc;
 }

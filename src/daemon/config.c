@@ -73,6 +73,7 @@ void config_release(config *c)
 	free(c->fp_server);
 	free(c->fp_key);
 	free(c->redis);
+	free_list(c->redis_seeds, &c->nredis_seeds);
 	free(c->redis_replica);
 	free(c->redis_password_file);
 	free(c->redis_journal);
@@ -248,7 +249,8 @@ static int set_number(config *c, config_key k, const char *s, unsigned line, con
 
 int config_set(config *c, config_key k, const char *value, unsigned line, config_error *e)
 {
-	int list = k == CONFIG_SPAMD || k == CONFIG_MILTER || k == CONFIG_HTTP || k == CONFIG_RULES,
+	int list = k == CONFIG_SPAMD || k == CONFIG_MILTER || k == CONFIG_HTTP ||
+	           k == CONFIG_RULES || k == CONFIG_REDIS,
 	    rc;
 
 	if ((unsigned)k >= CONFIG_NKEYS)
@@ -310,6 +312,15 @@ int config_set(config *c, config_key k, const char *value, unsigned line, config
 		const char *why;
 		if (redis_url_parse(value, strlen(value), &u, &why))
 			return fail(e, line, "%s: %s", key_names[k], why);
+		if (k == CONFIG_REDIS && c->redis) { /* one more seed of a Cluster */
+			if (c->nredis_seeds == CONFIG_MAX_LISTEN)
+				return fail(e, line, "redis: more than %d URLs",
+				            CONFIG_MAX_LISTEN + 1);
+			c->redis_seeds[c->nredis_seeds] = NULL;
+			if (!(rc = set_string(&c->redis_seeds[c->nredis_seeds], value, line, e)))
+				c->nredis_seeds++;
+			break;
+		}
 		rc = set_string(k == CONFIG_REDIS ? &c->redis : &c->redis_replica, value, line, e);
 		break;
 	}
@@ -410,6 +421,11 @@ int config_apply(config *c, const config_kv *kv, size_t n, config_error *e)
 			free_list(c->http, &c->nhttp);
 		if (!cleared[k] && k == CONFIG_RULES)
 			free_list(c->rules, &c->nrules);
+		if (!cleared[k] && k == CONFIG_REDIS) {
+			free(c->redis);
+			c->redis = NULL;
+			free_list(c->redis_seeds, &c->nredis_seeds);
+		}
 		cleared[k] = 1;
 		c->line[k] = 0; /* set by the command line, not on a line */
 		if (config_set(c, k, kv[i].value, 0, e))

@@ -86,16 +86,18 @@ typedef struct config {
 	double reject_at;
 	char *rules[CONFIG_MAX_RULES]; /* rule files or folders, after the defaults */
 	size_t nrules;
-	char *resolver;              /* "IP:PORT", "system" or NULL/"off": no DNS checks */
-	double dns_timeout;          /* seconds of DNS per scan */
-	char *authserv_id;           /* Authentication-Results name; NULL: host name */
-	char *contacts;              /* reports: abuse contacts file (report/contacts.h) */
-	char *evidence;              /* reports: evidence store directory; NULL: no reports */
-	char *geoip;                 /* reports: MaxMind country database, or NULL */
-	char *report_from;           /* reports: the ARF's From; NULL: report/report.h's */
-	char *fp_server;             /* spamsift-fpd IP:PORT: lookups, reported fingerprints */
-	char *fp_key;                /* its key file (spamsift fp keygen's line) */
-	char *redis;                 /* the model on Redis: redis:// URL, or NULL (db) */
+	char *resolver;     /* "IP:PORT", "system" or NULL/"off": no DNS checks */
+	double dns_timeout; /* seconds of DNS per scan */
+	char *authserv_id;  /* Authentication-Results name; NULL: host name */
+	char *contacts;     /* reports: abuse contacts file (report/contacts.h) */
+	char *evidence;     /* reports: evidence store directory; NULL: no reports */
+	char *geoip;        /* reports: MaxMind country database, or NULL */
+	char *report_from;  /* reports: the ARF's From; NULL: report/report.h's */
+	char *fp_server;    /* spamsift-fpd IP:PORT: lookups, reported fingerprints */
+	char *fp_key;       /* its key file (spamsift fp keygen's line) */
+	char *redis;        /* the model on Redis: redis:// URL, or NULL (db) */
+	char *redis_seeds[CONFIG_MAX_LISTEN]; /* more redis lines: a Cluster's other seeds */
+	size_t nredis_seeds;
 	char *redis_replica;         /* a replica to read from, or NULL */
 	char *redis_password_file;   /* the password's file, or NULL */
 	char *redis_journal;         /* learns kept while Redis is down; NULL: none */

@@ -51,7 +51,8 @@ static const char usage[] =
     "                     created when absent; learn with spamsift learn or TELL)\n"
     "  --redis URL        the model on Redis instead, shared by many spamsiftd:\n"
     "                     redis://[:PASSWORD@]HOST[:PORT][/DB] (no TLS in this\n"
-    "                     build; a Cluster is found out from any node). Scans\n"
+    "                     build; a Cluster is found out from any node; give\n"
+    "                     --redis again for more nodes, tried in turn). Scans\n"
     "                     read a copy of the global model kept here and a\n"
     "                     cache of users' models, at most --redis-cache\n"
     "                     seconds behind; Redis down, they go on with them\n"
@@ -455,7 +456,7 @@ static char *redis_settings(const config *c)
 {
 	char *s = NULL;
 
-	if (asprintf(&s, "%s|%s|%s|%s|%g|%g|%zu", c->redis,
+	if (asprintf(&s, "%s|%zu|%s|%s|%s|%g|%g|%zu", c->redis, c->nredis_seeds,
 	             c->redis_replica ? c->redis_replica : "",
 	             c->redis_password_file ? c->redis_password_file : "",
 	             c->redis_journal ? c->redis_journal : "", c->redis_cache, c->redis_timeout,
@@ -469,6 +470,8 @@ static int model_get_redis(const config *c, model *prev, model **out, char *why,
 {
 	char *key = redis_settings(c), ewhy[400] = "";
 	store_redis_opts o = {.url = c->redis,
+	                      .seeds = (const char *const *)c->redis_seeds,
+	                      .nseeds = c->nredis_seeds,
 	                      .replica_url = c->redis_replica,
 	                      .password_file = c->redis_password_file,
 	                      .timeout_ms = (int)(c->redis_timeout * 1000),

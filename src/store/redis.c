@@ -1193,6 +1193,11 @@ static int parse_urls(const store_redis_opts *o, rshared *sh)
 		return OPEN_ERR("redis replica URL: %s", why),
 		       SS_ESYNTAX; /* not echoed: a password */
 	sh->has_replica = o->replica_url != NULL;
+	for (size_t i = 0; i < o->nseeds; i++) {
+		redis_url u;
+		if (redis_url_parse(o->seeds[i], strlen(o->seeds[i]), &u, &why))
+			return OPEN_ERR("redis URL %zu: %s", i + 2, why), SS_ESYNTAX;
+	}
 	if (o->password_file) {
 		char pw[REDIS_URL_SECRET];
 		if (read_password(o->password_file, pw, sizeof(pw)))
@@ -1277,6 +1282,25 @@ static int cluster_probe(redisContext *c, rshared *sh)
 	return rc;
 }
 
+/* Connects to the first of url and the seeds that answers, which becomes
+ * sh->w (the password file's password applies to each). */
+static redisContext *connect_first(const store_redis_opts *o, rshared *sh, const char **why)
+{
+	redisContext *c = connect_url(&sh->w, sh->timeout_ms, why);
+
+	for (size_t i = 0; !c && i < o->nseeds; i++) {
+		redis_url u;
+		const char *pwhy;
+		if (redis_url_parse(o->seeds[i], strlen(o->seeds[i]), &u, &pwhy))
+			continue; /* parse_urls refused it already */
+		if (o->password_file)
+			memcpy(u.pass, sh->w.pass, sizeof(u.pass));
+		if ((c = connect_url(&u, sh->timeout_ms, why)))
+			sh->w = u;
+	}
+	return c;
+}
+
 int store_redis_open(const store_redis_opts *o, store **out)
 {
 	rshared *sh = calloc(1, sizeof(*sh));
@@ -1292,18 +1316,20 @@ int store_redis_open(const store_redis_opts *o, store **out)
 	sh->stale_ms = o->stale_ms ? o->stale_ms : 1000;
 	if ((err = parse_urls(o, sh)) || (err = open_journal(o, sh)))
 		goto fail;
-	if (!(c = connect_url(&sh->w, sh->timeout_ms, &why))) {
-		OPEN_ERR("redis %s:%d: %s", sh->w.host, sh->w.port, why);
+	if (!(c = connect_first(o, sh, &why))) {
+		OPEN_ERR("redis %s:%d%s: %s", sh->w.host, sh->w.port,
+		         o->nseeds ? " and the other URLs" : "", why);
 		err = SS_EIO;
 		goto fail;
 	}
 	if ((sh->cluster = cluster_probe(c, sh)) < 0 ||
-	    (sh->cluster && (sh->has_replica || sh->w.db))) {
+	    (sh->cluster && (sh->has_replica || sh->w.db)) || (!sh->cluster && o->nseeds)) {
 		OPEN_ERR("redis %s:%d: %s", sh->w.host, sh->w.port,
-		         sh->cluster < 0
-		             ? "a cluster whose slots cannot be read"
-		             : "a cluster has no database number and no --redis-replica "
-		               "(its replicas follow their masters)");
+		         sh->cluster < 0 ? "a cluster whose slots cannot be read"
+		         : sh->cluster
+		             ? "a cluster has no database number and no --redis-replica "
+		               "(its replicas follow their masters)"
+		             : "not a Cluster node: several redis URLs name a Cluster's nodes");
 		redisFree(c);
 		err = SS_ESYNTAX;
 		goto fail;

@@ -96,7 +96,10 @@ int store_lmdb_open(const char *path, const store_lmdb_opts *opts, store **out);
 
 /* Options of the Redis store (redis.c). */
 typedef struct store_redis_opts {
-	const char *url;           /* redis://[:PASS@]HOST[:PORT][/DB]: writes (and reads) */
+	const char *url;          /* redis://[:PASS@]HOST[:PORT][/DB]: writes (and reads) */
+	const char *const *seeds; /* more URLs, tried in turn when url does not answer:
+	                             a Cluster's other nodes (a lone server refuses them) */
+	size_t nseeds;
 	const char *replica_url;   /* NULL, or a replica to read from */
 	const char *password_file; /* NULL, or a file whose first line is the password */
 	int timeout_ms;            /* connect and command timeout (default 1000) */

@@ -164,6 +164,9 @@ TEST(redis_config_keys)
 	};
 	const char *both = "http = a:1\ndb = /x\nredis = redis://h\n";
 	const char *lone = "http = a:1\nredis_journal = /j\n";
+	const char *seeds = "http = a:1\nredis = redis://a:1\nredis = redis://b:2\n"
+	                    "redis = redis://c:3\n";
+	config_kv cl = {CONFIG_REDIS, "redis://d:4"};
 	config c;
 	config_error e;
 
@@ -180,6 +183,13 @@ TEST(redis_config_keys)
 		CHECK_CONTAINS(e.msg, strlen(e.msg), bad[i].msg);
 		config_release(&c);
 	}
+	config_init(&c);
+	CHECK(config_parse(&c, seeds, strlen(seeds), &e) == 0 && config_check(&c, &e) == 0);
+	CHECK(c.redis && !strcmp(c.redis, "redis://a:1") && c.nredis_seeds == 2);
+	CHECK(!strcmp(c.redis_seeds[0], "redis://b:2") && !strcmp(c.redis_seeds[1], "redis://c:3"));
+	CHECK(config_apply(&c, &cl, 1, &e) == 0); /* the command line replaces them all */
+	CHECK(!strcmp(c.redis, "redis://d:4") && c.nredis_seeds == 0);
+	config_release(&c);
 	config_init(&c);
 	CHECK(config_parse(&c, both, strlen(both), &e) == 0);
 	CHECK(config_check(&c, &e) == -1 && e.line == 3);
