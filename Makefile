@@ -200,7 +200,8 @@ fpd-check: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd $(B)/tests/fpcli
 		sh tests/fpd.sh
 
 # The model on Redis: real redis-server processes (a primary, a replica),
-# two spamsiftd sharing a model, kill -9 of Redis under load, migrate.
+# a 3-master Cluster, two spamsiftd sharing a model, kill -9 of Redis under
+# load, the journal, migrate.
 redis-check: $(B)/spamsift $(B)/spamsiftd
 	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/redis.sh
 
