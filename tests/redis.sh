@@ -169,7 +169,7 @@ rauth="" # the cluster's nodes have no password
 for n in 1 2 3; do
 	cp=$(cluster_port)
 	start_redis "node$n" "$cp" --cluster-enabled yes --cluster-config-file nodes.conf \
-		--cluster-node-timeout 5000 --appendonly no || bad "cluster node $n starts"
+		--cluster-node-timeout 1000 --appendonly no || bad "cluster node $n starts"
 	cports="$cports $cp"
 done
 rauth=$pwauth
@@ -247,6 +247,40 @@ grep -q "not a Cluster node" "$tmp/err" && ok || bad "says so: $(cat "$tmp/err")
 "$bin" stats --redis "redis://127.0.0.1:$dead" --redis "$C" >"$tmp/cst"
 grep -q "global: 42 spam, 40 ham" "$tmp/cst" && grep -q "user dave: 0 spam, 10 ham" "$tmp/cst" &&
 	ok || bad "cluster stats: $(cat "$tmp/cst")"
+# A fail-over: the global model's master gets a replica, then is killed;
+# once the replica has taken over, the daemons find it (a new slot map).
+rp=$(cluster_port)
+start_redis rep "$rp" --cluster-enabled yes --cluster-config-file nodes.conf \
+	--cluster-node-timeout 1000 --appendonly no || bad "the replica node starts"
+redis-cli --cluster add-node "127.0.0.1:$rp" "127.0.0.1:$target" --cluster-slave \
+	--cluster-master-id "$tid" >"$tmp/addnode.log" 2>&1 || bad "add-node: $(tail -3 "$tmp/addnode.log")"
+for i in $(seq 100); do
+	mo=$(redis-cli -p "$target" info replication | sed -n 's/^master_repl_offset:\([0-9]*\).*/\1/p')
+	so=$(redis-cli -p "$rp" info replication | sed -n 's/^slave_repl_offset:\([0-9]*\).*/\1/p')
+	redis-cli -p "$rp" info replication | grep -q "master_link_status:up" && [ "$mo" = "$so" ] && break
+	sleep 0.1
+done
+[ "$mo" = "$so" ] && ok || bad "the replica is in sync ($mo, $so)"
+pa=$(points "$hca" "$tmp/probe-ham.eml")
+n=0
+for cp in $cports; do
+	n=$((n + 1))
+	[ "$cp" = "$target" ] && kill -9 "$(cat "$tmp/node$n.pid")"
+done
+for i in $(seq 150); do
+	redis-cli -p "$rp" role 2>/dev/null | head -1 | grep -q master && break
+	sleep 0.1
+done
+redis-cli -p "$rp" role | head -1 | grep -q master && ok || bad "the replica took over"
+for i in $(seq 50); do
+	c --data-binary "@$tmp/probe-ham.eml" "http://127.0.0.1:$hca/check" >"$tmp/fo.json"
+	grep -q REDIS_UNAVAILABLE "$tmp/fo.json" || break
+	sleep 0.2
+done
+[ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["points"])' "$tmp/fo.json")" = "$pa" ] &&
+	ok || bad "scans find the new master: $pa vs $(head -c 300 "$tmp/fo.json")"
+[ "$(c --data-binary "@$tmp/teach.eml" -H "X-User: erin" "http://127.0.0.1:$hca/learn/ham")" = \
+	'{"result":"learned","class":"ham","user":"erin"}' ] && ok || bad "learns after the fail-over"
 
 # ---- two daemons share the model ----
 start_daemon a $RP --redis-journal "$tmp/a.journal"

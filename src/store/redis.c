@@ -354,6 +354,46 @@ static int redirected(rstore *rs, const redisReply *r, unsigned slot, int *node,
 	return 1;
 }
 
+/* One [lo, hi, [host, port, ...], ...] entry of CLUSTER SLOTS. */
+static int slot_range(rc_map *m, const redisReply *e)
+{
+	const redisReply *n;
+
+	if (e->type != REDIS_REPLY_ARRAY || e->elements < 3 ||
+	    e->element[0]->type != REDIS_REPLY_INTEGER ||
+	    e->element[1]->type != REDIS_REPLY_INTEGER ||
+	    (n = e->element[2])->type != REDIS_REPLY_ARRAY || n->elements < 2 ||
+	    n->element[0]->type != REDIS_REPLY_STRING || n->element[1]->type != REDIS_REPLY_INTEGER)
+		return -1;
+	return rc_map_range(m, (unsigned)e->element[0]->integer, (unsigned)e->element[1]->integer,
+	                    n->element[0]->str, (int)n->element[1]->integer);
+}
+
+/* Cluster: asks the other nodes for the slot map again, after node dead
+ * did not answer (a fail-over may have moved its slots to a replica); at
+ * most every RETRY_MS. Node indices stay (connections are kept by them). */
+static void refresh_map(rstore *rs, int dead)
+{
+	if (rs_now_ms() < rs->map_retry)
+		return;
+	rs->map_retry = rs_now_ms() + RETRY_MS;
+	for (size_t i = 0; i < rs->map.nnodes; i++) {
+		redisContext *c = (int)i == dead ? NULL : node_conn(rs, (int)i);
+		redisReply *r = c ? redisCommand(c, "CLUSTER SLOTS") : NULL;
+		rc_map m = rs->map;
+		int ok = r && r->type == REDIS_REPLY_ARRAY && r->elements;
+		if (c && !r)
+			conn_drop(rs, c);
+		for (size_t k = 0; ok && k < r->elements; k++)
+			ok = !slot_range(&m, r->element[k]);
+		freeReplyObject(r);
+		if (ok) {
+			rs->map = m;
+			return;
+		}
+	}
+}
+
 /* Runs one command where its key lives (the replica for reads when set,
  * outside write transactions; the slot's master on a Cluster) and returns
  * its reply; NULL when Redis cannot be reached or cannot take it now. */
@@ -364,15 +404,20 @@ static redisReply *exec(rstore *rs, int write, int argc, const char **argv, cons
 
 	for (int hop = 0; hop < 5; hop++) {
 		redisContext *c = rs->sh->cluster ? node_conn(rs, node) : conn(rs, write);
-		redisReply *r;
-		if (!c)
-			return NULL;
-		if (asking && (r = redisCommand(c, "ASKING")))
+		redisReply *r = NULL;
+		if (c && asking && (r = redisCommand(c, "ASKING")))
 			freeReplyObject(r);
-		if (!(r = redisCommandArgv(c, argc, argv, lens))) {
+		if (c && !(r = redisCommandArgv(c, argc, argv, lens)))
 			conn_drop(rs, c);
-			return NULL;
+		if (!r && rs->sh->cluster && !asking) {
+			refresh_map(rs, node); /* a fail-over? */
+			if (rs->map.slot_node[slot] != node) {
+				node = rs->map.slot_node[slot];
+				continue;
+			}
 		}
+		if (!r)
+			return NULL;
 		if (rs->sh->cluster && redirected(rs, r, slot, &node, &asking)) {
 			freeReplyObject(r);
 			continue;
@@ -1246,21 +1291,6 @@ static int start_mirror(rshared *sh)
 		return SS_ENOMEM;
 	}
 	return 0;
-}
-
-/* One [lo, hi, [host, port, ...], ...] entry of CLUSTER SLOTS. */
-static int slot_range(rc_map *m, const redisReply *e)
-{
-	const redisReply *n;
-
-	if (e->type != REDIS_REPLY_ARRAY || e->elements < 3 ||
-	    e->element[0]->type != REDIS_REPLY_INTEGER ||
-	    e->element[1]->type != REDIS_REPLY_INTEGER ||
-	    (n = e->element[2])->type != REDIS_REPLY_ARRAY || n->elements < 2 ||
-	    n->element[0]->type != REDIS_REPLY_STRING || n->element[1]->type != REDIS_REPLY_INTEGER)
-		return -1;
-	return rc_map_range(m, (unsigned)e->element[0]->integer, (unsigned)e->element[1]->integer,
-	                    n->element[0]->str, (int)n->element[1]->integer);
 }
 
 /* Whether the server at c is a Cluster node (1: sh->map filled from

@@ -68,7 +68,7 @@ typedef struct rstore {
 	rc_map map;                     /* Cluster: where each slot is */
 	redisContext *nc[RC_MAX_NODES]; /* Cluster: one connection per node */
 	int64_t nretry[RC_MAX_NODES];
-	int64_t w_retry, r_retry, j_retry;
+	int64_t w_retry, r_retry, j_retry, map_retry;
 	int in_write, degraded;
 	int is_mirror; /* the sync thread's: reads Redis, never the mirror */
 	rgroup *g;
