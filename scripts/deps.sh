@@ -7,9 +7,10 @@ set -eu
 pkgs_build="gcc libc6-dev make pkg-config libicu-dev libidn2-dev libxxhash-dev liblmdb-dev \
 	libev-dev zlib1g-dev libhyperscan-dev libpcre2-dev libpsl-dev libarchive-dev libunbound-dev \
 	libspf2-dev libopendkim-dev libssl-dev libmagic-dev libevent-dev libsodium-dev \
-	libmaxminddb-dev"
+	libmaxminddb-dev libhiredis-dev"
 pkgs_test="$pkgs_build xz-utils python3 clang libclang-rt-14-dev clang-format spamc postfix swaks curl \
-	nsd opendkim-tools python3-dkim chromium fonts-wqy-microhei nodejs npm"
+	nsd opendkim-tools python3-dkim chromium fonts-wqy-microhei nodejs npm redis-server \
+	redis-tools"
 pkgs_fuzz="clang libclang-rt-14-dev"
 pkgs_bench="$pkgs_build libgmime-3.0-dev bogofilter time python3 curl wrk spamassassin spamd \
 	spamc rspamd redis-server"
