@@ -9,8 +9,13 @@ pkgs_build="gcc libc6-dev make pkg-config libicu-dev libidn2-dev libxxhash-dev l
 	libspf2-dev libopendkim-dev libssl-dev libmagic-dev libevent-dev libsodium-dev \
 	libmaxminddb-dev libhiredis-dev"
 pkgs_test="$pkgs_build xz-utils python3 clang libclang-rt-14-dev clang-format spamc postfix swaks curl \
-	nsd opendkim-tools python3-dkim chromium fonts-wqy-microhei nodejs npm redis-server \
-	redis-tools"
+	nsd opendkim-tools python3-dkim chromium fonts-wqy-microhei redis-server redis-tools"
+# The browser tests need Node.js with npm: Debian's packages when the
+# machine has none (a machine with another Node.js, NodeSource's say, keeps
+# it: Debian's npm conflicts with that nodejs package)
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	pkgs_test="$pkgs_test nodejs npm"
+fi
 pkgs_fuzz="clang libclang-rt-14-dev"
 pkgs_bench="$pkgs_build libgmime-3.0-dev bogofilter time python3 curl wrk spamassassin spamd \
 	spamc rspamd redis-server"
