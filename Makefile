@@ -74,7 +74,7 @@ LIB := $(B)/libspamsift.a
 
 .PHONY: all check format-check unit cli-check rules-check daemon-check milter-check http-check \
 	reload-check dns-check dnsl-check auth-check checks-check report-check fpd-check web-check \
-	redis-check corpus-check fuzz fuzz-smoke bench demo install \
+	redis-check rhist-check corpus-check fuzz fuzz-smoke bench demo install \
 	deps clean
 
 all: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd $(LIB)
@@ -154,7 +154,7 @@ deps:
 check: deps
 	$(MAKE) format-check unit cli-check rules-check daemon-check milter-check http-check \
 		reload-check dns-check dnsl-check auth-check checks-check report-check fpd-check \
-		web-check redis-check corpus-check
+		web-check redis-check rhist-check corpus-check
 ifeq ($(SANITIZE),)
 	$(MAKE) fuzz-smoke
 endif
@@ -223,6 +223,11 @@ web-check: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd
 # load, the journal, migrate.
 redis-check: $(B)/spamsift $(B)/spamsiftd
 	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/redis.sh
+
+# The scan history on Redis: a real redis-server, two spamsiftd sharing
+# it, the bounds on Redis, Redis killed and back.
+rhist-check: $(B)/spamsift $(B)/spamsiftd
+	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/rhist.sh
 
 corpus-check: $(B)/tests/parse_corpus
 	sh tests/corpus/run.sh $(B)/tests/parse_corpus
