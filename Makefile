@@ -12,8 +12,9 @@
 #                         bench/run-rules.sh (scans with 1,000 rules vs none),
 #                         bench/run-fuzzy.sh (fingerprints: false matches, recall),
 #                         bench/run-daemon.sh (spamsiftd's load vs spamd, rspamd),
-#                         bench/run-fpd.sh (spamsift-fpd's lookups/s and p99) and
-#                         bench/run-web.sh (history pages at 1,000 scans/s, 100k kept)
+#                         bench/run-fpd.sh (spamsift-fpd's lookups/s and p99),
+#                         bench/run-web.sh (history pages at 1,000 scans/s, 100k kept) and
+#                         bench/run-redis.sh (the model on Redis vs embedded, rspamd)
 #   make demo             install, build and parse the sample mail
 #   make install          install the binaries into $(PREFIX)/bin and sbin, the
 #                         default rules (built in too) into
@@ -24,7 +25,7 @@
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 PKGS := icu-uc icu-i18n libidn2 libxxhash lmdb zlib libhs libpcre2-8 libpsl libarchive libsodium \
-	libunbound opendkim libcrypto libmaxminddb
+	libunbound opendkim libcrypto libmaxminddb hiredis
 
 ifeq ($(SANITIZE),)
 B := build
@@ -73,8 +74,7 @@ LIB := $(B)/libspamsift.a
 
 .PHONY: all check format-check unit cli-check rules-check daemon-check milter-check http-check \
 	reload-check dns-check dnsl-check auth-check checks-check report-check fpd-check web-check \
-	corpus-check \
-	fuzz fuzz-smoke bench demo install \
+	redis-check corpus-check fuzz fuzz-smoke bench demo install \
 	deps clean
 
 all: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd $(LIB)
@@ -154,7 +154,7 @@ deps:
 check: deps
 	$(MAKE) format-check unit cli-check rules-check daemon-check milter-check http-check \
 		reload-check dns-check dnsl-check auth-check checks-check report-check fpd-check \
-		web-check corpus-check
+		web-check redis-check corpus-check
 ifeq ($(SANITIZE),)
 	$(MAKE) fuzz-smoke
 endif
@@ -217,6 +217,12 @@ fpd-check: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd $(B)/tests/fpcli
 # build/test-artifacts/web/.
 web-check: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd
 	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd FPD=$(B)/spamsift-fpd sh tests/web.sh
+
+# The model on Redis: real redis-server processes (a primary, a replica),
+# a 3-master Cluster, two spamsiftd sharing a model, kill -9 of Redis under
+# load, the journal, migrate.
+redis-check: $(B)/spamsift $(B)/spamsiftd
+	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/redis.sh
 
 corpus-check: $(B)/tests/parse_corpus
 	sh tests/corpus/run.sh $(B)/tests/parse_corpus
@@ -300,6 +306,7 @@ bench:
 	sh bench/run-daemon.sh $(B)/spamsift $(B)/spamsiftd $(B)/bench/spamc_load
 	$(MAKE) $(B)/bench/web_load
 	sh bench/run-web.sh $(B)/spamsift $(B)/spamsiftd $(B)/bench/web_load
+	sh bench/run-redis.sh $(B)/spamsift $(B)/spamsiftd $(B)/bench/spamc_load
 
 demo:
 	@scripts/deps.sh build

@@ -7,9 +7,9 @@ set -eu
 pkgs_build="gcc libc6-dev make pkg-config libicu-dev libidn2-dev libxxhash-dev liblmdb-dev \
 	libev-dev zlib1g-dev libhyperscan-dev libpcre2-dev libpsl-dev libarchive-dev libunbound-dev \
 	libspf2-dev libopendkim-dev libssl-dev libmagic-dev libevent-dev libsodium-dev \
-	libmaxminddb-dev"
+	libmaxminddb-dev libhiredis-dev"
 pkgs_test="$pkgs_build xz-utils python3 clang libclang-rt-14-dev clang-format spamc postfix swaks curl \
-	nsd opendkim-tools python3-dkim chromium fonts-wqy-microhei"
+	nsd opendkim-tools python3-dkim chromium fonts-wqy-microhei redis-server redis-tools"
 # The browser tests need Node.js with npm: Debian's packages when the
 # machine has none (a machine with another Node.js, NodeSource's say, keeps
 # it: Debian's npm conflicts with that nodejs package)

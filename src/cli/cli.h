@@ -32,10 +32,18 @@ int cmd_eval(int argc, char **argv);
  * reports to training, evidence and abuse reports (cmd_report.c). */
 int cmd_report(int argc, char **argv);
 
+/* `spamsift migrate --from DIR|URL --to DIR|URL`: copies a model between
+ * the embedded store and Redis (cmd_migrate.c). */
+int cmd_migrate(int argc, char **argv);
+
 /* Options shared by the commands that use a stored model. */
 typedef struct model_args {
-	const char *cmd;  /* "learn", "unlearn", "check"... */
-	const char *db;   /* --db PATH, or NULL for the default */
+	const char *cmd; /* "learn", "unlearn", "check"... */
+	const char *db;  /* --db PATH, or NULL for the default */
+	const char *redis, *redis_replica,
+	    *redis_password_file; /* --redis URL: the model on Redis */
+	const char **redis_seeds; /* --redis given again: a Cluster's other nodes */
+	size_t nredis_seeds;
 	const char *user; /* --user NAME, or NULL for the global model */
 	int is_spam;      /* learn: --spam (1) or --ham (0) */
 	int unlearn, check, json, quiet, trec;
@@ -58,7 +66,8 @@ typedef struct model_args {
 int cmd_model(int argc, char **argv);
 /* Runs learn, unlearn or check as set in `a` (cmd_learn.c). */
 int cli_model_run(model_args *a);
-/* Opens the store of a->db (default: $XDG_DATA_HOME/spamsift/model),
+/* Opens the store of a->redis when set, else of a->db (default:
+ * $XDG_DATA_HOME/spamsift/model),
  * read-only when `ro`; prints why on failure and returns the SS_E* code. */
 int cli_open_store(const model_args *a, int ro, store **out);
 /* Explains how to recover a damaged store; returns CLI_USAGE. */

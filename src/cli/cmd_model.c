@@ -32,7 +32,9 @@ static const char model_usage[] =
     "       spamsift stats [--db PATH]\n"
     "       spamsift export [--db PATH] FILE|-\n"
     "       spamsift import [--db PATH] FILE|-\n"
-    "       spamsift trec initialize|finalize|classify FILE|train ham|spam FILE [--db PATH]\n";
+    "       spamsift trec initialize|finalize|classify FILE|train ham|spam FILE [--db PATH]\n"
+    "  Instead of --db PATH, each takes --redis redis://[:PASSWORD@]HOST[:PORT][/DB]\n"
+    "  [--redis-replica URL] [--redis-password-file FILE]: the model on Redis.\n";
 
 /* The options only `check` takes: rules and the envelope. Returns 1 when
  * o was one of them (its value consumed), 0 when not. */
@@ -78,7 +80,8 @@ static int model_argv(int argc, char **argv, model_args *a)
 	a->paths = calloc((size_t)argc, sizeof(char *));
 	a->rules = calloc((size_t)argc, sizeof(char *));
 	a->rcpts = calloc((size_t)argc, sizeof(char *));
-	if (!a->paths || !a->rules || !a->rcpts)
+	a->redis_seeds = calloc((size_t)argc, sizeof(char *));
+	if (!a->paths || !a->rules || !a->rcpts || !a->redis_seeds)
 		return -1;
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i];
@@ -91,6 +94,14 @@ static int model_argv(int argc, char **argv, model_args *a)
 			a->json = 1;
 		else if (!strcmp(o, "--db") && more)
 			a->db = argv[++i];
+		else if (!strcmp(o, "--redis") && more && !a->redis)
+			a->redis = argv[++i];
+		else if (!strcmp(o, "--redis") && more)
+			a->redis_seeds[a->nredis_seeds++] = argv[++i];
+		else if (!strcmp(o, "--redis-replica") && more)
+			a->redis_replica = argv[++i];
+		else if (!strcmp(o, "--redis-password-file") && more)
+			a->redis_password_file = argv[++i];
 		else if (!strcmp(o, "--user") && more)
 			a->user = argv[++i];
 		else if (!strcmp(o, "--size") && more)
@@ -128,6 +139,26 @@ static const char *default_db(char *buf, size_t cap)
 	return buf;
 }
 
+/* The model on Redis (--redis URL). */
+static int open_redis(const model_args *a, store **out)
+{
+	char why[512] = "";
+	store_redis_opts o = {.url = a->redis,
+	                      .seeds = a->redis_seeds,
+	                      .nseeds = a->nredis_seeds,
+	                      .replica_url = a->redis_replica,
+	                      .password_file = a->redis_password_file,
+	                      .stale_ms = -1,      /* one command: no cache */
+	                      .timeout_ms = 10000, /* big batches (migrate, import) */
+	                      .error = why,
+	                      .error_len = sizeof(why)};
+	int err = store_redis_open(&o, out);
+
+	if (err)
+		fprintf(stderr, "spamsift %s: %s\n", a->cmd, why[0] ? why : ss_strerror(err));
+	return err == SS_ESYNTAX ? SS_EINVAL : err;
+}
+
 int cli_open_store(const model_args *a, int ro, store **out)
 {
 	char def[4200];
@@ -136,6 +167,8 @@ int cli_open_store(const model_args *a, int ro, store **out)
 	struct stat st;
 	int err;
 
+	if (a->redis)
+		return open_redis(a, out);
 	/* Reading needs no write access, but a model must exist. */
 	if (ro && stat(path, &st)) {
 		fprintf(stderr, "spamsift %s: no model at %s (learn some mail first)\n", a->cmd,
@@ -430,5 +463,6 @@ out:
 	free(a.paths);
 	free(a.rules);
 	free(a.rcpts);
+	free(a.redis_seeds);
 	return rc;
 }

@@ -62,6 +62,9 @@ static const char usage[] =
     "  stats [--db PATH]          what the model holds\n"
     "  export [--db PATH] FILE|-  write a portable backup of the model\n"
     "  import [--db PATH] FILE|-  read one back (all or nothing)\n"
+    "  migrate --from DIR|URL --to DIR|URL [--redis-password-file FILE]\n"
+    "        Copy a model between the embedded store (folder DIR) and Redis\n"
+    "        (redis://[:PASSWORD@]HOST[:PORT][/DB]), into an empty target.\n"
     "  eval [--results FILE] [--plot FILE.svg] [--json] [--limit N]\n"
     "       [--neutral-headers] [--param NAME=VALUE]... INDEX\n"
     "        TREC-style online evaluation on a corpus index (lines 'spam PATH'\n"
@@ -74,7 +77,10 @@ static const char usage[] =
     "  trec initialize|classify FILE|train ham|spam FILE|finalize [--db PATH]\n"
     "        The TREC spam track toolkit's commands.\n"
     "\n"
-    "The model lives in --db PATH (default $XDG_DATA_HOME/spamsift/model).\n"
+    "The model lives in --db PATH (default $XDG_DATA_HOME/spamsift/model), or on\n"
+    "Redis with --redis redis://[:PASSWORD@]HOST[:PORT][/DB] (and optionally\n"
+    "--redis-replica URL to read from, --redis-password-file FILE) in place of\n"
+    "--db on learn, unlearn, check, stats, export, import and trec.\n"
     "Compiled rule patterns are cached in $SPAMSIFT_CACHE_DIR (default\n"
     "$XDG_CACHE_HOME/spamsift or ~/.cache/spamsift; empty: no cache).\n"
     "To filter mail as it arrives, run spamsiftd on the same model (it speaks\n"
@@ -114,6 +120,8 @@ int main(int argc, char **argv)
 		return cmd_fp(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "eval"))
 		return cmd_eval(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "migrate"))
+		return cmd_migrate(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof(model_cmds) / sizeof(model_cmds[0]); i++)
 		if (!strcmp(argv[1], model_cmds[i]))
 			return cmd_model(argc - 1, argv + 1);

@@ -14,9 +14,11 @@
 #include "engine/checks.h"
 #include "proto/milter.h"
 #include "web/auth.h"
+#include "store/redis_url.h"
 
 #define VALUE_MAX 4096 /* bytes of one value */
 
+/* clang-format off */
 static const char *const key_names[CONFIG_NKEYS] = {
     "db",        "spamd",         "milter",          "http",
     "threads",   "max_size",      "timeout",         "request_timeout",
@@ -26,7 +28,10 @@ static const char *const key_names[CONFIG_NKEYS] = {
     "evidence",  "geoip",         "report_from",     "fp_server",
     "fp_key",    "history",       "history_dir",     "history_raw_mb",
     "http_user",
+    "redis",     "redis_replica", "redis_password_file", "redis_journal",
+    "redis_cache", "redis_timeout", "redis_journal_size",
 };
+/* clang-format on */
 
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
 
@@ -43,6 +48,9 @@ void config_init(config *c)
 	c->dns_timeout = 5.0;
 	c->history = CONFIG_DEFAULT_HISTORY;
 	c->history_raw_mb = CONFIG_DEFAULT_HISTORY_RAW_MB;
+	c->redis_cache = 1.0;
+	c->redis_timeout = 1.0;
+	c->redis_journal_size = 64u << 20;
 }
 
 static void free_list(char **v, size_t *n)
@@ -70,6 +78,11 @@ void config_release(config *c)
 	free(c->fp_key);
 	free(c->history_dir);
 	free_list(c->http_user, &c->nhttp_user);
+	free(c->redis);
+	free_list(c->redis_seeds, &c->nredis_seeds);
+	free(c->redis_replica);
+	free(c->redis_password_file);
+	free(c->redis_journal);
 	config_init(c);
 }
 
@@ -252,6 +265,15 @@ static int set_number(config *c, config_key k, const char *s, unsigned line, con
 		return number(k, s, -1e6, 1e6, line, &c->add_header_at, e);
 	case CONFIG_DNS_TIMEOUT:
 		return number(k, s, 0.01, 60, line, &c->dns_timeout, e);
+	case CONFIG_REDIS_CACHE:
+		return number(k, s, 0, 3600, line, &c->redis_cache, e);
+	case CONFIG_REDIS_TIMEOUT:
+		return number(k, s, 0.01, 60, line, &c->redis_timeout, e);
+	case CONFIG_REDIS_JOURNAL_SIZE:
+		if (number(k, s, 4096, 1 << 30, line, &v, e))
+			return -1;
+		c->redis_journal_size = (size_t)v;
+		return 0;
 	default: /* CONFIG_REJECT_AT */
 		return number(k, s, -1e6, 1e6, line, &c->reject_at, e);
 	}
@@ -260,7 +282,7 @@ static int set_number(config *c, config_key k, const char *s, unsigned line, con
 int config_set(config *c, config_key k, const char *value, unsigned line, config_error *e)
 {
 	int list = k == CONFIG_SPAMD || k == CONFIG_MILTER || k == CONFIG_HTTP ||
-	           k == CONFIG_RULES || k == CONFIG_HTTP_USER,
+	           k == CONFIG_RULES || k == CONFIG_HTTP_USER || k == CONFIG_REDIS,
 	    rc;
 
 	if ((unsigned)k >= CONFIG_NKEYS)
@@ -321,6 +343,30 @@ int config_set(config *c, config_key k, const char *value, unsigned line, config
 		break;
 	case CONFIG_HTTP_USER:
 		rc = add_user(c, value, line, e);
+		break;
+	case CONFIG_REDIS:
+	case CONFIG_REDIS_REPLICA: {
+		redis_url u;
+		const char *why;
+		if (redis_url_parse(value, strlen(value), &u, &why))
+			return fail(e, line, "%s: %s", key_names[k], why);
+		if (k == CONFIG_REDIS && c->redis) { /* one more seed of a Cluster */
+			if (c->nredis_seeds == CONFIG_MAX_LISTEN)
+				return fail(e, line, "redis: more than %d URLs",
+				            CONFIG_MAX_LISTEN + 1);
+			c->redis_seeds[c->nredis_seeds] = NULL;
+			if (!(rc = set_string(&c->redis_seeds[c->nredis_seeds], value, line, e)))
+				c->nredis_seeds++;
+			break;
+		}
+		rc = set_string(k == CONFIG_REDIS ? &c->redis : &c->redis_replica, value, line, e);
+		break;
+	}
+	case CONFIG_REDIS_PASSWORD_FILE:
+	case CONFIG_REDIS_JOURNAL:
+		rc = set_string(k == CONFIG_REDIS_JOURNAL ? &c->redis_journal
+		                                          : &c->redis_password_file,
+		                value, line, e);
 		break;
 	case CONFIG_MILTER_ON_ERROR:
 	case CONFIG_LOG:
@@ -415,6 +461,11 @@ int config_apply(config *c, const config_kv *kv, size_t n, config_error *e)
 			free_list(c->rules, &c->nrules);
 		if (!cleared[k] && k == CONFIG_HTTP_USER)
 			free_list(c->http_user, &c->nhttp_user);
+		if (!cleared[k] && k == CONFIG_REDIS) {
+			free(c->redis);
+			c->redis = NULL;
+			free_list(c->redis_seeds, &c->nredis_seeds);
+		}
 		cleared[k] = 1;
 		c->line[k] = 0; /* set by the command line, not on a line */
 		if (config_set(c, k, kv[i].value, 0, e))
@@ -446,6 +497,12 @@ int config_check(const config *c, config_error *e)
 		                                      : c->line[CONFIG_ADD_HEADER_AT],
 		            "reject_at (%g) is below add_header_at (%g)", c->reject_at,
 		            c->add_header_at);
+	if (c->db && c->redis)
+		return fail(e, c->line[CONFIG_REDIS],
+		            "db and redis: the model is in one or the other");
+	if ((c->redis_replica || c->redis_journal || c->redis_password_file) && !c->redis)
+		return fail(e, 0,
+		            "redis_replica, redis_journal and redis_password_file need redis");
 	return 0;
 }
 

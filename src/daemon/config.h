@@ -61,6 +61,13 @@ typedef enum config_key {
 	CONFIG_HISTORY_DIR,
 	CONFIG_HISTORY_RAW_MB,
 	CONFIG_HTTP_USER,
+	CONFIG_REDIS,
+	CONFIG_REDIS_REPLICA,
+	CONFIG_REDIS_PASSWORD_FILE,
+	CONFIG_REDIS_JOURNAL,
+	CONFIG_REDIS_CACHE,
+	CONFIG_REDIS_TIMEOUT,
+	CONFIG_REDIS_JOURNAL_SIZE,
 	CONFIG_NKEYS
 } config_key;
 
@@ -88,15 +95,24 @@ typedef struct config {
 	double reject_at;
 	char *rules[CONFIG_MAX_RULES]; /* rule files or folders, after the defaults */
 	size_t nrules;
-	char *resolver;              /* "IP:PORT", "system" or NULL/"off": no DNS checks */
-	double dns_timeout;          /* seconds of DNS per scan */
-	char *authserv_id;           /* Authentication-Results name; NULL: host name */
-	char *contacts;              /* reports: abuse contacts file (report/contacts.h) */
-	char *evidence;              /* reports: evidence store directory; NULL: no reports */
-	char *geoip;                 /* reports: MaxMind country database, or NULL */
-	char *report_from;           /* reports: the ARF's From; NULL: report/report.h's */
-	char *fp_server;             /* spamsift-fpd IP:PORT: lookups, reported fingerprints */
-	char *fp_key;                /* its key file (spamsift fp keygen's line) */
+	char *resolver;     /* "IP:PORT", "system" or NULL/"off": no DNS checks */
+	double dns_timeout; /* seconds of DNS per scan */
+	char *authserv_id;  /* Authentication-Results name; NULL: host name */
+	char *contacts;     /* reports: abuse contacts file (report/contacts.h) */
+	char *evidence;     /* reports: evidence store directory; NULL: no reports */
+	char *geoip;        /* reports: MaxMind country database, or NULL */
+	char *report_from;  /* reports: the ARF's From; NULL: report/report.h's */
+	char *fp_server;    /* spamsift-fpd IP:PORT: lookups, reported fingerprints */
+	char *fp_key;       /* its key file (spamsift fp keygen's line) */
+	char *redis;        /* the model on Redis: redis:// URL, or NULL (db) */
+	char *redis_seeds[CONFIG_MAX_LISTEN]; /* more redis lines: a Cluster's other seeds */
+	size_t nredis_seeds;
+	char *redis_replica;         /* a replica to read from, or NULL */
+	char *redis_password_file;   /* the password's file, or NULL */
+	char *redis_journal;         /* learns kept while Redis is down; NULL: none */
+	double redis_cache;          /* seconds the read cache may lag (default 1; 0: none) */
+	double redis_timeout;        /* seconds to wait for Redis (default 1) */
+	size_t redis_journal_size;   /* its bound in bytes (default 64 MB) */
 	unsigned line[CONFIG_NKEYS]; /* line where each key was set, 0 if not */
 
 	/* the web page (issue 8, docs/WEB.md) */

@@ -25,6 +25,7 @@
 #include "daemon/server.h"
 #include "engine/engine.h"
 #include "rules/load.h"
+#include "store/redis_url.h"
 #include "store/store.h"
 
 #define MAX_OPTIONS 128
@@ -48,6 +49,31 @@ static const char usage[] =
     "                     option given here replaces the file's value\n"
     "  --db PATH          the model (default $XDG_DATA_HOME/spamsift/model,\n"
     "                     created when absent; learn with spamsift learn or TELL)\n"
+    "  --redis URL        the model on Redis instead, shared by many spamsiftd:\n"
+    "                     redis://[:PASSWORD@]HOST[:PORT][/DB] (no TLS in this\n"
+    "                     build; a Cluster is found out from any node; give\n"
+    "                     --redis again for more nodes, tried in turn). Scans\n"
+    "                     read a copy of the global model kept here and a\n"
+    "                     cache of users' models, at most --redis-cache\n"
+    "                     seconds behind; Redis down, they go on with them\n"
+    "                     (symbol REDIS_UNAVAILABLE)\n"
+    "  --redis-replica URL\n"
+    "                     a replica to read from (writes go to --redis)\n"
+    "  --redis-password-file FILE\n"
+    "                     the password (first line), for both\n"
+    "  --redis-journal FILE\n"
+    "                     learns that cannot reach Redis are kept here and\n"
+    "                     sent, in order, when it is back; one file per\n"
+    "                     spamsiftd. Without it such learns fail\n"
+    "  --redis-journal-size BYTES\n"
+    "                     the journal's bound (default 67108864); a learn that\n"
+    "                     would pass it fails, is logged and counted in\n"
+    "                     spamsift_redis_journal_full_total\n"
+    "  --redis-cache SECONDS\n"
+    "                     how far behind Redis scans may be (default 1; 0:\n"
+    "                     no copy, no cache: every scan asks Redis)\n"
+    "  --redis-timeout SECONDS\n"
+    "                     connect and command timeout (default 1)\n"
     "  --spamd ADDR       listen for spamd clients on ADDR: HOST:PORT (port 0\n"
     "                     picks a free one), [IPv6]:PORT or unix:/path;\n"
     "                     may be given more than once\n"
@@ -158,6 +184,7 @@ typedef struct model {
 	store *s;
 	dev_t dev;
 	ino_t ino;
+	char *redis; /* the Redis settings it was opened with, or NULL (LMDB) */
 	int refs;
 } model;
 
@@ -219,6 +246,13 @@ enum {
 	O_HISTORY_DIR,
 	O_HISTORY_RAW_MB,
 	O_HTTP_USER,
+	O_REDIS,
+	O_REDIS_REPLICA,
+	O_REDIS_PASSWORD_FILE,
+	O_REDIS_JOURNAL,
+	O_REDIS_CACHE,
+	O_REDIS_TIMEOUT,
+	O_REDIS_JOURNAL_SIZE,
 };
 
 static const struct option longopts[] = {
@@ -253,6 +287,13 @@ static const struct option longopts[] = {
     {"history-dir", required_argument, NULL, O_HISTORY_DIR},
     {"history-raw-mb", required_argument, NULL, O_HISTORY_RAW_MB},
     {"http-user", required_argument, NULL, O_HTTP_USER},
+    {"redis", required_argument, NULL, O_REDIS},
+    {"redis-replica", required_argument, NULL, O_REDIS_REPLICA},
+    {"redis-password-file", required_argument, NULL, O_REDIS_PASSWORD_FILE},
+    {"redis-journal", required_argument, NULL, O_REDIS_JOURNAL},
+    {"redis-cache", required_argument, NULL, O_REDIS_CACHE},
+    {"redis-timeout", required_argument, NULL, O_REDIS_TIMEOUT},
+    {"redis-journal-size", required_argument, NULL, O_REDIS_JOURNAL_SIZE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, O_VERSION},
     {NULL, 0, NULL, 0},
@@ -293,6 +334,13 @@ static const struct {
     {O_HISTORY_DIR, CONFIG_HISTORY_DIR},
     {O_HISTORY_RAW_MB, CONFIG_HISTORY_RAW_MB},
     {O_HTTP_USER, CONFIG_HTTP_USER},
+    {O_REDIS, CONFIG_REDIS},
+    {O_REDIS_REPLICA, CONFIG_REDIS_REPLICA},
+    {O_REDIS_PASSWORD_FILE, CONFIG_REDIS_PASSWORD_FILE},
+    {O_REDIS_JOURNAL, CONFIG_REDIS_JOURNAL},
+    {O_REDIS_CACHE, CONFIG_REDIS_CACHE},
+    {O_REDIS_TIMEOUT, CONFIG_REDIS_TIMEOUT},
+    {O_REDIS_JOURNAL_SIZE, CONFIG_REDIS_JOURNAL_SIZE},
 };
 
 /* Records one option; returns 0, 1 to exit successfully, -1 on error. */
@@ -424,8 +472,67 @@ static void model_put(model *m)
 {
 	if (m && __atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL) == 0) {
 		store_close(m->s);
+		free(m->redis);
 		free(m);
 	}
+}
+
+/* The Redis settings of c as one string, to tell whether a reload
+ * changed them; NULL when out of memory. */
+static char *redis_settings(const config *c)
+{
+	char *s = NULL;
+
+	if (asprintf(&s, "%s|%zu|%s|%s|%s|%g|%g|%zu", c->redis, c->nredis_seeds,
+	             c->redis_replica ? c->redis_replica : "",
+	             c->redis_password_file ? c->redis_password_file : "",
+	             c->redis_journal ? c->redis_journal : "", c->redis_cache, c->redis_timeout,
+	             c->redis_journal_size) < 0)
+		return NULL;
+	return s;
+}
+
+/* The model on Redis: prev's when the settings are the same, else opened. */
+static int model_get_redis(const config *c, model *prev, model **out, char *why, size_t wlen)
+{
+	char *key = redis_settings(c), ewhy[400] = "";
+	store_redis_opts o = {.url = c->redis,
+	                      .seeds = (const char *const *)c->redis_seeds,
+	                      .nseeds = c->nredis_seeds,
+	                      .replica_url = c->redis_replica,
+	                      .password_file = c->redis_password_file,
+	                      .timeout_ms = (int)(c->redis_timeout * 1000),
+	                      .stale_ms = c->redis_cache > 0 ? (int)(c->redis_cache * 1000) : -1,
+	                      .journal = c->redis_journal,
+	                      .journal_max = c->redis_journal_size,
+	                      .mirror = c->redis_cache > 0,
+	                      .error = ewhy,
+	                      .error_len = sizeof(ewhy)};
+	model *m;
+	int err;
+
+	if (!key)
+		return snprintf(why, wlen, "out of memory"), -1;
+	if (prev && prev->redis && !strcmp(prev->redis, key)) {
+		free(key);
+		__atomic_add_fetch(&prev->refs, 1, __ATOMIC_RELAXED);
+		*out = prev;
+		return 0;
+	}
+	if (!(m = calloc(1, sizeof(*m)))) {
+		free(key);
+		return snprintf(why, wlen, "out of memory"), -1;
+	}
+	if ((err = store_redis_open(&o, &m->s))) {
+		snprintf(why, wlen, "model: %s", ewhy[0] ? ewhy : ss_strerror(err));
+		free(key);
+		free(m);
+		return -1;
+	}
+	m->redis = key;
+	m->refs = 1;
+	*out = m;
+	return 0;
 }
 
 /* The model at `path`: prev's when it is the same file, else opened. */
@@ -436,7 +543,8 @@ static int model_get(const char *path, model *prev, model **out, char *why, size
 	ino_t ino;
 	int err;
 
-	if (prev && !model_id(path, &dev, &ino) && dev == prev->dev && ino == prev->ino) {
+	if (prev && !prev->redis && !model_id(path, &dev, &ino) && dev == prev->dev &&
+	    ino == prev->ino) {
 		__atomic_add_fetch(&prev->refs, 1, __ATOMIC_RELAXED);
 		*out = prev;
 		return 0;
@@ -521,10 +629,19 @@ static int generation_make(const cmdline *cl, generation *prev, generation **out
 	g->g.conf = &g->conf;
 	if (load_config(cl, &g->conf, why, wlen))
 		goto fail;
-	snprintf(g->db, sizeof(g->db), "%s",
-	         g->conf.db ? g->conf.db : default_db(def, sizeof(def)));
-	if (model_get(g->db, prev ? prev->m : NULL, &g->m, why, wlen))
-		goto fail;
+	if (g->conf.redis) {
+		redis_url u;
+		const char *uwhy;
+		redis_url_parse(g->conf.redis, strlen(g->conf.redis), &u, &uwhy);
+		snprintf(g->db, sizeof(g->db), "redis %s:%d/%d", u.host, u.port, u.db);
+		if (model_get_redis(&g->conf, prev ? prev->m : NULL, &g->m, why, wlen))
+			goto fail;
+	} else {
+		snprintf(g->db, sizeof(g->db), "%s",
+		         g->conf.db ? g->conf.db : default_db(def, sizeof(def)));
+		if (model_get(g->db, prev ? prev->m : NULL, &g->m, why, wlen))
+			goto fail;
+	}
 	if (rules_get(&g->conf, prev ? prev->rules : NULL, &g->rules, why, wlen))
 		goto fail;
 	g->g.model = g->m->s;

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "store/store.h"
+
 /* Upper bounds of the latency buckets, in seconds: a scan takes about
  * 0.2 ms, so the buckets are fine below 10 ms. */
 static const double bucket_le[METRICS_NBUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
@@ -209,6 +211,34 @@ static int render_conns(const metrics *m, sbuf *o)
 	return err;
 }
 
+/* The Redis model's counters (store.h), when there is one. */
+static int render_redis(sbuf *out)
+{
+	static const char *const names[] = {
+	    "spamsift_redis_cache_reads_total", "spamsift_redis_journaled_total",
+	    "spamsift_redis_replayed_total", "spamsift_redis_journal_full_total",
+	    "spamsift_redis_journal_bytes"};
+	static const char *const help[] = {
+	    "Model reads answered from the local cache because Redis did not answer.",
+	    "Learns kept in the journal while Redis could not be reached.",
+	    "Learns sent to Redis from the journal.",
+	    "Learns lost because the journal was full (an alarm).",
+	    "Bytes waiting in the journal."};
+	store_redis_stats st;
+	uint64_t v[5];
+	int err = 0;
+
+	store_redis_stats_get(&st);
+	v[0] = st.cache_reads, v[1] = st.journaled, v[2] = st.replayed, v[3] = st.journal_full;
+	v[4] = st.journal_bytes;
+	for (size_t i = 0; !err && i < 5; i++) {
+		err = family(out, names[i], i == 4 ? "gauge" : "counter", help[i]);
+		if (!err)
+			err = sbuf_addf(out, "%s %llu\n", names[i], (unsigned long long)v[i]);
+	}
+	return err;
+}
+
 int metrics_render(const metrics *m, sbuf *out)
 {
 	int err = family(out, "spamsift_start_time_seconds", "gauge",
@@ -224,5 +254,7 @@ int metrics_render(const metrics *m, sbuf *out)
 		err = render_feedback(m, out);
 	if (!err)
 		err = render_errors(m, out);
-	return err ? err : render_conns(m, out);
+	if (!err)
+		err = render_conns(m, out);
+	return err ? err : render_redis(out);
 }

@@ -426,6 +426,9 @@ static int fill_result(engine *e, engine_ctx *x, const scan_in *in, const lrn_ve
 	memset(r, 0, sizeof(*r));
 	hits_init(&hits, a);
 	rules_scope_of(e->rules, in->user, env ? env->rcpts : NULL, env ? env->nrcpts : 0, &sc);
+	if (x->s->ops->degraded && x->s->ops->degraded(x->s) &&
+	    (err = hits_add(&hits, "REDIS_UNAVAILABLE", "scored with the local cache")))
+		return err;
 	if ((err = run_checks(e, x, in, &hits, &r->auth_results)) ||
 	    (err = run_rules(e, x, in, &sc, &hits)))
 		return err;

@@ -5,8 +5,8 @@
  * hash (feat_stat), the totals of messages learned, and a record per learned
  * message (its digest, class and the weight step it applied) so that
  * learning is idempotent and can be undone. Backends: an in-memory one (for
- * eval and tests) and LMDB (embedded, crash-safe, the default); Redis will
- * implement the same operations.
+ * eval and tests), LMDB (embedded, crash-safe, the default) and Redis (a
+ * model shared by many filter machines).
  *
  * Calls happen inside a transaction (store_begin ... store_end); a read
  * transaction sees one consistent snapshot. Functions return 0 or a negative
@@ -75,6 +75,10 @@ typedef struct store_ops {
 	 * one writer and many readers across threads and processes). `s` must
 	 * outlive the new handle. NULL when the backend cannot (in-memory). */
 	int (*dup)(store *s, store **out);
+	/* Whether reads of the current (or last) transaction could not reach
+	 * the model's server and were answered from what is local (1) or not
+	 * (0). NULL: never (embedded). */
+	int (*degraded)(store *s);
 } store_ops;
 
 struct store {
@@ -89,6 +93,45 @@ store *store_mem_new(void);
  * SS_ECORRUPT (not a spamsift store, or damaged), SS_EIO (with errno set:
  * missing, no permission), SS_EBUSY or SS_ENOMEM. */
 int store_lmdb_open(const char *path, const store_lmdb_opts *opts, store **out);
+
+/* Options of the Redis store (redis.c). */
+typedef struct store_redis_opts {
+	const char *url;          /* redis://[:PASS@]HOST[:PORT][/DB]: writes (and reads) */
+	const char *const *seeds; /* more URLs, tried in turn when url does not answer:
+	                             a Cluster's other nodes (a lone server refuses them) */
+	size_t nseeds;
+	const char *replica_url;   /* NULL, or a replica to read from */
+	const char *password_file; /* NULL, or a file whose first line is the password */
+	int timeout_ms;            /* connect and command timeout (default 1000) */
+	int stale_ms;              /* read cache: at most this old (default 1000; -1: none) */
+	const char *journal;       /* NULL, or the learn journal's path (for Redis down) */
+	size_t journal_max;        /* its bound in bytes (default 64 MB) */
+	int mirror;                /* keep a copy of the global model here, in step with
+	                              Redis within stale_ms (a thread; for spamsiftd) */
+	char *error;               /* when opening fails: why (may be NULL) */
+	size_t error_len;
+} store_redis_opts;
+
+/* Opens the model on a Redis server (keys ss{u<ID>}:f|t|m per user, see
+ * redis.c). Checks that the server answers. Its transactions are weaker
+ * than LMDB's: a read transaction is no snapshot, and the writes of a
+ * write transaction are sent before its next read (one learn each), so
+ * ending it without commit drops only what was not sent yet. Returns 0, SS_ESYNTAX (bad
+ * URL, unreadable password file: see opts->error), SS_EIO (cannot reach
+ * or log in), SS_ENOMEM. */
+int store_redis_open(const store_redis_opts *opts, store **out);
+
+/* What the Redis stores of this process have met since it started. */
+typedef struct store_redis_stats {
+	uint64_t cache_reads;   /* scans answered from the cache because Redis did not */
+	uint64_t journaled;     /* learns put in the journal (Redis down) */
+	uint64_t replayed;      /* learns sent from the journal */
+	uint64_t journal_full;  /* learns lost: the journal was full */
+	uint64_t journal_bytes; /* held in the journal now (the last one opened) */
+} store_redis_stats;
+
+/* Fills *st (atomic reads; any thread). */
+void store_redis_stats_get(store_redis_stats *st);
 
 static inline void store_close(store *s)
 {

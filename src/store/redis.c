@@ -1,0 +1,1387 @@
+/*
+ * redis.c: the classifier's model on Redis (see store.h), for many filter
+ * machines that learn together.
+ *
+ * Keys, per user (0 is the global model), all under one hash tag so that
+ * one message's learn touches one slot:
+ *   ss{u<ID>}:f  hash: 8-byte feature key (little-endian) -> 16 bytes
+ *                (spam u32, ham u32, weight float, day u32, little-endian);
+ *                a feature whose counts both fall to 0 is removed (as in lmdb.c)
+ *   ss{u<ID>}:t  hash: spam, ham (the totals, integers)
+ *   ss{u<ID>}:m  hash: 16-byte digest -> 21-byte message record
+ *   ss{u0}:c     stream: the feature keys each write changed in the global
+ *                model (field k: 8 bytes a key), about 5,000 entries kept
+ * and the user table ss{g}:uid (name -> id), ss{g}:uname (id -> name),
+ * ss{g}:next (the last id given).
+ *
+ * Reads: a lookup of n features is one HMGET. Outside write transactions
+ * reads of the global model come from the mirror when there is one
+ * (redis_sync.c keeps it), others go to the replica when there is one,
+ * through a direct-mapped local cache whose entries are at most stale_ms
+ * old; when Redis cannot be reached, scans go on with what is local
+ * (older entries included, absent features as zeroes) and degraded() says
+ * so. A Cluster is routed by hand (redis_cluster.h).
+ *
+ * Writes are buffered per user and sent as one EVAL of a Lua script per
+ * user (WRITE_LUA), before the next read of the transaction or at its
+ * end: one script per learn. The script first
+ * checks the message record read by get_msg is still what it was (absent
+ * or the same bytes); when it is not, another machine learned the message
+ * meanwhile and the batch is skipped. That check makes a batch safe to
+ * send twice, which the journal relies on: a batch that cannot reach Redis
+ * is appended to the journal (when one is set) and replayed, in order,
+ * before the next write once Redis answers again.
+ */
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "spamsift.h"
+#include "store/redis_cluster.h"
+#include "store/redis_internal.h"
+#include "store/redis_mirror.h"
+#include "store/redis_url.h"
+#include "store/rjournal.h"
+#include "store/store.h"
+
+#define FLUSH_AT (256u << 10) /* a user's pending writes sent once this big */
+#define RETRY_MS 200          /* wait between attempts to reach a server that failed */
+
+/* The write script: KEYS f, t, m, the change feed; ARGV check digest (""
+ * none), expected record ("" absent), ops, "1" to add the keys changed to
+ * the feed (the global model, which spamsiftd mirrors). Returns 1
+ * applied, 0 skipped (the check). */
+static const char WRITE_LUA[] =
+    "local f, t, m, ch = KEYS[1], KEYS[2], KEYS[3], {}\n"
+    "local function each(list, step, fn)\n" /* fn over list in slices of step */
+    "  for i = 1, #list, step do fn(unpack(list, i, math.min(i + step - 1, #list))) end\n"
+    "end\n"
+    "if ARGV[1] ~= '' then\n"
+    "  local cur = redis.call('HGET', m, ARGV[1]) or ''\n"
+    "  if cur ~= ARGV[2] then return 0 end\n"
+    "end\n"
+    "local b, p = ARGV[3], 1\n"
+    "while p <= #b do\n"
+    "  local k, n = string.sub(b, p, p), struct.unpack('<I', b, p + 1)\n"
+    "  local s = p + 5\n"
+    "  p = s + n\n"
+    "  if k == 'U' then\n"
+    "    local ds, dh, day = struct.unpack('<iiI', b, s)\n"
+    "    local keys, dws, old, set, del = {}, {}, {}, {}, {}\n"
+    "    for o = s + 12, p - 1, 12 do\n"
+    "      keys[#keys + 1] = string.sub(b, o, o + 7)\n"
+    "      dws[#dws + 1] = struct.unpack('<f', b, o + 8)\n"
+    "    end\n"
+    "    each(keys, 1000, function(...)\n"
+    "      for _, v in ipairs(redis.call('HMGET', f, ...)) do old[#old + 1] = v end\n"
+    "    end)\n"
+    "    for i, key in ipairs(keys) do\n"
+    "      ch[#ch + 1] = key\n"
+    "      local v = old[i]\n"
+    "      if v or (ds >= 0 and dh >= 0) then\n"
+    "        local sp, hm, w = 0, 0, 0\n"
+    "        if v then sp, hm, w = struct.unpack('<IIf', v) end\n"
+    "        sp = math.max(sp + ds, 0)\n"
+    "        hm = math.max(hm + dh, 0)\n"
+    "        if sp == 0 and hm == 0 then\n"
+    "          del[#del + 1] = key\n"
+    "        else\n"
+    "          set[#set + 1] = key\n"
+    "          set[#set + 1] = struct.pack('<IIfI', sp, hm, w + dws[i], day)\n"
+    "        end\n"
+    "      end\n"
+    "    end\n"
+    "    each(set, 1000, function(...) redis.call('HSET', f, ...) end)\n"
+    "    each(del, 1000, function(...) redis.call('HDEL', f, ...) end)\n"
+    "  elseif k == 'T' then\n"
+    "    local ds, dh = struct.unpack('<ii', b, s)\n"
+    "    redis.call('HINCRBY', t, 'spam', ds)\n"
+    "    redis.call('HINCRBY', t, 'ham', dh)\n"
+    "  elseif k == 'P' then\n"
+    "    redis.call('HSET', m, string.sub(b, s, s + 15), string.sub(b, s + 16, p - 1))\n"
+    "  elseif k == 'D' then\n"
+    "    redis.call('HDEL', m, string.sub(b, s, s + 15))\n"
+    "  elseif k == 'F' then\n"
+    "    for o = s, p - 1, 24 do\n"
+    "      ch[#ch + 1] = string.sub(b, o, o + 7)\n"
+    "      redis.call('HSET', f, string.sub(b, o, o + 7), string.sub(b, o + 8, o + 23))\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "if ARGV[4] == '1' and #ch > 0 then\n"
+    "  redis.call('XADD', KEYS[4], 'MAXLEN', '~', '5000', '*', 'k', table.concat(ch))\n"
+    "end\n"
+    "return 1\n";
+
+/* Finds or makes a user id: KEYS uid, uname, next; ARGV name. */
+static const char USER_LUA[] = "local id = redis.call('HGET', KEYS[1], ARGV[1])\n"
+                               "if id then return tonumber(id) end\n"
+                               "id = redis.call('INCR', KEYS[3])\n"
+                               "redis.call('HSET', KEYS[1], ARGV[1], id)\n"
+                               "redis.call('HSET', KEYS[2], id, ARGV[1])\n"
+                               "return id\n";
+
+static store_redis_stats stats; /* this process's, atomically updated */
+
+#define STAT_ADD(f, n) __atomic_add_fetch(&stats.f, (n), __ATOMIC_RELAXED)
+
+void store_redis_stats_get(store_redis_stats *st)
+{
+	st->cache_reads = __atomic_load_n(&stats.cache_reads, __ATOMIC_RELAXED);
+	st->journaled = __atomic_load_n(&stats.journaled, __ATOMIC_RELAXED);
+	st->replayed = __atomic_load_n(&stats.replayed, __ATOMIC_RELAXED);
+	st->journal_full = __atomic_load_n(&stats.journal_full, __ATOMIC_RELAXED);
+	st->journal_bytes = __atomic_load_n(&stats.journal_bytes, __ATOMIC_RELAXED);
+}
+
+static void note_journal_size(rjournal *j)
+{
+	__atomic_store_n(&stats.journal_bytes, (uint64_t)rjournal_size(j), __ATOMIC_RELAXED);
+}
+
+int64_t rs_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- byte order ---- */
+
+static void le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+uint64_t rs_get_le64(const uint8_t *p)
+{
+	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+static void lef(uint8_t *p, float f)
+{
+	uint32_t v;
+
+	memcpy(&v, &f, 4);
+	le32(p, v);
+}
+
+static float get_lef(const uint8_t *p)
+{
+	uint32_t v = get_le32(p);
+	float f;
+
+	memcpy(&f, &v, 4);
+	return f;
+}
+
+static void pack_stat(uint8_t *p, const feat_stat *st)
+{
+	le32(p, st->spam);
+	le32(p + 4, st->ham);
+	lef(p + 8, st->w);
+	le32(p + 12, st->day);
+}
+
+void rs_unpack_stat(const uint8_t *p, feat_stat *st)
+{
+	st->spam = get_le32(p);
+	st->ham = get_le32(p + 4);
+	st->w = get_lef(p + 8);
+	st->day = get_le32(p + 12);
+}
+
+static void pack_rec(uint8_t *p, const msg_rec *r)
+{
+	p[0] = r->is_spam;
+	le32(p + 1, r->nfeat);
+	lef(p + 5, r->step);
+	lef(p + 9, r->gstep);
+	le64(p + 13, (uint64_t)r->time);
+}
+
+static void unpack_rec(const uint8_t *p, msg_rec *r)
+{
+	r->is_spam = p[0];
+	r->nfeat = get_le32(p + 1);
+	r->step = get_lef(p + 5);
+	r->gstep = get_lef(p + 9);
+	r->time = (int64_t)rs_get_le64(p + 13);
+}
+
+static void key_name(char *buf, size_t cap, uint32_t user, char kind)
+{
+	snprintf(buf, cap, "ss{u%u}:%c", user, kind);
+}
+
+/* ---- connections ---- */
+
+/* Connects to u and logs in; NULL (why set) on failure. */
+static redisContext *connect_url(const redis_url *u, int timeout_ms, const char **why)
+{
+	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	redisContext *c = redisConnectWithTimeout(u->host, u->port, tv);
+	redisReply *r = NULL;
+
+	if (!c || c->err) {
+		*why = c && c->errstr[0] ? "cannot connect" : "out of memory";
+		redisFree(c);
+		return NULL;
+	}
+	redisSetTimeout(c, tv);
+	if (u->pass[0] && u->user[0])
+		r = redisCommand(c, "AUTH %s %s", u->user, u->pass);
+	else if (u->pass[0])
+		r = redisCommand(c, "AUTH %s", u->pass);
+	if (u->pass[0] && (!r || r->type == REDIS_REPLY_ERROR)) {
+		*why = r ? "login refused (AUTH)" : "no answer to AUTH";
+		goto fail;
+	}
+	freeReplyObject(r);
+	r = NULL;
+	if (u->db && (!(r = redisCommand(c, "SELECT %d", u->db)) || r->type == REDIS_REPLY_ERROR)) {
+		*why = "SELECT of the database refused";
+		goto fail;
+	}
+	freeReplyObject(r);
+	return c;
+fail:
+	freeReplyObject(r);
+	redisFree(c);
+	return NULL;
+}
+
+/* The primary's (write) or the read connection, (re)connected when it
+ * is time to try; NULL when unreachable. */
+static redisContext *conn(rstore *rs, int write)
+{
+	int replica = !write && rs->sh->has_replica;
+	redisContext **c = replica ? &rs->rc : &rs->wc;
+	int64_t *retry = replica ? &rs->r_retry : &rs->w_retry;
+	const char *why;
+
+	if (*c)
+		return *c;
+	if (rs_now_ms() < *retry)
+		return NULL;
+	if (!(*c = connect_url(replica ? &rs->sh->r : &rs->sh->w, rs->sh->timeout_ms, &why)))
+		*retry = rs_now_ms() + RETRY_MS;
+	return *c;
+}
+
+/* Cluster: the connection to node i of the slot map (the credentials of
+ * the seed URL), (re)connected when it is time to try. */
+static redisContext *node_conn(rstore *rs, int i)
+{
+	redis_url u = rs->sh->w;
+	const char *why;
+
+	if (rs->nc[i])
+		return rs->nc[i];
+	if (rs_now_ms() < rs->nretry[i])
+		return NULL;
+	snprintf(u.host, sizeof(u.host), "%s", rs->map.nodes[i].host);
+	u.port = rs->map.nodes[i].port;
+	u.db = 0;
+	if (!(rs->nc[i] = connect_url(&u, rs->sh->timeout_ms, &why)))
+		rs->nretry[i] = rs_now_ms() + RETRY_MS;
+	return rs->nc[i];
+}
+
+/* Drops a connection that failed (a reply lost: the stream is unusable). */
+static void conn_drop(rstore *rs, redisContext *c)
+{
+	if (c == rs->wc)
+		rs->wc = NULL, rs->w_retry = rs_now_ms() + RETRY_MS;
+	if (c == rs->rc)
+		rs->rc = NULL, rs->r_retry = rs_now_ms() + RETRY_MS;
+	for (size_t i = 0; i < rs->map.nnodes; i++)
+		if (c == rs->nc[i])
+			rs->nc[i] = NULL, rs->nretry[i] = rs_now_ms() + RETRY_MS;
+	redisFree(c);
+}
+
+/* Whether r is an error that passes (LOADING after a restart, BUSY,
+ * READONLY or MASTERDOWN during a fail-over, OOM, TRYAGAIN...): anything
+ * but ERR and WRONGTYPE, which say the command itself is wrong. */
+static int reply_transient(const redisReply *r)
+{
+	return r->type == REDIS_REPLY_ERROR && strncmp(r->str, "ERR", 3) &&
+	       strncmp(r->str, "WRONGTYPE", 9);
+}
+
+/* The key a command names: EVAL's first key, else its first argument. */
+static unsigned command_slot(const char **argv, const size_t *lens)
+{
+	int k = !strcmp(argv[0], "EVAL") ? 3 : 1;
+
+	return rc_key_slot(argv[k], lens[k]);
+}
+
+/* Follows a MOVED (the map learns it) or an ASK (once, after ASKING).
+ * Returns 1 when r was one (node set to where to ask next), 0 if not. */
+static int redirected(rstore *rs, const redisReply *r, unsigned slot, int *node, int *asking)
+{
+	char host[RC_HOST];
+	unsigned rslot;
+	int ask, port, i;
+
+	if (r->type != REDIS_REPLY_ERROR ||
+	    rc_parse_redirect(r->str, r->len, &ask, &rslot, host, sizeof(host), &port) ||
+	    (i = rc_node_index(&rs->map, host, port)) < 0)
+		return 0;
+	if (!ask && rslot == slot)
+		rs->map.slot_node[slot] = (uint8_t)i;
+	*node = i;
+	*asking = ask;
+	return 1;
+}
+
+/* One [lo, hi, [host, port, ...], ...] entry of CLUSTER SLOTS. */
+static int slot_range(rc_map *m, const redisReply *e)
+{
+	const redisReply *n;
+
+	if (e->type != REDIS_REPLY_ARRAY || e->elements < 3 ||
+	    e->element[0]->type != REDIS_REPLY_INTEGER ||
+	    e->element[1]->type != REDIS_REPLY_INTEGER ||
+	    (n = e->element[2])->type != REDIS_REPLY_ARRAY || n->elements < 2 ||
+	    n->element[0]->type != REDIS_REPLY_STRING || n->element[1]->type != REDIS_REPLY_INTEGER)
+		return -1;
+	return rc_map_range(m, (unsigned)e->element[0]->integer, (unsigned)e->element[1]->integer,
+	                    n->element[0]->str, (int)n->element[1]->integer);
+}
+
+/* Cluster: asks the other nodes for the slot map again, after node dead
+ * did not answer (a fail-over may have moved its slots to a replica); at
+ * most every RETRY_MS. Node indices stay (connections are kept by them). */
+static void refresh_map(rstore *rs, int dead)
+{
+	if (rs_now_ms() < rs->map_retry)
+		return;
+	rs->map_retry = rs_now_ms() + RETRY_MS;
+	for (size_t i = 0; i < rs->map.nnodes; i++) {
+		redisContext *c = (int)i == dead ? NULL : node_conn(rs, (int)i);
+		redisReply *r = c ? redisCommand(c, "CLUSTER SLOTS") : NULL;
+		rc_map m = rs->map;
+		int ok = r && r->type == REDIS_REPLY_ARRAY && r->elements;
+		if (c && !r)
+			conn_drop(rs, c);
+		for (size_t k = 0; ok && k < r->elements; k++)
+			ok = !slot_range(&m, r->element[k]);
+		freeReplyObject(r);
+		if (ok) {
+			rs->map = m;
+			return;
+		}
+	}
+}
+
+/* Runs one command where its key lives (the replica for reads when set,
+ * outside write transactions; the slot's master on a Cluster) and returns
+ * its reply; NULL when Redis cannot be reached or cannot take it now. */
+static redisReply *exec(rstore *rs, int write, int argc, const char **argv, const size_t *lens)
+{
+	unsigned slot = rs->sh->cluster ? command_slot(argv, lens) : 0;
+	int node = rs->map.slot_node[slot], asking = 0;
+
+	for (int hop = 0; hop < 5; hop++) {
+		redisContext *c = rs->sh->cluster ? node_conn(rs, node) : conn(rs, write);
+		redisReply *r = NULL;
+		if (c && asking && (r = redisCommand(c, "ASKING")))
+			freeReplyObject(r);
+		if (c && !(r = redisCommandArgv(c, argc, argv, lens)))
+			conn_drop(rs, c);
+		if (!r && rs->sh->cluster && !asking) {
+			refresh_map(rs, node); /* a fail-over? */
+			if (rs->map.slot_node[slot] != node) {
+				node = rs->map.slot_node[slot];
+				continue;
+			}
+		}
+		if (!r)
+			return NULL;
+		if (rs->sh->cluster && redirected(rs, r, slot, &node, &asking)) {
+			freeReplyObject(r);
+			continue;
+		}
+		if (reply_transient(r)) {
+			freeReplyObject(r);
+			conn_drop(rs, c);
+			return NULL;
+		}
+		return r;
+	}
+	return NULL;
+}
+
+/* ---- pending writes ---- */
+
+static rgroup *group_of(rstore *rs, uint32_t user)
+{
+	for (size_t i = 0; i < rs->ng; i++)
+		if (rs->g[i].user == user)
+			return &rs->g[i];
+	if (rs->ng == rs->gcap) {
+		size_t cap = rs->gcap ? rs->gcap * 2 : 4;
+		rgroup *g = realloc(rs->g, cap * sizeof(*g));
+		if (!g)
+			return NULL;
+		rs->g = g;
+		rs->gcap = cap;
+	}
+	memset(&rs->g[rs->ng], 0, sizeof(rgroup));
+	rs->g[rs->ng].user = user;
+	return &rs->g[rs->ng++];
+}
+
+/* Adds an op (kind, then payload of len bytes) and returns its payload. */
+static uint8_t *group_op(rgroup *g, char kind, size_t len)
+{
+	uint8_t *p;
+
+	if (g->len + 5 + len > g->cap) {
+		size_t cap = g->cap ? g->cap : 4096;
+		while (cap < g->len + 5 + len)
+			cap *= 2;
+		if (!(p = realloc(g->ops, cap)))
+			return NULL;
+		g->ops = p;
+		g->cap = cap;
+	}
+	p = g->ops + g->len;
+	p[0] = (uint8_t)kind;
+	le32(p + 1, (uint32_t)len);
+	g->len += 5 + len;
+	return p + 5;
+}
+
+/* The journal record of a group: user, check, ops. */
+static uint8_t *group_record(const rgroup *g, size_t *len)
+{
+	uint8_t *p;
+
+	*len = 4 + 1 + STORE_DIGEST + 1 + REC_LEN + g->len;
+	if (!(p = calloc(1, *len)))
+		return NULL;
+	le32(p, g->user);
+	p[4] = (uint8_t)g->has_check;
+	memcpy(p + 5, g->digest, STORE_DIGEST);
+	p[5 + STORE_DIGEST] = (uint8_t)g->expect_len;
+	memcpy(p + 6 + STORE_DIGEST, g->expect, REC_LEN);
+	memcpy(p + 6 + STORE_DIGEST + REC_LEN, g->ops, g->len);
+	return p;
+}
+
+/* Reads a journal record back into g (ops point into p). */
+static int group_from_record(const uint8_t *p, size_t len, rgroup *g)
+{
+	if (len < 6 + STORE_DIGEST + REC_LEN)
+		return SS_ECORRUPT;
+	memset(g, 0, sizeof(*g));
+	g->user = get_le32(p);
+	g->has_check = p[4];
+	memcpy(g->digest, p + 5, STORE_DIGEST);
+	g->expect_len = p[5 + STORE_DIGEST] ? REC_LEN : 0;
+	memcpy(g->expect, p + 6 + STORE_DIGEST, REC_LEN);
+	g->ops = (uint8_t *)p + 6 + STORE_DIGEST + REC_LEN;
+	g->len = len - 6 - STORE_DIGEST - REC_LEN;
+	return 0;
+}
+
+/* Sends the EVAL that applies g: 0 done (applied, or skipped by its
+ * check), SS_EIO when Redis cannot be reached or cannot take it now,
+ * SS_ECORRUPT when Redis refused it. */
+static int eval_group(rstore *rs, const rgroup *g)
+{
+	char f[32], t[32], m[32], c[32];
+	const char *argv[11] = {"EVAL", WRITE_LUA, "4", f, t, m, c};
+	size_t lens[11] = {4, sizeof(WRITE_LUA) - 1, 1};
+	redisReply *r;
+	int err;
+
+	key_name(f, sizeof(f), g->user, 'f');
+	key_name(t, sizeof(t), g->user, 't');
+	key_name(m, sizeof(m), g->user, 'm');
+	key_name(c, sizeof(c), g->user, 'c');
+	for (int i = 3; i < 7; i++)
+		lens[i] = strlen(argv[i]);
+	argv[7] = (const char *)g->digest;
+	lens[7] = g->has_check ? STORE_DIGEST : 0;
+	argv[8] = (const char *)g->expect;
+	lens[8] = g->expect_len;
+	argv[9] = (const char *)g->ops;
+	lens[9] = g->len;
+	argv[10] = g->user ? "" : "1";
+	lens[10] = g->user ? 0 : 1;
+	if (!(r = exec(rs, 1, 11, argv, lens)))
+		return SS_EIO;
+	err = r->type == REDIS_REPLY_INTEGER ? 0 : SS_ECORRUPT;
+	if (err)
+		fprintf(stderr, "spamsift: redis refused a write: %.200s\n",
+		        r->type == REDIS_REPLY_ERROR ? r->str : "(unexpected reply)");
+	freeReplyObject(r);
+	return err;
+}
+
+static void groups_clear(rstore *rs)
+{
+	for (size_t i = 0; i < rs->ng; i++)
+		free(rs->g[i].ops);
+	rs->ng = 0;
+}
+
+/* Puts the pending groups from the from-th on that have writes into the
+ * journal. */
+static int journal_groups(rstore *rs, size_t from)
+{
+	int err = 0;
+
+	if (!rs->sh->j)
+		return SS_EIO;
+	for (size_t i = from; !err && i < rs->ng; i++) {
+		size_t len;
+		uint8_t *p;
+		if (!rs->g[i].len)
+			continue;
+		if (!(p = group_record(&rs->g[i], &len)))
+			return SS_ENOMEM;
+		err = rjournal_append(rs->sh->j, p, len);
+		if (err == SS_EBUSY) {
+			STAT_ADD(journal_full, 1);
+			fprintf(stderr,
+			        "spamsift: redis: the learn journal is full; a learn is lost\n");
+		} else if (!err) {
+			STAT_ADD(journaled, 1);
+		}
+		free(p);
+	}
+	return err;
+}
+
+static int replay_one(void *ctx, const uint8_t *p, size_t len)
+{
+	rgroup g;
+	int err;
+
+	if (group_from_record(p, len, &g))
+		return 0; /* not ours: skip it */
+	err = eval_group(ctx, &g);
+	if (!err)
+		STAT_ADD(replayed, 1);
+	return err == SS_ECORRUPT ? 0 : err; /* refused: it never will be taken */
+}
+
+/* Replays the journal when it holds anything; 0 when it is empty after. */
+static int journal_replay(rstore *rs)
+{
+	int err;
+
+	if (!rs->sh->j || !rjournal_size(rs->sh->j))
+		return 0;
+	err = rjournal_replay(rs->sh->j, replay_one, rs);
+	note_journal_size(rs->sh->j);
+	return err;
+}
+
+/* Sends the pending writes, one EVAL per user. What cannot reach Redis
+ * goes to the journal (when there is one), behind what waits there.
+ * Returns 0, or SS_EIO (no journal), SS_EBUSY (journal full),
+ * SS_ECORRUPT (refused). */
+static int flush(rstore *rs)
+{
+	size_t i = 0, writes = 0;
+	int err = 0;
+
+	for (size_t k = 0; k < rs->ng; k++)
+		writes += rs->g[k].len > 0;
+	if (!writes)
+		return 0; /* only checks noted by get_msg: they wait for their writes */
+	if (journal_replay(rs))
+		err = SS_EIO; /* keep the order: behind what waits */
+	for (; !err && i < rs->ng; i++)
+		if (rs->g[i].len)
+			err = eval_group(rs, &rs->g[i]);
+	if (err == SS_EIO) {
+		err = journal_groups(rs, i ? i - 1 : 0);
+		if (rs->sh->j)
+			note_journal_size(rs->sh->j);
+	}
+	groups_clear(rs);
+	return err;
+}
+
+/* ---- cache ---- */
+
+static size_t cslot(uint32_t user, uint64_t key)
+{
+	uint64_t h = (key ^ ((uint64_t)user * 0x9E3779B97F4A7C15ULL)) * 0xff51afd7ed558ccdULL;
+
+	return (size_t)(h >> 40) & (CACHE_SLOTS - 1);
+}
+
+/* The cached entry for (user, key) when it is at most max_age old, else NULL. */
+static centry *cache_get(rstore *rs, uint32_t user, uint64_t key, int64_t now, int64_t max_age)
+{
+	centry *e;
+
+	if (!rs->cache)
+		return NULL;
+	e = &rs->cache[cslot(user, key)];
+	return e->valid && e->user == user && e->key == key && now - e->at <= max_age ? e : NULL;
+}
+
+static void cache_put(rstore *rs, uint32_t user, uint64_t key, const feat_stat *st, int64_t now)
+{
+	if (rs->cache)
+		rs->cache[cslot(user, key)] = (centry){key, user, 1, now, *st};
+}
+
+/* ---- reads ---- */
+
+/* Sends the pending writes, then one command, and returns its reply;
+ * NULL when Redis cannot be reached or a write could not be kept. */
+redisReply *rs_command(rstore *rs, int write, int argc, const char **argv, const size_t *lens)
+{
+	return flush(rs) ? NULL : exec(rs, write || rs->in_write, argc, argv, lens);
+}
+
+/* One HMGET of the features keys[idx[0..m)] of user into out[idx[i]],
+ * after the pending writes. SS_EIO when Redis cannot be reached. */
+int rs_hmget(rstore *rs, uint32_t user, const uint64_t *keys, const size_t *idx, size_t m,
+             feat_stat *out)
+{
+	const char **argv = malloc((m + 2) * sizeof(*argv));
+	size_t *lens = malloc((m + 2) * sizeof(*lens));
+	uint8_t *kb = malloc(m * 8 + 1);
+	char name[32];
+	redisReply *r = NULL;
+	int err = SS_ENOMEM;
+
+	if (!argv || !lens || !kb)
+		goto out;
+	key_name(name, sizeof(name), user, 'f');
+	argv[0] = "HMGET", lens[0] = 5, argv[1] = name, lens[1] = strlen(name);
+	for (size_t i = 0; i < m; i++) {
+		le64(kb + 8 * i, keys[idx[i]]);
+		argv[i + 2] = (const char *)kb + 8 * i;
+		lens[i + 2] = 8;
+	}
+	err = SS_EIO;
+	if (!(r = rs_command(rs, 0, (int)m + 2, argv, lens)))
+		goto out;
+	err = SS_ECORRUPT;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != m)
+		goto out;
+	for (size_t i = 0; i < m; i++) {
+		redisReply *e = r->element[i];
+		feat_stat *st = &out[idx[i]];
+		*st = (feat_stat){0, 0, 0, 0};
+		if (e->type == REDIS_REPLY_STRING && e->len == STAT_LEN)
+			rs_unpack_stat((const uint8_t *)e->str, st);
+	}
+	err = 0;
+out:
+	freeReplyObject(r);
+	free(argv);
+	free(lens);
+	free(kb);
+	return err;
+}
+
+/* Scans of the global model read the mirror when it is ready: 1 when
+ * answered (degraded when its last sync is older than the bound). */
+static int mirror_read(rstore *rs, uint32_t user, const uint64_t *keys, size_t n, feat_stat *out,
+                       clf_totals *tot)
+{
+	int64_t at;
+
+	if (user || rs->in_write || !rs->sh->mirror || rs->is_mirror ||
+	    (at = rmirror_lookup(rs->sh->mirror, keys, n, out, tot)) < 0)
+		return 0;
+	if (rs_now_ms() - at > rs->sh->stale_ms) {
+		rs->degraded = 1;
+		STAT_ADD(cache_reads, 1);
+	}
+	return 1;
+}
+
+static int r_lookup(store *s, uint32_t user, const uint64_t *keys, size_t n, feat_stat *out)
+{
+	rstore *rs = (rstore *)s;
+	int64_t now = rs_now_ms(), age = rs->in_write ? -1 : rs->sh->stale_ms;
+	size_t *miss, m = 0;
+	clf_totals tot;
+	int err = 0;
+
+	if (mirror_read(rs, user, keys, n, out, &tot))
+		return 0;
+	if (!(miss = malloc((n ? n : 1) * sizeof(*miss))))
+		return SS_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		centry *e = cache_get(rs, user, keys[i], now, age);
+		if (e)
+			out[i] = e->st;
+		else
+			miss[m++] = i;
+	}
+	if (m && !(err = rs_hmget(rs, user, keys, miss, m, out))) {
+		for (size_t i = 0; i < m; i++)
+			cache_put(rs, user, keys[miss[i]], &out[miss[i]], now);
+	} else if (m) {
+		if (err != SS_EIO || (rs->in_write && !rs->sh->j)) {
+			free(miss);
+			return err;
+		}
+		rs->degraded = 1; /* the mirror, the cache however old, or nothing */
+		STAT_ADD(cache_reads, 1);
+		if (!user && rs->sh->mirror && !rs->is_mirror &&
+		    rmirror_lookup(rs->sh->mirror, keys, n, out, &tot) >= 0) {
+			free(miss);
+			return 0;
+		}
+		for (size_t i = 0; i < m; i++) {
+			centry *e = cache_get(rs, user, keys[miss[i]], now, INT64_MAX / 2);
+			out[miss[i]] = e ? e->st : (feat_stat){0, 0, 0, 0};
+		}
+		err = 0;
+	}
+	free(miss);
+	return err;
+}
+
+static long long reply_int(const redisReply *r)
+{
+	if (r && r->type == REDIS_REPLY_STRING)
+		return strtoll(r->str, NULL, 10);
+	return r && r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+}
+
+int rs_totals(store *s, uint32_t user, clf_totals *t)
+{
+	rstore *rs = (rstore *)s;
+	tentry *e = &rs->tot[user % TOT_SLOTS];
+	int64_t now = rs_now_ms();
+	char name[32];
+	const char *argv[4] = {"HMGET", name, "spam", "ham"};
+	size_t lens[4] = {5, 0, 4, 3};
+	redisReply *r;
+
+	if (mirror_read(rs, user, NULL, 0, NULL, t))
+		return 0;
+	if (!rs->in_write && e->valid && e->user == user && now - e->at <= rs->sh->stale_ms) {
+		*t = e->t;
+		return 0;
+	}
+	key_name(name, sizeof(name), user, 't');
+	lens[1] = strlen(name);
+	if (!(r = rs_command(rs, 0, 4, argv, lens))) {
+		if (rs->in_write && !rs->sh->j)
+			return SS_EIO;
+		rs->degraded = 1;
+		*t = e->valid && e->user == user ? e->t : (clf_totals){0, 0};
+		return 0;
+	}
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+		long long sp = reply_int(r->element[0]), hm = reply_int(r->element[1]);
+		t->spam = sp > 0 ? (uint64_t)sp : 0;
+		t->ham = hm > 0 ? (uint64_t)hm : 0;
+	} else {
+		*t = (clf_totals){0, 0};
+	}
+	freeReplyObject(r);
+	*e = (tentry){user, 1, now, *t};
+	return 0;
+}
+
+static int r_get_msg(store *s, uint32_t user, const uint8_t *digest, msg_rec *out)
+{
+	rstore *rs = (rstore *)s;
+	char name[32];
+	const char *argv[3] = {"HGET", name, (const char *)digest};
+	size_t lens[3] = {4, 0, STORE_DIGEST};
+	redisReply *r;
+	rgroup *g;
+	int found;
+
+	key_name(name, sizeof(name), user, 'm');
+	lens[1] = strlen(name);
+	if (!(r = rs_command(rs, 0, 3, argv, lens))) {
+		if (!rs->in_write || !rs->sh->j)
+			return SS_EIO;
+		/* Redis down while learning: taken as not learned yet; the check
+		 * in the journalled batch sorts it out when it is replayed. */
+		r = NULL;
+	}
+	found = r && r->type == REDIS_REPLY_STRING && r->len == REC_LEN;
+	if (found)
+		unpack_rec((const uint8_t *)r->str, out);
+	if (rs->in_write && (g = group_of(rs, user))) {
+		g->has_check = 1;
+		memcpy(g->digest, digest, STORE_DIGEST);
+		g->expect_len = found ? REC_LEN : 0;
+		if (found)
+			memcpy(g->expect, r->str, REC_LEN);
+	}
+	freeReplyObject(r);
+	return found;
+}
+
+/* ---- writes ---- */
+
+/* The pending group of user, flushed first when it has grown big. */
+static rgroup *wgroup(rstore *rs, uint32_t user, int *err)
+{
+	rgroup *g = group_of(rs, user);
+
+	*err = 0;
+	if (g && g->len > FLUSH_AT) {
+		if ((*err = flush(rs)))
+			return NULL;
+		g = group_of(rs, user);
+	}
+	if (!g && !*err)
+		*err = SS_ENOMEM;
+	return g;
+}
+
+static int r_update(store *s, uint32_t user, const uint64_t *keys, size_t n, int dspam, int dham,
+                    const float *dw, uint32_t day)
+{
+	int err;
+	rgroup *g = wgroup((rstore *)s, user, &err);
+	uint8_t *p = g ? group_op(g, 'U', 12 + 12 * n) : NULL;
+
+	if (!p)
+		return err ? err : SS_ENOMEM;
+	le32(p, (uint32_t)dspam);
+	le32(p + 4, (uint32_t)dham);
+	le32(p + 8, day);
+	for (size_t i = 0; i < n; i++) {
+		le64(p + 12 + 12 * i, keys[i]);
+		lef(p + 20 + 12 * i, dw[i]);
+	}
+	return 0;
+}
+
+static int r_add_totals(store *s, uint32_t user, int dspam, int dham)
+{
+	int err;
+	rgroup *g = wgroup((rstore *)s, user, &err);
+	uint8_t *p = g ? group_op(g, 'T', 8) : NULL;
+
+	if (!p)
+		return err ? err : SS_ENOMEM;
+	le32(p, (uint32_t)dspam);
+	le32(p + 4, (uint32_t)dham);
+	return 0;
+}
+
+static int r_put_msg(store *s, uint32_t user, const uint8_t *digest, const msg_rec *r)
+{
+	int err;
+	rgroup *g = wgroup((rstore *)s, user, &err);
+	uint8_t *p = g ? group_op(g, 'P', STORE_DIGEST + REC_LEN) : NULL;
+
+	if (!p)
+		return err ? err : SS_ENOMEM;
+	memcpy(p, digest, STORE_DIGEST);
+	pack_rec(p + STORE_DIGEST, r);
+	return 0;
+}
+
+static int r_del_msg(store *s, uint32_t user, const uint8_t *digest)
+{
+	int err;
+	rgroup *g = wgroup((rstore *)s, user, &err);
+	uint8_t *p = g ? group_op(g, 'D', STORE_DIGEST) : NULL;
+
+	if (!p)
+		return err ? err : SS_ENOMEM;
+	memcpy(p, digest, STORE_DIGEST);
+	return 0;
+}
+
+static int r_put_feat(store *s, uint32_t user, uint64_t key, const feat_stat *st)
+{
+	int err;
+	rgroup *g = wgroup((rstore *)s, user, &err);
+	uint8_t *p = g ? group_op(g, 'F', 8 + STAT_LEN) : NULL;
+
+	if (!p)
+		return err ? err : SS_ENOMEM;
+	le64(p, key);
+	pack_stat(p + 8, st);
+	return 0;
+}
+
+/* ---- users ---- */
+
+static size_t name_slot(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return h % NAME_SLOTS;
+}
+
+static int r_user_id(store *s, const char *name, int create, uint32_t *id)
+{
+	rstore *rs = (rstore *)s;
+	size_t slot = name_slot(name);
+	const char *argv[7] = {"EVAL",        USER_LUA,     "3", "ss{g}:uid",
+	                       "ss{g}:uname", "ss{g}:next", name};
+	size_t lens[7] = {4, sizeof(USER_LUA) - 1, 1, 9, 11, 10, strlen(name)};
+	redisReply *r;
+	long long v;
+
+	if (rs->names[slot].name && !strcmp(rs->names[slot].name, name)) {
+		*id = rs->names[slot].id;
+		return 1;
+	}
+	r = create ? rs_command(rs, 1, 7, argv, lens)
+	           : rs_command(rs, 0, 3, (const char *[]){"HGET", "ss{g}:uid", name},
+	                        (size_t[]){4, 9, lens[6]});
+	if (!r)
+		return SS_EIO;
+	v = r->type == REDIS_REPLY_ERROR ? -1 : reply_int(r);
+	freeReplyObject(r);
+	if (v < 0 || v > UINT32_MAX)
+		return SS_ECORRUPT;
+	*id = (uint32_t)v;
+	if (v > 0) {
+		free(rs->names[slot].name);
+		rs->names[slot].name = strdup(name);
+		rs->names[slot].id = *id;
+	}
+	return v > 0;
+}
+
+/* ---- walk ---- */
+
+/* HSCANs hash `name` calling fn for each field/value pair. */
+int rs_hscan(rstore *rs, const char *name,
+             int (*fn)(void *, const redisReply *, const redisReply *), void *ctx)
+{
+	char cursor[32] = "0";
+	int rc = 0;
+
+	do {
+		const char *argv[6] = {"HSCAN", name, cursor, "COUNT", "1000"};
+		size_t lens[6] = {5, strlen(name), strlen(cursor), 5, 4};
+		redisReply *r = rs_command(rs, 0, 5, argv, lens);
+		if (!r)
+			return SS_EIO;
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		    r->element[1]->type != REDIS_REPLY_ARRAY) {
+			freeReplyObject(r);
+			return SS_ECORRUPT;
+		}
+		snprintf(cursor, sizeof(cursor), "%s",
+		         r->element[0]->str ? r->element[0]->str : "0");
+		for (size_t i = 0; !rc && i + 1 < r->element[1]->elements; i += 2)
+			rc = fn(ctx, r->element[1]->element[i], r->element[1]->element[i + 1]);
+		freeReplyObject(r);
+	} while (!rc && strcmp(cursor, "0"));
+	return rc;
+}
+
+typedef struct walk_ctx {
+	const store_walker *w;
+	uint32_t user;
+	rstore *rs;
+} walk_ctx;
+
+static int walk_feat(void *ctx, const redisReply *k, const redisReply *v)
+{
+	walk_ctx *x = ctx;
+	feat_stat st;
+
+	if (k->len != 8 || v->len != STAT_LEN)
+		return 0;
+	rs_unpack_stat((const uint8_t *)v->str, &st);
+	return x->w->feat(x->w->ctx, x->user, rs_get_le64((const uint8_t *)k->str), &st);
+}
+
+static int walk_msg(void *ctx, const redisReply *k, const redisReply *v)
+{
+	walk_ctx *x = ctx;
+	msg_rec r;
+
+	if (k->len != STORE_DIGEST || v->len != REC_LEN)
+		return 0;
+	unpack_rec((const uint8_t *)v->str, &r);
+	return x->w->msg(x->w->ctx, x->user, (const uint8_t *)k->str, &r);
+}
+
+static int walk_user(walk_ctx *x, uint32_t id, const char *name)
+{
+	char key[32];
+	clf_totals t;
+	int rc;
+
+	x->user = id;
+	if (x->w->user &&
+	    ((rc = rs_totals(&x->rs->base, id, &t)) || (rc = x->w->user(x->w->ctx, id, name, &t))))
+		return rc;
+	key_name(key, sizeof(key), id, 'f');
+	if (x->w->feat && (rc = rs_hscan(x->rs, key, walk_feat, x)))
+		return rc;
+	key_name(key, sizeof(key), id, 'm');
+	return x->w->msg ? rs_hscan(x->rs, key, walk_msg, x) : 0;
+}
+
+typedef struct user_list {
+	uint32_t *ids;
+	char **names;
+	size_t n, cap;
+} user_list;
+
+static int list_user(void *ctx, const redisReply *k, const redisReply *v)
+{
+	user_list *l = ctx;
+	long long id = reply_int(k);
+
+	if (id <= 0 || id > UINT32_MAX || v->type != REDIS_REPLY_STRING)
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		uint32_t *ids = realloc(l->ids, cap * sizeof(*ids));
+		char **names = ids ? realloc(l->names, cap * sizeof(*names)) : NULL;
+		if (ids)
+			l->ids = ids;
+		if (!names)
+			return SS_ENOMEM;
+		l->names = names;
+		l->cap = cap;
+	}
+	if (!(l->names[l->n] = strndup(v->str, v->len)))
+		return SS_ENOMEM;
+	l->ids[l->n++] = (uint32_t)id;
+	return 0;
+}
+
+static int r_walk(store *s, const store_walker *w)
+{
+	rstore *rs = (rstore *)s;
+	walk_ctx x = {w, 0, rs};
+	user_list l = {0};
+	int rc = flush(rs);
+
+	if (!rc)
+		rc = walk_user(&x, 0, "");
+	if (!rc)
+		rc = rs_hscan(rs, "ss{g}:uname", list_user, &l);
+	for (size_t i = 0; !rc && i < l.n; i++)
+		rc = walk_user(&x, l.ids[i], l.names[i]);
+	for (size_t i = 0; i < l.n; i++)
+		free(l.names[i]);
+	free(l.ids);
+	free(l.names);
+	return rc;
+}
+
+/* ---- transactions, handles ---- */
+
+/* Sends what waits in the journal when Redis answers again; at most
+ * every RETRY_MS while it does not. */
+static void journal_try(rstore *rs)
+{
+	if (!rs->sh->j || !rjournal_size(rs->sh->j) || rs_now_ms() < rs->j_retry)
+		return;
+	rs->j_retry = rs_now_ms() + RETRY_MS;
+	journal_replay(rs);
+}
+
+static int r_begin(store *s, int write)
+{
+	rstore *rs = (rstore *)s;
+
+	journal_try(rs);
+	rs->in_write = write;
+	rs->degraded = 0; /* set by this transaction's reads */
+	return 0;
+}
+
+static int r_end(store *s, int commit)
+{
+	rstore *rs = (rstore *)s;
+	int err = 0;
+
+	if (commit)
+		err = flush(rs);
+	groups_clear(rs);
+	rs->in_write = 0;
+	return err;
+}
+
+static int r_degraded(store *s)
+{
+	return ((rstore *)s)->degraded;
+}
+
+/* Frees a handle but not what it shares. */
+static void handle_free(rstore *rs)
+{
+	groups_clear(rs);
+	free(rs->g);
+	free(rs->cache);
+	for (size_t i = 0; i < NAME_SLOTS; i++)
+		free(rs->names[i].name);
+	redisFree(rs->wc);
+	redisFree(rs->rc);
+	for (size_t i = 0; i < rs->map.nnodes; i++)
+		redisFree(rs->nc[i]);
+	free(rs);
+}
+
+static void shared_put(rshared *sh)
+{
+	if (__atomic_sub_fetch(&sh->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		if (sh->mh) {
+			__atomic_store_n(&sh->mstop, 1, __ATOMIC_RELEASE);
+			pthread_join(sh->mthread, NULL);
+			handle_free(sh->mh);
+		}
+		rmirror_free(sh->mirror);
+		rjournal_close(sh->j);
+		free(sh);
+	}
+}
+
+static void r_close(store *s)
+{
+	rstore *rs = (rstore *)s;
+	rshared *sh = rs->sh;
+
+	handle_free(rs);
+	shared_put(sh);
+}
+
+static int r_dup(store *s, store **out);
+
+static const store_ops redis_ops = {r_close,   r_begin,      r_end,     r_lookup,  r_update,
+                                    rs_totals, r_add_totals, r_get_msg, r_put_msg, r_del_msg,
+                                    r_user_id, r_put_feat,   r_walk,    r_dup,     r_degraded};
+
+/* A new handle over sh (a reference taken). */
+static rstore *handle_new(rshared *sh)
+{
+	rstore *rs = calloc(1, sizeof(*rs));
+
+	if (!rs)
+		return NULL;
+	if (sh->stale_ms >= 0 && !(rs->cache = calloc(CACHE_SLOTS, sizeof(centry)))) {
+		free(rs);
+		return NULL;
+	}
+	rs->base.ops = &redis_ops;
+	rs->sh = sh;
+	rs->map = sh->map;
+	__atomic_add_fetch(&sh->refs, 1, __ATOMIC_RELAXED);
+	return rs;
+}
+
+static int r_dup(store *s, store **out)
+{
+	rstore *rs = handle_new(((rstore *)s)->sh);
+
+	*out = rs ? &rs->base : NULL;
+	return rs ? 0 : SS_ENOMEM;
+}
+
+/* Reads the first line of path into buf. */
+static int read_password(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, (int)cap, f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	n = strcspn(buf, "\r\n");
+	buf[n] = 0;
+	return n ? 0 : -1;
+}
+
+#define OPEN_ERR(...) (o->error && o->error_len ? snprintf(o->error, o->error_len, __VA_ARGS__) : 0)
+
+static int parse_urls(const store_redis_opts *o, rshared *sh)
+{
+	const char *why;
+
+	if (!o->url || redis_url_parse(o->url, strlen(o->url), &sh->w, &why))
+		return OPEN_ERR("redis URL: %s", o->url ? why : "none"), SS_ESYNTAX;
+	if (o->replica_url && redis_url_parse(o->replica_url, strlen(o->replica_url), &sh->r, &why))
+		return OPEN_ERR("redis replica URL: %s", why),
+		       SS_ESYNTAX; /* not echoed: a password */
+	sh->has_replica = o->replica_url != NULL;
+	for (size_t i = 0; i < o->nseeds; i++) {
+		redis_url u;
+		if (redis_url_parse(o->seeds[i], strlen(o->seeds[i]), &u, &why))
+			return OPEN_ERR("redis URL %zu: %s", i + 2, why), SS_ESYNTAX;
+	}
+	if (o->password_file) {
+		char pw[REDIS_URL_SECRET];
+		if (read_password(o->password_file, pw, sizeof(pw)))
+			return OPEN_ERR(
+			           "redis password file %.200s: cannot read a password from it",
+			           o->password_file),
+			       SS_ESYNTAX;
+		memcpy(sh->w.pass, pw, sizeof(pw));
+		if (sh->has_replica)
+			memcpy(sh->r.pass, pw, sizeof(pw));
+	}
+	return 0;
+}
+
+static int open_journal(const store_redis_opts *o, rshared *sh)
+{
+	size_t dropped;
+	int err;
+
+	if (!o->journal)
+		return 0;
+	if ((err = rjournal_open(o->journal, o->journal_max, &sh->j, &dropped)))
+		return OPEN_ERR("redis learn journal %.200s: %s", o->journal,
+		                err == SS_EIO ? strerror(errno) : ss_strerror(err)),
+		       err;
+	note_journal_size(sh->j);
+	if (dropped)
+		fprintf(stderr, "spamsift: redis learn journal %s: %zu damaged bytes cut off\n",
+		        o->journal, dropped);
+	return 0;
+}
+
+/* Starts the sync thread of the global model's mirror, with a handle of
+ * its own that holds no reference (shared_put stops it). */
+static int start_mirror(rshared *sh)
+{
+	if (!(sh->mirror = rmirror_new()) || !(sh->mh = handle_new(sh)))
+		return SS_ENOMEM;
+	__atomic_sub_fetch(&sh->refs, 1, __ATOMIC_RELAXED);
+	free(sh->mh->cache);
+	sh->mh->cache = NULL;
+	sh->mh->is_mirror = 1;
+	if (pthread_create(&sh->mthread, NULL, rs_mirror_main, sh)) {
+		handle_free(sh->mh);
+		sh->mh = NULL;
+		return SS_ENOMEM;
+	}
+	return 0;
+}
+
+/* Whether the server at c is a Cluster node (1: sh->map filled from
+ * CLUSTER SLOTS), a lone server (0), or answers nonsense (-1). */
+static int cluster_probe(redisContext *c, rshared *sh)
+{
+	redisReply *r = redisCommand(c, "CLUSTER SLOTS");
+	int rc = 0;
+
+	if (!r)
+		return -1;
+	if (r->type == REDIS_REPLY_ARRAY) {
+		rc = r->elements ? 1 : -1; /* a cluster without slots cannot serve */
+		for (size_t i = 0; rc == 1 && i < r->elements; i++)
+			if (slot_range(&sh->map, r->element[i]))
+				rc = -1;
+	}
+	freeReplyObject(r);
+	return rc;
+}
+
+/* Connects to the first of url and the seeds that answers, which becomes
+ * sh->w (the password file's password applies to each). */
+static redisContext *connect_first(const store_redis_opts *o, rshared *sh, const char **why)
+{
+	redisContext *c = connect_url(&sh->w, sh->timeout_ms, why);
+
+	for (size_t i = 0; !c && i < o->nseeds; i++) {
+		redis_url u;
+		const char *pwhy;
+		if (redis_url_parse(o->seeds[i], strlen(o->seeds[i]), &u, &pwhy))
+			continue; /* parse_urls refused it already */
+		if (o->password_file)
+			memcpy(u.pass, sh->w.pass, sizeof(u.pass));
+		if ((c = connect_url(&u, sh->timeout_ms, why)))
+			sh->w = u;
+	}
+	return c;
+}
+
+int store_redis_open(const store_redis_opts *o, store **out)
+{
+	rshared *sh = calloc(1, sizeof(*sh));
+	rstore *rs = NULL;
+	const char *why = NULL;
+	redisContext *c;
+	int err;
+
+	*out = NULL;
+	if (!sh)
+		return SS_ENOMEM;
+	sh->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 1000;
+	sh->stale_ms = o->stale_ms ? o->stale_ms : 1000;
+	if ((err = parse_urls(o, sh)) || (err = open_journal(o, sh)))
+		goto fail;
+	if (!(c = connect_first(o, sh, &why))) {
+		OPEN_ERR("redis %s:%d%s: %s", sh->w.host, sh->w.port,
+		         o->nseeds ? " and the other URLs" : "", why);
+		err = SS_EIO;
+		goto fail;
+	}
+	if ((sh->cluster = cluster_probe(c, sh)) < 0 ||
+	    (sh->cluster && (sh->has_replica || sh->w.db)) || (!sh->cluster && o->nseeds)) {
+		OPEN_ERR("redis %s:%d: %s", sh->w.host, sh->w.port,
+		         sh->cluster < 0 ? "a cluster whose slots cannot be read"
+		         : sh->cluster
+		             ? "a cluster has no database number and no --redis-replica "
+		               "(its replicas follow their masters)"
+		             : "not a Cluster node: several redis URLs name a Cluster's nodes");
+		redisFree(c);
+		err = SS_ESYNTAX;
+		goto fail;
+	}
+	err = SS_ENOMEM;
+	if (!(rs = handle_new(sh))) {
+		redisFree(c);
+		goto fail;
+	}
+	if (o->mirror && sh->stale_ms >= 0 && start_mirror(sh)) {
+		redisFree(c);
+		r_close(&rs->base);
+		return SS_ENOMEM;
+	}
+	if (sh->cluster)
+		redisFree(c); /* nodes are reached through the slot map */
+	else
+		rs->wc = c;
+	*out = &rs->base;
+	return 0;
+fail:
+	rjournal_close(sh->j);
+	free(sh);
+	return err;
+}

@@ -1,0 +1,32 @@
+/*
+ * redis_url.h: parses the Redis address a user gives (--redis, the config
+ * file's `redis` key). I/O-free; the text is untrusted (fuzzed by
+ * fuzz/fuzz_redis_url.c).
+ *
+ * Accepted: redis://[[USER]:PASSWORD@]HOST[:PORT][/DB], HOST a name, an
+ * IPv4 address or an [IPv6] literal, PORT 1..65535 (default 6379), DB
+ * 0..15 (default 0). PASSWORD may carry %XX escapes. rediss:// (TLS) is
+ * recognised and refused: the hiredis of Debian 12 (0.14) has no TLS.
+ */
+#ifndef SS_STORE_REDIS_URL_H
+#define SS_STORE_REDIS_URL_H
+
+#include <stddef.h>
+
+#define REDIS_URL_HOST 256
+#define REDIS_URL_SECRET 256
+
+typedef struct redis_url {
+	char host[REDIS_URL_HOST];   /* without brackets for IPv6 */
+	int port;                    /* 1..65535 */
+	int db;                      /* 0..15 */
+	char user[REDIS_URL_SECRET]; /* "" unless given (ACL user) */
+	char pass[REDIS_URL_SECRET]; /* "" when none */
+} redis_url;
+
+/* Parses s (len bytes, no NUL needed) into *u. Returns 0, or -1 with a
+ * static reason in *why ("TLS (rediss://) is not supported by this
+ * build", "bad port", ...). */
+int redis_url_parse(const char *s, size_t len, redis_url *u, const char **why);
+
+#endif

@@ -1,0 +1,432 @@
+#!/bin/sh
+# redis.sh: the model on Redis, against real redis-server processes on
+# 127.0.0.1 (each with its own folder, config on the command line, a free
+# port; stopped by PID): spamsift's commands with --redis give the same
+# model as the embedded store; migrate both ways; two spamsiftd sharing a
+# model (a learn at one is seen at the other within the cache's 1 s); a
+# replica to read from; Redis killed with -9 in the middle of a load of
+# learns and scans, then restarted: no failed scan, no learn lost; a full
+# journal; bad URLs, passwords and settings. Messages are generated here.
+# Needs $SPAMSIFT, $SPAMSIFTD, redis-server, redis-cli, curl and python3.
+# Ends with "N passed, N failed".
+set -u
+. "$(dirname "$0")/lib.sh"
+daemon=${SPAMSIFTD:?set SPAMSIFTD to the spamsiftd binary}
+pids=""
+# shellcheck disable=SC2086
+trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# cluster_port: a free port P with P + 10000 (its cluster bus) free too
+cluster_port() {
+	python3 -c '
+import random, socket
+for _ in range(200):
+    p = random.randint(20000, 45000)
+    try:
+        for q in (p, p + 10000):
+            s = socket.socket(); s.bind(("127.0.0.1", q)); s.close()
+    except OSError:
+        continue
+    print(p); break'
+}
+# start_redis NAME PORT [ARGS...]: a redis-server with its own folder
+# $tmp/NAME; its PID in $tmp/NAME.pid; waits until it answers.
+start_redis() {
+	name=$1 rport=$2
+	shift 2
+	mkdir -p "$tmp/$name"
+	redis-server --bind 127.0.0.1 --port "$rport" --dir "$tmp/$name" --save "" \
+		--daemonize no --logfile "$tmp/$name/log" "$@" &
+	echo $! >"$tmp/$name.pid"
+	pids="$pids $!"
+	for i in $(seq 100); do
+		redis-cli -p "$rport" $rauth ping 2>/dev/null | grep -q PONG && return 0
+		sleep 0.05
+	done
+	echo "redis $name did not start: $(tail -5 "$tmp/$name/log")"
+	return 1
+}
+# start_daemon NAME ARGS...: spamsiftd with an HTTP door; sets $started
+# and the door's port in $hport
+start_daemon() {
+	name=$1
+	shift
+	"$daemon" --http 127.0.0.1:0 --threads 2 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	started=$!
+	pids="$pids $started"
+	for i in $(seq 50); do
+		[ -s "$tmp/$name.out" ] && break
+		sleep 0.1
+	done
+	hport=$(sed -n 's/^http 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/$name.out")
+}
+c() { curl -sS --max-time 10 "$@"; }
+# points PORT FILE: the points of a /check at that daemon
+points() {
+	c --data-binary "@$2" "http://127.0.0.1:$1/check" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["points"])'
+}
+
+python3 - "$tmp" "$tests" <<'EOF'
+import os, sys
+sys.dont_write_bytecode = True
+sys.path.insert(0, sys.argv[2])
+import genmail
+g = genmail.Gen(sys.argv[1], seed=7)
+g.corpus()
+g.write("teach.eml", "ham", "teach")
+os.makedirs(os.path.join(sys.argv[1], "load"))
+for i in range(120):
+    g.write(os.path.join("load", "%03d.eml" % i), "spam" if i % 2 else "ham", "load%d" % i)
+EOF
+
+# One primary with a password (from a file), append-only with fsync on
+# every write, so that what it acknowledged survives kill -9.
+printf 'pw-%s\n' "$$" >"$tmp/pw"
+rpass=$(head -1 "$tmp/pw")
+rauth="-a $rpass --no-auth-warning"
+p1=$(free_port)
+start_redis r1 "$p1" --requirepass "$rpass" --appendonly yes --appendfsync always && ok ||
+	bad "redis-server starts"
+R=redis://127.0.0.1:$p1
+RP="--redis $R --redis-password-file $tmp/pw"
+
+# ---- spamsift with --redis: the same model as the embedded store ----
+expect 0 "learn spam on redis" "$bin" learn --spam $RP "$tmp/spam"
+grep -q "40 learned" "$tmp/err" && ok || bad "40 learned: $(cat "$tmp/err")"
+expect 0 "learn ham on redis" "$bin" learn --ham --redis "redis://:$rpass@127.0.0.1:$p1" "$tmp/ham"
+expect 0 "learn spam again" "$bin" learn --spam $RP "$tmp/spam"
+grep -q "0 learned, 40 unchanged" "$tmp/err" && ok || bad "learning is idempotent: $(cat "$tmp/err")"
+expect 0 "learn for a user" "$bin" learn --ham --user alice $RP "$tmp/spam"
+expect 0 "unlearn for a user" "$bin" unlearn --user alice $RP $tmp/spam/0[0-4].eml
+for a in spam ham; do "$bin" learn --$a --db "$tmp/db" "$tmp/$a" 2>/dev/null; done
+"$bin" learn --ham --user alice --db "$tmp/db" "$tmp/spam" 2>/dev/null
+"$bin" unlearn --user alice --db "$tmp/db" $tmp/spam/0[0-4].eml 2>/dev/null
+expect 0 "stats on redis" "$bin" stats $RP
+grep -q "global: 40 spam, 40 ham" "$tmp/out" && grep -q "user alice: 0 spam, 35 ham" "$tmp/out" &&
+	ok || bad "stats: $(cat "$tmp/out")"
+# Exports equal but for the time each message was learned.
+"$bin" export $RP - | sed 's/ [0-9]*$//' | sort >"$tmp/x.redis"
+"$bin" export --db "$tmp/db" - | sed 's/ [0-9]*$//' | sort >"$tmp/x.db"
+[ "$(wc -l <"$tmp/x.db")" -gt 3000 ] && cmp -s "$tmp/x.redis" "$tmp/x.db" && ok ||
+	bad "redis and lmdb hold the same model ($(diff "$tmp/x.redis" "$tmp/x.db" | head -3))"
+for f in probe-spam probe-ham; do
+	"$bin" check --json $RP "$tmp/$f.eml" | cut -d, -f2- >"$tmp/s.redis"
+	"$bin" check --json --db "$tmp/db" "$tmp/$f.eml" | cut -d, -f2- >"$tmp/s.db"
+	cmp -s "$tmp/s.redis" "$tmp/s.db" && ok || bad "$f: the same verdict and score"
+done
+grep -q '"verdict":"ham"' "$tmp/s.redis" && ok || bad "probe-ham is ham"
+
+# ---- bad input ----
+expect 2 "rediss refused" "$bin" check --redis "rediss://127.0.0.1:$p1" "$tmp/teach.eml"
+grep -q "TLS" "$tmp/err" && ok || bad "says TLS is not there: $(cat "$tmp/err")"
+expect 2 "bad port" "$bin" check --redis "redis://:topsecret@127.0.0.1:99999" "$tmp/teach.eml"
+grep -q "bad port" "$tmp/err" && ! grep -q topsecret "$tmp/err" && ok ||
+	bad "says bad port, not the password: $(cat "$tmp/err")"
+expect 2 "nobody there" "$bin" check --redis "redis://127.0.0.1:$(free_port)" "$tmp/teach.eml"
+grep -q "cannot connect" "$tmp/err" && ok || bad "says cannot connect: $(cat "$tmp/err")"
+expect 2 "wrong password" "$bin" check --redis "redis://:nope@127.0.0.1:$p1" "$tmp/teach.eml"
+grep -q "login refused" "$tmp/err" && ok || bad "says login refused: $(cat "$tmp/err")"
+expect 2 "no password" "$bin" learn --spam --redis "$R" "$tmp/teach.eml"
+expect 2 "password file missing" "$bin" check --redis "$R" --redis-password-file "$tmp/none" \
+	"$tmp/teach.eml"
+printf 'redis = http://x\nhttp = 127.0.0.1:0\n' >"$tmp/bad.conf"
+expect 2 "config: bad redis URL" "$daemon" -c "$tmp/bad.conf"
+grep -q "bad.conf:1: redis: not a redis:// URL" "$tmp/err" && ok || bad "FILE:LINE: $(cat "$tmp/err")"
+expect 2 "config: db and redis" "$daemon" --db "$tmp/db" --redis "$R" --http 127.0.0.1:0
+expect 2 "config: journal without redis" "$daemon" --redis-journal "$tmp/j" --http 127.0.0.1:0
+expect 2 "config: journal size too small" "$daemon" $RP --redis-journal-size 10 --http 127.0.0.1:0
+
+# ---- migrate: embedded -> Redis -> embedded gives back the same model ----
+expect 0 "migrate to redis" "$bin" migrate --from "$tmp/db" --to "$R/3" \
+	--redis-password-file "$tmp/pw"
+grep -q "1 users" "$tmp/err" && ok || bad "migrate counts: $(cat "$tmp/err")"
+expect 2 "migrate into a model" "$bin" migrate --from "$tmp/db" --to "$R/3" \
+	--redis-password-file "$tmp/pw"
+grep -q "already holds a model" "$tmp/err" && ok || bad "refuses to merge: $(cat "$tmp/err")"
+expect 0 "migrate back" "$bin" migrate --from "$R/3" --to "$tmp/db2" --redis-password-file "$tmp/pw"
+"$bin" export --db "$tmp/db" - | sort >"$tmp/m1"
+"$bin" export --db "$tmp/db2" - | sort >"$tmp/m2"
+"$bin" export --redis "$R/3" --redis-password-file "$tmp/pw" - | sort >"$tmp/m3"
+cmp -s "$tmp/m1" "$tmp/m2" && cmp -s "$tmp/m1" "$tmp/m3" && ok || bad "round trip is exact"
+for u in "" alice; do
+	"$bin" check --json ${u:+--user $u} --db "$tmp/db" "$tmp/probe-spam.eml" >"$tmp/c1"
+	"$bin" check --json ${u:+--user $u} --db "$tmp/db2" "$tmp/probe-spam.eml" >"$tmp/c2"
+	"$bin" check --json ${u:+--user $u} --redis "$R/3" --redis-password-file "$tmp/pw" \
+		"$tmp/probe-spam.eml" >"$tmp/c3"
+	cmp -s "$tmp/c1" "$tmp/c2" && cmp -s "$tmp/c1" "$tmp/c3" && ok ||
+		bad "scores the same after migrating (user '$u')"
+done
+expect 2 "migrate usage" "$bin" migrate --from "$tmp/db"
+
+# ---- a 3-master Cluster made by redis-cli --cluster create ----
+cports=""
+pwauth=$rauth
+rauth="" # the cluster's nodes have no password
+for n in 1 2 3; do
+	cp=$(cluster_port)
+	start_redis "node$n" "$cp" --cluster-enabled yes --cluster-config-file nodes.conf \
+		--cluster-node-timeout 1000 --appendonly no || bad "cluster node $n starts"
+	cports="$cports $cp"
+done
+rauth=$pwauth
+set -- $cports
+c1=$1 c2=$2 c3=$3
+redis-cli --cluster create "127.0.0.1:$c1" "127.0.0.1:$c2" "127.0.0.1:$c3" --cluster-replicas 0 \
+	--cluster-yes >"$tmp/cluster.log" 2>&1 && ok || bad "cluster create: $(tail -3 "$tmp/cluster.log")"
+for i in $(seq 100); do
+	n=0
+	for cp in $cports; do
+		redis-cli -p "$cp" cluster info | grep -q "cluster_state:ok" && n=$((n + 1))
+	done
+	[ "$n" = 3 ] && break
+	sleep 0.1
+done
+[ "$n" = 3 ] && ok || bad "the cluster is up"
+C=redis://127.0.0.1:$c2 # any node will do as the seed
+expect 0 "learn spam on the cluster" "$bin" learn --spam --redis "$C" "$tmp/spam"
+expect 0 "learn ham on the cluster" "$bin" learn --ham --redis "$C" "$tmp/ham"
+for a in spam ham; do "$bin" learn --$a --db "$tmp/cdb" "$tmp/$a" 2>/dev/null; done
+for u in alice bob carol dave; do
+	"$bin" learn --ham --user $u --redis "$C" $tmp/spam/0[0-9].eml 2>/dev/null
+	"$bin" learn --ham --user $u --db "$tmp/cdb" $tmp/spam/0[0-9].eml 2>/dev/null
+done
+"$bin" export --redis "$C" - | sed 's/ [0-9]*$//' | sort >"$tmp/cx.redis"
+"$bin" export --db "$tmp/cdb" - | sed 's/ [0-9]*$//' | sort >"$tmp/cx.db"
+cmp -s "$tmp/cx.redis" "$tmp/cx.db" && ok || bad "the cluster holds the same model as lmdb"
+# the users' models are spread over the masters
+nodes=0
+for cp in $cports; do
+	[ "$(redis-cli -p "$cp" dbsize)" -gt 0 ] && nodes=$((nodes + 1))
+done
+[ "$nodes" -ge 2 ] && ok || bad "keys on $nodes of 3 masters"
+start_daemon ca --redis "$C" --redis-cache 0
+hca=$hport
+dead=$(free_port)
+start_daemon cb --redis "redis://127.0.0.1:$dead" --redis "redis://127.0.0.1:$c3"
+hcb=$hport
+[ -n "$hcb" ] && ok || bad "a daemon starts with a dead seed first: $(cat "$tmp/cb.err")"
+before=$(points "$hcb" "$tmp/teach.eml")
+[ "$(c --data-binary "@$tmp/teach.eml" "http://127.0.0.1:$hca/learn/spam")" = \
+	'{"result":"learned","class":"spam"}' ] && ok || bad "learn at a cluster daemon"
+sleep 1.1
+after=$(points "$hcb" "$tmp/teach.eml")
+gt "$after" "$before" && ok || bad "the other daemon sees it within 1 s ($before -> $after)"
+# Move the global model's slot to another master by hand: while it moves
+# the old owner answers ASK, then MOVED; scans and learns follow.
+slot=$(redis-cli -p "$c1" cluster keyslot "ss{u0}:f")
+owner="" target=""
+for cp in $cports; do
+	id=$(redis-cli -p "$cp" cluster myid)
+	if redis-cli -p "$cp" cluster countkeysinslot "$slot" | grep -qv '^0$'; then
+		owner=$cp oid=$id
+	elif [ -z "$target" ]; then
+		target=$cp tid=$id
+	fi
+done
+p0=$(points "$hca" "$tmp/probe-spam.eml")
+redis-cli -p "$target" cluster setslot "$slot" importing "$oid" >/dev/null
+redis-cli -p "$owner" cluster setslot "$slot" migrating "$tid" >/dev/null
+keys=$(redis-cli -p "$owner" cluster getkeysinslot "$slot" 100 | tr '\n' ' ')
+# shellcheck disable=SC2086
+redis-cli -p "$owner" migrate 127.0.0.1 "$target" "" 0 5000 keys $keys >/dev/null
+[ "$(redis-cli -p "$owner" cluster countkeysinslot "$slot")" = 0 ] && ok || bad "keys moved"
+[ "$(points "$hca" "$tmp/probe-spam.eml")" = "$p0" ] && ok || bad "a scan follows ASK"
+for cp in $cports; do redis-cli -p "$cp" cluster setslot "$slot" node "$tid" >/dev/null; done
+[ "$(points "$hca" "$tmp/probe-spam.eml")" = "$p0" ] && ok || bad "a scan follows MOVED"
+[ "$(c --data-binary "@$tmp/probe-spam.eml" "http://127.0.0.1:$hca/learn/spam")" = \
+	'{"result":"learned","class":"spam"}' ] && ok || bad "a learn after the move"
+[ "$(redis-cli -p "$target" cluster countkeysinslot "$slot")" -gt 0 ] &&
+	[ "$(redis-cli -p "$owner" cluster countkeysinslot "$slot")" = 0 ] && ok ||
+	bad "the learn went to the new owner"
+expect 2 "several URLs for a lone server" "$bin" stats $RP --redis "redis://127.0.0.1:$p1"
+grep -q "not a Cluster node" "$tmp/err" && ok || bad "says so: $(cat "$tmp/err")"
+"$bin" stats --redis "redis://127.0.0.1:$dead" --redis "$C" >"$tmp/cst"
+grep -q "global: 42 spam, 40 ham" "$tmp/cst" && grep -q "user dave: 0 spam, 10 ham" "$tmp/cst" &&
+	ok || bad "cluster stats: $(cat "$tmp/cst")"
+# A fail-over: the global model's master gets a replica, then is killed;
+# once the replica has taken over, the daemons find it (a new slot map).
+rp=$(cluster_port)
+start_redis rep "$rp" --cluster-enabled yes --cluster-config-file nodes.conf \
+	--cluster-node-timeout 1000 --appendonly no || bad "the replica node starts"
+redis-cli --cluster add-node "127.0.0.1:$rp" "127.0.0.1:$target" --cluster-slave \
+	--cluster-master-id "$tid" >"$tmp/addnode.log" 2>&1 || bad "add-node: $(tail -3 "$tmp/addnode.log")"
+for i in $(seq 100); do
+	mo=$(redis-cli -p "$target" info replication | sed -n 's/^master_repl_offset:\([0-9]*\).*/\1/p')
+	so=$(redis-cli -p "$rp" info replication | sed -n 's/^slave_repl_offset:\([0-9]*\).*/\1/p')
+	redis-cli -p "$rp" info replication | grep -q "master_link_status:up" && [ "$mo" = "$so" ] && break
+	sleep 0.1
+done
+[ "$mo" = "$so" ] && ok || bad "the replica is in sync ($mo, $so)"
+pa=$(points "$hca" "$tmp/probe-ham.eml")
+n=0
+for cp in $cports; do
+	n=$((n + 1))
+	[ "$cp" = "$target" ] && kill -9 "$(cat "$tmp/node$n.pid")"
+done
+for i in $(seq 150); do
+	redis-cli -p "$rp" role 2>/dev/null | head -1 | grep -q master && break
+	sleep 0.1
+done
+redis-cli -p "$rp" role | head -1 | grep -q master && ok || bad "the replica took over"
+for i in $(seq 50); do
+	c --data-binary "@$tmp/probe-ham.eml" "http://127.0.0.1:$hca/check" >"$tmp/fo.json"
+	grep -q REDIS_UNAVAILABLE "$tmp/fo.json" || break
+	sleep 0.2
+done
+[ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["points"])' "$tmp/fo.json")" = "$pa" ] &&
+	ok || bad "scans find the new master: $pa vs $(head -c 300 "$tmp/fo.json")"
+[ "$(c --data-binary "@$tmp/teach.eml" -H "X-User: erin" "http://127.0.0.1:$hca/learn/ham")" = \
+	'{"result":"learned","class":"ham","user":"erin"}' ] && ok || bad "learns after the fail-over"
+
+# ---- two daemons share the model ----
+start_daemon a $RP --redis-journal "$tmp/a.journal"
+ha=$hport a=$started
+start_daemon b $RP
+hb=$hport b=$started
+[ -n "$ha" ] && [ -n "$hb" ] && ok || bad "both daemons start: $(cat "$tmp/a.err" "$tmp/b.err")"
+grep -q "model redis 127.0.0.1:$p1/0" "$tmp/a.err" && ! grep -q "$rpass" "$tmp/a.err" && ok ||
+	bad "the log names the model, not the password"
+before=$(points "$hb" "$tmp/teach.eml")
+[ "$(c --data-binary "@$tmp/teach.eml" "http://127.0.0.1:$ha/learn/spam")" = \
+	'{"result":"learned","class":"spam"}' ] && ok || bad "learn at a"
+sleep 1.1 # the read cache's bound (redis_cache, default 1 s)
+after=$(points "$hb" "$tmp/teach.eml")
+gt "$after" "$before" && ok || bad "b sees a's learn within 1 s ($before -> $after)"
+[ "$(c --data-binary "@$tmp/teach.eml" "http://127.0.0.1:$hb/learn/spam")" = \
+	'{"result":"unchanged","class":"spam"}' ] && ok || bad "b knows the message is learned"
+
+# ---- reloads: a changed Redis setting reopens the model (its mirror's
+# thread stopped with the old one), an unchanged one keeps it ----
+printf 'redis = %s\nredis_password_file = %s\nhttp = 127.0.0.1:0\n' "$R" "$tmp/pw" >"$tmp/r.conf"
+start_daemon conf -c "$tmp/r.conf"
+hc=$hport pc=$started
+p0=$(points "$hc" "$tmp/probe-spam.eml")
+printf 'redis_cache = 0.5\n' >>"$tmp/r.conf"
+for n in 2 3; do
+	kill -HUP "$pc"
+	for i in $(seq 50); do
+		grep -q "configuration $n: released\|configuration $((n - 1)): released" "$tmp/conf.err" &&
+			break
+		sleep 0.1
+	done
+done
+sleep 0.6
+[ "$(points "$hc" "$tmp/probe-spam.eml")" = "$p0" ] && ok || bad "scores the same after reloads"
+[ "$(grep -c "configuration [0-9]: model redis 127.0.0.1:$p1/0" "$tmp/conf.err")" = 3 ] && ok ||
+	bad "three configurations on the model: $(grep configuration "$tmp/conf.err")"
+kill "$pc"
+wait "$pc"
+[ $? = 0 ] && ok || bad "a clean stop after reloads"
+
+# ---- a replica to read from ----
+p2=$(free_port)
+start_redis r2 "$p2" --replicaof 127.0.0.1 "$p1" --masterauth "$rpass" --requirepass "$rpass" &&
+	ok || bad "the replica starts"
+for i in $(seq 100); do
+	redis-cli -p "$p2" $rauth info replication | grep -q "master_link_status:up" && break
+	sleep 0.1
+done
+redis-cli -p "$p2" $rauth info replication | grep -q "master_link_status:up" && ok ||
+	bad "the replica is in sync"
+start_daemon r $RP --redis-replica "redis://127.0.0.1:$p2" --redis-cache 0
+hr=$hport
+hmget() { redis-cli -p "$1" $rauth info commandstats | sed -n 's/^cmdstat_hmget:calls=\([0-9]*\),.*/\1/p'; }
+evals() { redis-cli -p "$1" $rauth info commandstats | sed -n 's/^cmdstat_eval:calls=\([0-9]*\),.*/\1/p'; }
+kill -STOP "$a" "$b" # their mirrors' syncs would read the primary meanwhile
+h1=$(hmget "$p1") h2=$(hmget "$p2") e1=$(evals "$p1")
+for i in 1 2 3; do points "$hr" "$tmp/probe-spam.eml" >/dev/null; done
+[ "$(hmget "$p1")" = "$h1" ] && [ "${h2:-0}" -lt "$(hmget "$p2")" ] && ok ||
+	bad "scans read the replica ($h1 -> $(hmget "$p1"), ${h2:-0} -> $(hmget "$p2"))"
+c --data-binary "@$tmp/probe-ham.eml" "http://127.0.0.1:$hr/learn/ham" >/dev/null
+[ "$(evals "$p1")" -gt "$e1" ] && ok || bad "learns write to the primary"
+kill -CONT "$a" "$b"
+
+# ---- kill -9 Redis in the middle of learns and scans, then restart it ----
+"$bin" stats $RP >"$tmp/st0"
+t0=$(sed -n 's/^global: \([0-9]*\) spam, \([0-9]*\) ham.*/\1 \2/p' "$tmp/st0")
+python3 - "$ha" "$tmp" >"$tmp/load.out" 2>&1 <<'EOF' &
+import http.client, json, os, sys, time
+port, root = int(sys.argv[1]), sys.argv[2]
+learned = failed = scans = scan_fail = unavailable = 0
+for i in range(120):
+    f = os.path.join(root, "load", "%03d.eml" % i)
+    body = open(f, "rb").read()
+    for path in ("/learn/spam" if i % 2 else "/learn/ham", "/check"):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        c.request("POST", path, body)
+        r = c.getresponse()
+        out = r.read()
+        if path == "/check":
+            scans += 1
+            if r.status != 200:
+                scan_fail += 1
+            elif b"REDIS_UNAVAILABLE" in out:
+                unavailable += 1
+        elif r.status == 200 and json.loads(out)["result"] == "learned":
+            learned += 1
+        else:
+            failed += 1
+            print("learn failed:", r.status, out)
+    time.sleep(0.02)
+print("learned %d failed %d scans %d scan_fail %d unavailable %d"
+      % (learned, failed, scans, scan_fail, unavailable))
+EOF
+load=$!
+sleep 0.8
+kill -9 "$(cat "$tmp/r1.pid")"
+sleep 1.5
+start_redis r1 "$p1" --requirepass "$rpass" --appendonly yes --appendfsync always && ok ||
+	bad "redis-server restarts"
+wait "$load"
+grep -q "^learned 120 failed 0 scans 120 scan_fail 0 unavailable [1-9]" "$tmp/load.out" && ok ||
+	bad "every learn taken, every scan answered, some from the cache: $(cat "$tmp/load.out")"
+points "$ha" "$tmp/probe-ham.eml" >/dev/null # the journal goes out before the next read
+for i in $(seq 50); do
+	c "http://127.0.0.1:$ha/metrics" >"$tmp/metrics"
+	grep -q "^spamsift_redis_journal_bytes 0$" "$tmp/metrics" && break
+	sleep 0.1
+	points "$ha" "$tmp/probe-ham.eml" >/dev/null
+done
+j=$(sed -n 's/^spamsift_redis_journaled_total \([0-9]*\)$/\1/p' "$tmp/metrics")
+rp=$(sed -n 's/^spamsift_redis_replayed_total \([0-9]*\)$/\1/p' "$tmp/metrics")
+[ "${j:-0}" -gt 0 ] && [ "$j" = "$rp" ] && grep -q "^spamsift_redis_journal_bytes 0$" "$tmp/metrics" &&
+	ok || bad "learns journalled while Redis was down, all replayed ($j, $rp)"
+"$bin" stats $RP >"$tmp/st1"
+set -- $t0
+grep -q "^global: $(($1 + 60)) spam, $(($2 + 60)) ham" "$tmp/st1" && ok ||
+	bad "no learn lost: $t0 + 60/60, now $(head -1 "$tmp/st1")"
+# a's mirror of the global model caught up after the restart: it scores as
+# a daemon that reads Redis for every scan
+start_daemon fresh $RP --redis-cache 0
+sleep 1.1
+for f in probe-spam probe-ham teach; do
+	[ "$(points "$ha" "$tmp/$f.eml")" = "$(points "$hport" "$tmp/$f.eml")" ] && ok ||
+		bad "$f: the mirror scores as Redis does"
+done
+kill "$started"
+expect 0 "learn the load again" "$bin" learn --spam $RP $tmp/load/*[13579].eml
+grep -q " 0 learned, 60 unchanged" "$tmp/err" && ok ||
+	bad "each load message is remembered: $(cat "$tmp/err")"
+
+# ---- a full journal: an error in the log, a metric, a failed learn ----
+start_daemon f $RP --redis-journal "$tmp/f.journal" --redis-journal-size 16384
+hf=$hport
+kill -9 "$(cat "$tmp/r1.pid")"
+codes=""
+for i in 0 1 2 3 4 5 6 7; do
+	codes="$codes $(c -o /dev/null -w '%{http_code}' --data-binary "@$tmp/ham/0$i.eml" \
+		"http://127.0.0.1:$hf/learn/spam")"
+done
+case "$codes" in *200*500*) ok ;; *) bad "learns fail once the journal is full: $codes" ;; esac
+grep -q "journal is full" "$tmp/f.err" && ok || bad "the log says the journal is full"
+c "http://127.0.0.1:$hf/metrics" | grep -q "^spamsift_redis_journal_full_total [1-9]" && ok ||
+	bad "the metric counts it"
+[ "$(c -o /dev/null -w '%{http_code}' --data-binary "@$tmp/probe-spam.eml" \
+	"http://127.0.0.1:$hf/check")" = 200 ] && ok || bad "scans go on with Redis down"
+
+[ -z "${KEEP:-}" ] || echo "kept $tmp (KEEP is set)"
+finish
