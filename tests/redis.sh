@@ -6,7 +6,9 @@
 # model (a learn at one is seen at the other within the cache's 1 s); a
 # replica to read from; Redis killed with -9 in the middle of a load of
 # learns and scans, then restarted: no failed scan, no learn lost; a full
-# journal; bad URLs, passwords and settings. Messages are generated here.
+# journal; SIGHUP reloads; a 3-master Cluster (redis-cli --cluster
+# create) with a slot moved by hand and a fail-over to a replica; bad URLs,
+# passwords and settings. Messages are generated here.
 # Needs $SPAMSIFT, $SPAMSIFTD, redis-server, redis-cli, curl and python3.
 # Ends with "N passed, N failed".
 set -u

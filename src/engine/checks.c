@@ -18,7 +18,6 @@
 #include "phish/phish.h"
 #include "proto/fpp.h"
 
-
 struct checks_ctx {
 	dns_client *dns; /* NULL: no DNS checks */
 	auth_ctx *auth;
