@@ -420,7 +420,8 @@ static int hr_list(history *base, const history_query *q, sbuf *out)
 	redisContext *c = take(h, &h->rd);
 	int plain = q->action < 0 && q->min == -HUGE_VAL && q->max == HUGE_VAL &&
 	            (!q->q || !q->q[0]) && !q->since_ms;
-	size_t want = plain ? q->limit : SCAN_PAGE, count = 0, n = 0, nk = 0;
+	size_t want = plain && q->limit < SCAN_PAGE ? q->limit : SCAN_PAGE, count = 0, n = 0,
+	       nk = 0;
 	uint64_t *ids = malloc(SCAN_PAGE * sizeof(*ids)), *keep = malloc(SCAN_PAGE * sizeof(*keep));
 	uint64_t below = q->before, last = 0;
 	int err = !c ? SS_EIO : !ids || !keep ? SS_ENOMEM : sbuf_adds(out, "{\"entries\":[");
