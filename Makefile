@@ -74,7 +74,7 @@ LIB := $(B)/libspamsift.a
 
 .PHONY: all check format-check unit cli-check rules-check daemon-check milter-check http-check \
 	reload-check dns-check dnsl-check auth-check checks-check report-check fpd-check web-check \
-	redis-check corpus-check fuzz fuzz-smoke bench demo install \
+	redis-check rhist-check fpd-redis-check corpus-check fuzz fuzz-smoke bench demo install \
 	deps clean
 
 all: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd $(LIB)
@@ -154,7 +154,7 @@ deps:
 check: deps
 	$(MAKE) format-check unit cli-check rules-check daemon-check milter-check http-check \
 		reload-check dns-check dnsl-check auth-check checks-check report-check fpd-check \
-		web-check redis-check corpus-check
+		web-check redis-check rhist-check fpd-redis-check corpus-check
 ifeq ($(SANITIZE),)
 	$(MAKE) fuzz-smoke
 endif
@@ -224,6 +224,16 @@ web-check: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd
 redis-check: $(B)/spamsift $(B)/spamsiftd
 	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/redis.sh
 
+# The scan history on Redis: a real redis-server, two spamsiftd sharing
+# it, the bounds on Redis, Redis killed and back.
+rhist-check: $(B)/spamsift $(B)/spamsiftd
+	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/rhist.sh
+
+# spamsift-fpd with its store on Redis: two servers sharing one store, a
+# restart, expiry, federation with an LMDB server, Redis down and back.
+fpd-redis-check: $(B)/spamsift $(B)/spamsift-fpd $(B)/tests/fpcli
+	SPAMSIFT=$(B)/spamsift FPD=$(B)/spamsift-fpd FPCLI=$(B)/tests/fpcli sh tests/fpd_redis.sh
+
 corpus-check: $(B)/tests/parse_corpus
 	sh tests/corpus/run.sh $(B)/tests/parse_corpus
 
@@ -246,6 +256,7 @@ $(FZ)/%: $(FZ)/obj/fuzz/%.o $(FUZZ_LIB_OBJ)
 	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
 
 $(FZ)/fuzz_config: $(FZ)/obj/src/daemon/config.o
+$(FZ)/fuzz_fentry: $(FZ)/obj/src/fpd/fentry.o
 
 fuzz: $(FUZZ_BIN)
 

@@ -20,7 +20,9 @@
 # build/bench/web/ and are stopped by PID. The table goes to standard
 # output and build/bench/web.txt.
 # Environment: ENTRIES (100000), FILL_RATE (8000), RATE (1000), DURATION (20), CPUS (0,1),
-# RSPAMD (1; 0 skips the anchor), RSPAMD_ENTRIES (10000).
+# RSPAMD (1; 0 skips the anchor), RSPAMD_ENTRIES (10000), REDIS (0; 1: the
+# model and the history on a redis-server started here on a free port,
+# sharing CPUS, output in build/bench/web-redis.txt).
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,6 +39,8 @@ want_rspamd=${RSPAMD:-1}
 rspamd_entries=${RSPAMD_ENTRIES:-10000}
 work=build/bench/web
 out=build/bench/web.txt
+want_redis=${REDIS:-0}
+[ "$want_redis" = 1 ] && out=build/bench/web-redis.txt
 for t in "$bin" "$daemon" "$load"; do
 	[ -x "$t" ] || { echo "run-web.sh: $t not built" >&2; exit 1; }
 done
@@ -62,8 +66,23 @@ EOF
 "$bin" learn --ham --db "$work/db" "$work/ham" >/dev/null
 msgs="$(ls "$work"/spam/*.eml | head -n 50) $(ls "$work"/ham/*.eml | head -n 50)" # half spam
 
-taskset -c "$cpus" "$daemon" --db "$work/db" --http 127.0.0.1:0 --threads 2 --history "$entries" \
-	--history-dir "$work/history" --log-level warning >"$work/d.out" 2>"$work/d.err" &
+store="--db $work/db --history-dir $work/history"
+if [ "$want_redis" = 1 ]; then
+	rp=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	mkdir -p "$work/redis"
+	taskset -c "$cpus" redis-server --bind 127.0.0.1 --port "$rp" --dir "$root/$work/redis" --save "" \
+		--daemonize no --logfile "$root/$work/redis/log" &
+	pids="$pids $!"
+	for i in $(seq 100); do
+		redis-cli -p "$rp" ping 2>/dev/null | grep -q PONG && break
+		sleep 0.05
+	done
+	"$bin" migrate --from "$work/db" --to "redis://127.0.0.1:$rp" >/dev/null
+	store="--redis redis://127.0.0.1:$rp"
+fi
+# shellcheck disable=SC2086
+taskset -c "$cpus" "$daemon" $store --http 127.0.0.1:0 --threads 2 --history "$entries" \
+	--log-level warning >"$work/d.out" 2>"$work/d.err" &
 pids="$pids $!"
 for i in $(seq 50); do
 	[ -s "$work/d.out" ] && break
@@ -73,7 +92,7 @@ port=$(sed -n 's/^http 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$work/d.out")
 [ -n "$port" ] || { echo "run-web.sh: spamsiftd did not start: $(cat "$work/d.err")" >&2; exit 1; }
 
 {
-	echo "# spamsiftd's history under load ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, spamsiftd on $cpus)"
+	echo "# spamsiftd's history under load ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, spamsiftd on $cpus$([ "$want_redis" = 1 ] && echo ", model and history on redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p')"))"
 	# at a rate the history's writer keeps up with (over it, records are
 	# dropped and counted, never waited for; the fill checks it kept them all)
 	echo "fill: $(WEB_LOAD_RATE=${FILL_RATE:-8000} "$load" fill 127.0.0.1 "$port" "$entries" $msgs)"
@@ -87,8 +106,13 @@ print("history: %d entries kept (bound %d), file %.1f MiB, %d raw messages (%.1f
 	newest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["history"]["newest"])' "$work/status")
 	# ids the run's own scans do not push out: half-way down, and near the top
 	mid=$((newest - entries / 2 + rate * duration))
+	recent=$((newest - 10))
+	if [ "$want_redis" = 1 ]; then # ids are not consecutive there: by rank
+		mid=$(redis-cli -p "$rp" ZREVRANGE 'ss{h}:ids' $((entries / 2 - rate * duration)) $((entries / 2 - rate * duration)))
+		recent=$(redis-cli -p "$rp" ZREVRANGE 'ss{h}:ids' 10 10)
+	fi
 	paths="/api/history?limit=50|/api/history?limit=50&action=reject|/api/history?limit=50&q=no-such-text"
-	paths="$paths|/api/history?limit=50&before=$mid|/api/history/$((newest - 10))|/api/stats?span=86400"
+	paths="$paths|/api/history?limit=50&before=$mid|/api/history/$recent|/api/stats?span=86400"
 	echo "load: $rate scans/s for $duration s, one client reading a history page every 20 ms"
 	"$load" run 127.0.0.1 "$port" "$rate" "$duration" "$paths" $msgs
 	curl -s "http://127.0.0.1:$port/metrics" | grep '^spamsift_history_dropped_total'
@@ -97,7 +121,9 @@ print("history: %d entries kept (bound %d), file %.1f MiB, %d raw messages (%.1f
 
 for p in $pids; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
 pids=""
-if [ "$want_rspamd" = 1 ] && command -v rspamd >/dev/null && [ -d ../shared/anchors ]; then
+if [ "$want_redis" = 1 ]; then
+	echo "anchor: the embedded store's run (REDIS=0, build/bench/web.txt)" | tee -a "$out"
+elif [ "$want_rspamd" = 1 ] && command -v rspamd >/dev/null && [ -d ../shared/anchors ]; then
 	python3 bench/web_rspamd.py "$load" "$rate" "$duration" "$work/rspamd" "$rspamd_entries" $msgs |
 		tee -a "$out" || true
 else

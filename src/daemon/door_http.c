@@ -379,7 +379,7 @@ static int history_metrics(conn *c, sbuf *out)
 	                 "# TYPE spamsift_history_written_total counter\n"
 	                 "spamsift_history_written_total %llu\n"
 	                 "# HELP spamsift_history_dropped_total Scans not recorded: the history's "
-	                 "queue was full.\n"
+	                 "queue was full, or the store failed.\n"
 	                 "# TYPE spamsift_history_dropped_total counter\n"
 	                 "spamsift_history_dropped_total %llu\n"
 	                 "# HELP spamsift_history_write_errors_total History commits that failed.\n"

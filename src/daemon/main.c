@@ -149,7 +149,8 @@ static const char usage[] =
     "                     admin\n"
     "  --history N        scans kept for the web page at http://ADDR/ (default\n"
     "                     100000; 0: none); only with --http\n"
-    "  --history-dir DIR  where they are kept (default DB/history)\n"
+    "  --history-dir DIR  where they are kept (default DB/history; with --redis,\n"
+    "                     on that Redis, shared by the daemons using it)\n"
     "  --history-raw-mb M MiB of the newest messages kept with them, so the\n"
     "                     page can learn or report them (default 64)\n"
     "  --log-level LEVEL  error, warning, info (default: a line per request)\n"
@@ -763,7 +764,24 @@ static int web_open(server *s, const generation *g, web_parts *wp)
 
 	if (!(wp->sessions = web_sessions_new()))
 		return fputs("spamsiftd: out of memory\n", stderr), -1;
-	if (c->nhttp && c->history) {
+	if (c->nhttp && c->history && c->redis && !c->history_dir) {
+		/* With the model on Redis, the history is there too (shared by
+		 * the daemons); Redis down is no error here: writes are dropped
+		 * and counted until it is back. */
+		history_redis_opts ro = {c->redis, c->redis_password_file,
+		                         (int)(c->redis_timeout * 1000), c->history, budget};
+		const char *why = NULL;
+		if ((err = history_redis_open(&ro, &wp->h, &why)))
+			log_msg(LOG_ERROR, "history on Redis: %s: running without a history",
+			        why ? why : ss_strerror(err));
+		else if (!(wp->w = history_writer_new(wp->h, 8192, 50)))
+			log_msg(LOG_ERROR,
+			        "history: cannot start its writer: running without a history");
+		else
+			log_msg(LOG_INFO,
+			        "history on Redis: the last %zu scans, %zu MiB of messages",
+			        c->history, c->history_raw_mb);
+	} else if (c->nhttp && c->history) {
 		snprintf(dir, sizeof(dir), "%s", c->history_dir ? c->history_dir : g->db);
 		if (!c->history_dir)
 			snprintf(dir, sizeof(dir), "%s/history", g->db);
@@ -779,10 +797,10 @@ static int web_open(server *s, const generation *g, web_parts *wp)
 		else
 			log_msg(LOG_INFO, "history %s: the last %zu scans, %zu MiB of messages",
 			        dir, c->history, c->history_raw_mb);
-		if (!wp->w) {
-			history_close(wp->h);
-			wp->h = NULL;
-		}
+	}
+	if (!wp->w) {
+		history_close(wp->h);
+		wp->h = NULL;
 	}
 	server_set_web(s, wp->h, wp->w, budget / 16, wp->sessions);
 	return 0;

@@ -332,7 +332,9 @@ static void serve_list(conn *c, const http_request *r, web_reply *o)
 		            "reject, min/max/since numbers, q up to 256 bytes");
 		return;
 	}
-	if ((err = h->ops->list(h, &q, &o->body)) || sbuf_addc(&o->body, '\n'))
+	if ((err = h->ops->list(h, &q, &o->body)) == SS_EIO)
+		reply_error(o, 503, "the history is unavailable (its store does not answer)");
+	else if (err || sbuf_addc(&o->body, '\n'))
 		reply_error(o, 500, ss_strerror(err ? err : SS_ENOMEM));
 	else
 		reply_json(o, 200, "history");
@@ -613,12 +615,12 @@ static int history_json(sbuf *b, conn *c)
 		return sbuf_adds(b, ",\"history\":null");
 	ok = !h->ops->info(h, &i);
 	return sbuf_addf(b,
-	                 ",\"history\":{\"ok\":%s,\"backend\":\"lmdb\",\"entries\":%llu,"
+	                 ",\"history\":{\"ok\":%s,\"backend\":\"%s\",\"entries\":%llu,"
 	                 "\"oldest\":%llu,\"newest\":%llu,\"max_entries\":%llu,"
 	                 "\"raw_entries\":%llu,\"raw_bytes\":%llu,\"raw_budget\":%llu,"
 	                 "\"file_bytes\":%llu,\"written\":%llu,\"dropped\":%llu,"
 	                 "\"write_errors\":%llu}",
-	                 ok ? "true" : "false", (unsigned long long)i.entries,
+	                 ok ? "true" : "false", h->ops->name, (unsigned long long)i.entries,
 	                 (unsigned long long)i.oldest, (unsigned long long)i.newest,
 	                 (unsigned long long)i.max_entries, (unsigned long long)i.raw_entries,
 	                 (unsigned long long)i.raw_bytes, (unsigned long long)i.raw_budget,

@@ -1,6 +1,7 @@
 /*
  * fstore.c: the LMDB fingerprint store of spamsift-fpd (see fstore.h).
  * Ids and band keys are stored big-endian so LMDB's byte order is theirs.
+ * A store opened on Redis hands every call to fstore_redis.c.
  */
 #include "fpd/fstore.h"
 
@@ -23,6 +24,7 @@ struct fstore {
 	MDB_dbi entries, bands, digests, meta, outbox, applied;
 	MDB_txn *rtxn; /* the reset read transaction, renewed per lookup */
 	uint8_t server_id[FPP_SERVER_ID];
+	fsredis *r; /* on Redis: everything goes there */
 };
 
 static void be64(uint64_t v, uint8_t out[8])
@@ -109,10 +111,32 @@ fail:
 	return mdb_err(rc);
 }
 
+int fstore_open_redis(const char *url, const char *password_file, int timeout_ms, fstore **out,
+                      const char **why)
+{
+	fstore *s = calloc(1, sizeof(*s));
+	int rc;
+
+	*why = NULL;
+	if (!s)
+		return SS_ENOMEM;
+	if ((rc = fsr_open(url, password_file, timeout_ms, &s->r, why))) {
+		free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
 void fstore_close(fstore *s)
 {
 	if (!s)
 		return;
+	if (s->r) {
+		fsr_close(s->r);
+		free(s);
+		return;
+	}
 	if (s->rtxn)
 		mdb_txn_abort(s->rtxn);
 	mdb_env_close(s->env);
@@ -121,6 +145,8 @@ void fstore_close(fstore *s)
 
 const uint8_t *fstore_server_id(const fstore *s)
 {
+	if (s->r)
+		return fsr_server_id(s->r);
 	return s->server_id;
 }
 
@@ -133,10 +159,7 @@ static int get_entry(fstore *s, MDB_txn *txn, uint64_t id, fstore_entry *e)
 	be64(id, kb);
 	if ((rc = mdb_get(txn, s->entries, &k, &v)))
 		return rc;
-	if (v.mv_size != sizeof(*e))
-		return MDB_CORRUPTED;
-	memcpy(e, v.mv_data, sizeof(*e));
-	return 0;
+	return fstore_entry_decode(v.mv_data, v.mv_size, e) ? MDB_CORRUPTED : 0;
 }
 
 /* The best candidate found so far. */
@@ -219,10 +242,12 @@ static int find_best(fstore *s, MDB_txn *txn, const fpp_msg *m, best *b)
 
 int fstore_lookup(fstore *s, const fpp_msg *m, fpp_msg *reply)
 {
-	best *b = calloc(1, sizeof(*b));
+	best *b;
 	int rc;
 
-	if (!b)
+	if (s->r)
+		return fsr_lookup(s->r, m, reply);
+	if (!(b = calloc(1, sizeof(*b))))
 		return SS_ENOMEM;
 	if (!(rc = mdb_txn_renew(s->rtxn))) {
 		rc = find_best(s, s->rtxn, m, b);
@@ -477,6 +502,8 @@ int fstore_change(fstore *s, const fpp_msg *m, double weight, uint64_t now, fsto
 	fed->dropped = fed->deleted = 0;
 	if (!m->has_text && !m->ndigests)
 		return SS_EINVAL;
+	if (s->r)
+		return fsr_change(s->r, m, weight, now, fed);
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)))
 		return mdb_err(rc);
 	rc = change_in(s, txn, m, weight, now, fed);
@@ -495,6 +522,8 @@ int fstore_outbox_first(fstore *s, const uint8_t peer[FSTORE_PEER_ID], uint64_t 
 	MDB_cursor *cur;
 	int rc, found = 0;
 
+	if (s->r)
+		return fsr_outbox_first(s->r, peer, seq, m);
 	memcpy(kb, peer, FSTORE_PEER_ID);
 	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)))
 		return mdb_err(rc);
@@ -518,6 +547,8 @@ int fstore_outbox_done(fstore *s, const uint8_t peer[FSTORE_PEER_ID], uint64_t s
 	uint64_t n;
 	int rc;
 
+	if (s->r)
+		return fsr_outbox_done(s->r, peer, seq);
 	memcpy(kb, peer, FSTORE_PEER_ID);
 	be64(seq, kb + FSTORE_PEER_ID);
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)))
@@ -540,6 +571,8 @@ uint64_t fstore_outbox_len(fstore *s, const uint8_t peer[FSTORE_PEER_ID])
 	MDB_txn *txn;
 	uint64_t n;
 
+	if (s->r)
+		return fsr_outbox_len(s->r, peer);
 	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))
 		return 0;
 	n = get_len(s, txn, peer);
@@ -572,14 +605,15 @@ int fstore_expire(fstore *s, uint64_t before, unsigned *n)
 	int rc;
 
 	*n = 0;
+	if (s->r)
+		return fsr_expire(s->r, before, n);
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)))
 		return mdb_err(rc);
 	if ((rc = mdb_cursor_open(txn, s->entries, &cur)))
 		goto out;
 	while (!(rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))) {
-		if (v.mv_size != sizeof(e) || k.mv_size != 8)
+		if (k.mv_size != 8 || fstore_entry_decode(v.mv_data, v.mv_size, &e))
 			continue;
-		memcpy(&e, v.mv_data, sizeof(e));
 		if (e.last_seen >= before)
 			continue;
 		if ((rc = index_entry(s, txn, get_be64(k.mv_data), &e, 1)) ||

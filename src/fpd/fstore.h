@@ -1,5 +1,9 @@
 /*
- * fstore.h: spamsift-fpd's fingerprint store, in LMDB.
+ * fstore.h: spamsift-fpd's fingerprint store, in LMDB (the default) or on
+ * Redis (fstore_open_redis, fstore_redis.c: several servers of one
+ * organisation sharing one store; same functions, same behaviour, except
+ * that a change is not one transaction with a concurrent change at
+ * another server: see docs/FPP.md).
  *
  * Six databases in one environment: "entries" (id -> fstore_entry),
  * "bands" (band key -> ids, duplicates sorted: the LSH index), "digests"
@@ -40,6 +44,14 @@ typedef struct fstore_entry {
 /* Opens (creating) the store in directory `dir` (created too). Returns 0
  * with *out set, SS_EIO, SS_ECORRUPT, SS_ENOMEM. */
 int fstore_open(const char *dir, fstore **out);
+
+/* Opens the store on Redis at url (redis://[[USER]:PASS@]HOST[:PORT][/DB];
+ * the password from password_file when not NULL), keys "ssf{f}:*". Redis
+ * must answer at open (the server's id is there). Returns 0 with *out
+ * set, SS_EINVAL with a static reason in *why, SS_EIO (Redis does not
+ * answer), SS_ENOMEM. */
+int fstore_open_redis(const char *url, const char *password_file, int timeout_ms, fstore **out,
+                      const char **why);
 
 /* Closes the store; NULL is fine. */
 void fstore_close(fstore *s);
@@ -93,5 +105,22 @@ int fstore_lookup(fstore *s, const fpp_msg *m, fpp_msg *reply);
 /* Deletes the entries last seen before `before`, and forgets the
  * replicated changes applied before it; *n is how many entries. */
 int fstore_expire(fstore *s, uint64_t before, unsigned *n);
+
+/* An entry's bytes as stored (len bytes) into *e: 0, or -1 when it is
+ * not an entry (size, field bounds). I/O-free (fentry.c). */
+int fstore_entry_decode(const void *p, size_t len, fstore_entry *e);
+
+/* ---- the Redis backend (fstore_redis.c), called by fstore.c ---- */
+typedef struct fsredis fsredis;
+int fsr_open(const char *url, const char *password_file, int timeout_ms, fsredis **out,
+             const char **why);
+void fsr_close(fsredis *r);
+const uint8_t *fsr_server_id(const fsredis *r);
+int fsr_change(fsredis *r, const fpp_msg *m, double weight, uint64_t now, fstore_fed *fed);
+int fsr_outbox_first(fsredis *r, const uint8_t peer[FSTORE_PEER_ID], uint64_t *seq, fpp_msg *m);
+int fsr_outbox_done(fsredis *r, const uint8_t peer[FSTORE_PEER_ID], uint64_t seq);
+uint64_t fsr_outbox_len(fsredis *r, const uint8_t peer[FSTORE_PEER_ID]);
+int fsr_lookup(fsredis *r, const fpp_msg *m, fpp_msg *reply);
+int fsr_expire(fsredis *r, uint64_t before, unsigned *n);
 
 #endif

@@ -14,7 +14,8 @@
 #include "spamsift.h"
 
 static const char usage[] =
-    "usage: spamsift-fpd --db DIR --listen IP:PORT --keys FILE [--peer SPEC]...\n"
+    "usage: spamsift-fpd --db DIR|--redis URL --listen IP:PORT --keys FILE\n"
+    "                    [--peer SPEC]... [--redis-password-file FILE]\n"
     "                    [--expire DAYS] [--expire-every SECONDS] [--idle SECONDS]\n"
     "                    [--max-conn N] [--peer-queue N]\n"
     "\n"
@@ -24,6 +25,11 @@ static const char usage[] =
     "Every request is sealed with a key of the keys file (docs/FPP.md).\n"
     "\n"
     "  --db DIR            the LMDB store (created if absent)\n"
+    "  --redis URL         the store on Redis instead, shared by every server\n"
+    "                      given the same URL: redis://[:PASSWORD@]HOST[:PORT][/DB]\n"
+    "                      (no TLS in this build); keys ssf{f}:*\n"
+    "  --redis-password-file FILE\n"
+    "                      the Redis password (first line), kept out of the URL\n"
     "  --listen IP:PORT    where to listen; port 0 picks a free one. The bound\n"
     "                      addresses are printed first: 'udp IP:PORT', 'tcp IP:PORT'\n"
     "  --keys FILE         lines 'NAME rw|ro BASE64SECRET [rate=N/s]'\n"
@@ -45,7 +51,7 @@ static const char usage[] =
     "                      are closed at accept\n";
 
 typedef struct opts {
-	const char *db, *listen, *keys;
+	const char *db, *redis, *redis_pw, *listen, *keys;
 	const char *peers[FPD_MAX_PEERS];
 	size_t npeers;
 } opts;
@@ -53,6 +59,8 @@ typedef struct opts {
 static int parse_args(int argc, char **argv, opts *o, fpd *d)
 {
 	static const struct option longs[] = {{"db", 1, 0, 'd'},
+	                                      {"redis", 1, 0, 'R'},
+	                                      {"redis-password-file", 1, 0, 'P'},
 	                                      {"listen", 1, 0, 'l'},
 	                                      {"keys", 1, 0, 'k'},
 	                                      {"peer", 1, 0, 'p'},
@@ -68,6 +76,10 @@ static int parse_args(int argc, char **argv, opts *o, fpd *d)
 	while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
 		if (c == 'd')
 			o->db = optarg;
+		else if (c == 'R')
+			o->redis = optarg;
+		else if (c == 'P')
+			o->redis_pw = optarg;
 		else if (c == 'l')
 			o->listen = optarg;
 		else if (c == 'k')
@@ -89,9 +101,10 @@ static int parse_args(int argc, char **argv, opts *o, fpd *d)
 		else
 			return fputs(usage, stderr), -1;
 	}
-	if (!o->db || !o->listen || !o->keys || optind < argc || d->expire_every <= 0 ||
-	    d->expire_days < 0 || !(d->idle >= 0.05 && d->idle <= 86400) || d->max_conns < 1 ||
-	    d->max_conns > 100000 || d->peer_queue < 1 || d->peer_queue > 100000000) {
+	if (!o->db == !o->redis || !o->listen || !o->keys || optind < argc ||
+	    d->expire_every <= 0 || d->expire_days < 0 || !(d->idle >= 0.05 && d->idle <= 86400) ||
+	    d->max_conns < 1 || d->max_conns > 100000 || d->peer_queue < 1 ||
+	    d->peer_queue > 100000000) {
 		fputs(usage, stderr);
 		return -1;
 	}
@@ -180,7 +193,14 @@ int main(int argc, char **argv)
 		return r > 0 ? 0 : 2;
 	if (sodium_init() < 0 || load_keys(&d, o.keys))
 		goto out;
-	if ((r = fstore_open(o.db, &d.store))) {
+	if (o.redis) {
+		const char *why = NULL;
+		if ((r = fstore_open_redis(o.redis, o.redis_pw, 1000, &d.store, &why))) {
+			fprintf(stderr, "spamsift-fpd: the store on Redis: %s\n",
+			        why ? why : ss_strerror(r));
+			goto out;
+		}
+	} else if ((r = fstore_open(o.db, &d.store))) {
 		fprintf(stderr, "spamsift-fpd: %s: %s\n", o.db, ss_strerror(r));
 		goto out;
 	}

@@ -17,7 +17,8 @@
  * - a writer (history_writer_*) owns a bounded queue and a thread that
  *   commits what is queued in one transaction every few milliseconds, so
  *   that a scan never waits on a disk write; when the queue is full the
- *   record is dropped and counted (history_writer_drops), never waited for.
+ *   record is dropped and counted (history_writer_drops), never waited for;
+ *   so are the records of a commit that failed (the store is down).
  *
  * Listing reads newest first from an id down, applying the filters as it
  * goes; backends are safe to read from any thread while the writer writes.
@@ -105,6 +106,7 @@ typedef struct history_info {
 typedef struct history history;
 
 typedef struct history_ops {
+	const char *name; /* "lmdb", "redis": the page's status */
 	/* Stores n records (their ids set) in one transaction, then drops
 	 * what is over the bounds. Returns 0 or SS_EIO / SS_ENOMEM. */
 	int (*put)(history *h, history_rec *const *recs, size_t n);
@@ -129,6 +131,9 @@ typedef struct history_ops {
 	            void *ctx);
 	int (*info)(history *h, history_info *out);
 	void (*close)(history *h);
+	/* The id of the next record (called by the writer under its lock; no
+	 * I/O), or NULL: the writer counts up from the newest id. */
+	uint64_t (*new_id)(history *h);
 } history_ops;
 
 struct history {
@@ -143,6 +148,52 @@ int history_lmdb_open(const char *dir, uint64_t max_entries, uint64_t raw_budget
  * the file is full, the oldest entries make room. */
 int history_lmdb_open_map(const char *dir, uint64_t max_entries, uint64_t raw_budget,
                           size_t map_bytes, history **out);
+
+/* The Redis backend's settings. */
+typedef struct history_redis_opts {
+	const char *url;           /* redis://[[USER]:PASS@]HOST[:PORT][/DB] */
+	const char *password_file; /* the password's file (first line), or NULL */
+	int timeout_ms;            /* to connect and for each answer */
+	uint64_t max_entries, raw_budget;
+} history_redis_opts;
+
+/* Opens the history on Redis (keys "ss{h}:*", shared by every daemon
+ * given the same Redis). Redis need not be up: each call then fails
+ * quickly with SS_EIO and the connection is tried again at most once a
+ * second. Returns 0 with *out set, SS_EINVAL with a static reason in *why
+ * (a bad URL, an unreadable password file) or SS_ENOMEM. */
+int history_redis_open(const history_redis_opts *o, history **out, const char **why);
+
+/* ---- the Redis backend's values (I/O-free; what Redis returns is
+ * untrusted: fuzz/fuzz_rhist.c) ---- */
+
+#define HR_IDX_HEAD 25 /* time, score, scan_ms (8 bytes each), action (1) */
+
+/* Appends r's index value (the head, little-endian, then the search
+ * text) to out; 0 or SS_ENOMEM. */
+int hr_idx_encode(const history_rec *r, sbuf *out);
+/* Reads an index value of len bytes into *it (search points into p).
+ * Returns 0, or -1 when it is malformed. */
+int hr_idx_decode(const char *p, size_t len, history_item *it);
+/* Appends the raw value (user name's length byte, user, message). */
+int hr_raw_encode(const history_rec *r, sbuf *out);
+/* Reads a raw value: the user into user (NUL-terminated, ulen bytes with
+ * the NUL), the message's offset and length. 0, or -1 when malformed or
+ * the user does not fit. */
+int hr_raw_decode(const char *p, size_t len, char *user, size_t ulen, size_t *moff, size_t *mlen);
+/* A decimal id (1..2^53) of len bytes; 0 when it is not one. */
+uint64_t hr_id_parse(const char *p, size_t len);
+
+/* Ids shared by many daemons without a round trip: the milliseconds since
+ * 2024-01-01 (40 bits), the daemon's node number (6 bits, from a counter
+ * in Redis) and a sequence within the millisecond (7 bits; when it runs
+ * out the next millisecond is borrowed). Below 2^53, so a page's
+ * JavaScript reads them exactly; ordered by time across daemons. */
+typedef struct hr_idgen {
+	int64_t last_ms;
+	unsigned seq, node;
+} hr_idgen;
+uint64_t hr_id_next(hr_idgen *g, int64_t now_ms);
 
 static inline void history_close(history *h)
 {
@@ -166,7 +217,8 @@ uint64_t history_writer_push(history_writer *w, history_rec *r);
 /* Waits until everything queued before the call is committed (tests,
  * and a page action on a fresh entry). */
 void history_writer_sync(history_writer *w);
-/* Records dropped because the queue was full; commits that failed. */
+/* Records not recorded (the queue was full, or their commit failed);
+ * commits that failed. */
 uint64_t history_writer_drops(const history_writer *w);
 uint64_t history_writer_errors(const history_writer *w);
 uint64_t history_writer_written(const history_writer *w);

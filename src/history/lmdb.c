@@ -475,6 +475,7 @@ static void hl_close(history *base)
 }
 
 static const history_ops hl_ops = {
+    .name = "lmdb",
     .put = hl_put,
     .list = hl_list,
     .get = hl_get,

@@ -18,8 +18,9 @@ struct history_writer {
 	history_rec **q;
 	size_t n, cap;
 	int interval_ms, stopping;
-	uint64_t next_id;   /* the id the next push gets */
-	uint64_t committed; /* ids below this one are committed (or failed) */
+	uint64_t next_id; /* the id the next push gets (without ops->new_id) */
+	uint64_t pushed;  /* records queued so far */
+	uint64_t ndone;   /* of them, committed (or failed) */
 	uint64_t drops, errors, written;
 };
 
@@ -35,17 +36,17 @@ static void deadline_in(struct timespec *ts, int ms)
 static void commit_batch(history_writer *w, history_rec **batch, size_t n)
 {
 	int err = n ? w->h->ops->put(w->h, batch, n) : 0;
-	uint64_t last = n ? batch[n - 1]->id : 0;
 
 	for (size_t i = 0; i < n; i++)
 		history_rec_free(batch[i]);
 	pthread_mutex_lock(&w->mu);
-	if (err)
+	if (err) {
 		w->errors++;
-	else
+		w->drops += n; /* not recorded either */
+	} else {
 		w->written += n;
-	if (last >= w->committed)
-		w->committed = last + 1;
+	}
+	w->ndone += n;
 	pthread_cond_broadcast(&w->done);
 	pthread_mutex_unlock(&w->mu);
 }
@@ -87,7 +88,6 @@ history_writer *history_writer_new(history *h, size_t qmax, int interval_ms)
 	w->cap = qmax ? qmax : 1;
 	w->interval_ms = interval_ms > 0 ? interval_ms : 1;
 	w->next_id = h->ops->info(h, &info) ? 1 : info.newest + 1;
-	w->committed = w->next_id;
 	if (!(w->q = calloc(w->cap, sizeof(*w->q)))) {
 		free(w);
 		return NULL;
@@ -130,7 +130,8 @@ uint64_t history_writer_push(history_writer *w, history_rec *r)
 
 	pthread_mutex_lock(&w->mu);
 	if (w->n < w->cap && !w->stopping) {
-		id = r->id = w->next_id++;
+		id = r->id = w->h->ops->new_id ? w->h->ops->new_id(w->h) : w->next_id++;
+		w->pushed++;
 		w->q[w->n++] = r;
 		if (w->n >= (w->cap + 1) / 2)
 			pthread_cond_signal(&w->wake);
@@ -146,9 +147,9 @@ uint64_t history_writer_push(history_writer *w, history_rec *r)
 void history_writer_sync(history_writer *w)
 {
 	pthread_mutex_lock(&w->mu);
-	uint64_t want = w->next_id;
+	uint64_t want = w->pushed;
 	pthread_cond_signal(&w->wake);
-	while (w->committed < want && !w->stopping)
+	while (w->ndone < want && !w->stopping)
 		pthread_cond_wait(&w->done, &w->mu);
 	pthread_mutex_unlock(&w->mu);
 }
