@@ -51,19 +51,15 @@ start_redis() {
 	echo "redis $name did not start: $(tail -5 "$tmp/$name/log")"
 	return 1
 }
-# start_daemon NAME ARGS...: spamsiftd with an HTTP door; sets $started
+# start_httpd NAME ARGS...: spamsiftd with an HTTP door (lib.sh's start_daemon); sets $started
 # and the door's port in $hport
-start_daemon() {
+start_httpd() {
 	name=$1
 	shift
-	"$daemon" --http 127.0.0.1:0 --threads 2 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
-	started=$!
+	start_daemon "$name" 1 "$daemon" --http 127.0.0.1:0 --threads 2 "$@"
+	started=$pid
 	pids="$pids $started"
-	for i in $(seq 50); do
-		[ -s "$tmp/$name.out" ] && break
-		sleep 0.1
-	done
-	hport=$(sed -n 's/^http 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/$name.out")
+	hport=$(bound_port "$name" http)
 }
 c() { curl -sS --max-time 10 "$@"; }
 # points PORT FILE: the points of a /check at that daemon
@@ -205,10 +201,10 @@ for cp in $cports; do
 	[ "$(redis-cli -p "$cp" dbsize)" -gt 0 ] && nodes=$((nodes + 1))
 done
 [ "$nodes" -ge 2 ] && ok || bad "keys on $nodes of 3 masters"
-start_daemon ca --redis "$C" --redis-cache 0
+start_httpd ca --redis "$C" --redis-cache 0
 hca=$hport
 dead=$(free_port)
-start_daemon cb --redis "redis://127.0.0.1:$dead" --redis "redis://127.0.0.1:$c3"
+start_httpd cb --redis "redis://127.0.0.1:$dead" --redis "redis://127.0.0.1:$c3"
 hcb=$hport
 [ -n "$hcb" ] && ok || bad "a daemon starts with a dead seed first: $(cat "$tmp/cb.err")"
 before=$(points "$hcb" "$tmp/teach.eml")
@@ -285,13 +281,21 @@ done
 	'{"result":"learned","class":"ham","user":"erin"}' ] && ok || bad "learns after the fail-over"
 
 # ---- two daemons share the model ----
-start_daemon a $RP --redis-journal "$tmp/a.journal"
+start_httpd a $RP --redis-journal "$tmp/a.journal"
 ha=$hport a=$started
-start_daemon b $RP
+start_httpd b $RP
 hb=$hport b=$started
 [ -n "$ha" ] && [ -n "$hb" ] && ok || bad "both daemons start: $(cat "$tmp/a.err" "$tmp/b.err")"
 grep -q "model redis 127.0.0.1:$p1/0" "$tmp/a.err" && ! grep -q "$rpass" "$tmp/a.err" && ok ||
 	bad "the log names the model, not the password"
+# the web page's status shows the Redis settings, never the password
+start_httpd pwurl --redis "redis://:$rpass@127.0.0.1:$p1" --redis-replica "redis://u:$rpass@127.0.0.1:$p1/0"
+c "http://127.0.0.1:$hport/api/status" >"$tmp/status.json"
+kill "$started" 2>/dev/null
+[ "$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["config"]; print(c["redis"], c["redis_replica"], c["redis_cache"])' "$tmp/status.json")" = \
+	"redis://***@127.0.0.1:$p1/0 redis://u:***@127.0.0.1:$p1/0 1" ] && ok ||
+	bad "status shows the Redis URLs masked: $(head -c 600 "$tmp/status.json")"
+! grep -q "$rpass" "$tmp/status.json" && ok || bad "the password is not in the status"
 before=$(points "$hb" "$tmp/teach.eml")
 [ "$(c --data-binary "@$tmp/teach.eml" "http://127.0.0.1:$ha/learn/spam")" = \
 	'{"result":"learned","class":"spam"}' ] && ok || bad "learn at a"
@@ -304,7 +308,7 @@ gt "$after" "$before" && ok || bad "b sees a's learn within 1 s ($before -> $aft
 # ---- reloads: a changed Redis setting reopens the model (its mirror's
 # thread stopped with the old one), an unchanged one keeps it ----
 printf 'redis = %s\nredis_password_file = %s\nhttp = 127.0.0.1:0\n' "$R" "$tmp/pw" >"$tmp/r.conf"
-start_daemon conf -c "$tmp/r.conf"
+start_httpd conf -c "$tmp/r.conf"
 hc=$hport pc=$started
 p0=$(points "$hc" "$tmp/probe-spam.eml")
 printf 'redis_cache = 0.5\n' >>"$tmp/r.conf"
@@ -334,7 +338,7 @@ for i in $(seq 100); do
 done
 redis-cli -p "$p2" $rauth info replication | grep -q "master_link_status:up" && ok ||
 	bad "the replica is in sync"
-start_daemon r $RP --redis-replica "redis://127.0.0.1:$p2" --redis-cache 0
+start_httpd r $RP --redis-replica "redis://127.0.0.1:$p2" --redis-cache 0
 hr=$hport
 hmget() { redis-cli -p "$1" $rauth info commandstats | sed -n 's/^cmdstat_hmget:calls=\([0-9]*\),.*/\1/p'; }
 evals() { redis-cli -p "$1" $rauth info commandstats | sed -n 's/^cmdstat_eval:calls=\([0-9]*\),.*/\1/p'; }
@@ -403,7 +407,7 @@ grep -q "^global: $(($1 + 60)) spam, $(($2 + 60)) ham" "$tmp/st1" && ok ||
 	bad "no learn lost: $t0 + 60/60, now $(head -1 "$tmp/st1")"
 # a's mirror of the global model caught up after the restart: it scores as
 # a daemon that reads Redis for every scan
-start_daemon fresh $RP --redis-cache 0
+start_httpd fresh $RP --redis-cache 0
 sleep 1.1
 for f in probe-spam probe-ham teach; do
 	[ "$(points "$ha" "$tmp/$f.eml")" = "$(points "$hport" "$tmp/$f.eml")" ] && ok ||
@@ -415,7 +419,7 @@ grep -q " 0 learned, 60 unchanged" "$tmp/err" && ok ||
 	bad "each load message is remembered: $(cat "$tmp/err")"
 
 # ---- a full journal: an error in the log, a metric, a failed learn ----
-start_daemon f $RP --redis-journal "$tmp/f.journal" --redis-journal-size 16384
+start_httpd f $RP --redis-journal "$tmp/f.journal" --redis-journal-size 16384
 hf=$hport
 kill -9 "$(cat "$tmp/r1.pid")"
 codes=""

@@ -17,6 +17,7 @@
 #include "engine/checks.h"
 #include "fpd/client.h"
 #include "report/evidence.h"
+#include "store/redis_url.h"
 #include "util/json.h"
 #include "web/assets.h"
 
@@ -550,8 +551,53 @@ static int users_json(sbuf *b, const config *c)
 	return err ? err : sbuf_addc(b, ']');
 }
 
+/* A Redis URL without its password, "redis://[USER:]***@HOST:PORT/DB",
+ * into out; "(hidden)" when it does not parse. */
+static const char *redis_mask(const char *url, char *out, size_t len)
+{
+	const char *why, *at;
+	int v6;
+	redis_url u;
+
+	if (redis_url_parse(url, strlen(url), &u, &why)) {
+		snprintf(out, len, "(hidden)");
+		return out;
+	}
+	v6 = strchr(u.host, ':') != NULL;
+	at = u.user[0] || u.pass[0] ? "***@" : "";
+	snprintf(out, len, "redis://%s%s%s%s%s%s:%d/%d", u.user, u.user[0] ? ":" : "", at,
+	         v6 ? "[" : "", u.host, v6 ? "]" : "", u.port, u.db);
+	sodium_memzero(&u, sizeof(u));
+	return out;
+}
+
+static int redis_kv(sbuf *b, const char *key, const char *url)
+{
+	char m[REDIS_URL_HOST + REDIS_URL_SECRET + 64];
+
+	return kv_s(b, key, url ? redis_mask(url, m, sizeof(m)) : NULL);
+}
+
+/* The Redis settings, URLs without their passwords. */
+static int redis_config_json(sbuf *b, const config *c)
+{
+	char m[REDIS_URL_HOST + REDIS_URL_SECRET + 64];
+	int err = redis_kv(b, "redis", c->redis) || sbuf_adds(b, ",\"redis_seeds\":[");
+
+	for (size_t i = 0; !err && i < c->nredis_seeds; i++) {
+		redis_mask(c->redis_seeds[i], m, sizeof(m));
+		err = (i && sbuf_addc(b, ',')) || json_str(b, m, strlen(m));
+	}
+	return err || sbuf_addc(b, ']') || redis_kv(b, "redis_replica", c->redis_replica) ||
+	       kv_s(b, "redis_password_file", c->redis_password_file) ||
+	       kv_s(b, "redis_journal", c->redis_journal) ||
+	       sbuf_addf(b, ",\"redis_cache\":%g,\"redis_timeout\":%g,\"redis_journal_size\":%zu",
+	                 c->redis_cache, c->redis_timeout, c->redis_journal_size);
+}
+
 /* The configuration in force. Secrets are left out: http_user lines show
- * name and role only; fp_key is a path (the key stays in its file). */
+ * name and role only; fp_key is a path (the key stays in its file); Redis
+ * URLs lose their passwords. */
 static int config_json(sbuf *b, const config *c, const char *db)
 {
 	int err = sbuf_adds(b, ",\"config\":{\"db\":");
@@ -579,7 +625,7 @@ static int config_json(sbuf *b, const config *c, const char *db)
 		      kv_s(b, "geoip", c->geoip) || kv_s(b, "report_from", c->report_from) ||
 		      kv_s(b, "fp_server", c->fp_server) || kv_s(b, "fp_key", c->fp_key) ||
 		      kv_s(b, "history_dir", c->history_dir) ||
-		      kv_s(b, "milter_reject", c->milter_reject);
+		      kv_s(b, "milter_reject", c->milter_reject) || redis_config_json(b, c);
 	return err ? SS_ENOMEM : sbuf_addc(b, '}');
 }
 
