@@ -25,7 +25,7 @@
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 PKGS := icu-uc icu-i18n libidn2 libxxhash lmdb zlib libhs libpcre2-8 libpsl libarchive libsodium \
-	libunbound opendkim libcrypto libmaxminddb hiredis
+	libunbound opendkim libssl libcrypto libmaxminddb hiredis
 
 ifeq ($(SANITIZE),)
 B := build

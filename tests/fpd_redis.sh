@@ -56,11 +56,12 @@ start_redis || exit 1
 R="redis://127.0.0.1:$rp"
 
 expect 2 "--db and --redis together" "$fpd" --db "$tmp/x" --redis "$R" --listen 127.0.0.1:0 --keys "$tmp/keys"
-expect 2 "a TLS URL" "$fpd" --redis "rediss://127.0.0.1:$rp" --listen 127.0.0.1:0 --keys "$tmp/keys"
-grep -q "TLS" "$tmp/err" && ok || bad "the TLS refusal says why: $(cat "$tmp/err")"
+expect 2 "a TLS URL to a plain server" "$fpd" --redis "rediss://127.0.0.1:$rp" --listen 127.0.0.1:0 \
+	--keys "$tmp/keys"
+grep -q "TLS handshake failed" "$tmp/err" && ok || bad "the TLS failure says why: $(cat "$tmp/err")"
 dead=$(free_port)
 expect 2 "Redis not answering" "$fpd" --redis "redis://127.0.0.1:$dead" --listen 127.0.0.1:0 --keys "$tmp/keys"
-grep -q "does not answer" "$tmp/err" && ok || bad "says Redis does not answer: $(cat "$tmp/err")"
+grep -q "cannot connect" "$tmp/err" && ok || bad "says it cannot connect: $(cat "$tmp/err")"
 expect 2 "a missing password file" "$fpd" --redis "$R" --redis-password-file "$tmp/nope" --listen 127.0.0.1:0 --keys "$tmp/keys"
 
 start one --redis "$R" --listen 127.0.0.1:0 --keys "$tmp/keys"

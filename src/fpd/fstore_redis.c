@@ -35,6 +35,7 @@
 
 #include "fpd/fstore.h"
 #include "spamsift.h"
+#include "store/redis_conn.h"
 #include "store/redis_url.h"
 
 #define MAX_CANDIDATES 256 /* ids compared per lookup */
@@ -46,6 +47,7 @@ struct fsredis {
 	redisContext *c;
 	redis_url u;
 	struct timeval tv;
+	const char *why; /* why the last connection failed */
 	uint8_t server_id[FPP_SERVER_ID];
 };
 
@@ -75,31 +77,10 @@ static int bad(const redisReply *r)
 	return !r || r->type == REDIS_REPLY_ERROR;
 }
 
-static redisContext *dial(const fsredis *r)
+/* Connects; NULL with the reason in r->why. */
+static redisContext *dial(fsredis *r)
 {
-	redisContext *c = redisConnectWithTimeout(r->u.host, r->u.port, r->tv);
-	redisReply *x = NULL;
-
-	if (!c || c->err)
-		goto fail;
-	redisSetTimeout(c, r->tv);
-	if (r->u.pass[0]) {
-		x = r->u.user[0] ? redisCommand(c, "AUTH %s %s", r->u.user, r->u.pass)
-		                 : redisCommand(c, "AUTH %s", r->u.pass);
-		if (bad(x))
-			goto fail;
-		freeReplyObject(x);
-		x = NULL;
-	}
-	if (r->u.db && bad(x = redisCommand(c, "SELECT %d", r->u.db)))
-		goto fail;
-	freeReplyObject(x);
-	return c;
-fail:
-	freeReplyObject(x);
-	if (c)
-		redisFree(c);
-	return NULL;
+	return redis_dial(&r->u, (int)(r->tv.tv_sec * 1000 + r->tv.tv_usec / 1000), &r->why);
 }
 
 /* Locks and returns the connection, or NULL (locked too). */
@@ -711,7 +692,7 @@ int fsr_open(const char *url, const char *password_file, int timeout_ms, fsredis
              const char **why)
 {
 	fsredis *r = calloc(1, sizeof(*r));
-	int ms = timeout_ms > 0 ? timeout_ms : 1000, err;
+	int ms = timeout_ms > 0 ? timeout_ms : 1000, err, reached;
 	redisContext *c;
 
 	if (!r)
@@ -732,11 +713,13 @@ int fsr_open(const char *url, const char *password_file, int timeout_ms, fsredis
 	r->tv.tv_usec = (ms % 1000) * 1000;
 	pthread_mutex_init(&r->mu, NULL);
 	c = take(r);
+	reached = c != NULL;
 	err = c ? load_id(r, c) : SS_EIO;
 	give(r, err == SS_EIO);
 	if (err) {
-		*why = err == SS_EIO ? "Redis does not answer (or refused the login)"
-		                     : "ssf{f}:id on that Redis is not a server id";
+		*why = err != SS_EIO ? "ssf{f}:id on that Redis is not a server id"
+		       : reached     ? "Redis does not answer"
+		                     : r->why;
 		fsr_close(r);
 		return err;
 	}

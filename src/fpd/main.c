@@ -27,7 +27,7 @@ static const char usage[] =
     "  --db DIR            the LMDB store (created if absent)\n"
     "  --redis URL         the store on Redis instead, shared by every server\n"
     "                      given the same URL: redis://[:PASSWORD@]HOST[:PORT][/DB]\n"
-    "                      (no TLS in this build); keys ssf{f}:*\n"
+    "                      (rediss:// for TLS); keys ssf{f}:*\n"
     "  --redis-password-file FILE\n"
     "                      the Redis password (first line), kept out of the URL\n"
     "  --listen IP:PORT    where to listen; port 0 picks a free one. The bound\n"

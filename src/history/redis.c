@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "spamsift.h"
+#include "store/redis_conn.h"
 #include "store/redis_url.h"
 #include "util/json.h"
 
@@ -137,31 +138,9 @@ static int bad_reply(const redisReply *r)
 /* Connects (AUTH, SELECT); NULL when Redis does not answer or refuses. */
 static redisContext *dial(const hredis *h)
 {
-	redisContext *c = redisConnectWithTimeout(h->u.host, h->u.port, h->tv);
-	redisReply *r = NULL;
+	const char *why;
 
-	if (!c || c->err)
-		goto fail;
-	redisSetTimeout(c, h->tv);
-	if (h->u.pass[0]) {
-		if (h->u.user[0])
-			r = redisCommand(c, "AUTH %s %s", h->u.user, h->u.pass);
-		else
-			r = redisCommand(c, "AUTH %s", h->u.pass);
-		if (bad_reply(r))
-			goto fail;
-		freeReplyObject(r);
-		r = NULL;
-	}
-	if (h->u.db && bad_reply(r = redisCommand(c, "SELECT %d", h->u.db)))
-		goto fail;
-	freeReplyObject(r);
-	return c;
-fail:
-	freeReplyObject(r);
-	if (c)
-		redisFree(c);
-	return NULL;
+	return redis_dial(&h->u, (int)(h->tv.tv_sec * 1000 + h->tv.tv_usec / 1000), &why);
 }
 
 /* Locks rc and returns its connection (made when needed), or NULL (still

@@ -44,6 +44,7 @@
 #include "store/redis_cluster.h"
 #include "store/redis_internal.h"
 #include "store/redis_mirror.h"
+#include "store/redis_conn.h"
 #include "store/redis_url.h"
 #include "store/rjournal.h"
 #include "store/store.h"
@@ -233,41 +234,6 @@ static void key_name(char *buf, size_t cap, uint32_t user, char kind)
 
 /* ---- connections ---- */
 
-/* Connects to u and logs in; NULL (why set) on failure. */
-static redisContext *connect_url(const redis_url *u, int timeout_ms, const char **why)
-{
-	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-	redisContext *c = redisConnectWithTimeout(u->host, u->port, tv);
-	redisReply *r = NULL;
-
-	if (!c || c->err) {
-		*why = c && c->errstr[0] ? "cannot connect" : "out of memory";
-		redisFree(c);
-		return NULL;
-	}
-	redisSetTimeout(c, tv);
-	if (u->pass[0] && u->user[0])
-		r = redisCommand(c, "AUTH %s %s", u->user, u->pass);
-	else if (u->pass[0])
-		r = redisCommand(c, "AUTH %s", u->pass);
-	if (u->pass[0] && (!r || r->type == REDIS_REPLY_ERROR)) {
-		*why = r ? "login refused (AUTH)" : "no answer to AUTH";
-		goto fail;
-	}
-	freeReplyObject(r);
-	r = NULL;
-	if (u->db && (!(r = redisCommand(c, "SELECT %d", u->db)) || r->type == REDIS_REPLY_ERROR)) {
-		*why = "SELECT of the database refused";
-		goto fail;
-	}
-	freeReplyObject(r);
-	return c;
-fail:
-	freeReplyObject(r);
-	redisFree(c);
-	return NULL;
-}
-
 /* The primary's (write) or the read connection, (re)connected when it
  * is time to try; NULL when unreachable. */
 static redisContext *conn(rstore *rs, int write)
@@ -281,7 +247,7 @@ static redisContext *conn(rstore *rs, int write)
 		return *c;
 	if (rs_now_ms() < *retry)
 		return NULL;
-	if (!(*c = connect_url(replica ? &rs->sh->r : &rs->sh->w, rs->sh->timeout_ms, &why)))
+	if (!(*c = redis_dial(replica ? &rs->sh->r : &rs->sh->w, rs->sh->timeout_ms, &why)))
 		*retry = rs_now_ms() + RETRY_MS;
 	return *c;
 }
@@ -300,7 +266,7 @@ static redisContext *node_conn(rstore *rs, int i)
 	snprintf(u.host, sizeof(u.host), "%s", rs->map.nodes[i].host);
 	u.port = rs->map.nodes[i].port;
 	u.db = 0;
-	if (!(rs->nc[i] = connect_url(&u, rs->sh->timeout_ms, &why)))
+	if (!(rs->nc[i] = redis_dial(&u, rs->sh->timeout_ms, &why)))
 		rs->nretry[i] = rs_now_ms() + RETRY_MS;
 	return rs->nc[i];
 }
@@ -1316,7 +1282,7 @@ static int cluster_probe(redisContext *c, rshared *sh)
  * sh->w (the password file's password applies to each). */
 static redisContext *connect_first(const store_redis_opts *o, rshared *sh, const char **why)
 {
-	redisContext *c = connect_url(&sh->w, sh->timeout_ms, why);
+	redisContext *c = redis_dial(&sh->w, sh->timeout_ms, why);
 
 	for (size_t i = 0; !c && i < o->nseeds; i++) {
 		redis_url u;
@@ -1325,7 +1291,7 @@ static redisContext *connect_first(const store_redis_opts *o, rshared *sh, const
 			continue; /* parse_urls refused it already */
 		if (o->password_file)
 			memcpy(u.pass, sh->w.pass, sizeof(u.pass));
-		if ((c = connect_url(&u, sh->timeout_ms, why)))
+		if ((c = redis_dial(&u, sh->timeout_ms, why)))
 			sh->w = u;
 	}
 	return c;

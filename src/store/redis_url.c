@@ -115,16 +115,16 @@ static int parse_hostport(const char *p, size_t n, redis_url *u, const char **wh
 
 int redis_url_parse(const char *s, size_t len, redis_url *u, const char **why)
 {
-	static const char scheme[] = "redis://";
 	const char *p, *end = s + len, *slash, *at;
 
 	memset(u, 0, sizeof(*u));
 	u->port = 6379;
 	if (len >= 9 && !strncmp(s, "rediss://", 9))
-		return *why = "TLS (rediss://) is not supported by this build (hiredis 0.14)", -1;
-	if (len < sizeof(scheme) - 1 || strncmp(s, scheme, sizeof(scheme) - 1))
-		return *why = "not a redis:// URL", -1;
-	p = s + sizeof(scheme) - 1;
+		u->tls = 1, p = s + 9;
+	else if (len >= 8 && !strncmp(s, "redis://", 8))
+		p = s + 8;
+	else
+		return *why = "not a redis:// or rediss:// URL", -1;
 	slash = memchr(p, '/', (size_t)(end - p));
 	if (!slash)
 		slash = end;

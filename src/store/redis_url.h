@@ -5,8 +5,8 @@
  *
  * Accepted: redis://[[USER]:PASSWORD@]HOST[:PORT][/DB], HOST a name, an
  * IPv4 address or an [IPv6] literal, PORT 1..65535 (default 6379), DB
- * 0..15 (default 0). PASSWORD may carry %XX escapes. rediss:// (TLS) is
- * recognised and refused: the hiredis of Debian 12 (0.14) has no TLS.
+ * 0..15 (default 0). PASSWORD may carry %XX escapes. rediss:// is the
+ * same over TLS (store/redis_conn.c).
  */
 #ifndef SS_STORE_REDIS_URL_H
 #define SS_STORE_REDIS_URL_H
@@ -22,11 +22,11 @@ typedef struct redis_url {
 	int db;                      /* 0..15 */
 	char user[REDIS_URL_SECRET]; /* "" unless given (ACL user) */
 	char pass[REDIS_URL_SECRET]; /* "" when none */
+	int tls;                     /* rediss:// */
 } redis_url;
 
 /* Parses s (len bytes, no NUL needed) into *u. Returns 0, or -1 with a
- * static reason in *why ("TLS (rediss://) is not supported by this
- * build", "bad port", ...). */
+ * static reason in *why ("bad port", ...). */
 int redis_url_parse(const char *s, size_t len, redis_url *u, const char **why);
 
 #endif

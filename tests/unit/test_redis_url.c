@@ -38,17 +38,20 @@ TEST(redis_url_forms)
 	CHECK(parse("redis://a:b@c@h:7", &u) == 0); /* the last '@' ends the password */
 	CHECK(!strcmp(u.pass, "b@c") && !strcmp(u.host, "h") && u.port == 7);
 	CHECK(parse("redis://[::1]:6390/15", &u) == 0);
-	CHECK(!strcmp(u.host, "::1") && u.port == 6390 && u.db == 15);
+	CHECK(!strcmp(u.host, "::1") && u.port == 6390 && u.db == 15 && !u.tls);
+	CHECK(parse("rediss://:pw@cache.example:6380/2", &u) == 0); /* TLS */
+	CHECK(u.tls && !strcmp(u.host, "cache.example") && u.port == 6380 && u.db == 2);
+	CHECK(!strcmp(u.pass, "pw"));
 }
 
 TEST(redis_url_refused)
 {
-	static const char *bad[] = {"rediss://h:6379", "http://h",       "redis://",
-	                            "redis://:6379",   "redis://h:0",    "redis://h:65536",
-	                            "redis://h:12x",   "redis://h/16",   "redis://h/x",
-	                            "redis://h:",      "redis://[::1",   "redis://[::1]x",
-	                            "redis://h o",     "redis://pw@h",   "redis://:%4@h",
-	                            "redis://:%00@h",  "redis://[zz]:1", "redis://h:6379/1/2"};
+	static const char *bad[] = {"rediss://",      "http://h",       "redis://",
+	                            "redis://:6379",  "redis://h:0",    "redis://h:65536",
+	                            "redis://h:12x",  "redis://h/16",   "redis://h/x",
+	                            "redis://h:",     "redis://[::1",   "redis://[::1]x",
+	                            "redis://h o",    "redis://pw@h",   "redis://:%4@h",
+	                            "redis://:%00@h", "redis://[zz]:1", "redis://h:6379/1/2"};
 	redis_url u;
 	const char *why = NULL;
 	char big[600];
@@ -56,7 +59,7 @@ TEST(redis_url_refused)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (parse(bad[i], &u) != -1)
 			test_fail(__FILE__, __LINE__, bad[i]);
-	CHECK(redis_url_parse("rediss://h", 10, &u, &why) == -1 && strstr(why, "TLS"));
+	CHECK(redis_url_parse("http://h", 8, &u, &why) == -1 && strstr(why, "rediss://"));
 	memset(big, 'a', sizeof(big));
 	memcpy(big, "redis://", 8);
 	CHECK(redis_url_parse(big, sizeof(big), &u, &why) == -1); /* host too long */
@@ -156,7 +159,7 @@ TEST(redis_config_keys)
 	static const struct {
 		const char *text, *msg;
 	} bad[] = {
-	    {"redis = rediss://h\n", "redis: TLS"},
+	    {"redis = rediss://h:0\n", "redis: bad port"},
 	    {"redis_replica = redis://h:0\n", "redis_replica: bad port"},
 	    {"redis_cache = -1\n", "redis_cache: '-1' is not a number"},
 	    {"redis_timeout = 0\n", "redis_timeout: '0' is not a number"},

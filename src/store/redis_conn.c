@@ -1,0 +1,300 @@
+/*
+ * redis_conn.c: connections to Redis, plain or TLS, logged in (see
+ * redis_conn.h).
+ */
+#include "store/redis_conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define RELAY_BUF 16384
+
+static SSL_CTX *g_ctx;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+/* The client context: TLS 1.2 or later, peers verified against the
+ * default store (which SSL_CERT_FILE / SSL_CERT_DIR may name). */
+static void ctx_init(void)
+{
+	SSL_CTX *c = SSL_CTX_new(TLS_client_method());
+
+	if (!c)
+		return;
+	SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+	SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (SSL_CTX_set_default_verify_paths(c) != 1) {
+		SSL_CTX_free(c);
+		return;
+	}
+	g_ctx = c;
+}
+
+static int set_nonblock(int fd, int on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+}
+
+/* A TCP connection to host:port within timeout_ms, blocking, with the
+ * timeout as its send and receive timeout; -1 when none. */
+static int tcp_connect(const char *host, int port, int timeout_ms)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL, *a;
+	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	char service[16];
+	int fd = -1;
+
+	snprintf(service, sizeof(service), "%d", port);
+	if (getaddrinfo(host, service, &hints, &res))
+		return -1;
+	for (a = res; a && fd < 0; a = a->ai_next) {
+		struct pollfd p;
+		int err = 0;
+		socklen_t el = sizeof(err);
+		if ((fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+			continue;
+		set_nonblock(fd, 1);
+		if (connect(fd, a->ai_addr, a->ai_addrlen) && errno != EINPROGRESS)
+			goto next;
+		p = (struct pollfd){fd, POLLOUT, 0};
+		if (poll(&p, 1, timeout_ms) != 1 ||
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) || err)
+			goto next;
+		set_nonblock(fd, 0);
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		continue;
+	next:
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+/* The TLS session over fd, the server's certificate checked for host (a
+ * name, or an IP address); NULL when the handshake or the check fails. */
+static SSL *tls_open(int fd, const char *host)
+{
+	unsigned char ip[16];
+	int is_ip = inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1;
+	SSL *s;
+
+	pthread_once(&g_once, ctx_init);
+	if (!g_ctx || !(s = SSL_new(g_ctx)))
+		return NULL;
+	if (is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s), host) != 1
+	          : (SSL_set_tlsext_host_name(s, host) != 1 || SSL_set1_host(s, host) != 1))
+		goto fail;
+	if (SSL_set_fd(s, fd) != 1 || SSL_connect(s) != 1 || SSL_get_verify_result(s) != X509_V_OK)
+		goto fail;
+	return s;
+fail:
+	SSL_free(s);
+	ERR_clear_error();
+	return NULL;
+}
+
+typedef struct relay {
+	SSL *ssl;
+	int net, local; /* the TCP socket; our end of the pair */
+} relay;
+
+/* One direction's state: bytes read and not yet written. */
+typedef struct half {
+	char buf[RELAY_BUF];
+	size_t off, len;
+} half;
+
+/* Moves what it can without waiting; returns 1 when something moved, 0
+ * when everything waits, -1 when a side closed or failed. *tcp_ev and
+ * *loc_ev get the poll events to wait for. */
+static int relay_step(relay *r, half *down, half *up, short *tcp_ev, short *loc_ev)
+{
+	int moved = 0, n, e;
+	ssize_t k;
+
+	if (!down->len) { /* Redis -> hiredis */
+		if ((n = SSL_read(r->ssl, down->buf, sizeof(down->buf))) > 0) {
+			down->off = 0, down->len = (size_t)n, moved = 1;
+		} else if ((e = SSL_get_error(r->ssl, n)) == SSL_ERROR_WANT_READ) {
+			*tcp_ev |= POLLIN;
+		} else if (e == SSL_ERROR_WANT_WRITE) {
+			*tcp_ev |= POLLOUT;
+		} else {
+			return -1;
+		}
+	}
+	if (down->len) {
+		if ((k = write(r->local, down->buf + down->off, down->len)) > 0)
+			down->off += (size_t)k, down->len -= (size_t)k, moved = 1;
+		else if (k < 0 && (errno == EAGAIN || errno == EINTR))
+			*loc_ev |= POLLOUT;
+		else
+			return -1;
+	}
+	if (!up->len) { /* hiredis -> Redis */
+		if ((k = read(r->local, up->buf, sizeof(up->buf))) > 0)
+			up->off = 0, up->len = (size_t)k, moved = 1;
+		else if (k < 0 && (errno == EAGAIN || errno == EINTR))
+			*loc_ev |= POLLIN;
+		else
+			return -1; /* hiredis closed its end (redisFree) */
+	}
+	if (up->len) {
+		if ((n = SSL_write(r->ssl, up->buf + up->off, (int)up->len)) > 0)
+			up->off += (size_t)n, up->len -= (size_t)n, moved = 1;
+		else if ((e = SSL_get_error(r->ssl, n)) == SSL_ERROR_WANT_READ)
+			*tcp_ev |= POLLIN;
+		else if (e == SSL_ERROR_WANT_WRITE)
+			*tcp_ev |= POLLOUT;
+		else
+			return -1;
+	}
+	return moved;
+}
+
+/* The relay thread: copies both ways until either side closes. */
+static void *relay_run(void *arg)
+{
+	relay *r = arg;
+	half *down = malloc(sizeof(*down)), *up = malloc(sizeof(*up));
+	sigset_t pipe;
+	int st = 0;
+
+	/* a write to a side that closed gives EPIPE here, not a signal that
+	 * would end the process */
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
+	if (!down || !up)
+		goto out;
+	down->len = up->len = 0;
+	set_nonblock(r->net, 1);
+	set_nonblock(r->local, 1);
+	while (st >= 0) {
+		short tcp_ev = 0, loc_ev = 0;
+		if ((st = relay_step(r, down, up, &tcp_ev, &loc_ev)) == 0) {
+			struct pollfd p[2] = {{r->net, tcp_ev, 0}, {r->local, loc_ev, 0}};
+			if (poll(p, 2, -1) < 0 && errno != EINTR)
+				break;
+			if ((p[0].revents | p[1].revents) & (POLLERR | POLLNVAL))
+				break;
+		}
+	}
+out:
+	SSL_shutdown(r->ssl);
+	SSL_free(r->ssl);
+	ERR_clear_error();
+	close(r->net);
+	close(r->local);
+	free(down);
+	free(up);
+	free(r);
+	return NULL;
+}
+
+/* A TLS connection to u, as the fd hiredis is to use; -1 (why set). */
+static int tls_fd(const redis_url *u, int timeout_ms, const char **why)
+{
+	int pair[2] = {-1, -1}, net = tcp_connect(u->host, u->port, timeout_ms);
+	relay *r = NULL;
+	pthread_attr_t at;
+	pthread_t t;
+	SSL *s;
+
+	if (net < 0)
+		return *why = "cannot connect", -1;
+	if (!(s = tls_open(net, u->host))) {
+		close(net);
+		return *why = "TLS handshake failed (certificate not trusted, or not the host's)",
+		       -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) || !(r = malloc(sizeof(*r))))
+		goto fail;
+	*r = (relay){s, net, pair[1]};
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &at, relay_run, r)) {
+		pthread_attr_destroy(&at);
+		goto fail;
+	}
+	pthread_attr_destroy(&at);
+	return pair[0];
+fail:
+	free(r);
+	if (pair[0] >= 0)
+		close(pair[0]), close(pair[1]);
+	SSL_free(s);
+	close(net);
+	return *why = "out of resources for the TLS relay", -1;
+}
+
+/* AUTH and SELECT on a new connection; 0, or -1 with why. */
+static int login(redisContext *c, const redis_url *u, const char **why)
+{
+	redisReply *r = NULL;
+	const char *bad = NULL;
+
+	if (u->pass[0]) {
+		r = u->user[0] ? redisCommand(c, "AUTH %s %s", u->user, u->pass)
+		               : redisCommand(c, "AUTH %s", u->pass);
+		if (!r || r->type == REDIS_REPLY_ERROR)
+			bad = r ? "login refused (AUTH)" : "no answer to AUTH";
+		freeReplyObject(r);
+	}
+	if (!bad && u->db) {
+		r = redisCommand(c, "SELECT %d", u->db);
+		if (!r || r->type == REDIS_REPLY_ERROR)
+			bad = "SELECT of the database refused";
+		freeReplyObject(r);
+	}
+	if (bad)
+		*why = bad;
+	return bad ? -1 : 0;
+}
+
+redisContext *redis_dial(const redis_url *u, int timeout_ms, const char **why)
+{
+	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	redisContext *c;
+	int fd;
+
+	*why = "out of memory";
+	if (u->tls) {
+		if ((fd = tls_fd(u, timeout_ms, why)) < 0)
+			return NULL;
+		if (!(c = redisConnectFd(fd))) {
+			close(fd);
+			return NULL;
+		}
+	} else {
+		c = redisConnectWithTimeout(u->host, u->port, tv);
+	}
+	if (!c || c->err) {
+		*why = c ? "cannot connect" : "out of memory";
+		redisFree(c);
+		return NULL;
+	}
+	redisSetTimeout(c, tv);
+	if (login(c, u, why)) {
+		redisFree(c);
+		return NULL;
+	}
+	return c;
+}

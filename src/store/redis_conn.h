@@ -1,0 +1,27 @@
+/*
+ * redis_conn.h: one way to open a connection to Redis for every part that
+ * keeps data there (the model, the scan history, the fingerprint store):
+ * connect with a timeout, TLS for rediss:// URLs, AUTH and SELECT.
+ *
+ * TLS: Debian 12's hiredis (0.14) speaks only plain sockets, so for a
+ * rediss:// URL the connection is made with OpenSSL (the system's CA store,
+ * or the file or folder named by OpenSSL's SSL_CERT_FILE / SSL_CERT_DIR;
+ * the server's name or IP checked against its certificate), and hiredis
+ * is handed one end of a socket pair (redisConnectFd) whose other end a
+ * relay thread copies to and from the TLS session. redisFree() closes
+ * hiredis's end; the relay then closes the session and ends.
+ */
+#ifndef SS_STORE_REDIS_CONN_H
+#define SS_STORE_REDIS_CONN_H
+
+#include <hiredis/hiredis.h>
+
+#include "store/redis_url.h"
+
+/* Connects to u within timeout_ms (also set as the connection's read and
+ * write timeout), logs in (AUTH with u's user and password when given)
+ * and selects u's database. Returns the connection (free with redisFree),
+ * or NULL with a static reason in *why. */
+redisContext *redis_dial(const redis_url *u, int timeout_ms, const char **why);
+
+#endif
