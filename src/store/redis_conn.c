@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -18,12 +19,36 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define RELAY_BUF 16384
 
+#define EXIT_WAIT_MS 1000 /* at exit, how long closed relays may take to end */
+
 static SSL_CTX *g_ctx;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+/* Relays running: at exit, those whose connection was closed are given
+ * time to end, so that none is cut off holding its TLS session. */
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER;
+static int g_relays;
+
+static void relays_wait(void)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += EXIT_WAIT_MS / 1000;
+	until.tv_nsec += (EXIT_WAIT_MS % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L)
+		until.tv_sec++, until.tv_nsec -= 1000000000L;
+	pthread_mutex_lock(&g_mu);
+	while (g_relays > 0 && pthread_cond_timedwait(&g_cv, &g_mu, &until) == 0)
+		;
+	pthread_mutex_unlock(&g_mu);
+}
 
 /* The client context: TLS 1.2 or later, peers verified against the
  * default store (which SSL_CERT_FILE / SSL_CERT_DIR may name). */
@@ -31,6 +56,7 @@ static void ctx_init(void)
 {
 	SSL_CTX *c = SSL_CTX_new(TLS_client_method());
 
+	atexit(relays_wait);
 	if (!c)
 		return;
 	SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
@@ -206,6 +232,11 @@ out:
 	free(down);
 	free(up);
 	free(r);
+	OPENSSL_thread_stop(); /* this thread's error queue */
+	pthread_mutex_lock(&g_mu);
+	g_relays--;
+	pthread_cond_broadcast(&g_cv);
+	pthread_mutex_unlock(&g_mu);
 	return NULL;
 }
 
@@ -230,10 +261,14 @@ static int tls_fd(const redis_url *u, int timeout_ms, const char **why)
 	*r = (relay){s, net, pair[1]};
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	pthread_mutex_lock(&g_mu);
 	if (pthread_create(&t, &at, relay_run, r)) {
+		pthread_mutex_unlock(&g_mu);
 		pthread_attr_destroy(&at);
 		goto fail;
 	}
+	g_relays++;
+	pthread_mutex_unlock(&g_mu);
 	pthread_attr_destroy(&at);
 	return pair[0];
 fail:
