@@ -221,8 +221,9 @@ web-check: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd
 # The model on Redis: real redis-server processes (a primary, a replica),
 # a 3-master Cluster, two spamsiftd sharing a model, kill -9 of Redis under
 # load, the journal, migrate.
-redis-check: $(B)/spamsift $(B)/spamsiftd
-	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/redis.sh
+redis-check: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd $(B)/tests/fpcli
+	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd FPD=$(B)/spamsift-fpd FPCLI=$(B)/tests/fpcli \
+		sh tests/redis.sh
 
 # The scan history on Redis: a real redis-server, two spamsiftd sharing
 # it, the bounds on Redis, Redis killed and back.

@@ -7,13 +7,18 @@
 # replica to read from; Redis killed with -9 in the middle of a load of
 # learns and scans, then restarted: no failed scan, no learn lost; a full
 # journal; SIGHUP reloads; a 3-master Cluster (redis-cli --cluster
-# create) with a slot moved by hand and a fail-over to a replica; bad URLs,
-# passwords and settings. Messages are generated here.
-# Needs $SPAMSIFT, $SPAMSIFTD, redis-server, redis-cli, curl and python3.
+# create) with a slot moved by hand and a fail-over to a replica, and the
+# scan history and the fingerprint store on it; the history read from a
+# replica; TLS (rediss://, a test CA); the web status without passwords;
+# bad URLs, passwords and settings. Messages are generated here.
+# Needs $SPAMSIFT, $SPAMSIFTD, $FPD, $FPCLI, redis-server, redis-cli, curl,
+# openssl and python3.
 # Ends with "N passed, N failed".
 set -u
 . "$(dirname "$0")/lib.sh"
 daemon=${SPAMSIFTD:?set SPAMSIFTD to the spamsiftd binary}
+FPD=${FPD:?set FPD to the spamsift-fpd binary}
+FPCLI=${FPCLI:?set FPCLI to the fpcli test client}
 pids=""
 # shellcheck disable=SC2086
 trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
@@ -252,6 +257,28 @@ before=$(points "$hcb" "$tmp/teach.eml")
 sleep 1.1
 after=$(points "$hcb" "$tmp/teach.eml")
 gt "$after" "$before" && ok || bad "the other daemon sees it within 1 s ($before -> $after)"
+# the scan history on the Cluster (its {h} slot's master): cb's two scans
+# (cb found the Cluster through its second seed) are listed at ca
+for i in $(seq 30); do
+	n=$(c "http://127.0.0.1:$hca/api/history?limit=10" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["entries"]))' 2>/dev/null)
+	[ "${n:-0}" -ge 2 ] && break
+	sleep 0.1
+done
+[ "${n:-0}" -ge 2 ] && ok || bad "the history on the Cluster: $n entries at ca ($(tail -3 "$tmp/ca.err"))"
+[ "$(redis-cli -c -p "$c1" exists "ss{h}:ids")" = 1 ] && ok || bad "the history's keys are on the Cluster"
+# the fingerprint store on the Cluster: two spamsift-fpd sharing it
+"$bin" fp keygen alice >"$tmp/fp.keys"
+for n in f1 f2; do
+	: >"$tmp/$n.out"
+	"$FPD" --redis "$C" --listen 127.0.0.1:0 --keys "$tmp/fp.keys" >"$tmp/$n.out" 2>"$tmp/$n.err" &
+	pids="$pids $!"
+	for i in $(seq 50); do grep -q '^tcp ' "$tmp/$n.out" && break; sleep 0.1; done
+done
+f1=$(sed -n 's/^udp \(127\.0\.0\.1:[0-9]*\)$/\1/p' "$tmp/f1.out")
+f2=$(sed -n 's/^udp \(127\.0\.0\.1:[0-9]*\)$/\1/p' "$tmp/f2.out")
+expect 0 "a fingerprint ADD on the Cluster" "$FPCLI" "$f1" "$tmp/fp.keys" alice add 1
+expect 0 "found by the other server" "$FPCLI" "$f2" "$tmp/fp.keys" alice lookup 1
+[ "$(redis-cli -c -p "$c1" exists "ssf{f}:e")" = 1 ] && ok || bad "the fingerprints' keys are on the Cluster"
 # Move the global model's slot to another master by hand: while it moves
 # the old owner answers ASK, then MOVED; scans and learns follow.
 slot=$(redis-cli -p "$c1" cluster keyslot "ss{u0}:f")
@@ -388,6 +415,16 @@ for i in 1 2 3; do points "$hr" "$tmp/probe-spam.eml" >/dev/null; done
 	bad "scans read the replica ($h1 -> $(hmget "$p1"), ${h2:-0} -> $(hmget "$p2"))"
 c --data-binary "@$tmp/probe-ham.eml" "http://127.0.0.1:$hr/learn/ham" >/dev/null
 [ "$(evals "$p1")" -gt "$e1" ] && ok || bad "learns write to the primary"
+# the web page's history: written to the primary, read from the replica
+zr() { redis-cli -p "$1" $rauth info commandstats | sed -n 's/^cmdstat_zrevrangebyscore:calls=\([0-9]*\),.*/\1/p'; }
+z1=$(zr "$p1") z2=$(zr "$p2")
+for i in $(seq 30); do
+	n=$(c "http://127.0.0.1:$hr/api/history?limit=10" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["entries"]))' 2>/dev/null)
+	[ "${n:-0}" -ge 3 ] && break
+	sleep 0.1
+done
+[ "${n:-0}" -ge 3 ] && [ "$(zr "$p1")" = "$z1" ] && [ "$(zr "$p2")" -gt "${z2:-0}" ] && ok ||
+	bad "the history is read from the replica: $n entries, primary ${z1:-0} -> $(zr "$p1"), replica ${z2:-0} -> $(zr "$p2")"
 kill -CONT "$a" "$b"
 
 # ---- kill -9 Redis in the middle of learns and scans, then restart it ----

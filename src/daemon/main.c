@@ -768,8 +768,14 @@ static int web_open(server *s, const generation *g, web_parts *wp)
 		/* With the model on Redis, the history is there too (shared by
 		 * the daemons); Redis down is no error here: writes are dropped
 		 * and counted until it is back. */
-		history_redis_opts ro = {c->redis, c->redis_password_file,
-		                         (int)(c->redis_timeout * 1000), c->history, budget};
+		history_redis_opts ro = {.url = c->redis,
+		                         .password_file = c->redis_password_file,
+		                         .replica = c->redis_replica,
+		                         .seeds = (const char *const *)c->redis_seeds,
+		                         .nseeds = c->nredis_seeds,
+		                         .timeout_ms = (int)(c->redis_timeout * 1000),
+		                         .max_entries = c->history,
+		                         .raw_budget = budget};
 		const char *why = NULL;
 		if ((err = history_redis_open(&ro, &wp->h, &why)))
 			log_msg(LOG_ERROR, "history on Redis: %s: running without a history",

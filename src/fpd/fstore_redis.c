@@ -77,10 +77,12 @@ static int bad(const redisReply *r)
 	return !r || r->type == REDIS_REPLY_ERROR;
 }
 
-/* Connects; NULL with the reason in r->why. */
+/* Connects (on a Cluster, to the master of the {f} slot that every key
+ * shares); NULL with the reason in r->why. */
 static redisContext *dial(fsredis *r)
 {
-	return redis_dial(&r->u, (int)(r->tv.tv_sec * 1000 + r->tv.tv_usec / 1000), &r->why);
+	return redis_dial_tag(&r->u, "{f}", (int)(r->tv.tv_sec * 1000 + r->tv.tv_usec / 1000),
+	                      &r->why);
 }
 
 /* Locks and returns the connection, or NULL (locked too). */

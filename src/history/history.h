@@ -149,11 +149,16 @@ int history_lmdb_open(const char *dir, uint64_t max_entries, uint64_t raw_budget
 int history_lmdb_open_map(const char *dir, uint64_t max_entries, uint64_t raw_budget,
                           size_t map_bytes, history **out);
 
+#define HR_MAX_SEEDS 16 /* more Cluster nodes than url */
+
 /* The Redis backend's settings. */
 typedef struct history_redis_opts {
 	const char *url;           /* redis://[[USER]:PASS@]HOST[:PORT][/DB] */
 	const char *password_file; /* the password's file (first line), or NULL */
-	int timeout_ms;            /* to connect and for each answer */
+	const char *replica;       /* a replica the page reads from, or NULL */
+	const char *const *seeds;  /* more nodes of a Cluster, tried after url */
+	size_t nseeds;
+	int timeout_ms; /* to connect and for each answer */
 	uint64_t max_entries, raw_budget;
 } history_redis_opts;
 

@@ -106,7 +106,11 @@ typedef struct rconn {
 
 typedef struct hredis {
 	history base;
-	redis_url u;
+	redis_url u;  /* the primary, or the Cluster node that answered last */
+	redis_url ru; /* a replica the page reads from, when has_replica */
+	int has_replica;
+	redis_url seeds[HR_MAX_SEEDS]; /* more nodes of a Cluster, tried in turn */
+	size_t nseeds;
 	struct timeval tv;
 	uint64_t max_entries, raw_budget;
 	rconn wr, rd;
@@ -135,12 +139,19 @@ static int bad_reply(const redisReply *r)
 	return !r || r->type == REDIS_REPLY_ERROR;
 }
 
-/* Connects (AUTH, SELECT); NULL when Redis does not answer or refuses. */
-static redisContext *dial(const hredis *h)
+/* Connects rc (AUTH, SELECT): the page's reads to the replica when there
+ * is one, the rest to the primary; on a Cluster, to the master of the
+ * {h} slot. NULL when Redis does not answer or refuses. */
+static redisContext *dial(const hredis *h, const rconn *rc)
 {
+	const redis_url *u = rc == &h->rd && h->has_replica ? &h->ru : &h->u;
+	int ms = (int)(h->tv.tv_sec * 1000 + h->tv.tv_usec / 1000);
 	const char *why;
+	redisContext *c = redis_dial_tag(u, "{h}", ms, &why);
 
-	return redis_dial(&h->u, (int)(h->tv.tv_sec * 1000 + h->tv.tv_usec / 1000), &why);
+	for (size_t i = 0; !c && u == &h->u && i < h->nseeds; i++)
+		c = redis_dial_tag(&h->seeds[i], "{h}", ms, &why);
+	return c;
 }
 
 /* Locks rc and returns its connection (made when needed), or NULL (still
@@ -153,7 +164,7 @@ static redisContext *take(hredis *h, rconn *rc)
 		rc->c = NULL;
 		rc->retry_at = mono_ms() + RETRY_MS;
 	}
-	if (!rc->c && mono_ms() >= rc->retry_at && !(rc->c = dial(h)))
+	if (!rc->c && mono_ms() >= rc->retry_at && !(rc->c = dial(h, rc)))
 		rc->retry_at = mono_ms() + RETRY_MS;
 	return rc->c;
 }
@@ -638,6 +649,8 @@ static void hr_close(history *base)
 	pthread_mutex_destroy(&h->wr.mu);
 	pthread_mutex_destroy(&h->rd.mu);
 	explicit_bzero(&h->u, sizeof(h->u));
+	explicit_bzero(&h->ru, sizeof(h->ru));
+	explicit_bzero(h->seeds, sizeof(h->seeds));
 	free(h);
 }
 
@@ -698,12 +711,26 @@ int history_redis_open(const history_redis_opts *o, history **out, const char **
 		free(h);
 		return SS_EINVAL;
 	}
-	if (o->password_file && read_password(o->password_file, h->u.pass, sizeof(h->u.pass))) {
-		*why = "cannot read the Redis password file";
+	if (o->replica && redis_url_parse(o->replica, strlen(o->replica), &h->ru, why)) {
 		explicit_bzero(&h->u, sizeof(h->u));
 		free(h);
 		return SS_EINVAL;
 	}
+	h->has_replica = o->replica != NULL;
+	if (o->password_file && (read_password(o->password_file, h->u.pass, sizeof(h->u.pass)) ||
+	                         read_password(o->password_file, h->ru.pass, sizeof(h->ru.pass)))) {
+		*why = "cannot read the Redis password file";
+		explicit_bzero(&h->u, sizeof(h->u));
+		explicit_bzero(&h->ru, sizeof(h->ru));
+		free(h);
+		return SS_EINVAL;
+	}
+	for (size_t i = 0; i < o->nseeds && h->nseeds < HR_MAX_SEEDS; i++)
+		if (!redis_url_parse(o->seeds[i], strlen(o->seeds[i]), &h->seeds[h->nseeds], why)) {
+			if (o->password_file)
+				memcpy(h->seeds[h->nseeds].pass, h->u.pass, sizeof(h->u.pass));
+			h->nseeds++;
+		}
 	h->base.ops = &hr_ops;
 	h->tv.tv_sec = ms / 1000;
 	h->tv.tv_usec = (ms % 1000) * 1000;

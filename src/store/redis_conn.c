@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/redis_cluster.h"
+
 #define RELAY_BUF 16384
 
 #define EXIT_WAIT_MS 1000 /* at exit, how long closed relays may take to end */
@@ -331,5 +333,58 @@ redisContext *redis_dial(const redis_url *u, int timeout_ms, const char **why)
 		redisFree(c);
 		return NULL;
 	}
+	return c;
+}
+
+/* The master CLUSTER SLOTS r names for slot, into n (u's credentials);
+ * 0 when found. */
+static int slot_owner(const redisReply *r, unsigned slot, const redis_url *u, redis_url *n)
+{
+	for (size_t i = 0; i < r->elements; i++) {
+		const redisReply *e = r->element[i], *m;
+		if (e->type != REDIS_REPLY_ARRAY || e->elements < 3 ||
+		    e->element[0]->type != REDIS_REPLY_INTEGER ||
+		    e->element[1]->type != REDIS_REPLY_INTEGER)
+			continue;
+		if ((long long)slot < e->element[0]->integer ||
+		    (long long)slot > e->element[1]->integer)
+			continue;
+		m = e->element[2];
+		if (m->type != REDIS_REPLY_ARRAY || m->elements < 2 ||
+		    m->element[0]->type != REDIS_REPLY_STRING ||
+		    m->element[1]->type != REDIS_REPLY_INTEGER ||
+		    m->element[0]->len >= sizeof(n->host))
+			return -1;
+		*n = *u;
+		if (m->element[0]->len) /* "" is the node we asked */
+			memcpy(n->host, m->element[0]->str, m->element[0]->len + 1);
+		n->port = (int)m->element[1]->integer;
+		n->db = 0;
+		return 0;
+	}
+	return -1;
+}
+
+redisContext *redis_dial_tag(const redis_url *u, const char *key, int timeout_ms, const char **why)
+{
+	redisContext *c = redis_dial(u, timeout_ms, why);
+	redisReply *r;
+	redis_url n;
+	int found;
+
+	if (!c)
+		return NULL;
+	r = redisCommand(c, "CLUSTER SLOTS");
+	if (!r || r->type != REDIS_REPLY_ARRAY) { /* not a Cluster: this is the node */
+		freeReplyObject(r);
+		return c;
+	}
+	found = !slot_owner(r, rc_key_slot(key, strlen(key)), u, &n);
+	freeReplyObject(r);
+	if (!found || (n.port == u->port && !strcmp(n.host, u->host)))
+		return c;
+	redisFree(c);
+	c = redis_dial(&n, timeout_ms, why);
+	explicit_bzero(&n, sizeof(n));
 	return c;
 }

@@ -24,4 +24,9 @@
  * or NULL with a static reason in *why. */
 redisContext *redis_dial(const redis_url *u, int timeout_ms, const char **why);
 
+/* The same, for data whose keys all share key's hash slot ("{h}"): on a
+ * Redis Cluster, the connection goes to the master that serves that slot
+ * (CLUSTER SLOTS asked of u); elsewhere it is u's. */
+redisContext *redis_dial_tag(const redis_url *u, const char *key, int timeout_ms, const char **why);
+
 #endif
