@@ -309,10 +309,16 @@ static int login(redisContext *c, const redis_url *u, const char **why)
 redisContext *redis_dial(const redis_url *u, int timeout_ms, const char **why)
 {
 	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	struct sigaction old_pipe;
 	redisContext *c;
 	int fd;
 
 	*why = "out of memory";
+	/* hiredis writes without MSG_NOSIGNAL: a server (or TLS relay) that
+	 * went away must give the caller an error, not end the process (a
+	 * handler the process set itself is left alone) */
+	if (!sigaction(SIGPIPE, NULL, &old_pipe) && old_pipe.sa_handler == SIG_DFL)
+		signal(SIGPIPE, SIG_IGN);
 	if (u->tls) {
 		if ((fd = tls_fd(u, timeout_ms, why)) < 0)
 			return NULL;

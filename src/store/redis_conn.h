@@ -20,8 +20,9 @@
 
 /* Connects to u within timeout_ms (also set as the connection's read and
  * write timeout), logs in (AUTH with u's user and password when given)
- * and selects u's database. Returns the connection (free with redisFree),
- * or NULL with a static reason in *why. */
+ * and selects u's database. SIGPIPE is ignored from then on unless the
+ * process handles it (hiredis writes without MSG_NOSIGNAL). Returns the connection (free with
+ * redisFree), or NULL with a static reason in *why. */
 redisContext *redis_dial(const redis_url *u, int timeout_ms, const char **why);
 
 /* The same, for data whose keys all share key's hash slot ("{h}"): on a
