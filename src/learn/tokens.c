@@ -246,6 +246,30 @@ static void word_add(tok_state *t, const char *s, size_t n, unsigned cp)
 		t->latin = 1;
 }
 
+/* A word break iterator, already run once over Chinese text. ICU loads
+ * an iterator's dictionary engine when it first meets a dictionary run,
+ * and the run it loads it on can be cut differently from later ones (the
+ * first "ー中" of a process was one word, every later one two): without
+ * this, a token depended on what the process had segmented before. */
+static UBreakIterator *brk_open(void)
+{
+	static const UChar warm[] = {0x4E2D, 0x6587, 0x3002, 0x30C6,
+	                             0x30B9, 0x30C8, 0}; /* 中文。テスト */
+	UErrorCode err = U_ZERO_ERROR;
+	UBreakIterator *b = ubrk_open(UBRK_WORD, "", NULL, 0, &err);
+
+	if (b && U_SUCCESS(err))
+		ubrk_setText(b, warm, -1, &err);
+	if (!b || U_FAILURE(err)) {
+		if (b)
+			ubrk_close(b);
+		return NULL;
+	}
+	while (ubrk_next(b) != UBRK_DONE)
+		;
+	return b;
+}
+
 /* Cuts the gathered unspaced run (t->seg) into words with ICU. */
 static int flush_seg(tok_state *t, tok_cb cb, void *ctx)
 {
@@ -255,9 +279,7 @@ static int flush_seg(tok_state *t, tok_cb cb, void *ctx)
 
 	if (!t->seglen)
 		return 0;
-	if (!t->brk)
-		t->brk = ubrk_open(UBRK_WORD, "", NULL, 0, &err);
-	if (!t->brk || U_FAILURE(err))
+	if (!t->brk && (t->brk = brk_open()) == NULL)
 		return SS_ENOMEM;
 	ubrk_setText(t->brk, t->seg, (int32_t)t->seglen, &err);
 	if (U_FAILURE(err))
