@@ -653,20 +653,6 @@ int fsr_expire(fsredis *r, uint64_t before, unsigned *n)
 
 /* ---- open ---- */
 
-static int read_password(const char *path, char *buf, size_t cap)
-{
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f)
-		return -1;
-	n = fread(buf, 1, cap - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	buf[strcspn(buf, "\r\n")] = 0;
-	return 0;
-}
-
 /* Reads the store's server id, making it when absent. */
 static int load_id(fsredis *r, redisContext *c)
 {
@@ -705,7 +691,7 @@ int fsr_open(const char *url, const char *password_file, int timeout_ms, fsredis
 		free(r);
 		return SS_EINVAL;
 	}
-	if (password_file && read_password(password_file, r->u.pass, sizeof(r->u.pass))) {
+	if (password_file && redis_read_password(password_file, r->u.pass, sizeof(r->u.pass))) {
 		*why = "cannot read the Redis password file";
 		sodium_memzero(&r->u, sizeof(r->u));
 		free(r);

@@ -667,21 +667,6 @@ static const history_ops hr_ops = {
     .new_id = hr_new_id,
 };
 
-/* The first line of path into buf; 0 or -1. */
-static int read_password(const char *path, char *buf, size_t cap)
-{
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f)
-		return -1;
-	n = fread(buf, 1, cap - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	buf[strcspn(buf, "\r\n")] = 0;
-	return 0;
-}
-
 /* The daemon's node number: a counter in Redis (so daemons sharing it
  * differ), else the process's id and the time. */
 static unsigned node_number(hredis *h)
@@ -717,14 +702,16 @@ int history_redis_open(const history_redis_opts *o, history **out, const char **
 		return SS_EINVAL;
 	}
 	h->has_replica = o->replica != NULL;
-	if (o->password_file && (read_password(o->password_file, h->u.pass, sizeof(h->u.pass)) ||
-	                         read_password(o->password_file, h->ru.pass, sizeof(h->ru.pass)))) {
+	if (o->password_file &&
+	    redis_read_password(o->password_file, h->u.pass, sizeof(h->u.pass))) {
 		*why = "cannot read the Redis password file";
 		explicit_bzero(&h->u, sizeof(h->u));
 		explicit_bzero(&h->ru, sizeof(h->ru));
 		free(h);
 		return SS_EINVAL;
 	}
+	if (o->password_file && h->has_replica)
+		memcpy(h->ru.pass, h->u.pass, sizeof(h->u.pass));
 	for (size_t i = 0; i < o->nseeds && h->nseeds < HR_MAX_SEEDS; i++)
 		if (!redis_url_parse(o->seeds[i], strlen(o->seeds[i]), &h->seeds[h->nseeds], why)) {
 			if (o->password_file)

@@ -1174,24 +1174,6 @@ static int r_dup(store *s, store **out)
 	return rs ? 0 : SS_ENOMEM;
 }
 
-/* Reads the first line of path into buf. */
-static int read_password(const char *path, char *buf, size_t cap)
-{
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f)
-		return -1;
-	if (!fgets(buf, (int)cap, f)) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	n = strcspn(buf, "\r\n");
-	buf[n] = 0;
-	return n ? 0 : -1;
-}
-
 #define OPEN_ERR(...) (o->error && o->error_len ? snprintf(o->error, o->error_len, __VA_ARGS__) : 0)
 
 static int parse_urls(const store_redis_opts *o, rshared *sh)
@@ -1211,7 +1193,7 @@ static int parse_urls(const store_redis_opts *o, rshared *sh)
 	}
 	if (o->password_file) {
 		char pw[REDIS_URL_SECRET];
-		if (read_password(o->password_file, pw, sizeof(pw)))
+		if (redis_read_password(o->password_file, pw, sizeof(pw)))
 			return OPEN_ERR(
 			           "redis password file %.200s: cannot read a password from it",
 			           o->password_file),

@@ -282,6 +282,23 @@ fail:
 	return *why = "out of resources for the TLS relay", -1;
 }
 
+int redis_read_password(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, (int)cap, f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	n = strcspn(buf, "\r\n");
+	buf[n] = 0;
+	return n ? 0 : -1;
+}
+
 /* AUTH and SELECT on a new connection; 0, or -1 with why. */
 static int login(redisContext *c, const redis_url *u, const char **why)
 {

@@ -25,6 +25,11 @@
  * redisFree), or NULL with a static reason in *why. */
 redisContext *redis_dial(const redis_url *u, int timeout_ms, const char **why);
 
+/* Reads a Redis password: the first line of the file at path, without
+ * its line end, into buf (cap bytes). Returns 0, or -1 when the file
+ * cannot be read or that line is empty. */
+int redis_read_password(const char *path, char *buf, size_t cap);
+
 /* The same, for data whose keys all share key's hash slot ("{h}"): on a
  * Redis Cluster, the connection goes to the master that serves that slot
  * (CLUSTER SLOTS asked of u); elsewhere it is u's. */
