@@ -67,6 +67,9 @@ start_httpd() {
 	hport=$(bound_port "$name" http)
 }
 c() { curl -sS --max-time 10 "$@"; }
+# hmget PORT, evals PORT: how many HMGET, EVAL that Redis has run
+hmget() { redis-cli -p "$1" $rauth info commandstats | sed -n 's/^cmdstat_hmget:calls=\([0-9]*\),.*/\1/p'; }
+evals() { redis-cli -p "$1" $rauth info commandstats | sed -n 's/^cmdstat_eval:calls=\([0-9]*\),.*/\1/p'; }
 # points PORT FILE: the points of a /check at that daemon
 points() {
 	c --data-binary "@$2" "http://127.0.0.1:$1/check" |
@@ -371,6 +374,85 @@ gt "$after" "$before" && ok || bad "b sees a's learn within 1 s ($before -> $aft
 [ "$(c --data-binary "@$tmp/teach.eml" "http://127.0.0.1:$hb/learn/spam")" = \
 	'{"result":"unchanged","class":"spam"}' ] && ok || bad "b knows the message is learned"
 
+# ---- users' models: spamsiftd scans them from copies it keeps (loaded
+# the first time a scan asks, then followed through the notices), so a
+# user's learn at a is seen at b within 1 s, and a slow Redis does not
+# hold scans up ----
+# upoints PORT USER FILE: the points of a /check for USER
+upoints() {
+	c --data-binary "@$3" -H "X-User: $2" "http://127.0.0.1:$1/check" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["points"])'
+}
+u0=$(upoints "$hb" uma "$tmp/teach.eml") # uma has no model yet: the global one
+[ "$u0" = "$(points "$hb" "$tmp/teach.eml")" ] && ok || bad "a user without a model scores as global"
+[ "$(c --data-binary "@$tmp/teach.eml" -H "X-User: uma" "http://127.0.0.1:$ha/learn/ham")" = \
+	'{"result":"learned","class":"ham","user":"uma"}' ] && ok || bad "a new user's learn at a"
+sleep 1.1
+u1=$(upoints "$hb" uma "$tmp/teach.eml")
+gt "$u0" "$u1" && ok || bad "b sees a new user's learn at a within 1 s ($u0 -> $u1)"
+s0=$(upoints "$hb" uma "$tmp/probe-spam.eml")
+c --data-binary "@$tmp/probe-spam.eml" -H "X-User: uma" "http://127.0.0.1:$ha/learn/ham" >/dev/null
+sleep 1.1
+s1=$(upoints "$hb" uma "$tmp/probe-spam.eml")
+gt "$s0" "$s1" && ok || bad "b's copy of uma's model follows her next learn within 1 s ($s0 -> $s1)"
+# what Redis is asked meanwhile (the sync threads read the totals each round)
+uid=$(redis-cli -p "$p1" $rauth hget 'ss{g}:uid' uma)
+redis-cli -p "$p1" $rauth monitor >"$tmp/monitor" 2>&1 &
+mon=$!
+sleep 0.3
+for i in 1 2 3; do upoints "$hb" uma "$tmp/probe-ham.eml" >/dev/null; done
+kill "$mon"
+grep -q '"PING"\|"HMGET"' "$tmp/monitor" && ! grep -q "\"HMGET\" \"ss{u$uid}:f\"" "$tmp/monitor" && ok ||
+	bad "scans of a user's model read its copy, not Redis: $(grep -c "ss{u$uid}:f" "$tmp/monitor")"
+# Redis paused for 3 s (CLIENT PAUSE): a daemon that waits up to 3 s for
+# Redis answers scans from its copies at once; a user it has not met is
+# scored with the global model after its short wait
+start_httpd slow $RP --redis-timeout 3
+hs=$hport
+us=$(upoints "$hs" uma "$tmp/teach.eml")
+[ "$us" = "$(upoints "$hb" uma "$tmp/teach.eml")" ] && ok || bad "a third daemon loads uma's copy"
+redis-cli -p "$p1" $rauth client pause 3000 all >/dev/null
+sleep 1.2 # older than the 1 s bound: the copies are used, and say so
+t=$(c -o "$tmp/slow.json" -w '%{time_total}' --data-binary "@$tmp/teach.eml" -H "X-User: uma" \
+	"http://127.0.0.1:$hs/check")
+tn=$(c -o "$tmp/slow2.json" -w '%{time_total}' --data-binary "@$tmp/teach.eml" \
+	-H "X-User: vic" "http://127.0.0.1:$hs/check")
+gt 1.0 "$t" && gt 1.0 "$tn" && ok || bad "scans do not wait on a paused Redis (${t} s, ${tn} s)"
+[ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["points"])' "$tmp/slow.json")" = "$us" ] &&
+	grep -q REDIS_UNAVAILABLE "$tmp/slow.json" && ok ||
+	bad "uma is scored from her copy, with REDIS_UNAVAILABLE: $(head -c 300 "$tmp/slow.json")"
+[ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["points"])' "$tmp/slow2.json")" = "$u0" ] &&
+	grep -q REDIS_UNAVAILABLE "$tmp/slow2.json" && ok ||
+	bad "a user not met is scored with the global model: $(head -c 300 "$tmp/slow2.json")"
+sleep 2
+kill "$started"
+# the copies' memory is bounded (redis_user_cache, in MB): 100 users with
+# a model each, scanned at a daemon allowed 1 MB of copies
+python3 - "$ha" "$tmp/probe-ham.eml" <<'EOF2'
+import http.client, sys
+port, body = int(sys.argv[1]), open(sys.argv[2], "rb").read()
+for i in range(100):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("POST", "/learn/spam", body, {"X-User": "many%d" % i})
+    c.getresponse().read()
+EOF2
+start_httpd bound $RP --redis-user-cache 1
+python3 - "$hport" "$tmp/probe-ham.eml" <<'EOF2'
+import http.client, sys
+port, body = int(sys.argv[1]), open(sys.argv[2], "rb").read()
+for i in range(100):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("POST", "/check", body, {"X-User": "many%d" % i})
+    c.getresponse().read()
+EOF2
+sleep 1.5 # the sync thread evicts and counts once a second
+c "http://127.0.0.1:$hport/metrics" >"$tmp/bm"
+n=$(sed -n 's/^spamsift_redis_user_copies \([0-9]*\)$/\1/p' "$tmp/bm")
+by=$(sed -n 's/^spamsift_redis_user_copy_bytes \([0-9]*\)$/\1/p' "$tmp/bm")
+[ "${n:-0}" -gt 10 ] && [ "$n" -lt 100 ] && [ "${by:-0}" -le 1048576 ] && ok ||
+	bad "the copies stay within 1 MB: ${n:-?} copies, ${by:-?} bytes"
+kill "$started"
+
 # ---- reloads: a changed Redis setting reopens the model (its mirror's
 # thread stopped with the old one), an unchanged one keeps it ----
 printf 'redis = %s\nredis_password_file = %s\nhttp = 127.0.0.1:0\n' "$R" "$tmp/pw" >"$tmp/r.conf"
@@ -406,8 +488,6 @@ redis-cli -p "$p2" $rauth info replication | grep -q "master_link_status:up" && 
 	bad "the replica is in sync"
 start_httpd r $RP --redis-replica "redis://127.0.0.1:$p2" --redis-cache 0
 hr=$hport
-hmget() { redis-cli -p "$1" $rauth info commandstats | sed -n 's/^cmdstat_hmget:calls=\([0-9]*\),.*/\1/p'; }
-evals() { redis-cli -p "$1" $rauth info commandstats | sed -n 's/^cmdstat_eval:calls=\([0-9]*\),.*/\1/p'; }
 kill -STOP "$a" "$b" # their mirrors' syncs would read the primary meanwhile
 h1=$(hmget "$p1") h2=$(hmget "$p2") e1=$(evals "$p1")
 for i in 1 2 3; do points "$hr" "$tmp/probe-spam.eml" >/dev/null; done

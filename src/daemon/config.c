@@ -29,7 +29,8 @@ static const char *const key_names[CONFIG_NKEYS] = {
     "fp_key",    "history",       "history_dir",     "history_raw_mb",
     "http_user",
     "redis",     "redis_replica", "redis_password_file", "redis_journal",
-    "redis_cache", "redis_timeout", "redis_journal_size",
+    "redis_cache", "redis_timeout", "redis_journal_size", "redis_user_cache",
+    "redis_user_wait",
 };
 /* clang-format on */
 
@@ -51,6 +52,8 @@ void config_init(config *c)
 	c->redis_cache = 1.0;
 	c->redis_timeout = 1.0;
 	c->redis_journal_size = 64u << 20;
+	c->redis_user_cache = 256;
+	c->redis_user_wait = 0.05;
 }
 
 static void free_list(char **v, size_t *n)
@@ -274,6 +277,13 @@ static int set_number(config *c, config_key k, const char *s, unsigned line, con
 			return -1;
 		c->redis_journal_size = (size_t)v;
 		return 0;
+	case CONFIG_REDIS_USER_CACHE:
+		if (number(k, s, 1, 1 << 20, line, &v, e))
+			return -1;
+		c->redis_user_cache = (size_t)v;
+		return 0;
+	case CONFIG_REDIS_USER_WAIT:
+		return number(k, s, 0, 10, line, &c->redis_user_wait, e);
 	default: /* CONFIG_REJECT_AT */
 		return number(k, s, -1e6, 1e6, line, &c->reject_at, e);
 	}

@@ -68,6 +68,8 @@ typedef enum config_key {
 	CONFIG_REDIS_CACHE,
 	CONFIG_REDIS_TIMEOUT,
 	CONFIG_REDIS_JOURNAL_SIZE,
+	CONFIG_REDIS_USER_CACHE,
+	CONFIG_REDIS_USER_WAIT,
 	CONFIG_NKEYS
 } config_key;
 
@@ -113,6 +115,8 @@ typedef struct config {
 	double redis_cache;          /* seconds the read cache may lag (default 1; 0: none) */
 	double redis_timeout;        /* seconds to wait for Redis (default 1) */
 	size_t redis_journal_size;   /* its bound in bytes (default 64 MB) */
+	size_t redis_user_cache;     /* MB of users' model copies (default 256) */
+	double redis_user_wait;      /* seconds a scan waits for a user's copy (0.05) */
 	unsigned line[CONFIG_NKEYS]; /* line where each key was set, 0 if not */
 
 	/* the web page (issue 8, docs/WEB.md) */

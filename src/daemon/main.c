@@ -53,8 +53,8 @@ static const char usage[] =
     "                     redis://[:PASSWORD@]HOST[:PORT][/DB] (rediss:// for\n"
     "                     TLS; a Cluster is found out from any node; give\n"
     "                     --redis again for more nodes, tried in turn). Scans\n"
-    "                     read a copy of the global model kept here and a\n"
-    "                     cache of users' models, at most --redis-cache\n"
+    "                     read copies of the global model and of the users'\n"
+    "                     models they met kept here, at most --redis-cache\n"
     "                     seconds behind; Redis down, they go on with them\n"
     "                     (symbol REDIS_UNAVAILABLE)\n"
     "  --redis-replica URL\n"
@@ -74,6 +74,13 @@ static const char usage[] =
     "                     no copy, no cache: every scan asks Redis)\n"
     "  --redis-timeout SECONDS\n"
     "                     connect and command timeout (default 1)\n"
+    "  --redis-user-cache MB\n"
+    "                     memory for copies of users' models (default 256);\n"
+    "                     the least recently scanned user's goes first\n"
+    "  --redis-user-wait SECONDS\n"
+    "                     how long a scan waits for the copy of a user's\n"
+    "                     model it has not met (default 0.05); then it is\n"
+    "                     scored with the global model (REDIS_UNAVAILABLE)\n"
     "  --spamd ADDR       listen for spamd clients on ADDR: HOST:PORT (port 0\n"
     "                     picks a free one), [IPv6]:PORT or unix:/path;\n"
     "                     may be given more than once\n"
@@ -254,6 +261,8 @@ enum {
 	O_REDIS_CACHE,
 	O_REDIS_TIMEOUT,
 	O_REDIS_JOURNAL_SIZE,
+	O_REDIS_USER_CACHE,
+	O_REDIS_USER_WAIT,
 };
 
 static const struct option longopts[] = {
@@ -295,6 +304,8 @@ static const struct option longopts[] = {
     {"redis-cache", required_argument, NULL, O_REDIS_CACHE},
     {"redis-timeout", required_argument, NULL, O_REDIS_TIMEOUT},
     {"redis-journal-size", required_argument, NULL, O_REDIS_JOURNAL_SIZE},
+    {"redis-user-cache", required_argument, NULL, O_REDIS_USER_CACHE},
+    {"redis-user-wait", required_argument, NULL, O_REDIS_USER_WAIT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, O_VERSION},
     {NULL, 0, NULL, 0},
@@ -342,6 +353,8 @@ static const struct {
     {O_REDIS_CACHE, CONFIG_REDIS_CACHE},
     {O_REDIS_TIMEOUT, CONFIG_REDIS_TIMEOUT},
     {O_REDIS_JOURNAL_SIZE, CONFIG_REDIS_JOURNAL_SIZE},
+    {O_REDIS_USER_CACHE, CONFIG_REDIS_USER_CACHE},
+    {O_REDIS_USER_WAIT, CONFIG_REDIS_USER_WAIT},
 };
 
 /* Records one option; returns 0, 1 to exit successfully, -1 on error. */
@@ -484,11 +497,11 @@ static char *redis_settings(const config *c)
 {
 	char *s = NULL;
 
-	if (asprintf(&s, "%s|%zu|%s|%s|%s|%g|%g|%zu", c->redis, c->nredis_seeds,
+	if (asprintf(&s, "%s|%zu|%s|%s|%s|%g|%g|%zu|%zu|%g", c->redis, c->nredis_seeds,
 	             c->redis_replica ? c->redis_replica : "",
 	             c->redis_password_file ? c->redis_password_file : "",
 	             c->redis_journal ? c->redis_journal : "", c->redis_cache, c->redis_timeout,
-	             c->redis_journal_size) < 0)
+	             c->redis_journal_size, c->redis_user_cache, c->redis_user_wait) < 0)
 		return NULL;
 	return s;
 }
@@ -497,18 +510,21 @@ static char *redis_settings(const config *c)
 static int model_get_redis(const config *c, model *prev, model **out, char *why, size_t wlen)
 {
 	char *key = redis_settings(c), ewhy[400] = "";
-	store_redis_opts o = {.url = c->redis,
-	                      .seeds = (const char *const *)c->redis_seeds,
-	                      .nseeds = c->nredis_seeds,
-	                      .replica_url = c->redis_replica,
-	                      .password_file = c->redis_password_file,
-	                      .timeout_ms = (int)(c->redis_timeout * 1000),
-	                      .stale_ms = c->redis_cache > 0 ? (int)(c->redis_cache * 1000) : -1,
-	                      .journal = c->redis_journal,
-	                      .journal_max = c->redis_journal_size,
-	                      .mirror = c->redis_cache > 0,
-	                      .error = ewhy,
-	                      .error_len = sizeof(ewhy)};
+	store_redis_opts o = {
+	    .url = c->redis,
+	    .seeds = (const char *const *)c->redis_seeds,
+	    .nseeds = c->nredis_seeds,
+	    .replica_url = c->redis_replica,
+	    .password_file = c->redis_password_file,
+	    .timeout_ms = (int)(c->redis_timeout * 1000),
+	    .stale_ms = c->redis_cache > 0 ? (int)(c->redis_cache * 1000) : -1,
+	    .journal = c->redis_journal,
+	    .journal_max = c->redis_journal_size,
+	    .mirror = c->redis_cache > 0,
+	    .user_cache_bytes = c->redis_user_cache << 20,
+	    .user_wait_ms = c->redis_user_wait > 0 ? (int)(c->redis_user_wait * 1000 + 0.5) : -1,
+	    .error = ewhy,
+	    .error_len = sizeof(ewhy)};
 	model *m;
 	int err;
 

@@ -52,10 +52,14 @@
 #define FLUSH_AT (256u << 10) /* a user's pending writes sent once this big */
 #define RETRY_MS 200          /* wait between attempts to reach a server that failed */
 
-/* The write script: KEYS f, t, m, the change feed; ARGV check digest (""
- * none), expected record ("" absent), ops, "1" to add the keys changed to
- * the feed (the global model, which spamsiftd mirrors). Returns 1
- * applied, 0 skipped (the check). */
+/* The write script: KEYS f, t, m, the change feed, and (on a lone server,
+ * for a user's model) the notices; ARGV check digest ("" none), expected
+ * record ("" absent), ops, the feed's length ("" no feed), and for a
+ * user's model its id. The global model's feed keeps about 5,000 entries
+ * (spamsiftd's mirror follows it); a user's keeps 32 and is gone after a
+ * day without writes, and a write to it leaves the id in the notices,
+ * so that a machine with copies of users' models reads one stream to tell
+ * which changed (redis_sync.c). Returns 1 applied, 0 skipped (the check). */
 static const char WRITE_LUA[] =
     "local f, t, m, ch = KEYS[1], KEYS[2], KEYS[3], {}\n"
     "local function each(list, step, fn)\n" /* fn over list in slices of step */
@@ -113,8 +117,17 @@ static const char WRITE_LUA[] =
     "    end\n"
     "  end\n"
     "end\n"
-    "if ARGV[4] == '1' and #ch > 0 then\n"
-    "  redis.call('XADD', KEYS[4], 'MAXLEN', '~', '5000', '*', 'k', table.concat(ch))\n"
+    "if ARGV[4] ~= '' and #ch > 0 then\n"
+    "  local v = table.concat(ch)\n"
+    "  if ARGV[5] then\n"
+    "    redis.call('XADD', KEYS[4], 'MAXLEN', ARGV[4], '*', 'k', v)\n"
+    "    redis.call('PEXPIRE', KEYS[4], 86400000)\n"
+    "    if KEYS[5] then\n"
+    "      redis.call('XADD', KEYS[5], 'MAXLEN', '~', '10000', '*', 'u', ARGV[5])\n"
+    "    end\n"
+    "  else\n"
+    "    redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', 'k', v)\n"
+    "  end\n"
     "end\n"
     "return 1\n";
 
@@ -137,6 +150,14 @@ void store_redis_stats_get(store_redis_stats *st)
 	st->replayed = __atomic_load_n(&stats.replayed, __ATOMIC_RELAXED);
 	st->journal_full = __atomic_load_n(&stats.journal_full, __ATOMIC_RELAXED);
 	st->journal_bytes = __atomic_load_n(&stats.journal_bytes, __ATOMIC_RELAXED);
+	st->user_copies = __atomic_load_n(&stats.user_copies, __ATOMIC_RELAXED);
+	st->user_bytes = __atomic_load_n(&stats.user_bytes, __ATOMIC_RELAXED);
+}
+
+void rs_note_users(size_t n, size_t bytes)
+{
+	__atomic_store_n(&stats.user_copies, (uint64_t)n, __ATOMIC_RELAXED);
+	__atomic_store_n(&stats.user_bytes, (uint64_t)bytes, __ATOMIC_RELAXED);
 }
 
 static void note_journal_size(rjournal *j)
@@ -472,16 +493,31 @@ static int group_from_record(const uint8_t *p, size_t len, rgroup *g)
 	return 0;
 }
 
+/* Cluster: the notice that user's model changed, apart from its write
+ * (another slot); lost when this fails, which the sync threads' sweep
+ * covers (redis_sync.c). */
+static void notice(rstore *rs, uint32_t user)
+{
+	char id[16];
+	const char *argv[8] = {"XADD", "ss{g}:uc", "MAXLEN", "~", "10000", "*", "u", id};
+	size_t lens[8] = {4, 8, 6, 1, 5, 1, 1, 0};
+	redisReply *r;
+
+	lens[7] = (size_t)snprintf(id, sizeof(id), "%u", user);
+	if ((r = exec(rs, 1, 8, argv, lens)))
+		freeReplyObject(r);
+}
+
 /* Sends the EVAL that applies g: 0 done (applied, or skipped by its
  * check), SS_EIO when Redis cannot be reached or cannot take it now,
  * SS_ECORRUPT when Redis refused it. */
 static int eval_group(rstore *rs, const rgroup *g)
 {
-	char f[32], t[32], m[32], c[32];
-	const char *argv[11] = {"EVAL", WRITE_LUA, "4", f, t, m, c};
-	size_t lens[11] = {4, sizeof(WRITE_LUA) - 1, 1};
+	char f[32], t[32], m[32], c[32], id[16];
+	const char *argv[13] = {"EVAL", WRITE_LUA, "4", f, t, m, c};
+	size_t lens[13] = {4, sizeof(WRITE_LUA) - 1, 1};
+	int k = 7, notices = g->user && !rs->sh->cluster, err;
 	redisReply *r;
-	int err;
 
 	key_name(f, sizeof(f), g->user, 'f');
 	key_name(t, sizeof(t), g->user, 't');
@@ -489,20 +525,24 @@ static int eval_group(rstore *rs, const rgroup *g)
 	key_name(c, sizeof(c), g->user, 'c');
 	for (int i = 3; i < 7; i++)
 		lens[i] = strlen(argv[i]);
-	argv[7] = (const char *)g->digest;
-	lens[7] = g->has_check ? STORE_DIGEST : 0;
-	argv[8] = (const char *)g->expect;
-	lens[8] = g->expect_len;
-	argv[9] = (const char *)g->ops;
-	lens[9] = g->len;
-	argv[10] = g->user ? "" : "1";
-	lens[10] = g->user ? 0 : 1;
-	if (!(r = exec(rs, 1, 11, argv, lens)))
+	if (notices) {
+		argv[2] = "5";
+		argv[k] = "ss{g}:uc", lens[k++] = 8;
+	}
+	argv[k] = (const char *)g->digest, lens[k++] = g->has_check ? STORE_DIGEST : 0;
+	argv[k] = (const char *)g->expect, lens[k++] = g->expect_len;
+	argv[k] = (const char *)g->ops, lens[k++] = g->len;
+	argv[k] = g->user ? "32" : "5000", lens[k] = strlen(argv[k]), k++;
+	if (g->user)
+		argv[k] = id, lens[k++] = (size_t)snprintf(id, sizeof(id), "%u", g->user);
+	if (!(r = exec(rs, 1, k, argv, lens)))
 		return SS_EIO;
 	err = r->type == REDIS_REPLY_INTEGER ? 0 : SS_ECORRUPT;
 	if (err)
 		fprintf(stderr, "spamsift: redis refused a write: %.200s\n",
 		        r->type == REDIS_REPLY_ERROR ? r->str : "(unexpected reply)");
+	else if (g->user && rs->sh->cluster && r->integer)
+		notice(rs, g->user);
 	freeReplyObject(r);
 	return err;
 }
@@ -672,15 +712,42 @@ out:
 	return err;
 }
 
-/* Scans of the global model read the mirror when it is ready: 1 when
- * answered (degraded when its last sync is older than the bound). */
+/* Scans of a user's model read its copy (asked for, and waited for up to
+ * user_wait_ms, the first time): 1 when answered, from the copy or, when
+ * it is not there yet, as empty (degraded: the global model alone). */
+static int user_copy_read(rstore *rs, uint32_t user, const uint64_t *keys, size_t n, feat_stat *out,
+                          clf_totals *tot)
+{
+	int64_t at = -1;
+
+	if (user != rs->unready)
+		at = rusers_lookup(rs->sh->users, user, keys, n, out, tot, rs->sh->user_wait_ms);
+	if (at < 0) {
+		rs->unready = user; /* its totals too, in this transaction */
+		for (size_t i = 0; i < n; i++)
+			out[i] = (feat_stat){0, 0, 0, 0};
+		*tot = (clf_totals){0, 0};
+	}
+	if (at < 0 || rs_now_ms() - at > rs->sh->stale_ms) {
+		rs->degraded = 1;
+		STAT_ADD(cache_reads, 1);
+	}
+	return 1;
+}
+
+/* Scans read the copies spamsiftd keeps (the global model's mirror when it
+ * is ready, users' copies): 1 when answered (degraded when the last sync
+ * is older than the bound), 0 when Redis must be read. */
 static int mirror_read(rstore *rs, uint32_t user, const uint64_t *keys, size_t n, feat_stat *out,
                        clf_totals *tot)
 {
 	int64_t at;
 
-	if (user || rs->in_write || !rs->sh->mirror || rs->is_mirror ||
-	    (at = rmirror_lookup(rs->sh->mirror, keys, n, out, tot)) < 0)
+	if (rs->in_write || !rs->sh->mirror || rs->is_mirror)
+		return 0;
+	if (user)
+		return rs->sh->users ? user_copy_read(rs, user, keys, n, out, tot) : 0;
+	if ((at = rmirror_lookup(rs->sh->mirror, keys, n, out, tot)) < 0)
 		return 0;
 	if (rs_now_ms() - at > rs->sh->stale_ms) {
 		rs->degraded = 1;
@@ -909,6 +976,22 @@ static size_t name_slot(const char *name)
 	return h % NAME_SLOTS;
 }
 
+/* Scans find a user's id in spamsiftd's copy of the user table, asked for
+ * and waited for up to user_wait_ms when it is not known (or it is an
+ * absence older than stale_ms); when no answer comes in time, an older
+ * one, or none (degraded). */
+static int name_read(rstore *rs, const char *name, uint32_t *id)
+{
+	int stale, rc = rusers_name(rs->sh->users, name, id, rs->sh->stale_ms, rs->sh->user_wait_ms,
+	                            &stale);
+
+	if (rc >= 0)
+		return rc;
+	rs->degraded = 1;
+	STAT_ADD(cache_reads, 1);
+	return stale > 0 ? 1 : 0; /* with stale 1, *id holds the old id */
+}
+
 static int r_user_id(store *s, const char *name, int create, uint32_t *id)
 {
 	rstore *rs = (rstore *)s;
@@ -923,6 +1006,8 @@ static int r_user_id(store *s, const char *name, int create, uint32_t *id)
 		*id = rs->names[slot].id;
 		return 1;
 	}
+	if (!create && !rs->in_write && rs->sh->users && !rs->is_mirror)
+		return name_read(rs, name, id);
 	r = create ? rs_command(rs, 1, 7, argv, lens)
 	           : rs_command(rs, 0, 3, (const char *[]){"HGET", "ss{g}:uid", name},
 	                        (size_t[]){4, 9, lens[6]});
@@ -1084,6 +1169,7 @@ static int r_begin(store *s, int write)
 	journal_try(rs);
 	rs->in_write = write;
 	rs->degraded = 0; /* set by this transaction's reads */
+	rs->unready = 0;
 	return 0;
 }
 
@@ -1128,6 +1214,7 @@ static void shared_put(rshared *sh)
 			handle_free(sh->mh);
 		}
 		rmirror_free(sh->mirror);
+		rusers_free(sh->users);
 		rjournal_close(sh->j);
 		free(sh);
 	}
@@ -1225,9 +1312,10 @@ static int open_journal(const store_redis_opts *o, rshared *sh)
 
 /* Starts the sync thread of the global model's mirror, with a handle of
  * its own that holds no reference (shared_put stops it). */
-static int start_mirror(rshared *sh)
+static int start_mirror(rshared *sh, size_t user_bytes)
 {
-	if (!(sh->mirror = rmirror_new()) || !(sh->mh = handle_new(sh)))
+	if (!(sh->mirror = rmirror_new()) || !(sh->users = rusers_new(user_bytes)) ||
+	    !(sh->mh = handle_new(sh)))
 		return SS_ENOMEM;
 	__atomic_sub_fetch(&sh->refs, 1, __ATOMIC_RELAXED);
 	free(sh->mh->cache);
@@ -1292,6 +1380,7 @@ int store_redis_open(const store_redis_opts *o, store **out)
 		return SS_ENOMEM;
 	sh->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 1000;
 	sh->stale_ms = o->stale_ms ? o->stale_ms : 1000;
+	sh->user_wait_ms = o->user_wait_ms > 0 ? o->user_wait_ms : o->user_wait_ms ? 0 : 50;
 	if ((err = parse_urls(o, sh)) || (err = open_journal(o, sh)))
 		goto fail;
 	if (!(c = connect_first(o, sh, &why))) {
@@ -1317,7 +1406,8 @@ int store_redis_open(const store_redis_opts *o, store **out)
 		redisFree(c);
 		goto fail;
 	}
-	if (o->mirror && sh->stale_ms >= 0 && start_mirror(sh)) {
+	if (o->mirror && sh->stale_ms >= 0 &&
+	    start_mirror(sh, o->user_cache_bytes ? o->user_cache_bytes : (size_t)256 << 20)) {
 		redisFree(c);
 		r_close(&rs->base);
 		return SS_ENOMEM;

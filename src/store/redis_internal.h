@@ -13,6 +13,7 @@
 #include "store/redis_cluster.h"
 #include "store/redis_mirror.h"
 #include "store/redis_url.h"
+#include "store/redis_users.h"
 #include "store/rjournal.h"
 #include "store/store.h"
 
@@ -30,6 +31,8 @@ typedef struct rshared {
 	int timeout_ms, stale_ms;
 	rjournal *j;
 	rmirror *mirror;   /* the global model, kept by the sync thread; or NULL */
+	rusers *users;     /* copies of users' models, kept by it too; or NULL */
+	int user_wait_ms;  /* how long a scan waits for a user's copy */
 	struct rstore *mh; /* the sync thread's handle (no reference held) */
 	pthread_t mthread;
 	int mstop;
@@ -70,7 +73,8 @@ typedef struct rstore {
 	int64_t nretry[RC_MAX_NODES];
 	int64_t w_retry, r_retry, j_retry, map_retry;
 	int in_write, degraded;
-	int is_mirror; /* the sync thread's: reads Redis, never the mirror */
+	int is_mirror;    /* the sync thread's: reads Redis, never the mirror */
+	uint32_t unready; /* a user whose copy was not there for this transaction */
 	rgroup *g;
 	size_t ng, gcap;
 	centry *cache;
@@ -98,6 +102,9 @@ int rs_hscan(rstore *rs, const char *name,
              int (*fn)(void *, const redisReply *, const redisReply *), void *ctx);
 /* The store's totals operation. */
 int rs_totals(store *s, uint32_t user, clf_totals *t);
+
+/* Sets the process's figures of user copies (store_redis_stats). */
+void rs_note_users(size_t n, size_t bytes);
 
 /* The mirror's sync thread (redis_sync.c); arg is the rshared. */
 void *rs_mirror_main(void *arg);

@@ -42,11 +42,14 @@ static slot *find(const rm_table *t, uint64_t key)
 	return &t->s[i];
 }
 
-rm_table *rm_table_new(void)
+rm_table *rm_table_new(size_t cap)
 {
 	rm_table *t = calloc(1, sizeof(*t));
+	size_t c = 16;
 
-	if (t && !(t->s = calloc(t->cap = 1 << 16, sizeof(slot)))) {
+	while (c < cap)
+		c *= 2;
+	if (t && !(t->s = calloc(t->cap = c, sizeof(slot)))) {
 		free(t);
 		return NULL;
 	}
@@ -154,6 +157,17 @@ int rmirror_update(rmirror *m, const uint64_t *keys, const feat_stat *st, size_t
 	m->tot = *tot;
 	pthread_rwlock_unlock(&m->lock);
 	return err;
+}
+
+size_t rmirror_bytes(rmirror *m)
+{
+	size_t b = sizeof(*m);
+
+	pthread_rwlock_rdlock(&m->lock);
+	if (m->t)
+		b += sizeof(*m->t) + m->t->cap * sizeof(slot);
+	pthread_rwlock_unlock(&m->lock);
+	return b;
 }
 
 void rmirror_synced(rmirror *m, int64_t at)

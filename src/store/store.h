@@ -107,7 +107,11 @@ typedef struct store_redis_opts {
 	const char *journal;       /* NULL, or the learn journal's path (for Redis down) */
 	size_t journal_max;        /* its bound in bytes (default 64 MB) */
 	int mirror;                /* keep a copy of the global model here, in step with
-	                              Redis within stale_ms (a thread; for spamsiftd) */
+	                              Redis within stale_ms (a thread; for spamsiftd),
+	                              and copies of the users' models scans read */
+	size_t user_cache_bytes;   /* those copies' bound (0: 256 MB) */
+	int user_wait_ms;          /* how long a scan waits for a user's copy when there
+	                              is none yet (0: 50; -1: not at all) */
 	char *error;               /* when opening fails: why (may be NULL) */
 	size_t error_len;
 } store_redis_opts;
@@ -128,6 +132,8 @@ typedef struct store_redis_stats {
 	uint64_t replayed;      /* learns sent from the journal */
 	uint64_t journal_full;  /* learns lost: the journal was full */
 	uint64_t journal_bytes; /* held in the journal now (the last one opened) */
+	uint64_t user_copies;   /* copies of users' models held (spamsiftd) */
+	uint64_t user_bytes;    /* their memory */
 } store_redis_stats;
 
 /* Fills *st (atomic reads; any thread). */

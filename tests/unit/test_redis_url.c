@@ -254,7 +254,7 @@ TEST(redis_cluster_redirect)
 TEST(redis_mirror_table)
 {
 	rmirror *m = rmirror_new();
-	rm_table *t = rm_table_new();
+	rm_table *t = rm_table_new(16);
 	uint64_t keys[3] = {0, 42, 1ull << 63};
 	feat_stat out[3], st = {3, 1, 0.5f, 7};
 	clf_totals tot = {10, 20}, got;
