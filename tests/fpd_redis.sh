@@ -6,7 +6,8 @@
 # at one is gone at the other; the keys' checks (unknown key, replay, old
 # timestamp) as with LMDB; a restart keeps the data; expiry; a value in
 # Redis that is not an entry is skipped; federation between an LMDB server
-# and a Redis one; bad --redis settings refused; Redis down: the server
+# and a Redis one; lookups read a replica (--redis-replica), the primary
+# when it is gone; bad --redis settings refused; Redis down: the server
 # answers an error, and works again when Redis is back.
 # Needs $SPAMSIFT, $FPD, $FPCLI, redis-server, redis-cli and python3.
 # Ends with "N passed, N failed".
@@ -148,6 +149,36 @@ expect 0 "found at the LMDB server within 2 s" "$cli" "$aaddr" "$tmp/keys" alice
 sleep 0.5
 [ "$(rc KEYS 'ssf{f}:o:*' | while read -r k; do rc ZCARD "$k"; done | awk '{s+=$1} END {print s+0}')" = 0 ] && ok ||
 	bad "the Redis server's outbox is empty once pushed"
+
+# a replica that lookups read (--redis-replica); writes go to the primary,
+# and a replica that is gone leaves lookups to the primary
+rp2=$(free_port)
+mkdir -p "$tmp/replica"
+redis-server --bind 127.0.0.1 --port "$rp2" --dir "$tmp/replica" --save "" --daemonize no \
+	--logfile "$tmp/replica/log" --replicaof 127.0.0.1 "$rp" &
+replica=$!
+pids="$pids $replica"
+for i in $(seq 100); do
+	redis-cli -p "$rp2" info replication 2>/dev/null | grep -q "master_link_status:up" && break
+	sleep 0.1
+done
+redis-cli -p "$rp2" info replication | grep -q "master_link_status:up" && ok || bad "the replica is in sync"
+expect 2 "a replica without --redis" "$fpd" --db "$tmp/x" --redis-replica "redis://127.0.0.1:$rp2" \
+	--listen 127.0.0.1:0 --keys "$tmp/keys"
+start rep --redis "$R" --redis-replica "redis://127.0.0.1:$rp2" --listen 127.0.0.1:0 --keys "$tmp/keys"
+rep=$pid raddr=$addr
+srand() { redis-cli -p "$1" info commandstats | sed -n 's/^cmdstat_srandmember:calls=\([0-9]*\),.*/\1/p'; }
+expect 0 "ADD at a server with a replica" "$cli" "$raddr" "$tmp/keys" alice add 600
+expect 0 "found (the replica follows)" "$cli" "$raddr" "$tmp/keys" alice wait 600 2000
+s1=$(srand "$rp") s2=$(srand "$rp2")
+expect 0 "a LOOKUP" "$cli" "$raddr" "$tmp/keys" alice lookup 600
+[ "$(srand "$rp")" = "${s1:-0}" ] && [ "$(srand "$rp2")" -gt "${s2:-0}" ] && ok ||
+	bad "lookups read the replica: primary ${s1:-0} -> $(srand "$rp"), replica ${s2:-0} -> $(srand "$rp2")"
+[ "$(rc HLEN 'ssf{f}:e')" -gt 0 ] && ok || bad "the ADD was written to the primary"
+kill -9 "$replica"; wait "$replica" 2>/dev/null
+expect 0 "the replica gone: found on the primary" "$cli" "$raddr" "$tmp/keys" alice lookup 600
+[ "$(srand "$rp")" -gt "${s1:-0}" ] && ok || bad "the primary answered"
+stop "$rep"
 
 # Redis down: an error answer, no crash; back: works again
 kill -9 "$redis"; wait "$redis" 2>/dev/null

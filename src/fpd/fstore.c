@@ -111,8 +111,8 @@ fail:
 	return mdb_err(rc);
 }
 
-int fstore_open_redis(const char *url, const char *password_file, int timeout_ms, fstore **out,
-                      const char **why)
+int fstore_open_redis(const char *url, const char *replica, const char *password_file,
+                      int timeout_ms, fstore **out, const char **why)
 {
 	fstore *s = calloc(1, sizeof(*s));
 	int rc;
@@ -120,7 +120,7 @@ int fstore_open_redis(const char *url, const char *password_file, int timeout_ms
 	*why = NULL;
 	if (!s)
 		return SS_ENOMEM;
-	if ((rc = fsr_open(url, password_file, timeout_ms, &s->r, why))) {
+	if ((rc = fsr_open(url, replica, password_file, timeout_ms, &s->r, why))) {
 		free(s);
 		return rc;
 	}

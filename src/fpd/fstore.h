@@ -46,12 +46,14 @@ typedef struct fstore_entry {
 int fstore_open(const char *dir, fstore **out);
 
 /* Opens the store on Redis at url (redis://[[USER]:PASS@]HOST[:PORT][/DB];
- * the password from password_file when not NULL), keys "ssf{f}:*". Redis
- * must answer at open (the server's id is there). Returns 0 with *out
+ * the password from password_file when not NULL), keys "ssf{f}:*"; with
+ * replica (a URL, or NULL), lookups read that replica (the primary when
+ * it does not answer). Redis must answer at open (the server's id is
+ * there). Returns 0 with *out
  * set, SS_EINVAL with a static reason in *why, SS_EIO (Redis does not
  * answer), SS_ENOMEM. */
-int fstore_open_redis(const char *url, const char *password_file, int timeout_ms, fstore **out,
-                      const char **why);
+int fstore_open_redis(const char *url, const char *replica, const char *password_file,
+                      int timeout_ms, fstore **out, const char **why);
 
 /* Closes the store; NULL is fine. */
 void fstore_close(fstore *s);
@@ -112,8 +114,8 @@ int fstore_entry_decode(const void *p, size_t len, fstore_entry *e);
 
 /* ---- the Redis backend (fstore_redis.c), called by fstore.c ---- */
 typedef struct fsredis fsredis;
-int fsr_open(const char *url, const char *password_file, int timeout_ms, fsredis **out,
-             const char **why);
+int fsr_open(const char *url, const char *replica, const char *password_file, int timeout_ms,
+             fsredis **out, const char **why);
 void fsr_close(fsredis *r);
 const uint8_t *fsr_server_id(const fsredis *r);
 int fsr_change(fsredis *r, const fpp_msg *m, double weight, uint64_t now, fstore_fed *fed);

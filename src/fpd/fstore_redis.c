@@ -24,6 +24,9 @@
  * moment may make two entries (both found by later lookups; the count is
  * then split). One connection behind a mutex (the peers' threads read
  * the outboxes); a connection that failed is made again at the next call.
+ * With a replica, lookups read it (its own connection and mutex) and fall
+ * back on the primary when it does not answer, which is then not asked
+ * again for a second; everything else goes to the primary.
  */
 #include <hiredis/hiredis.h>
 #include <pthread.h>
@@ -32,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "fpd/fstore.h"
 #include "spamsift.h"
@@ -49,7 +53,14 @@ struct fsredis {
 	struct timeval tv;
 	const char *why; /* why the last connection failed */
 	uint8_t server_id[FPP_SERVER_ID];
+	int has_replica; /* lookups read a replica: */
+	redis_url ru;
+	pthread_mutex_t rmu;
+	redisContext *rc;
+	int64_t r_retry; /* not tried again before (ms, monotonic) */
 };
+
+#define REPLICA_RETRY_MS 1000
 
 /* A command's words: up to 2 + 2 * (FP_NBANDS + FPP_MAX_DIGESTS) + 8. */
 #define MAX_ARGS 80
@@ -105,6 +116,41 @@ static void give(fsredis *r, int failed)
 		r->c = NULL;
 	}
 	pthread_mutex_unlock(&r->mu);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Locks and returns the replica's connection; NULL (locked too) when it
+ * cannot be reached, or failed less than REPLICA_RETRY_MS ago. */
+static redisContext *take_replica(fsredis *r)
+{
+	const char *why;
+
+	pthread_mutex_lock(&r->rmu);
+	if (r->rc && r->rc->err) {
+		redisFree(r->rc);
+		r->rc = NULL;
+	}
+	if (!r->rc && now_ms() >= r->r_retry &&
+	    !(r->rc = redis_dial(&r->ru, (int)(r->tv.tv_sec * 1000 + r->tv.tv_usec / 1000), &why)))
+		r->r_retry = now_ms() + REPLICA_RETRY_MS;
+	return r->rc;
+}
+
+static void give_replica(fsredis *r, int failed)
+{
+	if (failed && r->rc) {
+		redisFree(r->rc);
+		r->rc = NULL;
+		r->r_retry = now_ms() + REPLICA_RETRY_MS;
+	}
+	pthread_mutex_unlock(&r->rmu);
 }
 
 static redisReply *run(redisContext *c, cmd *x)
@@ -301,11 +347,21 @@ static int find_best(redisContext *c, const fpp_msg *m, best *b)
 
 int fsr_lookup(fsredis *r, const fpp_msg *m, fpp_msg *reply)
 {
-	redisContext *c = take(r);
 	best *b = calloc(1, sizeof(*b));
-	int err = !c ? SS_EIO : !b ? SS_ENOMEM : find_best(c, m, b);
+	int err = b ? SS_EIO : SS_ENOMEM;
+	redisContext *c;
 
-	give(r, err == SS_EIO);
+	if (b && r->has_replica) {
+		c = take_replica(r);
+		err = c ? find_best(c, m, b) : SS_EIO;
+		give_replica(r, c && err == SS_EIO);
+	}
+	if (b && err == SS_EIO) { /* no replica, or it did not answer */
+		memset(b, 0, sizeof(*b));
+		c = take(r);
+		err = c ? find_best(c, m, b) : SS_EIO;
+		give(r, err == SS_EIO);
+	}
 	if (!err && b->found) {
 		reply->found = 1;
 		reply->similarity = b->sim;
@@ -676,8 +732,19 @@ static int load_id(fsredis *r, redisContext *c)
 	return err;
 }
 
-int fsr_open(const char *url, const char *password_file, int timeout_ms, fsredis **out,
-             const char **why)
+/* Reads the replica's URL (and the password file's password into it). */
+static int replica_url(fsredis *r, const char *url, const char *password_file, const char **why)
+{
+	if (redis_url_parse(url, strlen(url), &r->ru, why))
+		return SS_EINVAL;
+	if (password_file)
+		memcpy(r->ru.pass, r->u.pass, sizeof(r->ru.pass));
+	r->has_replica = 1;
+	return 0;
+}
+
+int fsr_open(const char *url, const char *replica, const char *password_file, int timeout_ms,
+             fsredis **out, const char **why)
 {
 	fsredis *r = calloc(1, sizeof(*r));
 	int ms = timeout_ms > 0 ? timeout_ms : 1000, err, reached;
@@ -697,9 +764,15 @@ int fsr_open(const char *url, const char *password_file, int timeout_ms, fsredis
 		free(r);
 		return SS_EINVAL;
 	}
+	if (replica && replica_url(r, replica, password_file, why)) {
+		sodium_memzero(r, sizeof(*r));
+		free(r);
+		return SS_EINVAL;
+	}
 	r->tv.tv_sec = ms / 1000;
 	r->tv.tv_usec = (ms % 1000) * 1000;
 	pthread_mutex_init(&r->mu, NULL);
+	pthread_mutex_init(&r->rmu, NULL);
 	c = take(r);
 	reached = c != NULL;
 	err = c ? load_id(r, c) : SS_EIO;
@@ -721,8 +794,12 @@ void fsr_close(fsredis *r)
 		return;
 	if (r->c)
 		redisFree(r->c);
+	if (r->rc)
+		redisFree(r->rc);
 	pthread_mutex_destroy(&r->mu);
+	pthread_mutex_destroy(&r->rmu);
 	sodium_memzero(&r->u, sizeof(r->u));
+	sodium_memzero(&r->ru, sizeof(r->ru));
 	free(r);
 }
 

@@ -16,6 +16,7 @@
 static const char usage[] =
     "usage: spamsift-fpd --db DIR|--redis URL --listen IP:PORT --keys FILE\n"
     "                    [--peer SPEC]... [--redis-password-file FILE]\n"
+    "                    [--redis-replica URL]\n"
     "                    [--expire DAYS] [--expire-every SECONDS] [--idle SECONDS]\n"
     "                    [--max-conn N] [--peer-queue N]\n"
     "\n"
@@ -30,6 +31,8 @@ static const char usage[] =
     "                      (rediss:// for TLS); keys ssf{f}:*\n"
     "  --redis-password-file FILE\n"
     "                      the Redis password (first line), kept out of the URL\n"
+    "  --redis-replica URL a replica of it that lookups read (the primary when\n"
+    "                      it does not answer); everything else goes to --redis\n"
     "  --listen IP:PORT    where to listen; port 0 picks a free one. The bound\n"
     "                      addresses are printed first: 'udp IP:PORT', 'tcp IP:PORT'\n"
     "  --keys FILE         lines 'NAME rw|ro BASE64SECRET [rate=N/s]'\n"
@@ -51,7 +54,7 @@ static const char usage[] =
     "                      are closed at accept\n";
 
 typedef struct opts {
-	const char *db, *redis, *redis_pw, *listen, *keys;
+	const char *db, *redis, *redis_pw, *redis_replica, *listen, *keys;
 	const char *peers[FPD_MAX_PEERS];
 	size_t npeers;
 } opts;
@@ -61,6 +64,7 @@ static int parse_args(int argc, char **argv, opts *o, fpd *d)
 	static const struct option longs[] = {{"db", 1, 0, 'd'},
 	                                      {"redis", 1, 0, 'R'},
 	                                      {"redis-password-file", 1, 0, 'P'},
+	                                      {"redis-replica", 1, 0, 'Q'},
 	                                      {"listen", 1, 0, 'l'},
 	                                      {"keys", 1, 0, 'k'},
 	                                      {"peer", 1, 0, 'p'},
@@ -80,6 +84,8 @@ static int parse_args(int argc, char **argv, opts *o, fpd *d)
 			o->redis = optarg;
 		else if (c == 'P')
 			o->redis_pw = optarg;
+		else if (c == 'Q')
+			o->redis_replica = optarg;
 		else if (c == 'l')
 			o->listen = optarg;
 		else if (c == 'k')
@@ -102,9 +108,9 @@ static int parse_args(int argc, char **argv, opts *o, fpd *d)
 			return fputs(usage, stderr), -1;
 	}
 	if (!o->db == !o->redis || !o->listen || !o->keys || optind < argc ||
-	    d->expire_every <= 0 || d->expire_days < 0 || !(d->idle >= 0.05 && d->idle <= 86400) ||
-	    d->max_conns < 1 || d->max_conns > 100000 || d->peer_queue < 1 ||
-	    d->peer_queue > 100000000) {
+	    (o->redis_replica && !o->redis) || d->expire_every <= 0 || d->expire_days < 0 ||
+	    !(d->idle >= 0.05 && d->idle <= 86400) || d->max_conns < 1 || d->max_conns > 100000 ||
+	    d->peer_queue < 1 || d->peer_queue > 100000000) {
 		fputs(usage, stderr);
 		return -1;
 	}
@@ -195,7 +201,8 @@ int main(int argc, char **argv)
 		goto out;
 	if (o.redis) {
 		const char *why = NULL;
-		if ((r = fstore_open_redis(o.redis, o.redis_pw, 1000, &d.store, &why))) {
+		if ((r = fstore_open_redis(o.redis, o.redis_replica, o.redis_pw, 1000, &d.store,
+		                           &why))) {
 			fprintf(stderr, "spamsift-fpd: the store on Redis: %s\n",
 			        why ? why : ss_strerror(r));
 			goto out;
