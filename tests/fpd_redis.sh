@@ -23,19 +23,6 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 rc() { redis-cli -p "$rp" "$@"; }
-start_redis() {
-	mkdir -p "$tmp/redis"
-	redis-server --bind 127.0.0.1 --port "$rp" --dir "$tmp/redis" --save "" \
-		--daemonize no --logfile "$tmp/redis/log" &
-	redis=$!
-	pids="$pids $redis"
-	for i in $(seq 100); do
-		rc ping 2>/dev/null | grep -q PONG && return 0
-		sleep 0.05
-	done
-	echo "redis did not start: $(tail -5 "$tmp/redis/log")"
-	return 1
-}
 # start NAME ARGS...: a server; sets $addr and $pid
 start() {
 	name=$1; shift
@@ -53,7 +40,7 @@ stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 "$bin" fp keygen ab >>"$tmp/keys"
 "$bin" fp keygen mallory >"$tmp/evil"
 rp=$(free_port)
-start_redis || exit 1
+start_redis redis "$rp" || exit 1
 R="redis://127.0.0.1:$rp"
 
 expect 2 "--db and --redis together" "$fpd" --db "$tmp/x" --redis "$R" --listen 127.0.0.1:0 --keys "$tmp/keys"
@@ -153,11 +140,9 @@ sleep 0.5
 # a replica that lookups read (--redis-replica); writes go to the primary,
 # and a replica that is gone leaves lookups to the primary
 rp2=$(free_port)
-mkdir -p "$tmp/replica"
-redis-server --bind 127.0.0.1 --port "$rp2" --dir "$tmp/replica" --save "" --daemonize no \
-	--logfile "$tmp/replica/log" --replicaof 127.0.0.1 "$rp" &
-replica=$!
-pids="$pids $replica"
+primary=$redis
+start_redis replica "$rp2" --replicaof 127.0.0.1 "$rp" || exit 1
+replica=$redis redis=$primary
 for i in $(seq 100); do
 	redis-cli -p "$rp2" info replication 2>/dev/null | grep -q "master_link_status:up" && break
 	sleep 0.1
@@ -184,7 +169,7 @@ stop "$rep"
 kill -9 "$redis"; wait "$redis" 2>/dev/null
 expect 2 "a LOOKUP with Redis down is an error" "$cli" "$baddr" "$tmp/keys" alice lookup 500
 kill -0 "$b" && ok || bad "the server lives on"
-start_redis || exit 1
+start_redis redis "$rp" || exit 1
 expect 1 "Redis back (empty): answers again" "$cli" "$baddr" "$tmp/keys" alice lookup 500
 expect 0 "an ADD again" "$cli" "$baddr" "$tmp/keys" alice add 502
 stop "$a"

@@ -67,3 +67,26 @@ train_model() {
 	expect 0 "learn spam" "$bin" learn --spam --db "$1" "$tmp/spam"
 	expect 0 "learn ham" "$bin" learn --ham --db "$1" "$tmp/ham"
 }
+
+# start_redis NAME PORT [ARGS...]: a redis-server on 127.0.0.1:PORT with its
+# own folder $tmp/NAME (its settings on the command line, nothing saved
+# unless ARGS say so); its PID in $redis and $tmp/NAME.pid, added to $pids
+# (which the caller's trap kills); waits until it answers a PING (with
+# $rauth, redis-cli's password options, when set)
+start_redis() {
+	sr_name=$1 sr_port=$2
+	shift 2
+	mkdir -p "$tmp/$sr_name"
+	redis-server --bind 127.0.0.1 --port "$sr_port" --dir "$tmp/$sr_name" --save "" \
+		--daemonize no --logfile "$tmp/$sr_name/log" "$@" &
+	redis=$!
+	echo "$redis" >"$tmp/$sr_name.pid"
+	pids="${pids:-} $redis"
+	for sr_i in $(seq 100); do
+		# shellcheck disable=SC2086
+		redis-cli -p "$sr_port" ${rauth:-} ping 2>/dev/null | grep -q PONG && return 0
+		sleep 0.05
+	done
+	echo "redis $sr_name did not start: $(tail -5 "$tmp/$sr_name/log")"
+	return 1
+}

@@ -39,23 +39,6 @@ for _ in range(200):
         continue
     print(p); break'
 }
-# start_redis NAME PORT [ARGS...]: a redis-server with its own folder
-# $tmp/NAME; its PID in $tmp/NAME.pid; waits until it answers.
-start_redis() {
-	name=$1 rport=$2
-	shift 2
-	mkdir -p "$tmp/$name"
-	redis-server --bind 127.0.0.1 --port "$rport" --dir "$tmp/$name" --save "" \
-		--daemonize no --logfile "$tmp/$name/log" "$@" &
-	echo $! >"$tmp/$name.pid"
-	pids="$pids $!"
-	for i in $(seq 100); do
-		redis-cli -p "$rport" $rauth ping 2>/dev/null | grep -q PONG && return 0
-		sleep 0.05
-	done
-	echo "redis $name did not start: $(tail -5 "$tmp/$name/log")"
-	return 1
-}
 # start_httpd NAME ARGS...: spamsiftd with an HTTP door (lib.sh's start_daemon); sets $started
 # and the door's port in $hport
 start_httpd() {

@@ -20,21 +20,6 @@ trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; [ -n "${KEEP:-}" ] || r
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
-# start_redis: a redis-server on $rp with its folder $tmp/redis; its PID in
-# $redis; waits until it answers.
-start_redis() {
-	mkdir -p "$tmp/redis"
-	redis-server --bind 127.0.0.1 --port "$rp" --dir "$tmp/redis" --save "" \
-		--daemonize no --logfile "$tmp/redis/log" &
-	redis=$!
-	pids="$pids $redis"
-	for i in $(seq 100); do
-		rc ping 2>/dev/null | grep -q PONG && return 0
-		sleep 0.05
-	done
-	echo "redis did not start: $(tail -5 "$tmp/redis/log")"
-	return 1
-}
 rc() { redis-cli -p "$rp" "$@"; }
 # start NAME ARGS...: spamsiftd with an HTTP door; sets $started and $hport
 start() {
@@ -94,7 +79,7 @@ grep -q '^Subject: =?utf-8?b?' "$tmp/zh.eml" && grep -q '^Subject: =?utf-8?q?' "
 	bad "the subjects are RFC 2047 encoded"
 
 rp=$(free_port)
-start_redis || exit 1
+start_redis redis "$rp" || exit 1
 RURL="redis://127.0.0.1:$rp"
 
 # ---- two daemons share one history ----
@@ -210,7 +195,7 @@ d=$(sed -n 's/^spamsift_history_dropped_total \([0-9]*\)$/\1/p' "$tmp/metrics")
 	bad "status: the history is not ok"
 
 # ---- Redis back: the history again (a fresh, empty Redis here) ----
-start_redis || exit 1
+start_redis redis "$rp" || exit 1
 sleep 1.1 # a failed connection is tried again after 1 s
 nid=$(scan "$ha" "$tmp/vi.eml")
 wait_listed "$hb" 1 && [ "$(js "$tmp/list" 'j["entries"][0]["id"], j["entries"][0]["subject"]')" = "$nid $vi" ] && ok ||
