@@ -14,7 +14,9 @@
 #  3. scan throughput: bench/spamc_load, CLIENTS concurrent spamd-protocol
 #     connections for DURATION s over the second half, against spamsiftd
 #     on LMDB, on Redis as spamsiftd runs by default (redis_cache 1 s: the
-#     global model mirrored, followed through its change feed), on Redis
+#     global model mirrored, followed through its change feed), the same
+#     two for a user with a model of their own (400 messages; on Redis
+#     scanned from the user's copy), on Redis
 #     without cache or mirror (every scan asks Redis), and rspamd-bayes;
 #     servers and clients pinned to CPUS, WORKERS workers each; LMDB and
 #     Redis twice, alternated, the better run of each kept.
@@ -125,10 +127,11 @@ start_daemon() {
 	sport=$(sed -n 's/^spamd 127\.0\.0\.1://p' "$work/$name.ports")
 	hport=$(sed -n 's/^http 127\.0\.0\.1://p' "$work/$name.ports")
 }
-# scan NAME PORT: one warm-up, one measured spamc_load run
+# scan NAME PORT [USER]: one warm-up, one measured spamc_load run
 scan() {
-	taskset -c "$cpus" "$load" -c "$workers" -t 3 127.0.0.1 "$2" "$work/test.list" >/dev/null || true
-	r=$(taskset -c "$cpus" "$load" -c "$clients" -t "$duration" 127.0.0.1 "$2" \
+	taskset -c "$cpus" "$load" -c "$workers" -t 3 ${3:+-u "$3"} 127.0.0.1 "$2" "$work/test.list" \
+		>/dev/null || true
+	r=$(taskset -c "$cpus" "$load" -c "$clients" -t "$duration" ${3:+-u "$3"} 127.0.0.1 "$2" \
 		"$work/test.list") || true
 	echo "$1 $(field msgs_per_s "$r") $(field p50_ms "$r") $(field p99_ms "$r") $(field failures "$r")" \
 		>>"$work/rows"
@@ -145,6 +148,22 @@ for round in 1 2; do
 	stop "$dpid"
 	start_daemon redis --redis "$R"
 	scan "spamsiftd-redis" "$sport"
+	stop "$dpid"
+done
+# Scans for a user with a model of their own (the first 400 training
+# messages learned for "bench" in both stores, as the other class: a
+# user who disagrees with the global model), read from copies on Redis.
+head -n 400 "$work/train-spam.list" >"$work/user.list"
+for m in "--db $work/db" "--redis $R"; do
+	# shellcheck disable=SC2086
+	xargs "$bin" learn --ham --user bench $m <"$work/user.list" >/dev/null 2>&1
+done
+for round in 1 2; do
+	start_daemon lmdb-user --db "$work/db"
+	scan "spamsiftd-lmdb-user" "$sport" bench
+	stop "$dpid"
+	start_daemon redis-user --redis "$R"
+	scan "spamsiftd-redis-user" "$sport" bench
 	stop "$dpid"
 done
 start_daemon redis-nocache --redis "$R" --redis-cache 0
@@ -193,7 +212,8 @@ printf '%-24s %9s %8s %8s %9s\n' scan msgs/s "p50 ms" "p99 ms" failures
 awk '!($1 in best) { order[++n] = $1 } !($1 in best) || $2 > best[$1] { best[$1] = $2; line[$1] = $0 }
 	END { for (i = 1; i <= n; i++) { split(line[order[i]], f, " ");
 		printf "%-24s %9.0f %8.2f %8.2f %9s\n", f[1], f[2], f[3], f[4], f[5] } }' "$work/rows"
-echo "(spamsiftd-lmdb and spamsiftd-redis: the better of two runs, alternated)"
+echo "(spamsiftd-lmdb, -redis and their -user rows, scans for a user with a model of"
+echo "their own: the better of two runs, alternated)"
 echo
 echo "learn, spamsift learn, $ntrain messages, one process (msgs/s):"
 awk '$1 == "learn-cli" { printf "  %-22s %6s\n", $2, $3 }' "$work/learn"
@@ -204,9 +224,14 @@ echo
 lm=$(awk '$1 == "spamsiftd-lmdb" && $2 > b { b = $2 } END { print b + 0 }' "$work/rows")
 rd=$(awk '$1 == "spamsiftd-redis" && $2 > b { b = $2 } END { print b + 0 }' "$work/rows")
 pct=$(awk -v a="$rd" -v b="$lm" 'BEGIN { printf "%.0f", (b > 0 ? 100 * a / b : 0) }')
+lmu=$(awk '$1 == "spamsiftd-lmdb-user" && $2 > b { b = $2 } END { print b + 0 }' "$work/rows")
+rdu=$(awk '$1 == "spamsiftd-redis-user" && $2 > b { b = $2 } END { print b + 0 }' "$work/rows")
+pctu=$(awk -v a="$rdu" -v b="$lmu" 'BEGIN { printf "%.0f", (b > 0 ? 100 * a / b : 0) }')
 echo "## bar (issue 7)"
 echo "- scans on Redis >= 80% of the embedded store's: $rd vs $lm msgs/s = $pct%:" \
 	"$(if [ "$pct" -ge 80 ]; then echo holds; else echo "does NOT hold"; fi)"
+echo "- the same for a user's scans: $rdu vs $lmu msgs/s = $pctu%:" \
+	"$(if [ "$pctu" -ge 80 ]; then echo holds; else echo "does NOT hold"; fi)"
 exec 1>&3
 mv "$out.tmp" "$out"
 cat "$out"

@@ -10,7 +10,9 @@
  * that is not "SPAMD/1.x 0 EX_OK" with a "Spam:" field, or no reply within
  * the timeout.
  *
- *   spamc_load [-c CLIENTS] [-t SECONDS] [-T TIMEOUT] HOST PORT LIST
+ *   spamc_load [-c CLIENTS] [-t SECONDS] [-T TIMEOUT] [-u USER] HOST PORT LIST
+ *
+ * With -u every request names USER ("User:" field, as spamc -u does).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -73,6 +75,8 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
+static const char *user; /* -u, or NULL */
+
 /* Loads every file named in LIST (one path a line) as a CHECK request. */
 static int load_list(const char *list)
 {
@@ -84,7 +88,7 @@ static int load_list(const char *list)
 		return -1;
 	while (fgets(path, sizeof path, f)) {
 		size_t blen, hlen;
-		char head[128], *body;
+		char head[400], *body;
 
 		path[strcspn(path, "\r\n")] = '\0';
 		if (!path[0])
@@ -95,8 +99,9 @@ static int load_list(const char *list)
 			fclose(f);
 			return -1;
 		}
-		hlen = (size_t)snprintf(head, sizeof head,
-		                        "CHECK SPAMC/1.5\r\nContent-length: %zu\r\n\r\n", blen);
+		hlen = (size_t)snprintf(
+		    head, sizeof head, "CHECK SPAMC/1.5\r\n%s%.200s%sContent-length: %zu\r\n\r\n",
+		    user ? "User: " : "", user ? user : "", user ? "\r\n" : "", blen);
 		if (nmsgs == cap) {
 			cap = cap * 2 + 256;
 			msgs = realloc(msgs, cap * sizeof *msgs);
@@ -225,7 +230,8 @@ static double pct(const double *v, size_t n, double p)
 
 static void usage(void)
 {
-	fputs("usage: spamc_load [-c CLIENTS] [-t SECONDS] [-T TIMEOUT] HOST PORT LIST\n", stderr);
+	fputs("usage: spamc_load [-c CLIENTS] [-t SECONDS] [-T TIMEOUT] [-u USER] HOST PORT LIST\n",
+	      stderr);
 	exit(2);
 }
 
@@ -237,13 +243,15 @@ int main(int argc, char **argv)
 	size_t ok = 0, fail = 0, spam = 0, k = 0;
 	double *all;
 
-	while ((opt = getopt(argc, argv, "c:t:T:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:t:T:u:")) != -1) {
 		if (opt == 'c')
 			nclients = atoi(optarg);
 		else if (opt == 't')
 			seconds = atof(optarg);
 		else if (opt == 'T')
 			timeout_s = atof(optarg);
+		else if (opt == 'u')
+			user = optarg;
 		else
 			usage();
 	}

@@ -4,12 +4,14 @@
 # port; stopped by PID): spamsift's commands with --redis give the same
 # model as the embedded store; migrate both ways; two spamsiftd sharing a
 # model (a learn at one is seen at the other within the cache's 1 s); a
-# replica to read from; Redis killed with -9 in the middle of a load of
+# replica to read from; users' models scanned from local copies, also
+# with Redis paused; Redis killed with -9 in the middle of a load of
 # learns and scans, then restarted: no failed scan, no learn lost; a full
 # journal; SIGHUP reloads; a 3-master Cluster (redis-cli --cluster
 # create) with a slot moved by hand and a fail-over to a replica, and the
 # scan history and the fingerprint store on it; the history read from a
-# replica; TLS (rediss://, a test CA); the web status without passwords;
+# replica; TLS (rediss://, a test CA, a client certificate); the web
+# status without passwords;
 # bad URLs, passwords and settings. Messages are generated here.
 # Needs $SPAMSIFT, $SPAMSIFTD, $FPD, $FPCLI, redis-server, redis-cli, curl,
 # openssl and python3.
@@ -149,6 +151,37 @@ unset SSL_CERT_FILE
 kill "$started" 2>/dev/null
 expect 0 "stats over TLS after the daemon" env SSL_CERT_FILE="$tmp/tls/ca.pem" "$bin" stats --redis "$T"
 grep -q "global: $(ls "$tmp/spam" | wc -l) spam, 1 ham" "$tmp/out" && ok || bad "TLS: the daemon's learn: $(cat "$tmp/out")"
+# a server that wants a client certificate (Redis's default,
+# tls-auth-clients yes): SPAMSIFT_REDIS_TLS_CERT and _KEY name ours
+(cd "$tmp/tls" &&
+	openssl req -newkey rsa:2048 -nodes -keyout cli.key -out cli.csr -subj /CN=spamsift &&
+	openssl x509 -req -in cli.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cli.pem -days 2 &&
+	openssl req -newkey rsa:2048 -nodes -keyout other.key -out other.csr -subj /CN=other) \
+	>/dev/null 2>&1 && ok || bad "a client certificate from the test CA"
+pm=$(free_port)
+mkdir -p "$tmp/rmtls"
+redis-server --bind 127.0.0.1 --port 0 --tls-port "$pm" --tls-cert-file "$tmp/tls/srv.pem" \
+	--tls-key-file "$tmp/tls/srv.key" --tls-ca-cert-file "$tmp/tls/ca.pem" \
+	--dir "$tmp/rmtls" --save "" --logfile "$tmp/rmtls/log" &
+pids="$pids $!"
+for i in $(seq 100); do
+	redis-cli --tls --cacert "$tmp/tls/ca.pem" --cert "$tmp/tls/cli.pem" --key "$tmp/tls/cli.key" \
+		-p "$pm" ping 2>/dev/null | grep -q PONG && break
+	sleep 0.05
+done
+M="rediss://127.0.0.1:$pm"
+export SSL_CERT_FILE="$tmp/tls/ca.pem"
+expect 2 "TLS: no client certificate for a server that wants one" "$bin" stats --redis "$M"
+grep -q "client certificate" "$tmp/err" && ok || bad "says a client certificate may be wanted: $(cat "$tmp/err")"
+expect 0 "TLS: with a client certificate" env SPAMSIFT_REDIS_TLS_CERT="$tmp/tls/cli.pem" \
+	SPAMSIFT_REDIS_TLS_KEY="$tmp/tls/cli.key" "$bin" learn --spam --redis "$M" "$tmp/spam"
+expect 2 "TLS: a certificate without its key" env SPAMSIFT_REDIS_TLS_CERT="$tmp/tls/cli.pem" \
+	"$bin" stats --redis "$M"
+grep -q "go together" "$tmp/err" && ok || bad "says the two go together: $(cat "$tmp/err")"
+expect 2 "TLS: a key that is not the certificate's" env SPAMSIFT_REDIS_TLS_CERT="$tmp/tls/cli.pem" \
+	SPAMSIFT_REDIS_TLS_KEY="$tmp/tls/other.key" "$bin" stats --redis "$M"
+grep -q "does not match" "$tmp/err" && ok || bad "says the key does not match: $(cat "$tmp/err")"
+unset SSL_CERT_FILE
 
 # ---- bad input ----
 expect 2 "bad port" "$bin" check --redis "redis://:topsecret@127.0.0.1:99999" "$tmp/teach.eml"

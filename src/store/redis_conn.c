@@ -29,6 +29,7 @@
 #define EXIT_WAIT_MS 1000 /* at exit, how long closed relays may take to end */
 
 static SSL_CTX *g_ctx;
+static const char *g_why; /* why there is no g_ctx */
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
 /* Relays running: at exit, those whose connection was closed are given
@@ -52,20 +53,45 @@ static void relays_wait(void)
 	pthread_mutex_unlock(&g_mu);
 }
 
+/* Loads the client's certificate (chain) and key that the environment
+ * names, for servers that ask for one (Redis does by default:
+ * tls-auth-clients yes). 0, or -1 with g_why set. */
+static int client_identity(SSL_CTX *c)
+{
+	const char *cert = getenv("SPAMSIFT_REDIS_TLS_CERT"),
+	           *key = getenv("SPAMSIFT_REDIS_TLS_KEY");
+
+	if ((!cert || !*cert) && (!key || !*key))
+		return 0;
+	if (!cert || !*cert || !key || !*key)
+		return g_why = "SPAMSIFT_REDIS_TLS_CERT and SPAMSIFT_REDIS_TLS_KEY go together", -1;
+	if (SSL_CTX_use_certificate_chain_file(c, cert) != 1)
+		return g_why = "cannot read the certificate SPAMSIFT_REDIS_TLS_CERT names", -1;
+	if (SSL_CTX_use_PrivateKey_file(c, key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(c) != 1)
+		return g_why = "the key SPAMSIFT_REDIS_TLS_KEY names cannot be read or does not "
+		               "match the certificate",
+		       -1;
+	return 0;
+}
+
 /* The client context: TLS 1.2 or later, peers verified against the
- * default store (which SSL_CERT_FILE / SSL_CERT_DIR may name). */
+ * default store (which SSL_CERT_FILE / SSL_CERT_DIR may name), and the
+ * client's own certificate when the environment names one. */
 static void ctx_init(void)
 {
 	SSL_CTX *c = SSL_CTX_new(TLS_client_method());
 
 	atexit(relays_wait);
+	g_why = "cannot set TLS up";
 	if (!c)
 		return;
 	SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
 	SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	if (SSL_CTX_set_default_verify_paths(c) != 1) {
+	if (SSL_CTX_set_default_verify_paths(c) != 1 || client_identity(c)) {
 		SSL_CTX_free(c);
+		ERR_clear_error();
 		return;
 	}
 	g_ctx = c;
@@ -245,17 +271,21 @@ out:
 /* A TLS connection to u, as the fd hiredis is to use; -1 (why set). */
 static int tls_fd(const redis_url *u, int timeout_ms, const char **why)
 {
-	int pair[2] = {-1, -1}, net = tcp_connect(u->host, u->port, timeout_ms);
+	int pair[2] = {-1, -1}, net;
 	relay *r = NULL;
 	pthread_attr_t at;
 	pthread_t t;
 	SSL *s;
 
-	if (net < 0)
+	pthread_once(&g_once, ctx_init);
+	if (!g_ctx)
+		return *why = g_why, -1;
+	if ((net = tcp_connect(u->host, u->port, timeout_ms)) < 0)
 		return *why = "cannot connect", -1;
 	if (!(s = tls_open(net, u->host))) {
 		close(net);
-		return *why = "TLS handshake failed (certificate not trusted, or not the host's)",
+		return *why = "TLS handshake failed (certificate not trusted, or not the host's; "
+		              "or the server wants a client certificate: SPAMSIFT_REDIS_TLS_CERT)",
 		       -1;
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) || !(r = malloc(sizeof(*r))))
@@ -299,17 +329,31 @@ int redis_read_password(const char *path, char *buf, size_t cap)
 	return n ? 0 : -1;
 }
 
-/* AUTH and SELECT on a new connection; 0, or -1 with why. */
+/* Over TLS 1.3 a server that wants a client certificate and got none
+ * closes the session only after the handshake, at the first command. */
+#define TLS_CLOSED                                                                                 \
+	"the TLS session was closed at once (does the server want a client "                       \
+	"certificate? SPAMSIFT_REDIS_TLS_CERT)"
+
+/* AUTH and SELECT on a new connection (over TLS, a PING when neither is
+ * needed, to find a session closed at once); 0, or -1 with why. */
 static int login(redisContext *c, const redis_url *u, const char **why)
 {
 	redisReply *r = NULL;
 	const char *bad = NULL;
 
+	if (u->tls && !u->pass[0] && !u->db) {
+		if (!(r = redisCommand(c, "PING")))
+			bad = TLS_CLOSED;
+		freeReplyObject(r);
+	}
 	if (u->pass[0]) {
 		r = u->user[0] ? redisCommand(c, "AUTH %s %s", u->user, u->pass)
 		               : redisCommand(c, "AUTH %s", u->pass);
 		if (!r || r->type == REDIS_REPLY_ERROR)
-			bad = r ? "login refused (AUTH)" : "no answer to AUTH";
+			bad = r        ? "login refused (AUTH)"
+			      : u->tls ? TLS_CLOSED
+			               : "no answer to AUTH";
 		freeReplyObject(r);
 	}
 	if (!bad && u->db) {

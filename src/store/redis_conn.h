@@ -9,7 +9,10 @@
  * the server's name or IP checked against its certificate), and hiredis
  * is handed one end of a socket pair (redisConnectFd) whose other end a
  * relay thread copies to and from the TLS session. redisFree() closes
- * hiredis's end; the relay then closes the session and ends.
+ * hiredis's end; the relay then closes the session and ends. For servers
+ * that ask for a client certificate (Redis does unless tls-auth-clients
+ * is no), the environment names the client's certificate chain and key
+ * (PEM): SPAMSIFT_REDIS_TLS_CERT and SPAMSIFT_REDIS_TLS_KEY, read once.
  */
 #ifndef SS_STORE_REDIS_CONN_H
 #define SS_STORE_REDIS_CONN_H
