@@ -48,8 +48,8 @@ static int teach(fixture *f, const char *raw, uint32_t user, int is_spam, int un
 	arena_init(&a);
 	CHECK(ss_parse(raw, strlen(raw), NULL, &m) == 0);
 	if (m)
-		CHECK((unlearn ? learner_unlearn(f->l, m, user, &a, &what)
-		               : learner_learn(f->l, m, user, is_spam, &a, &what)) == 0);
+		CHECK((unlearn ? learner_unlearn(f->l, m, user, NULL, &a, &what)
+		               : learner_learn(f->l, m, user, NULL, is_spam, &a, &what)) == 0);
 	arena_release(&a);
 	ss_message_free(m);
 	return what;
