@@ -427,6 +427,10 @@ int learner_redo(learner *l, store *h, const store_intent *in)
 		return err;
 	arena_init(&a);
 	err = redo_txn(&w, in, &a);
+	/* Reads answered from what is local (the server went away meanwhile):
+	 * not the model as it is; tried again later. */
+	if (!err && h->ops->degraded && h->ops->degraded(h))
+		err = SS_EIO;
 	arena_release(&a);
 	e2 = h->ops->end(h, !err);
 	return err ? err : e2;

@@ -717,13 +717,10 @@ static int flush(rstore *rs)
 			err = journal_group(rs, &rs->g[i]);
 		else if (rs->g[i].len)
 			err = eval_group(rs, &rs->g[i]);
-	if (err == SS_EIO) {
+	if (err == SS_EIO)
 		err = journal_groups(rs, i ? i - 1 : 0);
-		if (rs->sh->j)
-			note_journal_size(rs->sh->j);
-	} else if (rs->sh->j) {
+	if (rs->sh->j && !rs->is_replay) /* a replay holds the journal's lock */
 		note_journal_size(rs->sh->j);
-	}
 	groups_clear(rs);
 	return err;
 }
@@ -990,8 +987,9 @@ static int r_intent(store *s, uint32_t user, const store_intent *in)
 	const char *name = in->user_name ? in->user_name : "";
 	rgroup *g;
 
-	if (!rs->sh->j || rs->is_replay || (user && !*name))
-		return 0; /* no journal, or no name to redo it with */
+	if (!rs->sh->j || rs->is_replay || (user && !*name) || strlen(name) > RJ_MAX_NAME ||
+	    in->ntok > in->n)
+		return 0; /* no journal, or no name to redo it with: its batch only */
 	if (!(g = group_of(rs, user)))
 		return SS_ENOMEM;
 	free(g->intent);
@@ -1121,8 +1119,8 @@ static int provisional_id(rstore *rs, const char *name, uint32_t *id)
 {
 	size_t slot;
 
-	if (!rs->sh->j || !rs->in_write || rs->is_replay)
-		return SS_EIO;
+	if (!rs->sh->j || !rs->in_write || rs->is_replay || strlen(name) > RJ_MAX_NAME)
+		return SS_EIO; /* (a name too long for a journal record) */
 	for (size_t i = 0; i < PROV_SLOTS; i++)
 		if (rs->prov[i].name && !strcmp(rs->prov[i].name, name)) {
 			*id = rs->prov[i].id;
