@@ -28,9 +28,14 @@
  * checks the message record read by get_msg is still what it was (absent
  * or the same bytes); when it is not, another machine learned the message
  * meanwhile and the batch is skipped. That check makes a batch safe to
- * send twice, which the journal relies on: a batch that cannot reach Redis
- * is appended to the journal (when one is set) and replayed, in order,
- * before the next write once Redis answers again.
+ * send twice. A batch that cannot reach Redis is appended to the journal
+ * (when one is set) with the learn's intent (store_ops.intent: the report
+ * itself) and replayed, in order, before the next write once Redis
+ * answers again: the registered redo (store_redis_set_redo) does the
+ * report again against the model as it is then, on a handle of its own;
+ * without one the batch is sent as it was. A user created while Redis is
+ * down has a provisional id (RS_PROV_BIT) until the replay resolves its
+ * name: nothing keyed by one is sent to Redis.
  */
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -646,8 +651,11 @@ static int replay_batch(rstore *h, const rj_record *r)
 	rgroup g;
 	int rc;
 
-	if (!r->has_batch)
-		return 0; /* an unlearn made while Redis was down: only a redo can */
+	if (!r->has_batch) { /* an unlearn made while Redis was down */
+		fprintf(stderr, "spamsift: redis learn journal: an unlearn cannot be redone here "
+		                "(no learner registered), dropped\n");
+		return 0;
+	}
 	group_from_record(r, &g);
 	if (rs_provisional(g.user)) {
 		if (!r->has_intent || !r->name_len)
