@@ -95,10 +95,12 @@ static int redo(void *ctx, store *h, const store_intent *in)
 	return learner_redo(ctx, h, in);
 }
 
-/* Registers a learner that redoes what the model's journal holds (a Redis
- * model with --redis-journal; nothing for the others). */
+/* Registers a learner that redoes what the model's journal holds (a store
+ * that takes intents: Redis; nothing for the others). */
 static int redo_setup(engine *e)
 {
+	if (!e->base->ops->intent)
+		return 0;
 	if (!(e->redo = learner_new(e->base, &e->p, 0)))
 		return SS_ENOMEM;
 	store_redis_set_redo(e->base, redo, e->redo);
