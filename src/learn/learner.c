@@ -48,7 +48,7 @@ void learner_free(learner *l)
 	free(l);
 }
 
-static void digest(const ss_message *m, uint8_t *out)
+void learner_digest(const ss_message *m, uint8_t *out)
 {
 	XXH3_state_t st;
 	const ss_header *mid = ss_message_header(m, 0, "Message-ID");
@@ -345,7 +345,7 @@ static int learn_prepared(learner *l, const ss_message *m, lrn_msg *x, uint32_t 
 {
 	uint8_t dg[STORE_DIGEST];
 
-	digest(m, dg);
+	learner_digest(m, dg);
 	return learn_digest(l, x, user, user_name, dg, is_spam, what);
 }
 
@@ -369,7 +369,7 @@ int learner_unlearn(learner *l, const ss_message *m, uint32_t user, const char *
 	int err, found;
 
 	*what = LRN_UNCHANGED;
-	digest(m, dg);
+	learner_digest(m, dg);
 	if ((found = l->s->ops->get_msg(l->s, user, dg, &old)) <= 0)
 		return found;
 	if ((err = prepare(l, m, user, a, &x, &t)) ||

@@ -68,6 +68,10 @@ int learner_learn(learner *l, const ss_message *m, uint32_t user, const char *us
 int learner_unlearn(learner *l, const ss_message *m, uint32_t user, const char *user_name,
                     ss_arena *a, int *what);
 
+/* The digest m is known by in the store (STORE_DIGEST bytes into out):
+ * of its Message-ID, Subject and visible text. */
+void learner_digest(const ss_message *m, uint8_t *out);
+
 /* Redoes a journaled report (a store_redo_fn, see store.h): in one write
  * transaction on h, finds (learn: creates) in->user_name's id, reads the
  * message's record and learns, moves or unlearns as in->action says, from
