@@ -22,23 +22,6 @@ trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; [ -n "${KEEP:-}" ] || r
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
-# start_redis NAME PORT [ARGS...]: a redis-server with its own folder
-# $tmp/NAME; its PID in $tmp/NAME.pid; waits until it answers.
-start_redis() {
-	name=$1 rport=$2
-	shift 2
-	mkdir -p "$tmp/$name"
-	redis-server --bind 127.0.0.1 --port "$rport" --dir "$tmp/$name" --save "" \
-		--daemonize no --logfile "$tmp/$name/log" "$@" &
-	echo $! >"$tmp/$name.pid"
-	pids="$pids $!"
-	for i in $(seq 100); do
-		redis-cli -p "$rport" ping 2>/dev/null | grep -q PONG && return 0
-		sleep 0.05
-	done
-	echo "redis $name did not start: $(tail -5 "$tmp/$name/log")"
-	return 1
-}
 # start_httpd NAME ARGS...: spamsiftd with an HTTP door; sets $started and $hport
 start_httpd() {
 	name=$1
