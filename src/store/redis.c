@@ -961,7 +961,7 @@ static int r_get_msg(store *s, uint32_t user, const uint8_t *digest, msg_rec *ou
 	size_t lens[3] = {4, 0, STORE_DIGEST};
 	redisReply *r;
 	rgroup *g;
-	int found;
+	int found, unknown;
 
 	key_name(name, sizeof(name), user, 'm');
 	lens[1] = strlen(name);
@@ -970,11 +970,12 @@ static int r_get_msg(store *s, uint32_t user, const uint8_t *digest, msg_rec *ou
 		return SS_EIO;
 	/* r NULL: Redis down while learning: taken as not learned yet; the
 	 * batch is journaled with its intent, which is redone at replay. */
+	unknown = !r;
 	found = r && r->type == REDIS_REPLY_STRING && r->len == REC_LEN;
 	if (found)
 		unpack_rec((const uint8_t *)r->str, out);
 	if (rs->in_write && (g = group_of(rs, user))) {
-		g->unsure = !r;
+		g->unsure = unknown;
 		g->has_check = 1;
 		memcpy(g->digest, digest, STORE_DIGEST);
 		g->expect_len = found ? REC_LEN : 0;
@@ -982,7 +983,7 @@ static int r_get_msg(store *s, uint32_t user, const uint8_t *digest, msg_rec *ou
 			memcpy(g->expect, r->str, REC_LEN);
 	}
 	freeReplyObject(r);
-	return r ? found : STORE_MSG_UNKNOWN;
+	return unknown ? STORE_MSG_UNKNOWN : found;
 }
 
 /* ---- writes ---- */
