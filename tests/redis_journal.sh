@@ -4,7 +4,9 @@
 # on every write, stopped with kill -9 and restarted on the same data) and
 # spamsiftd with --redis and --redis-journal, through the HTTP API:
 # a learn for a user Redis has never seen, a re-learn as the other class
-# and an unlearn, all made while Redis is down, are redone when it is back
+# and an unlearn (for a user whose id the daemon knows, and for one whose
+# id it never looked up: a provisional id), all made while Redis is down,
+# are redone when it is back
 # (`spamsift stats`, the per-user score, "unchanged" when asked again);
 # nothing keyed by a provisional user id reaches Redis; the same journal
 # replayed a second time (a copy, by another daemon) changes nothing; a
@@ -74,6 +76,10 @@ start_redis r1 "$p1" --appendonly yes --appendfsync always && ok || bad "redis-s
 RP="--redis redis://127.0.0.1:$p1"
 expect 0 "learn spam on redis" "$bin" learn --spam $RP "$tmp/spam"
 expect 0 "learn ham on redis" "$bin" learn --ham $RP "$tmp/ham"
+# carl's reports come from the command line: spamsiftd has never looked
+# his id up, so with Redis down it cannot, and gives him a provisional one
+expect 0 "carl learns m2 and m3 as spam" "$bin" learn --spam --user carl $RP "$tmp/m2.eml" \
+	"$tmp/m3.eml"
 
 start_httpd d1 $RP --redis-journal "$tmp/j1"
 [ -n "$hport" ] && ok || bad "spamsiftd starts: $(cat "$tmp/d1.err")"
@@ -84,7 +90,7 @@ start_httpd d1 $RP --redis-journal "$tmp/j1"
 [ "$(user_line bob)" = "user bob: 2 spam, 0 ham" ] && ok || bad "bob before: $(user_line bob)"
 global=$(score "" "$tmp/m0.eml")
 
-# ---- Redis down: three reports, each answered and journaled ----
+# ---- Redis down: five reports, each answered and journaled ----
 kill -9 "$(cat "$tmp/r1.pid")"
 sleep 0.3
 [ "$(post /learn/spam nina "$tmp/m0.eml")" = "200 learned" ] && ok ||
@@ -93,22 +99,28 @@ sleep 0.3
 	bad "bob's re-learn as ham with Redis down: $(cat "$tmp/post.code") $(cat "$tmp/post.json")"
 [ "$(post /unlearn bob "$tmp/m2.eml")" = "200 unlearned" ] && ok ||
 	bad "bob's unlearn with Redis down: $(cat "$tmp/post.code") $(cat "$tmp/post.json")"
-[ "$(metric spamsift_redis_journaled_total)" = 3 ] && ok ||
-	bad "3 reports journaled: $(metric spamsift_redis_journaled_total)"
+[ "$(post /learn/ham carl "$tmp/m3.eml")" = "200 learned" ] && ok ||
+	bad "carl's re-learn as ham with Redis down: $(cat "$tmp/post.code") $(cat "$tmp/post.json")"
+[ "$(post /unlearn carl "$tmp/m2.eml")" = "200 unlearned" ] && ok ||
+	bad "carl's unlearn with Redis down: $(cat "$tmp/post.code") $(cat "$tmp/post.json")"
+[ "$(metric spamsift_redis_journaled_total)" = 5 ] && ok ||
+	bad "5 reports journaled: $(metric spamsift_redis_journaled_total)"
 [ "$(metric spamsift_redis_journal_bytes)" -gt 0 ] && ok || bad "the journal holds them"
 cp "$tmp/j1" "$tmp/j2" # for a second replay of the same records
 
 # ---- Redis back: the reports are redone ----
 start_redis r1 "$p1" --appendonly yes --appendfsync always && ok || bad "redis-server restarts"
 drained && ok || bad "the journal is replayed: $(metric spamsift_redis_journal_bytes) bytes left"
-[ "$(metric spamsift_redis_replayed_total)" = 3 ] && [ "$(metric spamsift_redis_redone_total)" = 3 ] &&
-	ok || bad "3 replayed, 3 redone: $(metric spamsift_redis_replayed_total)," \
+[ "$(metric spamsift_redis_replayed_total)" = 5 ] && [ "$(metric spamsift_redis_redone_total)" = 5 ] &&
+	ok || bad "5 replayed, 5 redone: $(metric spamsift_redis_replayed_total)," \
 	"$(metric spamsift_redis_redone_total)"
 "$bin" stats $RP >"$tmp/stats"
 [ "$(user_line nina)" = "user nina: 1 spam, 0 ham" ] && ok ||
 	bad "nina has a model with 1 spam: $(cat "$tmp/stats")"
 [ "$(user_line bob)" = "user bob: 0 spam, 1 ham" ] && ok ||
 	bad "bob: m1 moved to ham, m2 unlearned: $(user_line bob)"
+[ "$(user_line carl)" = "user carl: 0 spam, 1 ham" ] && ok ||
+	bad "carl: m3 moved to ham, m2 unlearned: $(user_line carl)"
 grep -q "^global: 40 spam, 40 ham" "$tmp/stats" && ok || bad "the global model untouched: $(head -1 "$tmp/stats")"
 # provisional ids have the top bit set: 2147483648 and up
 n=$(redis-cli -p "$p1" --scan --pattern 'ss{u*' | sed -n 's/^ss{u\([0-9]*\)}.*/\1/p' |
@@ -118,6 +130,8 @@ u=$(redis-cli -p "$p1" hvals 'ss{g}:uid' | awk '$1 >= 2147483648' | wc -l)
 [ "$(post /learn/ham bob "$tmp/m1.eml")" = "200 unchanged" ] && ok || bad "m1 is bob's ham now"
 [ "$(post /unlearn bob "$tmp/m2.eml")" = "200 unchanged" ] && ok || bad "m2 is no longer bob's"
 [ "$(post /learn/spam nina "$tmp/m0.eml")" = "200 unchanged" ] && ok || bad "m0 is nina's spam"
+[ "$(post /learn/ham carl "$tmp/m3.eml")" = "200 unchanged" ] && ok || bad "m3 is carl's ham now"
+[ "$(post /unlearn carl "$tmp/m2.eml")" = "200 unchanged" ] && ok || bad "m2 is no longer carl's"
 sleep 1.1 # past the read cache
 gt "$(score nina "$tmp/m0.eml")" "$global" && ok ||
 	bad "nina's spam report moves her score: $(score nina "$tmp/m0.eml") vs $global"
@@ -128,11 +142,11 @@ wait "$started" 2>/dev/null
 # ---- the same records replayed again change nothing ----
 "$bin" export $RP - | sort >"$tmp/x1"
 start_httpd d2 $RP --redis-journal "$tmp/j2"
-[ "$(metric spamsift_redis_journal_bytes)" -gt 0 ] || [ "$(metric spamsift_redis_replayed_total)" = 3 ] &&
+[ "$(metric spamsift_redis_journal_bytes)" -gt 0 ] || [ "$(metric spamsift_redis_replayed_total)" = 5 ] &&
 	ok || bad "the copy of the journal is there to replay"
 drained && ok || bad "the copy is replayed"
-[ "$(metric spamsift_redis_replayed_total)" = 3 ] && ok ||
-	bad "3 replayed again: $(metric spamsift_redis_replayed_total)"
+[ "$(metric spamsift_redis_replayed_total)" = 5 ] && ok ||
+	bad "5 replayed again: $(metric spamsift_redis_replayed_total)"
 "$bin" export $RP - | sort >"$tmp/x2"
 [ "$(wc -l <"$tmp/x1")" -gt 1000 ] && cmp -s "$tmp/x1" "$tmp/x2" && ok ||
 	bad "the model is exactly as it was: $(diff "$tmp/x1" "$tmp/x2" | head -5)"
