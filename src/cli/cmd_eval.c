@@ -134,7 +134,7 @@ static int check_neutral_learn(eval_run *r, const char *buf, size_t len, ss_mess
 	if (!err)
 		err = learner_check(r->l, nm, 0, 0, a, v);
 	if (!err)
-		err = learner_learn(r->l, m, 0, gold_spam, a, &what);
+		err = learner_learn(r->l, m, 0, NULL, gold_spam, a, &what);
 	ss_message_free(nm);
 	sbuf_release(&b);
 	return err;

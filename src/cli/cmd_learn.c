@@ -81,8 +81,9 @@ static int on_learn(void *ctx, const char *label, const char *buf, size_t len)
 	arena_init(&a);
 	err = write_txn(r);
 	if (!err)
-		err = r->a->unlearn ? learner_unlearn(r->l, m, r->user, &a, &what)
-		                    : learner_learn(r->l, m, r->user, r->a->is_spam, &a, &what);
+		err = r->a->unlearn
+		          ? learner_unlearn(r->l, m, r->user, r->a->user, &a, &what)
+		          : learner_learn(r->l, m, r->user, r->a->user, r->a->is_spam, &a, &what);
 	arena_release(&a);
 	ss_message_free(m);
 	if (err) {

@@ -218,7 +218,7 @@ static int render_redis(sbuf *out)
 	    "spamsift_redis_cache_reads_total", "spamsift_redis_journaled_total",
 	    "spamsift_redis_replayed_total",    "spamsift_redis_journal_full_total",
 	    "spamsift_redis_journal_bytes",     "spamsift_redis_user_copies",
-	    "spamsift_redis_user_copy_bytes"};
+	    "spamsift_redis_user_copy_bytes",   "spamsift_redis_redone_total"};
 	static const char *const help[] = {
 	    "Model reads answered from the local cache because Redis did not answer.",
 	    "Learns kept in the journal while Redis could not be reached.",
@@ -226,16 +226,18 @@ static int render_redis(sbuf *out)
 	    "Learns lost because the journal was full (an alarm).",
 	    "Bytes waiting in the journal.",
 	    "Copies of users' models held for scans.",
-	    "Memory those copies hold (bounded by redis_user_cache)."};
+	    "Memory those copies hold (bounded by redis_user_cache).",
+	    "Of the learns sent from the journal, reports redone against the model as it was "
+	    "then."};
 	store_redis_stats st;
-	uint64_t v[7];
+	uint64_t v[8];
 	int err = 0;
 
 	store_redis_stats_get(&st);
 	v[0] = st.cache_reads, v[1] = st.journaled, v[2] = st.replayed, v[3] = st.journal_full;
-	v[4] = st.journal_bytes, v[5] = st.user_copies, v[6] = st.user_bytes;
-	for (size_t i = 0; !err && i < 7; i++) {
-		err = family(out, names[i], i >= 4 ? "gauge" : "counter", help[i]);
+	v[4] = st.journal_bytes, v[5] = st.user_copies, v[6] = st.user_bytes, v[7] = st.redone;
+	for (size_t i = 0; !err && i < 8; i++) {
+		err = family(out, names[i], i >= 4 && i < 7 ? "gauge" : "counter", help[i]);
 		if (!err)
 			err = sbuf_addf(out, "%s %llu\n", names[i], (unsigned long long)v[i]);
 	}

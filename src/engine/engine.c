@@ -33,6 +33,7 @@ struct engine {
 	store *base;  /* the model: c.model, or opened from c.db */
 	int own_base; /* opened here: closed by engine_free */
 	clf_params p;
+	learner *redo; /* redoes the reports of the model's journal (Redis) */
 	ss_limits lim;
 	const ruleset *rules; /* c.rules, or own_rules */
 	ruleset *own_rules;
@@ -89,6 +90,23 @@ static int fp_settings_ok(const engine_config *c)
 	return err;
 }
 
+static int redo(void *ctx, store *h, const store_intent *in)
+{
+	return learner_redo(ctx, h, in);
+}
+
+/* Registers a learner that redoes what the model's journal holds (a store
+ * that takes intents: Redis; nothing for the others). */
+static int redo_setup(engine *e)
+{
+	if (!e->base->ops->intent)
+		return 0;
+	if (!(e->redo = learner_new(e->base, &e->p, 0)))
+		return SS_ENOMEM;
+	store_redis_set_redo(e->base, redo, e->redo);
+	return 0;
+}
+
 int engine_new(const engine_config *c, engine **out)
 {
 	engine *e = calloc(1, sizeof(*e));
@@ -124,6 +142,8 @@ int engine_new(const engine_config *c, engine **out)
 	}
 	if (!err)
 		err = load_rules(e, c);
+	if (!err)
+		err = redo_setup(e);
 	if (err && c->error && c->error_len && err != SS_ESYNTAX && err != SS_EIO)
 		snprintf(c->error, c->error_len, "%s", ss_strerror(err));
 fail:
@@ -162,6 +182,9 @@ void engine_free(engine *e)
 	for (size_t i = 0; i < e->nctx; i++)
 		ctx_free(e->slots[i]);
 	free(e->slots);
+	if (e->redo)
+		store_redis_clear_redo(e->base, e->redo);
+	learner_free(e->redo);
 	if (e->own_base)
 		store_close(e->base);
 	rules_free(e->own_rules);
@@ -502,14 +525,19 @@ static int feedback_txn(engine_ctx *x, const char *user, int op, const ss_messag
 	uint32_t uid;
 	int err = user_of(x->s, user, op != OP_UNLEARN, &uid);
 
+	/* An unlearn while the model's server is down: a provisional id, so
+	 * that the report is journaled (it undoes nothing if the user has no
+	 * model). */
+	if (err == SS_EIO && op == OP_UNLEARN)
+		err = user_of(x->s, user, 1, &uid);
 	*what = LRN_UNCHANGED;
 	if (err)
 		return err > 0 ? 0 : err; /* unlearn for a user without a model */
 	arena_init(&a);
 	if (op == OP_UNLEARN)
-		err = learner_unlearn(x->l, m, uid, &a, what);
+		err = learner_unlearn(x->l, m, uid, user, &a, what);
 	else
-		err = learner_learn(x->l, m, uid, op == OP_SPAM, &a, what);
+		err = learner_learn(x->l, m, uid, user, op == OP_SPAM, &a, what);
 	arena_release(&a);
 	return err;
 }

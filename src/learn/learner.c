@@ -48,7 +48,7 @@ void learner_free(learner *l)
 	free(l);
 }
 
-static void digest(const ss_message *m, uint8_t *out)
+void learner_digest(const ss_message *m, uint8_t *out)
 {
 	XXH3_state_t st;
 	const ss_header *mid = ss_message_header(m, 0, "Message-ID");
@@ -78,24 +78,19 @@ static void add_stats(feat_stat *a, const feat_stat *b, size_t n)
 	}
 }
 
-/* Extracts features and looks up their statistics (global + user). */
-static int prepare(learner *l, const ss_message *m, uint32_t user, ss_arena *a, lrn_msg *x,
-                   clf_totals *t)
+/* Looks up the statistics (global + user) of x->keys[0..x->fs.n) into
+ * x->st, and the totals into *t; allocates x->st and x->dw in a. */
+static int lookup_stats(learner *l, lrn_msg *x, uint32_t user, ss_arena *a, clf_totals *t)
 {
-	int err = feat_extract(l->fc, m, a, &x->fs);
 	size_t n = x->fs.n;
+	int err;
 
-	if (err)
-		return err;
-	/* keys and dw are written before they are read: not zeroed. st is,
-	 * so that a backend may leave absent features untouched. */
-	x->keys = arena_alloc(a, (n ? n : 1) * sizeof(uint64_t));
+	/* dw is written before it is read: not zeroed. st is, so that a
+	 * backend may leave absent features untouched. */
 	x->st = arena_calloc(a, n ? n : 1, sizeof(feat_stat));
 	x->dw = arena_alloc(a, (n ? n : 1) * sizeof(float));
-	if (!x->keys || !x->st || !x->dw)
+	if (!x->st || !x->dw)
 		return SS_ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		x->keys[i] = x->fs.v[i].h;
 	if ((err = l->s->ops->lookup(l->s, 0, x->keys, n, x->st)) ||
 	    (err = l->s->ops->totals(l->s, 0, t)))
 		return err;
@@ -112,6 +107,22 @@ static int prepare(learner *l, const ss_message *m, uint32_t user, ss_arena *a, 
 		t->ham += ut.ham;
 	}
 	return 0;
+}
+
+/* Extracts features and looks up their statistics (global + user). */
+static int prepare(learner *l, const ss_message *m, uint32_t user, ss_arena *a, lrn_msg *x,
+                   clf_totals *t)
+{
+	int err = feat_extract(l->fc, m, a, &x->fs);
+	size_t n = x->fs.n;
+
+	if (err)
+		return err;
+	if (!(x->keys = arena_alloc(a, (n ? n : 1) * sizeof(uint64_t))))
+		return SS_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		x->keys[i] = x->fs.v[i].h;
+	return lookup_stats(l, x, user, a, t);
 }
 
 /* Whether a pushes less than b; of equal pushes, the later feature is the
@@ -293,21 +304,34 @@ static int do_unlearn(learner *l, lrn_msg *x, uint32_t user, const msg_rec *r, c
 	return err ? err : l->s->ops->del_msg(l->s, user, dg);
 }
 
-static int learn_prepared(learner *l, const ss_message *m, lrn_msg *x, uint32_t user, int is_spam,
-                          int *what)
+/* Tells the store what the writes that follow mean (see store.h). */
+static int note_intent(learner *l, const lrn_msg *x, uint32_t user, const char *user_name,
+                       const uint8_t *dg, int action)
 {
-	uint8_t dg[STORE_DIGEST];
+	store_intent in = {user_name, dg, action, x->keys, x->fs.n, x->fs.ntok};
+
+	return l->s->ops->intent ? l->s->ops->intent(l->s, user, &in) : 0;
+}
+
+/* Learns the message of digest dg (features in x) as is_spam, moving it
+ * when it was learned as the other class. */
+static int learn_digest(learner *l, lrn_msg *x, uint32_t user, const char *user_name,
+                        const uint8_t *dg, int is_spam, int *what)
+{
 	msg_rec old;
 	int err, found;
 
-	digest(m, dg);
 	if ((found = l->s->ops->get_msg(l->s, user, dg, &old)) < 0)
 		return found;
+	found = found == 1; /* STORE_MSG_UNKNOWN: taken as new; the intent redoes it */
 	*what = LRN_LEARNED;
 	if (found && old.is_spam == is_spam) {
 		*what = LRN_UNCHANGED;
 		return 0;
 	}
+	if ((err = note_intent(l, x, user, user_name, dg,
+	                       is_spam ? STORE_LEARN_SPAM : STORE_LEARN_HAM)))
+		return err;
 	if (found) {
 		if ((err = do_unlearn(l, x, user, &old, dg)))
 			return err;
@@ -316,17 +340,27 @@ static int learn_prepared(learner *l, const ss_message *m, lrn_msg *x, uint32_t 
 	return do_learn(l, x, user, is_spam, dg);
 }
 
-int learner_learn(learner *l, const ss_message *m, uint32_t user, int is_spam, ss_arena *a,
-                  int *what)
+static int learn_prepared(learner *l, const ss_message *m, lrn_msg *x, uint32_t user,
+                          const char *user_name, int is_spam, int *what)
+{
+	uint8_t dg[STORE_DIGEST];
+
+	learner_digest(m, dg);
+	return learn_digest(l, x, user, user_name, dg, is_spam, what);
+}
+
+int learner_learn(learner *l, const ss_message *m, uint32_t user, const char *user_name,
+                  int is_spam, ss_arena *a, int *what)
 {
 	lrn_msg x;
 	clf_totals t;
 	int err = prepare(l, m, user, a, &x, &t);
 
-	return err ? err : learn_prepared(l, m, &x, user, is_spam, what);
+	return err ? err : learn_prepared(l, m, &x, user, user_name, is_spam, what);
 }
 
-int learner_unlearn(learner *l, const ss_message *m, uint32_t user, ss_arena *a, int *what)
+int learner_unlearn(learner *l, const ss_message *m, uint32_t user, const char *user_name,
+                    ss_arena *a, int *what)
 {
 	uint8_t dg[STORE_DIGEST];
 	msg_rec old;
@@ -335,13 +369,71 @@ int learner_unlearn(learner *l, const ss_message *m, uint32_t user, ss_arena *a,
 	int err, found;
 
 	*what = LRN_UNCHANGED;
-	digest(m, dg);
+	learner_digest(m, dg);
 	if ((found = l->s->ops->get_msg(l->s, user, dg, &old)) <= 0)
 		return found;
-	if ((err = prepare(l, m, user, a, &x, &t)))
+	if ((err = prepare(l, m, user, a, &x, &t)) ||
+	    (err = note_intent(l, &x, user, user_name, dg, STORE_UNLEARN)))
 		return err;
 	*what = LRN_UNLEARNED;
-	return do_unlearn(l, &x, user, &old, dg);
+	/* Unknown (the store's server is down): the intent alone does it. */
+	return found == STORE_MSG_UNKNOWN ? 0 : do_unlearn(l, &x, user, &old, dg);
+}
+
+/* The user a redo writes to: 0 with *user set, 1 when an unlearn's user
+ * has no model (nothing to undo), or an SS_E* code. */
+static int redo_user(learner *l, const store_intent *in, uint32_t *user)
+{
+	int rc;
+
+	*user = 0;
+	if (!in->user_name || !*in->user_name)
+		return 0;
+	rc = l->s->ops->user_id(l->s, in->user_name, in->action != STORE_UNLEARN, user);
+	return rc < 0 ? rc : !rc;
+}
+
+/* The body of learner_redo, in its open transaction. */
+static int redo_txn(learner *l, const store_intent *in, ss_arena *a)
+{
+	lrn_msg x = {.fs = {NULL, in->n, in->ntok}, .keys = (uint64_t *)in->keys};
+	uint32_t user;
+	clf_totals t;
+	msg_rec old;
+	int err = redo_user(l, in, &user), what, found;
+
+	if (err)
+		return err > 0 ? 0 : err;
+	if ((err = lookup_stats(l, &x, user, a, &t)))
+		return err;
+	if (in->action != STORE_UNLEARN)
+		return learn_digest(l, &x, user, NULL, in->digest, in->action == STORE_LEARN_SPAM,
+		                    &what);
+	if ((found = l->s->ops->get_msg(l->s, user, in->digest, &old)) != 1)
+		return found < 0 ? found : found ? SS_EIO : 0;
+	return do_unlearn(l, &x, user, &old, in->digest);
+}
+
+int learner_redo(learner *l, store *h, const store_intent *in)
+{
+	learner w = *l; /* its parameters, on h; no feature extraction */
+	ss_arena a;
+	int err, e2;
+
+	if (in->ntok > in->n)
+		return SS_EINVAL;
+	w.s = h;
+	if ((err = h->ops->begin(h, 1)))
+		return err;
+	arena_init(&a);
+	err = redo_txn(&w, in, &a);
+	/* Reads answered from what is local (the server went away meanwhile):
+	 * not the model as it is; tried again later. */
+	if (!err && h->ops->degraded && h->ops->degraded(h))
+		err = SS_EIO;
+	arena_release(&a);
+	e2 = h->ops->end(h, !err);
+	return err ? err : e2;
 }
 
 int learner_check_learn(learner *l, const ss_message *m, int is_spam, ss_arena *a, lrn_verdict *v)
@@ -352,5 +444,5 @@ int learner_check_learn(learner *l, const ss_message *m, int is_spam, ss_arena *
 
 	if (!err)
 		err = score(l, &x, &t, 0, a, v);
-	return err ? err : learn_prepared(l, m, &x, 0, is_spam, &what);
+	return err ? err : learn_prepared(l, m, &x, 0, NULL, is_spam, &what);
 }

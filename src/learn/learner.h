@@ -52,13 +52,34 @@ void learner_free(learner *l);
 int learner_check(learner *l, const ss_message *m, uint32_t user, size_t ntop, ss_arena *a,
                   lrn_verdict *v);
 
-/* Learns m as spam or ham in `user`'s model; *what gets an LRN_* code. */
-int learner_learn(learner *l, const ss_message *m, uint32_t user, int is_spam, ss_arena *a,
-                  int *what);
+/* Learns m as spam or ham in `user`'s model; *what gets an LRN_* code.
+ * user_name is the user's name (NULL or "" for the global model): the
+ * store is told it with what the writes mean (store_ops.intent), so that
+ * a store that journals them can redo the report later, even for a user
+ * it could not give an id yet. When the store cannot tell whether m was
+ * learned (its server is down), m is taken as new: *what is LRN_LEARNED
+ * and the redo moves it if need be. */
+int learner_learn(learner *l, const ss_message *m, uint32_t user, const char *user_name,
+                  int is_spam, ss_arena *a, int *what);
 
 /* Undoes the learning of m in `user`'s model (LRN_UNCHANGED when it was
- * never learned there). */
-int learner_unlearn(learner *l, const ss_message *m, uint32_t user, ss_arena *a, int *what);
+ * never learned there). When the store cannot tell (its server is down),
+ * *what is LRN_UNLEARNED and the store's journal redoes it. */
+int learner_unlearn(learner *l, const ss_message *m, uint32_t user, const char *user_name,
+                    ss_arena *a, int *what);
+
+/* The digest m is known by in the store (STORE_DIGEST bytes into out):
+ * of its Message-ID, Subject and visible text. */
+void learner_digest(const ss_message *m, uint8_t *out);
+
+/* Redoes a journaled report (a store_redo_fn, see store.h): in one write
+ * transaction on h, finds (learn: creates) in->user_name's id, reads the
+ * message's record and learns, moves or unlearns as in->action says, from
+ * in's feature keys, against the model as it is now; a report already
+ * applied changes nothing. Uses l's parameters only, so it may run on
+ * another thread while l is in use. Returns 0 or an SS_E* code (the
+ * transaction is ended either way). */
+int learner_redo(learner *l, store *h, const store_intent *in);
 
 /* Scores and then learns m with its gold class in one pass (for eval: the
  * features are extracted once). */

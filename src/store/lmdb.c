@@ -831,9 +831,9 @@ static int l_dup(store *s, store **out)
 	return 0;
 }
 
-static const store_ops lmdb_ops = {l_close,   l_begin,      l_end,     l_lookup,  l_update,
-                                   l_totals,  l_add_totals, l_get_msg, l_put_msg, l_del_msg,
-                                   l_user_id, l_put_feat,   l_walk,    l_dup,     NULL};
+static const store_ops lmdb_ops = {
+    l_close,   l_begin,   l_end,     l_lookup,   l_update, l_totals, l_add_totals, l_get_msg,
+    l_put_msg, l_del_msg, l_user_id, l_put_feat, l_walk,   l_dup,    NULL,         NULL};
 
 /* ---- opening ---- */
 

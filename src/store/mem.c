@@ -288,10 +288,10 @@ static void mem_close(store *s)
 	free(ms);
 }
 
-static const store_ops mem_ops = {
-    mem_close,   mem_begin,      mem_end,     mem_lookup,  mem_update,
-    mem_totals,  mem_add_totals, mem_get_msg, mem_put_msg, mem_del_msg,
-    mem_user_id, mem_put_feat,   mem_walk,    NULL,        NULL};
+static const store_ops mem_ops = {mem_close,   mem_begin,   mem_end,        mem_lookup,
+                                  mem_update,  mem_totals,  mem_add_totals, mem_get_msg,
+                                  mem_put_msg, mem_del_msg, mem_user_id,    mem_put_feat,
+                                  mem_walk,    NULL,        NULL,           NULL};
 
 store *store_mem_new(void)
 {

@@ -28,9 +28,14 @@
  * checks the message record read by get_msg is still what it was (absent
  * or the same bytes); when it is not, another machine learned the message
  * meanwhile and the batch is skipped. That check makes a batch safe to
- * send twice, which the journal relies on: a batch that cannot reach Redis
- * is appended to the journal (when one is set) and replayed, in order,
- * before the next write once Redis answers again.
+ * send twice. A batch that cannot reach Redis is appended to the journal
+ * (when one is set) with the learn's intent (store_ops.intent: the report
+ * itself) and replayed, in order, before the next write once Redis
+ * answers again: the registered redo (store_redis_set_redo) does the
+ * report again against the model as it is then, on a handle of its own;
+ * without one the batch is sent as it was. A user created while Redis is
+ * down has a provisional id (RS_PROV_BIT) until the replay resolves its
+ * name: nothing keyed by one is sent to Redis.
  */
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -47,6 +52,7 @@
 #include "store/redis_conn.h"
 #include "store/redis_url.h"
 #include "store/rjournal.h"
+#include "store/rjrecord.h"
 #include "store/store.h"
 
 #define FLUSH_AT (256u << 10) /* a user's pending writes sent once this big */
@@ -150,6 +156,7 @@ void store_redis_stats_get(store_redis_stats *st)
 	st->replayed = __atomic_load_n(&stats.replayed, __ATOMIC_RELAXED);
 	st->journal_full = __atomic_load_n(&stats.journal_full, __ATOMIC_RELAXED);
 	st->journal_bytes = __atomic_load_n(&stats.journal_bytes, __ATOMIC_RELAXED);
+	st->redone = __atomic_load_n(&stats.redone, __ATOMIC_RELAXED);
 	st->user_copies = __atomic_load_n(&stats.user_copies, __ATOMIC_RELAXED);
 	st->user_bytes = __atomic_load_n(&stats.user_bytes, __ATOMIC_RELAXED);
 }
@@ -421,6 +428,8 @@ static redisReply *exec(rstore *rs, int write, int argc, const char **argv, cons
 
 /* ---- pending writes ---- */
 
+static rstore *handle_new(rshared *sh);
+
 static rgroup *group_of(rstore *rs, uint32_t user)
 {
 	for (size_t i = 0; i < rs->ng; i++)
@@ -460,37 +469,33 @@ static uint8_t *group_op(rgroup *g, char kind, size_t len)
 	return p + 5;
 }
 
-/* The journal record of a group: user, check, ops. */
+/* The journal record of a group: its batch (when it has writes) and its
+ * intent (when the learner told one), see rjrecord.h. */
 static uint8_t *group_record(const rgroup *g, size_t *len)
 {
-	uint8_t *p;
+	rj_record r = {.has_batch = g->len > 0,
+	               .user = g->user,
+	               .has_check = g->has_check,
+	               .digest = g->digest,
+	               .expect_len = g->expect_len,
+	               .expect = g->expect,
+	               .ops = g->ops,
+	               .ops_len = g->len};
 
-	*len = 4 + 1 + STORE_DIGEST + 1 + REC_LEN + g->len;
-	if (!(p = calloc(1, *len)))
-		return NULL;
-	le32(p, g->user);
-	p[4] = (uint8_t)g->has_check;
-	memcpy(p + 5, g->digest, STORE_DIGEST);
-	p[5 + STORE_DIGEST] = (uint8_t)g->expect_len;
-	memcpy(p + 6 + STORE_DIGEST, g->expect, REC_LEN);
-	memcpy(p + 6 + STORE_DIGEST + REC_LEN, g->ops, g->len);
-	return p;
+	return rj_encode(&r, g->intent, g->intent_len, len);
 }
 
-/* Reads a journal record back into g (ops point into p). */
-static int group_from_record(const uint8_t *p, size_t len, rgroup *g)
+/* The batch of a decoded record as a group (ops point into the record). */
+static void group_from_record(const rj_record *r, rgroup *g)
 {
-	if (len < 6 + STORE_DIGEST + REC_LEN)
-		return SS_ECORRUPT;
 	memset(g, 0, sizeof(*g));
-	g->user = get_le32(p);
-	g->has_check = p[4];
-	memcpy(g->digest, p + 5, STORE_DIGEST);
-	g->expect_len = p[5 + STORE_DIGEST] ? REC_LEN : 0;
-	memcpy(g->expect, p + 6 + STORE_DIGEST, REC_LEN);
-	g->ops = (uint8_t *)p + 6 + STORE_DIGEST + REC_LEN;
-	g->len = len - 6 - STORE_DIGEST - REC_LEN;
-	return 0;
+	g->user = r->user;
+	g->has_check = r->has_check;
+	memcpy(g->digest, r->digest, STORE_DIGEST);
+	g->expect_len = r->expect_len;
+	memcpy(g->expect, r->expect, REC_LEN);
+	g->ops = (uint8_t *)r->ops;
+	g->len = r->ops_len;
 }
 
 /* Cluster: the notice that user's model changed, apart from its write
@@ -519,6 +524,8 @@ static int eval_group(rstore *rs, const rgroup *g)
 	int k = 7, notices = g->user && !rs->sh->cluster, err;
 	redisReply *r;
 
+	if (rs_provisional(g->user))
+		return SS_EIO; /* never sent: journaled until its name is resolved */
 	key_name(f, sizeof(f), g->user, 'f');
 	key_name(t, sizeof(t), g->user, 't');
 	key_name(m, sizeof(m), g->user, 'm');
@@ -549,9 +556,41 @@ static int eval_group(rstore *rs, const rgroup *g)
 
 static void groups_clear(rstore *rs)
 {
-	for (size_t i = 0; i < rs->ng; i++)
+	for (size_t i = 0; i < rs->ng; i++) {
 		free(rs->g[i].ops);
+		free(rs->g[i].intent);
+	}
 	rs->ng = 0;
+}
+
+/* Whether g must go to the journal even when Redis answers: its batch was
+ * made without its message's record (get_msg could not read it) or for a
+ * provisional user; its intent is redone at replay. */
+static int must_journal(const rgroup *g)
+{
+	return g->intent && (g->unsure || rs_provisional(g->user));
+}
+
+/* Appends g to the journal. */
+static int journal_group(rstore *rs, const rgroup *g)
+{
+	size_t len;
+	uint8_t *p;
+	int err;
+
+	if (!rs->sh->j || rs->is_replay)
+		return SS_EIO;
+	if (!(p = group_record(g, &len)))
+		return SS_ENOMEM;
+	err = rjournal_append(rs->sh->j, p, len);
+	if (err == SS_EBUSY) {
+		STAT_ADD(journal_full, 1);
+		fprintf(stderr, "spamsift: redis: the learn journal is full; a learn is lost\n");
+	} else if (!err) {
+		STAT_ADD(journaled, 1);
+	}
+	free(p);
+	return err;
 }
 
 /* Puts the pending groups from the from-th on that have writes into the
@@ -560,39 +599,97 @@ static int journal_groups(rstore *rs, size_t from)
 {
 	int err = 0;
 
-	if (!rs->sh->j)
-		return SS_EIO;
-	for (size_t i = from; !err && i < rs->ng; i++) {
-		size_t len;
-		uint8_t *p;
-		if (!rs->g[i].len)
-			continue;
-		if (!(p = group_record(&rs->g[i], &len)))
-			return SS_ENOMEM;
-		err = rjournal_append(rs->sh->j, p, len);
-		if (err == SS_EBUSY) {
-			STAT_ADD(journal_full, 1);
-			fprintf(stderr,
-			        "spamsift: redis: the learn journal is full; a learn is lost\n");
-		} else if (!err) {
-			STAT_ADD(journaled, 1);
-		}
-		free(p);
-	}
+	for (size_t i = from; !err && i < rs->ng; i++)
+		if (rs->g[i].len || must_journal(&rs->g[i]))
+			err = journal_group(rs, &rs->g[i]);
 	return err;
+}
+
+/* The handle replays write with (made at the first; its reads and writes
+ * never replay nor journal). Called under the journal's mutex. */
+static rstore *replay_handle(rshared *sh)
+{
+	rstore *h;
+
+	if (sh->rh)
+		return sh->rh;
+	if (!(h = handle_new(sh)))
+		return NULL;
+	__atomic_sub_fetch(&sh->refs, 1, __ATOMIC_RELAXED); /* shared_put frees it */
+	free(h->cache);
+	h->cache = NULL;
+	h->is_replay = 1;
+	return sh->rh = h;
+}
+
+/* Redoes the report of record r with the registered redo (redo_mu held). */
+static int redo_record(rshared *sh, rstore *h, const rj_record *r)
+{
+	char name[RJ_MAX_NAME + 1];
+	uint64_t *keys = malloc((r->nkeys ? r->nkeys : 1) * sizeof(*keys));
+	store_intent in = {name, r->idigest, r->action, keys, r->nkeys, r->ntok};
+	int err;
+
+	if (!keys)
+		return SS_ENOMEM;
+	memcpy(name, r->name, r->name_len);
+	name[r->name_len] = 0;
+	for (size_t i = 0; i < r->nkeys; i++)
+		keys[i] = rj_key(r, i);
+	err = sh->redo(sh->redo_ctx, &h->base, &in);
+	free(keys);
+	if (!err)
+		STAT_ADD(redone, 1);
+	return err;
+}
+
+/* Sends the batch of r as it was made; a provisional user's id is first
+ * resolved from the intent's name. */
+static int replay_batch(rstore *h, const rj_record *r)
+{
+	char name[RJ_MAX_NAME + 1];
+	rgroup g;
+	int rc;
+
+	if (!r->has_batch) { /* an unlearn made while Redis was down */
+		fprintf(stderr, "spamsift: redis learn journal: an unlearn cannot be redone here "
+		                "(no learner registered), dropped\n");
+		return 0;
+	}
+	group_from_record(r, &g);
+	if (rs_provisional(g.user)) {
+		if (!r->has_intent || !r->name_len)
+			return SS_ECORRUPT;
+		memcpy(name, r->name, r->name_len);
+		name[r->name_len] = 0;
+		if ((rc = h->base.ops->user_id(&h->base, name, 1, &g.user)) <= 0)
+			return rc ? rc : SS_ECORRUPT;
+	}
+	return eval_group(h, &g);
 }
 
 static int replay_one(void *ctx, const uint8_t *p, size_t len)
 {
-	rgroup g;
+	rshared *sh = ctx;
+	rstore *h = replay_handle(sh);
+	rj_record r;
 	int err;
 
-	if (group_from_record(p, len, &g))
-		return 0; /* not ours: skip it */
-	err = eval_group(ctx, &g);
+	if (!h)
+		return SS_ENOMEM;
+	if (rj_decode(p, len, &r)) {
+		fprintf(stderr, "spamsift: redis learn journal: a damaged record skipped\n");
+		return 0;
+	}
+	pthread_mutex_lock(&sh->redo_mu);
+	err = r.has_intent && sh->redo ? redo_record(sh, h, &r) : replay_batch(h, &r);
+	pthread_mutex_unlock(&sh->redo_mu);
 	if (!err)
 		STAT_ADD(replayed, 1);
-	return err == SS_ECORRUPT ? 0 : err; /* refused: it never will be taken */
+	if (err && err != SS_EIO && err != SS_ENOMEM)
+		fprintf(stderr, "spamsift: redis learn journal: a learn refused (%s), dropped\n",
+		        ss_strerror(err));
+	return err == SS_EIO || err == SS_ENOMEM ? err : 0; /* refused: it never will be */
 }
 
 /* Replays the journal when it holds anything; 0 when it is empty after. */
@@ -600,15 +697,16 @@ static int journal_replay(rstore *rs)
 {
 	int err;
 
-	if (!rs->sh->j || !rjournal_size(rs->sh->j))
+	if (!rs->sh->j || rs->is_replay || !rjournal_size(rs->sh->j))
 		return 0;
-	err = rjournal_replay(rs->sh->j, replay_one, rs);
+	err = rjournal_replay(rs->sh->j, replay_one, rs->sh);
 	note_journal_size(rs->sh->j);
 	return err;
 }
 
 /* Sends the pending writes, one EVAL per user. What cannot reach Redis
- * goes to the journal (when there is one), behind what waits there.
+ * goes to the journal (when there is one), behind what waits there, and
+ * so do batches made without their message's record (must_journal).
  * Returns 0, or SS_EIO (no journal), SS_EBUSY (journal full),
  * SS_ECORRUPT (refused). */
 static int flush(rstore *rs)
@@ -617,19 +715,20 @@ static int flush(rstore *rs)
 	int err = 0;
 
 	for (size_t k = 0; k < rs->ng; k++)
-		writes += rs->g[k].len > 0;
+		writes += rs->g[k].len > 0 || must_journal(&rs->g[k]);
 	if (!writes)
 		return 0; /* only checks noted by get_msg: they wait for their writes */
 	if (journal_replay(rs))
 		err = SS_EIO; /* keep the order: behind what waits */
 	for (; !err && i < rs->ng; i++)
-		if (rs->g[i].len)
+		if (must_journal(&rs->g[i]))
+			err = journal_group(rs, &rs->g[i]);
+		else if (rs->g[i].len)
 			err = eval_group(rs, &rs->g[i]);
-	if (err == SS_EIO) {
+	if (err == SS_EIO)
 		err = journal_groups(rs, i ? i - 1 : 0);
-		if (rs->sh->j)
-			note_journal_size(rs->sh->j);
-	}
+	if (rs->sh->j && !rs->is_replay) /* a replay holds the journal's lock */
+		note_journal_size(rs->sh->j);
 	groups_clear(rs);
 	return err;
 }
@@ -764,6 +863,11 @@ static int r_lookup(store *s, uint32_t user, const uint64_t *keys, size_t n, fea
 	clf_totals tot;
 	int err = 0;
 
+	if (rs_provisional(user)) { /* a user Redis has not seen yet */
+		memset(out, 0, n * sizeof(*out));
+		rs->degraded = 1;
+		return 0;
+	}
 	if (mirror_read(rs, user, keys, n, out, &tot))
 		return 0;
 	if (!(miss = malloc((n ? n : 1) * sizeof(*miss))))
@@ -817,6 +921,11 @@ int rs_totals(store *s, uint32_t user, clf_totals *t)
 	size_t lens[4] = {5, 0, 4, 3};
 	redisReply *r;
 
+	if (rs_provisional(user)) { /* a user Redis has not seen yet */
+		*t = (clf_totals){0, 0};
+		rs->degraded = 1;
+		return 0;
+	}
 	if (mirror_read(rs, user, NULL, 0, NULL, t))
 		return 0;
 	if (!rs->in_write && e->valid && e->user == user && now - e->at <= rs->sh->stale_ms) {
@@ -852,21 +961,21 @@ static int r_get_msg(store *s, uint32_t user, const uint8_t *digest, msg_rec *ou
 	size_t lens[3] = {4, 0, STORE_DIGEST};
 	redisReply *r;
 	rgroup *g;
-	int found;
+	int found, unknown;
 
 	key_name(name, sizeof(name), user, 'm');
 	lens[1] = strlen(name);
-	if (!(r = rs_command(rs, 0, 3, argv, lens))) {
-		if (!rs->in_write || !rs->sh->j)
-			return SS_EIO;
-		/* Redis down while learning: taken as not learned yet; the check
-		 * in the journalled batch sorts it out when it is replayed. */
-		r = NULL;
-	}
+	r = rs_provisional(user) ? NULL : rs_command(rs, 0, 3, argv, lens);
+	if (!r && (!rs->in_write || !rs->sh->j || rs->is_replay))
+		return SS_EIO;
+	/* r NULL: Redis down while learning: taken as not learned yet; the
+	 * batch is journaled with its intent, which is redone at replay. */
+	unknown = !r;
 	found = r && r->type == REDIS_REPLY_STRING && r->len == REC_LEN;
 	if (found)
 		unpack_rec((const uint8_t *)r->str, out);
 	if (rs->in_write && (g = group_of(rs, user))) {
+		g->unsure = unknown;
 		g->has_check = 1;
 		memcpy(g->digest, digest, STORE_DIGEST);
 		g->expect_len = found ? REC_LEN : 0;
@@ -874,10 +983,30 @@ static int r_get_msg(store *s, uint32_t user, const uint8_t *digest, msg_rec *ou
 			memcpy(g->expect, r->str, REC_LEN);
 	}
 	freeReplyObject(r);
-	return found;
+	return unknown ? STORE_MSG_UNKNOWN : found;
 }
 
 /* ---- writes ---- */
+
+/* Keeps what the learn's writes mean with its user's pending group, for
+ * the journal (it is not sent to Redis). */
+static int r_intent(store *s, uint32_t user, const store_intent *in)
+{
+	rstore *rs = (rstore *)s;
+	const char *name = in->user_name ? in->user_name : "";
+	rgroup *g;
+
+	if (!rs->sh->j || rs->is_replay || (user && !*name) || strlen(name) > RJ_MAX_NAME ||
+	    in->ntok > in->n)
+		return 0; /* no journal, or no name to redo it with: its batch only */
+	if (!(g = group_of(rs, user)))
+		return SS_ENOMEM;
+	free(g->intent);
+	if (!(g->intent = rj_intent_encode(in->action, in->digest, in->keys, in->n, in->ntok, name,
+	                                   &g->intent_len)))
+		return SS_ENOMEM;
+	return 0;
+}
 
 /* The pending group of user, flushed first when it has grown big. */
 static rgroup *wgroup(rstore *rs, uint32_t user, int *err)
@@ -992,6 +1121,29 @@ static int name_read(rstore *rs, const char *name, uint32_t *id)
 	return stale > 0 ? 1 : 0; /* with stale 1, *id holds the old id */
 }
 
+/* A provisional id for name (a new user while Redis is down, in a write
+ * transaction with a journal: its batches are journaled with the name,
+ * which the replay resolves); SS_EIO when none can be given. */
+static int provisional_id(rstore *rs, const char *name, uint32_t *id)
+{
+	size_t slot;
+
+	if (!rs->sh->j || !rs->in_write || rs->is_replay || strlen(name) > RJ_MAX_NAME)
+		return SS_EIO; /* (a name too long for a journal record) */
+	for (size_t i = 0; i < PROV_SLOTS; i++)
+		if (rs->prov[i].name && !strcmp(rs->prov[i].name, name)) {
+			*id = rs->prov[i].id;
+			return 1;
+		}
+	*id = RS_PROV_BIT | (++rs->prov_next & ~RS_PROV_BIT);
+	slot = *id % PROV_SLOTS;
+	free(rs->prov[slot].name);
+	if (!(rs->prov[slot].name = strdup(name)))
+		return SS_ENOMEM;
+	rs->prov[slot].id = *id;
+	return 1;
+}
+
 static int r_user_id(store *s, const char *name, int create, uint32_t *id)
 {
 	rstore *rs = (rstore *)s;
@@ -1012,7 +1164,7 @@ static int r_user_id(store *s, const char *name, int create, uint32_t *id)
 	           : rs_command(rs, 0, 3, (const char *[]){"HGET", "ss{g}:uid", name},
 	                        (size_t[]){4, 9, lens[6]});
 	if (!r)
-		return SS_EIO;
+		return create ? provisional_id(rs, name, id) : SS_EIO;
 	v = r->type == REDIS_REPLY_ERROR ? -1 : reply_int(r);
 	freeReplyObject(r);
 	if (v < 0 || v > UINT32_MAX)
@@ -1156,7 +1308,7 @@ static int r_walk(store *s, const store_walker *w)
  * every RETRY_MS while it does not. */
 static void journal_try(rstore *rs)
 {
-	if (!rs->sh->j || !rjournal_size(rs->sh->j) || rs_now_ms() < rs->j_retry)
+	if (!rs->sh->j || rs->is_replay || !rjournal_size(rs->sh->j) || rs_now_ms() < rs->j_retry)
 		return;
 	rs->j_retry = rs_now_ms() + RETRY_MS;
 	journal_replay(rs);
@@ -1198,6 +1350,8 @@ static void handle_free(rstore *rs)
 	free(rs->cache);
 	for (size_t i = 0; i < NAME_SLOTS; i++)
 		free(rs->names[i].name);
+	for (size_t i = 0; i < PROV_SLOTS; i++)
+		free(rs->prov[i].name);
 	redisFree(rs->wc);
 	redisFree(rs->rc);
 	for (size_t i = 0; i < rs->map.nnodes; i++)
@@ -1213,9 +1367,12 @@ static void shared_put(rshared *sh)
 			pthread_join(sh->mthread, NULL);
 			handle_free(sh->mh);
 		}
+		if (sh->rh)
+			handle_free(sh->rh);
 		rmirror_free(sh->mirror);
 		rusers_free(sh->users);
 		rjournal_close(sh->j);
+		pthread_mutex_destroy(&sh->redo_mu);
 		free(sh);
 	}
 }
@@ -1231,9 +1388,37 @@ static void r_close(store *s)
 
 static int r_dup(store *s, store **out);
 
-static const store_ops redis_ops = {r_close,   r_begin,      r_end,     r_lookup,  r_update,
-                                    rs_totals, r_add_totals, r_get_msg, r_put_msg, r_del_msg,
-                                    r_user_id, r_put_feat,   r_walk,    r_dup,     r_degraded};
+static const store_ops redis_ops = {
+    r_close,   r_begin,   r_end,     r_lookup,   r_update, rs_totals, r_add_totals, r_get_msg,
+    r_put_msg, r_del_msg, r_user_id, r_put_feat, r_walk,   r_dup,     r_degraded,   r_intent};
+
+void store_redis_set_redo(store *s, store_redo_fn redo, void *ctx)
+{
+	rshared *sh;
+
+	if (!s || s->ops != &redis_ops)
+		return;
+	sh = ((rstore *)s)->sh;
+	pthread_mutex_lock(&sh->redo_mu);
+	sh->redo = redo;
+	sh->redo_ctx = ctx;
+	pthread_mutex_unlock(&sh->redo_mu);
+}
+
+void store_redis_clear_redo(store *s, void *ctx)
+{
+	rshared *sh;
+
+	if (!s || s->ops != &redis_ops)
+		return;
+	sh = ((rstore *)s)->sh;
+	pthread_mutex_lock(&sh->redo_mu);
+	if (sh->redo_ctx == ctx) {
+		sh->redo = NULL;
+		sh->redo_ctx = NULL;
+	}
+	pthread_mutex_unlock(&sh->redo_mu);
+}
 
 /* A new handle over sh (a reference taken). */
 static rstore *handle_new(rshared *sh)
@@ -1378,6 +1563,7 @@ int store_redis_open(const store_redis_opts *o, store **out)
 	*out = NULL;
 	if (!sh)
 		return SS_ENOMEM;
+	pthread_mutex_init(&sh->redo_mu, NULL);
 	sh->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 1000;
 	sh->stale_ms = o->stale_ms ? o->stale_ms : 1000;
 	sh->user_wait_ms = o->user_wait_ms > 0 ? o->user_wait_ms : o->user_wait_ms ? 0 : 50;
@@ -1420,6 +1606,7 @@ int store_redis_open(const store_redis_opts *o, store **out)
 	return 0;
 fail:
 	rjournal_close(sh->j);
+	pthread_mutex_destroy(&sh->redo_mu);
 	free(sh);
 	return err;
 }

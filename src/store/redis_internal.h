@@ -22,6 +22,8 @@
 #define CACHE_SLOTS (1u << 18)
 #define TOT_SLOTS 64u
 #define NAME_SLOTS 256u
+#define PROV_SLOTS 64u
+#define RS_PROV_BIT 0x80000000u /* provisional user ids: never in Redis */
 
 /* What every handle of one store shares; fixed once opened. */
 typedef struct rshared {
@@ -37,6 +39,13 @@ typedef struct rshared {
 	pthread_t mthread;
 	int mstop;
 	int refs;
+	/* Replays of the journal (under its mutex): the handle they write
+	 * with (made at the first, no reference held), and the redo of
+	 * records' intents (store_redis_set_redo), guarded by redo_mu. */
+	struct rstore *rh;
+	pthread_mutex_t redo_mu;
+	store_redo_fn redo;
+	void *redo_ctx;
 } rshared;
 
 /* Pending writes of one user. */
@@ -48,6 +57,9 @@ typedef struct rgroup {
 	size_t expect_len; /* 0: expected absent */
 	uint8_t *ops;
 	size_t len, cap;
+	uint8_t *intent; /* the learn's intent, encoded (rjrecord.h); or NULL */
+	size_t intent_len;
+	int unsure; /* get_msg could not read the record: journal it, redo it */
 } rgroup;
 
 typedef struct centry {
@@ -75,6 +87,7 @@ typedef struct rstore {
 	int in_write, degraded;
 	int is_mirror;    /* the sync thread's: reads Redis, never the mirror */
 	uint32_t unready; /* a user whose copy was not there for this transaction */
+	int is_replay;    /* the journal replay's: never replays nor journals */
 	rgroup *g;
 	size_t ng, gcap;
 	centry *cache;
@@ -83,7 +96,19 @@ typedef struct rstore {
 		char *name;
 		uint32_t id;
 	} names[NAME_SLOTS]; /* user ids seen: they never change */
+	struct {
+		char *name;
+		uint32_t id;
+	} prov[PROV_SLOTS]; /* provisional ids given while Redis was down */
+	uint32_t prov_next;
 } rstore;
+
+/* Whether user is a provisional id (given to a new user while Redis is
+ * down): nothing keyed by one is ever sent to Redis. */
+static inline int rs_provisional(uint32_t user)
+{
+	return (user & RS_PROV_BIT) != 0;
+}
 
 /* Monotonic milliseconds. */
 int64_t rs_now_ms(void);

@@ -1,6 +1,7 @@
 /*
  * rjournal.h: the Redis store's learn journal: a bounded, append-only file
- * of CRC-framed records (the write batches that could not reach Redis),
+ * of CRC-framed records (the learns that could not reach Redis, each a
+ * payload of rjrecord.h),
  * replayed in order when Redis is back, then emptied.
  *
  * Frame: "SSRJ" magic, 4-byte big-endian payload length, 4-byte big-endian

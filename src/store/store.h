@@ -33,6 +33,22 @@ typedef struct msg_rec {
 
 typedef struct store store;
 
+/* What a learn or unlearn's writes mean (store_ops.intent). */
+enum { STORE_LEARN_HAM = 0, STORE_LEARN_SPAM = 1, STORE_UNLEARN = 2 };
+
+/* get_msg's answer when it cannot tell (the model's server is down and
+ * the transaction's writes will be journaled and redone): take the
+ * message as not learned, and let the intent say what the report was. */
+#define STORE_MSG_UNKNOWN 2
+
+typedef struct store_intent {
+	const char *user_name; /* "" or NULL: the global model */
+	const uint8_t *digest; /* STORE_DIGEST bytes */
+	int action;            /* STORE_LEARN_HAM, STORE_LEARN_SPAM, STORE_UNLEARN */
+	const uint64_t *keys;  /* the message's feature keys */
+	size_t n, ntok;        /* keys[0..ntok) are token features, the rest n-grams */
+} store_intent;
+
 typedef struct store_walker {
 	void *ctx;
 	int (*user)(void *ctx, uint32_t id, const char *name, const clf_totals *t);
@@ -58,7 +74,9 @@ typedef struct store_ops {
 	              const float *dw, uint32_t day);
 	int (*totals)(store *s, uint32_t user, clf_totals *t);
 	int (*add_totals)(store *s, uint32_t user, int dspam, int dham);
-	/* get_msg returns 1 and fills *r when found, 0 when not. */
+	/* get_msg returns 1 and fills *r when found, 0 when not, and may
+	 * return STORE_MSG_UNKNOWN in a write transaction (Redis with a
+	 * journal, while Redis is down). */
 	int (*get_msg)(store *s, uint32_t user, const uint8_t *digest, msg_rec *r);
 	int (*put_msg)(store *s, uint32_t user, const uint8_t *digest, const msg_rec *r);
 	int (*del_msg)(store *s, uint32_t user, const uint8_t *digest);
@@ -79,6 +97,11 @@ typedef struct store_ops {
 	 * the model's server and were answered from what is local (1) or not
 	 * (0). NULL: never (embedded). */
 	int (*degraded)(store *s);
+	/* Tells the store what the writes of one learn or unlearn of `user`
+	 * that follow (after its get_msg) mean, so that a store that has to
+	 * put them aside (the Redis journal) can redo the report later
+	 * against the model as it is then. NULL: not needed (embedded). */
+	int (*intent)(store *s, uint32_t user, const store_intent *in);
 } store_ops;
 
 struct store {
@@ -134,10 +157,29 @@ typedef struct store_redis_stats {
 	uint64_t journal_bytes; /* held in the journal now (the last one opened) */
 	uint64_t user_copies;   /* copies of users' models held (spamsiftd) */
 	uint64_t user_bytes;    /* their memory */
+	uint64_t redone;        /* of the replayed, reports redone from their intent */
 } store_redis_stats;
 
 /* Fills *st (atomic reads; any thread). */
 void store_redis_stats_get(store_redis_stats *st);
+
+/* How a journal record's intent is redone: runs one whole write
+ * transaction on handle h (which the store gives; it never replays the
+ * journal itself) that learns or unlearns as `in` says against the model
+ * as it is now. Returns 0 when done (or nothing to do), SS_EIO when Redis
+ * went away again (the record is kept and tried again later), another
+ * SS_E* code (the record is dropped with a log line). */
+typedef int (*store_redo_fn)(void *ctx, store *h, const store_intent *in);
+
+/* Registers the redo of s's journal (s a Redis store; for any other store
+ * nothing happens): replays of records with an intent call redo(ctx, ...)
+ * from whatever thread replays, one at a time. Without one, a record's
+ * batch is sent as it was made. ctx must stay valid until it is cleared. */
+void store_redis_set_redo(store *s, store_redo_fn redo, void *ctx);
+
+/* Removes the redo registered with ctx (none other), waiting for a redo
+ * that runs with it to end. */
+void store_redis_clear_redo(store *s, void *ctx);
 
 static inline void store_close(store *s)
 {
