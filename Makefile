@@ -74,7 +74,7 @@ LIB := $(B)/libspamsift.a
 
 .PHONY: all check format-check unit cli-check rules-check daemon-check milter-check http-check \
 	reload-check dns-check dnsl-check auth-check checks-check report-check fpd-check web-check \
-	redis-check redis-journal-check rhist-check fpd-redis-check corpus-check fuzz fuzz-smoke bench demo install \
+	redis-check redis-journal-check sentinel-check rhist-check fpd-redis-check corpus-check fuzz fuzz-smoke bench demo install \
 	deps clean
 
 all: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd $(LIB)
@@ -154,7 +154,7 @@ deps:
 check: deps
 	$(MAKE) format-check unit cli-check rules-check daemon-check milter-check http-check \
 		reload-check dns-check dnsl-check auth-check checks-check report-check fpd-check \
-		web-check redis-check redis-journal-check rhist-check fpd-redis-check corpus-check
+		web-check redis-check redis-journal-check sentinel-check rhist-check fpd-redis-check corpus-check
 ifeq ($(SANITIZE),)
 	$(MAKE) fuzz-smoke
 endif
@@ -233,6 +233,13 @@ redis-check: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd $(B)/tests/fpcli
 # replayed twice changes nothing.
 redis-journal-check: $(B)/spamsift $(B)/spamsiftd
 	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd sh tests/redis_journal.sh
+
+# Redis Sentinel: a master, its replica and a sentinel; the model, the
+# history and the fingerprint store through redis+sentinel:// URLs; the
+# master killed: the replica promoted, nothing lost.
+sentinel-check: $(B)/spamsift $(B)/spamsiftd $(B)/spamsift-fpd $(B)/tests/fpcli
+	SPAMSIFT=$(B)/spamsift SPAMSIFTD=$(B)/spamsiftd FPD=$(B)/spamsift-fpd FPCLI=$(B)/tests/fpcli \
+		sh tests/sentinel.sh
 
 # The scan history on Redis: a real redis-server, two spamsiftd sharing
 # it, the bounds on Redis, Redis killed and back.

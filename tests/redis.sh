@@ -196,7 +196,7 @@ expect 2 "password file missing" "$bin" check --redis "$R" --redis-password-file
 	"$tmp/teach.eml"
 printf 'redis = http://x\nhttp = 127.0.0.1:0\n' >"$tmp/bad.conf"
 expect 2 "config: bad redis URL" "$daemon" -c "$tmp/bad.conf"
-grep -q "bad.conf:1: redis: not a redis:// or rediss:// URL" "$tmp/err" && ok || bad "FILE:LINE: $(cat "$tmp/err")"
+grep -q "bad.conf:1: redis: not a redis://, rediss:// or redis+sentinel:// URL" "$tmp/err" && ok || bad "FILE:LINE: $(cat "$tmp/err")"
 expect 2 "config: db and redis" "$daemon" --db "$tmp/db" --redis "$R" --http 127.0.0.1:0
 expect 2 "config: journal without redis" "$daemon" --redis-journal "$tmp/j" --http 127.0.0.1:0
 expect 2 "config: journal size too small" "$daemon" $RP --redis-journal-size 10 --http 127.0.0.1:0

@@ -104,7 +104,8 @@ static int open_model(const char *where, const char *pwfile, int ro, store **out
 
 	memset(&a, 0, sizeof(a));
 	a.cmd = "migrate";
-	if (!strncmp(where, "redis://", 8) || !strncmp(where, "rediss://", 9)) {
+	if (!strncmp(where, "redis://", 8) || !strncmp(where, "rediss://", 9) ||
+	    !strncmp(where, "redis+sentinel://", 17) || !strncmp(where, "rediss+sentinel://", 18)) {
 		a.redis = where;
 		a.redis_password_file = pwfile;
 	} else {

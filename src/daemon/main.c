@@ -53,6 +53,8 @@ static const char usage[] =
     "                     redis://[:PASSWORD@]HOST[:PORT][/DB] (rediss:// for\n"
     "                     TLS; a client certificate from the environment:\n"
     "                     SPAMSIFT_REDIS_TLS_CERT and SPAMSIFT_REDIS_TLS_KEY;\n"
+    "                     redis+sentinel://[:PASSWORD@]HOST[:PORT][,HOST...]/\n"
+    "                     SERVICE[/DB] for a master Sentinel watches;\n"
     "                     a Cluster is found out from any node; give\n"
     "                     --redis again for more nodes, tried in turn). Scans\n"
     "                     read copies of the global model and of the users'\n"
@@ -653,7 +655,11 @@ static int generation_make(const cmdline *cl, generation *prev, generation **out
 		redis_url u;
 		const char *uwhy;
 		redis_url_parse(g->conf.redis, strlen(g->conf.redis), &u, &uwhy);
-		snprintf(g->db, sizeof(g->db), "redis %s:%d/%d", u.host, u.port, u.db);
+		if (u.service[0])
+			snprintf(g->db, sizeof(g->db), "redis sentinel %s:%d service %s/%d", u.host,
+			         u.port, u.service, u.db);
+		else
+			snprintf(g->db, sizeof(g->db), "redis %s:%d/%d", u.host, u.port, u.db);
 		if (model_get_redis(&g->conf, prev ? prev->m : NULL, &g->m, why, wlen))
 			goto fail;
 	} else {

@@ -551,29 +551,52 @@ static int users_json(sbuf *b, const config *c)
 	return err ? err : sbuf_addc(b, ']');
 }
 
-/* A Redis URL without its password, "redis://[USER:]***@HOST:PORT/DB",
- * into out; "(hidden)" when it does not parse. */
+/* Room for a masked URL: the user, every sentinel, the service. */
+#define REDIS_MASKED                                                                               \
+	(REDIS_URL_SECRET + REDIS_URL_SENTINELS * (REDIS_URL_HOST + 10) + REDIS_URL_SERVICE + 64)
+
+/* HOST:PORT of a URL, with brackets for IPv6, at out (cap > 0). */
+static size_t host_port(char *out, size_t cap, const char *host, int port)
+{
+	int v6 = strchr(host, ':') != NULL,
+	    n = snprintf(out, cap, "%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "", port);
+
+	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+/* A Redis URL without its password, "redis://[USER:]***@HOST:PORT/DB"
+ * (rediss://, and the Sentinel forms with every sentinel and the
+ * service), into out; "(hidden)" when it does not parse. */
 static const char *redis_mask(const char *url, char *out, size_t len)
 {
 	const char *why, *at;
-	int v6;
+	char hosts[REDIS_URL_SENTINELS * (REDIS_URL_HOST + 10)];
+	size_t o = 0;
 	redis_url u;
 
 	if (redis_url_parse(url, strlen(url), &u, &why)) {
 		snprintf(out, len, "(hidden)");
 		return out;
 	}
-	v6 = strchr(u.host, ':') != NULL;
+	if (!u.service[0])
+		host_port(hosts, sizeof(hosts), u.host, u.port);
+	for (int i = 0; i < u.nsentinels; i++) {
+		if (i)
+			hosts[o++] = ',';
+		o +=
+		    host_port(hosts + o, sizeof(hosts) - o, u.sentinel[i].host, u.sentinel[i].port);
+	}
 	at = u.user[0] || u.pass[0] ? "***@" : "";
-	snprintf(out, len, "redis://%s%s%s%s%s%s:%d/%d", u.user, u.user[0] ? ":" : "", at,
-	         v6 ? "[" : "", u.host, v6 ? "]" : "", u.port, u.db);
+	snprintf(out, len, "%s%s://%s%s%s%s/%s%s%d", u.tls ? "rediss" : "redis",
+	         u.service[0] ? "+sentinel" : "", u.user, u.user[0] ? ":" : "", at, hosts,
+	         u.service, u.service[0] ? "/" : "", u.db);
 	sodium_memzero(&u, sizeof(u));
 	return out;
 }
 
 static int redis_kv(sbuf *b, const char *key, const char *url)
 {
-	char m[REDIS_URL_HOST + REDIS_URL_SECRET + 64];
+	char m[REDIS_MASKED];
 
 	return kv_s(b, key, url ? redis_mask(url, m, sizeof(m)) : NULL);
 }
@@ -581,7 +604,7 @@ static int redis_kv(sbuf *b, const char *key, const char *url)
 /* The Redis settings, URLs without their passwords. */
 static int redis_config_json(sbuf *b, const config *c)
 {
-	char m[REDIS_URL_HOST + REDIS_URL_SECRET + 64];
+	char m[REDIS_MASKED];
 	int err = redis_kv(b, "redis", c->redis) || sbuf_adds(b, ",\"redis_seeds\":[");
 
 	for (size_t i = 0; !err && i < c->nredis_seeds; i++) {
@@ -591,8 +614,11 @@ static int redis_config_json(sbuf *b, const config *c)
 	return err || sbuf_addc(b, ']') || redis_kv(b, "redis_replica", c->redis_replica) ||
 	       kv_s(b, "redis_password_file", c->redis_password_file) ||
 	       kv_s(b, "redis_journal", c->redis_journal) ||
-	       sbuf_addf(b, ",\"redis_cache\":%g,\"redis_timeout\":%g,\"redis_journal_size\":%zu",
-	                 c->redis_cache, c->redis_timeout, c->redis_journal_size);
+	       sbuf_addf(b,
+	                 ",\"redis_cache\":%g,\"redis_timeout\":%g,\"redis_journal_size\":%zu"
+	                 ",\"redis_user_cache\":%zu,\"redis_user_wait\":%g",
+	                 c->redis_cache, c->redis_timeout, c->redis_journal_size,
+	                 c->redis_user_cache, c->redis_user_wait);
 }
 
 /* The configuration in force. Secrets are left out: http_user lines show

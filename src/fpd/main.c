@@ -28,6 +28,7 @@ static const char usage[] =
     "  --db DIR            the LMDB store (created if absent)\n"
     "  --redis URL         the store on Redis instead, shared by every server\n"
     "                      given the same URL: redis://[:PASSWORD@]HOST[:PORT][/DB]\n"
+    "                      or redis+sentinel://HOST[:PORT][,HOST...]/SERVICE[/DB]\n"
     "                      (rediss:// for TLS; a client certificate from\n"
     "                      SPAMSIFT_REDIS_TLS_CERT and SPAMSIFT_REDIS_TLS_KEY);\n"
     "                      keys ssf{f}:*\n"

@@ -367,7 +367,9 @@ static int login(redisContext *c, const redis_url *u, const char **why)
 	return bad ? -1 : 0;
 }
 
-redisContext *redis_dial(const redis_url *u, int timeout_ms, const char **why)
+/* Connects to u's host and port (TLS for rediss://), without logging in;
+ * NULL with why. */
+static redisContext *dial_plain(const redis_url *u, int timeout_ms, const char **why)
 {
 	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
 	struct sigaction old_pipe;
@@ -396,11 +398,84 @@ redisContext *redis_dial(const redis_url *u, int timeout_ms, const char **why)
 		return NULL;
 	}
 	redisSetTimeout(c, tv);
-	if (login(c, u, why)) {
+	return c;
+}
+
+/* Connects to u's host and port and logs in; NULL with why. */
+static redisContext *dial_login(const redis_url *u, int timeout_ms, const char **why)
+{
+	redisContext *c = dial_plain(u, timeout_ms, why);
+
+	if (c && login(c, u, why)) {
 		redisFree(c);
 		return NULL;
 	}
 	return c;
+}
+
+/* Asks sentinel i of u for the master of u's service, into m (u's
+ * credentials and database): 0, or -1 with why. */
+static int sentinel_ask(const redis_url *u, int i, int timeout_ms, redis_url *m, const char **why)
+{
+	redis_url s = {.port = u->sentinel[i].port, .tls = u->tls};
+	redisContext *c;
+	redisReply *r;
+	long port;
+	int rc = -1;
+
+	memcpy(s.host, u->sentinel[i].host, sizeof(s.host));
+	if (!(c = dial_plain(&s, timeout_ms, why)))
+		return -1;
+	r = redisCommand(c, "SENTINEL get-master-addr-by-name %s", u->service);
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[0]->type == REDIS_REPLY_STRING && r->element[0]->len < sizeof(m->host) &&
+	    r->element[1]->type == REDIS_REPLY_STRING &&
+	    (port = strtol(r->element[1]->str, NULL, 10)) > 0 && port < 65536) {
+		*m = *u;
+		memcpy(m->host, r->element[0]->str, r->element[0]->len + 1);
+		m->port = (int)port;
+		m->service[0] = 0;
+		m->nsentinels = 0;
+		rc = 0;
+	} else {
+		*why = !r                           ? "a sentinel does not answer"
+		       : r->type == REDIS_REPLY_NIL ? "the sentinels do not know that service"
+		                                    : "a sentinel's answer is not an address";
+	}
+	freeReplyObject(r);
+	redisFree(c);
+	return rc;
+}
+
+/* Whether c is a master (ROLE), as a sentinel's answer may be out of date
+ * during a fail-over. */
+static int is_master(redisContext *c)
+{
+	redisReply *r = redisCommand(c, "ROLE");
+	int yes = r && r->type == REDIS_REPLY_ARRAY && r->elements &&
+	          r->element[0]->type == REDIS_REPLY_STRING &&
+	          !strcmp(r->element[0]->str, "master");
+
+	freeReplyObject(r);
+	return yes;
+}
+
+redisContext *redis_dial(const redis_url *u, int timeout_ms, const char **why)
+{
+	if (!u->service[0])
+		return dial_login(u, timeout_ms, why);
+	for (int i = 0; i < u->nsentinels; i++) {
+		redis_url m;
+		redisContext *c;
+		if (sentinel_ask(u, i, timeout_ms, &m, why) ||
+		    !(c = dial_login(&m, timeout_ms, why)))
+			continue;
+		if (is_master(c))
+			return c;
+		*why = "the master the sentinels name is not a master (a fail-over under way)";
+		redisFree(c);
+	}
+	return NULL;
 }
 
 /* The master CLUSTER SLOTS r names for slot, into n (u's credentials);

@@ -23,9 +23,11 @@
 
 /* Connects to u within timeout_ms (also set as the connection's read and
  * write timeout), logs in (AUTH with u's user and password when given)
- * and selects u's database. SIGPIPE is ignored from then on unless the
- * process handles it (hiredis writes without MSG_NOSIGNAL). Returns the connection (free with
- * redisFree), or NULL with a static reason in *why. */
+ * and selects u's database. For a Sentinel URL, the master is the one the
+ * first sentinel that answers names, checked with ROLE (each call asks
+ * again, so a connection made after a fail-over reaches the new master). SIGPIPE is ignored from
+ * then on unless the process handles it (hiredis writes without MSG_NOSIGNAL). Returns the
+ * connection (free with redisFree), or NULL with a static reason in *why. */
 redisContext *redis_dial(const redis_url *u, int timeout_ms, const char **why);
 
 /* Reads a Redis password: the first line of the file at path, without

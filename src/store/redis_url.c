@@ -1,5 +1,6 @@
 /*
- * redis_url.c: redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] (see redis_url.h).
+ * redis_url.c: redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] and the Sentinel form
+ * (see redis_url.h).
  */
 #include <string.h>
 
@@ -113,9 +114,53 @@ static int parse_hostport(const char *p, size_t n, redis_url *u, const char **wh
 	return 0;
 }
 
+/* HOST[:PORT][,HOST[:PORT]...]: the sentinels (the first also in u). */
+static int parse_sentinels(const char *p, size_t n, redis_url *u, const char **why)
+{
+	const char *end = p + n;
+
+	while (p <= end) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		size_t k = (size_t)((comma ? comma : end) - p);
+		if (u->nsentinels == REDIS_URL_SENTINELS)
+			return *why = "too many sentinels (at most 5)", -1;
+		u->port = 26379;
+		if (parse_hostport(p, k, u, why))
+			return -1;
+		memcpy(u->sentinel[u->nsentinels].host, u->host, sizeof(u->host));
+		u->sentinel[u->nsentinels++].port = u->port;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	memcpy(u->host, u->sentinel[0].host, sizeof(u->host));
+	u->port = u->sentinel[0].port;
+	return 0;
+}
+
+/* /SERVICE[/DB] of a sentinel URL, from its slash to end. */
+static int parse_service(const char *p, const char *end, redis_url *u, const char **why)
+{
+	const char *s = p + 1, *slash = memchr(s, '/', (size_t)(end - s));
+	size_t n = (size_t)((slash ? slash : end) - s);
+
+	if (p >= end || !n || n >= sizeof(u->service))
+		return *why = "a sentinel URL names the service: /NAME[/DB]", -1;
+	for (size_t i = 0; i < n; i++)
+		if (!host_char_ok(s[i]))
+			return *why = "bad character in the service name", -1;
+	memcpy(u->service, s, n);
+	u->service[n] = 0;
+	if (slash && slash + 1 < end &&
+	    (u->db = (int)number(slash + 1, (size_t)(end - slash - 1), 0, 15)) < 0)
+		return *why = "bad database number (want 0-15)", -1;
+	return 0;
+}
+
 int redis_url_parse(const char *s, size_t len, redis_url *u, const char **why)
 {
 	const char *p, *end = s + len, *slash, *at;
+	int sentinel = 0;
 
 	memset(u, 0, sizeof(*u));
 	u->port = 6379;
@@ -123,8 +168,12 @@ int redis_url_parse(const char *s, size_t len, redis_url *u, const char **why)
 		u->tls = 1, p = s + 9;
 	else if (len >= 8 && !strncmp(s, "redis://", 8))
 		p = s + 8;
+	else if (len >= 18 && !strncmp(s, "rediss+sentinel://", 18))
+		u->tls = 1, sentinel = 1, p = s + 18;
+	else if (len >= 17 && !strncmp(s, "redis+sentinel://", 17))
+		sentinel = 1, p = s + 17;
 	else
-		return *why = "not a redis:// or rediss:// URL", -1;
+		return *why = "not a redis://, rediss:// or redis+sentinel:// URL", -1;
 	slash = memchr(p, '/', (size_t)(end - p));
 	if (!slash)
 		slash = end;
@@ -137,6 +186,10 @@ int redis_url_parse(const char *s, size_t len, redis_url *u, const char **why)
 		return -1;
 	if (at)
 		p = at + 1;
+	if (sentinel)
+		return parse_sentinels(p, (size_t)(slash - p), u, why)
+		           ? -1
+		           : parse_service(slash, end, u, why);
 	if (parse_hostport(p, (size_t)(slash - p), u, why))
 		return -1;
 	if (slash < end && slash + 1 < end &&

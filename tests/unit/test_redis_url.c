@@ -44,6 +44,31 @@ TEST(redis_url_forms)
 	CHECK(!strcmp(u.pass, "pw"));
 }
 
+TEST(redis_url_sentinel)
+{
+	static const char *bad[] = {"redis+sentinel://h",
+	                            "redis+sentinel://h/",
+	                            "redis+sentinel://h,/m",
+	                            "redis+sentinel://,h/m",
+	                            "redis+sentinel://a,b,c,d,e,f/m",
+	                            "redis+sentinel://h/m m",
+	                            "redis+sentinel://h/m/16",
+	                            "redis+sentinel://h:0/m"};
+	redis_url u;
+
+	CHECK(parse("redis+sentinel://:pw@127.0.0.1,[::1]:26380,s3/mymaster/3", &u) == 0);
+	CHECK(u.nsentinels == 3 && !strcmp(u.service, "mymaster") && u.db == 3 && !u.tls);
+	CHECK(!strcmp(u.sentinel[0].host, "127.0.0.1") && u.sentinel[0].port == 26379);
+	CHECK(!strcmp(u.sentinel[1].host, "::1") && u.sentinel[1].port == 26380);
+	CHECK(!strcmp(u.sentinel[2].host, "s3") && !strcmp(u.pass, "pw"));
+	CHECK(!strcmp(u.host, "127.0.0.1") && u.port == 26379); /* the first, until asked */
+	CHECK(parse("rediss+sentinel://h/m", &u) == 0 && u.tls && u.nsentinels == 1 && !u.db);
+	CHECK(parse("redis://h/3", &u) == 0 && !u.service[0] && !u.nsentinels);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (parse(bad[i], &u) != -1)
+			test_fail(__FILE__, __LINE__, bad[i]);
+}
+
 TEST(redis_url_refused)
 {
 	static const char *bad[] = {"rediss://",      "http://h",       "redis://",
