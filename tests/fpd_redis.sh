@@ -19,9 +19,6 @@ pids=""
 # shellcheck disable=SC2086
 trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 rc() { redis-cli -p "$rp" "$@"; }
 # start NAME ARGS...: a server; sets $addr and $pid
 start() {

@@ -49,6 +49,23 @@ start_daemon() {
 # daemon started by start_daemon NAME printed (empty when none)
 bound_port() { sed -n "s/^$2 127\\.0\\.0\\.1:\\([0-9][0-9]*\\)\$/\\1/p" "$tmp/$1.out"; }
 
+# free_port: a TCP port free on 127.0.0.1 now
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_httpd NAME ARGS...: spamsiftd ($daemon) with an HTTP door on a free
+# port and 2 threads (start_daemon); sets $started (also added to $pids)
+# and the door's port in $hport
+start_httpd() {
+	sh_name=$1
+	shift
+	start_daemon "$sh_name" 1 "$daemon" --http 127.0.0.1:0 --threads 2 "$@"
+	started=$pid
+	pids="${pids:-} $started"
+	hport=$(bound_port "$sh_name" http)
+}
+
 # gen_corpus SEED [N]: training mail made by genmail.py, in $tmp/spam and
 # $tmp/ham (N messages each, or genmail's default)
 gen_corpus() {

@@ -149,9 +149,6 @@ PY
 milt() { python3 "$tmp/milt.py" "$@"; }
 
 # free_port: a TCP port nobody listens on now
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # start_daemon OUT ARGS...: spamsiftd in the background; sets $started
 start_daemon() {
 	out=$1

@@ -25,9 +25,6 @@ pids=""
 # shellcheck disable=SC2086
 trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # cluster_port: a free port P with P + 10000 (its cluster bus) free too
 cluster_port() {
 	python3 -c '
@@ -40,16 +37,6 @@ for _ in range(200):
     except OSError:
         continue
     print(p); break'
-}
-# start_httpd NAME ARGS...: spamsiftd with an HTTP door (lib.sh's start_daemon); sets $started
-# and the door's port in $hport
-start_httpd() {
-	name=$1
-	shift
-	start_daemon "$name" 1 "$daemon" --http 127.0.0.1:0 --threads 2 "$@"
-	started=$pid
-	pids="$pids $started"
-	hport=$(bound_port "$name" http)
 }
 c() { curl -sS --max-time 10 "$@"; }
 # hmget PORT, evals PORT: how many HMGET, EVAL that Redis has run
@@ -444,23 +431,20 @@ sleep 2
 kill "$started"
 # the copies' memory is bounded (redis_user_cache, in MB): 100 users with
 # a model each, scanned at a daemon allowed 1 MB of copies
-python3 - "$ha" "$tmp/probe-ham.eml" <<'EOF2'
+# as_many PORT PATH: POSTs probe-ham to PATH as users many0..many99
+as_many() {
+	python3 - "$1" "$2" "$tmp/probe-ham.eml" <<'EOF2'
 import http.client, sys
-port, body = int(sys.argv[1]), open(sys.argv[2], "rb").read()
+port, path, body = int(sys.argv[1]), sys.argv[2], open(sys.argv[3], "rb").read()
 for i in range(100):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    c.request("POST", "/learn/spam", body, {"X-User": "many%d" % i})
+    c.request("POST", path, body, {"X-User": "many%d" % i})
     c.getresponse().read()
 EOF2
+}
+as_many "$ha" /learn/spam
 start_httpd bound $RP --redis-user-cache 1
-python3 - "$hport" "$tmp/probe-ham.eml" <<'EOF2'
-import http.client, sys
-port, body = int(sys.argv[1]), open(sys.argv[2], "rb").read()
-for i in range(100):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    c.request("POST", "/check", body, {"X-User": "many%d" % i})
-    c.getresponse().read()
-EOF2
+as_many "$hport" /check
 sleep 1.5 # the sync thread evicts and counts once a second
 c "http://127.0.0.1:$hport/metrics" >"$tmp/bm"
 n=$(sed -n 's/^spamsift_redis_user_copies \([0-9]*\)$/\1/p' "$tmp/bm")

@@ -21,18 +21,6 @@ pids=""
 # shellcheck disable=SC2086
 trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# start_httpd NAME ARGS...: spamsiftd with an HTTP door; sets $started and $hport
-start_httpd() {
-	name=$1
-	shift
-	start_daemon "$name" 1 "$daemon" --http 127.0.0.1:0 --threads 2 "$@"
-	started=$pid
-	pids="$pids $started"
-	hport=$(bound_port "$name" http)
-}
 c() { curl -sS --max-time 10 "$@"; }
 # post PATH USER FILE: the HTTP status and the "result" of a learn or unlearn
 post() {

@@ -21,9 +21,6 @@ pids=""
 # shellcheck disable=SC2086
 trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 c() { curl -sS --max-time 10 "$@"; }
 # master_port: the port the sentinel names for the service now
 master_port() { redis-cli -p "$ps" sentinel get-master-addr-by-name mym 2>/dev/null | sed -n 2p; }
