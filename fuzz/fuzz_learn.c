@@ -51,8 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	arena_init(&a);
 	if (learner_check(l, m, 0, 8, &a, &v) == 0 && !(v.r.score >= 0 && v.r.score <= 1))
 		abort();
-	if (learner_learn(l, m, 0, size & 1, &a, &what) == 0 &&
-	    learner_unlearn(l, m, 0, &a, &what) == 0) {
+	if (learner_learn(l, m, 0, NULL, size & 1, &a, &what) == 0 &&
+	    learner_unlearn(l, m, 0, NULL, &a, &what) == 0) {
 		s->ops->totals(s, 0, &t);
 		if (t.spam || t.ham)
 			abort();

@@ -141,10 +141,14 @@ static int parse_sentinels(const char *p, size_t n, redis_url *u, const char **w
 /* /SERVICE[/DB] of a sentinel URL, from its slash to end. */
 static int parse_service(const char *p, const char *end, redis_url *u, const char **why)
 {
-	const char *s = p + 1, *slash = memchr(s, '/', (size_t)(end - s));
-	size_t n = (size_t)((slash ? slash : end) - s);
+	const char *s = p + 1, *slash;
+	size_t n;
 
-	if (p >= end || !n || n >= sizeof(u->service))
+	if (p >= end)
+		return *why = "a sentinel URL names the service: /NAME[/DB]", -1;
+	slash = memchr(s, '/', (size_t)(end - s));
+	n = (size_t)((slash ? slash : end) - s);
+	if (!n || n >= sizeof(u->service))
 		return *why = "a sentinel URL names the service: /NAME[/DB]", -1;
 	for (size_t i = 0; i < n; i++)
 		if (!host_char_ok(s[i]))
