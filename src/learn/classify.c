@@ -46,6 +46,7 @@ void clf_params_default(clf_params *p)
 	p->grams = 2000;
 	p->b_cap = 20;
 	p->e_cap = 8;
+	p->warm = 80;
 }
 
 void clf_params_gram(const clf_params *p, clf_params *g)
@@ -74,7 +75,8 @@ int clf_params_set(clf_params *p, const char *a)
 	           {"g_rate_decay", offsetof(clf_params, g_rate_decay)},
 	           {"grams", offsetof(clf_params, grams)},
 	           {"b_cap", offsetof(clf_params, b_cap)},
-	           {"e_cap", offsetof(clf_params, e_cap)}};
+	           {"e_cap", offsetof(clf_params, e_cap)},
+	           {"warm", offsetof(clf_params, warm)}};
 	const char *eq = strchr(a, '=');
 	char *end;
 	double v;
@@ -238,6 +240,16 @@ static double lr_sum(const clf_params *p, const feat_stat *st, size_t from, size
 	return clamp_logit(lr);
 }
 
+/* How sure a model that has learned t's messages may be: (learned + 1) /
+ * (warm + 1) below p->warm messages, else 1. Its first verdicts rest on a
+ * few dozen examples; their log-odds are scaled down, not their sign. */
+static double warm_up(const clf_params *p, const clf_totals *t)
+{
+	double n = (double)t->spam + (double)t->ham;
+
+	return n < p->warm ? (n + 1) / (p->warm + 1) : 1;
+}
+
 void clf_score(const clf_params *p, const clf_totals *t, const feat_stat *st, size_t n, size_t ntok,
                clf_result *r, clf_contrib *contrib)
 {
@@ -245,6 +257,7 @@ void clf_score(const clf_params *p, const clf_totals *t, const feat_stat *st, si
 	r->lr = cap(lr_sum(p, st, 0, ntok, p->w_lr, 1, contrib), p->e_cap);
 	r->gram = cap(lr_sum(p, st, ntok, n, p->w_gram, 0, contrib), p->e_cap);
 	r->logit = p->w_bayes * r->bayes + p->w_lr * r->lr + p->w_gram * r->gram;
+	r->logit *= warm_up(p, t);
 	r->score = 1 / (1 + exp(-r->logit));
 }
 
