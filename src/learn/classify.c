@@ -1,5 +1,5 @@
 /*
- * classify.c: the two experts and their fusion (see classify.h).
+ * classify.c: the three experts, their caps, warm-up and fusion (see classify.h).
  */
 #include <math.h>
 #include <pthread.h>
