@@ -1,5 +1,5 @@
 /*
- * classify.c: the two experts and their fusion (see classify.h).
+ * classify.c: the three experts, their caps, warm-up and fusion (see classify.h).
  */
 #include <math.h>
 #include <pthread.h>
@@ -44,6 +44,9 @@ void clf_params_default(clf_params *p)
 	p->g_eta = 0.02;
 	p->g_rate_decay = 0;
 	p->grams = 2000;
+	p->b_cap = 20;
+	p->e_cap = 8;
+	p->warm = 80;
 }
 
 void clf_params_gram(const clf_params *p, clf_params *g)
@@ -70,7 +73,10 @@ int clf_params_set(clf_params *p, const char *a)
 	           {"w_gram", offsetof(clf_params, w_gram)},
 	           {"g_eta", offsetof(clf_params, g_eta)},
 	           {"g_rate_decay", offsetof(clf_params, g_rate_decay)},
-	           {"grams", offsetof(clf_params, grams)}};
+	           {"grams", offsetof(clf_params, grams)},
+	           {"b_cap", offsetof(clf_params, b_cap)},
+	           {"e_cap", offsetof(clf_params, e_cap)},
+	           {"warm", offsetof(clf_params, warm)}};
 	const char *eq = strchr(a, '=');
 	char *end;
 	double v;
@@ -203,6 +209,13 @@ static double clamp_logit(double x)
 	return x > LOGIT_MAX ? LOGIT_MAX : x < -LOGIT_MAX ? -LOGIT_MAX : x;
 }
 
+/* x clamped to [-c, c] (and to LOGIT_MAX). */
+static double cap(double x, double c)
+{
+	c = c < LOGIT_MAX ? c : LOGIT_MAX;
+	return x > c ? c : x < -c ? -c : x;
+}
+
 /* The log-odds of a logistic regression expert over st[from..to). With
  * contrib, also each feature's final push: its count-expert share (left in
  * contrib by bayes_logit when `counted`, else 0) times w_bayes, plus its
@@ -227,13 +240,24 @@ static double lr_sum(const clf_params *p, const feat_stat *st, size_t from, size
 	return clamp_logit(lr);
 }
 
+/* How sure a model that has learned t's messages may be: (learned + 1) /
+ * (warm + 1) below p->warm messages, else 1. Its first verdicts rest on a
+ * few dozen examples; their log-odds are scaled down, not their sign. */
+static double warm_up(const clf_params *p, const clf_totals *t)
+{
+	double n = (double)t->spam + (double)t->ham;
+
+	return n < p->warm ? (n + 1) / (p->warm + 1) : 1;
+}
+
 void clf_score(const clf_params *p, const clf_totals *t, const feat_stat *st, size_t n, size_t ntok,
                clf_result *r, clf_contrib *contrib)
 {
-	r->bayes = clamp_logit(bayes_logit(p, t, st, ntok, contrib, &r->used));
-	r->lr = lr_sum(p, st, 0, ntok, p->w_lr, 1, contrib);
-	r->gram = lr_sum(p, st, ntok, n, p->w_gram, 0, contrib);
+	r->bayes = cap(bayes_logit(p, t, st, ntok, contrib, &r->used), p->b_cap);
+	r->lr = cap(lr_sum(p, st, 0, ntok, p->w_lr, 1, contrib), p->e_cap);
+	r->gram = cap(lr_sum(p, st, ntok, n, p->w_gram, 0, contrib), p->e_cap);
 	r->logit = p->w_bayes * r->bayes + p->w_lr * r->lr + p->w_gram * r->gram;
+	r->logit *= warm_up(p, t);
 	r->score = 1 / (1 + exp(-r->logit));
 }
 

@@ -9,8 +9,10 @@
  *    do), exact to learn and unlearn because it is only counts;
  *  - online logistic regression over the same binary features, trained on
  *    every message (and again while within a thick threshold).
- * Their log-odds are added with fixed weights (chosen by measurement, see
- * docs/ARCHITECTURE.md) into the final score in [0,1].
+ * Their log-odds, each clamped to a cap so that no expert's overconfidence
+ * outvotes the others, are added with fixed weights (chosen by measurement,
+ * see docs/ARCHITECTURE.md) into the final score in [0,1]; a model that has
+ * learned only a few messages says so by a score nearer 0.5 (warm-up).
  * Pure functions: no I/O, no allocation.
  */
 #ifndef SS_LEARN_CLASSIFY_H
@@ -43,6 +45,10 @@ typedef struct clf_params {
 	double w_gram;              /* fusion weight on the n-gram expert's log-odds */
 	double g_eta, g_rate_decay; /* the n-gram expert's eta and rate_decay */
 	double grams;               /* bytes of header and text cut into 4-grams */
+	double warm;                /* below this many messages learned, the fused log-odds
+	                             * are scaled by (learned + 1) / (warm + 1) */
+	double b_cap, e_cap;        /* each expert's log-odds clamped to +-cap before fusion:
+	                             * b_cap the count expert's, e_cap the regressions' */
 } clf_params;
 
 void clf_params_default(clf_params *p);

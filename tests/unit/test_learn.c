@@ -23,14 +23,20 @@ typedef struct fixture {
 	learner *l;
 } fixture;
 
+/* Opens an in-memory model with parameters p. */
+static void fx_open_p(fixture *f, const clf_params *p)
+{
+	f->s = store_mem_new();
+	f->l = f->s ? learner_new(f->s, p, 0) : NULL;
+	CHECK(f->l != NULL);
+}
+
 static void fx_open(fixture *f)
 {
 	clf_params p;
 
 	clf_params_default(&p);
-	f->s = store_mem_new();
-	f->l = f->s ? learner_new(f->s, &p, 0) : NULL;
-	CHECK(f->l != NULL);
+	fx_open_p(f, &p);
 }
 
 static void fx_close(fixture *f)
@@ -79,16 +85,61 @@ static void teach_all(fixture *f, uint32_t user)
 	}
 }
 
+/* Without the warm-up (which the next test checks), six messages are
+ * enough for confident verdicts on messages like them. */
 TEST(learn_separates_classes)
 {
 	fixture f;
+	clf_params p;
 
-	fx_open(&f);
+	clf_params_default(&p);
+	p.warm = 0;
+	fx_open_p(&f, &p);
 	CHECK(fabs(score(&f, sample_spams[0], 0) - 0.5) < 1e-9); /* empty model: undecided */
 	teach_all(&f, 0);
 	CHECK(score(&f, sample_spams[1], 0) > 0.9);
 	CHECK(score(&f, sample_hams[1], 0) < 0.1);
 	fx_close(&f);
+}
+
+static double logit_of(double s)
+{
+	return log(s / (1 - s));
+}
+
+/* A model that has learned n < warm messages gives the log-odds of one
+ * without warm-up times (n + 1) / (warm + 1): same verdicts, less sure;
+ * from warm messages on, the same scores. */
+TEST(learn_warm_up_scales_early_scores)
+{
+	fixture def, off, full;
+	clf_params p;
+	double lo, ld;
+
+	clf_params_default(&p);
+	CHECK(p.warm == 80);
+	fx_open(&def);
+	p.warm = 0;
+	fx_open_p(&off, &p);
+	p.warm = 2 * SAMPLES; /* reached once teach_all is done */
+	fx_open_p(&full, &p);
+	teach_all(&def, 0);
+	teach_all(&off, 0);
+	teach_all(&full, 0);
+	for (size_t i = 0; i < SAMPLES; i++) {
+		const char *probes[] = {sample_spams[i], sample_hams[i], probe};
+		for (size_t j = 0; j < 3; j++) {
+			lo = logit_of(score(&off, probes[j], 0));
+			ld = logit_of(score(&def, probes[j], 0));
+			CHECK(fabs(ld - lo * (2 * SAMPLES + 1) / 81.0) < 1e-9 * (1 + fabs(lo)));
+			CHECK(score(&full, probes[j], 0) == score(&off, probes[j], 0));
+		}
+	}
+	CHECK(score(&def, sample_spams[1], 0) > 0.5);
+	CHECK(score(&def, sample_hams[1], 0) < 0.5);
+	fx_close(&def);
+	fx_close(&off);
+	fx_close(&full);
 }
 
 TEST(learn_is_idempotent)
