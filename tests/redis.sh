@@ -451,6 +451,22 @@ n=$(sed -n 's/^spamsift_redis_user_copies \([0-9]*\)$/\1/p' "$tmp/bm")
 by=$(sed -n 's/^spamsift_redis_user_copy_bytes \([0-9]*\)$/\1/p' "$tmp/bm")
 [ "${n:-0}" -gt 10 ] && [ "$n" -lt 100 ] && [ "${by:-0}" -le 1048576 ] && ok ||
 	bad "the copies stay within 1 MB: ${n:-?} copies, ${by:-?} bytes"
+# a model too big for one copy (over a sixteenth of the bound, at 32 bytes
+# a feature) gets none: its scans read Redis, and score the same
+for d in spam ham load; do "$bin" learn --ham --user big $RP "$tmp/$d" 2>/dev/null; done
+bid=$(redis-cli -p "$p1" $rauth hget 'ss{g}:uid' big)
+[ "$(($(redis-cli -p "$p1" $rauth hlen "ss{u$bid}:f") * 32))" -gt 65536 ] && ok ||
+	bad "big's model is over 64 KB"
+redis-cli -p "$p1" $rauth monitor >"$tmp/monitor2" 2>&1 &
+mon=$!
+sleep 0.3
+bp=$(upoints "$hport" big "$tmp/teach.eml")
+bp2=$(upoints "$hport" big "$tmp/teach.eml")
+kill "$mon"
+grep -q "\"HMGET\" \"ss{u$bid}:f\"" "$tmp/monitor2" && ! grep -q "\"HSCAN\" \"ss{u$bid}:f\"" "$tmp/monitor2" &&
+	ok || bad "big's scans read Redis, no copy is loaded"
+[ "$bp" = "$bp2" ] && [ "$bp" = "$(upoints "$hb" big "$tmp/teach.eml")" ] && ok ||
+	bad "big scores the same with or without a copy ($bp, $bp2)"
 kill "$started"
 
 # ---- reloads: a changed Redis setting reopens the model (its mirror's

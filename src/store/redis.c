@@ -813,7 +813,8 @@ out:
 
 /* Scans of a user's model read its copy (asked for, and waited for up to
  * user_wait_ms, the first time): 1 when answered, from the copy or, when
- * it is not there yet, as empty (degraded: the global model alone). */
+ * it is not there yet, as empty (degraded: the global model alone); 0
+ * when the model is too big for a copy (Redis is read). */
 static int user_copy_read(rstore *rs, uint32_t user, const uint64_t *keys, size_t n, feat_stat *out,
                           clf_totals *tot)
 {
@@ -821,6 +822,8 @@ static int user_copy_read(rstore *rs, uint32_t user, const uint64_t *keys, size_
 
 	if (user != rs->unready)
 		at = rusers_lookup(rs->sh->users, user, keys, n, out, tot, rs->sh->user_wait_ms);
+	if (at == RUSERS_TOO_BIG)
+		return 0; /* no copy for so big a model: read Redis */
 	if (at < 0) {
 		rs->unready = user; /* its totals too, in this transaction */
 		for (size_t i = 0; i < n; i++)

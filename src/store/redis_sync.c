@@ -305,9 +305,38 @@ static void names_answer(rstore *rs, rusers *u)
 	}
 }
 
-/* Loads user copy r (1 when it was, and scans waiting for it may go on). */
+/* How many features user's model has (HLEN); -1 when Redis does not say. */
+static long long user_size(rstore *rs, uint32_t user)
+{
+	char f[32];
+	const char *argv[2] = {"HLEN", f};
+	size_t lens[2] = {4, 0};
+	redisReply *r;
+	long long n;
+
+	lens[1] = (size_t)snprintf(f, sizeof(f), "ss{u%u}:f", user);
+	if (!(r = rs_command(rs, 0, 2, argv, lens)))
+		return -1;
+	n = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+	freeReplyObject(r);
+	return n;
+}
+
+/* Loads user copy r (1 when it was, and scans waiting for it may go on).
+ * A model bigger than one copy may hold (32 bytes a feature in the table)
+ * gets none: its scans read Redis, as the command line does. */
 static int user_load(rstore *rs, rusers *u, ruser *r, int64_t start)
 {
+	long long n = r->loaded ? 0 : user_size(rs, r->id);
+
+	if (n < 0)
+		return 0;
+	if ((unsigned long long)n * 32 > rusers_max_copy(u)) {
+		__atomic_store_n(&r->too_big, 1, __ATOMIC_RELEASE);
+		r->loaded = 1; /* not asked again while the copy's entry lives */
+		rusers_loaded(u);
+		return 1;
+	}
 	if (mirror_load(rs, r->id, r->m, r->last, sizeof(r->last)))
 		return 0;
 	r->loaded = 1;
@@ -351,7 +380,9 @@ static void users_round(rshared *sh, sync_state *st, int full, int64_t start)
 	list = rusers_list(sh->users, &n);
 	for (size_t i = 0; i < n; i++) {
 		ruser *r = list[i];
-		if (!r->loaded)
+		if (r->too_big)
+			; /* no copy: its scans read Redis */
+		else if (!r->loaded)
 			user_load(rs, sh->users, r, start);
 		else if (!nerr && (all || sweep ||
 		                   (nids && bsearch(&r->id, ids, nids, sizeof(*ids), by_id))))

@@ -139,11 +139,14 @@ int64_t rusers_lookup(rusers *u, uint32_t user, const uint64_t *keys, size_t n, 
 	}
 	r->refs++;
 	r->used_at = now_ms();
-	while (rmirror_lookup(r->m, NULL, 0, NULL, &t) < 0 &&
+	while (!__atomic_load_n(&r->too_big, __ATOMIC_ACQUIRE) &&
+	       rmirror_lookup(r->m, NULL, 0, NULL, &t) < 0 &&
 	       wait_until(&u->ready, &u->mu, deadline) == 0)
 		;
 	pthread_mutex_unlock(&u->mu);
-	at = rmirror_lookup(r->m, keys, n, out, tot);
+	at = __atomic_load_n(&r->too_big, __ATOMIC_ACQUIRE)
+	         ? RUSERS_TOO_BIG
+	         : rmirror_lookup(r->m, keys, n, out, tot);
 	pthread_mutex_lock(&u->mu);
 	r->refs--;
 	pthread_mutex_unlock(&u->mu);
@@ -278,6 +281,11 @@ void rusers_release(rusers *u, ruser *r)
 	pthread_mutex_lock(&u->mu);
 	r->refs--;
 	pthread_mutex_unlock(&u->mu);
+}
+
+size_t rusers_max_copy(const rusers *u)
+{
+	return u->max_bytes / 16;
 }
 
 void rusers_loaded(rusers *u)

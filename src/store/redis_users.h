@@ -25,6 +25,7 @@ typedef struct ruser {
 	rmirror *m;
 	char last[64]; /* the position in its change feed (sync thread only) */
 	int loaded;    /* loaded and followed since (sync thread only) */
+	int too_big;   /* no copy: the model is too big for one (set once, atomic) */
 	/* the rest belongs to redis_users.c */
 	int64_t used_at;
 	int refs;
@@ -38,7 +39,9 @@ void rusers_free(rusers *u);
 /* For scans: user's features and totals from its copy; returns the time
  * of its last sync (ms). When there is no copy yet it is asked for, this
  * waits up to wait_ms for it, and returns -1 when it is still not there
- * (nothing filled). */
+ * (nothing filled); RUSERS_TOO_BIG at once when the user's model is too
+ * big for a copy (the scan reads Redis). */
+#define RUSERS_TOO_BIG (-2)
 int64_t rusers_lookup(rusers *u, uint32_t user, const uint64_t *keys, size_t n, feat_stat *out,
                       clf_totals *tot, int wait_ms);
 
@@ -65,7 +68,12 @@ void rusers_name_set(rusers *u, const char *name, uint32_t id, int64_t at);
 ruser **rusers_list(rusers *u, size_t *n);
 void rusers_release(rusers *u, ruser *r);
 
-/* For the sync thread: a copy was loaded; scans waiting for it wake up. */
+/* For the sync thread: the most one user's copy may hold: a sixteenth of
+ * the bound. */
+size_t rusers_max_copy(const rusers *u);
+
+/* For the sync thread: a copy was loaded (or found too big); scans
+ * waiting for it wake up. */
 void rusers_loaded(rusers *u);
 
 /* For the sync thread: drops the copies no scan read for idle_ms, then the

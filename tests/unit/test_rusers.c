@@ -80,6 +80,23 @@ TEST(rusers_copies_asked_loaded_evicted)
 	CHECK(n == 0 && bytes == 0);
 	rusers_free(u);
 
+	/* A model too big for a copy: scans are told at once, without waiting. */
+	u = rusers_new((size_t)64 << 20);
+	CHECK(rusers_max_copy(u) == (size_t)4 << 20);
+	rusers_lookup(u, 9, &key, 1, &st, &tot, 0);
+	{
+		size_t k;
+		ruser **l = rusers_list(u, &k);
+		CHECK(k == 1);
+		__atomic_store_n(&l[0]->too_big, 1, __ATOMIC_RELEASE);
+		rusers_release(u, l[0]);
+		free(l);
+	}
+	t0 = ms_now();
+	CHECK(rusers_lookup(u, 9, &key, 1, &st, &tot, 5000) == RUSERS_TOO_BIG);
+	CHECK(ms_now() - t0 < 1000);
+	rusers_free(u);
+
 	/* Idle copies go even under the bound. */
 	u = rusers_new((size_t)64 << 20);
 	rusers_lookup(u, 8, &key, 1, &st, &tot, 0);
