@@ -41,6 +41,7 @@
 #include "spamsift.h"
 #include "store/redis_conn.h"
 #include "store/redis_url.h"
+#include "util/clock.h"
 
 #define MAX_CANDIDATES 256 /* ids compared per lookup */
 #define MAX_PER_BAND 64    /* ids read per band key */
@@ -118,14 +119,6 @@ static void give(fsredis *r, int failed)
 	pthread_mutex_unlock(&r->mu);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Locks and returns the replica's connection; NULL (locked too) when it
  * cannot be reached, or failed less than REPLICA_RETRY_MS ago. */
 static redisContext *take_replica(fsredis *r)
@@ -137,9 +130,9 @@ static redisContext *take_replica(fsredis *r)
 		redisFree(r->rc);
 		r->rc = NULL;
 	}
-	if (!r->rc && now_ms() >= r->r_retry &&
+	if (!r->rc && ss_mono_ms() >= r->r_retry &&
 	    !(r->rc = redis_dial(&r->ru, (int)(r->tv.tv_sec * 1000 + r->tv.tv_usec / 1000), &why)))
-		r->r_retry = now_ms() + REPLICA_RETRY_MS;
+		r->r_retry = ss_mono_ms() + REPLICA_RETRY_MS;
 	return r->rc;
 }
 
@@ -148,7 +141,7 @@ static void give_replica(fsredis *r, int failed)
 	if (failed && r->rc) {
 		redisFree(r->rc);
 		r->rc = NULL;
-		r->r_retry = now_ms() + REPLICA_RETRY_MS;
+		r->r_retry = ss_mono_ms() + REPLICA_RETRY_MS;
 	}
 	pthread_mutex_unlock(&r->rmu);
 }

@@ -45,6 +45,7 @@
 #include "spamsift.h"
 #include "store/redis_conn.h"
 #include "store/redis_url.h"
+#include "util/clock.h"
 #include "util/json.h"
 
 #define K_IDS "ss{h}:ids"
@@ -125,14 +126,6 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A reply that is an error (or none). */
 static int bad_reply(const redisReply *r)
 {
@@ -162,10 +155,10 @@ static redisContext *take(hredis *h, rconn *rc)
 	if (rc->c && rc->c->err) {
 		redisFree(rc->c);
 		rc->c = NULL;
-		rc->retry_at = mono_ms() + RETRY_MS;
+		rc->retry_at = ss_mono_ms() + RETRY_MS;
 	}
-	if (!rc->c && mono_ms() >= rc->retry_at && !(rc->c = dial(h, rc)))
-		rc->retry_at = mono_ms() + RETRY_MS;
+	if (!rc->c && ss_mono_ms() >= rc->retry_at && !(rc->c = dial(h, rc)))
+		rc->retry_at = ss_mono_ms() + RETRY_MS;
 	return rc->c;
 }
 
@@ -176,7 +169,7 @@ static void give(rconn *rc, int failed)
 	if (failed && rc->c) {
 		redisFree(rc->c);
 		rc->c = NULL;
-		rc->retry_at = mono_ms() + RETRY_MS;
+		rc->retry_at = ss_mono_ms() + RETRY_MS;
 	}
 	pthread_mutex_unlock(&rc->mu);
 }

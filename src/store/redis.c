@@ -54,6 +54,7 @@
 #include "store/rjournal.h"
 #include "store/rjrecord.h"
 #include "store/store.h"
+#include "util/clock.h"
 
 #define FLUSH_AT (256u << 10) /* a user's pending writes sent once this big */
 #define RETRY_MS 200          /* wait between attempts to reach a server that failed */
@@ -172,14 +173,6 @@ static void note_journal_size(rjournal *j)
 	__atomic_store_n(&stats.journal_bytes, (uint64_t)rjournal_size(j), __ATOMIC_RELAXED);
 }
 
-int64_t rs_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- byte order ---- */
 
 static void le32(uint8_t *p, uint32_t v)
@@ -273,10 +266,10 @@ static redisContext *conn(rstore *rs, int write)
 
 	if (*c)
 		return *c;
-	if (rs_now_ms() < *retry)
+	if (ss_mono_ms() < *retry)
 		return NULL;
 	if (!(*c = redis_dial(replica ? &rs->sh->r : &rs->sh->w, rs->sh->timeout_ms, &why)))
-		*retry = rs_now_ms() + RETRY_MS;
+		*retry = ss_mono_ms() + RETRY_MS;
 	return *c;
 }
 
@@ -289,13 +282,13 @@ static redisContext *node_conn(rstore *rs, int i)
 
 	if (rs->nc[i])
 		return rs->nc[i];
-	if (rs_now_ms() < rs->nretry[i])
+	if (ss_mono_ms() < rs->nretry[i])
 		return NULL;
 	snprintf(u.host, sizeof(u.host), "%s", rs->map.nodes[i].host);
 	u.port = rs->map.nodes[i].port;
 	u.db = 0;
 	if (!(rs->nc[i] = redis_dial(&u, rs->sh->timeout_ms, &why)))
-		rs->nretry[i] = rs_now_ms() + RETRY_MS;
+		rs->nretry[i] = ss_mono_ms() + RETRY_MS;
 	return rs->nc[i];
 }
 
@@ -303,12 +296,12 @@ static redisContext *node_conn(rstore *rs, int i)
 static void conn_drop(rstore *rs, redisContext *c)
 {
 	if (c == rs->wc)
-		rs->wc = NULL, rs->w_retry = rs_now_ms() + RETRY_MS;
+		rs->wc = NULL, rs->w_retry = ss_mono_ms() + RETRY_MS;
 	if (c == rs->rc)
-		rs->rc = NULL, rs->r_retry = rs_now_ms() + RETRY_MS;
+		rs->rc = NULL, rs->r_retry = ss_mono_ms() + RETRY_MS;
 	for (size_t i = 0; i < rs->map.nnodes; i++)
 		if (c == rs->nc[i])
-			rs->nc[i] = NULL, rs->nretry[i] = rs_now_ms() + RETRY_MS;
+			rs->nc[i] = NULL, rs->nretry[i] = ss_mono_ms() + RETRY_MS;
 	redisFree(c);
 }
 
@@ -368,9 +361,9 @@ static int slot_range(rc_map *m, const redisReply *e)
  * most every RETRY_MS. Node indices stay (connections are kept by them). */
 static void refresh_map(rstore *rs, int dead)
 {
-	if (rs_now_ms() < rs->map_retry)
+	if (ss_mono_ms() < rs->map_retry)
 		return;
-	rs->map_retry = rs_now_ms() + RETRY_MS;
+	rs->map_retry = ss_mono_ms() + RETRY_MS;
 	for (size_t i = 0; i < rs->map.nnodes; i++) {
 		redisContext *c = (int)i == dead ? NULL : node_conn(rs, (int)i);
 		redisReply *r = c ? redisCommand(c, "CLUSTER SLOTS") : NULL;
@@ -830,7 +823,7 @@ static int user_copy_read(rstore *rs, uint32_t user, const uint64_t *keys, size_
 			out[i] = (feat_stat){0, 0, 0, 0};
 		*tot = (clf_totals){0, 0};
 	}
-	if (at < 0 || rs_now_ms() - at > rs->sh->stale_ms) {
+	if (at < 0 || ss_mono_ms() - at > rs->sh->stale_ms) {
 		rs->degraded = 1;
 		STAT_ADD(cache_reads, 1);
 	}
@@ -851,7 +844,7 @@ static int mirror_read(rstore *rs, uint32_t user, const uint64_t *keys, size_t n
 		return rs->sh->users ? user_copy_read(rs, user, keys, n, out, tot) : 0;
 	if ((at = rmirror_lookup(rs->sh->mirror, keys, n, out, tot)) < 0)
 		return 0;
-	if (rs_now_ms() - at > rs->sh->stale_ms) {
+	if (ss_mono_ms() - at > rs->sh->stale_ms) {
 		rs->degraded = 1;
 		STAT_ADD(cache_reads, 1);
 	}
@@ -861,7 +854,7 @@ static int mirror_read(rstore *rs, uint32_t user, const uint64_t *keys, size_t n
 static int r_lookup(store *s, uint32_t user, const uint64_t *keys, size_t n, feat_stat *out)
 {
 	rstore *rs = (rstore *)s;
-	int64_t now = rs_now_ms(), age = rs->in_write ? -1 : rs->sh->stale_ms;
+	int64_t now = ss_mono_ms(), age = rs->in_write ? -1 : rs->sh->stale_ms;
 	size_t *miss, m = 0;
 	clf_totals tot;
 	int err = 0;
@@ -918,7 +911,7 @@ int rs_totals(store *s, uint32_t user, clf_totals *t)
 {
 	rstore *rs = (rstore *)s;
 	tentry *e = &rs->tot[user % TOT_SLOTS];
-	int64_t now = rs_now_ms();
+	int64_t now = ss_mono_ms();
 	char name[32];
 	const char *argv[4] = {"HMGET", name, "spam", "ham"};
 	size_t lens[4] = {5, 0, 4, 3};
@@ -1311,9 +1304,9 @@ static int r_walk(store *s, const store_walker *w)
  * every RETRY_MS while it does not. */
 static void journal_try(rstore *rs)
 {
-	if (!rs->sh->j || rs->is_replay || !rjournal_size(rs->sh->j) || rs_now_ms() < rs->j_retry)
+	if (!rs->sh->j || rs->is_replay || !rjournal_size(rs->sh->j) || ss_mono_ms() < rs->j_retry)
 		return;
-	rs->j_retry = rs_now_ms() + RETRY_MS;
+	rs->j_retry = ss_mono_ms() + RETRY_MS;
 	journal_replay(rs);
 }
 

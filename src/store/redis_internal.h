@@ -110,8 +110,6 @@ static inline int rs_provisional(uint32_t user)
 	return (user & RS_PROV_BIT) != 0;
 }
 
-/* Monotonic milliseconds. */
-int64_t rs_now_ms(void);
 uint64_t rs_get_le64(const uint8_t *p);
 void rs_unpack_stat(const uint8_t *p, feat_stat *st);
 

@@ -15,6 +15,7 @@
 #include "spamsift.h"
 #include "store/redis_internal.h"
 #include "store/redis_users.h"
+#include "util/clock.h"
 
 #define FEED_COUNT 2000 /* feed entries read at once */
 
@@ -299,7 +300,7 @@ static void names_answer(rstore *rs, rusers *u)
 		long long id = r && r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : 0;
 		int ok = r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_NIL) &&
 		         id >= 0 && id <= UINT32_MAX;
-		rusers_name_set(u, names[i], ok ? (uint32_t)id : 0, ok ? rs_now_ms() : -1);
+		rusers_name_set(u, names[i], ok ? (uint32_t)id : 0, ok ? ss_mono_ms() : -1);
 		freeReplyObject(r);
 		free(names[i]);
 	}
@@ -406,8 +407,8 @@ static void users_round(rshared *sh, sync_state *st, int full, int64_t start)
  * name, or the store stops. */
 static void wait_next(rshared *sh, int64_t next)
 {
-	for (int64_t t = rs_now_ms(); t < next && !__atomic_load_n(&sh->mstop, __ATOMIC_ACQUIRE);
-	     t = rs_now_ms()) {
+	for (int64_t t = ss_mono_ms(); t < next && !__atomic_load_n(&sh->mstop, __ATOMIC_ACQUIRE);
+	     t = ss_mono_ms()) {
 		int ms = next - t < 10 ? (int)(next - t) : 10;
 		struct timespec ts = {0, ms * 1000L * 1000L};
 		if (!sh->users)
@@ -430,7 +431,7 @@ void *rs_mirror_main(void *arg)
 
 	every = every < 20 ? 20 : every > 250 ? 250 : every;
 	while (!__atomic_load_n(&sh->mstop, __ATOMIC_ACQUIRE)) {
-		int64_t start = rs_now_ms();
+		int64_t start = ss_mono_ms();
 		int full = start >= next;
 		if (full) {
 			int err =

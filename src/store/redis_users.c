@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "store/redis_users.h"
+#include "util/clock.h"
 
 #define BUCKETS 16384u
 #define NAME_SLOTS 65536u
@@ -34,14 +35,6 @@ struct rusers {
 	char *ask[ASK_MAX];
 	size_t nask;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Waits on cv until the monotonic time deadline (ms); 0 or ETIMEDOUT. */
 static int wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline)
@@ -128,7 +121,7 @@ static ruser *user_get(rusers *u, uint32_t id)
 int64_t rusers_lookup(rusers *u, uint32_t user, const uint64_t *keys, size_t n, feat_stat *out,
                       clf_totals *tot, int wait_ms)
 {
-	int64_t at, deadline = now_ms() + (wait_ms > 0 ? wait_ms : 0);
+	int64_t at, deadline = ss_mono_ms() + (wait_ms > 0 ? wait_ms : 0);
 	clf_totals t;
 	ruser *r;
 
@@ -138,7 +131,7 @@ int64_t rusers_lookup(rusers *u, uint32_t user, const uint64_t *keys, size_t n, 
 		return -1;
 	}
 	r->refs++;
-	r->used_at = now_ms();
+	r->used_at = ss_mono_ms();
 	while (!__atomic_load_n(&r->too_big, __ATOMIC_ACQUIRE) &&
 	       rmirror_lookup(r->m, NULL, 0, NULL, &t) < 0 &&
 	       wait_until(&u->ready, &u->mu, deadline) == 0)
@@ -199,7 +192,7 @@ static int slot_answer(const nslot *s, const char *name, uint32_t *id)
 int rusers_name(rusers *u, const char *name, uint32_t *id, int64_t stale_ms, int wait_ms,
                 int *stale)
 {
-	int64_t now = now_ms(), deadline = now + (wait_ms > 0 ? wait_ms : 0), asked_at;
+	int64_t now = ss_mono_ms(), deadline = now + (wait_ms > 0 ? wait_ms : 0), asked_at;
 	nslot *s = name_slot(u, name);
 	int rc;
 
@@ -350,7 +343,7 @@ int rusers_wait_asked(rusers *u, int ms)
 
 	pthread_mutex_lock(&u->mu);
 	if (!u->has_asked)
-		wait_until(&u->asked, &u->mu, now_ms() + ms);
+		wait_until(&u->asked, &u->mu, ss_mono_ms() + ms);
 	asked = u->has_asked;
 	u->has_asked = 0;
 	pthread_mutex_unlock(&u->mu);
