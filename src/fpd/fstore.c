@@ -27,21 +27,6 @@ struct fstore {
 	fsredis *r; /* on Redis: everything goes there */
 };
 
-static void be64(uint64_t v, uint8_t out[8])
-{
-	for (int i = 0; i < 8; i++)
-		out[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 static int mdb_err(int rc)
 {
 	return rc == MDB_CORRUPTED || rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH ? SS_ECORRUPT
@@ -156,7 +141,7 @@ static int get_entry(fstore *s, MDB_txn *txn, uint64_t id, fstore_entry *e)
 	MDB_val k = {8, kb}, v;
 	int rc;
 
-	be64(id, kb);
+	fstore_be64(id, kb);
 	if ((rc = mdb_get(txn, s->entries, &k, &v)))
 		return rc;
 	return fstore_entry_decode(v.mv_data, v.mv_size, e) ? MDB_CORRUPTED : 0;
@@ -201,7 +186,7 @@ static int find_by_digests(fstore *s, MDB_txn *txn, const fpp_msg *m, best *b)
 			continue;
 		if (rc || v.mv_size != 8)
 			return rc ? rc : MDB_CORRUPTED;
-		consider(s, txn, m, get_be64(v.mv_data), 1.0, b);
+		consider(s, txn, m, fstore_get_be64(v.mv_data), 1.0, b);
 	}
 	return 0;
 }
@@ -213,10 +198,10 @@ static int scan_band(fstore *s, MDB_cursor *cur, MDB_txn *txn, const fpp_msg *m,
 	MDB_val k = {8, kb}, v;
 	int rc, n = 0;
 
-	be64(key, kb);
+	fstore_be64(key, kb);
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
 	while (!rc && n++ < MAX_PER_BAND) {
-		consider(s, txn, m, get_be64(v.mv_data), -1, b);
+		consider(s, txn, m, fstore_get_be64(v.mv_data), -1, b);
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP);
 	}
 	return rc == MDB_NOTFOUND ? 0 : rc;
@@ -274,11 +259,11 @@ static int index_entry(fstore *s, MDB_txn *txn, uint64_t id, const fstore_entry 
 	MDB_val k, v = {8, idb};
 	int rc = 0;
 
-	be64(id, idb);
+	fstore_be64(id, idb);
 	if (e->has_text) {
 		fp_bands(&e->text, keys);
 		for (size_t i = 0; !rc && i < FP_NBANDS; i++) {
-			be64(keys[i], kb);
+			fstore_be64(keys[i], kb);
 			k = (MDB_val){8, kb};
 			rc = del ? mdb_del(txn, s->bands, &k, &v)
 			         : mdb_put(txn, s->bands, &k, &v, 0);
@@ -298,7 +283,7 @@ static int put_entry(fstore *s, MDB_txn *txn, uint64_t id, const fstore_entry *e
 	uint8_t kb[8];
 	MDB_val k = {8, kb}, v = {sizeof(*e), (void *)e};
 
-	be64(id, kb);
+	fstore_be64(id, kb);
 	return mdb_put(txn, s->entries, &k, &v, 0);
 }
 
@@ -311,8 +296,8 @@ static int counter(fstore *s, MDB_txn *txn, const char *name, uint64_t *id)
 
 	if (rc && rc != MDB_NOTFOUND)
 		return rc;
-	*id = !rc && v.mv_size == 8 ? get_be64(v.mv_data) : 1;
-	be64(*id + 1, b);
+	*id = !rc && v.mv_size == 8 ? fstore_get_be64(v.mv_data) : 1;
+	fstore_be64(*id + 1, b);
 	v = (MDB_val){8, b};
 	return mdb_put(txn, s->meta, &k, &v, 0);
 }
@@ -366,7 +351,7 @@ static int del_entry(fstore *s, MDB_txn *txn, uint64_t id, const fstore_entry *e
 	MDB_val k = {8, kb};
 	int rc = index_entry(s, txn, id, e, 1);
 
-	be64(id, kb);
+	fstore_be64(id, kb);
 	return rc ? rc : mdb_del(txn, s->entries, &k, NULL);
 }
 
@@ -397,8 +382,8 @@ static int note_applied(fstore *s, MDB_txn *txn, const fpp_msg *m, uint64_t now,
 	int rc;
 
 	memcpy(kb, m->origin, FPP_SERVER_ID);
-	be64(m->origin_seq, kb + FPP_SERVER_ID);
-	be64(now, vb);
+	fstore_be64(m->origin_seq, kb + FPP_SERVER_ID);
+	fstore_be64(now, vb);
 	rc = mdb_put(txn, s->applied, &k, &v, MDB_NOOVERWRITE);
 	*dup = rc == MDB_KEYEXIST;
 	return *dup ? 0 : rc;
@@ -417,7 +402,7 @@ static uint64_t get_len(fstore *s, MDB_txn *txn, const uint8_t peer[FSTORE_PEER_
 	uint8_t kb[1 + FSTORE_PEER_ID];
 	MDB_val k = len_key(peer, kb), v;
 
-	return !mdb_get(txn, s->meta, &k, &v) && v.mv_size == 8 ? get_be64(v.mv_data) : 0;
+	return !mdb_get(txn, s->meta, &k, &v) && v.mv_size == 8 ? fstore_get_be64(v.mv_data) : 0;
 }
 
 static int put_len(fstore *s, MDB_txn *txn, const uint8_t peer[FSTORE_PEER_ID], uint64_t n)
@@ -425,7 +410,7 @@ static int put_len(fstore *s, MDB_txn *txn, const uint8_t peer[FSTORE_PEER_ID], 
 	uint8_t kb[1 + FSTORE_PEER_ID], vb[8];
 	MDB_val k = len_key(peer, kb), v = {8, vb};
 
-	be64(n, vb);
+	fstore_be64(n, vb);
 	return mdb_put(txn, s->meta, &k, &v, 0);
 }
 
@@ -461,7 +446,7 @@ static int queue_out(fstore *s, MDB_txn *txn, fstore_fed *fed)
 		fed->out->origin_seq = seq;
 	if ((len = fpp_msg_encode(fed->out, buf, sizeof(buf))) < 0)
 		return MDB_BAD_VALSIZE;
-	be64(seq, kb + FSTORE_PEER_ID);
+	fstore_be64(seq, kb + FSTORE_PEER_ID);
 	for (size_t i = 0; !rc && i < fed->npeers; i++) {
 		memcpy(kb, fed->peers[i], FSTORE_PEER_ID);
 		v = (MDB_val){(size_t)len, buf};
@@ -530,7 +515,7 @@ int fstore_outbox_first(fstore *s, const uint8_t peer[FSTORE_PEER_ID], uint64_t 
 	if (!(rc = mdb_cursor_open(txn, s->outbox, &cur))) {
 		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 		if (!rc && k.mv_size == sizeof(kb) && !memcmp(k.mv_data, peer, FSTORE_PEER_ID)) {
-			*seq = get_be64((const uint8_t *)k.mv_data + FSTORE_PEER_ID);
+			*seq = fstore_get_be64((const uint8_t *)k.mv_data + FSTORE_PEER_ID);
 			found = fpp_msg_decode(v.mv_data, v.mv_size, m) ? SS_ECORRUPT : 1;
 		}
 		mdb_cursor_close(cur);
@@ -550,7 +535,7 @@ int fstore_outbox_done(fstore *s, const uint8_t peer[FSTORE_PEER_ID], uint64_t s
 	if (s->r)
 		return fsr_outbox_done(s->r, peer, seq);
 	memcpy(kb, peer, FSTORE_PEER_ID);
-	be64(seq, kb + FSTORE_PEER_ID);
+	fstore_be64(seq, kb + FSTORE_PEER_ID);
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)))
 		return mdb_err(rc);
 	rc = mdb_del(txn, s->outbox, &k, NULL);
@@ -590,7 +575,8 @@ static int forget_applied(fstore *s, MDB_txn *txn, uint64_t before)
 	if ((rc = mdb_cursor_open(txn, s->applied, &cur)))
 		return rc;
 	while (!(rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)))
-		if (v.mv_size == 8 && get_be64(v.mv_data) < before && (rc = mdb_cursor_del(cur, 0)))
+		if (v.mv_size == 8 && fstore_get_be64(v.mv_data) < before &&
+		    (rc = mdb_cursor_del(cur, 0)))
 			break;
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;
@@ -616,7 +602,7 @@ int fstore_expire(fstore *s, uint64_t before, unsigned *n)
 			continue;
 		if (e.last_seen >= before)
 			continue;
-		if ((rc = index_entry(s, txn, get_be64(k.mv_data), &e, 1)) ||
+		if ((rc = index_entry(s, txn, fstore_get_be64(k.mv_data), &e, 1)) ||
 		    (rc = mdb_cursor_del(cur, 0)))
 			break;
 		(*n)++;

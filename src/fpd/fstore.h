@@ -112,6 +112,11 @@ int fstore_expire(fstore *s, uint64_t before, unsigned *n);
  * not an entry (size, field bounds). I/O-free (fentry.c). */
 int fstore_entry_decode(const void *p, size_t len, fstore_entry *e);
 
+/* v as 8 big-endian bytes (ids, change numbers, times in both stores'
+ * keys and values), and back. I/O-free (fentry.c). */
+void fstore_be64(uint64_t v, uint8_t out[8]);
+uint64_t fstore_get_be64(const uint8_t *p);
+
 /* ---- the Redis backend (fstore_redis.c), called by fstore.c ---- */
 typedef struct fsredis fsredis;
 int fsr_open(const char *url, const char *replica, const char *password_file, int timeout_ms,

@@ -175,21 +175,6 @@ static void box_key(const uint8_t peer[FSTORE_PEER_ID], char out[48])
 	snprintf(out, 48, "ssf{f}:o:%s", h);
 }
 
-static void be64(uint64_t v, uint8_t out[8])
-{
-	for (int i = 0; i < 8; i++)
-		out[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* A decimal id in a reply (string or integer); 0 when it is not one. */
 static uint64_t reply_id(const redisReply *e)
 {
@@ -506,7 +491,7 @@ static int queue_out(redisContext *c, fstore_fed *fed)
 		fed->out->origin_seq = seq;
 	if ((len = fpp_msg_encode(fed->out, buf + 8, FPP_MAX_PACKET)) < 0)
 		return SS_EINVAL;
-	be64(seq, buf);
+	fstore_be64(seq, buf);
 	snprintf(ss, sizeof(ss), "%llu", (unsigned long long)seq);
 	for (size_t i = 0; !err && i < fed->npeers; i++) {
 		redisReply *r;
@@ -542,7 +527,7 @@ static int note_applied(redisContext *c, const fpp_msg *m, uint64_t now, int *du
 	char t[24];
 
 	memcpy(key, m->origin, FPP_SERVER_ID);
-	be64(m->origin_seq, key + FPP_SERVER_ID);
+	fstore_be64(m->origin_seq, key + FPP_SERVER_ID);
 	snprintf(t, sizeof(t), "%llu", (unsigned long long)now);
 	r = redisCommand(c, "ZADD ssf{f}:a NX %s %b", t, key, (size_t)FPP_SERVER_ID + 8);
 	if (!r || r->type != REDIS_REPLY_INTEGER) {
@@ -596,7 +581,7 @@ int fsr_outbox_first(fsredis *r, const uint8_t peer[FSTORE_PEER_ID], uint64_t *s
 		    fpp_msg_decode((const uint8_t *)e->str + 8, e->len - 8, m))
 			rc = SS_ECORRUPT;
 		else
-			*seq = get_be64((const uint8_t *)e->str), rc = 1;
+			*seq = fstore_get_be64((const uint8_t *)e->str), rc = 1;
 	}
 	freeReplyObject(x);
 	give(r, rc == SS_EIO);
