@@ -308,14 +308,14 @@ $(B)/bench/web_load: bench/web_load.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpthread
 
-$(B)/bench/fpd_load: bench/fpd_load.c $(LIB)
+$(B)/bench/fpd_load: bench/fpd_load.c bench/lat.c bench/lat.h $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< bench/lat.c $(LIB) $(LIBS)
 
 # rspamd_fuzzy_load: the same load on rspamd's fuzzy_storage (the anchor).
-$(B)/bench/rspamd_fuzzy_load: bench/rspamd_fuzzy_load.c
+$(B)/bench/rspamd_fuzzy_load: bench/rspamd_fuzzy_load.c bench/lat.c bench/lat.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $<
+	$(CC) $(ALL_CFLAGS) -o $@ $< bench/lat.c
 
 bench:
 	@scripts/deps.sh build bench

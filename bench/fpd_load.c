@@ -20,20 +20,13 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "lat.h"
 #include "fpd/client.h"
 
 typedef struct slot {
 	uint64_t reqid, sent_us;
 	int busy;
 } slot;
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static uint32_t mix(uint64_t x)
 {
@@ -50,12 +43,6 @@ static void sig(uint64_t seed, unsigned flips, fp_text *t)
 		t->h[i] = mix(seed * 1000 + i) ^ (i < flips ? 0x5a5a5a5a : 0);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 /* Seals and sends LOOKUP number i on socket fd into slot s. */
 static void send_one(int fd, const fpp_key *k, uint64_t i, unsigned preload, slot *s)
 {
@@ -68,7 +55,7 @@ static void send_one(int fd, const fpp_key *k, uint64_t i, unsigned preload, slo
 	randombytes_buf(&m.reqid, sizeof(m.reqid));
 	len = fpp_seal(k->name, k->secret, &m, pkt, sizeof(pkt));
 	s->reqid = m.reqid;
-	s->sent_us = now_us();
+	s->sent_us = lat_now_us();
 	s->busy = 1;
 	if (len > 0)
 		(void)send(fd, pkt, (size_t)len, 0);
@@ -118,7 +105,7 @@ int main(int argc, char **argv)
 		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
 			return perror("connect"), 1;
 	}
-	t0 = now_us();
+	t0 = lat_now_us();
 	while (done < count) {
 		for (unsigned i = 0; i < window && sent < count; i++)
 			if (!slots[i].busy)
@@ -135,14 +122,14 @@ int main(int argc, char **argv)
 				continue;
 			for (unsigned i = 0; i < window; i++) {
 				if (slots[i].busy && slots[i].reqid == rep.reqid) {
-					lat[done++] = now_us() - slots[i].sent_us;
+					lat[done++] = lat_now_us() - slots[i].sent_us;
 					found += rep.status == FPP_OK;
 					slots[i].busy = 0;
 					break;
 				}
 			}
 		}
-		uint64_t now = now_us();
+		uint64_t now = lat_now_us();
 		for (unsigned i = 0; i < window; i++)
 			if (slots[i].busy && now - slots[i].sent_us > 1000000) {
 				slots[i].busy = 0;
@@ -150,13 +137,7 @@ int main(int argc, char **argv)
 				lat[done++] = 1000000;
 			}
 	}
-	double secs = (double)(now_us() - t0) / 1e6;
-	qsort(lat, done, sizeof(*lat), cmp_u64);
-	printf("lookups=%llu seconds=%.2f rate=%.0f/s p50=%.3fms p99=%.3fms max=%.3fms lost=%llu "
-	       "found=%llu\n",
-	       (unsigned long long)done, secs, done / secs, lat[done / 2] / 1000.0,
-	       lat[done * 99 / 100] / 1000.0, lat[done - 1] / 1000.0, (unsigned long long)lost,
-	       (unsigned long long)found);
+	lat_report(lat, done, t0, lost, found);
 	fpc_free(c);
 	free(lat);
 	free(slots);

@@ -27,8 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "lat.h"
 
 #define NSHINGLES 32
 #define CMD_LEN (4 + 4 + 4 + 64)
@@ -42,14 +43,6 @@ typedef struct slot {
 	uint64_t sent_us;
 	int busy;
 } slot;
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static uint64_t mix(uint64_t x)
 {
@@ -88,12 +81,6 @@ static void make_req(uint8_t req[REQ_LEN], int cmd, uint64_t seed, int near, uin
 		       8);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 static int connect_udp(const char *addr)
 {
 	char host[64];
@@ -119,10 +106,10 @@ static double exchange(int fd, int cmd, uint64_t seed, int near)
 {
 	static uint32_t tag = 0x10000;
 	uint8_t req[REQ_LEN], rep[512];
-	uint64_t t0 = now_us();
+	uint64_t t0 = lat_now_us();
 
 	make_req(req, cmd, seed, near, ++tag);
-	while (now_us() - t0 < 1000000) {
+	while (lat_now_us() - t0 < 1000000) {
 		(void)send(fd, req, sizeof(req), 0);
 		struct pollfd p = {fd, POLLIN, 0};
 		if (poll(&p, 1, 200) <= 0)
@@ -143,12 +130,12 @@ static double exchange(int fd, int cmd, uint64_t seed, int near)
  * and the last are found: the server applies writes at its sync. */
 static int preload_hashes(int fd, unsigned preload)
 {
-	uint64_t t0 = now_us();
+	uint64_t t0 = lat_now_us();
 
 	for (unsigned i = 0; i < preload; i++)
 		if (exchange(fd, WRITE, i, 0) < 0)
 			return fprintf(stderr, "rspamd_fuzzy_load: write %u: no reply\n", i), -1;
-	while (now_us() - t0 < 30000000) {
+	while (lat_now_us() - t0 < 30000000) {
 		if (exchange(fd, CHECK, 0, 0) > 0.5 && exchange(fd, CHECK, preload - 1, 0) > 0.5)
 			return 0;
 		usleep(200000);
@@ -163,7 +150,7 @@ static void send_one(int fd, uint64_t i, unsigned preload, slot *s)
 
 	s->tag = ++tag;
 	make_req(req, CHECK, i % 3 == 2 ? 1000000 + i : i % preload, i % 3 == 1, s->tag);
-	s->sent_us = now_us();
+	s->sent_us = lat_now_us();
 	s->busy = 1;
 	(void)send(fd, req, sizeof(req), 0);
 }
@@ -183,7 +170,7 @@ static void take_replies(int fd, slot *slots, unsigned window, uint64_t *lat, ui
 		memcpy(&prob, rep + 12, 4);
 		for (unsigned i = 0; i < window; i++) {
 			if (slots[i].busy && slots[i].tag == tag) {
-				lat[(*done)++] = now_us() - slots[i].sent_us;
+				lat[(*done)++] = lat_now_us() - slots[i].sent_us;
 				*found += prob > 0.5f;
 				slots[i].busy = 0;
 				break;
@@ -215,7 +202,7 @@ int main(int argc, char **argv)
 	slots = calloc(window, sizeof(*slots));
 	if (!lat || !slots)
 		return 1;
-	t0 = now_us();
+	t0 = lat_now_us();
 	while (done < count) {
 		for (unsigned i = 0; i < window && sent < count; i++)
 			if (!slots[i].busy)
@@ -223,7 +210,7 @@ int main(int argc, char **argv)
 		struct pollfd p = {fd, POLLIN, 0};
 		poll(&p, 1, 100);
 		take_replies(fd, slots, window, lat, &done, &found);
-		uint64_t now = now_us();
+		uint64_t now = lat_now_us();
 		for (unsigned i = 0; i < window; i++)
 			if (slots[i].busy && now - slots[i].sent_us > 1000000) {
 				slots[i].busy = 0;
@@ -231,13 +218,7 @@ int main(int argc, char **argv)
 				lat[done++] = 1000000;
 			}
 	}
-	double secs = (double)(now_us() - t0) / 1e6;
-	qsort(lat, done, sizeof(*lat), cmp_u64);
-	printf("lookups=%llu seconds=%.2f rate=%.0f/s p50=%.3fms p99=%.3fms max=%.3fms lost=%llu "
-	       "found=%llu\n",
-	       (unsigned long long)done, secs, done / secs, lat[done / 2] / 1000.0,
-	       lat[done * 99 / 100] / 1000.0, lat[done - 1] / 1000.0, (unsigned long long)lost,
-	       (unsigned long long)found);
+	lat_report(lat, done, t0, lost, found);
 	free(lat);
 	free(slots);
 	close(fd);
