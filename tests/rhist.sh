@@ -18,19 +18,6 @@ pids=""
 trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 
 rc() { redis-cli -p "$rp" "$@"; }
-# start NAME ARGS...: spamsiftd with an HTTP door; sets $started and $hport
-start() {
-	name=$1
-	shift
-	"$daemon" --http 127.0.0.1:0 --threads 2 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
-	started=$!
-	pids="$pids $started"
-	for i in $(seq 50); do
-		[ -s "$tmp/$name.out" ] && break
-		sleep 0.1
-	done
-	hport=$(sed -n 's/^http 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/$name.out")
-}
 c() { curl -sS --max-time 10 "$@"; }
 # code ARGS...: the HTTP status (body in $tmp/body)
 code() { curl -sS --max-time 10 -o "$tmp/body" -w '%{http_code}' "$@"; }
@@ -80,9 +67,9 @@ start_redis redis "$rp" || exit 1
 RURL="redis://127.0.0.1:$rp"
 
 # ---- two daemons share one history ----
-start a --redis "$RURL" --history 20 --history-raw-mb 1
+start_httpd a --redis "$RURL" --history 20 --history-raw-mb 1
 ha=$hport
-start b --redis "$RURL" --history 20 --history-raw-mb 1
+start_httpd b --redis "$RURL" --history 20 --history-raw-mb 1
 hb=$hport
 [ -n "$ha" ] && [ -n "$hb" ] && ok || bad "both daemons start: $(cat "$tmp/a.err" "$tmp/b.err")"
 grep -q "history on Redis: the last 20 scans" "$tmp/a.err" && ok || bad "a logs its history on Redis: $(cat "$tmp/a.err")"
@@ -164,7 +151,7 @@ newest=$(tail -1 "$tmp/bigids")
 [ "$(code "http://127.0.0.1:$ha/api/history/$zid")" = 404 ] && ok || bad "the first scan was dropped"
 
 # ---- --history-dir keeps the history embedded ----
-start e --redis "$RURL" --history 5 --history-dir "$tmp/hist-e"
+start_httpd e --redis "$RURL" --history 5 --history-dir "$tmp/hist-e"
 he=$hport
 scan "$he" "$tmp/zh.eml" >/dev/null
 [ -d "$tmp/hist-e" ] && grep -q "history $tmp/hist-e" "$tmp/e.err" && ok || bad "--history-dir: embedded ($(cat "$tmp/e.err"))"

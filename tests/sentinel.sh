@@ -89,11 +89,8 @@ expect 2 "a sentinel URL without a service" "$bin" stats --redis "redis+sentinel
 grep -q "names the service" "$tmp/err" && ok || bad "says the service is missing: $(cat "$tmp/err")"
 
 # ---- spamsiftd and spamsift-fpd through the sentinel ----
-start_daemon d 1 "$daemon" --http 127.0.0.1:0 --threads 2 --redis "redis+sentinel://:$rpass@127.0.0.1:$ps/mym" \
-	--redis-journal "$tmp/journal"
-d=$pid
-pids="$pids $d"
-hd=$(bound_port d http)
+start_httpd d --redis "redis+sentinel://:$rpass@127.0.0.1:$ps/mym" --redis-journal "$tmp/journal"
+d=$started hd=$hport
 [ -n "$hd" ] && ok || bad "spamsiftd starts: $(cat "$tmp/d.err")"
 grep -q "redis sentinel 127.0.0.1:$ps service mym/0" "$tmp/d.err" && ! grep -q "$rpass" "$tmp/d.err" &&
 	ok || bad "the log names the sentinel and the service, not the password"
