@@ -147,6 +147,9 @@ done
 redis-cli -p "$rp2" info replication | grep -q "master_link_status:up" && ok || bad "the replica is in sync"
 expect 2 "a replica without --redis" "$fpd" --db "$tmp/x" --redis-replica "redis://127.0.0.1:$rp2" \
 	--listen 127.0.0.1:0 --keys "$tmp/keys"
+expect 2 "a replica URL that is not one" "$fpd" --redis "$R" --redis-replica "http://127.0.0.1:$rp2" \
+	--listen 127.0.0.1:0 --keys "$tmp/keys"
+grep -q "not a redis://" "$tmp/err" && ok || bad "says why: $(cat "$tmp/err")"
 start rep --redis "$R" --redis-replica "redis://127.0.0.1:$rp2" --listen 127.0.0.1:0 --keys "$tmp/keys"
 rep=$pid raddr=$addr
 srand() { redis-cli -p "$1" info commandstats | sed -n 's/^cmdstat_srandmember:calls=\([0-9]*\),.*/\1/p'; }

@@ -187,6 +187,10 @@ grep -q "bad.conf:1: redis: not a redis://, rediss:// or redis+sentinel:// URL" 
 expect 2 "config: db and redis" "$daemon" --db "$tmp/db" --redis "$R" --http 127.0.0.1:0
 expect 2 "config: journal without redis" "$daemon" --redis-journal "$tmp/j" --http 127.0.0.1:0
 expect 2 "config: journal size too small" "$daemon" $RP --redis-journal-size 10 --http 127.0.0.1:0
+expect 2 "config: no memory for users' copies" "$daemon" $RP --redis-user-cache 0 --http 127.0.0.1:0
+grep -q "redis_user_cache" "$tmp/err" && ok || bad "names the setting: $(cat "$tmp/err")"
+expect 2 "config: a wait over 10 s" "$daemon" $RP --redis-user-wait 11 --http 127.0.0.1:0
+grep -q "redis_user_wait" "$tmp/err" && ok || bad "names the setting: $(cat "$tmp/err")"
 
 # ---- migrate: embedded -> Redis -> embedded gives back the same model ----
 expect 0 "migrate to redis" "$bin" migrate --from "$tmp/db" --to "$R/3" \
