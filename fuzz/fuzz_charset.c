@@ -3,7 +3,8 @@
  *
  * The first byte picks a charset label (or none, or an unknown one), the
  * rest is the text. Every output must be well-formed UTF-8; the <meta
- * charset> scanner and cs_nfc() get the same bytes.
+ * charset> scanner and cs_nfc() get the same bytes. The double-byte fast
+ * path must give what ICU's converter alone gives, flags included.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,6 +27,25 @@ static void check(const sbuf *b)
 		abort();
 }
 
+/* Decodes again with the double-byte fast path off; aborts when the text
+ * or the flags differ from `first`. */
+static void check_same_without_fast_path(const sbuf *first, unsigned first_flags, const char *in,
+                                         size_t size, const char *label)
+{
+	sbuf out = SBUF_INIT;
+	const char *used;
+	unsigned flags = 0;
+	int rc;
+
+	cs_dbcs_fast(0);
+	rc = cs_to_utf8(&out, in, size, label, label ? strlen(label) : 0, &used, &flags);
+	cs_dbcs_fast(1);
+	if (rc == 0 && (flags != first_flags || out.len != first->len ||
+	                (out.len && memcmp(out.p, first->p, out.len))))
+		abort();
+	sbuf_release(&out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const size_t nlabels = sizeof(labels) / sizeof(labels[0]);
@@ -43,6 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(&out);
 		if (!used)
 			abort();
+		check_same_without_fast_path(&out, flags, in, size, label);
 	}
 	sbuf_reset(&out);
 	if (cs_nfc(&out, in, size) == 0)

@@ -49,6 +49,7 @@ enum {
 	CSK_GUESS = 1 << 3, /* us-ascii: 8-bit bytes mean the label is wrong */
 	CSK_UTF8 = 1 << 4,
 	CSK_ICONV = 1 << 5, /* decoded by glibc iconv: ICU lacks it */
+	CSK_DBCS = 1 << 6,  /* ASCII plus lead 0x81-0xFE pairs: see cs_dec_dbcs */
 };
 
 struct cs_charset {
@@ -107,9 +108,9 @@ static const struct cs_charset cs_sets[CS_COUNT] = {
 	[CS_IBM866] = {"ibm866", "ibm-866_P100-1995", A},
 	[CS_MAC] = {"macintosh", "macos-0_2-10.2", A},
 	[CS_MACCYR] = {"x-mac-cyrillic", "macos-7_3-10.2", A},
-	[CS_GB18030] = {"gb18030", "gb18030", A},
-	[CS_BIG5] = {"big5-hkscs", "ibm-1375_P100-2008", A},
-	[CS_W949] = {"windows-949", "windows-949-2000", A},
+	[CS_GB18030] = {"gb18030", "gb18030", A | CSK_DBCS},
+	[CS_BIG5] = {"big5-hkscs", "ibm-1375_P100-2008", A | CSK_DBCS},
+	[CS_W949] = {"windows-949", "windows-949-2000", A | CSK_DBCS},
 	[CS_W31J] = {"windows-31j", "ibm-943_P15A-2003", A},
 	[CS_EUCJP] = {"euc-jp", "euc-jp-2007", A},
 	[CS_2022JP] = {"iso-2022-jp", "ISO_2022,locale=ja,version=0", CSK_7BIT},
@@ -210,7 +211,7 @@ static const struct cs_alias {
 #define CS_DETECT_BACK 64  /* of which before the first telling byte */
 #define CS_DETECT_CJK 128  /* window for dense double-byte text (see cs_ucsdet) */
 #define CS_CJK_SURE 50     /* confidence needed to trust that short window */
-#define CS_GB_PAIRS 24     /* double-byte pairs cs_gb_sure() needs */
+#define CS_GB_HAN 8        /* ideographs cs_gb_sure() needs */
 #define CS_SHORT_HIGH 32   /* fewer 8-bit bytes than this: a short text */
 #define CS_SHORT_CONF 30   /* confidence needed for a short text */
 #define CS_DETECT_CONF 20  /* detector confidence (0-100) worth believing */
@@ -218,6 +219,7 @@ static const struct cs_alias {
 #define CS_MOJI_ROUNDS 2   /* layers of mojibake undone at most */
 #define CS_MAX_MARKS 30    /* non-starters in a row that we still normalise */
 #define CS_SCAN_BAD 64     /* bad bytes that settle "is this UTF-8 damaged?" */
+#define CS_DB_SETS 3       /* charsets with a pair table (CSK_DBCS) */
 
 struct cs_slot {
 	const struct cs_charset *cs;
@@ -235,6 +237,8 @@ static __thread UChar *cs_norm;
 static __thread size_t cs_norm_cap;
 static __thread uint64_t cs_inert_bits[65536 / 64]; /* see cs_inert() */
 static __thread unsigned char cs_inert_done[256];   /* 1: filled, 2: all inert */
+static __thread struct cs_dbtab *cs_dbtabs[CS_DB_SETS];
+static __thread int cs_dbcs_off; /* see cs_dbcs_fast() */
 
 /* ---- labels ---- */
 
@@ -340,6 +344,10 @@ void cs_thread_release(void)
 	free(cs_norm);
 	cs_norm = NULL;
 	cs_norm_cap = 0;
+	for (int i = 0; i < CS_DB_SETS; i++) {
+		free(cs_dbtabs[i]);
+		cs_dbtabs[i] = NULL;
+	}
 }
 
 /* Returns this thread's converter for `cs`, opening it (and closing the
@@ -988,6 +996,144 @@ static int cs_dec_icu(struct cs_job *j, UConverter *cnv)
 	return 0;
 }
 
+/* ---- double-byte fast path ---- */
+
+/* What ICU decodes each two-byte sequence of a double-byte charset to, as
+ * far as this thread has asked: u[lead - 0x81][trail] is the one BMP code
+ * unit the pair gives, or 0 when it gives anything else (an error, a
+ * surrogate pair, two characters, a character that is not NFC-inert). A
+ * row is asked of ICU the first time text uses its lead byte, so the table
+ * is ICU's mapping, not a hand-made one. */
+struct cs_dbtab {
+	uint16_t u[126][256];
+	unsigned char done[126];
+	int ascii_ok; /* bytes 0x00-0x7F decode to themselves */
+};
+
+/* Asks ICU for one byte sequence: the single BMP code unit it decodes to
+ * with no error, or 0. */
+static unsigned cs_db_ask(UConverter *cnv, const char *b, int32_t n)
+{
+	UErrorCode e = U_ZERO_ERROR;
+	UChar u[4];
+	int32_t m = ucnv_toUChars(cnv, u, 4, b, n, &e);
+
+	return U_SUCCESS(e) && m == 1 && !U16_IS_SURROGATE(u[0]) ? u[0] : 0;
+}
+
+/* Makes the converter stop at the first error, so cs_db_ask sees it
+ * (cs_dec_icu sets its own callback again before decoding). */
+static void cs_db_stop(UConverter *cnv)
+{
+	UErrorCode e = U_ZERO_ERROR;
+
+	ucnv_setToUCallBack(cnv, UCNV_TO_U_CALLBACK_STOP, NULL, NULL, NULL, &e);
+}
+
+/* Fills row `lead` of t from the converter. */
+static void cs_db_fill(struct cs_dbtab *t, UConverter *cnv, unsigned lead, const UNormalizer2 *nfc)
+{
+	uint16_t *row = t->u[lead - 0x81];
+
+	cs_db_stop(cnv);
+	for (unsigned trail = 0x40; trail < 0xFF; trail++) {
+		char b[2] = {(char)lead, (char)trail};
+		unsigned c = cs_db_ask(cnv, b, 2);
+		row[trail] = (uint16_t)(c >= 0x300 && !cs_inert(nfc, c) ? 0 : c);
+	}
+	t->done[lead - 0x81] = 1;
+}
+
+/* This thread's pair table for `cs` (made on first use), or NULL. */
+static struct cs_dbtab *cs_db_table(const struct cs_charset *cs, UConverter *cnv)
+{
+	int id = cs == &cs_sets[CS_GB18030] ? 0 : cs == &cs_sets[CS_BIG5] ? 1 : 2;
+	struct cs_dbtab *t = cs_dbtabs[id];
+
+	if (t)
+		return t;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->ascii_ok = 1;
+	cs_db_stop(cnv);
+	for (unsigned c = 1; c < 0x80; c++) {
+		char b = (char)c;
+		if (cs_db_ask(cnv, &b, 1) != c)
+			t->ascii_ok = 0;
+	}
+	cs_dbtabs[id] = t;
+	return t;
+}
+
+/* Copies the ASCII run at s[0..) (up to end) to o; returns its length. */
+static size_t cs_db_ascii(const unsigned char *s, const unsigned char *end, unsigned char *o)
+{
+	const unsigned char *p = s;
+	uint64_t w;
+
+	while (end - p >= 8 && (memcpy(&w, p, 8), !(w & 0x8080808080808080ULL))) {
+		memcpy(o, p, 8);
+		o += 8;
+		p += 8;
+	}
+	while (p < end && *p < 0x80)
+		*o++ = *p++;
+	return (size_t)(p - s);
+}
+
+/* Decodes j->in with a pair table when every byte is ASCII or a pair the
+ * table knows: the same UTF-8 as cs_dec_icu gives, at a fraction of the
+ * cost (ICU's converter was the largest item of Chinese mail's parse).
+ * Returns 1 when done, 0 when some sequence needs ICU (nothing appended),
+ * SS_ENOMEM. */
+static int cs_dec_dbcs(struct cs_job *j, const struct cs_charset *cs, UConverter *cnv)
+{
+	const unsigned char *s = (const unsigned char *)j->in, *end = s + j->len;
+	const UNormalizer2 *nfc = cs_nfc_inst();
+	struct cs_dbtab *t = nfc ? cs_db_table(cs, cnv) : NULL;
+	size_t start = j->out->len;
+	unsigned char *o;
+
+	if (!t || !t->ascii_ok)
+		return 0;
+	if (sbuf_reserve(j->out, j->len * 2))
+		return SS_ENOMEM;
+	o = (unsigned char *)j->out->p + start;
+	while (s < end) {
+		unsigned lead = *s, c;
+		if (lead < 0x80) {
+			size_t n = cs_db_ascii(s, end, o);
+			s += n;
+			o += n;
+			continue;
+		}
+		if (lead == 0x80 || lead == 0xFF || end - s < 2)
+			goto need_icu;
+		if (!t->done[lead - 0x81])
+			cs_db_fill(t, cnv, lead, nfc);
+		c = t->u[lead - 0x81][s[1]];
+		if (!c)
+			goto need_icu;
+		if (c < 0x800) {
+			*o++ = (unsigned char)(0xC0 | (c >> 6));
+			*o++ = (unsigned char)(0x80 | (c & 0x3F));
+		} else {
+			o[0] = (unsigned char)(0xE0 | (c >> 12));
+			o[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+			o[2] = (unsigned char)(0x80 | (c & 0x3F));
+			o += 3;
+		}
+		s += 2;
+	}
+	j->out->len = (size_t)((char *)o - j->out->p);
+	j->out->p[j->out->len] = '\0';
+	return 1;
+need_icu:
+	j->out->p[start] = '\0';
+	return 0;
+}
+
 /* Runs iconv over the input into tmp, bad bytes becoming U+FFFD. */
 static int cs_iconv_run(struct cs_job *j, iconv_t cd, sbuf *tmp)
 {
@@ -1058,6 +1204,9 @@ static int cs_decode(struct cs_job *j, const struct cs_charset *cs)
 		return cs_decode(j, &cs_sets[CS_W1252]);
 	if (!slot)
 		return cs_dec_latin1(j);
+	if (slot->ucnv && (cs->kind & CSK_DBCS) && !cs_dbcs_off &&
+	    (err = cs_dec_dbcs(j, cs, slot->ucnv)) != 0)
+		return err < 0 ? err : 0;
 	if (slot->ucnv)
 		return cs_dec_icu(j, slot->ucnv);
 	return cs_dec_iconv(j, slot->icv);
@@ -1165,18 +1314,22 @@ static const struct cs_charset *cs_run_det(UCharsetDetector *det, const char *s,
 	return cs_pick(m, n, s, len, seven);
 }
 
-/* Whether dense double-byte text s[0..len) can only be Chinese in GB2312
- * (or its supersets), so ICU's detector (about 200,000 instructions a call)
- * can be skipped for the commonest unlabelled CJK mail. Every 8-bit byte
- * must pair as lead 0xA1-0xF7 and trail 0xA1-0xFE (Big5 and Shift_JIS
- * trails go lower; Cyrillic and other single-byte words leave odd bytes),
- * with at least CS_GB_PAIRS pairs, kana rows 0xA4/0xA5 under 5% (EUC-JP
- * shares these rows) and at least 1/8 of the ideographs in rows 0xC9 and
- * up (EUC-KR's Hangul fills rows 0xB0-0xC8; Chinese text has 20-60% above).
- * Anything else goes to the detector. */
+/* Whether 8-bit text s[0..len) can only be Chinese in GB2312 (or its
+ * supersets), so ICU's detector (costly: about 0.4 ms for 1 KiB) can be
+ * skipped for the commonest unlabelled CJK mail. Every 8-bit byte must pair
+ * as lead 0xA1-0xF7 and trail 0xA1-0xFE (Big5 and Shift_JIS trails go
+ * lower; Latin, Greek and Vietnamese letters stand alone or leave odd
+ * bytes), with at least CS_GB_HAN ideographs (lead 0xB0 and up), kana rows
+ * 0xA4/0xA5 under 5% (EUC-JP shares these rows), at least 1/8 of the
+ * ideographs in rows 0xC9 and up (EUC-KR's Hangul fills rows 0xB0-0xC8;
+ * Chinese text has 20-60% above) and at least 1/8 of the trails below 0xC0
+ * (Cyrillic letter pairs in KOI8-R or windows-1251 have trails of 0xC0 and
+ * up; Chinese trails spread evenly over 0xA1-0xFE). ICU's detector takes
+ * short Chinese subjects for windows-1252, so this is also the better
+ * answer there. Anything else goes to the detector. */
 static int cs_gb_sure(const unsigned char *s, size_t len)
 {
-	size_t i = 0, pairs = 0, kana = 0, han = 0, high_rows = 0;
+	size_t i = 0, pairs = 0, kana = 0, han = 0, high_rows = 0, low_trails = 0;
 
 	while ((i = cs_skip_ascii(s, i, len)) + 1 < len) {
 		unsigned char lead = s[i], trail = s[i + 1];
@@ -1186,36 +1339,39 @@ static int cs_gb_sure(const unsigned char *s, size_t len)
 		kana += lead == 0xA4 || lead == 0xA5;
 		han += lead >= 0xB0;
 		high_rows += lead >= 0xC9;
+		low_trails += trail < 0xC0;
 		i += 2;
 	}
-	return pairs >= CS_GB_PAIRS && kana * 20 < pairs && han * 2 >= pairs &&
-	       high_rows * 8 >= han;
+	return han >= CS_GB_HAN && kana * 20 < pairs && high_rows * 8 >= han &&
+	       low_trails * 8 >= pairs;
 }
 
-/* Asks ICU's detector about a window of in[0..len) that starts a little
- * before offset `from` (the first telling byte); NULL when it is unsure.
- * The detector costs per byte and runs every recogniser; dense double-byte
- * text (CJK) is usually told apart in far fewer bytes than Latin text, so
- * it first gets a short window, and the long one only when the detector is
- * not sure of the short one. */
+/* Decides the charset of a window of in[0..len) that starts a little
+ * before offset `from` (the first telling byte); NULL when unsure. Plain
+ * GB2312-shaped Chinese is settled by cs_gb_sure. Otherwise ICU's detector
+ * decides; it costs per byte and runs every recogniser, and dense
+ * double-byte text (CJK) is usually told apart in far fewer bytes than
+ * Latin text, so it first gets a short window, and the long one only when
+ * the detector is not sure of the short one. */
 static const struct cs_charset *cs_ucsdet(const char *in, size_t len, size_t from, int seven)
 {
-	UCharsetDetector *det = cs_det_get();
 	size_t start = from > CS_DETECT_BACK ? from - CS_DETECT_BACK : 0;
+	UCharsetDetector *det;
 	const struct cs_charset *cs;
 
+	if (len - start > CS_DETECT_MAX)
+		len = start + CS_DETECT_MAX;
+	if (!seven && cs_gb_sure((const unsigned char *)in + from, len - from))
+		return &cs_sets[CS_GB18030];
+	det = cs_det_get();
 	if (!det)
 		return NULL;
 	if (!seven && len - from > CS_DETECT_CJK &&
 	    cs_pair_shaped((const unsigned char *)in + from, CS_DETECT_CJK)) {
-		if (cs_gb_sure((const unsigned char *)in + from, CS_DETECT_CJK))
-			return &cs_sets[CS_GB18030];
 		cs = cs_run_det(det, in + from, CS_DETECT_CJK, 0, CS_CJK_SURE);
 		if (cs)
 			return cs;
 	}
-	if (len - start > CS_DETECT_MAX)
-		len = start + CS_DETECT_MAX;
 	return cs_run_det(det, in + start, len - start, seven, 0);
 }
 
@@ -1346,6 +1502,11 @@ static int cs_redo(struct cs_plan *p, struct cs_job *j, size_t start)
 }
 
 /* ---- public ---- */
+
+void cs_dbcs_fast(int on)
+{
+	cs_dbcs_off = !on;
+}
 
 int cs_to_utf8(sbuf *out, const char *in, size_t len, const char *label, size_t label_len,
                const char **used, unsigned *flags)

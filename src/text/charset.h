@@ -44,6 +44,12 @@ size_t cs_html_meta_charset(const char *html, size_t len, char *label, size_t ca
  * or a legacy charset: detected) to UTF-8 NFC appended to `out`. */
 int cs_header_to_utf8(sbuf *out, const char *in, size_t len);
 
+/* Turns the calling thread's fast path for double-byte charsets (GB18030,
+ * Big5, windows-949: a pair table filled from ICU) on, the default, or
+ * off, so that tests and fuzzers can check its output against ICU's
+ * converter alone. */
+void cs_dbcs_fast(int on);
+
 /* Frees the calling thread's converters, detector and buffers (they are
  * made again on next use). Threads that parsed mail call it before they
  * exit; the main thread's are reclaimed by the process exit. */

@@ -7,6 +7,7 @@
  */
 #include "harness.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "spamsift.h"
@@ -932,6 +933,45 @@ TEST(charset_no_label_windows_1251_paragraph_is_not_gb)
 	check_paragraph("ru-paragraph-windows-1251.txt", "charset/ru-paragraph.utf8");
 }
 
+/* A short unlabelled Chinese subject among ASCII: ICU's detector calls it
+ * windows-1252 (mojibake); cs_gb_sure settles it as GB18030 over the whole
+ * detection window. */
+TEST(charset_header_gb2312_subject_among_ascii)
+{
+	static const char want[] = "[news] Re: Re:\xE5\x85\xB3\xE4\xBA\x8E"
+	                           "SPAM\xE8\xA7\x84\xE5\x88\x99\xE7\x9A\x84\xE4\xB8\x80"
+	                           "\xE7\x82\xB9\xE7\x9C\x8B\xE6\xB3\x95";
+	size_t n;
+	char *in = test_read_data("charset/zh-subject-gb2312.txt", &n);
+	sbuf out = SBUF_INIT;
+
+	CHECK(cs_header_to_utf8(&out, in, n) == 0);
+	CHECK_SLICE(out.p, out.len, want);
+	sbuf_release(&out);
+	free(in);
+}
+
+/* Cyrillic words of even length make GB2312-shaped pairs in KOI8-R and
+ * windows-1251 alike; their trails (0xC0 and up) keep them out of GB. */
+static void check_not_gb(const char *file)
+{
+	struct conv c = conv_file(file, NULL);
+
+	CHECK(c.rc == 0);
+	CHECK(strcmp(c.used, "gb18030") != 0);
+	sbuf_release(&c.out);
+}
+
+TEST(charset_no_label_koi8_r_even_words_are_not_gb)
+{
+	check_not_gb("ru-even-words-koi8-r.txt");
+}
+
+TEST(charset_no_label_windows_1251_even_words_are_not_gb)
+{
+	check_not_gb("ru-even-words-windows-1251.txt");
+}
+
 /* us-ascii text holding only Word's smart punctuation: every windows-125x
  * code page agrees on these bytes, so no detector is needed. */
 TEST(charset_us_ascii_with_smart_punctuation_only)
@@ -942,6 +982,92 @@ TEST(charset_us_ascii_with_smart_punctuation_only)
 	           "\xE2\x80\x9CHi\xE2\x80\x9D \xE2\x80\x93 it\xE2\x80\x99s "
 	           "here\xE2\x80\xA6",
 	           "windows-1252", CS_DETECTED);
+}
+
+/* ---- the double-byte fast path (cs_dec_dbcs) and its way back to ICU ---- */
+
+TEST(charset_gb18030_four_byte_sequences_among_pairs)
+{
+	/* 中文, U+1F600 and U+0080 as four-byte sequences, 中: the pair
+	 * table knows no four-byte sequence, so ICU decodes the whole text */
+	struct conv c =
+	    conv_str("\xD6\xD0\xCE\xC4\x94\x39\xFC\x36\x81\x30\x81\x30\xD6\xD0", "gb18030");
+	CHECK_CONV(c,
+	           "\xE4\xB8\xAD\xE6\x96\x87\xF0\x9F\x98\x80\xC2\x80"
+	           "\xE4\xB8\xAD",
+	           "gb18030", 0);
+}
+
+TEST(charset_big5_hkscs_pair_beyond_the_bmp)
+{
+	/* 0x8745 is U+27267 in Big5-HKSCS: a surrogate pair from one byte
+	 * pair, which the table leaves to ICU */
+	struct conv c = conv_str("x\x87\x45y", "big5-hkscs");
+	CHECK_CONV(c, "x\xF0\xA7\x89\xA7y", "big5-hkscs", 0);
+}
+
+TEST(charset_dbcs_pairs_then_bad_trail)
+{
+	/* 中 then a lead byte before a space, which no pair has as its
+	 * trail: the fast path hands over to ICU, which replaces the lead and
+	 * keeps the space */
+	struct conv c = conv_str("\xD6\xD0\xD6 a", "gb2312");
+	CHECK_CONV(c, "\xE4\xB8\xAD\xEF\xBF\xBD a", "gb18030", CS_INVALID);
+}
+
+/* The fast path gives what ICU's converter alone gives, flags included,
+ * for real text and for bytes made to hit its way back to ICU. */
+static void check_fast_equals_icu(const char *in, size_t len, const char *label)
+{
+	struct conv fast = conv_mem(in, len, label), slow;
+
+	cs_dbcs_fast(0);
+	slow = conv_mem(in, len, label);
+	cs_dbcs_fast(1);
+	CHECK(fast.rc == 0 && slow.rc == 0);
+	CHECK(fast.out.len == slow.out.len && !memcmp(fast.out.p, slow.out.p, fast.out.len));
+	CHECK(fast.flags == slow.flags);
+	CHECK(!strcmp(fast.used, slow.used));
+	sbuf_release(&fast.out);
+	sbuf_release(&slow.out);
+}
+
+TEST(charset_dbcs_fast_path_equals_icu)
+{
+	static const char *const files[][2] = {
+	    {"charset/zh-paragraph-gb2312.txt", "gb2312"},
+	    {"charset/zh-gbk.txt", "gbk"},
+	    {"charset/zh-gb18030.txt", "gb18030"},
+	    {"charset/zh-tw-paragraph-big5.txt", "big5"},
+	    {"charset/ko-paragraph-euc-kr.txt", "euc-kr"},
+	    {"charset/ja-paragraph-euc-jp.txt", "gb2312"},
+	};
+	static const char *const labels[] = {"gb2312", "big5", "euc-kr"};
+	unsigned char noise[4096];
+	uint32_t x = 12345;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		size_t n;
+		char *in = test_read_data(files[i][0], &n);
+		check_fast_equals_icu(in, n, files[i][1]);
+		free(in);
+	}
+	for (size_t i = 0; i < sizeof(noise); i++) { /* mostly pairs, some of anything */
+		x = x * 1103515245 + 12345;
+		noise[i] = (unsigned char)((x >> 16) % 8 ? 0x81 + (x >> 8) % 126 : x >> 24);
+	}
+	for (size_t k = 0; k < 3; k++)
+		for (size_t len = 1; len <= sizeof(noise); len *= 4)
+			check_fast_equals_icu((const char *)noise, len, labels[k]);
+}
+
+TEST(charset_euc_kr_label_uses_pair_table)
+{
+	size_t n;
+	char *want = test_read_data("charset/ko-paragraph.utf8", &n);
+	struct conv c = conv_file("ko-paragraph-euc-kr.txt", "euc-kr");
+	CHECK_CONV(c, want, "windows-949", 0);
+	free(want);
 }
 
 /* ---- the ICU path's fast NFC check (cs_put16_inert) ---- */
