@@ -5,6 +5,10 @@
 
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "spamsift.h"
 
 /* base64 alphabet value of each byte; 64 = white space, 65 = '=', 66 = junk */
@@ -179,35 +183,64 @@ static int uu_begin_line(const char *l, size_t n, uu_block *b)
 	return b->name_len > 0;
 }
 
+/* Whether the uuencoded block that begins at in[pos] (a line starting
+ * "begin ") is real; fills *b when it is. */
+static int uu_block_at(const char *in, size_t len, size_t pos, uu_block *b)
+{
+	size_t next, after, n = uu_line(in, len, pos, &next), n2 = uu_line(in, len, next, &after);
+
+	if (!uu_begin_line(in + pos, n, b) || !uu_is_data_line(in + next, n2))
+		return 0;
+	b->start = pos;
+	b->end = len;
+	for (size_t p = next; p < len; p = after) {
+		n2 = uu_line(in, len, p, &after);
+		if (n2 >= 3 && !memcmp(in + p, "end", 3) && (n2 == 3 || in[p + 3] == ' ')) {
+			b->end = after;
+			break;
+		}
+	}
+	return 1;
+}
+
+/* Returns the offset of the next "\nb" in in[pos..len) plus one (where
+ * such a line starts), or len; 16 bytes at a time where SSE2 is. */
+static size_t uu_next_b_line(const char *in, size_t len, size_t pos)
+{
+#ifdef __SSE2__
+	const __m128i nl = _mm_set1_epi8('\n'), bee = _mm_set1_epi8('b');
+
+	for (; pos + 17 <= len; pos += 16) {
+		__m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)(in + pos));
+		__m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(in + pos + 1));
+		int bits = _mm_movemask_epi8(
+		    _mm_and_si128(_mm_cmpeq_epi8(v0, nl), _mm_cmpeq_epi8(v1, bee)));
+		if (bits)
+			return pos + (size_t)__builtin_ctz((unsigned)bits) + 1;
+	}
+#endif
+	for (; pos + 1 < len; pos++)
+		if (in[pos] == '\n' && in[pos + 1] == 'b')
+			return pos + 1;
+	return len;
+}
+
 int codec_uu_find(const char *in, size_t len, size_t from, uu_block *b)
 {
-	size_t pos = from, next, n, n2, after;
+	/* "begin " counts only at the start of a line; line starts with a
+	 * 'b' are found 16 bytes at a time, not line by line */
+	size_t pos = from;
 
-	if (pos > 0 && pos < len && in[pos - 1] != '\n')
-		uu_line(in, len, pos, &pos);
-	/* line by line: "begin " counts only at the start of a line */
-	while (pos < len) {
-		if (len - pos < 6 || memcmp(in + pos, "begin ", 6)) {
-			uu_line(in, len, pos, &pos);
-			continue;
-		}
-		n = uu_line(in, len, pos, &next);
-		n2 = uu_line(in, len, next, &after);
-		if (uu_begin_line(in + pos, n, b) && uu_is_data_line(in + next, n2)) {
-			b->start = pos;
-			b->end = len;
-			for (size_t p = next; p < len; p = after) {
-				n2 = uu_line(in, len, p, &after);
-				if (n2 >= 3 && !memcmp(in + p, "end", 3) &&
-				    (n2 == 3 || in[p + 3] == ' ')) {
-					b->end = after;
-					break;
-				}
-			}
+	if (pos >= len)
+		return 0;
+	if (pos > 0 && in[pos - 1] != '\n')
+		pos = uu_next_b_line(in, len, pos);
+	else if (in[pos] != 'b')
+		pos = uu_next_b_line(in, len, pos);
+	for (; pos < len; pos = uu_next_b_line(in, len, pos))
+		if (len - pos >= 6 && !memcmp(in + pos, "begin ", 6) &&
+		    uu_block_at(in, len, pos, b))
 			return 1;
-		}
-		pos = next;
-	}
 	return 0;
 }
 

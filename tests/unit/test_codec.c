@@ -2,6 +2,8 @@
  * test_codec.c: transfer decoders (src/mime/codec.c).
  */
 #include "harness.h"
+
+#include <stdio.h>
 #include "mime/codec.h"
 
 static void b64(const char *in, const char *want, unsigned want_flags)
@@ -81,6 +83,30 @@ TEST(uuencode_find_and_decode)
 	CHECK_SLICE(b.p ? b.p : "", b.len, "Hello, world!\n");
 	CHECK(!(fl & CODEC_F_TRUNCATED));
 	sbuf_release(&b);
+}
+
+/* Where a block may begin: at `from` only when it starts a line, after
+ * lines that start with 'b' or with a false "begin ", and after more than
+ * 16 bytes of text (the scan reads 16 at a time). */
+TEST(uuencode_found_only_at_line_starts)
+{
+	const char *data = "begin 644 a.txt\n"
+	                   ".2&5L;&\\L('=O<FQD(0H`\n"
+	                   "`\nend\n";
+	char t[512];
+	uu_block blk;
+	size_t at;
+
+	snprintf(t, sizeof(t), "%s", data);
+	CHECK(codec_uu_find(t, strlen(t), 0, &blk) == 1 && blk.start == 0);
+	CHECK(codec_uu_find(t, strlen(t), 1, &blk) == 0); /* from inside the line */
+	snprintf(t, sizeof(t), "x%s", data);
+	CHECK(codec_uu_find(t, strlen(t), 1, &blk) == 0); /* from mid-line */
+	snprintf(t, sizeof(t), "bad\nbegin nothing\nbe quick, a long line of prose here\n%s", data);
+	at = strlen(t) - strlen(data);
+	CHECK(codec_uu_find(t, strlen(t), 0, &blk) == 1 && blk.start == at);
+	CHECK(codec_uu_find(t, strlen(t), at, &blk) == 1 && blk.start == at);
+	CHECK(codec_uu_find(t, at + 3, 0, &blk) == 0); /* cut before the data */
 }
 
 TEST(uuencode_not_found_in_prose)
