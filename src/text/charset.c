@@ -1348,7 +1348,9 @@ static int cs_gb_sure(const unsigned char *s, size_t len)
 
 /* Decides the charset of a window of in[0..len) that starts a little
  * before offset `from` (the first telling byte); NULL when unsure. Plain
- * GB2312-shaped Chinese is settled by cs_gb_sure. Otherwise ICU's detector
+ * GB2312-shaped Chinese is settled by cs_gb_sure (over the window, or
+ * over its dense start when the text goes on with GBK's extra pairs or a
+ * stray byte). Otherwise ICU's detector
  * decides; it costs per byte and runs every recogniser, and dense
  * double-byte text (CJK) is usually told apart in far fewer bytes than
  * Latin text, so it first gets a short window, and the long one only when
@@ -1368,6 +1370,8 @@ static const struct cs_charset *cs_ucsdet(const char *in, size_t len, size_t fro
 		return NULL;
 	if (!seven && len - from > CS_DETECT_CJK &&
 	    cs_pair_shaped((const unsigned char *)in + from, CS_DETECT_CJK)) {
+		if (cs_gb_sure((const unsigned char *)in + from, CS_DETECT_CJK))
+			return &cs_sets[CS_GB18030]; /* GBK's extra pairs come later */
 		cs = cs_run_det(det, in + from, CS_DETECT_CJK, 0, CS_CJK_SURE);
 		if (cs)
 			return cs;
