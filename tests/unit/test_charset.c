@@ -972,6 +972,29 @@ TEST(charset_no_label_windows_1251_even_words_are_not_gb)
 	check_not_gb("ru-even-words-windows-1251.txt");
 }
 
+/* English with a pound sign and a (c), unlabelled: windows-1252 with no
+ * detector run (cs_latin_sprinkle); Turkish written mostly in ASCII but
+ * with a few dotless i (0xFD, y-acute in windows-1252) still goes to the
+ * detector, which tells it is windows-1254. */
+TEST(charset_no_label_latin_sprinkle)
+{
+	struct conv en = conv_file("en-sprinkle-windows-1252.txt", NULL);
+	struct conv tr = conv_file("tr-sprinkle-windows-1254.txt", NULL);
+
+	CHECK(en.rc == 0 && tr.rc == 0);
+	CHECK(!strcmp(en.used, "windows-1252"));
+	CHECK_CONTAINS(en.out.p, en.out.len,
+	               "\xC2\xA3"
+	               "25");
+	CHECK_CONTAINS(en.out.p, en.out.len, "Sunday \xC2\xA9 2006");
+	CHECK(en.flags == CS_DETECTED);
+	CHECK(!strcmp(tr.used, "windows-1254"));
+	CHECK_CONTAINS(tr.out.p, tr.out.len, "olmas\xC4\xB1 gerekmiyor");
+	CHECK(tr.flags == CS_DETECTED);
+	sbuf_release(&en.out);
+	sbuf_release(&tr.out);
+}
+
 /* us-ascii text holding only Word's smart punctuation: every windows-125x
  * code page agrees on these bytes, so no detector is needed. */
 TEST(charset_us_ascii_with_smart_punctuation_only)
