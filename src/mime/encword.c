@@ -81,8 +81,9 @@ static int ew_flush(sbuf *out, sbuf *pend, const char *cs, size_t cs_len)
 }
 
 /* Appends plain (not encoded) text, converting 8-bit runs: UTF-8 stays,
- * other bytes are decoded with the hint when there is one, else detected. */
-static int ew_plain(sbuf *out, const char *s, size_t n, const ss_str *hint, unsigned *flags)
+ * other bytes are decoded with the hint's label when there is one, else
+ * with its guess, else detected. */
+static int ew_plain(sbuf *out, const char *s, size_t n, const ew_hint *hint, unsigned *flags)
 {
 	const char *used;
 	unsigned cflags = 0;
@@ -90,9 +91,9 @@ static int ew_plain(sbuf *out, const char *s, size_t n, const ss_str *hint, unsi
 	if (utf8_is_ascii(s, n))
 		return sbuf_add(out, s, n);
 	*flags |= EW_F_8BIT;
-	if (hint && hint->len && !utf8_valid(s, n))
-		return cs_to_utf8(out, s, n, hint->p, hint->len, &used, &cflags);
-	return cs_header_to_utf8(out, s, n);
+	if (hint && hint->label.len && !utf8_valid(s, n))
+		return cs_to_utf8(out, s, n, hint->label.p, hint->label.len, &used, &cflags);
+	return cs_header_guess_to_utf8(out, s, n, hint ? hint->guess : NULL);
 }
 
 static int only_space(const char *s, size_t n)
@@ -117,7 +118,7 @@ int ew_decode(sbuf *out, sbuf *pend, const char *v, size_t len, unsigned *flags)
 	return ew_decode_hint(out, pend, v, len, NULL, flags);
 }
 
-int ew_decode_hint(sbuf *out, sbuf *pend, const char *v, size_t len, const ss_str *hint,
+int ew_decode_hint(sbuf *out, sbuf *pend, const char *v, size_t len, const ew_hint *hint,
                    unsigned *flags)
 {
 	const char *cs = NULL;

@@ -25,11 +25,16 @@ enum {
  * Returns 0 or SS_ENOMEM. */
 int ew_decode(sbuf *out, sbuf *scratch, const char *v, size_t len, unsigned *flags);
 
-/* ew_decode(), where 8-bit bytes outside encoded words that are not UTF-8
- * are taken to be in charset `hint` (the charset the entity's
- * Content-Type declares, as mail clients do) instead of detected; a hint
- * that names no charset falls back to detection. hint may be NULL. */
-int ew_decode_hint(sbuf *out, sbuf *scratch, const char *v, size_t len, const ss_str *hint,
+/* What 8-bit bytes outside encoded words (and not UTF-8) are taken to be. */
+typedef struct ew_hint {
+	ss_str label;      /* the charset the entity's Content-Type declares (as
+	                      mail clients do), or empty */
+	const char *guess; /* else a charset detected for more text around them
+	                      (see cs_header_guess_to_utf8), or NULL: detected */
+} ew_hint;
+
+/* ew_decode(), with 8-bit bytes decoded as `hint` says (NULL: detected). */
+int ew_decode_hint(sbuf *out, sbuf *scratch, const char *v, size_t len, const ew_hint *hint,
                    unsigned *flags);
 
 /* Returns 1 when v[0..len) needs ew_decode() (has "=?" or 8-bit bytes). */

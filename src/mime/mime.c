@@ -58,7 +58,7 @@ int mime_fact(mime_ctx *ctx, const char *name, const char *detail, int part)
 /* ---- header fields ---- */
 
 /* Sets h->value to the decoded raw value (see ew_decode_hint). */
-static int decode_value(mime_ctx *ctx, ss_header *h, const ss_str *hint)
+static int decode_value(mime_ctx *ctx, ss_header *h, const ew_hint *hint)
 {
 	unsigned ewf = 0;
 
@@ -113,13 +113,39 @@ static ss_str block_charset(mime_ctx *ctx, size_t first)
 	return cs;
 }
 
+/* When two or more fields of headers[first..] hold 8-bit bytes that are
+ * not UTF-8, decides their charset from all of them at once and sets
+ * *guess (else NULL). A single short field (a name, a subject) is often
+ * too little for detection: a Chinese name alone reads as windows-1252. */
+static int block_guess(mime_ctx *ctx, size_t first, const char **guess)
+{
+	size_t n = 0;
+
+	*guess = NULL;
+	sbuf_reset(&ctx->tmp);
+	for (size_t i = first; i < ctx->msg->nheaders; i++) {
+		const ss_str *raw = &ctx->msg->headers[i].raw;
+		if (utf8_is_ascii(raw->p, raw->len) || utf8_valid(raw->p, raw->len))
+			continue;
+		if (sbuf_add(&ctx->tmp, raw->p, raw->len) || sbuf_add(&ctx->tmp, "\n", 1))
+			return SS_ENOMEM;
+		n++;
+	}
+	if (n >= 2)
+		*guess = cs_guess(ctx->tmp.p, ctx->tmp.len);
+	return 0;
+}
+
 /* Decodes the fields of headers[first..] that hold 8-bit bytes, taking
- * bytes that are not UTF-8 to be in the block's declared charset. */
+ * bytes that are not UTF-8 to be in the block's declared charset, else in
+ * the one all its 8-bit fields point to together (block_guess). */
 static int decode_8bit_fields(mime_ctx *ctx, size_t first)
 {
-	ss_str hint = block_charset(ctx, first);
+	ew_hint hint = {block_charset(ctx, first), NULL};
 	int err = 0;
 
+	if (!hint.label.len)
+		err = block_guess(ctx, first, &hint.guess);
 	for (size_t i = first; !err && i < ctx->msg->nheaders; i++) {
 		ss_header *h = &ctx->msg->headers[i];
 		if (!utf8_is_ascii(h->raw.p, h->raw.len))

@@ -1443,6 +1443,7 @@ static const struct cs_charset *cs_detect_legacy(const char *in, size_t len)
  * when decoding with it replaces more than max_subs sequences. */
 struct cs_plan {
 	const struct cs_charset *cs;
+	const struct cs_charset *guess; /* legacy bytes are this, not detected */
 	const struct cs_charset *fallback;
 	size_t max_subs;
 	unsigned flags;
@@ -1514,7 +1515,7 @@ static void cs_plan(struct cs_plan *p, struct cs_job *j)
 	if (st->bad && cs && (cs->kind & CSK_UTF8) && st->multi >= st->bad)
 		return; /* damaged UTF-8: keep it, bad bytes become U+FFFD */
 	if (!cs || (cs->kind & (CSK_GUESS | CSK_UTF8))) {
-		p->cs = cs_detect_legacy(j->in, j->len);
+		p->cs = p->guess ? p->guess : cs_detect_legacy(j->in, j->len);
 		p->flags |= CS_DETECTED;
 		p->fallback = &cs_sets[CS_W1252];
 		p->max_subs = st->high / 16;
@@ -1541,10 +1542,11 @@ void cs_dbcs_fast(int on)
 	cs_dbcs_off = !on;
 }
 
-int cs_to_utf8(sbuf *out, const char *in, size_t len, const char *label, size_t label_len,
-               const char **used, unsigned *flags)
+/* cs_to_utf8(), with the guess of cs_header_guess_to_utf8() (or NULL). */
+static int cs_convert(sbuf *out, const char *in, size_t len, const char *label, size_t label_len,
+                      const struct cs_charset *guess, const char **used, unsigned *flags)
 {
-	struct cs_plan p = {NULL, NULL, 0, 0, 0};
+	struct cs_plan p = {NULL, guess, NULL, 0, 0, 0};
 	struct cs_job j = {out, in, len, 0, 0, 0, {0, 0, 0, 0, 0}};
 	size_t start = out->len;
 	char key[CS_KEY_MAX + 1];
@@ -1566,6 +1568,32 @@ int cs_to_utf8(sbuf *out, const char *in, size_t len, const char *label, size_t 
 	return err;
 }
 
+int cs_to_utf8(sbuf *out, const char *in, size_t len, const char *label, size_t label_len,
+               const char **used, unsigned *flags)
+{
+	return cs_convert(out, in, len, label, label_len, NULL, used, flags);
+}
+
+const char *cs_guess(const char *in, size_t len)
+{
+	struct cs_plan p = {NULL, NULL, NULL, 0, 0, 0};
+	struct cs_job j = {NULL, in, len, 0, 0, 0, {0, 0, 0, 0, 0}};
+
+	cs_plan(&p, &j);
+	if (!(p.flags & CS_DETECTED) || (p.cs->kind & CSK_UTF8) || !(p.cs->kind & CSK_ASCII))
+		return NULL; /* also a BOM or ISO-2022: no guess for other text */
+	return p.cs->name;
+}
+
+int cs_header_guess_to_utf8(sbuf *out, const char *in, size_t len, const char *guess)
+{
+	const struct cs_charset *g = guess ? cs_find(guess, strlen(guess)) : NULL;
+	const char *used;
+	unsigned flags;
+
+	return cs_convert(out, in, len, NULL, 0, g, &used, &flags);
+}
+
 int cs_nfc(sbuf *out, const char *s, size_t len)
 {
 	struct cs_stats st;
@@ -1579,10 +1607,7 @@ int cs_nfc(sbuf *out, const char *s, size_t len)
 
 int cs_header_to_utf8(sbuf *out, const char *in, size_t len)
 {
-	const char *used;
-	unsigned flags;
-
-	return cs_to_utf8(out, in, len, NULL, 0, &used, &flags);
+	return cs_header_guess_to_utf8(out, in, len, NULL);
 }
 
 /* ---- <meta charset> ---- */

@@ -50,6 +50,19 @@ int cs_header_to_utf8(sbuf *out, const char *in, size_t len);
  * converter alone. */
 void cs_dbcs_fast(int on);
 
+/* Decides the charset of unlabelled in[0..len) as cs_to_utf8() would and
+ * returns its canonical name when it is an ASCII-compatible legacy one;
+ * NULL when there is nothing to decide (ASCII, valid UTF-8) or the answer
+ * is no guess for other text (a BOM, ISO-2022 escapes). */
+const char *cs_guess(const char *in, size_t len);
+
+/* cs_header_to_utf8(), but 8-bit bytes that are not UTF-8 are taken to be
+ * in `guess` (a name cs_guess() gave for a larger text around them, such
+ * as all of a header block's 8-bit fields) instead of detected alone;
+ * windows-1252 when `guess` replaces more than one in 16 of them. A NULL
+ * guess detects, as cs_header_to_utf8() does. */
+int cs_header_guess_to_utf8(sbuf *out, const char *in, size_t len, const char *guess);
+
 /* Frees the calling thread's converters, detector and buffers (they are
  * made again on next use). Threads that parsed mail call it before they
  * exit; the main thread's are reclaimed by the process exit. */

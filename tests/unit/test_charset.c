@@ -995,6 +995,27 @@ TEST(charset_no_label_latin_sprinkle)
 	sbuf_release(&tr.out);
 }
 
+/* A guess from the text around (cs_header_guess_to_utf8) decides for
+ * bytes that fit it; bytes it cannot read fall back to windows-1252. */
+TEST(charset_header_guess)
+{
+	sbuf out = SBUF_INIT;
+
+	CHECK(cs_header_guess_to_utf8(&out, "\xa4\xfd", 2, "big5") == 0);
+	CHECK_SLICE(out.p, out.len, "\xe7\x8e\x8b");
+	sbuf_reset(&out);
+	CHECK(cs_header_guess_to_utf8(&out, "caf\xe9", 4, "big5") == 0);
+	CHECK_SLICE(out.p, out.len, "caf\xc3\xa9");
+	sbuf_reset(&out);
+	CHECK(cs_header_guess_to_utf8(&out, "\xe4\xb8\xad", 3, "big5") == 0);
+	CHECK_SLICE(out.p, out.len, "\xe4\xb8\xad"); /* UTF-8 stays */
+	sbuf_release(&out);
+	CHECK(cs_guess("plain", 5) == NULL);
+	CHECK(cs_guess("\xe4\xb8\xad", 3) == NULL);
+	CHECK(cs_guess("\xd6\xd0\xce\xc4\xd6\xd0\xce\xc4\xd6\xd0\xce\xc4\xd6\xd0\xce\xc4", 16) !=
+	      NULL);
+}
+
 /* us-ascii text holding only Word's smart punctuation: every windows-125x
  * code page agrees on these bytes, so no detector is needed. */
 TEST(charset_us_ascii_with_smart_punctuation_only)

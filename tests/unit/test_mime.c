@@ -309,6 +309,29 @@ TEST(mime_8bit_headers_follow_the_declared_charset)
 	ss_message_free(m);
 }
 
+/* No charset anywhere in the block: its 8-bit fields are detected
+ * together. The Big5 name alone reads as latin-1 to ICU's detector; with
+ * the subject beside it, it is Big5. */
+TEST(mime_8bit_fields_of_a_block_are_detected_together)
+{
+	static const char msg[] =
+	    "From: \xa4\xfd\xa4\x70\xa9\xfa <ming@example.com>\r\n"
+	    "Subject: \xa5\xbb\xb6\x67\xbf\xec\xa4\xbd\xab\xc7\xa5\x58\xaf\xb2"
+	    "\xc0\x75\xb4\x66, \xc5\x77\xaa\xef\xa8\xd3\xb9\x71\xac\xa2"
+	    "\xb8\xdf\r\n"
+	    "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	    "--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--\r\n";
+	ss_message *m = parse(msg, NULL);
+
+	CHECK_STR(ss_message_header(m, 0, "From")->value,
+	          "\xe7\x8e\x8b\xe5\xb0\x8f\xe6\x98\x8e <ming@example.com>");
+	CHECK_STR(ss_message_header(m, 0, "Subject")->value,
+	          "\xe6\x9c\xac\xe9\x80\xb1\xe8\xbe\xa6\xe5\x85\xac\xe5\xae\xa4\xe5\x87\xba"
+	          "\xe7\xa7\x9f\xe5\x84\xaa\xe6\x83\xa0, \xe6\xad\xa1\xe8\xbf\x8e\xe4\xbe\x86"
+	          "\xe9\x9b\xbb\xe6\xb4\xbd\xe8\xa9\xa2");
+	ss_message_free(m);
+}
+
 TEST(attachment_data_is_kept_up_to_max_attach)
 {
 	const char *src = "Content-Type: multipart/mixed; boundary=b\n\n"
