@@ -1000,16 +1000,23 @@ static int cs_dec_icu(struct cs_job *j, UConverter *cnv)
 /* ---- double-byte fast path ---- */
 
 /* What ICU decodes each two-byte sequence of a double-byte charset to, as
- * far as this thread has asked: u[lead - 0x81][trail] is the one BMP code
- * unit the pair gives, or 0 when it gives anything else (an error, a
- * surrogate pair, two characters, a character that is not NFC-inert). A
- * row is asked of ICU the first time text uses its lead byte, so the table
- * is ICU's mapping, not a hand-made one. */
+ * far as this thread has asked: u[lead - 0x80][trail] is the UTF-8 of the
+ * one BMP character the pair gives (b[0..len), len in b[3]), len 0 when it
+ * gives anything else (an error, a surrogate pair, two characters, a
+ * character that is not NFC-inert) and len 1 while the row is not asked
+ * yet. A row is asked of ICU the first time text uses its lead byte, so
+ * the table is ICU's mapping, not a hand-made one. Rows 0x80 and 0xFF
+ * (no lead byte) stay len 0. */
+struct cs_dbpair {
+	unsigned char b[4];
+};
+
 struct cs_dbtab {
-	uint16_t u[126][256];
-	unsigned char done[126];
+	struct cs_dbpair u[128][256];
 	int ascii_ok; /* bytes 0x00-0x7F decode to themselves */
 };
+
+enum { CS_DB_NONE = 0, CS_DB_UNASKED = 1 }; /* b[3] besides a length */
 
 /* Asks ICU for one byte sequence: the single BMP code unit it decodes to
  * with no error, or 0. */
@@ -1031,18 +1038,36 @@ static void cs_db_stop(UConverter *cnv)
 	ucnv_setToUCallBack(cnv, UCNV_TO_U_CALLBACK_STOP, NULL, NULL, NULL, &e);
 }
 
+/* The table entry for BMP code point c (0: none). */
+static struct cs_dbpair cs_db_pair(unsigned c, const UNormalizer2 *nfc)
+{
+	struct cs_dbpair p = {{0, 0, 0, CS_DB_NONE}};
+
+	if (!c || (c >= 0x300 && !cs_inert(nfc, c)) || c < 0x80)
+		return p; /* a pair that is ASCII: let ICU say how */
+	if (c < 0x800) {
+		p.b[0] = (unsigned char)(0xC0 | (c >> 6));
+		p.b[1] = (unsigned char)(0x80 | (c & 0x3F));
+		p.b[3] = 2;
+		return p;
+	}
+	p.b[0] = (unsigned char)(0xE0 | (c >> 12));
+	p.b[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+	p.b[2] = (unsigned char)(0x80 | (c & 0x3F));
+	p.b[3] = 3;
+	return p;
+}
+
 /* Fills row `lead` of t from the converter. */
 static void cs_db_fill(struct cs_dbtab *t, UConverter *cnv, unsigned lead, const UNormalizer2 *nfc)
 {
-	uint16_t *row = t->u[lead - 0x81];
+	struct cs_dbpair *row = t->u[lead - 0x80];
 
 	cs_db_stop(cnv);
-	for (unsigned trail = 0x40; trail < 0xFF; trail++) {
+	for (unsigned trail = 0; trail < 0x100; trail++) {
 		char b[2] = {(char)lead, (char)trail};
-		unsigned c = cs_db_ask(cnv, b, 2);
-		row[trail] = (uint16_t)(c >= 0x300 && !cs_inert(nfc, c) ? 0 : c);
+		row[trail] = cs_db_pair(trail < 0x40 ? 0 : cs_db_ask(cnv, b, 2), nfc);
 	}
-	t->done[lead - 0x81] = 1;
 }
 
 /* This thread's pair table for `cs` (made on first use), or NULL. */
@@ -1056,6 +1081,9 @@ static struct cs_dbtab *cs_db_table(const struct cs_charset *cs, UConverter *cnv
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
+	for (unsigned lead = 0x81; lead < 0xFF; lead++)
+		for (unsigned trail = 0; trail < 0x100; trail++)
+			t->u[lead - 0x80][trail].b[3] = CS_DB_UNASKED;
 	t->ascii_ok = 1;
 	cs_db_stop(cnv);
 	for (unsigned c = 1; c < 0x80; c++) {
@@ -1101,32 +1129,29 @@ static int cs_dec_dbcs(struct cs_job *j, const struct cs_charset *cs, UConverter
 	if (sbuf_reserve(j->out, j->len * 2))
 		return SS_ENOMEM;
 	o = (unsigned char *)j->out->p + start;
-	while (s < end) {
-		unsigned lead = *s, c;
-		if (lead < 0x80) {
+	while (end - s >= 2) {
+		const struct cs_dbpair *p;
+		if (*s < 0x80) {
 			size_t n = cs_db_ascii(s, end, o);
 			s += n;
 			o += n;
 			continue;
 		}
-		if (lead == 0x80 || lead == 0xFF || end - s < 2)
-			goto need_icu;
-		if (!t->done[lead - 0x81])
-			cs_db_fill(t, cnv, lead, nfc);
-		c = t->u[lead - 0x81][s[1]];
-		if (!c)
-			goto need_icu;
-		if (c < 0x800) {
-			*o++ = (unsigned char)(0xC0 | (c >> 6));
-			*o++ = (unsigned char)(0x80 | (c & 0x3F));
-		} else {
-			o[0] = (unsigned char)(0xE0 | (c >> 12));
-			o[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-			o[2] = (unsigned char)(0x80 | (c & 0x3F));
-			o += 3;
+		p = &t->u[*s - 0x80][s[1]];
+		if (p->b[3] <= CS_DB_UNASKED) {
+			if (p->b[3] == CS_DB_NONE)
+				goto need_icu;
+			cs_db_fill(t, cnv, *s, nfc);
+			continue;
 		}
+		memcpy(o, p->b, 4); /* the 4th byte is overwritten next */
+		o += p->b[3];
 		s += 2;
 	}
+	if (s < end && *s >= 0x80)
+		goto need_icu; /* a lead byte at the very end */
+	if (s < end)
+		*o++ = *s;
 	j->out->len = (size_t)((char *)o - j->out->p);
 	j->out->p[j->out->len] = '\0';
 	return 1;
@@ -1328,21 +1353,48 @@ static const struct cs_charset *cs_run_det(UCharsetDetector *det, const char *s,
  * up; Chinese trails spread evenly over 0xA1-0xFE). ICU's detector takes
  * short Chinese subjects for windows-1252, so this is also the better
  * answer there. Anything else goes to the detector. */
+/* What one byte adds to cs_gb_sure's counts, 16 bits a count: as a lead,
+ * pairs | kana << 16 | ideographs << 32 | high rows << 48; as a trail,
+ * 1 | low trail << 16; 0 where the byte cannot be one. */
+static uint64_t cs_gb_lead[256], cs_gb_trail[256];
+static pthread_once_t cs_gb_once = PTHREAD_ONCE_INIT;
+
+static void cs_gb_init(void)
+{
+	for (unsigned c = 0xA1; c <= 0xF7; c++)
+		cs_gb_lead[c] = 1 | (uint64_t)(c == 0xA4 || c == 0xA5) << 16 |
+		                (uint64_t)(c >= 0xB0) << 32 | (uint64_t)(c >= 0xC9) << 48;
+	for (unsigned c = 0xA1; c <= 0xFE; c++)
+		cs_gb_trail[c] = 1 | (uint64_t)(c < 0xC0) << 16;
+}
+
 static int cs_gb_sure(const unsigned char *s, size_t len)
 {
-	size_t i = 0, pairs = 0, kana = 0, han = 0, high_rows = 0, low_trails = 0;
+	uint64_t leads = 0, trails = 0;
+	size_t i = 0, pairs, kana, han, high_rows, low_trails;
 
-	while ((i = cs_skip_ascii(s, i, len)) + 1 < len) {
-		unsigned char lead = s[i], trail = s[i + 1];
-		if (lead < 0xA1 || lead > 0xF7 || trail < 0xA1 || trail == 0xFF)
+	pthread_once(&cs_gb_once, cs_gb_init);
+	if (len > CS_DETECT_MAX)
+		len = CS_DETECT_MAX; /* callers pass no more; keeps the counts in 16 bits */
+	while (i + 1 < len) {
+		uint64_t l, t;
+		if (s[i] < 0x80) {
+			i = cs_skip_ascii(s, i + 1, len);
+			continue;
+		}
+		l = cs_gb_lead[s[i]];
+		t = cs_gb_trail[s[i + 1]];
+		if (!l || !t)
 			return 0;
-		pairs++;
-		kana += lead == 0xA4 || lead == 0xA5;
-		han += lead >= 0xB0;
-		high_rows += lead >= 0xC9;
-		low_trails += trail < 0xC0;
+		leads += l;
+		trails += t;
 		i += 2;
 	}
+	pairs = leads & 0xFFFF;
+	kana = (leads >> 16) & 0xFFFF;
+	han = (leads >> 32) & 0xFFFF;
+	high_rows = leads >> 48;
+	low_trails = (trails >> 16) & 0xFFFF;
 	return han >= CS_GB_HAN && kana * 20 < pairs && high_rows * 8 >= han &&
 	       low_trails * 8 >= pairs;
 }
