@@ -6,12 +6,12 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "daemon/log.h"
 #include "daemon/reports.h"
 #include "daemon/web_api.h"
 #include "proto/http.h"
+#include "util/clock.h"
 #include "util/json.h"
 
 #define MAX_USER 128 /* bytes of an X-User name, as spamd's User */
@@ -48,14 +48,6 @@ typedef struct http_conn {
 	int closing;  /* a reply that closes the connection was queued */
 	double start; /* when the head was complete */
 } http_conn;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void ht_open(conn *c)
 {
@@ -94,7 +86,7 @@ static void log_request(conn *c, int status, const char *what)
 	        "http %s %s %.*s%s%.*s: %d %s (%zu bytes, %.2f ms)", conn_peer(c), r->method_text.p,
 	        (int)(r->path.len < 200 ? r->path.len : 200), r->path.p ? r->path.p : "",
 	        user ? " user=" : "", user ? MAX_USER : 0, user ? user : "", status, what,
-	        x->body.len, (now() - x->start) * 1e3);
+	        x->body.len, (ss_mono_s() - x->start) * 1e3);
 }
 
 /* Queues a response; closes the connection after it unless keep-alive
@@ -497,7 +489,7 @@ static void on_request(conn *c)
 	unsigned i = 0;
 	int allowed;
 
-	x->start = now();
+	x->start = ss_mono_s();
 	x->status = 0;
 	sbuf_reset(&x->body);
 	while (i < NROUTES && (strlen(routes[i].path) != r->path.len ||

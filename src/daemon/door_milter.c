@@ -12,6 +12,7 @@
 #include "daemon/log.h"
 #include "engine/checks.h"
 #include "proto/milter.h"
+#include "util/clock.h"
 
 #define MAX_RCPTS 1000 /* recipients passed to the engine; more are counted */
 
@@ -42,14 +43,6 @@ typedef struct milter_conn {
 	size_t nar_forged;
 	double start; /* when the end of the message came */
 } milter_conn;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void copy(char *dst, size_t cap, const char *src)
 {
@@ -227,7 +220,7 @@ static void log_message(conn *c, const char *what)
 
 	log_msg(LOG_INFO, "milter %s%s%s from=%s rcpts=%zu: %s (%zu bytes, %.2f ms)", conn_peer(c),
 	        x->queue_id[0] ? " id=" : "", x->queue_id, x->mail_from ? x->mail_from : "",
-	        x->rcpts_seen, what, x->size, (now() - x->start) * 1e3);
+	        x->rcpts_seen, what, x->size, (ss_mono_s() - x->start) * 1e3);
 }
 
 /* Cannot scan: accept or tempfail by policy. */
@@ -421,7 +414,7 @@ static void handle(conn *c, const milter_event *ev)
 		break;
 	case MILTER_EV_BODYEOB:
 		on_message_event(c, ev);
-		x->start = now();
+		x->start = ss_mono_s();
 		end_of_message(c);
 		conn_request_end(c);
 		msg_reset(x);

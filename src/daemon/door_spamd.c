@@ -6,11 +6,11 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "daemon/log.h"
 #include "daemon/reports.h"
 #include "proto/spamd.h"
+#include "util/clock.h"
 
 typedef struct spamd_conn {
 	spamd_parser p;
@@ -18,14 +18,6 @@ typedef struct spamd_conn {
 	int done;     /* a reply was queued (or SKIP): ignore the rest */
 	double start; /* when the request's header was complete */
 } spamd_conn;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void sp_open(conn *c)
 {
@@ -87,7 +79,7 @@ static void log_request(conn *c, const char *what, size_t len)
 
 	log_msg(LOG_INFO, "spamd %s %s%s%s: %s (%zu bytes, %.2f ms)", conn_peer(c),
 	        spamd_cmd_name(r->cmd), r->user[0] ? " user=" : "", r->user, what, len,
-	        (now() - x->start) * 1e3);
+	        (ss_mono_s() - x->start) * 1e3);
 }
 
 /* The verdict's text parts, in b (symbols first, then the report). */
@@ -238,7 +230,7 @@ static void on_request(conn *c)
 	spamd_conn *x = conn_state(c);
 	sbuf out = SBUF_INIT;
 
-	x->start = now();
+	x->start = ss_mono_s();
 	if (x->p.req.cmd == SPAMD_PING) {
 		if (!spamd_reply_pong(&out))
 			send_and_finish(c, &out);

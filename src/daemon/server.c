@@ -21,6 +21,7 @@
 #include <ev.h>
 
 #include "daemon/log.h"
+#include "util/clock.h"
 
 #define MAX_LISTENERS 16
 #define READ_CHUNK 65536
@@ -163,14 +164,6 @@ const metrics *server_metrics(const server *s)
 	return &s->m;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Queues the scan into the history, if there is one. */
 static void record(conn *c, const char *user, const engine_envelope *env, const char *msg,
                    size_t len, const engine_result *r, double secs)
@@ -192,14 +185,14 @@ static void record(conn *c, const char *user, const engine_envelope *env, const 
 int conn_scan(conn *c, const char *user, const engine_envelope *env, const char *msg, size_t len,
               ss_arena *a, engine_result *r)
 {
-	double t0 = now();
+	double t0 = ss_mono_s();
 	int err = engine_scan(conn_engine(c), user, env, msg, len, a, r);
 
 	if (err) {
 		metrics_engine_error(c->md, err);
 	} else {
-		metrics_scan(c->md, r->action, now() - t0);
-		record(c, user, env, msg, len, r, now() - t0);
+		metrics_scan(c->md, r->action, ss_mono_s() - t0);
+		record(c, user, env, msg, len, r, ss_mono_s() - t0);
 	}
 	return err;
 }
@@ -226,7 +219,7 @@ uint64_t conn_history_id(conn *c)
 
 double conn_uptime(conn *c)
 {
-	return now() - c->w->s->started;
+	return ss_mono_s() - c->w->s->started;
 }
 
 void server_set_web(server *s, history *h, history_writer *w, size_t raw_cap,
@@ -632,7 +625,7 @@ server *server_new(server_gen *g)
 	g->refs = 1;
 	s->cur = g;
 	s->nthreads = g->lim.nthreads ? g->lim.nthreads : 1;
-	s->started = now();
+	s->started = ss_mono_s();
 	metrics_init(&s->m);
 	return s;
 }

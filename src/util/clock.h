@@ -10,4 +10,7 @@
 /* Milliseconds of CLOCK_MONOTONIC. */
 int64_t ss_mono_ms(void);
 
+/* Seconds of CLOCK_MONOTONIC, to the nanosecond (scan times, latencies). */
+double ss_mono_s(void);
+
 #endif
