@@ -340,6 +340,89 @@ static int hop_feats(feat_ctx *fc, const ss_message *m)
 	return rc;
 }
 
+static const ss_str no_str = {"", 0};
+
+/* The domain (last two labels) of the first header address from field
+ * `where` ("From"), or empty. */
+static ss_str addr_domain(const ss_message *m, const char *where)
+{
+	size_t wl = strlen(where);
+
+	for (size_t i = 0; i < m->naddrs; i++) {
+		const ss_addr *a = &m->addrs[i];
+		const char *at;
+		if (a->part != -1 || a->where.len != wl || strncasecmp(a->where.p, where, wl))
+			continue;
+		if (!(at = memchr(a->addr.p, '@', a->addr.len)))
+			return no_str;
+		at++;
+		return domain_of((ss_str){at, a->addr.len - (size_t)(at - a->addr.p)});
+	}
+	return no_str;
+}
+
+/* The domain (last two labels) after the first '@' of the top-level
+ * Message-ID, or empty. */
+static ss_str msgid_domain(const ss_message *m)
+{
+	const ss_header *h = ss_message_header(m, 0, "message-id");
+	const char *at, *end;
+	size_t i = 0;
+
+	if (!h || !(at = memchr(h->value.p, '@', h->value.len)))
+		return no_str;
+	end = h->value.p + h->value.len;
+	for (at++; at + i < end && at[i] != '>' && at[i] != ' ' && at[i] != '"'; i++)
+		;
+	return domain_of((ss_str){at, i});
+}
+
+static int same_domain(ss_str a, ss_str b)
+{
+	return a.len == b.len && !strncasecmp(a.p, b.p, a.len);
+}
+
+/* "none", "same" or "diff": whether domain d is there and equals ref. */
+static int add_agree(feat_ctx *fc, const char *what, ss_str d, ss_str ref)
+{
+	const char *v = !d.len ? "none" : same_domain(d, ref) ? "same" : "diff";
+
+	return add2(fc, FNS_HEADER, what, v, 4);
+}
+
+/* Who sent it, and whether the headers agree about it: the From domain;
+ * whether the Message-ID's domain is the From domain; the From domain
+ * paired with the reverse-DNS domain of the first untrusted hop, and
+ * whether they agree; the number of untrusted hops. A newsletter from a
+ * sender seen before, sent from its own servers, is told apart from a spam
+ * that forges its From. */
+static int sender_feats(feat_ctx *fc, const ss_message *m)
+{
+	ss_str from = addr_domain(m, "From");
+	size_t untrusted = 0;
+	char hops[] = "uhops:0";
+	int rc = add2(fc, FNS_HEADER, "fromdom:", from.p, from.len);
+
+	if (!rc)
+		rc = add_agree(fc, "midfrom:", msgid_domain(m), from);
+	if (!rc && m->first_untrusted >= 0 && (size_t)m->first_untrusted < m->nhops) {
+		ss_str rd = domain_of(m->hops[m->first_untrusted].from_rdns);
+		fbuf f = {.n = 0};
+		fb_str(&f, "fromhop:");
+		fb_strn(&f, from.p, from.len);
+		fb_str(&f, "|");
+		fb_strn(&f, rd.p, rd.len);
+		rc = add(fc, FNS_HEADER, f.b, f.n);
+		if (!rc)
+			rc = rd.len ? add_agree(fc, "fromhop:", rd, from)
+			            : add(fc, FNS_HEADER, "fromhop:nordns", 14);
+	}
+	for (size_t i = 0; i < m->nhops; i++)
+		untrusted += !m->hops[i].trusted;
+	hops[sizeof(hops) - 2] = (char)('0' + (untrusted < 9 ? untrusted : 9));
+	return rc ? rc : add(fc, FNS_HEADER, hops, sizeof(hops) - 1);
+}
+
 static int url_feats(feat_ctx *fc, const ss_message *m)
 {
 	static const struct {
@@ -553,6 +636,8 @@ int feat_extract(feat_ctx *fc, const ss_message *m, ss_arena *a, feat_set *out)
 	rc = header_feats(fc, m);
 	if (!rc)
 		rc = hop_feats(fc, m);
+	if (!rc)
+		rc = sender_feats(fc, m);
 	if (!rc)
 		rc = mime_feats(fc, m);
 	if (!rc)
