@@ -423,6 +423,32 @@ static int sender_feats(feat_ctx *fc, const ss_message *m)
 	return rc ? rc : add(fc, FNS_HEADER, hops, sizeof(hops) - 1);
 }
 
+/* Whether c ends a word of a URL's path or query. */
+static int path_sep(char c)
+{
+	return c == '/' || c == '?' || c == '&' || c == '=' || c == '.' || c == '-' || c == '_';
+}
+
+/* The words of URL u's path and query ("path:unsubscribe"), those of 2 to
+ * 20 bytes: what a link leads to (remove.html, cgi-bin, optout...). */
+static int url_path_feats(feat_ctx *fc, const ss_url *u)
+{
+	const char *end = u->url.p + u->url.len, *p = memchr(u->url.p, '/', u->url.len);
+	int rc = 0;
+
+	if (!p || end - p < 2 || p[1] != '/')
+		return 0;
+	for (p = memchr(p + 2, '/', (size_t)(end - p - 2)); !rc && p && p < end;) {
+		const char *q = p + 1;
+		while (q < end && !path_sep(*q))
+			q++;
+		if (q - p - 1 >= 2 && q - p - 1 <= 20)
+			rc = add2(fc, FNS_URL, "path:", p + 1, (size_t)(q - p - 1));
+		p = q;
+	}
+	return rc;
+}
+
 static int url_feats(feat_ctx *fc, const ss_message *m)
 {
 	static const struct {
@@ -444,6 +470,8 @@ static int url_feats(feat_ctx *fc, const ss_message *m)
 		for (size_t k = 0; !rc && k < sizeof(flags) / sizeof(flags[0]); k++)
 			if (u->flags & flags[k].bit)
 				rc = add(fc, FNS_URL, flags[k].name, strlen(flags[k].name));
+		if (!rc)
+			rc = url_path_feats(fc, u);
 	}
 	return rc;
 }

@@ -428,6 +428,22 @@ TEST(features_sender_agreement)
 	CHECK(has_feature("Subject: hi\r\n\r\nText.\r\n", FNS_HEADER, "uhops:0"));
 }
 
+TEST(features_url_path_words)
+{
+	const char *raw =
+	    "Subject: hi\r\n\r\nTo leave: http://www.example.com/cgi-bin/Remove.html?id=42&x=7\r\n";
+
+	CHECK(has_feature(raw, FNS_URL, "path:cgi"));
+	CHECK(has_feature(raw, FNS_URL, "path:bin"));
+	CHECK(has_feature(raw, FNS_URL, "path:Remove"));
+	CHECK(has_feature(raw, FNS_URL, "path:html"));
+	CHECK(has_feature(raw, FNS_URL, "path:id"));
+	CHECK(has_feature(raw, FNS_URL, "path:42"));
+	CHECK(!has_feature(raw, FNS_URL, "path:x"));   /* one byte: too short */
+	CHECK(!has_feature(raw, FNS_URL, "path:www")); /* the host is not the path */
+	CHECK(!has_feature(raw, FNS_URL, "path:com"));
+}
+
 /* The intent of learning raw (action STORE_LEARN_* or STORE_UNLEARN) for
  * user name, as the learner tells a store; keys and digest in *keys, dg. */
 static store_intent intent_of(const char *raw, const char *name, int action, ss_arena *a,
