@@ -195,7 +195,9 @@ static int obf_signs(feat_ctx *fc, unsigned flags)
 	return rc;
 }
 
-/* Token callback for visible text: the word, and the pair it ends. */
+/* Token callback for visible text and the Subject: the word, and the pair
+ * it ends (a body pair in FNS_PAIR, a Subject pair "a b" among the Subject's
+ * words). */
 static int on_text_tok(void *ctx, const char *t, size_t len, unsigned flags)
 {
 	feat_ctx *fc = ctx;
@@ -203,14 +205,14 @@ static int on_text_tok(void *ctx, const char *t, size_t len, unsigned flags)
 
 	if (!rc)
 		rc = obf_signs(fc, flags);
-	if (rc || fc->ns != FNS_WORD || (flags & (TOK_FOLD_LEET | TOK_FOLD_HOMO)))
+	if (rc || (flags & (TOK_FOLD_LEET | TOK_FOLD_HOMO)))
 		return rc;
 	if (fc->prevlen) {
 		char pair[PAIR_MAX * 2];
 		memcpy(pair, fc->prev, fc->prevlen);
 		pair[fc->prevlen] = ' ';
 		memcpy(pair + fc->prevlen + 1, t, len);
-		rc = add(fc, FNS_PAIR, pair, fc->prevlen + 1 + len);
+		rc = add(fc, fc->ns == FNS_WORD ? FNS_PAIR : fc->ns, pair, fc->prevlen + 1 + len);
 	}
 	memcpy(fc->prev, t, len < PAIR_MAX ? len : PAIR_MAX - 1);
 	fc->prevlen = len < PAIR_MAX ? len : PAIR_MAX - 1;

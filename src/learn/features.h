@@ -26,7 +26,7 @@
 enum feat_ns {
 	FNS_WORD,    /* a word of the visible text */
 	FNS_PAIR,    /* two adjacent words of the visible text */
-	FNS_SUBJECT, /* a word of the Subject */
+	FNS_SUBJECT, /* a word of the Subject, or two adjacent ones */
 	FNS_HEADER,  /* "name:token" of a selected header */
 	FNS_HNAME,   /* a header field's name is present */
 	FNS_HOP,     /* the first untrusted Received hop (network, names) */

@@ -428,6 +428,17 @@ TEST(features_sender_agreement)
 	CHECK(has_feature("Subject: hi\r\n\r\nText.\r\n", FNS_HEADER, "uhops:0"));
 }
 
+TEST(features_subject_pairs)
+{
+	const char *raw = "Subject: Cheap Pills NOW\r\n\r\nHello there.\r\n";
+
+	CHECK(has_feature(raw, FNS_SUBJECT, "cheap pills"));
+	CHECK(has_feature(raw, FNS_SUBJECT, "pills now"));
+	CHECK(!has_feature(raw, FNS_PAIR, "cheap pills"));  /* not a body pair */
+	CHECK(!has_feature(raw, FNS_SUBJECT, "now hello")); /* no pair across Subject and body */
+	CHECK(has_feature(raw, FNS_PAIR, "hello there"));
+}
+
 TEST(features_url_path_words)
 {
 	const char *raw =
