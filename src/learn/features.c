@@ -501,11 +501,29 @@ static int part_feats(feat_ctx *fc, const ss_part *p)
 	return rc;
 }
 
+/* Where the visible text came from: "text:plain", "text:html", "text:both"
+ * (as multipart/alternative, or two parts) or "text:none". */
+static int text_kind_feat(feat_ctx *fc, const ss_message *m)
+{
+	static const char *const kind[] = {"text:none", "text:plain", "text:html", "text:both"};
+	unsigned k = 0;
+
+	for (size_t i = 0; i < m->nparts; i++) {
+		const ss_part *p = &m->parts[i];
+		if ((p->flags & (SS_PART_TEXT | SS_PART_HTML)) && !(p->flags & SS_PART_ATTACHMENT))
+			k |= (p->flags & SS_PART_HTML) ? 2 : 1;
+	}
+	return add(fc, FNS_MIME, kind[k], strlen(kind[k]));
+}
+
 static int mime_feats(feat_ctx *fc, const ss_message *m)
 {
 	char parts[] = {
 	    'p', 'a', 'r', 't', 's', ':', (char)('0' + (m->nparts < 8 ? m->nparts : 8))};
 	int rc = add(fc, FNS_MIME, parts, sizeof(parts));
+
+	if (!rc)
+		rc = text_kind_feat(fc, m);
 
 	for (size_t i = 0; !rc && i < m->nparts; i++)
 		rc = part_feats(fc, &m->parts[i]);

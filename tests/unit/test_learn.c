@@ -439,6 +439,22 @@ TEST(features_subject_pairs)
 	CHECK(has_feature(raw, FNS_PAIR, "hello there"));
 }
 
+TEST(features_text_kind)
+{
+	const char *alt = "Subject: hi\r\nMIME-Version: 1.0\r\n"
+	                  "Content-Type: multipart/alternative; boundary=b\r\n\r\n"
+	                  "--b\r\nContent-Type: text/plain\r\n\r\nHello.\r\n"
+	                  "--b\r\nContent-Type: text/html\r\n\r\n<p>Hello.</p>\r\n--b--\r\n";
+	const char *html = "Subject: hi\r\nContent-Type: text/html\r\n\r\n<p>Hello.</p>\r\n";
+	const char *plain = "Subject: hi\r\n\r\nHello.\r\n";
+
+	CHECK(has_feature(alt, FNS_MIME, "text:both"));
+	CHECK(!has_feature(alt, FNS_MIME, "text:html"));
+	CHECK(has_feature(html, FNS_MIME, "text:html"));
+	CHECK(has_feature(plain, FNS_MIME, "text:plain"));
+	CHECK(!has_feature(plain, FNS_MIME, "text:both"));
+}
+
 TEST(features_url_path_words)
 {
 	const char *raw =
