@@ -392,12 +392,25 @@ static int add_agree(feat_ctx *fc, const char *what, ss_str d, ss_str ref)
 	return add2(fc, FNS_HEADER, what, v, 4);
 }
 
+/* Adds what + from + "|" + d ("fromhop:example.com|isp.example"). */
+static int add_pair(feat_ctx *fc, const char *what, ss_str from, ss_str d)
+{
+	fbuf f = {.n = 0};
+
+	fb_str(&f, what);
+	fb_strn(&f, from.p, from.len);
+	fb_str(&f, "|");
+	fb_strn(&f, d.p, d.len);
+	return add(fc, FNS_HEADER, f.b, f.n);
+}
+
 /* Who sent it, and whether the headers agree about it: the From domain;
  * whether the Message-ID's domain is the From domain; the From domain
- * paired with the reverse-DNS domain of the first untrusted hop, and
- * whether they agree; the number of untrusted hops. A newsletter from a
- * sender seen before, sent from its own servers, is told apart from a spam
- * that forges its From. */
+ * paired with the reverse-DNS and HELO domains of each untrusted hop;
+ * whether the first untrusted hop's reverse-DNS domain is the From domain;
+ * the number of untrusted hops. A newsletter from a sender seen before,
+ * sent through its usual servers, is told apart from a spam that forges
+ * its From. */
 static int sender_feats(feat_ctx *fc, const ss_message *m)
 {
 	ss_str from = addr_domain(m, "From");
@@ -407,15 +420,14 @@ static int sender_feats(feat_ctx *fc, const ss_message *m)
 
 	if (!rc)
 		rc = add_agree(fc, "midfrom:", msgid_domain(m), from);
-	if (!rc && m->first_untrusted >= 0 && (size_t)m->first_untrusted < m->nhops) {
-		ss_str rd = domain_of(m->hops[m->first_untrusted].from_rdns);
-		fbuf f = {.n = 0};
-		fb_str(&f, "fromhop:");
-		fb_strn(&f, from.p, from.len);
-		fb_str(&f, "|");
-		fb_strn(&f, rd.p, rd.len);
-		rc = add(fc, FNS_HEADER, f.b, f.n);
-		if (!rc)
+	for (size_t i = 0; !rc && i < m->nhops && i < MAX_HOPS; i++) {
+		ss_str rd = domain_of(m->hops[i].from_rdns), he = domain_of(m->hops[i].from_helo);
+		if (m->hops[i].trusted)
+			continue;
+		rc = add_pair(fc, "fromhop:", from, rd);
+		if (!rc && he.len)
+			rc = add_pair(fc, "fromhelo:", from, he);
+		if (!rc && (int)i == m->first_untrusted)
 			rc = rd.len ? add_agree(fc, "fromhop:", rd, from)
 			            : add(fc, FNS_HEADER, "fromhop:nordns", 14);
 	}

@@ -411,6 +411,8 @@ TEST(features_sender_agreement)
 	const char *forged =
 	    "Received: from dsl-1.isp.example.net (dsl-1.isp.example.net [198.51.100.9])\r\n"
 	    "\tby mail.example.org with SMTP; Mon, 2 Sep 2002 10:00:00 +0000\r\n"
+	    "Received: from relay (host.other.example [203.0.113.5])\r\n"
+	    "\tby dsl-1.isp.example.net with SMTP; Mon, 2 Sep 2002 09:59:00 +0000\r\n"
 	    "From: Bank <service@bank.example>\r\n"
 	    "Message-ID: <xyz@isp.example.net>\r\nSubject: hi\r\n\r\nText.\r\n";
 
@@ -423,6 +425,10 @@ TEST(features_sender_agreement)
 	CHECK(has_feature(forged, FNS_HEADER, "midfrom:diff"));
 	CHECK(has_feature(forged, FNS_HEADER, "fromhop:bank.example|example.net"));
 	CHECK(has_feature(forged, FNS_HEADER, "fromhop:diff"));
+	CHECK(has_feature(forged, FNS_HEADER, "fromhelo:bank.example|example.net"));
+	CHECK(has_feature(forged, FNS_HEADER, "fromhop:bank.example|other.example")); /* 2nd hop */
+	CHECK(has_feature(forged, FNS_HEADER, "uhops:2"));
+	CHECK(has_feature(own, FNS_HEADER, "fromhelo:example.com|example.com"));
 	CHECK(!has_feature(forged, FNS_HEADER, "fromhop:same"));
 	CHECK(has_feature("Subject: hi\r\n\r\nText.\r\n", FNS_HEADER, "midfrom:none"));
 	CHECK(has_feature("Subject: hi\r\n\r\nText.\r\n", FNS_HEADER, "uhops:0"));
