@@ -195,7 +195,9 @@ static int obf_signs(feat_ctx *fc, unsigned flags)
 	return rc;
 }
 
-/* Token callback for visible text: the word, and the pair it ends. */
+/* Token callback for visible text and the Subject: the word, and the pair
+ * it ends (a body pair in FNS_PAIR, a Subject pair "a b" among the Subject's
+ * words). */
 static int on_text_tok(void *ctx, const char *t, size_t len, unsigned flags)
 {
 	feat_ctx *fc = ctx;
@@ -203,14 +205,14 @@ static int on_text_tok(void *ctx, const char *t, size_t len, unsigned flags)
 
 	if (!rc)
 		rc = obf_signs(fc, flags);
-	if (rc || fc->ns != FNS_WORD || (flags & (TOK_FOLD_LEET | TOK_FOLD_HOMO)))
+	if (rc || (flags & (TOK_FOLD_LEET | TOK_FOLD_HOMO)))
 		return rc;
 	if (fc->prevlen) {
 		char pair[PAIR_MAX * 2];
 		memcpy(pair, fc->prev, fc->prevlen);
 		pair[fc->prevlen] = ' ';
 		memcpy(pair + fc->prevlen + 1, t, len);
-		rc = add(fc, FNS_PAIR, pair, fc->prevlen + 1 + len);
+		rc = add(fc, fc->ns == FNS_WORD ? FNS_PAIR : fc->ns, pair, fc->prevlen + 1 + len);
 	}
 	memcpy(fc->prev, t, len < PAIR_MAX ? len : PAIR_MAX - 1);
 	fc->prevlen = len < PAIR_MAX ? len : PAIR_MAX - 1;
@@ -340,6 +342,127 @@ static int hop_feats(feat_ctx *fc, const ss_message *m)
 	return rc;
 }
 
+static const ss_str no_str = {"", 0};
+
+/* The domain (last two labels) of the first header address from field
+ * `where` ("From"), or empty. */
+static ss_str addr_domain(const ss_message *m, const char *where)
+{
+	size_t wl = strlen(where);
+
+	for (size_t i = 0; i < m->naddrs; i++) {
+		const ss_addr *a = &m->addrs[i];
+		const char *at;
+		if (a->part != -1 || a->where.len != wl || strncasecmp(a->where.p, where, wl))
+			continue;
+		if (!(at = memchr(a->addr.p, '@', a->addr.len)))
+			return no_str;
+		at++;
+		return domain_of((ss_str){at, a->addr.len - (size_t)(at - a->addr.p)});
+	}
+	return no_str;
+}
+
+/* The domain (last two labels) after the first '@' of the top-level
+ * Message-ID, or empty. */
+static ss_str msgid_domain(const ss_message *m)
+{
+	const ss_header *h = ss_message_header(m, 0, "message-id");
+	const char *at, *end;
+	size_t i = 0;
+
+	if (!h || !(at = memchr(h->value.p, '@', h->value.len)))
+		return no_str;
+	end = h->value.p + h->value.len;
+	for (at++; at + i < end && at[i] != '>' && at[i] != ' ' && at[i] != '"'; i++)
+		;
+	return domain_of((ss_str){at, i});
+}
+
+static int same_domain(ss_str a, ss_str b)
+{
+	return a.len == b.len && !strncasecmp(a.p, b.p, a.len);
+}
+
+/* "none", "same" or "diff": whether domain d is there and equals ref. */
+static int add_agree(feat_ctx *fc, const char *what, ss_str d, ss_str ref)
+{
+	const char *v = !d.len ? "none" : same_domain(d, ref) ? "same" : "diff";
+
+	return add2(fc, FNS_HEADER, what, v, 4);
+}
+
+/* Adds what + from + "|" + d ("fromhop:example.com|isp.example"). */
+static int add_pair(feat_ctx *fc, const char *what, ss_str from, ss_str d)
+{
+	fbuf f = {.n = 0};
+
+	fb_str(&f, what);
+	fb_strn(&f, from.p, from.len);
+	fb_str(&f, "|");
+	fb_strn(&f, d.p, d.len);
+	return add(fc, FNS_HEADER, f.b, f.n);
+}
+
+/* Who sent it, and whether the headers agree about it: the From domain;
+ * whether the Message-ID's domain is the From domain; the From domain
+ * paired with the reverse-DNS and HELO domains of each untrusted hop;
+ * whether the first untrusted hop's reverse-DNS domain is the From domain;
+ * the number of untrusted hops. A newsletter from a sender seen before,
+ * sent through its usual servers, is told apart from a spam that forges
+ * its From. */
+static int sender_feats(feat_ctx *fc, const ss_message *m)
+{
+	ss_str from = addr_domain(m, "From");
+	size_t untrusted = 0;
+	char hops[] = "uhops:0";
+	int rc = add2(fc, FNS_HEADER, "fromdom:", from.p, from.len);
+
+	if (!rc)
+		rc = add_agree(fc, "midfrom:", msgid_domain(m), from);
+	for (size_t i = 0; !rc && i < m->nhops && i < MAX_HOPS; i++) {
+		ss_str rd = domain_of(m->hops[i].from_rdns), he = domain_of(m->hops[i].from_helo);
+		if (m->hops[i].trusted)
+			continue;
+		rc = add_pair(fc, "fromhop:", from, rd);
+		if (!rc && he.len)
+			rc = add_pair(fc, "fromhelo:", from, he);
+		if (!rc && (int)i == m->first_untrusted)
+			rc = rd.len ? add_agree(fc, "fromhop:", rd, from)
+			            : add(fc, FNS_HEADER, "fromhop:nordns", 14);
+	}
+	for (size_t i = 0; i < m->nhops; i++)
+		untrusted += !m->hops[i].trusted;
+	hops[sizeof(hops) - 2] = (char)('0' + (untrusted < 9 ? untrusted : 9));
+	return rc ? rc : add(fc, FNS_HEADER, hops, sizeof(hops) - 1);
+}
+
+/* Whether c ends a word of a URL's path or query. */
+static int path_sep(char c)
+{
+	return c == '/' || c == '?' || c == '&' || c == '=' || c == '.' || c == '-' || c == '_';
+}
+
+/* The words of URL u's path and query ("path:unsubscribe"), those of 2 to
+ * 20 bytes: what a link leads to (remove.html, cgi-bin, optout...). */
+static int url_path_feats(feat_ctx *fc, const ss_url *u)
+{
+	const char *end = u->url.p + u->url.len, *p = memchr(u->url.p, '/', u->url.len);
+	int rc = 0;
+
+	if (!p || end - p < 2 || p[1] != '/')
+		return 0;
+	for (p = memchr(p + 2, '/', (size_t)(end - p - 2)); !rc && p && p < end;) {
+		const char *q = p + 1;
+		while (q < end && !path_sep(*q))
+			q++;
+		if (q - p - 1 >= 2 && q - p - 1 <= 20)
+			rc = add2(fc, FNS_URL, "path:", p + 1, (size_t)(q - p - 1));
+		p = q;
+	}
+	return rc;
+}
+
 static int url_feats(feat_ctx *fc, const ss_message *m)
 {
 	static const struct {
@@ -361,6 +484,8 @@ static int url_feats(feat_ctx *fc, const ss_message *m)
 		for (size_t k = 0; !rc && k < sizeof(flags) / sizeof(flags[0]); k++)
 			if (u->flags & flags[k].bit)
 				rc = add(fc, FNS_URL, flags[k].name, strlen(flags[k].name));
+		if (!rc)
+			rc = url_path_feats(fc, u);
 	}
 	return rc;
 }
@@ -388,11 +513,29 @@ static int part_feats(feat_ctx *fc, const ss_part *p)
 	return rc;
 }
 
+/* Where the visible text came from: "text:plain", "text:html", "text:both"
+ * (as multipart/alternative, or two parts) or "text:none". */
+static int text_kind_feat(feat_ctx *fc, const ss_message *m)
+{
+	static const char *const kind[] = {"text:none", "text:plain", "text:html", "text:both"};
+	unsigned k = 0;
+
+	for (size_t i = 0; i < m->nparts; i++) {
+		const ss_part *p = &m->parts[i];
+		if ((p->flags & (SS_PART_TEXT | SS_PART_HTML)) && !(p->flags & SS_PART_ATTACHMENT))
+			k |= (p->flags & SS_PART_HTML) ? 2 : 1;
+	}
+	return add(fc, FNS_MIME, kind[k], strlen(kind[k]));
+}
+
 static int mime_feats(feat_ctx *fc, const ss_message *m)
 {
 	char parts[] = {
 	    'p', 'a', 'r', 't', 's', ':', (char)('0' + (m->nparts < 8 ? m->nparts : 8))};
 	int rc = add(fc, FNS_MIME, parts, sizeof(parts));
+
+	if (!rc)
+		rc = text_kind_feat(fc, m);
 
 	for (size_t i = 0; !rc && i < m->nparts; i++)
 		rc = part_feats(fc, &m->parts[i]);
@@ -553,6 +696,8 @@ int feat_extract(feat_ctx *fc, const ss_message *m, ss_arena *a, feat_set *out)
 	rc = header_feats(fc, m);
 	if (!rc)
 		rc = hop_feats(fc, m);
+	if (!rc)
+		rc = sender_feats(fc, m);
 	if (!rc)
 		rc = mime_feats(fc, m);
 	if (!rc)

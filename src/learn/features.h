@@ -26,11 +26,11 @@
 enum feat_ns {
 	FNS_WORD,    /* a word of the visible text */
 	FNS_PAIR,    /* two adjacent words of the visible text */
-	FNS_SUBJECT, /* a word of the Subject */
+	FNS_SUBJECT, /* a word of the Subject, or two adjacent ones */
 	FNS_HEADER,  /* "name:token" of a selected header */
 	FNS_HNAME,   /* a header field's name is present */
 	FNS_HOP,     /* the first untrusted Received hop (network, names) */
-	FNS_URL,     /* a URL's host and parent domains, its flags */
+	FNS_URL,     /* a URL's host and parent domains, path words, flags */
 	FNS_MIME,    /* part content types, encodings, charsets, attachment types */
 	FNS_FACT,    /* a fact noticed by the parser */
 	FNS_OBF,     /* an obfuscation sign (leet, look-alikes, zero-width) */

@@ -381,6 +381,102 @@ TEST(features_grams_follow_tokens_within_budget)
 	CHECK(grams_of(raw, 16, &ntok, "", &saw) - ntok <= 16 - 3); /* the budget holds */
 }
 
+/* Whether the token features of raw hold feature `want` in namespace ns. */
+static int has_feature(const char *raw, unsigned ns, const char *want)
+{
+	feat_ctx *fc = feat_new(0, 0);
+	ss_message *m = NULL;
+	feat_set fs = {0};
+	ss_arena a;
+	int saw = 0;
+
+	arena_init(&a);
+	CHECK(fc != NULL);
+	CHECK(ss_parse(raw, strlen(raw), NULL, &m) == 0);
+	if (fc && m && feat_extract(fc, m, &a, &fs) == 0)
+		for (size_t i = 0; i < fs.ntok; i++)
+			saw |= fs.v[i].ns == ns && !strcmp(fs.v[i].tok, want);
+	arena_release(&a);
+	ss_message_free(m);
+	feat_free(fc);
+	return saw;
+}
+
+TEST(features_sender_agreement)
+{
+	const char *own = "Received: from mx.news.example.com (mx.news.example.com [192.0.2.7])\r\n"
+	                  "\tby mail.example.org with ESMTP; Mon, 2 Sep 2002 10:00:00 +0000\r\n"
+	                  "From: News <letter@lists.example.com>\r\n"
+	                  "Message-ID: <123.abc@lists.example.com>\r\nSubject: hi\r\n\r\nText.\r\n";
+	const char *forged =
+	    "Received: from dsl-1.isp.example.net (dsl-1.isp.example.net [198.51.100.9])\r\n"
+	    "\tby mail.example.org with SMTP; Mon, 2 Sep 2002 10:00:00 +0000\r\n"
+	    "Received: from relay (host.other.example [203.0.113.5])\r\n"
+	    "\tby dsl-1.isp.example.net with SMTP; Mon, 2 Sep 2002 09:59:00 +0000\r\n"
+	    "From: Bank <service@bank.example>\r\n"
+	    "Message-ID: <xyz@isp.example.net>\r\nSubject: hi\r\n\r\nText.\r\n";
+
+	CHECK(has_feature(own, FNS_HEADER, "fromdom:example.com"));
+	CHECK(has_feature(own, FNS_HEADER, "midfrom:same"));
+	CHECK(has_feature(own, FNS_HEADER, "fromhop:example.com|example.com"));
+	CHECK(has_feature(own, FNS_HEADER, "fromhop:same"));
+	CHECK(has_feature(own, FNS_HEADER, "uhops:1"));
+	CHECK(has_feature(forged, FNS_HEADER, "fromdom:bank.example"));
+	CHECK(has_feature(forged, FNS_HEADER, "midfrom:diff"));
+	CHECK(has_feature(forged, FNS_HEADER, "fromhop:bank.example|example.net"));
+	CHECK(has_feature(forged, FNS_HEADER, "fromhop:diff"));
+	CHECK(has_feature(forged, FNS_HEADER, "fromhelo:bank.example|example.net"));
+	CHECK(has_feature(forged, FNS_HEADER, "fromhop:bank.example|other.example")); /* 2nd hop */
+	CHECK(has_feature(forged, FNS_HEADER, "uhops:2"));
+	CHECK(has_feature(own, FNS_HEADER, "fromhelo:example.com|example.com"));
+	CHECK(!has_feature(forged, FNS_HEADER, "fromhop:same"));
+	CHECK(has_feature("Subject: hi\r\n\r\nText.\r\n", FNS_HEADER, "midfrom:none"));
+	CHECK(has_feature("Subject: hi\r\n\r\nText.\r\n", FNS_HEADER, "uhops:0"));
+}
+
+TEST(features_subject_pairs)
+{
+	const char *raw = "Subject: Cheap Pills NOW\r\n\r\nHello there.\r\n";
+
+	CHECK(has_feature(raw, FNS_SUBJECT, "cheap pills"));
+	CHECK(has_feature(raw, FNS_SUBJECT, "pills now"));
+	CHECK(!has_feature(raw, FNS_PAIR, "cheap pills"));  /* not a body pair */
+	CHECK(!has_feature(raw, FNS_SUBJECT, "now hello")); /* no pair across Subject and body */
+	CHECK(has_feature(raw, FNS_PAIR, "hello there"));
+}
+
+TEST(features_text_kind)
+{
+	const char *alt = "Subject: hi\r\nMIME-Version: 1.0\r\n"
+	                  "Content-Type: multipart/alternative; boundary=b\r\n\r\n"
+	                  "--b\r\nContent-Type: text/plain\r\n\r\nHello.\r\n"
+	                  "--b\r\nContent-Type: text/html\r\n\r\n<p>Hello.</p>\r\n--b--\r\n";
+	const char *html = "Subject: hi\r\nContent-Type: text/html\r\n\r\n<p>Hello.</p>\r\n";
+	const char *plain = "Subject: hi\r\n\r\nHello.\r\n";
+
+	CHECK(has_feature(alt, FNS_MIME, "text:both"));
+	CHECK(!has_feature(alt, FNS_MIME, "text:html"));
+	CHECK(has_feature(html, FNS_MIME, "text:html"));
+	CHECK(has_feature(plain, FNS_MIME, "text:plain"));
+	CHECK(!has_feature(plain, FNS_MIME, "text:both"));
+}
+
+TEST(features_url_path_words)
+{
+	const char *raw =
+	    "Subject: hi\r\n\r\nTo leave: http://www.example.com/cgi-bin/Remove.html?id=42&x=7\r\n";
+
+	CHECK(has_feature(raw, FNS_URL, "path:cgi"));
+	CHECK(has_feature(raw, FNS_URL, "path:bin"));
+	CHECK(has_feature(raw, FNS_URL, "path:Remove"));
+	CHECK(has_feature(raw, FNS_URL, "path:html"));
+	CHECK(has_feature(raw, FNS_URL, "path:id"));
+	CHECK(has_feature(raw, FNS_URL, "path:42"));
+	CHECK(!has_feature(raw, FNS_URL, "path:x"));   /* one byte: too short */
+	CHECK(!has_feature(raw, FNS_URL, "path:www")); /* the host is not the path */
+	CHECK(!has_feature(raw, FNS_URL, "path:com"));
+}
+
 /* The intent of learning raw (action STORE_LEARN_* or STORE_UNLEARN) for
  * user name, as the learner tells a store; keys and digest in *keys, dg. */
 static store_intent intent_of(const char *raw, const char *name, int action, ss_arena *a,
