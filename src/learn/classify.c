@@ -47,6 +47,7 @@ void clf_params_default(clf_params *p)
 	p->b_cap = 20;
 	p->e_cap = 8;
 	p->warm = 80;
+	p->g_warm = 100;
 }
 
 void clf_params_gram(const clf_params *p, clf_params *g)
@@ -76,7 +77,8 @@ int clf_params_set(clf_params *p, const char *a)
 	           {"grams", offsetof(clf_params, grams)},
 	           {"b_cap", offsetof(clf_params, b_cap)},
 	           {"e_cap", offsetof(clf_params, e_cap)},
-	           {"warm", offsetof(clf_params, warm)}};
+	           {"warm", offsetof(clf_params, warm)},
+	           {"g_warm", offsetof(clf_params, g_warm)}};
 	const char *eq = strchr(a, '=');
 	char *end;
 	double v;
@@ -241,23 +243,27 @@ static double lr_sum(const clf_params *p, const feat_stat *st, size_t from, size
 }
 
 /* How sure a model that has learned t's messages may be: (learned + 1) /
- * (warm + 1) below p->warm messages, else 1. Its first verdicts rest on a
+ * (warm + 1) below `warm` messages, else 1. Its first verdicts rest on a
  * few dozen examples; their log-odds are scaled down, not their sign. */
-static double warm_up(const clf_params *p, const clf_totals *t)
+static double warm_up(double warm, const clf_totals *t)
 {
 	double n = (double)t->spam + (double)t->ham;
 
-	return n < p->warm ? (n + 1) / (p->warm + 1) : 1;
+	return n < warm ? (n + 1) / (warm + 1) : 1;
 }
 
 void clf_score(const clf_params *p, const clf_totals *t, const feat_stat *st, size_t n, size_t ntok,
                clf_result *r, clf_contrib *contrib)
 {
+	/* The n-gram expert errs most while few messages are learned (on
+	 * SpamAssassin 12 of messages 30-100 against 2-3 for the others). */
+	double w_gram = p->w_gram * warm_up(p->g_warm, t);
+
 	r->bayes = cap(bayes_logit(p, t, st, ntok, contrib, &r->used), p->b_cap);
 	r->lr = cap(lr_sum(p, st, 0, ntok, p->w_lr, 1, contrib), p->e_cap);
-	r->gram = cap(lr_sum(p, st, ntok, n, p->w_gram, 0, contrib), p->e_cap);
-	r->logit = p->w_bayes * r->bayes + p->w_lr * r->lr + p->w_gram * r->gram;
-	r->logit *= warm_up(p, t);
+	r->gram = cap(lr_sum(p, st, ntok, n, w_gram, 0, contrib), p->e_cap);
+	r->logit = p->w_bayes * r->bayes + p->w_lr * r->lr + w_gram * r->gram;
+	r->logit *= warm_up(p->warm, t);
 	r->score = 1 / (1 + exp(-r->logit));
 }
 

@@ -12,7 +12,8 @@
  * Their log-odds, each clamped to a cap so that no expert's overconfidence
  * outvotes the others, are added with fixed weights (chosen by measurement,
  * see docs/ARCHITECTURE.md) into the final score in [0,1]; a model that has
- * learned only a few messages says so by a score nearer 0.5 (warm-up).
+ * learned only a few messages says so by a score nearer 0.5 (warm-up), and
+ * leans on the n-gram expert, the slowest to learn, less than later.
  * Pure functions: no I/O, no allocation.
  */
 #ifndef SS_LEARN_CLASSIFY_H
@@ -47,6 +48,8 @@ typedef struct clf_params {
 	double grams;               /* bytes of header and text cut into 4-grams */
 	double warm;                /* below this many messages learned, the fused log-odds
 	                             * are scaled by (learned + 1) / (warm + 1) */
+	double g_warm;              /* below this many, the n-gram expert's fusion weight is
+	                             * also scaled by (learned + 1) / (g_warm + 1) */
 	double b_cap, e_cap;        /* each expert's log-odds clamped to +-cap before fusion:
 	                             * b_cap the count expert's, e_cap the regressions' */
 } clf_params;

@@ -62,7 +62,8 @@ static int teach(fixture *f, const char *raw, uint32_t user, int is_spam, int un
 	return what;
 }
 
-static double score(fixture *f, const char *raw, uint32_t user)
+/* The global or user model's verdict on raw. */
+static clf_result verdict(fixture *f, const char *raw, uint32_t user)
 {
 	ss_message *m = NULL;
 	ss_arena a;
@@ -74,7 +75,12 @@ static double score(fixture *f, const char *raw, uint32_t user)
 		CHECK(learner_check(f->l, m, user, 5, &a, &v) == 0);
 	arena_release(&a);
 	ss_message_free(m);
-	return v.r.score;
+	return v.r;
+}
+
+static double score(fixture *f, const char *raw, uint32_t user)
+{
+	return verdict(f, raw, user).score;
 }
 
 static void teach_all(fixture *f, uint32_t user)
@@ -94,6 +100,7 @@ TEST(learn_separates_classes)
 
 	clf_params_default(&p);
 	p.warm = 0;
+	p.g_warm = 0;
 	fx_open_p(&f, &p);
 	CHECK(fabs(score(&f, sample_spams[0], 0) - 0.5) < 1e-9); /* empty model: undecided */
 	teach_all(&f, 0);
@@ -118,7 +125,8 @@ TEST(learn_warm_up_scales_early_scores)
 
 	clf_params_default(&p);
 	CHECK(p.warm == 80);
-	fx_open(&def);
+	p.g_warm = 0; /* the n-gram expert's own ramp: the next test */
+	fx_open_p(&def, &p);
 	p.warm = 0;
 	fx_open_p(&off, &p);
 	p.warm = 2 * SAMPLES; /* reached once teach_all is done */
@@ -140,6 +148,38 @@ TEST(learn_warm_up_scales_early_scores)
 	fx_close(&def);
 	fx_close(&off);
 	fx_close(&full);
+}
+
+/* Below g_warm messages learned, the n-gram expert's fusion weight is
+ * scaled by (n + 1) / (g_warm + 1): the experts' own log-odds are those of
+ * a model without it, and only the n-gram share of the sum shrinks. */
+TEST(learn_gram_warm_up_scales_its_weight)
+{
+	fixture off, on;
+	clf_params p;
+	double k = (2 * SAMPLES + 1) / (4 * SAMPLES + 1.0);
+
+	clf_params_default(&p);
+	CHECK(p.g_warm == 100);
+	CHECK(clf_params_set(&p, "g_warm=7") == 0 && p.g_warm == 7);
+	p.warm = 0;
+	p.g_warm = 0;
+	fx_open_p(&off, &p);
+	p.g_warm = 4 * SAMPLES; /* not reached by teach_all */
+	fx_open_p(&on, &p);
+	teach_all(&off, 0);
+	teach_all(&on, 0);
+	for (size_t i = 0; i < SAMPLES; i++) {
+		const char *probes[] = {sample_spams[i], sample_hams[i], probe};
+		for (size_t j = 0; j < 3; j++) {
+			clf_result a = verdict(&off, probes[j], 0), b = verdict(&on, probes[j], 0);
+			double want = a.logit - p.w_gram * a.gram * (1 - k);
+			CHECK(a.bayes == b.bayes && a.lr == b.lr && a.gram == b.gram);
+			CHECK(fabs(b.logit - want) < 1e-9 * (1 + fabs(want)));
+		}
+	}
+	fx_close(&off);
+	fx_close(&on);
 }
 
 TEST(learn_is_idempotent)
