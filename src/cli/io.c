@@ -2,41 +2,68 @@
  * io.c: reading messages for the CLI (see cli.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "util/buf.h"
 
+/* Reads fd to its end into b, with room for `hint` bytes first (a regular
+ * file's size, so that one read() fills it and a second sees the end: no
+ * stdio buffer, no copy), then doubling. Returns 0, or -1 with errno set
+ * (ENOMEM when out of memory). */
+static int read_all(int fd, size_t hint, sbuf *b)
+{
+	size_t more = hint ? hint + 1 : 65536; /* + 1: room to see the end */
+
+	for (;;) {
+		ssize_t n;
+		if (b->cap - b->len <= 1) {
+			if (sbuf_reserve(b, more)) {
+				errno = ENOMEM;
+				return -1;
+			}
+			more = b->len < 65536 ? 65536 : b->len;
+		}
+		n = read(fd, b->p + b->len, b->cap - 1 - b->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		b->len += (size_t)n;
+		b->p[b->len] = 0;
+		if (n == 0)
+			return 0;
+	}
+}
+
 int cli_read_file(const char *path, char **buf, size_t *len)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	int from_stdin = !strcmp(path, "-");
+	int fd = from_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
 	sbuf b = SBUF_INIT;
-	char chunk[65536];
-	size_t n;
+	struct stat st;
 	int ret = -1;
 
-	if (!f) {
+	if (fd < 0) {
 		fprintf(stderr, "spamsift: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (sbuf_add(&b, chunk, n)) {
-			fprintf(stderr, "spamsift: %s: out of memory\n", path);
-			goto out;
-		}
-	if (ferror(f)) {
-		fprintf(stderr, "spamsift: %s: %s\n", path, strerror(errno));
+	if (read_all(fd, !fstat(fd, &st) && S_ISREG(st.st_mode) ? (size_t)st.st_size : 0, &b)) {
+		fprintf(stderr, "spamsift: %s: %s\n", path,
+		        errno == ENOMEM ? "out of memory" : strerror(errno));
 		goto out;
 	}
 	*buf = sbuf_detach(&b, len);
-	ret = *buf ? 0 : -1;
+	ret = 0;
 out:
 	sbuf_release(&b);
-	if (f != stdin)
-		fclose(f);
+	if (!from_stdin)
+		close(fd);
 	return ret;
 }
 
