@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "cli/cli.h"
 #include "learn/learner.h"
 #include "learn/metrics.h"
 #include "spamsift.h"
+#include "util/clock.h"
 
 typedef struct eval_args {
 	const char *index, *results, *plot;
@@ -63,14 +63,6 @@ static int eval_argv(int argc, char **argv, eval_args *a)
 		return -1;
 	}
 	return 0;
-}
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 
 typedef struct eval_run {
@@ -154,13 +146,13 @@ static int eval_one(eval_run *r, const char *path, int gold_spam)
 	if (cli_read_file(path, &buf, &len))
 		return -1;
 	arena_init(&a);
-	t0 = now();
+	t0 = ss_mono_s();
 	err = ss_parse(buf, len, NULL, &m);
 	if (!err && r->a->neutral)
 		err = check_neutral_learn(r, buf, len, m, gold_spam, &a, &v);
 	else if (!err)
 		err = learner_check_learn(r->l, m, gold_spam, &a, &v);
-	r->busy += now() - t0;
+	r->busy += ss_mono_s() - t0;
 	if (err) {
 		fprintf(stderr, "spamsift eval: %s: %s (scored 0.5)\n", path, ss_strerror(err));
 		v.r.score = 0.5;
