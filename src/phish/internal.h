@@ -25,6 +25,17 @@ typedef struct phish_brand {
 	size_t label_len;
 } phish_brand;
 
+/* A host's brand look-alike verdict, remembered across messages: hosts
+ * recur (a list's, a sender's, a newsletter's links) and each costs a
+ * public-suffix lookup, an ICU skeleton and a walk of the brands. */
+#define HOST_MEMO 256    /* entries, direct-mapped by a hash of the host */
+#define HOST_MEMO_LEN 64 /* longer hosts are not remembered */
+
+typedef struct host_memo {
+	char host[HOST_MEMO_LEN]; /* "" = empty */
+	int brand;                /* index of the brand it looks like, or -1 */
+} host_memo;
+
 struct phish_ctx {
 	magic_t magic;                /* NULL: magic bytes only */
 	USpoofChecker *spoof;         /* label checks and skeletons */
@@ -34,9 +45,10 @@ struct phish_ctx {
 	const char **brand_copy;      /* copies of its strings, to notice changes */
 	size_t nbrands;
 	phish_brand *brands;
-	ss_arena brand_arena; /* the cache's strings */
-	sbuf nested;          /* a nested archive read from its parent */
-	sbuf sniff;           /* the first bytes of an archive entry */
+	ss_arena brand_arena;      /* the cache's strings */
+	sbuf nested;               /* a nested archive read from its parent */
+	sbuf sniff;                /* the first bytes of an archive entry */
+	host_memo memo[HOST_MEMO]; /* for the current brand cache */
 };
 
 /* ---- phish_host.c ---- */

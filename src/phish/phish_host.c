@@ -106,6 +106,7 @@ int phish_brands_sync(phish_ctx *ctx, const char *const *list, size_t n)
 	if (cache_is_current(ctx, list, n))
 		return 0;
 	arena_release(&ctx->brand_arena);
+	memset(ctx->memo, 0, sizeof(ctx->memo)); /* verdicts of the old list */
 	ctx->brand_src = NULL;
 	ctx->nbrands = 0;
 	ctx->brands = arena_calloc(&ctx->brand_arena, n ? n : 1, sizeof(*ctx->brands));
@@ -242,7 +243,8 @@ static int looks_like(const phish_brand *b, const host_view *v)
 	return embeds_label(b, v->host, (size_t)(v->reg - v->host) + v->label_len);
 }
 
-static int brand_lookalike(phish_ctx *ctx, const char *host, ss_hits *out)
+/* The index of the brand host looks like, or -1. */
+static int lookalike_of(const phish_ctx *ctx, const char *host)
 {
 	host_view v;
 
@@ -251,7 +253,7 @@ static int brand_lookalike(phish_ctx *ctx, const char *host, ss_hits *out)
 	v.label_len = strcspn(v.reg, ".");
 	for (size_t i = 0; i < ctx->nbrands; i++)
 		if (!strcmp(v.reg, ctx->brands[i].reg))
-			return 0; /* the brand's own */
+			return -1; /* the brand's own */
 	v.skel_len = skeleton(ctx, v.reg, v.label_len, v.skel, sizeof(v.skel));
 	for (size_t i = 0; i < ctx->nbrands; i++) {
 		const phish_brand *b = &ctx->brands[i];
@@ -259,9 +261,39 @@ static int brand_lookalike(phish_ctx *ctx, const char *host, ss_hits *out)
 		    (v.label_len == b->label_len && !memcmp(v.reg, b->label, b->label_len)))
 			continue; /* its label under another suffix: the brand's too */
 		if (looks_like(b, &v))
-			return hits_addf(out, "PHISH_BRAND_LOOKALIKE", "%s ~ %s", host, b->reg);
+			return (int)i;
 	}
-	return 0;
+	return -1;
+}
+
+/* FNV-1a of host[0..n), for the memo's slot. */
+static size_t memo_slot(const char *host, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)host[i]) * 16777619u;
+	return h % HOST_MEMO;
+}
+
+static int brand_lookalike(phish_ctx *ctx, const char *host, ss_hits *out)
+{
+	size_t n = strlen(host);
+	host_memo *m = n < HOST_MEMO_LEN ? &ctx->memo[memo_slot(host, n)] : NULL;
+	int brand;
+
+	if (m && !strcmp(m->host, host)) {
+		brand = m->brand;
+	} else {
+		brand = lookalike_of(ctx, host);
+		if (m) {
+			memcpy(m->host, host, n + 1);
+			m->brand = brand;
+		}
+	}
+	if (brand < 0)
+		return 0;
+	return hits_addf(out, "PHISH_BRAND_LOOKALIKE", "%s ~ %s", host, ctx->brands[brand].reg);
 }
 
 int phish_host_check(phish_ctx *ctx, const char *host, const char *ascii, ss_hits *out)

@@ -272,6 +272,29 @@ TEST(phish_configured_brands_replace_the_defaults)
 	run_done(&r);
 }
 
+/* Verdicts are remembered per host across messages (src/phish/internal.h,
+ * host_memo): a host seen again, in the same slot as other hosts or too
+ * long to be remembered, gets the verdict it got the first time. */
+TEST(phish_brand_verdicts_repeat_across_messages)
+{
+	char longhost[120];
+
+	memset(longhost, 'a', 50);
+	strcpy(longhost + 50, ".paypal.com-login.example");
+	for (int round = 0; round < 2; round++) {
+		char url[160];
+		CHECK(url_fires("http://paypa1.com/login", "PHISH_BRAND_LOOKALIKE"));
+		CHECK(!url_fires("https://www.example.com/", "PHISH_BRAND_LOOKALIKE"));
+		/* 300 other hosts between the rounds share the 256 slots */
+		for (int i = 0; round == 0 && i < 300; i++) {
+			snprintf(url, sizeof(url), "http://host%d.example/", i);
+			CHECK(!url_fires(url, "PHISH_BRAND_LOOKALIKE"));
+		}
+		snprintf(url, sizeof(url), "http://%s/", longhost);
+		CHECK(url_fires(url, "PHISH_BRAND_LOOKALIKE"));
+	}
+}
+
 /* ---- attachments ---- */
 
 static void add_base64(sbuf *b, const unsigned char *d, size_t n)
