@@ -57,6 +57,10 @@ struct phish_ctx {
  * Returns 0 or SS_ENOMEM. */
 int phish_brands_sync(phish_ctx *ctx, const char *const *list, size_t n);
 
+/* FNV-1a of the NUL-terminated host, for the tables of hosts (the set
+ * of a message's hosts, the memo of verdicts). */
+uint32_t phish_host_hash(const char *host);
+
 /* Returns the registrable domain of lower-case `host` (a suffix of it),
  * or host itself when it has none (an IP, a bare name, a public suffix). */
 const char *phish_reg_domain(const phish_ctx *ctx, const char *host);

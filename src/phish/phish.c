@@ -165,12 +165,9 @@ static int set_init(host_set *s, ss_arena *a, size_t n)
 /* Adds host; returns 1 when it is new. */
 static int set_add(host_set *s, const char *host)
 {
-	uint32_t h = 2166136261u;
 	size_t i;
 
-	for (const char *p = host; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	for (i = h & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
+	for (i = phish_host_hash(host) & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
 		if (!strcmp(s->slot[i], host))
 			return 0;
 	s->slot[i] = host;

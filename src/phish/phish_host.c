@@ -266,20 +266,19 @@ static int lookalike_of(const phish_ctx *ctx, const char *host)
 	return -1;
 }
 
-/* FNV-1a of host[0..n), for the memo's slot. */
-static size_t memo_slot(const char *host, size_t n)
+uint32_t phish_host_hash(const char *host)
 {
 	uint32_t h = 2166136261u;
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)host[i]) * 16777619u;
-	return h % HOST_MEMO;
+	for (const char *p = host; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return h;
 }
 
 static int brand_lookalike(phish_ctx *ctx, const char *host, ss_hits *out)
 {
 	size_t n = strlen(host);
-	host_memo *m = n < HOST_MEMO_LEN ? &ctx->memo[memo_slot(host, n)] : NULL;
+	host_memo *m = n < HOST_MEMO_LEN ? &ctx->memo[phish_host_hash(host) % HOST_MEMO] : NULL;
 	int brand;
 
 	if (m && !strcmp(m->host, host)) {
