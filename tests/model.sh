@@ -143,6 +143,33 @@ expect 2 "stats on a damaged store" "$bin" stats --db "$tmp/dbc"
 printf 'not lmdb' >"$tmp/dbc/data.mdb"
 expect 2 "check on a foreign file" "$bin" check --db "$tmp/dbc" "$tmp/probe.eml"
 
+# mbox files: messages split on "From " lines, ">From " lines unquoted; a
+# message learned from an mbox is the same message (same digest: same
+# Message-ID, Subject and text) as the unquoted file, in a one-message
+# mbox (read in place) as in a two-message one (copied)
+mb=$tmp/mbox
+mkdir "$mb"
+msg() { printf 'Message-ID: <%s@mbox.example>\nSubject: mbox %s\n\n%s line one\n%sFrom the start\nlast\n' "$1" "$1" "$1" "$2"; }
+{ printf 'From a@b Mon Nov 23 10:00:00 2026\n'; msg m1 '>'; printf 'From a@b Mon Nov 23 10:01:00 2026\n'; msg m2 '>'; } >"$mb/two.mbox"
+{ printf 'From a@b Mon Nov 23 10:02:00 2026\n'; msg m3 '>'; } >"$mb/quoted.mbox"
+{ printf 'From a@b Mon Nov 23 10:03:00 2026\n'; msg m4 'Not '; } >"$mb/plain.mbox"
+for i in 1 2 3; do msg "m$i" '' >"$mb/m$i.eml"; done
+msg m4 'Not ' >"$mb/m4.eml"
+msg m3 '>' >"$mb/m3-still-quoted.eml"
+expect 0 "learn mboxes" "$bin" learn --spam --db "$tmp/dbm" "$mb/two.mbox" "$mb/quoted.mbox" "$mb/plain.mbox"
+grep -q "4 learned" "$tmp/err" && ok || bad "four mbox messages learned: $(cat "$tmp/err")"
+expect 0 "check an mbox" "$bin" check --json --db "$tmp/dbm" "$mb/two.mbox" "$mb/plain.mbox"
+python3 -c '
+import json, sys
+paths = [json.loads(l)["path"] for l in open(sys.argv[1])]
+d = sys.argv[2]
+assert paths == [d + "/two.mbox#1", d + "/two.mbox#2", d + "/plain.mbox"], paths
+' "$tmp/out" "$mb" && ok || bad "mbox messages are named FILE#N, a lone one FILE: $(cat "$tmp/out")"
+expect 0 "learn the same as files" "$bin" learn --spam --db "$tmp/dbm" "$mb/m1.eml" "$mb/m2.eml" "$mb/m3.eml" "$mb/m4.eml"
+grep -q "0 learned, 4 unchanged" "$tmp/err" && ok || bad "mbox messages unquoted as files: $(cat "$tmp/err")"
+expect 0 "learn a still-quoted copy" "$bin" learn --spam --db "$tmp/dbm" "$mb/m3-still-quoted.eml"
+grep -q "1 learned" "$tmp/err" && ok || bad "a quoted line is another text: $(cat "$tmp/err")"
+
 # the TREC toolkit's commands
 expect 0 "trec initialize" "$bin" trec initialize --db "$tmp/trec"
 expect 0 "trec train" "$bin" trec train spam "$tmp/spam/0002.eml" --db "$tmp/trec"

@@ -21,11 +21,21 @@ static int is_mbox(const char *buf, size_t len)
 	return len > 5 && !memcmp(buf, "From ", 5);
 }
 
-/* Calls cb for each message of an mbox held in buf. */
+/* Whether buf[start, stop) has a line starting ">From " to unquote. */
+static int has_quoted_from(const char *buf, size_t start, size_t stop)
+{
+	return (stop - start > 5 && !memcmp(buf + start, ">From ", 6)) ||
+	       memmem(buf + start, stop - start, "\n>From ", 7);
+}
+
+/* Calls cb for each message of an mbox held in buf (NUL-terminated at len).
+ * A message with no quoted ">From " line to undo that ends at len (one
+ * message per file, as in the corpora) is passed in place, not copied. */
 static int each_mbox(const char *path, const char *buf, size_t len, msg_cb cb, void *ctx)
 {
 	size_t i = 0, n = 0;
-	int rc = 0, several = memmem(buf, len, "\nFrom ", 6) != NULL;
+	const char *next = memmem(buf, len, "\nFrom ", 6);
+	int rc = 0, several = next != NULL;
 
 	while (!rc && i < len) {
 		const char *body = memchr(buf + i, '\n', len - i), *end;
@@ -35,10 +45,11 @@ static int each_mbox(const char *path, const char *buf, size_t len, msg_cb cb, v
 		if (!body)
 			break;
 		start = (size_t)(body - buf) + 1;
-		for (end = buf + start;
-		     (end = memmem(end, len - (size_t)(end - buf), "\nFrom ", 6)); end++)
-			break;
+		end = next && next >= buf + start ? next
+		                                  : memmem(buf + start, len - start, "\nFrom ", 6);
 		stop = end ? (size_t)(end - buf) + 1 : len;
+		if (!several && !has_quoted_from(buf, start, stop))
+			return cb(ctx, path, buf + start, stop - start);
 		/* Unquote ">From " (mboxrd/mboxo) line by line. */
 		for (size_t k = start; k < stop;) {
 			const char *nl = memchr(buf + k, '\n', stop - k);
@@ -58,6 +69,7 @@ static int each_mbox(const char *path, const char *buf, size_t len, msg_cb cb, v
 		rc = cb(ctx, label, m.p ? m.p : "", m.len);
 		sbuf_release(&m);
 		i = stop;
+		next = NULL;
 	}
 	return rc;
 }
