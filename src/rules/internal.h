@@ -159,6 +159,7 @@ typedef struct rule {
 /* The header rules that look at the same target (Name and modifier). */
 typedef struct hgroup {
 	const char *name; /* header name, or "ALL" */
+	size_t nlen;      /* its length */
 	int mod;          /* HM_* */
 	patset ps;
 } hgroup;

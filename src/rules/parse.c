@@ -190,6 +190,7 @@ static int hgroup_of(pline *l, const char *name, size_t n, int mod, int *out)
 	memset(g, 0, sizeof(*g));
 	if (!(g->name = arena_strndup(&rs->a, name, n)))
 		return oom(l);
+	g->nlen = n;
 	g->mod = mod;
 	g->ps.utf8 = mod != HM_RAW;
 	*out = (int)rs->nhgroups++;

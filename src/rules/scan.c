@@ -108,7 +108,7 @@ static int group_text(const ss_message *m, const hgroup *g, sbuf *b)
 			sbuf_addc(b, '\n');
 			continue;
 		}
-		if (strcasecmp(h[i].name.p, g->name))
+		if (h[i].name.len != g->nlen || strncasecmp(h[i].name.p, g->name, g->nlen))
 			continue;
 		if (b->len)
 			sbuf_addc(b, '\n');
