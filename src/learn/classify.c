@@ -11,7 +11,6 @@
 
 #define LOGIT_MAX 40.0
 #define LOG_TABLE 2048 /* log(i) of the chi-square sum's terms, tabled below this */
-#define MEMO 256       /* a feature score's count pairs remembered (power of 2) */
 
 static double log_of[LOG_TABLE];
 static pthread_once_t log_once = PTHREAD_ONCE_INIT;
@@ -149,22 +148,14 @@ static double robinson(const clf_params *p, const clf_totals *t, const feat_stat
 	return (p->robs * p->robx + n * pw) / (p->robs + n);
 }
 
-/* What one feature gives the count expert; a function of its counts
- * alone (for given totals), so computed once per distinct pair. */
-typedef struct evidence {
-	uint64_t counts; /* spam << 32 | ham; UINT64_MAX: none */
-	int used;        /* outside the dead zone around 0.5 */
-	double lf, l1f;  /* log f, log (1 - f) */
-	double w;        /* log-odds f / (1 - f) */
-} evidence;
-
 static void evidence_of(const clf_params *p, const clf_totals *t, const feat_stat *s, int want_w,
-                        evidence *e)
+                        clf_evidence *e)
 {
 	double f = robinson(p, t, s);
 
 	e->counts = (uint64_t)s->spam << 32 | s->ham;
 	e->used = !(fabs(f - 0.5) < p->min_dev);
+	e->has_w = want_w;
 	if (!e->used)
 		return;
 	f = f < 1e-6 ? 1e-6 : f > 1 - 1e-6 ? 1 - 1e-6 : f;
@@ -173,20 +164,33 @@ static void evidence_of(const clf_params *p, const clf_totals *t, const feat_sta
 	e->w = want_w ? log(f / (1 - f)) : 0;
 }
 
+/* Starts a generation of memo for totals t when they changed. */
+static void memo_sync(clf_memo *m, const clf_totals *t)
+{
+	if (m->gen && m->spam == t->spam && m->ham == t->ham)
+		return;
+	if (++m->gen == 0) { /* wrapped: forget every entry for good */
+		memset(m->e, 0, sizeof(m->e));
+		m->gen = 1;
+	}
+	m->spam = t->spam;
+	m->ham = t->ham;
+}
+
 static double bayes_logit(const clf_params *p, const clf_totals *t, const feat_stat *st, size_t n,
-                          clf_contrib *contrib, size_t *used)
+                          clf_contrib *contrib, size_t *used, clf_memo *memo)
 {
 	double lf = 0, l1f = 0, lqs, lqh;
 	size_t k = 0;
-	evidence memo[MEMO];
 
-	for (size_t j = 0; j < MEMO; j++)
-		memo[j].counts = UINT64_MAX;
+	memo_sync(memo, t);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t c = (uint64_t)st[i].spam << 32 | st[i].ham;
-		evidence *e = &memo[(c * 0x9E3779B97F4A7C15ULL) >> 56 & (MEMO - 1)];
-		if (e->counts != c)
+		clf_evidence *e = &memo->e[(c * 0x9E3779B97F4A7C15ULL) >> 40 & (CLF_MEMO - 1)];
+		if (e->gen != memo->gen || e->counts != c || (contrib && !e->has_w)) {
 			evidence_of(p, t, &st[i], contrib != NULL, e);
+			e->gen = memo->gen;
+		}
 		if (contrib)
 			contrib[i].weight = 0;
 		if (!e->used)
@@ -253,13 +257,13 @@ static double warm_up(double warm, const clf_totals *t)
 }
 
 void clf_score(const clf_params *p, const clf_totals *t, const feat_stat *st, size_t n, size_t ntok,
-               clf_result *r, clf_contrib *contrib)
+               clf_result *r, clf_contrib *contrib, clf_memo *memo)
 {
 	/* The n-gram expert errs most while few messages are learned (on
 	 * SpamAssassin 12 of messages 30-100 against 2-3 for the others). */
 	double w_gram = p->w_gram * warm_up(p->g_warm, t);
 
-	r->bayes = cap(bayes_logit(p, t, st, ntok, contrib, &r->used), p->b_cap);
+	r->bayes = cap(bayes_logit(p, t, st, ntok, contrib, &r->used, memo), p->b_cap);
 	r->lr = cap(lr_sum(p, st, 0, ntok, p->w_lr, 1, contrib), p->e_cap);
 	r->gram = cap(lr_sum(p, st, ntok, n, w_gram, 0, contrib), p->e_cap);
 	r->logit = p->w_bayes * r->bayes + p->w_lr * r->lr + w_gram * r->gram;

@@ -14,7 +14,7 @@
  * see docs/ARCHITECTURE.md) into the final score in [0,1]; a model that has
  * learned only a few messages says so by a score nearer 0.5 (warm-up), and
  * leans on the n-gram expert, the slowest to learn, less than later.
- * Pure functions: no I/O, no allocation.
+ * Pure functions: no I/O, no allocation (the caller owns any clf_memo).
  */
 #ifndef SS_LEARN_CLASSIFY_H
 #define SS_LEARN_CLASSIFY_H
@@ -74,10 +74,36 @@ typedef struct clf_result {
 	size_t used;            /* features that carried evidence */
 } clf_result;
 
+/* What one feature gives the count expert: a function of its counts alone
+ * for given totals and parameters, so computed once per distinct pair. */
+typedef struct clf_evidence {
+	uint64_t counts; /* spam << 32 | ham */
+	uint32_t gen;    /* the memo generation it belongs to (0: none) */
+	int used;        /* outside the dead zone around 0.5 */
+	int has_w;       /* w computed */
+	double lf, l1f;  /* log f, log (1 - f) */
+	double w;        /* log-odds f / (1 - f) */
+} clf_evidence;
+
+#define CLF_MEMO 2048 /* count pairs a clf_memo keeps (power of 2) */
+
+/* The count expert's evidence of recent count pairs, kept across messages
+ * scored against the same totals (a `check` over a folder: most features'
+ * pairs recur from message to message). Direct-mapped; a change of totals
+ * empties it in O(1) (a new generation). Zero it before first use; one per
+ * thread. */
+typedef struct clf_memo {
+	uint64_t spam, ham; /* the totals its entries were computed for */
+	uint32_t gen;
+	clf_evidence e[CLF_MEMO];
+} clf_memo;
+
 /* Scores n features with statistics st[0..n) against totals t. When contrib
- * is not NULL it receives every feature's push (n entries). */
+ * is not NULL it receives every feature's push (n entries). memo (not NULL)
+ * remembers evidence across calls; the result does not depend on what it
+ * held before. */
 void clf_score(const clf_params *p, const clf_totals *t, const feat_stat *st, size_t n, size_t ntok,
-               clf_result *r, clf_contrib *contrib);
+               clf_result *r, clf_contrib *contrib, clf_memo *memo);
 
 /* The logistic regression step to apply to every feature weight of a message
  * of class is_spam whose current LR log-odds is lr_logit over n features:

@@ -15,6 +15,7 @@ struct learner {
 	store *s;
 	clf_params p;
 	feat_ctx *fc;
+	clf_memo *memo; /* the count expert's evidence, across messages */
 };
 
 /* A message's features, their keys and combined statistics. */
@@ -33,7 +34,9 @@ learner *learner_new(store *s, const clf_params *p, size_t max_features)
 		return NULL;
 	l->s = s;
 	l->p = *p;
-	if (!(l->fc = feat_new(max_features, p->grams > 0 ? (size_t)p->grams : 0))) {
+	if (!(l->fc = feat_new(max_features, p->grams > 0 ? (size_t)p->grams : 0)) ||
+	    !(l->memo = calloc(1, sizeof(*l->memo)))) {
+		feat_free(l->fc);
 		free(l);
 		return NULL;
 	}
@@ -45,6 +48,7 @@ void learner_free(learner *l)
 	if (!l)
 		return;
 	feat_free(l->fc);
+	free(l->memo);
 	free(l);
 }
 
@@ -221,7 +225,7 @@ static int score(learner *l, const lrn_msg *x, const clf_totals *t, size_t ntop,
 	/* clf_score writes every entry. */
 	if (ntop && !(c = arena_alloc(a, (n ? n : 1) * sizeof(*c))))
 		return SS_ENOMEM;
-	clf_score(&l->p, t, x->st, n, x->fs.ntok, &v->r, c);
+	clf_score(&l->p, t, x->st, n, x->fs.ntok, &v->r, c, l->memo);
 	v->is_spam = v->r.score >= l->p.spam_at;
 	v->nfeat = n;
 	return ntop ? explain(x, c, n, ntop, a, v) : 0;

@@ -343,6 +343,46 @@ TEST(learn_lmdb_scores_follow_commits)
 	CHECK(system(cmd) == 0);
 }
 
+/* Scores st[0..n) against t with memo m; the result and pushes in r, c. */
+static void memo_score(clf_memo *m, const clf_totals *t, const feat_stat *st, size_t n,
+                       clf_result *r, clf_contrib *c)
+{
+	clf_params p;
+
+	clf_params_default(&p);
+	clf_score(&p, t, st, n, n, r, c, m);
+}
+
+TEST(classify_memo_keeps_no_stale_evidence)
+{
+	/* The count expert's evidence remembered across messages is the same
+	 * as computed afresh: after other pairs, other totals (the same pairs
+	 * mean other evidence), and a score without pushes (no log-odds kept). */
+	feat_stat st[64];
+	clf_totals t = {40, 60}, t2 = {400, 60};
+	clf_memo *fresh = calloc(1, sizeof(*fresh)), *used = calloc(1, sizeof(*used));
+	clf_result a, b;
+	clf_contrib ca[64], cb[64];
+
+	CHECK(fresh && used);
+	for (size_t i = 0; i < 64; i++)
+		st[i] = (feat_stat){(uint32_t)(i * 7 % 23), (uint32_t)(i * 5 % 31), 0, 0};
+	memo_score(used, &t2, st, 64, &a, ca);  /* same pairs, other totals */
+	memo_score(used, &t, st, 32, &a, NULL); /* no pushes asked */
+	memo_score(used, &t, st, 64, &a, ca);
+	memo_score(fresh, &t, st, 64, &b, cb);
+	CHECK(a.bayes == b.bayes && a.score == b.score && a.used == b.used);
+	for (size_t i = 0; i < 64; i++)
+		CHECK(ca[i].weight == cb[i].weight);
+	memo_score(used, &t2, st, 64, &a, NULL);
+	CHECK(a.bayes != b.bayes); /* the totals matter, so the test can tell */
+	used->gen = UINT32_MAX;    /* a generation counter that wraps */
+	memo_score(used, &t, st, 64, &a, ca);
+	CHECK(a.bayes == b.bayes && used->gen == 1);
+	free(fresh);
+	free(used);
+}
+
 TEST(metrics_trec_measures)
 {
 	/* 4 spam, 4 ham; the ham at 0.7 is above two spams: AUC = 14/16. */
