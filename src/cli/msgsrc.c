@@ -21,21 +21,31 @@ static int is_mbox(const char *buf, size_t len)
 	return len > 5 && !memcmp(buf, "From ", 5);
 }
 
-/* Whether buf[start, stop) has a line starting ">From " to unquote. */
-static int has_quoted_from(const char *buf, size_t start, size_t stop)
+/* The '\n' in [p, end) that ends the line before the next "From " line,
+ * or NULL; sets *quoted when a ">From " line comes before it. A walk by
+ * memchr, several times cheaper than memmem on mail's short lines. */
+static const char *next_from(const char *p, const char *end, int *quoted)
 {
-	return (stop - start > 5 && !memcmp(buf + start, ">From ", 6)) ||
-	       memmem(buf + start, stop - start, "\n>From ", 7);
+	while ((p = memchr(p, '\n', (size_t)(end - p)))) {
+		size_t left = (size_t)(end - p) - 1;
+		if (left >= 5 && !memcmp(p + 1, "From ", 5))
+			return p;
+		if (left >= 6 && p[1] == '>' && !memcmp(p + 2, "From ", 5))
+			*quoted = 1;
+		p++;
+	}
+	return NULL;
 }
 
 /* Calls cb for each message of an mbox held in buf (NUL-terminated at len).
- * A message with no quoted ">From " line to undo that ends at len (one
- * message per file, as in the corpora) is passed in place, not copied. */
+ * A lone message with no quoted ">From " line to undo (one message per
+ * file, as in the corpora) is passed in place, not copied. */
 static int each_mbox(const char *path, const char *buf, size_t len, msg_cb cb, void *ctx)
 {
 	size_t i = 0, n = 0;
-	const char *next = memmem(buf, len, "\nFrom ", 6);
-	int rc = 0, several = next != NULL;
+	int rc = 0, quoted = 0;
+	const char *next = next_from(buf, buf + len, &quoted);
+	int several = next != NULL;
 
 	while (!rc && i < len) {
 		const char *body = memchr(buf + i, '\n', len - i), *end;
@@ -45,11 +55,11 @@ static int each_mbox(const char *path, const char *buf, size_t len, msg_cb cb, v
 		if (!body)
 			break;
 		start = (size_t)(body - buf) + 1;
-		end = next && next >= buf + start ? next
-		                                  : memmem(buf + start, len - start, "\nFrom ", 6);
+		if (!several && !quoted)
+			return cb(ctx, path, buf + start, len - start);
+		end =
+		    next && next >= buf + start ? next : next_from(buf + start, buf + len, &quoted);
 		stop = end ? (size_t)(end - buf) + 1 : len;
-		if (!several && !has_quoted_from(buf, start, stop))
-			return cb(ctx, path, buf + start, stop - start);
 		/* Unquote ">From " (mboxrd/mboxo) line by line. */
 		for (size_t k = start; k < stop;) {
 			const char *nl = memchr(buf + k, '\n', stop - k);
