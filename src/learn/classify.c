@@ -101,10 +101,13 @@ int clf_params_set(clf_params *p, const char *a)
 }
 
 /* log of the upper tail of chi-square with 2k degrees of freedom at x2:
- * log( e^-m * sum_{i<k} m^i / i! ), m = x2 / 2, computed without underflow. */
+ * log( e^-m * sum_{i<k} m^i / i! ), m = x2 / 2, computed without underflow.
+ * The terms rise while i < m and fall after; the sum is kept relative to
+ * the largest term so far, by the ratio of neighbouring terms (m / i), with
+ * no exp() per term (a confident message has hundreds of terms). */
 static double log_chi2q(double x2, size_t k)
 {
-	double m = x2 / 2, lm, lt, lmax, sum = 1.0;
+	double m = x2 / 2, lm, lt, lmax, sum = 1.0, rel = 1.0;
 
 	if (k == 0)
 		return 0;
@@ -115,11 +118,13 @@ static double log_chi2q(double x2, size_t k)
 	pthread_once(&log_once, log_init);
 	for (size_t i = 1; i < k; i++) {
 		lt += lm - log_int(i);
-		if (lt > lmax) {
-			sum = sum * exp(lmax - lt) + 1.0;
+		if (lt > lmax) { /* a new largest term: the sum so far shrinks by i / m */
+			sum = sum * ((double)i / m) + 1.0;
 			lmax = lt;
+			rel = 1.0;
 		} else {
-			sum += exp(lt - lmax);
+			rel *= m / (double)i;
+			sum += rel;
 			if (lt < lmax - 40 && i > m)
 				break;
 		}

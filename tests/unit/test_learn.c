@@ -383,6 +383,49 @@ TEST(classify_memo_keeps_no_stale_evidence)
 	free(used);
 }
 
+/* e^-m * sum_{i<k} m^i / i!, summed directly in long double. */
+static long double chi2q_direct(long double m, size_t k)
+{
+	long double q = 0;
+
+	for (size_t i = 0; i < k; i++)
+		q += expl(-m + (long double)i * logl(m) - lgammal((long double)i + 1));
+	return q;
+}
+
+TEST(classify_fisher_matches_direct_chi_square)
+{
+	/* k features of one spam probability f: the count expert's log-odds
+	 * is Fisher's, (1 + Qh - Qs) / 2 with Qs, Qh chi-square tails at
+	 * -2 k log(1 - f) and -2 k log f, here summed term by term. k = 60
+	 * and f near 0.8 make the spammy tail's terms all rise (m > k) and
+	 * the hammy one's rise and fall. */
+	size_t ks[] = {3, 60, 200};
+	clf_totals t = {100, 100};
+	clf_memo *memo = calloc(1, sizeof(*memo));
+	clf_params p;
+
+	CHECK(memo != NULL);
+	clf_params_default(&p);
+	for (size_t j = 0; j < sizeof(ks) / sizeof(ks[0]); j++) {
+		feat_stat st[200];
+		clf_contrib c[200];
+		clf_result r;
+		long double f, qs, qh, want;
+		size_t k = ks[j];
+		for (size_t i = 0; i < k; i++)
+			st[i] = (feat_stat){k == 200 ? 5 : 12, 3, 0, 0};
+		clf_score(&p, &t, st, k, k, &r, c, memo);
+		f = 1 / (1 + expl(-(long double)c[0].weight / p.w_bayes)); /* the feature's f */
+		qs = chi2q_direct(-(long double)k * log1pl(-f), k);
+		qh = chi2q_direct(-(long double)k * logl(f), k);
+		want = logl((1 + qh - qs) / (1 - qh + qs));
+		CHECK(r.used == k);
+		CHECK(fabsl((long double)r.bayes - want) <= 1e-9L * (1 + fabsl(want)));
+	}
+	free(memo);
+}
+
 TEST(metrics_trec_measures)
 {
 	/* 4 spam, 4 ham; the ham at 0.7 is above two spams: AUC = 14/16. */
