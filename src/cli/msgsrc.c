@@ -12,76 +12,27 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
-#include "util/buf.h"
+#include "mime/mbox.h"
 
 #define MAX_DEPTH 8
 
-static int is_mbox(const char *buf, size_t len)
-{
-	return len > 5 && !memcmp(buf, "From ", 5);
-}
+/* What mbox_each's messages go to: the command's callback, each message
+ * named by its file, and by FILE#N when the file holds several. */
+typedef struct mbox_to {
+	const char *path;
+	msg_cb cb;
+	void *ctx;
+} mbox_to;
 
-/* The '\n' in [p, end) that ends the line before the next "From " line,
- * or NULL; sets *quoted when a ">From " line comes before it. A walk by
- * memchr, several times cheaper than memmem on mail's short lines. */
-static const char *next_from(const char *p, const char *end, int *quoted)
+static int on_mbox_msg(void *ctx, size_t index, const char *msg, size_t len)
 {
-	while ((p = memchr(p, '\n', (size_t)(end - p)))) {
-		size_t left = (size_t)(end - p) - 1;
-		if (left >= 5 && !memcmp(p + 1, "From ", 5))
-			return p;
-		if (left >= 6 && p[1] == '>' && !memcmp(p + 2, "From ", 5))
-			*quoted = 1;
-		p++;
-	}
-	return NULL;
-}
+	mbox_to *to = ctx;
+	char label[4200];
 
-/* Calls cb for each message of an mbox held in buf (NUL-terminated at len).
- * A lone message with no quoted ">From " line to undo (one message per
- * file, as in the corpora) is passed in place, not copied. */
-static int each_mbox(const char *path, const char *buf, size_t len, msg_cb cb, void *ctx)
-{
-	size_t i = 0, n = 0;
-	int rc = 0, quoted = 0;
-	const char *next = next_from(buf, buf + len, &quoted);
-	int several = next != NULL;
-
-	while (!rc && i < len) {
-		const char *body = memchr(buf + i, '\n', len - i), *end;
-		size_t start, stop;
-		sbuf m = SBUF_INIT;
-		char label[4200];
-		if (!body)
-			break;
-		start = (size_t)(body - buf) + 1;
-		if (!several && !quoted)
-			return cb(ctx, path, buf + start, len - start);
-		end =
-		    next && next >= buf + start ? next : next_from(buf + start, buf + len, &quoted);
-		stop = end ? (size_t)(end - buf) + 1 : len;
-		/* Unquote ">From " (mboxrd/mboxo) line by line. */
-		for (size_t k = start; k < stop;) {
-			const char *nl = memchr(buf + k, '\n', stop - k);
-			size_t e = nl ? (size_t)(nl - buf) + 1 : stop, skip = 0;
-			if (e - k > 5 && buf[k] == '>' && !memcmp(buf + k + 1, "From ", 5))
-				skip = 1;
-			if (sbuf_add(&m, buf + k + skip, e - k - skip)) {
-				sbuf_release(&m);
-				return -1;
-			}
-			k = e;
-		}
-		if (several)
-			snprintf(label, sizeof(label), "%s#%zu", path, ++n);
-		else
-			snprintf(label, sizeof(label), "%s", path);
-		rc = cb(ctx, label, m.p ? m.p : "", m.len);
-		sbuf_release(&m);
-		i = stop;
-		next = NULL;
-	}
-	return rc;
+	if (!index)
+		return to->cb(to->ctx, to->path, msg, len);
+	snprintf(label, sizeof(label), "%s#%zu", to->path, index);
+	return to->cb(to->ctx, label, msg, len);
 }
 
 static int each_file(const char *path, msg_cb cb, void *ctx)
@@ -92,7 +43,12 @@ static int each_file(const char *path, msg_cb cb, void *ctx)
 
 	if (cli_read_file(path, &buf, &len))
 		return cb(ctx, path, NULL, 0); /* reported; the command counts it */
-	rc = is_mbox(buf, len) ? each_mbox(path, buf, len, cb, ctx) : cb(ctx, path, buf, len);
+	if (mbox_is(buf, len)) {
+		mbox_to to = {path, cb, ctx};
+		rc = mbox_each(buf, len, on_mbox_msg, &to);
+	} else {
+		rc = cb(ctx, path, buf, len);
+	}
 	free(buf);
 	return rc;
 }
