@@ -91,7 +91,7 @@ typedef struct clf_evidence {
  * scored against the same totals (a `check` over a folder: most features'
  * pairs recur from message to message). Direct-mapped; a change of totals
  * empties it in O(1) (a new generation). Zero it before first use; one per
- * thread. */
+ * thread and set of parameters (the evidence depends on them too). */
 typedef struct clf_memo {
 	uint64_t spam, ham; /* the totals its entries were computed for */
 	uint32_t gen;
