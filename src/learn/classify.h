@@ -3,12 +3,13 @@
  *
  * A message's features come with their statistics from the store (counts
  * of spam and ham messages that had the feature, and an online logistic
- * regression weight). Two experts score it:
+ * regression weight). Three experts score it:
  *  - a count-based one: Robinson's smoothed per-feature probabilities
  *    combined by Fisher's chi-square method (as bogofilter and SpamBayes
  *    do), exact to learn and unlearn because it is only counts;
- *  - online logistic regression over the same binary features, trained on
- *    every message (and again while within a thick threshold).
+ *  - online logistic regression over the same binary token features,
+ *    trained on every message (and again while within a thick threshold);
+ *  - online logistic regression over the byte 4-grams alone.
  * Their log-odds, each clamped to a cap so that no expert's overconfidence
  * outvotes the others, are added with fixed weights (chosen by measurement,
  * see docs/ARCHITECTURE.md) into the final score in [0,1]; a model that has
