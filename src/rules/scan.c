@@ -163,12 +163,20 @@ static int run_body(scan *st)
 	return run(st, &st->rs->kinds[RK_BODY], t, at);
 }
 
-/* Where the body starts in the raw bytes: after the first empty line. */
+/* Where the body starts in the raw bytes: after the first empty line
+ * (which is the first line when there is no header). */
 static size_t body_offset(const char *p, size_t len)
 {
-	for (size_t i = 0; i + 1 < len; i++) {
-		if (p[i] != '\n')
-			continue;
+	const char *nl;
+
+	if (len && p[0] == '\n')
+		return 1;
+	if (len > 1 && p[0] == '\r' && p[1] == '\n')
+		return 2;
+	/* Each '\n' before the last byte: one there ends no header. */
+	nl = len ? memchr(p, '\n', len - 1) : NULL;
+	for (; nl; nl = memchr(nl + 1, '\n', (size_t)(p + len - 1 - (nl + 1)))) {
+		size_t i = (size_t)(nl - p);
 		if (p[i + 1] == '\n')
 			return i + 2;
 		if (p[i + 1] == '\r' && i + 2 < len && p[i + 2] == '\n')

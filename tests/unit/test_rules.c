@@ -153,6 +153,35 @@ TEST(rules_body_rawbody_uri_full_and_flags)
 	rules_free(rs);
 }
 
+/* rawbody starts after the first empty line, LF or CRLF; a message with
+ * no empty line has no raw body. */
+TEST(rules_rawbody_starts_after_the_empty_line)
+{
+	static const char *const msgs[] = {
+	    "Subject: a\r\nX-Mailer: M\r\n\r\nPrice: aa\r\n",
+	    "Subject: a\nX-Mailer: M\n\nPrice: aa\n",
+	    "Subject: a\r\nX-Mailer: M\r\n",
+	    "\nPrice: aa X-Mailer",
+	};
+	static const int price[] = {1, 1, 0, 1}, mailer[] = {0, 0, 0, 1};
+	rules_error err;
+	ruleset *rs = build("rawbody RB_PRICE /^Price: a+/m\n"
+	                    "rawbody RB_MAILER /X-Mailer/\n",
+	                    &err);
+
+	CHECK(rs != NULL);
+	if (!rs)
+		return;
+	for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+		run r;
+		CHECK(run_msg(&r, rs, msgs[i], NULL, NULL, NULL, NULL) == 0);
+		CHECK(fired(&r, "RB_PRICE") == price[i]);
+		CHECK(fired(&r, "RB_MAILER") == mailer[i]);
+		run_end(&r);
+	}
+	rules_free(rs);
+}
+
 TEST(rules_pcre_fallback_for_what_hyperscan_refuses)
 {
 	rules_error err;
