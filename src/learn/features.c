@@ -2,8 +2,8 @@
  * features.c: feature extraction (see features.h).
  *
  * Features are gathered into a per-context open-addressing set of hashes so
- * that each is given once; the set is cleared between messages by walking
- * the features just given, not the whole table.
+ * that each is given once; between messages the set is cleared by walking
+ * the features just given, or at once when they are many.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -683,6 +683,23 @@ const char *feat_token(const feat *f, ss_arena *a)
 	return out;
 }
 
+/* Empties the set of the message's features: slot by slot for a few (a
+ * slot cleared breaks probe chains only of features being removed too),
+ * with one memset once that costs less than finding them again. */
+static void clear_set(feat_ctx *fc)
+{
+	if (fc->n > (fc->mask + 1) / 16) {
+		memset(fc->set, 0, (fc->mask + 1) * sizeof(*fc->set));
+		return;
+	}
+	for (size_t i = 0; i < fc->n; i++) {
+		size_t k = fc->v[i].h & fc->mask;
+		while (fc->set[k] != fc->v[i].h)
+			k = (k + 1) & fc->mask;
+		fc->set[k] = 0;
+	}
+}
+
 int feat_extract(feat_ctx *fc, const ss_message *m, ss_arena *a, feat_set *out)
 {
 	int rc;
@@ -709,14 +726,7 @@ int feat_extract(feat_ctx *fc, const ss_message *m, ss_arena *a, feat_set *out)
 	out->ntok = fc->n;
 	if (!rc && fc->gram_bytes)
 		rc = gram_feats(fc, m);
-	for (size_t i = 0; i < fc->n; i++) {
-		size_t k = fc->v[i].h & fc->mask;
-		while (fc->set[k] != fc->v[i].h)
-			k = (k + 1) & fc->mask;
-		fc->set[k] = 0;
-	}
-	/* Clearing slots breaks probe chains only for features of this message,
-	 * all of which are being removed: the table is empty again. */
+	clear_set(fc);
 	out->v = fc->v;
 	out->n = fc->n;
 	return rc;
