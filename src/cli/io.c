@@ -12,9 +12,10 @@
 #include "cli/cli.h"
 #include "util/buf.h"
 
-/* Reads fd to its end into b, with room for `hint` bytes first (a regular
- * file's size, so that one read() fills it and a second sees the end: no
- * stdio buffer, no copy), then doubling. Returns 0, or -1 with errno set
+/* Reads fd into b: with `hint` (a regular file's size), those bytes with
+ * one read() and no more (what the file held when it was looked at: no
+ * second read() to see the end); without, to its end, in chunks that
+ * double. No stdio buffer, no copy. Returns 0, or -1 with errno set
  * (ENOMEM when out of memory). */
 static int read_all(int fd, size_t hint, sbuf *b)
 {
@@ -36,7 +37,7 @@ static int read_all(int fd, size_t hint, sbuf *b)
 			return -1;
 		b->len += (size_t)n;
 		b->p[b->len] = 0;
-		if (n == 0)
+		if (n == 0 || (hint && b->len == hint))
 			return 0;
 	}
 }

@@ -59,6 +59,20 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 }
 
 static int each_path(const char *path, msg_cb cb, void *ctx, int depth);
+static int each_dir(const char *path, msg_cb cb, void *ctx, int depth);
+
+/* Path of type `type` (readdir's d_type): a directory is walked, anything
+ * else read as a message; DT_UNKNOWN or a link (what a file system may
+ * say of an entry) goes through each_path's stat(). So a directory
+ * entry costs no stat() of its own when d_type says what it is. */
+static int each_entry(const char *path, unsigned char type, msg_cb cb, void *ctx, int depth)
+{
+	if (type == DT_DIR)
+		return depth < MAX_DEPTH ? each_dir(path, cb, ctx, depth) : 0;
+	if (type == DT_UNKNOWN || type == DT_LNK)
+		return each_path(path, cb, ctx, depth);
+	return each_file(path, cb, ctx);
+}
 
 static int each_dir(const char *path, msg_cb cb, void *ctx, int depth)
 {
@@ -75,7 +89,7 @@ static int each_dir(const char *path, msg_cb cb, void *ctx, int depth)
 		/* Maildir's tmp/ holds messages still being delivered: skip it. */
 		if (!rc && name[0] != '.' && strcmp(name, "tmp")) {
 			snprintf(sub, sizeof(sub), "%s/%s", path, name);
-			rc = each_path(sub, cb, ctx, depth + 1);
+			rc = each_entry(sub, ents[i]->d_type, cb, ctx, depth + 1);
 		}
 		free(ents[i]);
 	}
@@ -93,9 +107,7 @@ static int each_path(const char *path, msg_cb cb, void *ctx, int depth)
 		fprintf(stderr, "spamsift: %s: %s\n", path, strerror(errno));
 		return cb(ctx, path, NULL, 0);
 	}
-	if (S_ISDIR(st.st_mode))
-		return depth < MAX_DEPTH ? each_dir(path, cb, ctx, depth) : 0;
-	return each_file(path, cb, ctx);
+	return each_entry(path, S_ISDIR(st.st_mode) ? DT_DIR : DT_REG, cb, ctx, depth);
 }
 
 int cli_each_message(const char *path, msg_cb cb, void *ctx)
