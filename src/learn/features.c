@@ -1,9 +1,11 @@
 /*
  * features.c: feature extraction (see features.h).
  *
- * Features are gathered into a per-context open-addressing set of hashes so
- * that each is given once; between messages the set is cleared by walking
- * the features just given, or at once when they are many.
+ * Token features are gathered into a per-context open-addressing set of
+ * hashes so that each is given once; between messages the set is cleared
+ * by walking the features just given, or at once when they are many. The
+ * 4-grams have a set of their own, of their 4 bytes (32 KB for the default
+ * 2,000 bytes), so that a repeated one costs no hash.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -28,8 +30,12 @@
 struct feat_ctx {
 	tok_state *tok;
 	size_t max, gram_bytes;
-	uint64_t *set; /* 0 = empty slot */
+	uint64_t *set; /* token features' hashes, 0 = empty slot */
 	size_t mask;
+	uint32_t *gset; /* 4-grams given (their 4 bytes), 0 = empty slot */
+	size_t gmask;
+	unsigned gshift; /* 32 - log2 of the set's size */
+	int gzero;       /* the 4-gram of four NUL bytes was given */
 	feat *v;
 	size_t n;
 	ss_arena *a;
@@ -65,12 +71,16 @@ feat_ctx *feat_new(size_t max_features, size_t gram_bytes)
 		return NULL;
 	fc->max = max_features ? max_features : FEAT_DEFAULT_MAX;
 	fc->gram_bytes = gram_bytes < GRAM_BYTES_MAX ? gram_bytes : GRAM_BYTES_MAX;
-	while (cap < (fc->max + fc->gram_bytes) * 4)
+	while (cap < fc->max * 4)
 		cap <<= 1;
 	fc->mask = cap - 1;
 	fc->set = calloc(cap, sizeof(uint64_t));
+	for (cap = 64, fc->gshift = 26; cap < fc->gram_bytes * 2; fc->gshift--)
+		cap <<= 1;
+	fc->gmask = cap - 1;
+	fc->gset = calloc(cap, sizeof(uint32_t));
 	fc->tok = tok_new();
-	if (!fc->set || !fc->tok) {
+	if (!fc->set || !fc->gset || !fc->tok) {
 		feat_free(fc);
 		return NULL;
 	}
@@ -83,6 +93,7 @@ void feat_free(feat_ctx *fc)
 		return;
 	tok_free(fc->tok);
 	free(fc->set);
+	free(fc->gset);
 	free(fc);
 }
 
@@ -620,8 +631,29 @@ static uint64_t gram_hash(const char *g)
 	return z ? z : 1;
 }
 
+/* Adds 4-gram g (its 4 bytes as an integer) to the set of those given;
+ * returns 1 when it is new. gram_hash is a bijection, so the 4 bytes
+ * stand for the hash: only a new 4-gram is hashed. */
+static int gram_new(feat_ctx *fc, uint32_t g)
+{
+	size_t k;
+
+	if (!g) {
+		int fresh = !fc->gzero;
+		fc->gzero = 1;
+		return fresh;
+	}
+	/* Fibonacci hashing: the top bits of the product mix all four bytes. */
+	for (k = (g * 0x9E3779B1u) >> fc->gshift; fc->gset[k]; k = (k + 1) & fc->gmask)
+		if (fc->gset[k] == g)
+			return 0;
+	fc->gset[k] = g;
+	return 1;
+}
+
 /* Appends the distinct byte 4-grams of gram_text() to the features; they
- * come after the token features and have their own budget. */
+ * come after the token features and have their own budget, and their own
+ * set (a 64-bit collision with a token's hash is not looked for). */
 static int gram_feats(feat_ctx *fc, const ss_message *m)
 {
 	char *buf = arena_alloc(fc->a, fc->gram_bytes);
@@ -631,15 +663,13 @@ static int gram_feats(feat_ctx *fc, const ss_message *m)
 		return SS_ENOMEM;
 	n = gram_text(m, buf, fc->gram_bytes);
 	for (size_t i = 0; i + FEAT_GRAM <= n; i++) {
-		uint64_t h = gram_hash(buf + i);
-		size_t k = h & fc->mask;
-		while (fc->set[k] && fc->set[k] != h)
-			k = (k + 1) & fc->mask;
-		if (fc->set[k])
-			continue;
-		fc->set[k] = h;
-		fc->v[fc->n++] = (feat){h, buf + i, FNS_GRAM};
+		uint32_t g;
+		memcpy(&g, buf + i, 4);
+		if (gram_new(fc, g))
+			fc->v[fc->n++] = (feat){gram_hash(buf + i), buf + i, FNS_GRAM};
 	}
+	memset(fc->gset, 0, (fc->gmask + 1) * sizeof(*fc->gset));
+	fc->gzero = 0;
 	return 0;
 }
 
@@ -686,13 +716,13 @@ const char *feat_token(const feat *f, ss_arena *a)
 /* Empties the set of the message's features: slot by slot for a few (a
  * slot cleared breaks probe chains only of features being removed too),
  * with one memset once that costs less than finding them again. */
-static void clear_set(feat_ctx *fc)
+static void clear_set(feat_ctx *fc, size_t ntok)
 {
-	if (fc->n > (fc->mask + 1) / 16) {
+	if (ntok > (fc->mask + 1) / 16) {
 		memset(fc->set, 0, (fc->mask + 1) * sizeof(*fc->set));
 		return;
 	}
-	for (size_t i = 0; i < fc->n; i++) {
+	for (size_t i = 0; i < ntok; i++) {
 		size_t k = fc->v[i].h & fc->mask;
 		while (fc->set[k] != fc->v[i].h)
 			k = (k + 1) & fc->mask;
@@ -726,7 +756,7 @@ int feat_extract(feat_ctx *fc, const ss_message *m, ss_arena *a, feat_set *out)
 	out->ntok = fc->n;
 	if (!rc && fc->gram_bytes)
 		rc = gram_feats(fc, m);
-	clear_set(fc);
+	clear_set(fc, out->ntok);
 	out->v = fc->v;
 	out->n = fc->n;
 	return rc;
