@@ -380,11 +380,16 @@ static int global_fill(lmdb_store *ls)
 }
 
 /* l_lookup for the global model in a read transaction: the buckets by
- * index (no cache to make room in), otherwise as l_lookup. */
+ * index (no cache to make room in). Each key's bucket is found first for
+ * a run of keys, then the slots are read with the home slot of the key
+ * AHEAD places on prefetched, so that misses stay in flight all along
+ * rather than in bursts of a chunk (check: about 2% faster than chunks
+ * of 32, AHEAD 12 to 64 tried). */
 static int lookup_global(lmdb_store *ls, const uint64_t *keys, size_t n, feat_stat *out)
 {
-	const bucket *b[CHUNK];
-	size_t home[CHUNK];
+	enum { GCHUNK = 512, AHEAD = 40 };
+	const bucket *b[GCHUNK];
+	size_t home[GCHUNK];
 	uint32_t nb = ls->m.nbuckets;
 
 	if (!ls->gptr) {
@@ -400,8 +405,8 @@ static int lookup_global(lmdb_store *ls, const uint64_t *keys, size_t n, feat_st
 		ls->nb_magic = UINT64_MAX / nb + 1;
 	}
 
-	for (size_t base = 0; base < n; base += CHUNK) {
-		size_t m = n - base < CHUNK ? n - base : CHUNK;
+	for (size_t base = 0; base < n; base += GCHUNK) {
+		size_t m = n - base < GCHUNK ? n - base : GCHUNK;
 		for (size_t j = 0; j < m; j++) {
 			uint64_t fk = keys[base + j];
 			int err = global_bucket(
@@ -409,11 +414,15 @@ static int lookup_global(lmdb_store *ls, const uint64_t *keys, size_t n, feat_st
 			if (err)
 				return err;
 			home[j] = slot_home(fk);
+		}
+		for (size_t j = 0; j < m && j < AHEAD; j++)
 			if (b[j])
 				__builtin_prefetch(&b[j]->s[home[j]]);
-		}
 		for (size_t j = 0; j < m; j++) {
-			const bslot *sl = find_slot_from(b[j], keys[base + j], home[j]);
+			const bslot *sl;
+			if (j + AHEAD < m && b[j + AHEAD])
+				__builtin_prefetch(&b[j + AHEAD]->s[home[j + AHEAD]]);
+			sl = find_slot_from(b[j], keys[base + j], home[j]);
 			out[base + j] = sl ? sl->st : (feat_stat){0, 0, 0, 0};
 		}
 	}
