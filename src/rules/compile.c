@@ -79,6 +79,7 @@ void rules_free(ruleset *rs)
 	for (size_t i = 0; i < rs->nscopes; i++)
 		scope_free(rs->scopes[i]);
 	pat_scratch_proto_free(rs->hs_proto);
+	hsv_close(rs->verdicts);
 	free(rs->cache_dir);
 	sym_free(&rs->syms);
 	sym_free(&rs->defs);
@@ -284,6 +285,8 @@ int rules_compile(ruleset *rs, rules_error *err)
 	err->msg[0] = 0;
 	if (rs->compiled)
 		return 0;
+	hsv_close(rs->verdicts); /* parsing is over */
+	rs->verdicts = NULL;
 	if ((e = metas_compile(rs, err)) || (e = patterns_compile(rs, err)) ||
 	    (e = scopes_compile(rs, err)))
 		goto out;

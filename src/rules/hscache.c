@@ -217,3 +217,197 @@ void hscache_store(const char *dir, const uint8_t key[HSCACHE_KEY], const void *
 out:
 	free(bytes);
 }
+
+/* ---- Hyperscan's verdicts on single expressions ---- */
+
+#define HSV_MAGIC "SSHSVD1\n"
+#define HSV_FILE "verdicts"
+#define HSV_MAX 32768 /* verdicts kept; a memo that fills up starts again */
+#define HSV_REC (HSCACHE_KEY + 1)
+
+typedef struct hsv_slot {
+	uint8_t key[HSCACHE_KEY];
+	uint8_t used, verdict;
+} hsv_slot;
+
+struct hsv_memo {
+	char *dir;
+	hsv_slot *slot;
+	size_t cap, n; /* cap a power of two, n <= cap / 2 */
+	int dirty;
+};
+
+/* An expression's key: Hyperscan's version, its flags and its text. */
+static void hsv_key(const char *re, unsigned flags, uint8_t key[HSCACHE_KEY])
+{
+	const char *v = hs_version();
+	XXH3_state_t st;
+	XXH128_hash_t h;
+
+	XXH3_128bits_reset(&st);
+	XXH3_128bits_update(&st, v, strlen(v) + 1);
+	XXH3_128bits_update(&st, &flags, sizeof(flags));
+	XXH3_128bits_update(&st, re, strlen(re) + 1);
+	h = XXH3_128bits_digest(&st);
+	memcpy(key, &h.high64, 8);
+	memcpy(key + 8, &h.low64, 8);
+}
+
+/* The slot of key: where it is, or the empty one where it would go. */
+static hsv_slot *hsv_find(const hsv_memo *m, const uint8_t key[HSCACHE_KEY])
+{
+	uint64_t h;
+	size_t i;
+
+	memcpy(&h, key, sizeof(h));
+	for (i = h & (m->cap - 1); m->slot[i].used; i = (i + 1) & (m->cap - 1))
+		if (!memcmp(m->slot[i].key, key, HSCACHE_KEY))
+			break;
+	return &m->slot[i];
+}
+
+/* Adds key with verdict v: doubles the table at half full, and empties a
+ * full memo first. Returns 0 or SS_ENOMEM (the memo unchanged). */
+static int hsv_add(hsv_memo *m, const uint8_t key[HSCACHE_KEY], int v)
+{
+	hsv_slot *sl;
+
+	if (m->n >= HSV_MAX) {
+		memset(m->slot, 0, m->cap * sizeof(*m->slot));
+		m->n = 0;
+	}
+	if (2 * (m->n + 1) > m->cap) {
+		hsv_slot *old = m->slot;
+		size_t oldcap = m->cap;
+		if (!(m->slot = calloc(2 * oldcap, sizeof(*m->slot)))) {
+			m->slot = old;
+			return SS_ENOMEM;
+		}
+		m->cap = 2 * oldcap;
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i].used)
+				*hsv_find(m, old[i].key) = old[i];
+		free(old);
+	}
+	sl = hsv_find(m, key);
+	m->n += !sl->used;
+	memcpy(sl->key, key, HSCACHE_KEY);
+	sl->used = 1;
+	sl->verdict = (uint8_t)v;
+	return 0;
+}
+
+/* Fills m from its file: magic, a hash of the records, the records (key,
+ * verdict); a file that is not exactly so is ignored. */
+static void hsv_load(hsv_memo *m)
+{
+	char path[4096], head[MAGIC_LEN + HSCACHE_KEY], *buf = NULL;
+	uint8_t sum[HSCACHE_KEY];
+	struct stat st;
+	size_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/" HSV_FILE, m->dir);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	if (fstat(fd, &st) || st.st_size < (off_t)sizeof(head) ||
+	    st.st_size > (off_t)(sizeof(head) + HSV_MAX * HSV_REC))
+		goto out;
+	len = (size_t)st.st_size - sizeof(head);
+	if (len % HSV_REC || read_all(fd, head, sizeof(head)) ||
+	    memcmp(head, HSV_MAGIC, MAGIC_LEN) || !(buf = malloc(len ? len : 1)) ||
+	    read_all(fd, buf, len))
+		goto out;
+	sum_of(buf, len, sum);
+	if (memcmp(sum, head + MAGIC_LEN, HSCACHE_KEY))
+		goto out;
+	for (size_t off = 0; off < len; off += HSV_REC)
+		if ((uint8_t)buf[off + HSCACHE_KEY] > HSV_REFUSED ||
+		    hsv_add(m, (const uint8_t *)buf + off, buf[off + HSCACHE_KEY]))
+			break;
+out:
+	free(buf);
+	close(fd);
+}
+
+hsv_memo *hsv_open(const char *dir)
+{
+	hsv_memo *m;
+
+	if (!dir || !*dir || !(m = calloc(1, sizeof(*m))))
+		return NULL;
+	m->cap = 1024;
+	if (!(m->dir = strdup(dir)) || !(m->slot = calloc(m->cap, sizeof(*m->slot)))) {
+		free(m->dir);
+		free(m);
+		return NULL;
+	}
+	hsv_load(m);
+	return m;
+}
+
+int hsv_get(const hsv_memo *m, const char *re, unsigned flags)
+{
+	uint8_t key[HSCACHE_KEY];
+	const hsv_slot *sl;
+
+	if (!m)
+		return -1;
+	hsv_key(re, flags, key);
+	sl = hsv_find(m, key);
+	return sl->used ? sl->verdict : -1;
+}
+
+void hsv_put(hsv_memo *m, const char *re, unsigned flags, int verdict)
+{
+	uint8_t key[HSCACHE_KEY];
+
+	if (!m)
+		return;
+	hsv_key(re, flags, key);
+	if (!hsv_add(m, key, verdict))
+		m->dirty = 1;
+}
+
+/* Writes the memo's records to its file (through a temporary file renamed
+ * into place); failures only cost the memo. */
+static void hsv_store(const hsv_memo *m)
+{
+	char path[4096], tmp[4200], *buf = malloc(m->n * HSV_REC + 1);
+	uint8_t sum[HSCACHE_KEY];
+	size_t len = 0;
+	int fd, ok;
+
+	if (!buf)
+		return;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slot[i].used) {
+			memcpy(buf + len, m->slot[i].key, HSCACHE_KEY);
+			buf[len + HSCACHE_KEY] = (char)m->slot[i].verdict;
+			len += HSV_REC;
+		}
+	make_dirs(m->dir);
+	snprintf(path, sizeof(path), "%s/" HSV_FILE, m->dir);
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+		goto out;
+	sum_of(buf, len, sum);
+	ok = !write_all(fd, HSV_MAGIC, MAGIC_LEN) &&
+	     !write_all(fd, (const char *)sum, HSCACHE_KEY) && !write_all(fd, buf, len);
+	ok = !close(fd) && ok;
+	if (!ok || rename(tmp, path))
+		unlink(tmp);
+out:
+	free(buf);
+}
+
+void hsv_close(hsv_memo *m)
+{
+	if (!m)
+		return;
+	if (m->dirty)
+		hsv_store(m);
+	free(m->slot);
+	free(m->dir);
+	free(m);
+}

@@ -54,9 +54,13 @@ typedef struct patset {
  * SS_ESYNTAX with why. */
 int pat_parse(ss_arena *a, const char *s, size_t len, const char **re, unsigned *flags, char *why,
               size_t wlen);
+typedef struct hsv_memo hsv_memo;
+
 /* Checks one pattern: Hyperscan takes it, or PCRE2 does (p->pcre set).
- * Returns 0 or SS_ESYNTAX with the libraries' messages in why. */
-int pat_check(pattern *p, int utf8, char *why, size_t wlen);
+ * With memo (NULL: none), Hyperscan's verdict on it is taken from there
+ * when known, and put there when not. Returns 0 or SS_ESYNTAX with the
+ * libraries' messages in why. */
+int pat_check(pattern *p, int utf8, hsv_memo *memo, char *why, size_t wlen);
 /* Compiles the Hyperscan database of ps (patterns pat_check() left to it).
  * Returns 0, or SS_ESYNTAX with the pattern index in *bad and why.
  * With cache_dir (NULL: none), a database compiled before from the same
@@ -80,6 +84,21 @@ void *hscache_load(const char *dir, const uint8_t key[HSCACHE_KEY]);
 /* Stores db in dir under key (created 0700 if absent); failures are
  * silent: the cache is only a shortcut. */
 void hscache_store(const char *dir, const uint8_t key[HSCACHE_KEY], const void *db);
+
+/* Hyperscan's verdicts on single expressions (hs_expression_info: about
+ * 3 µs each, most of a rule set's loading when its databases are
+ * cached), kept in dir's file "verdicts" between processes. */
+enum { HSV_TAKEN, HSV_PREFILTER, HSV_REFUSED }; /* refused: PCRE2 alone */
+
+/* The memo of dir, loaded from its file when that is sound (otherwise
+ * empty); NULL when dir is NULL or out of memory. */
+hsv_memo *hsv_open(const char *dir);
+/* The verdict on expression re with Hyperscan flags, or -1 if unknown. */
+int hsv_get(const hsv_memo *m, const char *re, unsigned flags);
+/* Remembers a verdict (silently not, when the memo is full). */
+void hsv_put(hsv_memo *m, const char *re, unsigned flags, int verdict);
+/* Writes the memo's file when it learnt something, and frees it. */
+void hsv_close(hsv_memo *m);
 
 /* Per-scan state of patterns. */
 typedef struct pat_scratch {
@@ -229,8 +248,9 @@ struct ruleset {
 	size_t nbrands, capbrands, nshorteners, capshorteners;
 	ss_dnslist *dl_out; /* rules_checks()'s arrays */
 	ss_checks_config checks;
-	void *hs_proto;  /* hs_scratch_t * every database fits in */
-	char *cache_dir; /* compiled databases kept there; NULL: none */
+	void *hs_proto;     /* hs_scratch_t * every database fits in */
+	char *cache_dir;    /* compiled databases kept there; NULL: none */
+	hsv_memo *verdicts; /* while parsing, with cache_dir */
 };
 
 struct rules_scratch {

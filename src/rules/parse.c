@@ -144,7 +144,9 @@ static int add_pattern(pline *l, patset *ps, const char *s, unsigned r)
 	if ((err = pat_parse(&l->rs->a, s, strlen(s), &p.re, &p.flags, why, sizeof(why))))
 		return err == SS_ENOMEM ? oom(l) : perr(l, "%s", why);
 	p.rule = r;
-	if ((err = pat_check(&p, ps->utf8, why, sizeof(why))))
+	if (!l->rs->verdicts && l->rs->cache_dir)
+		l->rs->verdicts = hsv_open(l->rs->cache_dir);
+	if ((err = pat_check(&p, ps->utf8, l->rs->verdicts, why, sizeof(why))))
 		return perr(l, "%s", why);
 	if (ps->n == ps->cap) {
 		size_t cap = ps->cap ? ps->cap * 2 : 16;

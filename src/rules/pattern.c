@@ -83,27 +83,45 @@ static int pcre_compile_one(pattern *p, int utf8, const char *hs_why, char *why,
 	return 0;
 }
 
-int pat_check(pattern *p, int utf8, char *why, size_t wlen)
+/* Hyperscan's verdict on p alone: taken, taken as a prefilter, refused
+ * (with its reason in hs_why). */
+static int hs_verdict(const pattern *p, int utf8, char *hs_why, size_t wlen)
 {
 	hs_expr_info_t *info = NULL;
 	hs_compile_error_t *ce = NULL;
-	char hs_why[200];
-	int err;
+	unsigned f = hs_flags(p->flags, utf8);
+	int v = HSV_TAKEN;
 
-	if (hs_expression_info(p->re, hs_flags(p->flags, utf8), &info, &ce) == HS_SUCCESS) {
-		free(info);
+	if (hs_expression_info(p->re, f, &info, &ce) != HS_SUCCESS) {
+		snprintf(hs_why, wlen, "%s", ce ? ce->message : "refused");
+		hs_free_compile_error(ce);
+		ce = NULL;
+		v = hs_expression_info(p->re, f | HS_FLAG_PREFILTER, &info, &ce) == HS_SUCCESS
+		        ? HSV_PREFILTER
+		        : HSV_REFUSED;
+		hs_free_compile_error(ce);
+	}
+	free(info);
+	return v;
+}
+
+int pat_check(pattern *p, int utf8, hsv_memo *memo, char *why, size_t wlen)
+{
+	char hs_why[200] = "refused";
+	int v = hsv_get(memo, p->re, hs_flags(p->flags, utf8)), known = v >= 0, err;
+
+	if (!known)
+		v = hs_verdict(p, utf8, hs_why, sizeof(hs_why));
+	if (v == HSV_TAKEN) {
+		if (!known)
+			hsv_put(memo, p->re, hs_flags(p->flags, utf8), v);
 		return 0;
 	}
-	snprintf(hs_why, sizeof(hs_why), "%s", ce ? ce->message : "refused");
-	hs_free_compile_error(ce);
-	ce = NULL;
 	if ((err = pcre_compile_one(p, utf8, hs_why, why, wlen)))
 		return err;
-	if (hs_expression_info(p->re, hs_flags(p->flags, utf8) | HS_FLAG_PREFILTER, &info, &ce) ==
-	    HS_SUCCESS)
-		p->prefilter = 1;
-	free(info);
-	hs_free_compile_error(ce);
+	p->prefilter = v == HSV_PREFILTER;
+	if (!known)
+		hsv_put(memo, p->re, hs_flags(p->flags, utf8), v);
 	return 0;
 }
 

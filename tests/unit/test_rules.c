@@ -682,6 +682,7 @@ static ino_t cached_inode(const char *dir, char *path, size_t len)
 	return n == 1 ? ino : 0;
 }
 
+/* The cached databases in dir. */
 static size_t count_files(const char *dir)
 {
 	struct dirent *e;
@@ -689,7 +690,7 @@ static size_t count_files(const char *dir)
 	DIR *d = opendir(dir);
 
 	while (d && (e = readdir(d)))
-		n += e->d_name[0] != '.';
+		n += !strncmp(e->d_name, "hs-", 3);
 	if (d)
 		closedir(d);
 	return n;
@@ -743,6 +744,66 @@ TEST(rules_compiled_databases_cached)
 		rules_free(build_cached(text, sub));
 	}
 	CHECK(count_files(sub) == 64);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	CHECK(system(path) == 0);
+}
+
+/* Fires the rules of verdict_set on msg1 (as rules_pcre_fallback_... does
+ * without a cache). */
+static void verdict_set_fires(const char *dir)
+{
+	ruleset *rs = build_cached("body LETTER_RUN /([a-z])\\1{7,}/\n"
+	                           "body LOOKAHEAD /cheap(?= pills)/\n"
+	                           "body LOOKAHEAD_NO /cheap(?! pills)/\n"
+	                           "body PLAIN /cheap/\n",
+	                           dir);
+	run r;
+
+	CHECK(rs != NULL);
+	if (!rs)
+		return;
+	CHECK(rules_count(rs) == 4 && rules_count_pcre(rs) == 3);
+	CHECK(run_msg(&r, rs, msg1, NULL, NULL, NULL, NULL) == 0);
+	CHECK(fired(&r, "LETTER_RUN") && fired(&r, "LOOKAHEAD") && !fired(&r, "LOOKAHEAD_NO"));
+	CHECK(fired(&r, "PLAIN"));
+	run_end(&r);
+	rules_free(rs);
+}
+
+static off_t file_size(const char *path, ino_t *ino)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return -1;
+	*ino = st.st_ino;
+	return st.st_size;
+}
+
+/* Hyperscan's verdicts on single patterns are kept in the cache folder:
+ * written once (a header and one 17-byte record a pattern), read and not
+ * rewritten by the next load of the same rules, which match as before;
+ * a damaged file is ignored and replaced. */
+TEST(rules_pattern_verdicts_cached)
+{
+	char dir[] = "/tmp/ss-hsv-XXXXXX", path[300];
+	ino_t first, now;
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/verdicts", dir);
+	verdict_set_fires(dir);
+	CHECK(file_size(path, &first) == 24 + 4 * 17);
+	verdict_set_fires(dir);
+	CHECK(file_size(path, &now) == 24 + 4 * 17 && now == first);
+	if ((f = fopen(path, "r+b"))) {
+		fseek(f, 30, SEEK_SET);
+		fputs("garbage", f);
+		fclose(f);
+	}
+	verdict_set_fires(dir);
+	CHECK(file_size(path, &now) == 24 + 4 * 17 && now != first);
+	verdict_set_fires(dir);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
 	CHECK(system(path) == 0);
 }
