@@ -37,7 +37,27 @@ int codec_base64(sbuf *out, const char *in, size_t len, unsigned *flags)
 		return SS_ENOMEM;
 	o = (unsigned char *)out->p + out->len;
 	for (size_t i = 0; i < len; i++) {
-		unsigned v = b64_val[(unsigned char)in[i]];
+		unsigned v;
+		/* between groups, whole groups of four letters at once: most of
+		 * a body is lines of them */
+		while (n == 0 && i + 4 <= len) {
+			unsigned a = b64_val[(unsigned char)in[i]],
+			         b = b64_val[(unsigned char)in[i + 1]],
+			         c = b64_val[(unsigned char)in[i + 2]],
+			         d = b64_val[(unsigned char)in[i + 3]];
+			if ((a | b | c | d) >= 64)
+				break;
+			acc = a << 18 | b << 12 | c << 6 | d;
+			o[k] = (unsigned char)(acc >> 16);
+			o[k + 1] = (unsigned char)(acc >> 8);
+			o[k + 2] = (unsigned char)acc;
+			k += 3;
+			i += 4;
+			acc = 0;
+		}
+		if (i >= len)
+			break;
+		v = b64_val[(unsigned char)in[i]];
 		if (v < 64) {
 			acc = (acc << 6) | v;
 			if (++n == 4) {

@@ -27,7 +27,9 @@ static int is_name_char(unsigned char c)
 	return c > 32 && c < 127 && c != ':';
 }
 
-int hdr_is_field_line(const char *buf, size_t len)
+/* Returns the offset of the ':' when buf[0..len) starts with a field
+ * name (spaces or tabs may follow it), else 0. */
+static size_t field_colon(const char *buf, size_t len)
 {
 	size_t i = 0;
 
@@ -37,7 +39,12 @@ int hdr_is_field_line(const char *buf, size_t len)
 		return 0;
 	while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
 		i++;
-	return i < len && buf[i] == ':';
+	return i < len && buf[i] == ':' ? i : 0;
+}
+
+int hdr_is_field_line(const char *buf, size_t len)
+{
+	return field_colon(buf, len) != 0;
 }
 
 /* Extends a field's value over its continuation lines; returns the offset of
@@ -81,14 +88,14 @@ int hdr_next(const char *buf, size_t len, size_t *pos, hdr_field *f, unsigned *f
 			p = line_end(buf, len, p);
 			goto end_block;
 		}
-		if (hdr_is_field_line(buf + p, len - p))
+		if ((colon = field_colon(buf + p, len - p)) != 0)
 			break;
 		if (!skip_junk_line(buf, len, &p, facts)) {
 			*facts |= HDR_F_NO_BLANK;
 			goto end_block;
 		}
 	}
-	colon = p + (size_t)((const char *)memchr(buf + p, ':', len - p) - (buf + p));
+	colon += p; /* the first ':' of the line: names and blanks have none */
 	f->name = buf + p;
 	f->name_len = colon - p;
 	while (f->name_len && (f->name[f->name_len - 1] == ' ' || f->name[f->name_len - 1] == '\t'))

@@ -462,17 +462,59 @@ static uint32_t str_hash(const char *s, size_t len)
 	return h;
 }
 
+/* The first slot of ctx->url_tab for a URL of hash h in `part`. */
+static size_t url_slot(const mime_ctx *ctx, uint32_t h, int part)
+{
+	return (h ^ (uint32_t)part * 0x9E3779B1u) & (ctx->url_tab_cap - 1);
+}
+
 /* Whether plain-text URL u (hash h) was already found in `part` (HTML
- * links are all kept: their link texts differ). */
+ * links are all kept: their link texts differ). A hash set, not a scan of
+ * msg->urls: a message may hold up to max_urls of them. */
 static int url_seen(const mime_ctx *ctx, const url_found *u, uint32_t h, int part)
 {
 	const ss_message *m = ctx->msg;
+	size_t mask = ctx->url_tab_cap - 1, k;
 
-	for (size_t i = 0; i < m->nurls; i++)
+	if (!ctx->url_tab_cap)
+		return 0;
+	for (k = url_slot(ctx, h, part); ctx->url_tab[k]; k = (k + 1) & mask) {
+		size_t i = ctx->url_tab[k] - 1;
+
 		if (ctx->url_hash[i] == h && m->urls[i].part == part &&
 		    m->urls[i].url.len == u->url.len &&
 		    !memcmp(m->urls[i].url.p, u->url.p, u->url.len))
 			return 1;
+	}
+	return 0;
+}
+
+/* Puts msg->urls[i] into ctx->url_tab, growing it to stay half empty.
+ * Returns 0 or SS_ENOMEM. */
+static int url_tab_add(mime_ctx *ctx, size_t i)
+{
+	const ss_message *m = ctx->msg;
+	size_t k;
+
+	if ((i + 1) * 2 > ctx->url_tab_cap) {
+		size_t cap = ctx->url_tab_cap ? ctx->url_tab_cap * 2 : 32;
+		uint32_t *t = arena_calloc(ctx->a, cap, sizeof(*t));
+
+		if (!t)
+			return SS_ENOMEM;
+		ctx->url_tab = t;
+		ctx->url_tab_cap = cap;
+		for (size_t j = 0; j < i; j++) {
+			for (k = url_slot(ctx, ctx->url_hash[j], m->urls[j].part); t[k];
+			     k = (k + 1) & (cap - 1))
+				;
+			t[k] = (uint32_t)(j + 1);
+		}
+	}
+	for (k = url_slot(ctx, ctx->url_hash[i], m->urls[i].part); ctx->url_tab[k];
+	     k = (k + 1) & (ctx->url_tab_cap - 1))
+		;
+	ctx->url_tab[k] = (uint32_t)(i + 1);
 	return 0;
 }
 
@@ -498,7 +540,7 @@ static int add_url(mime_ctx *ctx, const url_found *u, ss_str link_text, int part
 	x->link_text = link_text;
 	x->part = part;
 	x->flags = u->flags;
-	return 0;
+	return url_tab_add(ctx, m->nurls - 1);
 }
 
 typedef struct scan_ctx {

@@ -27,6 +27,8 @@ typedef struct mime_ctx {
 	size_t cap_headers, cap_parts, cap_urls, cap_addrs, cap_hops, cap_facts, cap_kinds;
 	unsigned char *kinds; /* hdr_kind() of each of msg->headers */
 	uint32_t *url_hash;   /* hash of each of msg->urls (duplicate check) */
+	uint32_t *url_tab;    /* open-addressing set of msg->urls: index + 1, 0 free */
+	size_t url_tab_cap;   /* its slots, a power of two, at most half full */
 	size_t text_used;     /* bytes of text kept so far (max_text) */
 	size_t attach_used;   /* bytes of part data kept so far (max_attach) */
 	sbuf dec;             /* transfer-decoded body of the current leaf */

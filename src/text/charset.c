@@ -10,8 +10,9 @@
  *      UTF-8, 8-bit bytes under a 7-bit label) and, when the label is
  *      missing, unknown or plainly wrong, ICU's charset detector decides;
  *   3. the bytes are decoded: UTF-8 is validated in place, legacy charsets go
- *      through ICU (ucnv, streamed into a small UTF-16 buffer) or, for the
- *      few that ICU lacks, through glibc iconv;
+ *      through ICU (ucnv, streamed into a small UTF-16 buffer; single- and
+ *      double-byte text mostly through tables asked of ICU once) or, for
+ *      the few that ICU lacks, through glibc iconv;
  *   4. the text is put in NFC: runs below U+0300 and runs that pass ICU's
  *      quick check are copied as they are, the rest is normalised.
  * Valid UTF-8 is also checked for mojibake (UTF-8 once decoded as
@@ -50,6 +51,7 @@ enum {
 	CSK_UTF8 = 1 << 4,
 	CSK_ICONV = 1 << 5, /* decoded by glibc iconv: ICU lacks it */
 	CSK_DBCS = 1 << 6,  /* ASCII plus lead 0x81-0xFE pairs: see cs_dec_dbcs */
+	CSK_SBCS = 1 << 7,  /* one byte, one character (ICU): see cs_dec_sbcs */
 };
 
 struct cs_charset {
@@ -75,39 +77,39 @@ enum cs_id {
 
 #define A CSK_ASCII
 static const struct cs_charset cs_sets[CS_COUNT] = {
-	[CS_ASCII] = {"us-ascii", "ibm-5348_P100-1997", A | CSK_WEST | CSK_GUESS},
+	[CS_ASCII] = {"us-ascii", "ibm-5348_P100-1997", A | CSK_WEST | CSK_GUESS | CSK_SBCS},
 	[CS_UTF8] = {"utf-8", "UTF-8", A | CSK_UTF8},
 	[CS_UTF16] = {"utf-16", "UTF-16", 0},
 	[CS_UTF16LE] = {"utf-16le", "UTF-16LE", 0},
 	[CS_UTF16BE] = {"utf-16be", "UTF-16BE", 0},
 	[CS_UTF7] = {"utf-7", "UTF-7", CSK_7BIT},
-	[CS_W1250] = {"windows-1250", "ibm-5346_P100-1998", A},
-	[CS_W1251] = {"windows-1251", "ibm-5347_P100-1998", A},
-	[CS_W1252] = {"windows-1252", "ibm-5348_P100-1997", A | CSK_WEST},
-	[CS_W1253] = {"windows-1253", "ibm-5349_P100-1998", A},
-	[CS_W1254] = {"windows-1254", "ibm-5350_P100-1998", A},
-	[CS_W1255] = {"windows-1255", "ibm-9447_P100-2002", A},
-	[CS_W1256] = {"windows-1256", "ibm-9448_X100-2005", A},
-	[CS_W1257] = {"windows-1257", "ibm-9449_P100-2002", A},
-	[CS_W1258] = {"windows-1258", "ibm-5354_P100-1998", A},
-	[CS_W874] = {"windows-874", "windows-874-2000", A},
-	[CS_8859_2] = {"iso-8859-2", "iso-8859-2", A},
-	[CS_8859_3] = {"iso-8859-3", "iso-8859-3", A},
-	[CS_8859_4] = {"iso-8859-4", "iso-8859-4", A},
-	[CS_8859_5] = {"iso-8859-5", "iso-8859-5", A},
-	[CS_8859_6] = {"iso-8859-6", "iso-8859-6", A},
-	[CS_8859_7] = {"iso-8859-7", "iso-8859-7", A},
-	[CS_8859_8] = {"iso-8859-8", "iso-8859-8", A},
-	[CS_8859_10] = {"iso-8859-10", "iso-8859-10", A},
-	[CS_8859_13] = {"iso-8859-13", "iso-8859-13", A},
-	[CS_8859_14] = {"iso-8859-14", "iso-8859-14", A},
-	[CS_8859_15] = {"iso-8859-15", "iso-8859-15", A},
+	[CS_W1250] = {"windows-1250", "ibm-5346_P100-1998", A | CSK_SBCS},
+	[CS_W1251] = {"windows-1251", "ibm-5347_P100-1998", A | CSK_SBCS},
+	[CS_W1252] = {"windows-1252", "ibm-5348_P100-1997", A | CSK_WEST | CSK_SBCS},
+	[CS_W1253] = {"windows-1253", "ibm-5349_P100-1998", A | CSK_SBCS},
+	[CS_W1254] = {"windows-1254", "ibm-5350_P100-1998", A | CSK_SBCS},
+	[CS_W1255] = {"windows-1255", "ibm-9447_P100-2002", A | CSK_SBCS},
+	[CS_W1256] = {"windows-1256", "ibm-9448_X100-2005", A | CSK_SBCS},
+	[CS_W1257] = {"windows-1257", "ibm-9449_P100-2002", A | CSK_SBCS},
+	[CS_W1258] = {"windows-1258", "ibm-5354_P100-1998", A | CSK_SBCS},
+	[CS_W874] = {"windows-874", "windows-874-2000", A | CSK_SBCS},
+	[CS_8859_2] = {"iso-8859-2", "iso-8859-2", A | CSK_SBCS},
+	[CS_8859_3] = {"iso-8859-3", "iso-8859-3", A | CSK_SBCS},
+	[CS_8859_4] = {"iso-8859-4", "iso-8859-4", A | CSK_SBCS},
+	[CS_8859_5] = {"iso-8859-5", "iso-8859-5", A | CSK_SBCS},
+	[CS_8859_6] = {"iso-8859-6", "iso-8859-6", A | CSK_SBCS},
+	[CS_8859_7] = {"iso-8859-7", "iso-8859-7", A | CSK_SBCS},
+	[CS_8859_8] = {"iso-8859-8", "iso-8859-8", A | CSK_SBCS},
+	[CS_8859_10] = {"iso-8859-10", "iso-8859-10", A | CSK_SBCS},
+	[CS_8859_13] = {"iso-8859-13", "iso-8859-13", A | CSK_SBCS},
+	[CS_8859_14] = {"iso-8859-14", "iso-8859-14", A | CSK_SBCS},
+	[CS_8859_15] = {"iso-8859-15", "iso-8859-15", A | CSK_SBCS},
 	[CS_8859_16] = {"iso-8859-16", "ISO-8859-16", A | CSK_ICONV},
-	[CS_KOI8R] = {"koi8-r", "koi8-r", A},
-	[CS_KOI8U] = {"koi8-u", "koi8-u", A},
-	[CS_IBM866] = {"ibm866", "ibm-866_P100-1995", A},
-	[CS_MAC] = {"macintosh", "macos-0_2-10.2", A},
-	[CS_MACCYR] = {"x-mac-cyrillic", "macos-7_3-10.2", A},
+	[CS_KOI8R] = {"koi8-r", "koi8-r", A | CSK_SBCS},
+	[CS_KOI8U] = {"koi8-u", "koi8-u", A | CSK_SBCS},
+	[CS_IBM866] = {"ibm866", "ibm-866_P100-1995", A | CSK_SBCS},
+	[CS_MAC] = {"macintosh", "macos-0_2-10.2", A | CSK_SBCS},
+	[CS_MACCYR] = {"x-mac-cyrillic", "macos-7_3-10.2", A | CSK_SBCS},
 	[CS_GB18030] = {"gb18030", "gb18030", A | CSK_DBCS},
 	[CS_BIG5] = {"big5-hkscs", "ibm-1375_P100-2008", A | CSK_DBCS},
 	[CS_W949] = {"windows-949", "windows-949-2000", A | CSK_DBCS},
@@ -239,7 +241,8 @@ static __thread size_t cs_norm_cap;
 static __thread uint64_t cs_inert_bits[65536 / 64]; /* see cs_inert() */
 static __thread unsigned char cs_inert_done[256];   /* 1: filled, 2: all inert */
 static __thread struct cs_dbtab *cs_dbtabs[CS_DB_SETS];
-static __thread int cs_dbcs_off; /* see cs_dbcs_fast() */
+static __thread struct cs_sbtab *cs_sbtabs[CS_COUNT]; /* see cs_dec_sbcs() */
+static __thread int cs_dbcs_off;                      /* see cs_dbcs_fast() */
 
 /* ---- labels ---- */
 
@@ -348,6 +351,10 @@ void cs_thread_release(void)
 	for (int i = 0; i < CS_DB_SETS; i++) {
 		free(cs_dbtabs[i]);
 		cs_dbtabs[i] = NULL;
+	}
+	for (int i = 0; i < CS_COUNT; i++) {
+		free(cs_sbtabs[i]);
+		cs_sbtabs[i] = NULL;
 	}
 }
 
@@ -1160,6 +1167,83 @@ need_icu:
 	return 0;
 }
 
+/* ---- single-byte fast path ---- */
+
+/* What ICU decodes each byte 0x80-0xFF of a single-byte charset to: u[c -
+ * 0x80] as in struct cs_dbtab (len 0: anything but one NFC-inert BMP
+ * character, or a character below U+0080). Filled from ICU at once, the
+ * first time this thread decodes 8-bit text in the charset. */
+struct cs_sbtab {
+	struct cs_dbpair u[128];
+	int ascii_ok; /* bytes 0x00-0x7F decode to themselves */
+};
+
+/* This thread's byte table for single-byte `cs` (made on first use), or
+ * NULL. */
+static struct cs_sbtab *cs_sb_table(const struct cs_charset *cs, UConverter *cnv,
+                                    const UNormalizer2 *nfc)
+{
+	struct cs_sbtab *t = cs_sbtabs[cs - cs_sets];
+
+	if (t)
+		return t;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	cs_db_stop(cnv);
+	t->ascii_ok = 1;
+	for (unsigned c = 1; c < 0x100; c++) {
+		char b = (char)c;
+		unsigned u = cs_db_ask(cnv, &b, 1);
+		if (c < 0x80 && u != c)
+			t->ascii_ok = 0;
+		else if (c >= 0x80)
+			t->u[c - 0x80] = cs_db_pair(u, nfc);
+	}
+	cs_sbtabs[cs - cs_sets] = t;
+	return t;
+}
+
+/* Decodes j->in with a byte table when every 8-bit byte is one the table
+ * knows: the same UTF-8 as cs_dec_icu gives (each byte is one character,
+ * and a text of ASCII and NFC-inert characters is in NFC), without ICU's
+ * converter and the UTF-16 step. Returns 1 when done, 0 when some byte
+ * needs ICU (nothing appended), SS_ENOMEM. */
+static int cs_dec_sbcs(struct cs_job *j, const struct cs_charset *cs, UConverter *cnv)
+{
+	const unsigned char *s = (const unsigned char *)j->in, *end = s + j->len;
+	const UNormalizer2 *nfc = cs_nfc_inst();
+	struct cs_sbtab *t = nfc ? cs_sb_table(cs, cnv, nfc) : NULL;
+	size_t start = j->out->len;
+	unsigned char *o;
+
+	if (!t || !t->ascii_ok)
+		return 0;
+	if (sbuf_reserve(j->out, j->len * 3 + 1))
+		return SS_ENOMEM;
+	o = (unsigned char *)j->out->p + start;
+	while (s < end) {
+		const struct cs_dbpair *p;
+		if (*s < 0x80) {
+			size_t n = cs_db_ascii(s, end, o);
+			s += n;
+			o += n;
+			continue;
+		}
+		p = &t->u[*s - 0x80];
+		if (p->b[3] == CS_DB_NONE) {
+			j->out->p[start] = '\0';
+			return 0;
+		}
+		memcpy(o, p->b, 4); /* the 4th byte is overwritten next */
+		o += p->b[3];
+		s++;
+	}
+	j->out->len = (size_t)((char *)o - j->out->p);
+	j->out->p[j->out->len] = '\0';
+	return 1;
+}
+
 /* Runs iconv over the input into tmp, bad bytes becoming U+FFFD. */
 static int cs_iconv_run(struct cs_job *j, iconv_t cd, sbuf *tmp)
 {
@@ -1232,6 +1316,9 @@ static int cs_decode(struct cs_job *j, const struct cs_charset *cs)
 		return cs_dec_latin1(j);
 	if (slot->ucnv && (cs->kind & CSK_DBCS) && !cs_dbcs_off &&
 	    (err = cs_dec_dbcs(j, cs, slot->ucnv)) != 0)
+		return err < 0 ? err : 0;
+	if (slot->ucnv && (cs->kind & CSK_SBCS) && !cs_dbcs_off &&
+	    (err = cs_dec_sbcs(j, cs, slot->ucnv)) != 0)
 		return err < 0 ? err : 0;
 	if (slot->ucnv)
 		return cs_dec_icu(j, slot->ucnv);

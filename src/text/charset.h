@@ -44,10 +44,11 @@ size_t cs_html_meta_charset(const char *html, size_t len, char *label, size_t ca
  * or a legacy charset: detected) to UTF-8 NFC appended to `out`. */
 int cs_header_to_utf8(sbuf *out, const char *in, size_t len);
 
-/* Turns the calling thread's fast path for double-byte charsets (GB18030,
- * Big5, windows-949: a pair table filled from ICU) on, the default, or
- * off, so that tests and fuzzers can check its output against ICU's
- * converter alone. */
+/* Turns the calling thread's fast paths for double-byte charsets (GB18030,
+ * Big5, windows-949: a pair table filled from ICU) and single-byte ones
+ * (windows-125x, ISO-8859-x, KOI8...: a byte table filled from ICU) on,
+ * the default, or off, so that tests and fuzzers can check their output
+ * against ICU's converter alone. */
 void cs_dbcs_fast(int on);
 
 /* Decides the charset of unlabelled in[0..len) as cs_to_utf8() would and

@@ -864,17 +864,44 @@ static int path_ascii(const url_src *src, url_w *w, unsigned c, unsigned *flags)
 	return 1;
 }
 
+/* The ASCII bytes path_ascii() copies as they are: '!' to '~' but for
+ * '"' '<' '>' '\\', as a bitmap of two 64-bit words. */
+static const uint64_t path_plain[2] = {0xAFFFFFFA00000000ULL, 0x7FFFFFFFEFFFFFFFULL};
+
+/* Returns the end of the run of path_plain bytes at s[i..len). */
+static size_t path_plain_run(const char *s, size_t len, size_t i)
+{
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x80 || !((path_plain[c >> 6] >> (c & 63)) & 1))
+			break;
+		i++;
+	}
+	return i;
+}
+
 /* Reads a path, query and fragment starting at s[i] into w; returns the
- * position where it ends. */
+ * position where it ends. Runs of plain bytes are copied at once (the
+ * same as path_ascii() byte by byte: w_put() keeps what fits). */
 static size_t path_read(const url_src *src, size_t i, url_w *w, unsigned *flags)
 {
 	char esc[4];
 
 	while (i < src->len) {
 		unsigned char c = (unsigned char)src->s[i];
-		size_t n;
+		size_t n, run;
 		unsigned cp;
 
+		if ((run = path_plain_run(src->s, src->len, i) - i) != 0) {
+			size_t room = w->full ? 0 : URL_MAX - 1 - w->n;
+
+			w_put(w, src->s + i, run < room ? run : room);
+			if (run > room)
+				w->full = 1;
+			i += run;
+			continue;
+		}
 		if (c < 0x80) {
 			if (!path_ascii(src, w, c, flags))
 				break;
