@@ -762,6 +762,7 @@ static off_t file_size(const char *path, ino_t *ino)
 {
 	struct stat st;
 
+	*ino = 0;
 	if (stat(path, &st))
 		return -1;
 	*ino = st.st_ino;
@@ -775,7 +776,7 @@ static off_t file_size(const char *path, ino_t *ino)
 TEST(rules_pattern_verdicts_cached)
 {
 	char dir[] = "/tmp/ss-hsv-XXXXXX", path[300];
-	ino_t first, now;
+	ino_t first = 0, now = 0;
 	FILE *f;
 
 	CHECK(mkdtemp(dir) != NULL);
