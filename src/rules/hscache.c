@@ -90,40 +90,6 @@ static int read_all(int fd, char *p, size_t n)
 	return 0;
 }
 
-void *hscache_load(const char *dir, const uint8_t key[HSCACHE_KEY])
-{
-	char path[4096], head[MAGIC_LEN + 2 * HSCACHE_KEY], *buf = NULL;
-	uint8_t sum[HSCACHE_KEY];
-	hs_database_t *db = NULL;
-	struct stat st;
-	size_t len;
-	int fd;
-
-	if (!dir || !*dir)
-		return NULL;
-	path_of(dir, key, path, sizeof(path));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return NULL;
-	if (fstat(fd, &st) || st.st_size <= (off_t)sizeof(head) || st.st_size > (off_t)MAX_DB)
-		goto out;
-	len = (size_t)st.st_size - sizeof(head);
-	if (read_all(fd, head, sizeof(head)) || memcmp(head, MAGIC, MAGIC_LEN) ||
-	    memcmp(head + MAGIC_LEN, key, HSCACHE_KEY) || !(buf = malloc(len)) ||
-	    read_all(fd, buf, len))
-		goto out;
-	sum_of(buf, len, sum);
-	if (memcmp(sum, head + MAGIC_LEN + HSCACHE_KEY, HSCACHE_KEY))
-		goto out;
-	if (hs_deserialize_database(buf, len, &db) != HS_SUCCESS)
-		db = NULL;
-	else
-		(void)futimens(fd, NULL); /* used now: the last to be pruned */
-out:
-	free(buf);
-	close(fd);
-	return db;
-}
-
 /* mkdir -p, mode 0700 for what it makes; errors show up at the open. */
 static void make_dirs(const char *dir)
 {
@@ -155,6 +121,83 @@ static int write_all(int fd, const char *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+/* A sealed file: a head ending with a hash (sum_of) of the body that
+ * follows it. Reads path's head (hlen bytes) into head and its body,
+ * of min to max bytes, into *body (malloc'd, *blen bytes). Returns 0, or
+ * -1 (nothing kept) when the file is absent, of another size, short, or
+ * its body does not match the hash. */
+static int read_sealed(const char *path, char *head, size_t hlen, size_t min, size_t max,
+                       char **body, size_t *blen)
+{
+	uint8_t sum[HSCACHE_KEY];
+	struct stat st;
+	char *buf = NULL;
+	size_t len;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = -1;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || st.st_size < (off_t)(hlen + min) || st.st_size > (off_t)(hlen + max))
+		goto out;
+	len = (size_t)st.st_size - hlen;
+	if (read_all(fd, head, hlen) || !(buf = malloc(len ? len : 1)) || read_all(fd, buf, len))
+		goto out;
+	sum_of(buf, len, sum);
+	if (memcmp(sum, head + hlen - HSCACHE_KEY, HSCACHE_KEY))
+		goto out;
+	*body = buf;
+	*blen = len;
+	buf = NULL;
+	ret = 0;
+out:
+	free(buf);
+	close(fd);
+	return ret;
+}
+
+/* Writes the sealed file path (see read_sealed): head, whose last
+ * HSCACHE_KEY bytes this fills with the body's hash, then the body;
+ * through a temporary file renamed into place, dir made first. Returns 0,
+ * or -1 when nothing was written. */
+static int write_sealed(const char *dir, const char *path, char *head, size_t hlen,
+                        const char *body, size_t blen)
+{
+	char tmp[4200];
+	int fd, ok;
+
+	make_dirs(dir);
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+		return -1;
+	sum_of(body, blen, (uint8_t *)head + hlen - HSCACHE_KEY);
+	ok = !write_all(fd, head, hlen) && !write_all(fd, body, blen);
+	ok = !close(fd) && ok;
+	if (ok && !rename(tmp, path))
+		return 0;
+	unlink(tmp);
+	return -1;
+}
+
+void *hscache_load(const char *dir, const uint8_t key[HSCACHE_KEY])
+{
+	char path[4096], head[MAGIC_LEN + 2 * HSCACHE_KEY], *buf = NULL;
+	hs_database_t *db = NULL;
+	size_t len;
+
+	if (!dir || !*dir)
+		return NULL;
+	path_of(dir, key, path, sizeof(path));
+	if (read_sealed(path, head, sizeof(head), 1, MAX_DB - sizeof(head), &buf, &len))
+		return NULL;
+	if (memcmp(head, MAGIC, MAGIC_LEN) || memcmp(head + MAGIC_LEN, key, HSCACHE_KEY) ||
+	    hs_deserialize_database(buf, len, &db) != HS_SUCCESS)
+		db = NULL;
+	else /* used now: the last to be pruned */
+		(void)utimensat(AT_FDCWD, path, NULL, 0);
+	free(buf);
+	return db;
 }
 
 /* Keeps the folder under MAX_FILES databases: while over, removes the one
@@ -192,29 +235,18 @@ static void prune(const char *dir)
 
 void hscache_store(const char *dir, const uint8_t key[HSCACHE_KEY], const void *db)
 {
-	char path[4096], tmp[4200], *bytes = NULL;
-	uint8_t sum[HSCACHE_KEY];
+	char path[4096], head[MAGIC_LEN + 2 * HSCACHE_KEY], *bytes = NULL;
 	size_t len = 0;
-	int fd, ok;
 
 	if (!dir || !*dir || !db)
 		return;
 	if (hs_serialize_database((const hs_database_t *)db, &bytes, &len) != HS_SUCCESS)
 		return;
-	make_dirs(dir);
 	path_of(dir, key, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
-		goto out;
-	sum_of(bytes, len, sum);
-	ok = !write_all(fd, MAGIC, MAGIC_LEN) && !write_all(fd, (const char *)key, HSCACHE_KEY) &&
-	     !write_all(fd, (const char *)sum, HSCACHE_KEY) && !write_all(fd, bytes, len);
-	ok = !close(fd) && ok;
-	if (!ok || rename(tmp, path))
-		unlink(tmp);
-	else
+	memcpy(head, MAGIC, MAGIC_LEN);
+	memcpy(head + MAGIC_LEN, key, HSCACHE_KEY);
+	if (!write_sealed(dir, path, head, sizeof(head), bytes, len))
 		prune(dir);
-out:
 	free(bytes);
 }
 
@@ -299,35 +331,21 @@ static int hsv_add(hsv_memo *m, const uint8_t key[HSCACHE_KEY], int v)
 
 /* Fills m from its file: magic, a hash of the records, the records (key,
  * verdict); a file that is not exactly so is ignored. */
+
 static void hsv_load(hsv_memo *m)
 {
 	char path[4096], head[MAGIC_LEN + HSCACHE_KEY], *buf = NULL;
-	uint8_t sum[HSCACHE_KEY];
-	struct stat st;
 	size_t len;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/" HSV_FILE, m->dir);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (read_sealed(path, head, sizeof(head), 0, HSV_MAX * HSV_REC, &buf, &len))
 		return;
-	if (fstat(fd, &st) || st.st_size < (off_t)sizeof(head) ||
-	    st.st_size > (off_t)(sizeof(head) + HSV_MAX * HSV_REC))
-		goto out;
-	len = (size_t)st.st_size - sizeof(head);
-	if (len % HSV_REC || read_all(fd, head, sizeof(head)) ||
-	    memcmp(head, HSV_MAGIC, MAGIC_LEN) || !(buf = malloc(len ? len : 1)) ||
-	    read_all(fd, buf, len))
-		goto out;
-	sum_of(buf, len, sum);
-	if (memcmp(sum, head + MAGIC_LEN, HSCACHE_KEY))
-		goto out;
-	for (size_t off = 0; off < len; off += HSV_REC)
-		if ((uint8_t)buf[off + HSCACHE_KEY] > HSV_REFUSED ||
-		    hsv_add(m, (const uint8_t *)buf + off, buf[off + HSCACHE_KEY]))
-			break;
-out:
+	if (!(len % HSV_REC) && !memcmp(head, HSV_MAGIC, MAGIC_LEN))
+		for (size_t off = 0; off < len; off += HSV_REC)
+			if ((uint8_t)buf[off + HSCACHE_KEY] > HSV_REFUSED ||
+			    hsv_add(m, (const uint8_t *)buf + off, buf[off + HSCACHE_KEY]))
+				break;
 	free(buf);
-	close(fd);
 }
 
 hsv_memo *hsv_open(const char *dir)
@@ -371,12 +389,11 @@ void hsv_put(hsv_memo *m, const char *re, unsigned flags, int verdict)
 
 /* Writes the memo's records to its file (through a temporary file renamed
  * into place); failures only cost the memo. */
+
 static void hsv_store(const hsv_memo *m)
 {
-	char path[4096], tmp[4200], *buf = malloc(m->n * HSV_REC + 1);
-	uint8_t sum[HSCACHE_KEY];
+	char path[4096], head[MAGIC_LEN + HSCACHE_KEY], *buf = malloc(m->n * HSV_REC + 1);
 	size_t len = 0;
-	int fd, ok;
 
 	if (!buf)
 		return;
@@ -386,18 +403,9 @@ static void hsv_store(const hsv_memo *m)
 			buf[len + HSCACHE_KEY] = (char)m->slot[i].verdict;
 			len += HSV_REC;
 		}
-	make_dirs(m->dir);
 	snprintf(path, sizeof(path), "%s/" HSV_FILE, m->dir);
-	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
-		goto out;
-	sum_of(buf, len, sum);
-	ok = !write_all(fd, HSV_MAGIC, MAGIC_LEN) &&
-	     !write_all(fd, (const char *)sum, HSCACHE_KEY) && !write_all(fd, buf, len);
-	ok = !close(fd) && ok;
-	if (!ok || rename(tmp, path))
-		unlink(tmp);
-out:
+	memcpy(head, HSV_MAGIC, MAGIC_LEN);
+	(void)write_sealed(m->dir, path, head, sizeof(head), buf, len);
 	free(buf);
 }
 
