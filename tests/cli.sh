@@ -7,6 +7,15 @@ set -u
 
 expect 0 "--help" "$bin" --help
 grep -q "parse \[--text\]" "$tmp/out" && ok || bad "--help names parse"
+# Each command's --help: its own usage on stdout, exit 0, nothing done.
+for c in parse learn unlearn check stats export import eval trec report rules fp migrate; do
+	expect 0 "$c --help" "$bin" $c --help
+	grep -q "^usage: spamsift $c " "$tmp/out" && ok || bad "$c --help starts with its usage"
+done
+expect 0 "check -h" "$bin" check -h
+grep -q -- "--json" "$tmp/out" && ! grep -q "learn --spam" "$tmp/out" && ok || bad "check -h gives check's options only"
+expect 0 "--help after other options" "$bin" learn --spam --db "$tmp/never" --help
+[ ! -e "$tmp/never" ] && ok || bad "learn --help created no model"
 expect 0 "--version" "$bin" --version
 expect 2 "no command" "$bin"
 expect 2 "unknown command" "$bin" frobnicate

@@ -98,6 +98,55 @@ static const char usage[] =
 
 static const char *const model_cmds[] = {"learn",  "unlearn", "check", "stats",
                                          "export", "import",  "trec"};
+static const char *const other_cmds[] = {"parse", "rules", "report", "fp", "eval", "migrate"};
+
+/* Whether cmd is one of the commands. */
+static int is_command(const char *cmd)
+{
+	for (size_t i = 0; i < sizeof(model_cmds) / sizeof(model_cmds[0]); i++)
+		if (!strcmp(cmd, model_cmds[i]))
+			return 1;
+	for (size_t i = 0; i < sizeof(other_cmds) / sizeof(other_cmds[0]); i++)
+		if (!strcmp(cmd, other_cmds[i]))
+			return 1;
+	return 0;
+}
+
+/* Prints the sections of `usage` for command `cmd` (a line "  cmd ..."
+ * and the lines under it, indented deeper), as `spamsift CMD --help`. */
+static void command_help(const char *cmd)
+{
+	size_t n = strlen(cmd);
+	int in = 0;
+
+	for (const char *l = usage, *e; *l; l = e + 1) {
+		int first = 0;
+		e = strchr(l, '\n');
+		if (l[0] == ' ' && l[1] == ' ' && l[2] != ' ')
+			in = first =
+			    !strncmp(l + 2, cmd, n) && (l[2 + n] == ' ' || l[2 + n] == '\n');
+		else if (l[0] != ' ')
+			in = 0;
+		if (first)
+			printf("usage: spamsift %.*s\n", (int)(e - l - 2), l + 2);
+		else if (in)
+			fwrite(l, 1, (size_t)(e - l) + 1, stdout);
+	}
+	printf("\nspamsift --help gives every command, where the model lives and the exit "
+	       "status.\n");
+}
+
+/* Whether the arguments of a command ask for its help: --help anywhere,
+ * or -h first. */
+static int wants_help(int argc, char **argv)
+{
+	if (argc > 2 && !strcmp(argv[2], "-h"))
+		return 1;
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "--help"))
+			return 1;
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -111,6 +160,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
 		printf("spamsift %s\n", SS_VERSION);
+		return CLI_OK;
+	}
+	if (is_command(argv[1]) && wants_help(argc, argv)) {
+		command_help(argv[1]);
 		return CLI_OK;
 	}
 	if (!strcmp(argv[1], "parse"))
