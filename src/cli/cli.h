@@ -89,6 +89,10 @@ void cli_progress_done(void);
 /* Reads all of `path` ("-" is standard input) into a malloc'ed buffer.
  * Returns 0, or -1 after printing "spamsift: PATH: reason" on stderr. */
 int cli_read_file(const char *path, char **buf, size_t *len);
+/* The same for `name` relative to directory `dirfd` (AT_FDCWD: the current
+ * one), `path` being what messages call it: a file of a directory is
+ * opened without the kernel walking the directory's path again. */
+int cli_read_file_at(int dirfd, const char *name, const char *path, char **buf, size_t *len);
 
 /* Parses a DNS timeout in seconds (0.01 to 60) into *out; returns 0 or -1. */
 int cli_dns_timeout(const char *s, double *out);

@@ -44,8 +44,13 @@ static int read_all(int fd, size_t hint, sbuf *b)
 
 int cli_read_file(const char *path, char **buf, size_t *len)
 {
-	int from_stdin = !strcmp(path, "-");
-	int fd = from_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+	return cli_read_file_at(AT_FDCWD, path, path, buf, len);
+}
+
+int cli_read_file_at(int dirfd, const char *name, const char *path, char **buf, size_t *len)
+{
+	int from_stdin = dirfd == AT_FDCWD && !strcmp(name, "-");
+	int fd = from_stdin ? 0 : openat(dirfd, name, O_RDONLY | O_CLOEXEC);
 	sbuf b = SBUF_INIT;
 	struct stat st;
 	int ret = -1;

@@ -6,10 +6,12 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "mime/mbox.h"
@@ -35,13 +37,15 @@ static int on_mbox_msg(void *ctx, size_t index, const char *msg, size_t len)
 	return to->cb(to->ctx, label, msg, len);
 }
 
-static int each_file(const char *path, msg_cb cb, void *ctx)
+/* The message(s) of file `name` in directory `dirfd` (AT_FDCWD: the
+ * current one), called `path`. */
+static int each_file(int dirfd, const char *name, const char *path, msg_cb cb, void *ctx)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	int rc;
 
-	if (cli_read_file(path, &buf, &len))
+	if (cli_read_file_at(dirfd, name, path, &buf, &len))
 		return cb(ctx, path, NULL, 0); /* reported; the command counts it */
 	if (mbox_is(buf, len)) {
 		mbox_to to = {path, cb, ctx};
@@ -65,22 +69,26 @@ static int each_dir(const char *path, msg_cb cb, void *ctx, int depth);
  * else read as a message; DT_UNKNOWN or a link (what a file system may
  * say of an entry) goes through each_path's stat(). So a directory
  * entry costs no stat() of its own when d_type says what it is. */
-static int each_entry(const char *path, unsigned char type, msg_cb cb, void *ctx, int depth)
+static int each_entry(int dirfd, const char *name, const char *path, unsigned char type, msg_cb cb,
+                      void *ctx, int depth)
 {
 	if (type == DT_DIR)
 		return depth < MAX_DEPTH ? each_dir(path, cb, ctx, depth) : 0;
 	if (type == DT_UNKNOWN || type == DT_LNK)
 		return each_path(path, cb, ctx, depth);
-	return each_file(path, cb, ctx);
+	return each_file(dirfd, name, path, cb, ctx);
 }
 
 static int each_dir(const char *path, msg_cb cb, void *ctx, int depth)
 {
 	struct dirent **ents;
-	int n = scandir(path, &ents, NULL, by_name), rc = 0;
+	int dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+	int n = dirfd < 0 ? -1 : scandirat(dirfd, ".", &ents, NULL, by_name);
 
 	if (n < 0) {
 		fprintf(stderr, "spamsift: %s: %s\n", path, strerror(errno));
+		if (dirfd >= 0)
+			close(dirfd);
 		return cb(ctx, path, NULL, 0);
 	}
 	for (int i = 0; i < n; i++) {
@@ -89,11 +97,12 @@ static int each_dir(const char *path, msg_cb cb, void *ctx, int depth)
 		/* Maildir's tmp/ holds messages still being delivered: skip it. */
 		if (!rc && name[0] != '.' && strcmp(name, "tmp")) {
 			snprintf(sub, sizeof(sub), "%s/%s", path, name);
-			rc = each_entry(sub, ents[i]->d_type, cb, ctx, depth + 1);
+			rc = each_entry(dirfd, name, sub, ents[i]->d_type, cb, ctx, depth + 1);
 		}
 		free(ents[i]);
 	}
 	free(ents);
+	close(dirfd);
 	return rc;
 }
 
@@ -102,12 +111,13 @@ static int each_path(const char *path, msg_cb cb, void *ctx, int depth)
 	struct stat st;
 
 	if (!strcmp(path, "-"))
-		return each_file(path, cb, ctx);
+		return each_file(AT_FDCWD, path, path, cb, ctx);
 	if (stat(path, &st)) {
 		fprintf(stderr, "spamsift: %s: %s\n", path, strerror(errno));
 		return cb(ctx, path, NULL, 0);
 	}
-	return each_entry(path, S_ISDIR(st.st_mode) ? DT_DIR : DT_REG, cb, ctx, depth);
+	return each_entry(AT_FDCWD, path, path, S_ISDIR(st.st_mode) ? DT_DIR : DT_REG, cb, ctx,
+	                  depth);
 }
 
 int cli_each_message(const char *path, msg_cb cb, void *ctx)
