@@ -27,12 +27,13 @@ idx=build/corpora/spamassassin/index
 rm -rf "$work" && mkdir -p "$work"
 exec >"$out.tmp"
 
-peak() { sed -n 's/.*Maximum resident set size (kbytes): //p' "$1"; }
-# CPU seconds (user + system) of a run timed by /usr/bin/time -v: on a shared
-# machine a steadier figure than the wall clock, printed beside it.
-cpus() { awk -F': ' '/User time|System time/ {t += $2} END {printf "%.3f", t}' "$1"; }
-rate() { python3 -c "print('%.0f' % ($1 / $2))"; }
-secs() { python3 -c "import sys,time; t=time.monotonic(); import subprocess; subprocess.run(sys.argv[1:], check=True); print('%.3f' % (time.monotonic()-t))" "$@"; }
+runs=${RUNS:-5}
+# timed N LABEL 'COMMAND': RUNS runs of COMMAND on N messages (bench/timed.py:
+# medians, CPU time from getrusage in microseconds), printed as one line.
+timed() {
+	set -- "$1" "$2" "$(python3 bench/timed.py "$runs" "$1" -- "$3")"
+	echo "$3" | awk -v label="$2" -v runs="$runs" '{printf "    %-36s %s msgs/s (%s per CPU second, %s-%s over %s runs), peak RSS %s KB\n", label ":", $1, $2, $3, $4, runs, $5}'
+}
 
 echo "# spamsift classifier benchmark, $(date -u +%F), CPU $cpu"
 echo "## online eval (parse + classify + learn), $idx"
@@ -53,21 +54,18 @@ while read -r f; do # spam_2/00001.x -> test/spam_2-00001.x
 done <"$work/test.list"
 cat $(cat "$work/test.list") >/dev/null # both filters read from the page cache
 
-echo "## check of a trained model over $n messages (3,000 learned), one core"
-t=$(secs taskset -c "$cpu" /usr/bin/time -v -o "$work/ss.time" sh -c \
-	"$bin check --db $work/db $work/test >$work/ss.out")
-echo "    spamsift check (with explanations): $(rate "$n" "$t") msgs/s ($(rate "$n" "$(cpus "$work/ss.time")") per CPU second), peak RSS $(peak "$work/ss.time") KB"
-t=$(secs taskset -c "$cpu" /usr/bin/time -v -o "$work/ssj.time" sh -c \
-	"$bin check --json --db $work/db $work/test >$work/ssj.out")
-echo "    spamsift check --json:              $(rate "$n" "$t") msgs/s ($(rate "$n" "$(cpus "$work/ssj.time")") per CPU second), peak RSS $(peak "$work/ssj.time") KB"
+echo "## check of a trained model over $n messages (3,000 learned), one core, medians of $runs runs"
+timed "$n" "spamsift check (with explanations)" \
+	"taskset -c $cpu $bin check --db $work/db $work/test >$work/ss.out"
+timed "$n" "spamsift check --json" \
+	"taskset -c $cpu $bin check --json --db $work/db $work/test >$work/ssj.out"
 
 if command -v bogofilter >/dev/null; then
 	mkdir -p "$work/bogo"
 	bogofilter -d "$work/bogo" -s -B $(cat "$work/train-spam.list")
 	bogofilter -d "$work/bogo" -n -B $(cat "$work/train-ham.list")
-	t=$(secs taskset -c "$cpu" /usr/bin/time -v -o "$work/bf.time" sh -c \
-		"bogofilter -d $work/bogo -b -v <$work/test.list >$work/bf.out; [ \$? -le 2 ]")
-	echo "    bogofilter -b (anchor):             $(rate "$n" "$t") msgs/s ($(rate "$n" "$(cpus "$work/bf.time")") per CPU second), peak RSS $(peak "$work/bf.time") KB"
+	timed "$n" "bogofilter -b (anchor)" \
+		"taskset -c $cpu bogofilter -d $work/bogo -b -v <$work/test.list >$work/bf.out; [ \$? -le 2 ]"
 else
 	echo "    bogofilter not installed (apt-get install bogofilter): no anchor"
 fi
