@@ -96,21 +96,16 @@ static const char usage[] =
     "Exit status: 0 success, 1 input refused (empty, binary, not mail),\n"
     "2 usage or I/O error; report: 3 no abuse contact for a message.\n";
 
-static const char *const model_cmds[] = {"learn",  "unlearn", "check", "stats",
-                                         "export", "import",  "trec"};
-static const char *const other_cmds[] = {"parse", "rules", "report", "fp", "eval", "migrate"};
-
-/* Whether cmd is one of the commands. */
-static int is_command(const char *cmd)
-{
-	for (size_t i = 0; i < sizeof(model_cmds) / sizeof(model_cmds[0]); i++)
-		if (!strcmp(cmd, model_cmds[i]))
-			return 1;
-	for (size_t i = 0; i < sizeof(other_cmds) / sizeof(other_cmds[0]); i++)
-		if (!strcmp(cmd, other_cmds[i]))
-			return 1;
-	return 0;
-}
+/* The commands and what runs each (the model's commands share one). */
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+    {"parse", cmd_parse}, {"rules", cmd_rules},     {"report", cmd_report}, {"fp", cmd_fp},
+    {"eval", cmd_eval},   {"migrate", cmd_migrate}, {"learn", cmd_model},   {"unlearn", cmd_model},
+    {"check", cmd_model}, {"stats", cmd_model},     {"export", cmd_model},  {"import", cmd_model},
+    {"trec", cmd_model},
+};
 
 /* Prints the sections of `usage` for command `cmd` (a line "  cmd ..."
  * and the lines under it, indented deeper), as `spamsift CMD --help`. */
@@ -162,25 +157,15 @@ int main(int argc, char **argv)
 		printf("spamsift %s\n", SS_VERSION);
 		return CLI_OK;
 	}
-	if (is_command(argv[1]) && wants_help(argc, argv)) {
-		command_help(argv[1]);
-		return CLI_OK;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		if (wants_help(argc, argv)) {
+			command_help(argv[1]);
+			return CLI_OK;
+		}
+		return commands[i].run(argc - 1, argv + 1);
 	}
-	if (!strcmp(argv[1], "parse"))
-		return cmd_parse(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "rules"))
-		return cmd_rules(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "report"))
-		return cmd_report(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "fp"))
-		return cmd_fp(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "eval"))
-		return cmd_eval(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "migrate"))
-		return cmd_migrate(argc - 1, argv + 1);
-	for (size_t i = 0; i < sizeof(model_cmds) / sizeof(model_cmds[0]); i++)
-		if (!strcmp(argv[1], model_cmds[i]))
-			return cmd_model(argc - 1, argv + 1);
 	fprintf(stderr, "spamsift: unknown command '%s' (see spamsift --help)\n", argv[1]);
 	return CLI_USAGE;
 }
