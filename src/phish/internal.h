@@ -36,6 +36,28 @@ typedef struct host_memo {
 	int brand;                /* index of the brand it looks like, or -1 */
 } host_memo;
 
+/* Answers of the public-suffix list for suffixes of hosts ("example.com",
+ * "com"), remembered across messages: the registrable domain of a host is
+ * found by asking for each of its suffixes, left to right, and the short
+ * ones recur in host after host. */
+#define SUFFIX_MEMO 512    /* entries, direct-mapped by a hash of the suffix */
+#define SUFFIX_MEMO_LEN 48 /* longer suffixes are not remembered */
+
+typedef struct suffix_memo {
+	char suffix[SUFFIX_MEMO_LEN]; /* "" = empty */
+	int is_public;
+} suffix_memo;
+
+/* The confusable skeleton of one ASCII character, as ICU gives it; len
+ * SKEL_ASCII_ICU when it is not plain ASCII (ICU is then asked for the
+ * whole label). */
+#define SKEL_ASCII_ICU 0xFF
+
+typedef struct skel_ascii {
+	char s[4];
+	uint8_t len;
+} skel_ascii;
+
 struct phish_ctx {
 	magic_t magic;                /* NULL: magic bytes only */
 	USpoofChecker *spoof;         /* label checks and skeletons */
@@ -49,6 +71,8 @@ struct phish_ctx {
 	sbuf nested;               /* a nested archive read from its parent */
 	sbuf sniff;                /* the first bytes of an archive entry */
 	host_memo memo[HOST_MEMO]; /* for the current brand cache */
+	suffix_memo suffixes[SUFFIX_MEMO];
+	skel_ascii skel[128]; /* by character; filled by phish_skel_init */
 };
 
 /* ---- phish_host.c ---- */
@@ -61,9 +85,19 @@ int phish_brands_sync(phish_ctx *ctx, const char *const *list, size_t n);
  * of a message's hosts, the memo of verdicts). */
 uint32_t phish_host_hash(const char *host);
 
+/* Fills ctx->skel from ICU's skeleton of each ASCII character. */
+void phish_skel_init(phish_ctx *ctx);
+
+/* The lower-cased confusable skeleton (UTS #39) of s[0..n) into out
+ * (capacity cap, NUL-terminated); returns its length, or -1 when ICU
+ * fails or it does not fit. */
+int phish_skeleton(const phish_ctx *ctx, const char *s, size_t n, char *out, size_t cap);
+
 /* Returns the registrable domain of lower-case `host` (a suffix of it),
- * or host itself when it has none (an IP, a bare name, a public suffix). */
-const char *phish_reg_domain(const phish_ctx *ctx, const char *host);
+ * or host itself when it has none (an IP, a bare name, a public suffix):
+ * what psl_registrable_domain gives, with each suffix's answer taken from
+ * ctx->suffixes when it is there. */
+const char *phish_reg_domain(phish_ctx *ctx, const char *host);
 
 /* Checks one host (lower case, Unicode, NUL-terminated, not an IP) for
  * homographs and brand look-alikes; `ascii` is its punycode form for the

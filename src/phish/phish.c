@@ -126,6 +126,7 @@ phish_ctx *phish_ctx_new(void)
 		phish_ctx_free(ctx);
 		return NULL;
 	}
+	phish_skel_init(ctx);
 	return ctx;
 }
 

@@ -40,23 +40,88 @@ static int is_ascii(const char *s, size_t n)
 	return 1;
 }
 
-const char *phish_reg_domain(const phish_ctx *ctx, const char *host)
+/* psl_is_public_suffix(ctx->psl, suffix), remembered in ctx->suffixes.
+ * (psl_registrable_domain asks the same question with type 0, which the
+ * library treats as PSL_TYPE_ANY.) */
+static int is_public_suffix(phish_ctx *ctx, const char *suffix)
 {
-	const char *r = psl_registrable_domain(ctx->psl, host);
+	size_t n = strlen(suffix);
+	suffix_memo *m =
+	    n < SUFFIX_MEMO_LEN ? &ctx->suffixes[phish_host_hash(suffix) % SUFFIX_MEMO] : NULL;
+	int pub;
 
-	return r ? r : host;
+	if (m && !strcmp(m->suffix, suffix))
+		return m->is_public;
+	pub = psl_is_public_suffix(ctx->psl, suffix);
+	if (m) {
+		memcpy(m->suffix, suffix, n + 1);
+		m->is_public = pub;
+	}
+	return pub;
 }
 
-/* The lower-cased confusable skeleton of s[0..n) into out (NUL-terminated);
- * returns its length, or -1 when ICU fails or it does not fit. */
-static int skeleton(const phish_ctx *ctx, const char *s, size_t n, char *out, size_t cap)
+const char *phish_reg_domain(phish_ctx *ctx, const char *host)
+{
+	const char *d = host, *reg = NULL, *dot;
+
+	/* The walk of psl_registrable_domain: the registrable domain is the
+	 * suffix one label longer than the first (longest) public one. */
+	if (*host == '.')
+		return host;
+	while (!is_public_suffix(ctx, d) && (dot = strchr(d, '.'))) {
+		reg = d;
+		d = dot + 1;
+	}
+	return reg ? reg : host;
+}
+
+void phish_skel_init(phish_ctx *ctx)
+{
+	for (unsigned c = 0; c < 128; c++) {
+		char in = (char)c, out[16];
+		UErrorCode e = U_ZERO_ERROR;
+		int32_t len =
+		    c ? uspoof_getSkeletonUTF8(ctx->spoof, 0, &in, 1, out, sizeof(out), &e) : -1;
+		skel_ascii *k = &ctx->skel[c];
+		k->len = SKEL_ASCII_ICU;
+		if (U_FAILURE(e) || len < 0 || (size_t)len > sizeof(k->s) ||
+		    !is_ascii(out, (size_t)len))
+			continue;
+		memcpy(k->s, out, (size_t)len);
+		k->len = (uint8_t)len;
+	}
+}
+
+/* The skeleton of ASCII s[0..n) from ctx->skel into out (capacity cap):
+ * for ASCII text, UTS #39's skeleton (NFD, each character's prototype,
+ * NFD again) is the characters' own skeletons put end to end, when those
+ * are ASCII. Returns its length, or -1 when some character needs ICU or
+ * it does not fit. */
+static int skeleton_ascii(const phish_ctx *ctx, const char *s, size_t n, char *out, size_t cap)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const skel_ascii *k = &ctx->skel[(unsigned char)s[i] & 0x7F];
+		if ((unsigned char)s[i] >= 0x80 || k->len == SKEL_ASCII_ICU || len + k->len >= cap)
+			return -1;
+		memcpy(out + len, k->s, k->len);
+		len += k->len;
+	}
+	return (int)len;
+}
+
+/* Plain ASCII goes through ctx->skel, the rest through ICU. */
+int phish_skeleton(const phish_ctx *ctx, const char *s, size_t n, char *out, size_t cap)
 {
 	UErrorCode e = U_ZERO_ERROR;
 	int32_t len;
 
 	if (n > LABEL_MAX)
 		return -1;
-	len = uspoof_getSkeletonUTF8(ctx->spoof, 0, s, (int32_t)n, out, (int32_t)cap, &e);
+	len = skeleton_ascii(ctx, s, n, out, cap);
+	if (len < 0)
+		len = uspoof_getSkeletonUTF8(ctx->spoof, 0, s, (int32_t)n, out, (int32_t)cap, &e);
 	if (U_FAILURE(e) || len < 0 || (size_t)len >= cap)
 		return -1;
 	for (int32_t i = 0; i < len; i++)
@@ -94,7 +159,7 @@ static int brand_prepare(phish_ctx *ctx, const char *domain, phish_brand *b)
 	lab = strcspn(b->reg, ".");
 	b->label = arena_strndup(&ctx->brand_arena, b->reg, lab);
 	b->label_len = lab;
-	k = skeleton(ctx, b->reg, lab, skel, sizeof(skel));
+	k = phish_skeleton(ctx, b->reg, lab, skel, sizeof(skel));
 	b->skel = arena_strndup(&ctx->brand_arena, k < 0 ? "" : skel, k < 0 ? 0 : (size_t)k);
 	return b->label && b->skel ? 0 : SS_ENOMEM;
 }
@@ -143,7 +208,7 @@ static int label_spoofed(const phish_ctx *ctx, const char *lab, size_t n, int tl
 		return 1;
 	if (!tld_ascii)
 		return 0;
-	k = skeleton(ctx, lab, n, skel, sizeof(skel));
+	k = phish_skeleton(ctx, lab, n, skel, sizeof(skel));
 	return k > 0 && is_ascii(skel, (size_t)k);
 }
 
@@ -244,7 +309,7 @@ static int looks_like(const phish_brand *b, const host_view *v)
 }
 
 /* The index of the brand host looks like, or -1. */
-static int lookalike_of(const phish_ctx *ctx, const char *host)
+static int lookalike_of(phish_ctx *ctx, const char *host)
 {
 	host_view v;
 
@@ -254,7 +319,7 @@ static int lookalike_of(const phish_ctx *ctx, const char *host)
 	for (size_t i = 0; i < ctx->nbrands; i++)
 		if (!strcmp(v.reg, ctx->brands[i].reg))
 			return -1; /* the brand's own */
-	v.skel_len = skeleton(ctx, v.reg, v.label_len, v.skel, sizeof(v.skel));
+	v.skel_len = phish_skeleton(ctx, v.reg, v.label_len, v.skel, sizeof(v.skel));
 	for (size_t i = 0; i < ctx->nbrands; i++) {
 		const phish_brand *b = &ctx->brands[i];
 		if (!b->label_len ||

@@ -10,6 +10,7 @@
 
 #include "check/hits.h"
 #include "harness.h"
+#include "phish/internal.h"
 #include "phish/phish.h"
 #include "spamsift.h"
 #include "util/buf.h"
@@ -292,6 +293,86 @@ TEST(phish_brand_verdicts_repeat_across_messages)
 		}
 		snprintf(url, sizeof(url), "http://%s/", longhost);
 		CHECK(url_fires(url, "PHISH_BRAND_LOOKALIKE"));
+	}
+}
+
+/* phish_reg_domain remembers the list's answer for each suffix: it must
+ * give what psl_registrable_domain gives, on first sight and again, for
+ * wildcard and exception rules, private ones, IDNs, and when the hosts
+ * between two sights fill every slot of the memo. */
+TEST(phish_registrable_domain_is_libpsl_s)
+{
+	static const char *const hosts[] = {
+	    "www.example.co.uk",
+	    "example.co.uk",
+	    "co.uk",
+	    "uk",
+	    "a.b.c.example.com",
+	    "x.y.ck",
+	    "www.ck",
+	    "a.www.ck",
+	    "city.kawasaki.jp",
+	    "a.b.kawasaki.jp",
+	    "foo.blogspot.com",
+	    "blogspot.com",
+	    "bücher.example.de",
+	    "xn--bcher-kva.example.de",
+	    "192.0.2.1",
+	    "localhost",
+	    "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z.example.org",
+	    "example."};
+	static const char *const sfx[] = {
+	    "co.uk", "com", "org.au", "ck", "kawasaki.jp", "blogspot.com", "github.io", "zz", "uk"};
+	phish_ctx *ctx = shared_ctx();
+	char host[64];
+
+	CHECK(ctx != NULL);
+	if (!ctx)
+		return;
+	CHECK(strcmp(phish_reg_domain(ctx, "www.example.co.uk"), "example.co.uk") == 0);
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+			const char *want = psl_registrable_domain(ctx->psl, hosts[i]);
+			CHECK(strcmp(phish_reg_domain(ctx, hosts[i]), want ? want : hosts[i]) == 0);
+		}
+		for (int i = 0; i < 2000; i++) {
+			const char *want;
+			snprintf(host, sizeof(host), "h%d.s%d.%s%d.%s", i, i % 7,
+			         i % 3 ? "example" : "zz", i % 600,
+			         sfx[i % (sizeof(sfx) / sizeof(sfx[0]))]);
+			want = psl_registrable_domain(ctx->psl, host);
+			CHECK(strcmp(phish_reg_domain(ctx, host), want ? want : host) == 0);
+		}
+	}
+}
+
+/* The skeleton of plain ASCII is put together from each character's
+ * (ctx->skel); it must be ICU's skeleton of the whole label. */
+TEST(phish_ascii_skeleton_is_icu_s)
+{
+	static const char *const labels[] = {
+	    "paypal",         "paypa1",  "rnicrosoft", "m",  "0O1lI|",
+	    "g00gle-login_x", "ABC-xyz", "vv",         "cl", "a..b"};
+	phish_ctx *ctx = shared_ctx();
+	char all[128], got[1024], want[1024];
+
+	CHECK(ctx != NULL);
+	if (!ctx)
+		return;
+	for (int c = 1; c < 128; c++)
+		all[c - 1] = (char)c;
+	all[127] = 0;
+	for (size_t i = 0; i <= sizeof(labels) / sizeof(labels[0]); i++) {
+		const char *s = i < sizeof(labels) / sizeof(labels[0]) ? labels[i] : all;
+		UErrorCode e = U_ZERO_ERROR;
+		int32_t n = uspoof_getSkeletonUTF8(ctx->spoof, 0, s, (int32_t)strlen(s), want,
+		                                   (int32_t)sizeof(want), &e);
+		int k = phish_skeleton(ctx, s, strlen(s), got, sizeof(got));
+		CHECK(U_SUCCESS(e) && n >= 0 && n < (int32_t)sizeof(want));
+		for (int32_t j = 0; j < n; j++)
+			want[j] = want[j] >= 'A' && want[j] <= 'Z' ? (char)(want[j] + 32) : want[j];
+		want[n > 0 ? n : 0] = 0;
+		CHECK(k == n && strcmp(got, want) == 0);
 	}
 }
 
