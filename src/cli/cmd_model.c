@@ -4,7 +4,7 @@
  *
  * The export format is text, one record per line, so that a backup can be
  * read, diffed and moved between machines of any byte order:
- *   spamsift-model 2
+ *   spamsift-model 3             (2: before the n-grams had slots)
  *   user ID NAME SPAM HAM         (ID 0: the global model; NAME "-" for it)
  *   f USER KEYHEX SPAM HAM WEIGHT DAY
  *   m USER DIGESTHEX CLASS NFEAT STEP GRAMSTEP TIME
@@ -20,7 +20,7 @@
 #include "spamsift.h"
 
 /* First line of an export; the version changes with what features mean. */
-#define EXPORT_MAGIC "spamsift-model 2\n"
+#define EXPORT_MAGIC "spamsift-model 3\n"
 
 static const char model_usage[] =
     "usage: spamsift learn --spam|--ham [--user U] [--db PATH] [--size MB] PATH...\n"
@@ -186,7 +186,8 @@ int cli_open_store(const model_args *a, int ro, store **out)
 int cli_corrupt(const model_args *a)
 {
 	fprintf(stderr,
-	        "spamsift %s: the model store at %s is damaged or is not a spamsift store.\n"
+	        "spamsift %s: the model store at %s is damaged, is not a spamsift store,\n"
+	        "  or is of a model format this spamsift does not read.\n"
 	        "  Move it aside, then restore a backup (spamsift import FILE) or learn\n"
 	        "  your mail again (spamsift learn --spam/--ham ...).\n",
 	        a->cmd, a->db ? a->db : "the default location ($XDG_DATA_HOME/spamsift/model)");
@@ -360,7 +361,14 @@ static int import_file(model_args *a, store *s, FILE *in)
 	int err = 0;
 
 	if (!fgets(line, sizeof(line), in) || strcmp(line, EXPORT_MAGIC)) {
-		fprintf(stderr, "spamsift import: %s: not a spamsift model export\n", a->paths[0]);
+		if (!strncmp(line, EXPORT_MAGIC, sizeof(EXPORT_MAGIC) - 3))
+			fprintf(stderr,
+			        "spamsift import: %s: an export of another model format (%.*s), "
+			        "which this spamsift cannot read: learn the mail again\n",
+			        a->paths[0], (int)strcspn(line, "\n"), line);
+		else
+			fprintf(stderr, "spamsift import: %s: not a spamsift model export\n",
+			        a->paths[0]);
 		return 1;
 	}
 	while (!err && fgets(line, sizeof(line), in)) {

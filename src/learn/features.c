@@ -4,8 +4,8 @@
  * Token features are gathered into a per-context open-addressing set of
  * hashes so that each is given once; between messages the set is cleared
  * by walking the features just given, or at once when they are many. The
- * 4-grams have a set of their own, of their 4 bytes (32 KB for the default
- * 2,000 bytes), so that a repeated one costs no hash.
+ * 4-grams have a set of their own, of their slots (32 KB for the default
+ * 2,000 bytes), where a repeated one costs a multiply and a probe.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -32,10 +32,9 @@ struct feat_ctx {
 	size_t max, gram_bytes;
 	uint64_t *set; /* token features' hashes, 0 = empty slot */
 	size_t mask;
-	uint32_t *gset; /* 4-grams given (their 4 bytes), 0 = empty slot */
+	uint32_t *gset; /* n-gram slots given (slot + 1), 0 = empty */
 	size_t gmask;
 	unsigned gshift; /* 32 - log2 of the set's size */
-	int gzero;       /* the 4-gram of four NUL bytes was given */
 	feat *v;
 	size_t n;
 	ss_arena *a;
@@ -640,46 +639,33 @@ static size_t gram_text(const ss_message *m, char *buf, size_t cap)
 	return n;
 }
 
-_Static_assert(FEAT_GRAM == 4, "gram_hash reads 4 bytes");
+_Static_assert(FEAT_GRAM == 4, "gram_slot reads 4 bytes");
+_Static_assert(FEAT_GRAM_BITS <= 20, "the gram set's index is cut from the slot number");
 
-/* The hash of a 4-gram: its 32 bits through a bijective 64-bit mixer
- * (splitmix64's finaliser), much cheaper than XXH3 for four bytes. */
-static uint64_t gram_hash(const char *g)
+/* The slot of 4-gram g (its 4 bytes as an integer): the top bits of a
+ * Fibonacci hash, which mixes all four bytes into them. */
+static uint32_t gram_slot(uint32_t g)
 {
-	uint32_t v;
-	uint64_t z;
-
-	memcpy(&v, g, 4);
-	z = (uint64_t)v + 0x9E3779B97F4A7C15ULL * (FNS_GRAM + 1);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	z ^= z >> 31;
-	return z ? z : 1;
+	return (g * 0x9E3779B1u) >> (32 - FEAT_GRAM_BITS);
 }
 
-/* Adds 4-gram g (its 4 bytes as an integer) to the set of those given;
- * returns 1 when it is new. gram_hash is a bijection, so the 4 bytes
- * stand for the hash: only a new 4-gram is hashed. */
-static int gram_new(feat_ctx *fc, uint32_t g)
+/* Adds slot s to the set of those given; returns 1 when it is new. Two
+ * 4-grams of one message in one slot are one feature, as two tokens of
+ * one hash are. */
+static int gram_new(feat_ctx *fc, uint32_t s)
 {
 	size_t k;
 
-	if (!g) {
-		int fresh = !fc->gzero;
-		fc->gzero = 1;
-		return fresh;
-	}
-	/* Fibonacci hashing: the top bits of the product mix all four bytes. */
-	for (k = (g * 0x9E3779B1u) >> fc->gshift; fc->gset[k]; k = (k + 1) & fc->gmask)
-		if (fc->gset[k] == g)
+	for (k = s >> (fc->gshift - (32 - FEAT_GRAM_BITS)); fc->gset[k]; k = (k + 1) & fc->gmask)
+		if (fc->gset[k] == s + 1)
 			return 0;
-	fc->gset[k] = g;
+	fc->gset[k] = s + 1;
 	return 1;
 }
 
 /* Appends the distinct byte 4-grams of gram_text() to the features; they
- * come after the token features and have their own budget, and their own
- * set (a 64-bit collision with a token's hash is not looked for). */
+ * come after the token features, with a budget and a set of their own, as
+ * the keys of their slots (see features.h). */
 static int gram_feats(feat_ctx *fc, const ss_message *m)
 {
 	char *buf = arena_alloc(fc->a, fc->gram_bytes);
@@ -689,13 +675,13 @@ static int gram_feats(feat_ctx *fc, const ss_message *m)
 		return SS_ENOMEM;
 	n = gram_text(m, buf, fc->gram_bytes);
 	for (size_t i = 0; i + FEAT_GRAM <= n; i++) {
-		uint32_t g;
+		uint32_t g, s;
 		memcpy(&g, buf + i, 4);
-		if (gram_new(fc, g))
-			fc->v[fc->n++] = (feat){gram_hash(buf + i), buf + i, FNS_GRAM};
+		s = gram_slot(g);
+		if (gram_new(fc, s))
+			fc->v[fc->n++] = (feat){feat_gram_key(s), buf + i, FNS_GRAM};
 	}
 	memset(fc->gset, 0, (fc->gmask + 1) * sizeof(*fc->gset));
-	fc->gzero = 0;
 	return 0;
 }
 

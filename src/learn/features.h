@@ -22,6 +22,48 @@
 
 #define FEAT_GRAM 4 /* length in bytes of the n-grams */
 
+/*
+ * The 4-grams are hashed into FEAT_GRAMS slots (the hashing trick): a
+ * 4-gram's key names its slot, not the 4-gram, and a model holds at most
+ * FEAT_GRAMS n-gram weights, whatever the mail. A slot is a weight only:
+ * learning moves it and no count. Its key keeps the slot number in its low
+ * 32 bits (xor a tag) and a mix of it in the high 32 (which a store spreads
+ * its buckets by), so that a store can tell a slot from a token's hash (a
+ * 64-bit hash passes the test with odds of 2^-64) and keep the global
+ * model's slots in a dense array of its own.
+ */
+#define FEAT_GRAM_BITS 20
+#define FEAT_GRAMS (1u << FEAT_GRAM_BITS)
+#define FEAT_GRAM_TAG 0xA5B00000u
+
+/* A bijective 32-bit mixer (xorshift-multiply, "lowbias32"). */
+static inline uint32_t feat_gram_mix(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= 0x7FEB352Du;
+	x ^= x >> 15;
+	x *= 0x846CA68Bu;
+	x ^= x >> 16;
+	return x;
+}
+
+/* The key of n-gram slot `slot` (< FEAT_GRAMS). */
+static inline uint64_t feat_gram_key(uint32_t slot)
+{
+	return (uint64_t)feat_gram_mix(slot) << 32 | (FEAT_GRAM_TAG ^ slot);
+}
+
+/* Whether key is an n-gram slot's; if so its number goes to *slot. */
+static inline int feat_gram_slot(uint64_t key, uint32_t *slot)
+{
+	uint32_t s = (uint32_t)key ^ FEAT_GRAM_TAG;
+
+	if (s >= FEAT_GRAMS || (uint32_t)(key >> 32) != feat_gram_mix(s))
+		return 0;
+	*slot = s;
+	return 1;
+}
+
 /* Feature namespaces; feat_ns_name() gives their printed prefixes. */
 enum feat_ns {
 	FNS_WORD,    /* a word of the visible text */
@@ -34,7 +76,7 @@ enum feat_ns {
 	FNS_MIME,    /* part content types, encodings, charsets, attachment types */
 	FNS_FACT,    /* a fact noticed by the parser */
 	FNS_OBF,     /* an obfuscation sign (leet, look-alikes, zero-width) */
-	FNS_GRAM,    /* a byte 4-gram of the headers and visible text */
+	FNS_GRAM,    /* a byte 4-gram of the headers and visible text (its slot) */
 	FNS_COUNT
 };
 

@@ -243,7 +243,8 @@ int learner_check(learner *l, const ss_message *m, uint32_t user, size_t ntop, s
 
 /* Applies (sign +1) or removes (sign -1) a message's contribution, and
  * keeps x->st in step with the store. A feature's weight change depends on
- * its count before the message was learned (see clf_lr_delta). */
+ * its count before the message was learned (see clf_lr_delta). The n-gram
+ * slots are weights only: their counts are not moved. */
 static int apply(learner *l, lrn_msg *x, uint32_t user, const msg_rec *r, int sign)
 {
 	int ds = r->is_spam ? sign : 0, dh = r->is_spam ? 0 : sign;
@@ -262,12 +263,15 @@ static int apply(learner *l, lrn_msg *x, uint32_t user, const msg_rec *r, int si
 		x->dw[i] = (float)sign * (i < split ? clf_lr_delta(&l->p, &before, r->step)
 		                                    : clf_lr_delta(&gp, &before, r->gstep));
 	}
-	err = l->s->ops->update(l->s, user, x->keys, n, ds, dh, x->dw, day);
-	if (err)
+	if ((err = l->s->ops->update(l->s, user, x->keys, split, ds, dh, x->dw, day)) ||
+	    (n > split && (err = l->s->ops->update(l->s, user, x->keys + split, n - split, 0, 0,
+	                                           x->dw + split, day))))
 		return err;
 	for (size_t i = 0; i < n; i++) {
-		x->st[i].spam += (uint32_t)ds;
-		x->st[i].ham += (uint32_t)dh;
+		if (i < split) {
+			x->st[i].spam += (uint32_t)ds;
+			x->st[i].ham += (uint32_t)dh;
+		}
 		x->st[i].w += x->dw[i];
 	}
 	return l->s->ops->add_totals(l->s, user, ds, dh);

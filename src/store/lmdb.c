@@ -19,9 +19,18 @@
  * the rarest, oldest feature in it is evicted: the model's size is bounded
  * by its bucket count, fixed at creation (--size).
  *
+ * The global model's n-gram slots (weights only, see learn/features.h) are
+ * not in buckets but in a dense array of their own, cut into chunks of one
+ * page: a lookup is an index, and the ~800 n-grams of a message touch 4 MB
+ * rather than as many buckets of the 64 MB. A read transaction finds the
+ * chunks' addresses by one cursor walk of their ~1,000 entries; a write
+ * transaction works on private copies of the chunks it touched, written at
+ * commit. Users' n-gram slots are ordinary features in their buckets.
+ *
  * Databases in the environment: "meta" (format, sizes, totals per user),
  * "users" (name -> id), "buckets" (user << 32 | index -> slots),
- * "msgs" (digest + user -> msg_rec).
+ * "grams" (chunk + 1 -> GRAM_CHUNK weights), "msgs" (digest + user ->
+ * msg_rec).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,13 +40,17 @@
 
 #include <lmdb.h>
 
+#include "learn/features.h"
 #include "spamsift.h"
 #include "store/store.h"
 
-#define FORMAT 2
+#define FORMAT 3  /* 3: n-gram slots (2: a key per n-gram, all in buckets) */
 #define SLOTS 170 /* 170 * 24 = 4080 bytes: with LMDB's header, one page */
 #define BUCKET_BYTES (SLOTS * sizeof(bslot))
 #define BUCKET_KIB 4
+#define GRAM_CHUNK 1020 /* n-gram weights per chunk: 4080 bytes, one page */
+#define GRAM_CHUNKS ((FEAT_GRAMS + GRAM_CHUNK - 1) / GRAM_CHUNK)
+#define GRAM_CHUNK_BYTES (GRAM_CHUNK * sizeof(float))
 
 typedef struct bslot {
 	uint64_t key; /* 0 = empty */
@@ -66,7 +79,7 @@ typedef struct meta {
 typedef struct lmdb_store {
 	store base;
 	MDB_env *env;
-	MDB_dbi dmeta, dusers, dbuckets, dmsgs;
+	MDB_dbi dmeta, dusers, dbuckets, dgrams, dmsgs;
 	MDB_txn *txn;
 	int writing;
 	meta m;
@@ -82,6 +95,14 @@ typedef struct lmdb_store {
 	uint32_t misses;   /* mdb_get calls for this gen */
 	clf_totals totals; /* the global totals, read in generation totals_gen */
 	uint32_t totals_gen;
+	/* The global n-gram slots: in a read transaction each chunk's address
+	 * in the map (NULL: absent, all 0), valid while gram_gen == gen; in a
+	 * write transaction private copies of the chunks touched (gram_dirty:
+	 * changed, to be written at commit). */
+	const float **gram_at;
+	uint32_t gram_gen;
+	float **gram_copy;
+	uint8_t *gram_dirty;
 	int read_only;
 	int shared; /* a handle made by l_dup: the environment is not its own */
 } lmdb_store;
@@ -307,6 +328,136 @@ static bslot *write_slot(bucket *b, uint64_t fkey, int create)
 	return &b->s[i];
 }
 
+/* ---- the global n-gram slots ---- */
+
+/* Makes sure the chunk arrays are there. */
+static int gram_arrays(lmdb_store *ls)
+{
+	if (ls->gram_at)
+		return 0;
+	ls->gram_at = calloc(GRAM_CHUNKS, sizeof(*ls->gram_at));
+	ls->gram_copy = calloc(GRAM_CHUNKS, sizeof(*ls->gram_copy));
+	ls->gram_dirty = calloc(GRAM_CHUNKS, 1);
+	if (ls->gram_at && ls->gram_copy && ls->gram_dirty)
+		return 0;
+	free(ls->gram_at);
+	free(ls->gram_copy);
+	free(ls->gram_dirty);
+	ls->gram_at = NULL;
+	ls->gram_copy = NULL;
+	ls->gram_dirty = NULL;
+	return SS_ENOMEM;
+}
+
+/* Read transaction: finds every chunk's address in the snapshot. */
+static int gram_fill(lmdb_store *ls)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = gram_arrays(ls);
+
+	if (rc || (rc = err_of(mdb_cursor_open(ls->txn, ls->dgrams, &cur))))
+		return rc;
+	memset(ls->gram_at, 0, GRAM_CHUNKS * sizeof(*ls->gram_at));
+	for (int op = MDB_FIRST; !(rc = mdb_cursor_get(cur, &k, &v, op)); op = MDB_NEXT) {
+		uint64_t ck;
+		if (k.mv_size != sizeof(ck) || v.mv_size != GRAM_CHUNK_BYTES) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		memcpy(&ck, k.mv_data, sizeof(ck));
+		if (!ck || ck > GRAM_CHUNKS) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		ls->gram_at[ck - 1] = v.mv_data;
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND)
+		return err_of(rc);
+	ls->gram_gen = ls->gen;
+	return 0;
+}
+
+/* Write transaction: chunk c's private copy (made on first use). */
+static int gram_chunk_w(lmdb_store *ls, uint32_t c, float **out)
+{
+	uint64_t ck = (uint64_t)c + 1;
+	MDB_val k = {sizeof(ck), &ck}, v;
+	int rc = gram_arrays(ls);
+
+	if (rc)
+		return rc;
+	if (!ls->gram_copy[c]) {
+		float *copy = malloc(GRAM_CHUNK_BYTES);
+		if (!copy)
+			return SS_ENOMEM;
+		rc = mdb_get(ls->txn, ls->dgrams, &k, &v);
+		if ((rc && rc != MDB_NOTFOUND) || (!rc && v.mv_size != GRAM_CHUNK_BYTES)) {
+			free(copy);
+			return rc && rc != MDB_NOTFOUND ? err_of(rc) : SS_ECORRUPT;
+		}
+		if (rc)
+			memset(copy, 0, GRAM_CHUNK_BYTES);
+		else
+			memcpy(copy, v.mv_data, GRAM_CHUNK_BYTES);
+		ls->gram_copy[c] = copy;
+	}
+	*out = ls->gram_copy[c];
+	return 0;
+}
+
+/* Write transaction: the weight of global n-gram slot `slot` into *w
+ * (lookup_global reads them in read transactions). */
+static int gram_get(lmdb_store *ls, uint32_t slot, float *w)
+{
+	float *copy;
+	int err = ls->writing ? gram_chunk_w(ls, slot / GRAM_CHUNK, &copy) : SS_EINVAL;
+
+	if (!err)
+		*w = copy[slot % GRAM_CHUNK];
+	return err;
+}
+
+/* Adds dw to (or with set, makes it) the weight of global slot `slot`. */
+static int gram_put(lmdb_store *ls, uint32_t slot, float dw, int set)
+{
+	uint32_t c = slot / GRAM_CHUNK;
+	float *copy;
+	int err = ls->writing ? gram_chunk_w(ls, c, &copy) : SS_EINVAL;
+
+	if (err)
+		return err;
+	copy[slot % GRAM_CHUNK] = set ? dw : copy[slot % GRAM_CHUNK] + dw;
+	ls->gram_dirty[c] = 1;
+	return 0;
+}
+
+/* Writes the changed chunks (at commit). */
+static int gram_flush(lmdb_store *ls)
+{
+	for (uint32_t c = 0; ls->gram_copy && c < GRAM_CHUNKS; c++) {
+		uint64_t ck = (uint64_t)c + 1;
+		MDB_val k = {sizeof(ck), &ck}, v = {GRAM_CHUNK_BYTES, ls->gram_copy[c]};
+		int rc;
+		if (!ls->gram_dirty[c])
+			continue;
+		if ((rc = mdb_put(ls->txn, ls->dgrams, &k, &v, 0)))
+			return err_of(rc);
+	}
+	return 0;
+}
+
+/* Drops the private copies (the end of a write transaction). */
+static void gram_drop(lmdb_store *ls)
+{
+	for (uint32_t c = 0; ls->gram_copy && c < GRAM_CHUNKS; c++) {
+		free(ls->gram_copy[c]);
+		ls->gram_copy[c] = NULL;
+		ls->gram_dirty[c] = 0;
+	}
+}
+
 /* ---- store operations ---- */
 
 enum { CHUNK = 32 };
@@ -380,17 +531,20 @@ static int global_fill(lmdb_store *ls)
 }
 
 /* l_lookup for the global model in a read transaction: the buckets by
- * index (no cache to make room in). Each key's bucket is found first for
- * a run of keys, then the slots are read with the home slot of the key
- * AHEAD places on prefetched, so that misses stay in flight all along
- * rather than in bursts of a chunk (check: about 2% faster than chunks
- * of 32, AHEAD 12 to 64 tried). */
+ * index (no cache to make room in). Each key's bucket (or an n-gram
+ * slot's weight) is found first for a run of keys, then the slots are
+ * read with the home slot (or weight) of the key AHEAD places on
+ * prefetched, so that misses stay in flight all along rather than in
+ * bursts of a chunk (check: about 2% faster than chunks of 32, AHEAD 12
+ * to 64 tried). */
 static int lookup_global(lmdb_store *ls, const uint64_t *keys, size_t n, feat_stat *out)
 {
 	enum { GCHUNK = 512, AHEAD = 40 };
 	const bucket *b[GCHUNK];
-	size_t home[GCHUNK];
+	const void *at[GCHUNK]; /* what to prefetch: a home slot, a weight, or NULL */
+	size_t home[GCHUNK];    /* SLOTS: an n-gram slot, whose weight is at[] */
 	uint32_t nb = ls->m.nbuckets;
+	int err;
 
 	if (!ls->gptr) {
 		ls->gptr = calloc(nb, sizeof(*ls->gptr));
@@ -404,24 +558,39 @@ static int lookup_global(lmdb_store *ls, const uint64_t *keys, size_t n, feat_st
 		}
 		ls->nb_magic = UINT64_MAX / nb + 1;
 	}
+	if (ls->gram_gen != ls->gen && (err = gram_fill(ls)))
+		return err;
 
 	for (size_t base = 0; base < n; base += GCHUNK) {
 		size_t m = n - base < GCHUNK ? n - base : GCHUNK;
 		for (size_t j = 0; j < m; j++) {
 			uint64_t fk = keys[base + j];
-			int err = global_bucket(
-			    ls, fast_mod((uint32_t)(fk >> 32), ls->nb_magic, nb), &b[j]);
+			uint32_t slot;
+			if (feat_gram_slot(fk, &slot)) {
+				const float *c = ls->gram_at[slot / GRAM_CHUNK];
+				at[j] = c ? c + slot % GRAM_CHUNK : NULL;
+				home[j] = SLOTS;
+				continue;
+			}
+			err = global_bucket(ls, fast_mod((uint32_t)(fk >> 32), ls->nb_magic, nb),
+			                    &b[j]);
 			if (err)
 				return err;
 			home[j] = slot_home(fk);
+			at[j] = b[j] ? &b[j]->s[home[j]] : NULL;
 		}
 		for (size_t j = 0; j < m && j < AHEAD; j++)
-			if (b[j])
-				__builtin_prefetch(&b[j]->s[home[j]]);
+			if (at[j])
+				__builtin_prefetch(at[j]);
 		for (size_t j = 0; j < m; j++) {
 			const bslot *sl;
-			if (j + AHEAD < m && b[j + AHEAD])
-				__builtin_prefetch(&b[j + AHEAD]->s[home[j + AHEAD]]);
+			if (j + AHEAD < m && at[j + AHEAD])
+				__builtin_prefetch(at[j + AHEAD]);
+			if (home[j] == SLOTS) {
+				out[base + j] =
+				    (feat_stat){0, 0, at[j] ? *(const float *)at[j] : 0, 0};
+				continue;
+			}
 			sl = find_slot_from(b[j], keys[base + j], home[j]);
 			out[base + j] = sl ? sl->st : (feat_stat){0, 0, 0, 0};
 		}
@@ -446,6 +615,10 @@ static int l_lookup(store *s, uint32_t user, const uint64_t *keys, size_t n, fea
 		if (err)
 			return err;
 		for (size_t j = 0; j < m; j++) {
+			uint32_t slot;
+			b[j] = NULL;
+			if (!user && feat_gram_slot(keys[base + j], &slot))
+				continue; /* the dense slots, below */
 			if ((err = get_bucket(ls, bucket_key(ls, user, keys[base + j]), 0, &b[j])))
 				return err;
 			if (b[j])
@@ -453,7 +626,11 @@ static int l_lookup(store *s, uint32_t user, const uint64_t *keys, size_t n, fea
 		}
 		for (size_t j = 0; j < m; j++) {
 			const bslot *sl = find_slot(b[j], keys[base + j]);
+			uint32_t slot;
 			out[base + j] = sl ? sl->st : (feat_stat){0, 0, 0, 0};
+			if (!user && feat_gram_slot(keys[base + j], &slot) &&
+			    (err = gram_get(ls, slot, &out[base + j].w)))
+				return err;
 		}
 	}
 	return 0;
@@ -475,16 +652,23 @@ static int l_update(store *s, uint32_t user, const uint64_t *keys, size_t n, int
 	for (size_t i = 0; i < n; i++) {
 		bucket *b;
 		bslot *sl;
-		int err = get_bucket(ls, bucket_key(ls, user, keys[i]), 1, &b);
-		if (err)
+		uint32_t slot;
+		int err;
+		if (!user && feat_gram_slot(keys[i], &slot)) {
+			if ((err = gram_put(ls, slot, dw[i], 0)))
+				return err;
+			continue;
+		}
+		if ((err = get_bucket(ls, bucket_key(ls, user, keys[i]), 1, &b)))
 			return err;
 		if (!(sl = write_slot(b, keys[i], create)))
 			continue; /* unlearning a feature that has expired */
 		sl->st.spam = add_count(sl->st.spam, dspam);
 		sl->st.ham = add_count(sl->st.ham, dham);
 		sl->st.w += dw[i];
-		sl->st.day = day;
-		if (!sl->st.spam && !sl->st.ham)
+		if (dspam || dham) /* a weight-only change (an n-gram slot) dates nothing */
+			sl->st.day = day;
+		if (!sl->st.spam && !sl->st.ham && (dspam < 0 || dham < 0 || sl->st.w == 0))
 			delete_slot(b, (size_t)(sl - b->s));
 	}
 	return 0;
@@ -494,8 +678,12 @@ static int l_put_feat(store *s, uint32_t user, uint64_t key, const feat_stat *st
 {
 	lmdb_store *ls = (lmdb_store *)s;
 	bucket *b;
-	int err = ls->writing ? get_bucket(ls, bucket_key(ls, user, key), 1, &b) : SS_EINVAL;
+	uint32_t slot;
+	int err;
 
+	if (!user && feat_gram_slot(key, &slot))
+		return gram_put(ls, slot, st->w, 1); /* a weight only */
+	err = ls->writing ? get_bucket(ls, bucket_key(ls, user, key), 1, &b) : SS_EINVAL;
 	if (!err)
 		write_slot(b, key, 1)->st = *st;
 	return err;
@@ -688,6 +876,36 @@ static int walk_feats(lmdb_store *ls, const store_walker *w)
 	return rc;
 }
 
+/* The global n-gram slots of non-zero weight, as features. */
+static int walk_grams(lmdb_store *ls, const store_walker *w)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = err_of(mdb_cursor_open(ls->txn, ls->dgrams, &cur));
+
+	for (int op = MDB_FIRST; !rc && !mdb_cursor_get(cur, &k, &v, op); op = MDB_NEXT) {
+		uint64_t ck;
+		const float *wt = v.mv_data;
+		if (k.mv_size != sizeof(ck) || v.mv_size != GRAM_CHUNK_BYTES) {
+			rc = SS_ECORRUPT;
+			break;
+		}
+		memcpy(&ck, k.mv_data, sizeof(ck));
+		if (!ck || ck > GRAM_CHUNKS) {
+			rc = SS_ECORRUPT;
+			break;
+		}
+		for (uint32_t i = 0; !rc && i < GRAM_CHUNK; i++) {
+			uint32_t slot = (uint32_t)(ck - 1) * GRAM_CHUNK + i;
+			feat_stat st = {0, 0, wt[i], 0};
+			if (wt[i] != 0 && slot < FEAT_GRAMS)
+				rc = w->feat(w->ctx, 0, feat_gram_key(slot), &st);
+		}
+	}
+	mdb_cursor_close(cur);
+	return rc;
+}
+
 static int walk_msgs(lmdb_store *ls, const store_walker *w)
 {
 	MDB_cursor *cur;
@@ -720,6 +938,8 @@ static int l_walk(store *s, const store_walker *w)
 		rc = walk_users(ls, w);
 	if (!rc && w->feat)
 		rc = walk_feats(ls, w);
+	if (!rc && w->feat)
+		rc = walk_grams(ls, w);
 	if (!rc && w->msg)
 		rc = walk_msgs(ls, w);
 	return rc;
@@ -752,6 +972,7 @@ static int l_begin(store *s, int write)
 			if (ls->gen_of)
 				memset(ls->gen_of, 0, ls->m.nbuckets * sizeof(*ls->gen_of));
 			ls->totals_gen = 0;
+			ls->gram_gen = 0;
 			ls->gen = 1;
 		}
 	}
@@ -783,14 +1004,16 @@ static int l_end(store *s, int commit)
 
 	if (!ls->txn)
 		return SS_EINVAL;
-	if (ls->writing && commit)
-		err = flush_dirty(ls);
+	if (ls->writing && commit && !(err = flush_dirty(ls)))
+		err = gram_flush(ls);
 	if (!err && commit && ls->writing)
 		err = err_of(mdb_txn_commit(ls->txn));
 	else
 		mdb_txn_abort(ls->txn);
-	if (ls->writing)
+	if (ls->writing) {
 		bc_clear(&ls->c); /* private copies, or addresses of pages now freed */
+		gram_drop(ls);
+	}
 	ls->txn = NULL;
 	ls->writing = 0;
 	return err;
@@ -807,6 +1030,10 @@ static void l_close(store *s)
 	bc_free(&ls->c);
 	free(ls->gptr);
 	free(ls->gen_of);
+	gram_drop(ls);
+	free(ls->gram_at);
+	free(ls->gram_copy);
+	free(ls->gram_dirty);
 	free(ls);
 }
 
@@ -826,6 +1053,7 @@ static int l_dup(store *s, store **out)
 	d->dmeta = ls->dmeta;
 	d->dusers = ls->dusers;
 	d->dbuckets = ls->dbuckets;
+	d->dgrams = ls->dgrams;
 	d->dmsgs = ls->dmsgs;
 	d->m = ls->m;
 	d->read_only = ls->read_only;
@@ -854,6 +1082,7 @@ static int open_dbs(lmdb_store *ls, int create)
 	if ((rc = mdb_dbi_open(ls->txn, "meta", fl, &ls->dmeta)) ||
 	    (rc = mdb_dbi_open(ls->txn, "users", fl, &ls->dusers)) ||
 	    (rc = mdb_dbi_open(ls->txn, "buckets", fl | MDB_INTEGERKEY, &ls->dbuckets)) ||
+	    (rc = mdb_dbi_open(ls->txn, "grams", fl | MDB_INTEGERKEY, &ls->dgrams)) ||
 	    (rc = mdb_dbi_open(ls->txn, "msgs", fl, &ls->dmsgs)))
 		return rc == MDB_NOTFOUND ? SS_ECORRUPT : err_of(rc);
 	return 0;

@@ -104,7 +104,8 @@ static int mem_update(store *s, uint32_t user, const uint64_t *keys, size_t n, i
 		sl->st.ham =
 		    dham < 0 && sl->st.ham < (uint32_t)-dham ? 0 : sl->st.ham + (uint32_t)dham;
 		sl->st.w += dw[i];
-		sl->st.day = day;
+		if (dspam || dham) /* a weight-only change (an n-gram slot) dates nothing */
+			sl->st.day = day;
 	}
 	return 0;
 }

@@ -6,7 +6,9 @@
  * one message's learn touches one slot:
  *   ss{u<ID>}:f  hash: 8-byte feature key (little-endian) -> 16 bytes
  *                (spam u32, ham u32, weight float, day u32, little-endian);
- *                a feature whose counts both fall to 0 is removed (as in lmdb.c)
+ *                a feature whose counts both fall to 0 is removed, and an
+ *                n-gram slot (counts always 0) whose weight comes back to 0
+ *                (as in lmdb.c)
  *   ss{u<ID>}:t  hash: spam, ham (the totals, integers)
  *   ss{u<ID>}:m  hash: 16-byte digest -> 21-byte message record
  *   ss{u0}:c     stream: the feature keys each write changed in the global
@@ -99,7 +101,7 @@ static const char WRITE_LUA[] =
     "        if v then sp, hm, w = struct.unpack('<IIf', v) end\n"
     "        sp = math.max(sp + ds, 0)\n"
     "        hm = math.max(hm + dh, 0)\n"
-    "        if sp == 0 and hm == 0 then\n"
+    "        if sp == 0 and hm == 0 and (ds < 0 or dh < 0 or w + dws[i] == 0) then\n"
     "          del[#del + 1] = key\n"
     "        else\n"
     "          set[#set + 1] = key\n"
@@ -1031,7 +1033,7 @@ static int r_update(store *s, uint32_t user, const uint64_t *keys, size_t n, int
 		return err ? err : SS_ENOMEM;
 	le32(p, (uint32_t)dspam);
 	le32(p + 4, (uint32_t)dham);
-	le32(p + 8, day);
+	le32(p + 8, dspam || dham ? day : 0); /* a weight-only change dates nothing */
 	for (size_t i = 0; i < n; i++) {
 		le64(p + 12 + 12 * i, keys[i]);
 		lef(p + 20 + 12 * i, dw[i]);

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "harness.h"
 #include "samples.h"
@@ -343,6 +344,137 @@ TEST(learn_lmdb_scores_follow_commits)
 	CHECK(system(cmd) == 0);
 }
 
+/* What a walk of a model saw: its features, which of them are n-gram
+ * slots, and (with `w`, FEAT_GRAMS entries) the global slots' weights. */
+typedef struct seen {
+	size_t feats, grams;
+	float *w;
+} seen;
+
+static int seen_feat(void *ctx, uint32_t user, uint64_t key, const feat_stat *st)
+{
+	seen *c = ctx;
+	uint32_t slot;
+
+	c->feats++;
+	if (feat_gram_slot(key, &slot)) {
+		c->grams++;
+		CHECK(st->spam == 0 && st->ham == 0); /* a weight only */
+		if (c->w && !user)
+			c->w[slot] = st->w;
+	}
+	return 0;
+}
+
+static seen walk_model(fixture *f, float *w)
+{
+	seen c = {0, 0, w};
+	store_walker wk = {&c, NULL, seen_feat, NULL};
+
+	CHECK(f->s->ops->begin(f->s, 0) == 0);
+	CHECK(f->s->ops->walk(f->s, &wk) == 0);
+	f->s->ops->end(f->s, 0);
+	return c;
+}
+
+/* Opens an LMDB model of size_mb in a new directory (name in dir). */
+static void fx_open_lmdb(fixture *f, char *dir, size_t dlen, size_t size_mb)
+{
+	store_lmdb_opts o = {size_mb, 1, 0};
+	clf_params p;
+
+	clf_params_default(&p);
+	snprintf(dir, dlen, "/tmp/ss-learn-XXXXXX");
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(store_lmdb_open(dir, &o, &f->s) == 0);
+	f->l = f->s ? learner_new(f->s, &p, 0) : NULL;
+	CHECK(f->l != NULL);
+}
+
+static void rm_dir(const char *dir)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK(system(cmd) == 0);
+}
+
+/* A message of `words` made-up words drawn from seed (distinct across
+ * seeds), into buf. */
+static void made_up(char *buf, size_t cap, unsigned seed, size_t words)
+{
+	size_t n = (size_t)snprintf(buf, cap, "Message-ID: <%u@made.up>\r\nSubject: m%u\r\n\r\n",
+	                            seed, seed);
+
+	for (size_t i = 0; i < words && n + 16 < cap; i++) {
+		unsigned x = seed * 7919u + (unsigned)i * 104729u;
+		buf[n++] = ' ';
+		for (int k = 0; k < 7; k++, x = x * 1103515245u + 12345u)
+			buf[n++] = (char)('a' + (x >> 16) % 26);
+	}
+	memcpy(buf + n, "\r\n", 3);
+}
+
+/* The global model's n-gram slots live in LMDB's dense array, not in
+ * buckets: when a 1 MB model is full and evicts tokens, every slot still
+ * has exactly the weight the in-memory model gives it. */
+TEST(learn_lmdb_keeps_every_gram_slot)
+{
+	fixture mem, db;
+	char dir[64], buf[4096];
+	float *wm = calloc(FEAT_GRAMS, sizeof(float)), *wd = calloc(FEAT_GRAMS, sizeof(float));
+	seen sm, sd;
+	size_t differ = 0;
+
+	CHECK(wm && wd);
+	fx_open(&mem);
+	fx_open_lmdb(&db, dir, sizeof(dir), 1);
+	CHECK(db.s->ops->begin(db.s, 1) == 0);
+	for (unsigned i = 0; i < 400; i++) { /* ~120,000 words: the buckets hold 43,520 */
+		made_up(buf, sizeof(buf), i, 300);
+		CHECK(teach(&mem, buf, 0, (int)(i & 1), 0) == LRN_LEARNED);
+		CHECK(teach(&db, buf, 0, (int)(i & 1), 0) == LRN_LEARNED);
+	}
+	CHECK(db.s->ops->end(db.s, 1) == 0);
+	sm = walk_model(&mem, wm);
+	sd = walk_model(&db, wd);
+	CHECK(sd.feats - sd.grams < (sm.feats - sm.grams) / 2); /* tokens were evicted */
+	CHECK(sd.grams > 10000);
+	for (size_t i = 0; wm && wd && i < FEAT_GRAMS; i++)
+		differ += wm[i] != wd[i];
+	CHECK(differ == 0);
+	fx_close(&db);
+	fx_close(&mem);
+	rm_dir(dir);
+	free(wm);
+	free(wd);
+}
+
+/* Unlearning the only message of the global model and of a user's leaves
+ * both empty: counts back to 0 remove a token, a weight back to 0 an
+ * n-gram slot. */
+TEST(learn_lmdb_unlearn_leaves_nothing)
+{
+	fixture db;
+	char dir[64];
+	uint32_t alice = 0;
+
+	fx_open_lmdb(&db, dir, sizeof(dir), 1);
+	CHECK(db.s->ops->begin(db.s, 1) == 0);
+	CHECK(db.s->ops->user_id(db.s, "alice", 1, &alice) == 1);
+	CHECK(teach(&db, probe, 0, 1, 0) == LRN_LEARNED);
+	CHECK(teach(&db, probe, alice, 1, 0) == LRN_LEARNED);
+	CHECK(db.s->ops->end(db.s, 1) == 0);
+	CHECK(walk_model(&db, NULL).grams > 20);
+	CHECK(db.s->ops->begin(db.s, 1) == 0);
+	CHECK(teach(&db, probe, 0, 0, 1) == LRN_UNLEARNED);
+	CHECK(teach(&db, probe, alice, 0, 1) == LRN_UNLEARNED);
+	CHECK(db.s->ops->end(db.s, 1) == 0);
+	CHECK(walk_model(&db, NULL).feats == 0);
+	fx_close(&db);
+	rm_dir(dir);
+}
+
 /* Scores st[0..n) against t with memo m; the result and pushes in r, c. */
 static void memo_score(clf_memo *m, const clf_totals *t, const feat_stat *st, size_t n,
                        clf_result *r, clf_contrib *c)
@@ -477,8 +609,17 @@ static size_t grams_of(const char *raw, size_t gram_bytes, size_t *ntok, const c
 			CHECK(fs.v[i].ns == FNS_GRAM && t != NULL);
 			*saw |= t && !strcmp(t, want);
 		}
-	for (size_t i = 0; i < fs.ntok; i++)
-		CHECK(fs.v[i].ns != FNS_GRAM);
+	for (size_t i = 0; i < fs.ntok; i++) {
+		uint32_t slot;
+		CHECK(fs.v[i].ns != FNS_GRAM && !feat_gram_slot(fs.v[i].h, &slot));
+	}
+	for (size_t i = fs.ntok; i < fs.n; i++) { /* slot keys, each slot once */
+		uint32_t slot, other;
+		CHECK(feat_gram_slot(fs.v[i].h, &slot) && slot < FEAT_GRAMS);
+		CHECK(feat_gram_key(slot) == fs.v[i].h);
+		for (size_t j = fs.ntok; j < i; j++)
+			CHECK(feat_gram_slot(fs.v[j].h, &other) && other != slot);
+	}
 	*ntok = fs.ntok;
 	arena_release(&a);
 	ss_message_free(m);
