@@ -349,6 +349,20 @@ static int gram_arrays(lmdb_store *ls)
 	return SS_ENOMEM;
 }
 
+/* Whether k, v is a well-formed "grams" entry; its chunk number to *c. */
+static int gram_entry(const MDB_val *k, const MDB_val *v, uint32_t *c)
+{
+	uint64_t ck;
+
+	if (k->mv_size != sizeof(ck) || v->mv_size != GRAM_CHUNK_BYTES)
+		return 0;
+	memcpy(&ck, k->mv_data, sizeof(ck));
+	if (!ck || ck > GRAM_CHUNKS)
+		return 0;
+	*c = (uint32_t)(ck - 1);
+	return 1;
+}
+
 /* Read transaction: finds every chunk's address in the snapshot. */
 static int gram_fill(lmdb_store *ls)
 {
@@ -360,17 +374,12 @@ static int gram_fill(lmdb_store *ls)
 		return rc;
 	memset(ls->gram_at, 0, GRAM_CHUNKS * sizeof(*ls->gram_at));
 	for (int op = MDB_FIRST; !(rc = mdb_cursor_get(cur, &k, &v, op)); op = MDB_NEXT) {
-		uint64_t ck;
-		if (k.mv_size != sizeof(ck) || v.mv_size != GRAM_CHUNK_BYTES) {
+		uint32_t c;
+		if (!gram_entry(&k, &v, &c)) {
 			rc = MDB_CORRUPTED;
 			break;
 		}
-		memcpy(&ck, k.mv_data, sizeof(ck));
-		if (!ck || ck > GRAM_CHUNKS) {
-			rc = MDB_CORRUPTED;
-			break;
-		}
-		ls->gram_at[ck - 1] = v.mv_data;
+		ls->gram_at[c] = v.mv_data;
 	}
 	mdb_cursor_close(cur);
 	if (rc != MDB_NOTFOUND)
@@ -884,19 +893,14 @@ static int walk_grams(lmdb_store *ls, const store_walker *w)
 	int rc = err_of(mdb_cursor_open(ls->txn, ls->dgrams, &cur));
 
 	for (int op = MDB_FIRST; !rc && !mdb_cursor_get(cur, &k, &v, op); op = MDB_NEXT) {
-		uint64_t ck;
 		const float *wt = v.mv_data;
-		if (k.mv_size != sizeof(ck) || v.mv_size != GRAM_CHUNK_BYTES) {
-			rc = SS_ECORRUPT;
-			break;
-		}
-		memcpy(&ck, k.mv_data, sizeof(ck));
-		if (!ck || ck > GRAM_CHUNKS) {
+		uint32_t c;
+		if (!gram_entry(&k, &v, &c)) {
 			rc = SS_ECORRUPT;
 			break;
 		}
 		for (uint32_t i = 0; !rc && i < GRAM_CHUNK; i++) {
-			uint32_t slot = (uint32_t)(ck - 1) * GRAM_CHUNK + i;
+			uint32_t slot = c * GRAM_CHUNK + i;
 			feat_stat st = {0, 0, wt[i], 0};
 			if (wt[i] != 0 && slot < FEAT_GRAMS)
 				rc = w->feat(w->ctx, 0, feat_gram_key(slot), &st);

@@ -614,7 +614,7 @@ static size_t grams_of(const char *raw, size_t gram_bytes, size_t *ntok, const c
 		CHECK(fs.v[i].ns != FNS_GRAM && !feat_gram_slot(fs.v[i].h, &slot));
 	}
 	for (size_t i = fs.ntok; i < fs.n; i++) { /* slot keys, each slot once */
-		uint32_t slot, other;
+		uint32_t slot = 0, other = 0;
 		CHECK(feat_gram_slot(fs.v[i].h, &slot) && slot < FEAT_GRAMS);
 		CHECK(feat_gram_key(slot) == fs.v[i].h);
 		for (size_t j = fs.ntok; j < i; j++)
