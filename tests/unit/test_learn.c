@@ -280,6 +280,28 @@ static double score_txn(fixture *f, const char *raw, uint32_t user)
 	return v;
 }
 
+/* Opens an LMDB model of size_mb in a new directory (name in dir). */
+static void fx_open_lmdb(fixture *f, char *dir, size_t dlen, size_t size_mb)
+{
+	store_lmdb_opts o = {size_mb, 1, 0};
+	clf_params p;
+
+	clf_params_default(&p);
+	snprintf(dir, dlen, "/tmp/ss-learn-XXXXXX");
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(store_lmdb_open(dir, &o, &f->s) == 0);
+	f->l = f->s ? learner_new(f->s, &p, 0) : NULL;
+	CHECK(f->l != NULL);
+}
+
+static void rm_dir(const char *dir)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK(system(cmd) == 0);
+}
+
 /* An LMDB store of 256 buckets (1 MB: a message's features miss on more
  * than an eighth of them, so both the bucket-by-bucket reads and the
  * cursor walk are used) gives exactly the in-memory store's scores after
@@ -289,17 +311,14 @@ TEST(learn_lmdb_scores_follow_commits)
 {
 	fixture mem, db, dup;
 	store_lmdb_opts o = {1, 1, 0};
-	char dir[64], cmd[128];
+	char dir[64];
 	clf_params p;
 	uint32_t alice = 0, alice_mem = 0;
 	const char *probes[] = {probe, sample_spams[0], sample_hams[1]};
 
 	clf_params_default(&p);
 	fx_open(&mem);
-	snprintf(dir, sizeof(dir), "/tmp/ss-learn-XXXXXX");
-	CHECK(mkdtemp(dir) != NULL);
-	CHECK(store_lmdb_open(dir, &o, &db.s) == 0);
-	db.l = learner_new(db.s, &p, 0);
+	fx_open_lmdb(&db, dir, sizeof(dir), o.size_mb);
 	CHECK(db.s->ops->dup(db.s, &dup.s) == 0);
 	dup.l = learner_new(dup.s, &p, 0);
 	CHECK(db.l && dup.l);
@@ -340,8 +359,7 @@ TEST(learn_lmdb_scores_follow_commits)
 		CHECK(db.s->ops->begin(db.s, 1) == SS_EINVAL);
 	fx_close(&db);
 	fx_close(&mem);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	CHECK(system(cmd) == 0);
+	rm_dir(dir);
 }
 
 /* What a walk of a model saw: its features, which of them are n-gram
@@ -375,28 +393,6 @@ static seen walk_model(fixture *f, float *w)
 	CHECK(f->s->ops->walk(f->s, &wk) == 0);
 	f->s->ops->end(f->s, 0);
 	return c;
-}
-
-/* Opens an LMDB model of size_mb in a new directory (name in dir). */
-static void fx_open_lmdb(fixture *f, char *dir, size_t dlen, size_t size_mb)
-{
-	store_lmdb_opts o = {size_mb, 1, 0};
-	clf_params p;
-
-	clf_params_default(&p);
-	snprintf(dir, dlen, "/tmp/ss-learn-XXXXXX");
-	CHECK(mkdtemp(dir) != NULL);
-	CHECK(store_lmdb_open(dir, &o, &f->s) == 0);
-	f->l = f->s ? learner_new(f->s, &p, 0) : NULL;
-	CHECK(f->l != NULL);
-}
-
-static void rm_dir(const char *dir)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	CHECK(system(cmd) == 0);
 }
 
 /* A message of `words` made-up words drawn from seed (distinct across
