@@ -11,7 +11,7 @@
 # create) with a slot moved by hand and a fail-over to a replica, and the
 # scan history and the fingerprint store on it; the history read from a
 # replica; TLS (rediss://, a test CA, a client certificate); the web
-# status without passwords;
+# status without passwords; the model's format mark (older models refused);
 # bad URLs, passwords and settings. Messages are generated here.
 # Needs $SPAMSIFT, $SPAMSIFTD, $FPD, $FPCLI, redis-server, redis-cli, curl,
 # openssl and python3.
@@ -97,6 +97,25 @@ for f in probe-spam probe-ham; do
 	cmp -s "$tmp/s.redis" "$tmp/s.db" && ok || bad "$f: the same verdict and score"
 done
 grep -q '"verdict":"ham"' "$tmp/s.redis" && ok || bad "probe-ham is ham"
+
+# ---- the model's format mark ----
+rc() { redis-cli -p "$p1" $rauth "$@"; }
+[ "$(rc get 'ss{u0}:v')" = 3 ] && ok || bad "the model is marked with its format: $(rc get 'ss{u0}:v')"
+# A model of an older spamsift (data and no mark; database 5), one of
+# format 2 (database 6): refused, and nothing written to them.
+rc -n 5 hset 'ss{u0}:t' spam 1 ham 0 >/dev/null
+rc -n 6 set 'ss{u0}:v' 2 >/dev/null
+expect 2 "an unmarked older model is refused" "$bin" stats --redis "$R/5" --redis-password-file "$tmp/pw"
+grep -q "a model format this spamsift does not read (an older format, unmarked)" "$tmp/err" && ok ||
+	bad "the refusal says why: $(cat "$tmp/err")"
+expect 2 "a format 2 model is refused" "$bin" learn --spam --redis "$R/6" --redis-password-file \
+	"$tmp/pw" "$tmp/spam"
+grep -q "does not read (format 2)" "$tmp/err" && ok || bad "the refusal names format 2: $(cat "$tmp/err")"
+[ "$(rc -n 5 exists 'ss{u0}:v')" = 0 ] && [ "$(rc -n 6 dbsize)" = 1 ] && ok ||
+	bad "nothing written to a refused model"
+expect 0 "an empty database takes a model" "$bin" learn --spam --redis "$R/7" --redis-password-file \
+	"$tmp/pw" "$tmp/spam/00.eml"
+[ "$(rc -n 7 get 'ss{u0}:v')" = 3 ] && ok || bad "a new model is marked"
 
 # ---- bad input ----
 

@@ -156,7 +156,8 @@ static int open_redis(const model_args *a, store **out)
 
 	if (err)
 		fprintf(stderr, "spamsift %s: %s\n", a->cmd, why[0] ? why : ss_strerror(err));
-	return err == SS_ESYNTAX ? SS_EINVAL : err;
+	/* Its message says why (cli_corrupt speaks of a store's files). */
+	return err == SS_ESYNTAX || err == SS_ECORRUPT ? SS_EINVAL : err;
 }
 
 int cli_open_store(const model_args *a, int ro, store **out)

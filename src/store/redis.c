@@ -13,6 +13,8 @@
  *   ss{u<ID>}:m  hash: 16-byte digest -> 21-byte message record
  *   ss{u0}:c     stream: the feature keys each write changed in the global
  *                model (field k: 8 bytes a key), about 5,000 entries kept
+ *   ss{u0}:v     the model's format (MODEL_FORMAT), set by the first open
+ *                of an empty model (see check_format)
  * and the user table ss{g}:uid (name -> id), ss{g}:uname (id -> name),
  * ss{g}:next (the last id given).
  *
@@ -1550,11 +1552,67 @@ static redisContext *connect_first(const store_redis_opts *o, rshared *sh, const
 	return c;
 }
 
+#define MODEL_FORMAT "3"
+
+/* One command of NUL-terminated words (see rs_command). */
+static redisReply *words(rstore *rs, int write, int argc, const char **argv)
+{
+	size_t lens[4];
+
+	for (int i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	return rs_command(rs, write, argc, argv, lens);
+}
+
+/* Whether the reply is an integer > 0 (EXISTS found a key). */
+static int some(redisReply *r)
+{
+	int yes = r && r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+
+	freeReplyObject(r);
+	return yes;
+}
+
+/* Reads the model's format mark, ss{u0}:v, and sets it on a model that
+ * has nothing yet. A model with data and no mark was written by a spamsift
+ * before format 3, whose 4-grams were features of their own: this one
+ * would keep them forever and never read them, so it is refused, as
+ * lmdb.c refuses an older store. Asked of the primary (not a replica,
+ * which may lag). Returns 0, SS_EIO (Redis did not answer)
+ * or SS_ECORRUPT (*found: the mark found, "" for none). */
+static int check_format(rstore *rs, char *found, size_t cap)
+{
+	redisReply *r = words(rs, 1, 2, (const char *[]){"GET", "ss{u0}:v"});
+	int err = SS_EIO, old;
+
+	*found = 0;
+	if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL))
+		goto out;
+	if (r->type == REDIS_REPLY_STRING) {
+		snprintf(found, cap, "%.*s", (int)(r->len < 16 ? r->len : 16), r->str);
+		err = strcmp(found, MODEL_FORMAT) ? SS_ECORRUPT : 0;
+		goto out;
+	}
+	old = some(words(rs, 1, 3, (const char *[]){"EXISTS", "ss{u0}:t", "ss{u0}:f"})) ||
+	      some(words(rs, 1, 2, (const char *[]){"EXISTS", "ss{g}:next"}));
+	if (old) {
+		err = SS_ECORRUPT;
+		goto out;
+	}
+	freeReplyObject(r);
+	r = words(rs, 1, 4, (const char *[]){"SET", "ss{u0}:v", MODEL_FORMAT, "NX"});
+	err = r && r->type != REDIS_REPLY_ERROR ? 0 : SS_EIO;
+out:
+	freeReplyObject(r);
+	return err;
+}
+
 int store_redis_open(const store_redis_opts *o, store **out)
 {
 	rshared *sh = calloc(1, sizeof(*sh));
 	rstore *rs = NULL;
 	const char *why = NULL;
+	char found[20];
 	redisContext *c;
 	int err;
 
@@ -1590,16 +1648,29 @@ int store_redis_open(const store_redis_opts *o, store **out)
 		redisFree(c);
 		goto fail;
 	}
+	if (sh->cluster)
+		redisFree(c); /* nodes are reached through the slot map */
+	else
+		rs->wc = c;
+	if ((err = check_format(rs, found, sizeof(found)))) {
+		if (err == SS_EIO)
+			OPEN_ERR("redis %s:%d: the model's format mark cannot be read", sh->w.host,
+			         sh->w.port);
+		else
+			OPEN_ERR("redis %s:%d: a model format this spamsift does not read (%s%s); "
+			         "learn the mail again into an empty database, or import a backup "
+			         "exported by this version",
+			         sh->w.host, sh->w.port,
+			         *found ? "format " : "an older format, unmarked", found);
+		r_close(&rs->base);
+		return err;
+	}
 	if (o->mirror && sh->stale_ms >= 0 &&
 	    start_mirror(sh, o->user_cache_bytes ? o->user_cache_bytes : (size_t)256 << 20)) {
 		redisFree(c);
 		r_close(&rs->base);
 		return SS_ENOMEM;
 	}
-	if (sh->cluster)
-		redisFree(c); /* nodes are reached through the slot map */
-	else
-		rs->wc = c;
 	*out = &rs->base;
 	return 0;
 fail:
