@@ -32,9 +32,7 @@ struct feat_ctx {
 	size_t max, gram_bytes;
 	uint64_t *set; /* token features' hashes, 0 = empty slot */
 	size_t mask;
-	uint32_t *gset; /* n-gram slots given (slot + 1), 0 = empty */
-	size_t gmask;
-	unsigned gshift; /* 32 - log2 of the set's size */
+	uint64_t *gbits; /* n-gram slots given in this message: a bit each */
 	feat *v;
 	size_t n;
 	ss_arena *a;
@@ -74,12 +72,9 @@ feat_ctx *feat_new(size_t max_features, size_t gram_bytes)
 		cap <<= 1;
 	fc->mask = cap - 1;
 	fc->set = calloc(cap, sizeof(uint64_t));
-	for (cap = 64, fc->gshift = 26; cap < fc->gram_bytes * 2; fc->gshift--)
-		cap <<= 1;
-	fc->gmask = cap - 1;
-	fc->gset = calloc(cap, sizeof(uint32_t));
+	fc->gbits = calloc(FEAT_GRAMS / 64, sizeof(uint64_t));
 	fc->tok = tok_new();
-	if (!fc->set || !fc->gset || !fc->tok) {
+	if (!fc->set || !fc->gbits || !fc->tok) {
 		feat_free(fc);
 		return NULL;
 	}
@@ -92,7 +87,7 @@ void feat_free(feat_ctx *fc)
 		return;
 	tok_free(fc->tok);
 	free(fc->set);
-	free(fc->gset);
+	free(fc->gbits);
 	free(fc);
 }
 
@@ -649,39 +644,37 @@ static uint32_t gram_slot(uint32_t g)
 	return (g * 0x9E3779B1u) >> (32 - FEAT_GRAM_BITS);
 }
 
-/* Adds slot s to the set of those given; returns 1 when it is new. Two
- * 4-grams of one message in one slot are one feature, as two tokens of
- * one hash are. */
-static int gram_new(feat_ctx *fc, uint32_t s)
-{
-	size_t k;
-
-	for (k = s >> (fc->gshift - (32 - FEAT_GRAM_BITS)); fc->gset[k]; k = (k + 1) & fc->gmask)
-		if (fc->gset[k] == s + 1)
-			return 0;
-	fc->gset[k] = s + 1;
-	return 1;
-}
-
 /* Appends the distinct byte 4-grams of gram_text() to the features; they
- * come after the token features, with a budget and a set of their own, as
- * the keys of their slots (see features.h). */
+ * come after the token features, with a budget of their own, as the keys
+ * of their slots (see features.h). Two 4-grams of one message in one slot
+ * are one feature, as two tokens of one hash are: a bit per slot says
+ * which were given. The loop has no branch on it (each 4-gram is written
+ * and kept only when its bit was clear); the words set are cleared after
+ * from the slots kept. */
 static int gram_feats(feat_ctx *fc, const ss_message *m)
 {
 	char *buf = arena_alloc(fc->a, fc->gram_bytes);
-	size_t n;
+	feat *v = fc->v + fc->n;
+	size_t n, k = 0;
 
 	if (!buf)
 		return SS_ENOMEM;
 	n = gram_text(m, buf, fc->gram_bytes);
 	for (size_t i = 0; i + FEAT_GRAM <= n; i++) {
 		uint32_t g, s;
+		uint64_t *w, old, bit;
 		memcpy(&g, buf + i, 4);
 		s = gram_slot(g);
-		if (gram_new(fc, s))
-			fc->v[fc->n++] = (feat){feat_gram_key(s), buf + i, FNS_GRAM};
+		w = &fc->gbits[s >> 6];
+		bit = 1ULL << (s & 63);
+		old = *w;
+		*w = old | bit;
+		v[k] = (feat){feat_gram_key(s), buf + i, FNS_GRAM};
+		k += !(old & bit);
 	}
-	memset(fc->gset, 0, (fc->gmask + 1) * sizeof(*fc->gset));
+	for (size_t j = 0; j < k; j++)
+		fc->gbits[((uint32_t)v[j].h ^ FEAT_GRAM_TAG) >> 6] = 0;
+	fc->n += k;
 	return 0;
 }
 
