@@ -1654,8 +1654,8 @@ int store_redis_open(const store_redis_opts *o, store **out)
 		rs->wc = c;
 	if ((err = check_format(rs, found, sizeof(found)))) {
 		if (err == SS_EIO)
-			OPEN_ERR("redis %s:%d: the model's format mark cannot be read", sh->w.host,
-			         sh->w.port);
+			OPEN_ERR("redis %s:%d: the model's format mark cannot be read or set",
+			         sh->w.host, sh->w.port);
 		else
 			OPEN_ERR("redis %s:%d: a model format this spamsift does not read (%s%s); "
 			         "learn the mail again into an empty database, or import a backup "
@@ -1667,8 +1667,7 @@ int store_redis_open(const store_redis_opts *o, store **out)
 	}
 	if (o->mirror && sh->stale_ms >= 0 &&
 	    start_mirror(sh, o->user_cache_bytes ? o->user_cache_bytes : (size_t)256 << 20)) {
-		redisFree(c);
-		r_close(&rs->base);
+		r_close(&rs->base); /* c is the handle's now, or freed */
 		return SS_ENOMEM;
 	}
 	*out = &rs->base;
