@@ -4,8 +4,8 @@
  * Token features are gathered into a per-context open-addressing set of
  * hashes so that each is given once; between messages the set is cleared
  * by walking the features just given, or at once when they are many. The
- * 4-grams have a set of their own, of their slots (32 KB for the default
- * 2,000 bytes), where a repeated one costs a multiply and a probe.
+ * 4-grams have a bit per slot (2^20 bits, 128 KB), tested and set
+ * without a branch, and cleared from the slots given.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -635,7 +635,7 @@ static size_t gram_text(const ss_message *m, char *buf, size_t cap)
 }
 
 _Static_assert(FEAT_GRAM == 4, "gram_slot reads 4 bytes");
-_Static_assert(FEAT_GRAM_BITS <= 20, "the gram set's index is cut from the slot number");
+_Static_assert(FEAT_GRAM_BITS >= 6, "the slot bitmap holds whole 64-bit words");
 
 /* The slot of 4-gram g (its 4 bytes as an integer): the top bits of a
  * Fibonacci hash, which mixes all four bytes into them. */

@@ -35,6 +35,7 @@
 #define FEAT_GRAM_BITS 20
 #define FEAT_GRAMS (1u << FEAT_GRAM_BITS)
 #define FEAT_GRAM_TAG 0xA5B00000u
+_Static_assert((FEAT_GRAM_TAG & (FEAT_GRAMS - 1)) == 0, "a slot number stays clear of the tag");
 
 /* A bijective 32-bit mixer (xorshift-multiply, "lowbias32"). */
 static inline uint32_t feat_gram_mix(uint32_t x)

@@ -1554,7 +1554,7 @@ static redisContext *connect_first(const store_redis_opts *o, rshared *sh, const
 
 #define MODEL_FORMAT "3"
 
-/* One command of NUL-terminated words (see rs_command). */
+/* One command of at most 4 NUL-terminated words (see rs_command). */
 static redisReply *words(rstore *rs, int write, int argc, const char **argv)
 {
 	size_t lens[4];
@@ -1582,9 +1582,14 @@ static int some(redisReply *r)
  * or SS_ECORRUPT (*found: the mark found, "" for none). */
 static int check_format(rstore *rs, char *found, size_t cap)
 {
-	redisReply *r = words(rs, 1, 2, (const char *[]){"GET", "ss{u0}:v"});
+	char v[32], t[32], f[32];
+	redisReply *r;
 	int err = SS_EIO, old;
 
+	key_name(v, sizeof(v), 0, 'v');
+	key_name(t, sizeof(t), 0, 't');
+	key_name(f, sizeof(f), 0, 'f');
+	r = words(rs, 1, 2, (const char *[]){"GET", v});
 	*found = 0;
 	if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL))
 		goto out;
@@ -1593,14 +1598,14 @@ static int check_format(rstore *rs, char *found, size_t cap)
 		err = strcmp(found, MODEL_FORMAT) ? SS_ECORRUPT : 0;
 		goto out;
 	}
-	old = some(words(rs, 1, 3, (const char *[]){"EXISTS", "ss{u0}:t", "ss{u0}:f"})) ||
+	old = some(words(rs, 1, 3, (const char *[]){"EXISTS", t, f})) ||
 	      some(words(rs, 1, 2, (const char *[]){"EXISTS", "ss{g}:next"}));
 	if (old) {
 		err = SS_ECORRUPT;
 		goto out;
 	}
 	freeReplyObject(r);
-	r = words(rs, 1, 4, (const char *[]){"SET", "ss{u0}:v", MODEL_FORMAT, "NX"});
+	r = words(rs, 1, 4, (const char *[]){"SET", v, MODEL_FORMAT, "NX"});
 	err = r && r->type != REDIS_REPLY_ERROR ? 0 : SS_EIO;
 out:
 	freeReplyObject(r);
