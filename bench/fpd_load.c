@@ -22,25 +22,17 @@
 
 #include "lat.h"
 #include "fpd/client.h"
+#include "util/mix.h"
 
 typedef struct slot {
 	uint64_t reqid, sent_us;
 	int busy;
 } slot;
 
-static uint32_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	return (uint32_t)(x ^ (x >> 33));
-}
-
 static void sig(uint64_t seed, unsigned flips, fp_text *t)
 {
 	for (size_t i = 0; i < FP_NHASH; i++)
-		t->h[i] = mix(seed * 1000 + i) ^ (i < flips ? 0x5a5a5a5a : 0);
+		t->h[i] = (uint32_t)ss_fmix64(seed * 1000 + i) ^ (i < flips ? 0x5a5a5a5a : 0);
 }
 
 /* Seals and sends LOOKUP number i on socket fd into slot s. */

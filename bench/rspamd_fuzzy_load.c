@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "lat.h"
+#include "util/mix.h"
 
 #define NSHINGLES 32
 #define CMD_LEN (4 + 4 + 4 + 64)
@@ -43,15 +44,6 @@ typedef struct slot {
 	uint64_t sent_us;
 	int busy;
 } slot;
-
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	return x ^ (x >> 33);
-}
 
 static void put_le(uint8_t *p, uint64_t v, size_t n)
 {
@@ -75,10 +67,10 @@ static void make_req(uint8_t req[REQ_LEN], int cmd, uint64_t seed, int near, uin
 	put_le(req + 4, 1, 4);
 	put_le(req + 8, tag, 4);
 	for (size_t i = 0; i < 64; i += 8)
-		put_le(req + 12 + i, mix(seed * 131 + i + (near ? 7777777 : 0)), 8);
+		put_le(req + 12 + i, ss_fmix64(seed * 131 + i + (near ? 7777777 : 0)), 8);
 	for (size_t i = 0; i < NSHINGLES; i++)
-		put_le(req + CMD_LEN + 8 * i, mix(seed * 1000 + i) ^ (near && i < 4 ? 0x5a5a : 0),
-		       8);
+		put_le(req + CMD_LEN + 8 * i,
+		       ss_fmix64(seed * 1000 + i) ^ (near && i < 4 ? 0x5a5a : 0), 8);
 }
 
 static int connect_udp(const char *addr)

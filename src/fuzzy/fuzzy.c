@@ -4,6 +4,7 @@
  * attachments and images.
  */
 #include "fuzzy/fuzzy.h"
+#include "util/mix.h"
 
 #include <sodium.h>
 #include <stdint.h>
@@ -24,16 +25,6 @@ typedef struct shingler {
 	uint32_t min[FP_NHASH];
 } shingler;
 
-/* splitmix64's finaliser (as in fp.c). */
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 void fuzzy_opts_default(fuzzy_opts *o)
 {
 	o->k = FUZZY_K;
@@ -53,8 +44,8 @@ static void shingler_init(shingler *s, const fuzzy_opts *o)
 	memset(s, 0, sizeof(*s));
 	s->o = o;
 	for (size_t i = 0; i < FP_NHASH; i++) {
-		s->a[i] = mix64(seed += 0x9e3779b97f4a7c15ULL) | 1;
-		s->b[i] = mix64(seed += 0x9e3779b97f4a7c15ULL);
+		s->a[i] = ss_mix64(seed += 0x9e3779b97f4a7c15ULL) | 1;
+		s->b[i] = ss_mix64(seed += 0x9e3779b97f4a7c15ULL);
 		s->min[i] = UINT32_MAX;
 	}
 }
@@ -67,7 +58,7 @@ static uint64_t word_hash(const char *w, size_t len, int numbers)
 		return 0x2323232323232323ULL; /* the number placeholder */
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ (unsigned char)w[i]) * 0x100000001b3ULL;
-	return mix64(h);
+	return ss_mix64(h);
 }
 
 static void add_shingle(shingler *s, uint64_t x)
@@ -92,7 +83,7 @@ static void push_word(shingler *s, uint64_t w)
 	if (s->nrun < k)
 		return;
 	for (size_t i = K_MAX - k; i < K_MAX; i++)
-		x = mix64(x ^ s->ring[i]);
+		x = ss_mix64(x ^ s->ring[i]);
 	add_shingle(s, x);
 }
 

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "fpd/client.h"
+#include "util/mix.h"
 
 typedef struct req {
 	fp_text text;
@@ -31,15 +32,6 @@ typedef struct req {
 	int has_digest, cls;
 	double weight;
 } req;
-
-static uint32_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	return (uint32_t)(x ^ (x >> 33));
-}
 
 static void make_req(int argc, char **argv, req *r)
 {
@@ -62,7 +54,7 @@ static void make_req(int argc, char **argv, req *r)
 			flips = strtoul(argv[i], NULL, 10);
 	}
 	for (size_t i = 0; i < FP_NHASH; i++)
-		r->text.h[i] = mix(seed * 1000 + i) ^ (i < flips ? 0x5a5a5a5a : 0);
+		r->text.h[i] = (uint32_t)ss_fmix64(seed * 1000 + i) ^ (i < flips ? 0x5a5a5a5a : 0);
 }
 
 static int report(fpc *c, int rc)
