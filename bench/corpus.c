@@ -4,31 +4,12 @@
  */
 #include "corpus.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-char *bench_read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n + 1);
-		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		}
-		if (buf)
-			buf[n] = '\0';
-		*len = (size_t)n;
-	}
-	fclose(f);
-	return buf;
-}
+#include "util/file.h"
 
 static void add(bench_corpus *c, ss_message *m, int spam)
 {
@@ -60,11 +41,12 @@ void bench_corpus_load(bench_corpus *c, const char *index)
 		char label[16], rel[4000];
 		size_t len = 0;
 		ss_message *m = NULL;
-		char *buf;
+		char *buf = NULL;
 		if (sscanf(line, "%15s %3999s", label, rel) != 2)
 			continue;
 		snprintf(path, sizeof(path), "%.*s/%s", dir, slash ? index : ".", rel);
-		if ((buf = bench_read_file(path, &len)) && ss_parse(buf, len, NULL, &m) == 0)
+		if (!ss_read_file_at(AT_FDCWD, path, 0, &buf, &len) &&
+		    ss_parse(buf, len, NULL, &m) == 0)
 			add(c, m, !strcmp(label, "spam"));
 		free(buf);
 	}

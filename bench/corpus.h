@@ -16,10 +16,6 @@ typedef struct bench_corpus {
 	size_t n, cap;
 } bench_corpus;
 
-/* Reads a whole file into a new buffer (NUL after the bytes) and its length
- * into *len; NULL when it cannot. */
-char *bench_read_file(const char *path, size_t *len);
-
 /* Parses every message the index names and appends it to c; a message that
  * cannot be read or parsed is skipped. Exits on an unreadable index or
  * when out of memory (a benchmark has nothing better to do). */

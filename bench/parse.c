@@ -33,6 +33,7 @@
 #include <gmime/gmime.h>
 #ifndef NO_SPAMSIFT
 #include "spamsift.h"
+#include "util/file.h"
 #endif
 
 #define BENCH_MEM_TOP 20          /* largest messages per corpus in --memory */
@@ -97,36 +98,15 @@ static int corpus_add(struct bench_corpus *c, const char *rel, size_t len)
 	return 0;
 }
 
-/* Reads the whole file `path` into a malloc'ed buffer. */
+/* Reads the whole file `path` into a malloc'ed buffer; NULL (said) when
+ * it cannot. */
 static char *read_file(const char *path, size_t *len)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf;
 
-	if (fd < 0 || fstat(fd, &st) < 0)
-		goto fail;
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		goto fail;
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	buf[got] = '\0';
-	close(fd);
-	*len = got;
-	return buf;
-fail:
+	if (!ss_read_file_at(AT_FDCWD, path, 0, &buf, len))
+		return buf;
 	fprintf(stderr, "parse: %s: %s\n", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	free(buf);
 	return NULL;
 }
 

@@ -8,6 +8,7 @@
  *   rules --db MODEL [--repeat N] [--rules PATH]... FOLDER
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include "engine/engine.h"
 #include "rules/rules.h"
+#include "util/file.h"
 
 typedef struct msgs {
 	char **p;
@@ -31,22 +33,18 @@ static int load(const char *dir, msgs *m)
 	if (!d)
 		return -1;
 	while ((de = readdir(d))) {
-		FILE *f;
-		long n;
+		char *buf;
+		size_t len;
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (!(f = fopen(path, "rb")))
+		if (ss_read_file_at(AT_FDCWD, path, 0, &buf, &len))
 			continue;
-		fseek(f, 0, SEEK_END);
-		n = ftell(f);
-		rewind(f);
 		m->p = realloc(m->p, (m->n + 1) * sizeof(*m->p));
 		m->len = realloc(m->len, (m->n + 1) * sizeof(*m->len));
-		m->p[m->n] = malloc((size_t)n + 1);
-		m->len[m->n] = fread(m->p[m->n], 1, (size_t)n, f);
+		m->p[m->n] = buf;
+		m->len[m->n] = len;
 		m->bytes += m->len[m->n++];
-		fclose(f);
 	}
 	closedir(d);
 	return 0;

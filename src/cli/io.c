@@ -6,41 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "util/buf.h"
-
-/* Reads fd into b: with `hint` (a regular file's size), those bytes with
- * one read() and no more (what the file held when it was looked at: no
- * second read() to see the end); without, to its end, in chunks that
- * double. No stdio buffer, no copy. Returns 0, or -1 with errno set
- * (ENOMEM when out of memory). */
-static int read_all(int fd, size_t hint, sbuf *b)
-{
-	size_t more = hint ? hint + 1 : 65536; /* + 1: room to see the end */
-
-	for (;;) {
-		ssize_t n;
-		if (b->cap - b->len <= 1) {
-			if (sbuf_reserve(b, more)) {
-				errno = ENOMEM;
-				return -1;
-			}
-			more = b->len < 65536 ? 65536 : b->len;
-		}
-		n = read(fd, b->p + b->len, b->cap - 1 - b->len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		b->len += (size_t)n;
-		b->p[b->len] = 0;
-		if (n == 0 || (hint && b->len == hint))
-			return 0;
-	}
-}
+#include "util/file.h"
 
 int cli_read_file(const char *path, char **buf, size_t *len)
 {
@@ -49,28 +18,14 @@ int cli_read_file(const char *path, char **buf, size_t *len)
 
 int cli_read_file_at(int dirfd, const char *name, const char *path, char **buf, size_t *len)
 {
-	int from_stdin = dirfd == AT_FDCWD && !strcmp(name, "-");
-	int fd = from_stdin ? 0 : openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	sbuf b = SBUF_INIT;
-	struct stat st;
-	int ret = -1;
+	int rc = dirfd == AT_FDCWD && !strcmp(name, "-")
+	             ? ss_read_fd(0, 0, buf, len)
+	             : ss_read_file_at(dirfd, name, 0, buf, len);
 
-	if (fd < 0) {
-		fprintf(stderr, "spamsift: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	if (read_all(fd, !fstat(fd, &st) && S_ISREG(st.st_mode) ? (size_t)st.st_size : 0, &b)) {
+	if (rc)
 		fprintf(stderr, "spamsift: %s: %s\n", path,
 		        errno == ENOMEM ? "out of memory" : strerror(errno));
-		goto out;
-	}
-	*buf = sbuf_detach(&b, len);
-	ret = 0;
-out:
-	sbuf_release(&b);
-	if (!from_stdin)
-		close(fd);
-	return ret;
+	return rc;
 }
 
 static int progress_on = -1;

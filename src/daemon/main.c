@@ -9,6 +9,7 @@
  * logs why. Logs go to standard error or syslog.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include "rules/load.h"
 #include "store/redis_url.h"
 #include "store/store.h"
+#include "util/file.h"
 
 #define MAX_OPTIONS 128
 #define MAX_CONFIG_FILE (1u << 20)
@@ -411,28 +413,9 @@ static int parse_cmdline(int argc, char **argv, cmdline *cl)
 /* Reads the whole file (at most MAX_CONFIG_FILE bytes) into *buf. */
 static int read_file(const char *path, char **buf, size_t *len, char *why, size_t wlen)
 {
-	FILE *f = fopen(path, "rb");
-	size_t n = 0;
-	char *p = malloc(MAX_CONFIG_FILE + 1);
-
-	if (!f || !p) {
-		snprintf(why, wlen, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	n = fread(p, 1, MAX_CONFIG_FILE + 1, f);
-	if (ferror(f) || n > MAX_CONFIG_FILE) {
-		snprintf(why, wlen, "%s: %s", path,
-		         ferror(f) ? strerror(errno) : "larger than 1 MiB");
-		goto fail;
-	}
-	fclose(f);
-	*buf = p;
-	*len = n;
-	return 0;
-fail:
-	if (f)
-		fclose(f);
-	free(p);
+	if (!ss_read_file_at(AT_FDCWD, path, MAX_CONFIG_FILE, buf, len))
+		return 0;
+	snprintf(why, wlen, "%s: %s", path, errno == EFBIG ? "larger than 1 MiB" : strerror(errno));
 	return -1;
 }
 

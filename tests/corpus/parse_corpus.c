@@ -8,36 +8,18 @@
  * Run under ASan/UBSan this also proves no crash, no undefined behaviour
  * and no leak. Prints one line per failure and a summary; exits 1 on any.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "spamsift.h"
+#include "util/file.h"
 #include "util/utf8.h"
 
 typedef struct totals {
 	size_t messages, bytes, failures, with_text, urls;
 } totals;
-
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n + 1);
-		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		}
-		*len = (size_t)n;
-	}
-	fclose(f);
-	return buf;
-}
 
 /* A plain-text part of more than a few bytes: it must yield text. (An HTML
  * part may legitimately show no text: images only.) */
@@ -81,13 +63,13 @@ static const char *check_message(const ss_message *m, totals *t)
 static void run_one(const char *path, totals *t)
 {
 	size_t len = 0;
-	char *buf = read_all(path, &len);
+	char *buf = NULL;
 	ss_message *m = NULL;
 	const char *why = NULL;
 	int err;
 
 	t->messages++;
-	if (!buf) {
+	if (ss_read_file_at(AT_FDCWD, path, 0, &buf, &len)) {
 		printf("FAIL %s: cannot read\n", path);
 		t->failures++;
 		return;
