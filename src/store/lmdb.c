@@ -834,101 +834,92 @@ static int l_user_id(store *s, const char *name, int create, uint32_t *id)
 
 /* ---- walking (export, stats) ---- */
 
-static int walk_users(lmdb_store *ls, const store_walker *w)
+/* One entry of a database walked: 0 to go on, else the error to stop with
+ * (SS_ECORRUPT for an entry of the wrong shape). */
+typedef int (*walk_fn)(lmdb_store *ls, const MDB_val *k, const MDB_val *v, const store_walker *w);
+
+/* Gives `each` every entry of dbi, in key order, until one says stop. */
+static int walk_db(lmdb_store *ls, MDB_dbi dbi, walk_fn each, const store_walker *w)
 {
 	MDB_cursor *cur;
 	MDB_val k, v;
+	int rc = err_of(mdb_cursor_open(ls->txn, dbi, &cur));
+
+	for (int op = MDB_FIRST; !rc && !mdb_cursor_get(cur, &k, &v, op); op = MDB_NEXT)
+		rc = each(ls, &k, &v, w);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+static int each_user(lmdb_store *ls, const MDB_val *k, const MDB_val *v, const store_walker *w)
+{
+	char name[256];
+	uint32_t id;
+	clf_totals t;
+	int rc;
+
+	if (v->mv_size != sizeof(id) || k->mv_size >= sizeof(name))
+		return SS_ECORRUPT;
+	memcpy(&id, v->mv_data, sizeof(id));
+	memcpy(name, k->mv_data, k->mv_size);
+	name[k->mv_size] = 0;
+	return (rc = l_totals(&ls->base, id, &t)) ? rc : w->user(w->ctx, id, name, &t);
+}
+
+static int walk_users(lmdb_store *ls, const store_walker *w)
+{
 	clf_totals t;
 	int rc = l_totals(&ls->base, 0, &t);
 
 	if (!rc)
 		rc = w->user(w->ctx, 0, "", &t);
-	if (rc || (rc = err_of(mdb_cursor_open(ls->txn, ls->dusers, &cur))))
-		return rc;
-	for (int op = MDB_FIRST; !rc && !mdb_cursor_get(cur, &k, &v, op); op = MDB_NEXT) {
-		char name[256];
-		uint32_t id;
-		if (v.mv_size != sizeof(id) || k.mv_size >= sizeof(name)) {
-			rc = SS_ECORRUPT;
-			break;
-		}
-		memcpy(&id, v.mv_data, sizeof(id));
-		memcpy(name, k.mv_data, k.mv_size);
-		name[k.mv_size] = 0;
-		if (!(rc = l_totals(&ls->base, id, &t)))
-			rc = w->user(w->ctx, id, name, &t);
-	}
-	mdb_cursor_close(cur);
-	return rc;
+	return rc ? rc : walk_db(ls, ls->dusers, each_user, w);
 }
 
-static int walk_feats(lmdb_store *ls, const store_walker *w)
+static int each_bucket(lmdb_store *ls, const MDB_val *k, const MDB_val *v, const store_walker *w)
 {
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc = err_of(mdb_cursor_open(ls->txn, ls->dbuckets, &cur));
+	const bslot *sl = v->mv_data;
+	uint64_t bk;
+	int rc = 0;
 
-	for (int op = MDB_FIRST; !rc && !mdb_cursor_get(cur, &k, &v, op); op = MDB_NEXT) {
-		uint64_t bk;
-		const bslot *sl = v.mv_data;
-		if (k.mv_size != sizeof(bk) || v.mv_size != BUCKET_BYTES) {
-			rc = SS_ECORRUPT;
-			break;
-		}
-		memcpy(&bk, k.mv_data, sizeof(bk));
-		for (size_t i = 0; !rc && i < SLOTS; i++)
-			if (sl[i].key)
-				rc = w->feat(w->ctx, (uint32_t)((bk - 1) >> 32), sl[i].key,
-				             &sl[i].st);
-	}
-	mdb_cursor_close(cur);
+	if (k->mv_size != sizeof(bk) || v->mv_size != BUCKET_BYTES)
+		return SS_ECORRUPT;
+	memcpy(&bk, k->mv_data, sizeof(bk));
+	for (size_t i = 0; !rc && i < SLOTS; i++)
+		if (sl[i].key)
+			rc = w->feat(w->ctx, (uint32_t)((bk - 1) >> 32), sl[i].key, &sl[i].st);
 	return rc;
 }
 
 /* The global n-gram slots of non-zero weight, as features. */
-static int walk_grams(lmdb_store *ls, const store_walker *w)
+static int each_gram_chunk(lmdb_store *ls, const MDB_val *k, const MDB_val *v,
+                           const store_walker *w)
 {
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc = err_of(mdb_cursor_open(ls->txn, ls->dgrams, &cur));
+	const float *wt = v->mv_data;
+	uint32_t c;
+	int rc = 0;
 
-	for (int op = MDB_FIRST; !rc && !mdb_cursor_get(cur, &k, &v, op); op = MDB_NEXT) {
-		const float *wt = v.mv_data;
-		uint32_t c;
-		if (!gram_entry(&k, &v, &c)) {
-			rc = SS_ECORRUPT;
-			break;
-		}
-		for (uint32_t i = 0; !rc && i < GRAM_CHUNK; i++) {
-			uint32_t slot = c * GRAM_CHUNK + i;
-			feat_stat st = {0, 0, wt[i], 0};
-			if (wt[i] != 0 && slot < FEAT_GRAMS)
-				rc = w->feat(w->ctx, 0, feat_gram_key(slot), &st);
-		}
+	if (!gram_entry(k, v, &c))
+		return SS_ECORRUPT;
+	for (uint32_t i = 0; !rc && i < GRAM_CHUNK; i++) {
+		uint32_t slot = c * GRAM_CHUNK + i;
+		feat_stat st = {0, 0, wt[i], 0};
+		if (wt[i] != 0 && slot < FEAT_GRAMS)
+			rc = w->feat(w->ctx, 0, feat_gram_key(slot), &st);
 	}
-	mdb_cursor_close(cur);
 	return rc;
 }
 
-static int walk_msgs(lmdb_store *ls, const store_walker *w)
+static int each_msg(lmdb_store *ls, const MDB_val *k, const MDB_val *v, const store_walker *w)
 {
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc = err_of(mdb_cursor_open(ls->txn, ls->dmsgs, &cur));
+	msg_rec r;
+	uint32_t user;
 
-	for (int op = MDB_FIRST; !rc && !mdb_cursor_get(cur, &k, &v, op); op = MDB_NEXT) {
-		msg_rec r;
-		uint32_t user;
-		if (k.mv_size != STORE_DIGEST + 4 || v.mv_size != sizeof(r)) {
-			rc = SS_ECORRUPT;
-			break;
-		}
-		memcpy(&r, v.mv_data, sizeof(r));
-		memcpy(&user, (const char *)k.mv_data + STORE_DIGEST, 4);
-		rc = w->msg(w->ctx, user, k.mv_data, &r);
-	}
-	mdb_cursor_close(cur);
-	return rc;
+	if (k->mv_size != STORE_DIGEST + 4 || v->mv_size != sizeof(r))
+		return SS_ECORRUPT;
+	memcpy(&r, v->mv_data, sizeof(r));
+	memcpy(&user, (const char *)k->mv_data + STORE_DIGEST, 4);
+	return w->msg(w->ctx, user, k->mv_data, &r);
 }
 
 static int l_walk(store *s, const store_walker *w)
@@ -941,11 +932,11 @@ static int l_walk(store *s, const store_walker *w)
 	if (w->user)
 		rc = walk_users(ls, w);
 	if (!rc && w->feat)
-		rc = walk_feats(ls, w);
+		rc = walk_db(ls, ls->dbuckets, each_bucket, w);
 	if (!rc && w->feat)
-		rc = walk_grams(ls, w);
+		rc = walk_db(ls, ls->dgrams, each_gram_chunk, w);
 	if (!rc && w->msg)
-		rc = walk_msgs(ls, w);
+		rc = walk_db(ls, ls->dmsgs, each_msg, w);
 	return rc;
 }
 
