@@ -363,27 +363,48 @@ static int gram_entry(const MDB_val *k, const MDB_val *v, uint32_t *c)
 	return 1;
 }
 
-/* Read transaction: finds every chunk's address in the snapshot. */
-static int gram_fill(lmdb_store *ls)
+/* One entry of a database walked: 0 to go on, else the error to stop with
+ * (SS_ECORRUPT for an entry of the wrong shape). */
+typedef int (*walk_fn)(lmdb_store *ls, const MDB_val *k, const MDB_val *v, const store_walker *w);
+
+/* Gives `each` every entry of dbi, in key order, until one says stop. A
+ * cursor that fails before the end (a damaged page) is an error, not the
+ * end of the walk. */
+static int walk_db(lmdb_store *ls, MDB_dbi dbi, walk_fn each, const store_walker *w)
 {
 	MDB_cursor *cur;
 	MDB_val k, v;
+	int rc = mdb_cursor_open(ls->txn, dbi, &cur), got = 0;
+
+	if (rc)
+		return err_of(rc);
+	for (int op = MDB_FIRST; !rc && !(got = mdb_cursor_get(cur, &k, &v, op)); op = MDB_NEXT)
+		rc = each(ls, &k, &v, w);
+	mdb_cursor_close(cur);
+	return rc ? rc : got != MDB_NOTFOUND ? err_of(got) : 0;
+}
+
+/* Read transaction: where chunk k's weights are, in the snapshot. */
+static int each_gram_at(lmdb_store *ls, const MDB_val *k, const MDB_val *v, const store_walker *w)
+{
+	uint32_t c;
+
+	if (!gram_entry(k, v, &c))
+		return SS_ECORRUPT;
+	ls->gram_at[c] = v->mv_data;
+	return 0;
+}
+
+/* Read transaction: finds every chunk's address in the snapshot. */
+static int gram_fill(lmdb_store *ls)
+{
 	int rc = gram_arrays(ls);
 
-	if (rc || (rc = err_of(mdb_cursor_open(ls->txn, ls->dgrams, &cur))))
+	if (rc)
 		return rc;
 	memset(ls->gram_at, 0, GRAM_CHUNKS * sizeof(*ls->gram_at));
-	for (int op = MDB_FIRST; !(rc = mdb_cursor_get(cur, &k, &v, op)); op = MDB_NEXT) {
-		uint32_t c;
-		if (!gram_entry(&k, &v, &c)) {
-			rc = MDB_CORRUPTED;
-			break;
-		}
-		ls->gram_at[c] = v.mv_data;
-	}
-	mdb_cursor_close(cur);
-	if (rc != MDB_NOTFOUND)
-		return err_of(rc);
+	if ((rc = walk_db(ls, ls->dgrams, each_gram_at, NULL)))
+		return rc;
 	ls->gram_gen = ls->gen;
 	return 0;
 }
@@ -833,23 +854,6 @@ static int l_user_id(store *s, const char *name, int create, uint32_t *id)
 }
 
 /* ---- walking (export, stats) ---- */
-
-/* One entry of a database walked: 0 to go on, else the error to stop with
- * (SS_ECORRUPT for an entry of the wrong shape). */
-typedef int (*walk_fn)(lmdb_store *ls, const MDB_val *k, const MDB_val *v, const store_walker *w);
-
-/* Gives `each` every entry of dbi, in key order, until one says stop. */
-static int walk_db(lmdb_store *ls, MDB_dbi dbi, walk_fn each, const store_walker *w)
-{
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc = err_of(mdb_cursor_open(ls->txn, dbi, &cur));
-
-	for (int op = MDB_FIRST; !rc && !mdb_cursor_get(cur, &k, &v, op); op = MDB_NEXT)
-		rc = each(ls, &k, &v, w);
-	mdb_cursor_close(cur);
-	return rc;
-}
 
 static int each_user(lmdb_store *ls, const MDB_val *k, const MDB_val *v, const store_walker *w)
 {
