@@ -80,7 +80,8 @@ expect 0 "learn spam again" "$bin" learn --spam $RP "$tmp/spam"
 grep -q "0 learned, 40 unchanged" "$tmp/err" && ok || bad "learning is idempotent: $(cat "$tmp/err")"
 expect 0 "learn for a user" "$bin" learn --ham --user alice $RP "$tmp/spam"
 expect 0 "unlearn for a user" "$bin" unlearn --user alice $RP $tmp/spam/0[0-4].eml
-for a in spam ham; do "$bin" learn --$a --db "$tmp/db" "$tmp/$a" 2>/dev/null; done
+# The embedded model made without the compression table, which Redis has not.
+for a in spam ham; do "$bin" learn --$a --no-ppm --db "$tmp/db" "$tmp/$a" 2>/dev/null; done
 "$bin" learn --ham --user alice --db "$tmp/db" "$tmp/spam" 2>/dev/null
 "$bin" unlearn --user alice --db "$tmp/db" $tmp/spam/0[0-4].eml 2>/dev/null
 expect 0 "stats on redis" "$bin" stats $RP
@@ -260,7 +261,7 @@ done
 C=redis://127.0.0.1:$c2 # any node will do as the seed
 expect 0 "learn spam on the cluster" "$bin" learn --spam --redis "$C" "$tmp/spam"
 expect 0 "learn ham on the cluster" "$bin" learn --ham --redis "$C" "$tmp/ham"
-for a in spam ham; do "$bin" learn --$a --db "$tmp/cdb" "$tmp/$a" 2>/dev/null; done
+for a in spam ham; do "$bin" learn --$a --no-ppm --db "$tmp/cdb" "$tmp/$a" 2>/dev/null; done
 for u in alice bob carol dave; do
 	"$bin" learn --ham --user $u --redis "$C" $tmp/spam/0[0-9].eml 2>/dev/null
 	"$bin" learn --ham --user $u --db "$tmp/cdb" $tmp/spam/0[0-9].eml 2>/dev/null

@@ -48,6 +48,7 @@ typedef struct model_args {
 	int is_spam;      /* learn: --spam (1) or --ham (0) */
 	int unlearn, check, json, quiet, trec;
 	size_t size_mb; /* --size MB for a new store */
+	int no_ppm;     /* --no-ppm: a new store without the compression table */
 	char **paths;
 	size_t npaths;
 	/* check: --rules PATH (repeatable), --no-default-rules, and the

@@ -19,11 +19,14 @@
 #include "cli/cli.h"
 #include "spamsift.h"
 
-/* First line of an export; the version changes with what features mean. */
-#define EXPORT_MAGIC "spamsift-model 3\n"
+/* First line of an export; the version changes with what features mean
+ * (4: with the compression table; a 3 reads as a model without one). */
+#define EXPORT_MAGIC "spamsift-model 4\n"
+#define EXPORT_MAGIC_3 "spamsift-model 3\n"
+#define PPM_PIECE 256 /* bytes of the table's dense part a "pd" line holds */
 
 static const char model_usage[] =
-    "usage: spamsift learn --spam|--ham [--user U] [--db PATH] [--size MB] PATH...\n"
+    "usage: spamsift learn --spam|--ham [--user U] [--db PATH] [--size MB] [--no-ppm] PATH...\n"
     "       spamsift unlearn [--user U] [--db PATH] PATH...\n"
     "       spamsift check [--json] [--user U] [--db PATH] [--rules PATH]...\n"
     "                      [--no-default-rules] [--ip IP] [--helo NAME] [--from ADDR]\n"
@@ -34,7 +37,9 @@ static const char model_usage[] =
     "       spamsift import [--db PATH] FILE|-\n"
     "       spamsift trec initialize|finalize|classify FILE|train ham|spam FILE [--db PATH]\n"
     "  Instead of --db PATH, each takes --redis redis://[:PASSWORD@]HOST[:PORT][/DB]\n"
-    "  [--redis-replica URL] [--redis-password-file FILE]: the model on Redis.\n";
+    "  [--redis-replica URL] [--redis-password-file FILE]: the model on Redis.\n"
+    "  --size MB and --no-ppm apply when a command creates the model: its feature\n"
+    "  buckets (64 MB), and no compression table (8 MB; Redis models have none).\n";
 
 /* The options only `check` takes: rules and the envelope. Returns 1 when
  * o was one of them (its value consumed), 0 when not. */
@@ -106,6 +111,8 @@ static int model_argv(int argc, char **argv, model_args *a)
 			a->user = argv[++i];
 		else if (!strcmp(o, "--size") && more)
 			a->size_mb = strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(o, "--no-ppm"))
+			a->no_ppm = 1;
 		else if (o[0] == '-' && o[1]) {
 			fprintf(stderr, "spamsift %s: unknown option '%s'\n%s", a->cmd, o,
 			        model_usage);
@@ -164,7 +171,7 @@ int cli_open_store(const model_args *a, int ro, store **out)
 {
 	char def[4200];
 	const char *path = a->db ? a->db : default_db(def, sizeof(def));
-	store_lmdb_opts o = {a->size_mb, 0, 0};
+	store_lmdb_opts o = {a->size_mb, 0, 0, a->no_ppm};
 	struct stat st;
 	int err;
 
@@ -228,7 +235,11 @@ static int count_msg(void *ctx, uint32_t user, const uint8_t *d, const msg_rec *
 	return 0;
 }
 
-static int walk(model_args *a, const store_walker *w)
+static int exp_ppm(store *s, FILE *f);
+
+/* Walks the model with w; with ppm_out, writes its compression table
+ * there too (export), from the same snapshot. */
+static int walk(model_args *a, const store_walker *w, FILE *ppm_out)
 {
 	store *s;
 	int err = cli_open_store(a, 1, &s);
@@ -237,6 +248,8 @@ static int walk(model_args *a, const store_walker *w)
 		return err == SS_ECORRUPT ? cli_corrupt(a) : CLI_USAGE;
 	if (!(err = s->ops->begin(s, 0))) {
 		err = s->ops->walk(s, w);
+		if (!err && ppm_out)
+			err = exp_ppm(s, ppm_out);
 		s->ops->end(s, 0);
 	}
 	store_close(s);
@@ -251,7 +264,7 @@ static int cmd_stats(model_args *a)
 {
 	counts c = {0};
 	store_walker w = {&c, count_user, count_feat, count_msg};
-	int rc = walk(a, &w);
+	int rc = walk(a, &w, NULL);
 
 	if (rc)
 		return rc;
@@ -285,6 +298,47 @@ static int exp_msg(void *ctx, uint32_t user, const uint8_t *d, const msg_rec *r)
 	               r->time) < 0;
 }
 
+/* Writes "TAG N HEX\n" for bytes p[0..n) unless all are zero. */
+static void exp_hex(FILE *f, const char *tag, size_t at, const uint8_t *p, size_t n)
+{
+	static const char dig[] = "0123456789abcdef";
+	char hex[2 * PPM_PIECE + 1];
+	size_t i = 0;
+
+	while (i < n && !p[i])
+		i++;
+	if (i == n)
+		return;
+	for (i = 0; i < n; i++) {
+		hex[2 * i] = dig[p[i] >> 4];
+		hex[2 * i + 1] = dig[p[i] & 15];
+	}
+	hex[2 * n] = 0;
+	fprintf(f, "%s %zu %s\n", tag, at, hex);
+}
+
+/* The compression table, when the model has one: "ppm BITS", then the
+ * non-zero pieces of its dense part ("pd OFFSET HEX") and its non-zero
+ * lines ("pl INDEX HEX"). */
+static int exp_ppm(store *s, FILE *f)
+{
+	ppm_view *v;
+	int rc = s->ops->ppm ? s->ops->ppm(s, 0, &v) : 0;
+	const uint8_t *d;
+
+	if (rc <= 0 || !v->d)
+		return rc < 0 ? rc : 0;
+	fprintf(f, "ppm %u\n", v->bits);
+	d = (const uint8_t *)v->d;
+	for (size_t off = 0; off < sizeof(ppm_dense); off += PPM_PIECE)
+		exp_hex(f, "pd", off, d + off,
+		        sizeof(ppm_dense) - off < PPM_PIECE ? sizeof(ppm_dense) - off : PPM_PIECE);
+	for (uint32_t i = 0; i < 1u << v->bits; i++)
+		exp_hex(f, "pl", i, (const uint8_t *)&v->chunk[i / PPM_CHUNK][i % PPM_CHUNK],
+		        sizeof(ppm_line));
+	return ferror(f) ? SS_EIO : 0;
+}
+
 static int cmd_export(model_args *a)
 {
 	counts c = {0};
@@ -301,7 +355,7 @@ static int cmd_export(model_args *a)
 		return CLI_USAGE;
 	}
 	fputs(EXPORT_MAGIC, c.out);
-	rc = walk(a, &w);
+	rc = walk(a, &w, c.out);
 	if ((c.out != stdout ? fclose(c.out) : fflush(c.out)) && !rc) {
 		fprintf(stderr, "spamsift export: %s: %s\n", a->paths[0], strerror(errno));
 		rc = CLI_USAGE;
@@ -322,9 +376,61 @@ static int parse_hex(const char *s, uint8_t *out, size_t n)
 	return s[2 * n] ? -1 : 0;
 }
 
-/* Applies one export line; returns 0, 1 for a bad line, or an SS_E* code. */
-static int import_line(store *s, char *line, uint32_t *map, size_t nmap)
+/* What an import does with the compression table's lines. */
+typedef struct imp_ppm {
+	ppm_view *v; /* the target's table, NULL: none (or of another size) */
+	int seen;    /* a "ppm" line was read */
+} imp_ppm;
+
+/* The "ppm BITS" line: takes the target's table when it has one of that
+ * size, else says the table is left out. */
+static int imp_ppm_start(store *s, unsigned bits, imp_ppm *ip)
 {
+	int rc = s->ops->ppm ? s->ops->ppm(s, 1, &ip->v) : 0;
+
+	if (rc < 0)
+		return rc;
+	ip->seen = 1;
+	if (!rc || ip->v->bits != bits) {
+		ip->v = NULL;
+		fprintf(stderr,
+		        "spamsift import: the model has no compression table%s: the export's "
+		        "is left out\n",
+		        rc ? " of that size" : "");
+	}
+	return 0;
+}
+
+/* A "pd" or "pl" line into the table; 1 when bad. */
+static int imp_ppm_line(imp_ppm *ip, int dense, unsigned long at, const char *hex)
+{
+	uint8_t b[PPM_PIECE];
+	size_t n = strlen(hex) / 2;
+	ppm_line *ch;
+
+	if (!ip->seen || !n || n > (dense ? PPM_PIECE : sizeof(ppm_line)) || parse_hex(hex, b, n))
+		return 1;
+	if (!ip->v)
+		return 0;
+	if (dense) {
+		if (at > sizeof(ppm_dense) || n > sizeof(ppm_dense) - at)
+			return 1;
+		memcpy((uint8_t *)ip->v->wd + at, b, n);
+		return 0;
+	}
+	if (n != sizeof(ppm_line) || at >= 1ul << ip->v->bits)
+		return 1;
+	if (!(ch = ip->v->wchunk(ip->v->ctx, (uint32_t)(at / PPM_CHUNK))))
+		return SS_ENOMEM;
+	memcpy(&ch[at % PPM_CHUNK], b, n);
+	return 0;
+}
+
+/* Applies one export line; returns 0, 1 for a bad line, or an SS_E* code. */
+static int import_line(store *s, char *line, uint32_t *map, size_t nmap, imp_ppm *ip)
+{
+	char big[2 * PPM_PIECE + 2];
+	unsigned long at;
 	char name[256], hex[64];
 	unsigned u, v1, v2, v3;
 	unsigned long long k, t1, t2;
@@ -351,6 +457,12 @@ static int import_line(store *s, char *line, uint32_t *map, size_t nmap)
 		    .is_spam = (uint8_t)(v1 != 0), .nfeat = v2, .step = w, .gstep = w2, .time = tm};
 		return parse_hex(hex, d, STORE_DIGEST) ? 1 : s->ops->put_msg(s, map[u], d, &r);
 	}
+	if (sscanf(line, "ppm %u", &u) == 1 && !ip->seen)
+		return imp_ppm_start(s, u, ip);
+	if (sscanf(line, "pd %lu %513s", &at, big) == 2)
+		return imp_ppm_line(ip, 1, at, big);
+	if (sscanf(line, "pl %lu %513s", &at, big) == 2)
+		return imp_ppm_line(ip, 0, at, big);
 	return 1;
 }
 
@@ -359,9 +471,11 @@ static int import_file(model_args *a, store *s, FILE *in)
 	static uint32_t map[65536];
 	char line[1024];
 	size_t lineno = 1;
+	imp_ppm ip = {NULL, 0};
 	int err = 0;
 
-	if (!fgets(line, sizeof(line), in) || strcmp(line, EXPORT_MAGIC)) {
+	if (!fgets(line, sizeof(line), in) ||
+	    (strcmp(line, EXPORT_MAGIC) && strcmp(line, EXPORT_MAGIC_3))) {
 		if (!strncmp(line, EXPORT_MAGIC, sizeof(EXPORT_MAGIC) - 3))
 			fprintf(stderr,
 			        "spamsift import: %s: an export of another model format (%.*s), "
@@ -374,7 +488,7 @@ static int import_file(model_args *a, store *s, FILE *in)
 	}
 	while (!err && fgets(line, sizeof(line), in)) {
 		lineno++;
-		if ((err = import_line(s, line, map, 65536)) == 1)
+		if ((err = import_line(s, line, map, 65536, &ip)) == 1)
 			fprintf(stderr, "spamsift import: %s:%zu: bad line\n", a->paths[0], lineno);
 	}
 	return err;

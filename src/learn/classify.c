@@ -47,6 +47,10 @@ void clf_params_default(clf_params *p)
 	p->e_cap = 8;
 	p->warm = 80;
 	p->g_warm = 100;
+	p->w_ppm = 1;
+	p->ppm_scale = 0.4;
+	p->ppm_cap = 8;
+	p->ppm_gate = 8;
 }
 
 void clf_params_gram(const clf_params *p, clf_params *g)
@@ -77,7 +81,11 @@ int clf_params_set(clf_params *p, const char *a)
 	           {"b_cap", offsetof(clf_params, b_cap)},
 	           {"e_cap", offsetof(clf_params, e_cap)},
 	           {"warm", offsetof(clf_params, warm)},
-	           {"g_warm", offsetof(clf_params, g_warm)}};
+	           {"g_warm", offsetof(clf_params, g_warm)},
+	           {"w_ppm", offsetof(clf_params, w_ppm)},
+	           {"ppm_scale", offsetof(clf_params, ppm_scale)},
+	           {"ppm_cap", offsetof(clf_params, ppm_cap)},
+	           {"ppm_gate", offsetof(clf_params, ppm_gate)}};
 	const char *eq = strchr(a, '=');
 	char *end;
 	double v;
@@ -273,6 +281,31 @@ void clf_score(const clf_params *p, const clf_totals *t, const feat_stat *st, si
 	r->gram = cap(lr_sum(p, st, ntok, n, w_gram, 0, contrib), p->e_cap);
 	r->logit = p->w_bayes * r->bayes + p->w_lr * r->lr + w_gram * r->gram;
 	r->logit *= warm_up(p->warm, t);
+	r->score = 1 / (1 + exp(-r->logit));
+	r->ppm = 0;
+	r->ppm_scored = 0;
+}
+
+/* The log-odds of the verdict threshold. */
+static double threshold_logit(const clf_params *p)
+{
+	return log(p->spam_at / (1 - p->spam_at));
+}
+
+int clf_ppm_wanted(const clf_params *p, const clf_result *r)
+{
+	return p->w_ppm > 0 && fabs(r->logit - threshold_logit(p)) < p->ppm_gate;
+}
+
+void clf_add_ppm(const clf_params *p, const clf_totals *t, int scored, double nats, size_t bytes,
+                 clf_result *r)
+{
+	double e = scored ? cap(p->ppm_scale * nats / sqrt(bytes ? (double)bytes : 1.0), p->ppm_cap)
+	                  : (r->logit >= threshold_logit(p) ? p->ppm_cap : -p->ppm_cap);
+
+	r->ppm = p->w_ppm * e * warm_up(p->warm, t);
+	r->ppm_scored = scored;
+	r->logit += r->ppm;
 	r->score = 1 / (1 + exp(-r->logit));
 }
 

@@ -53,6 +53,10 @@ typedef struct clf_params {
 	                             * also scaled by (learned + 1) / (g_warm + 1) */
 	double b_cap, e_cap;        /* each expert's log-odds clamped to +-cap before fusion:
 	                             * b_cap the count expert's, e_cap the regressions' */
+	double w_ppm;               /* fusion weight on the compression expert (0: off) */
+	double ppm_scale, ppm_cap;  /* its log-odds: scale * nats / sqrt(bytes), to +-cap */
+	double ppm_gate;            /* asked only when the others' log-odds is within this
+	                             * of the threshold's (see clf_ppm_wanted) */
 } clf_params;
 
 void clf_params_default(clf_params *p);
@@ -72,6 +76,9 @@ typedef struct clf_result {
 	double score;           /* final, in [0,1] */
 	double logit;           /* log-odds of the final score */
 	double bayes, lr, gram; /* the experts' log-odds */
+	double ppm;             /* the compression expert's share of logit (0: none) */
+	int ppm_scored;         /* 1: it read the message; 0: not asked (the others
+	                           were sure, and ppm is its full weight their way) */
 	size_t used;            /* features that carried evidence */
 } clf_result;
 
@@ -105,6 +112,19 @@ typedef struct clf_memo {
  * held before. */
 void clf_score(const clf_params *p, const clf_totals *t, const feat_stat *st, size_t n, size_t ntok,
                clf_result *r, clf_contrib *contrib, clf_memo *memo);
+
+/* Whether the compression expert should read a message the other experts
+ * scored r: when their log-odds is within ppm_gate of the threshold's.
+ * Further out its term (at most +-w_ppm * ppm_cap) cannot turn the
+ * verdict, and reading costs ~0.1 ms. */
+int clf_ppm_wanted(const clf_params *p, const clf_result *r);
+
+/* Adds the compression expert to r: with scored, its evidence from `nats`
+ * (ppm_cost) over `bytes` bytes; without, its full weight towards the
+ * side r is on, so that scores keep their order. Its weight is scaled
+ * by the warm-up of the messages it learned, t. */
+void clf_add_ppm(const clf_params *p, const clf_totals *t, int scored, double nats, size_t bytes,
+                 clf_result *r);
 
 /* The logistic regression step to apply to every feature weight of a message
  * of class is_spam whose current LR log-odds is lr_logit over n features:

@@ -612,9 +612,7 @@ static void gram_put(char *buf, size_t cap, size_t *n, const char *src, size_t l
 	*n += k;
 }
 
-/* Fills buf (capacity cap) with what the n-grams are cut from: header
- * lines "name:value" (at most half of it), the Subject, then visible text. */
-static size_t gram_text(const ss_message *m, char *buf, size_t cap)
+size_t feat_text(const ss_message *m, char *buf, size_t cap)
 {
 	size_t n = 0, hcap = cap / 2;
 
@@ -659,7 +657,7 @@ static int gram_feats(feat_ctx *fc, const ss_message *m)
 
 	if (!buf)
 		return SS_ENOMEM;
-	n = gram_text(m, buf, fc->gram_bytes);
+	n = feat_text(m, buf, fc->gram_bytes);
 	for (size_t i = 0; i + FEAT_GRAM <= n; i++) {
 		uint32_t g, s;
 		uint64_t *w, old, bit;

@@ -113,6 +113,13 @@ int feat_extract(feat_ctx *fc, const ss_message *m, ss_arena *a, feat_set *out);
  * character as \xNN. NULL when out of memory. */
 const char *feat_token(const feat *f, ss_arena *a);
 
+/* Fills buf (capacity cap) with what the 4-grams (and the compression
+ * expert, learn/ppm.h) read: header lines "name:value" (at most half of
+ * it), the Subject, then the visible text, each byte through the same map
+ * (ASCII letters lower-cased, CR and TAB as spaces).
+ * Returns the bytes written. */
+size_t feat_text(const ss_message *m, char *buf, size_t cap);
+
 /* Returns the printed prefix of namespace ns ("w", "p", "subj"...). */
 const char *feat_ns_name(unsigned ns);
 

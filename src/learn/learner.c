@@ -23,7 +23,11 @@ typedef struct lrn_msg {
 	feat_set fs;
 	uint64_t *keys;
 	feat_stat *st;
-	float *dw; /* scratch: weight changes */
+	float *dw;           /* scratch: weight changes */
+	const ss_message *m; /* NULL: only its keys are known (a journal's redo) */
+	const uint8_t *text; /* the compression expert's text (made when needed) */
+	size_t tlen;
+	ss_arena *a;
 } lrn_msg;
 
 learner *learner_new(store *s, const clf_params *p, size_t max_features)
@@ -120,6 +124,9 @@ static int prepare(learner *l, const ss_message *m, uint32_t user, ss_arena *a, 
 	int err = feat_extract(l->fc, m, a, &x->fs);
 	size_t n = x->fs.n;
 
+	x->m = m;
+	x->text = NULL;
+	x->a = a;
 	if (err)
 		return err;
 	if (!(x->keys = arena_alloc(a, (n ? n : 1) * sizeof(uint64_t))))
@@ -202,7 +209,8 @@ static int explain(const lrn_msg *x, const clf_contrib *c, size_t n, size_t ntop
 	if (!sorted)
 		return SS_ENOMEM;
 	v->ntop = strongest(c, n, ntop, sorted);
-	if (!(v->top = arena_calloc(a, v->ntop ? v->ntop : 1, sizeof(lrn_reason))))
+	/* One more: room for the compression expert's line (explain_ppm). */
+	if (!(v->top = arena_calloc(a, v->ntop + 1, sizeof(lrn_reason))))
 		return SS_ENOMEM;
 	for (size_t i = 0; i < v->ntop; i++) {
 		const feat *f = &x->fs.v[sorted[i].feat];
@@ -215,20 +223,91 @@ static int explain(const lrn_msg *x, const clf_contrib *c, size_t n, size_t ntop
 	return 0;
 }
 
-static int score(learner *l, const lrn_msg *x, const clf_totals *t, size_t ntop, ss_arena *a,
+/* The compression expert's text of the message (once). */
+static int ppm_text(lrn_msg *x)
+{
+	char *buf;
+
+	if (x->text)
+		return 0;
+	if (!(buf = arena_alloc(x->a, PPM_TEXT)))
+		return SS_ENOMEM;
+	x->tlen = feat_text(x->m, buf, PPM_TEXT);
+	x->text = (const uint8_t *)buf;
+	return 0;
+}
+
+/* The global model's compression table for writing (1) or reading (0),
+ * or 0 when there is none, no message text to give it, or (reading) the
+ * expert is off. Learning goes on while it is off, so that turning it on
+ * again finds the table in step with the rest of the model. */
+static int ppm_view_of(learner *l, const lrn_msg *x, int write, ppm_view **pv)
+{
+	if (!l->s->ops->ppm || !x->m || (!write && l->p.w_ppm <= 0))
+		return 0;
+	return l->s->ops->ppm(l->s, write, pv);
+}
+
+/* Adds the compression expert to v once it has learned a message. */
+static int add_ppm(learner *l, lrn_msg *x, lrn_verdict *v)
+{
+	clf_totals pt;
+	ppm_view *pv;
+	int rc = ppm_view_of(l, x, 0, &pv), scored;
+
+	if (rc <= 0 || !pv->d || pv->d->msgs[0] + pv->d->msgs[1] == 0)
+		return rc < 0 ? rc : 0;
+	/* Its weight ramps over the messages it learned (a model imported
+	 * or migrated without a table has learned many more). */
+	pt = (clf_totals){pv->d->msgs[1], pv->d->msgs[0]};
+	scored = clf_ppm_wanted(&l->p, &v->r);
+	if (scored && (rc = ppm_text(x)))
+		return rc;
+	clf_add_ppm(&l->p, &pt, scored, scored ? ppm_cost(pv, x->text, x->tlen) : 0,
+	            scored ? x->tlen : 0, &v->r);
+	return 0;
+}
+
+/* Puts the compression expert's share among v->top (strongest first; the
+ * caller left room for one more) when it read the message. */
+static void explain_ppm(lrn_verdict *v, size_t ntop)
+{
+	lrn_reason r = {"ppm", "text model", v->r.ppm, 0, 0};
+	size_t i = v->ntop;
+
+	if (!v->r.ppm_scored || !ntop)
+		return;
+	while (i > 0 && fabs(v->top[i - 1].weight) < fabs(r.weight))
+		i--;
+	if (i >= ntop)
+		return;
+	memmove(v->top + i + 1, v->top + i, (v->ntop - i) * sizeof(*v->top));
+	v->top[i] = r;
+	v->ntop += v->ntop < ntop;
+}
+
+static int score(learner *l, lrn_msg *x, const clf_totals *t, size_t ntop, ss_arena *a,
                  lrn_verdict *v)
 {
 	clf_contrib *c = NULL;
 	size_t n = x->fs.n;
+	int err;
 
 	memset(v, 0, sizeof(*v));
 	/* clf_score writes every entry. */
 	if (ntop && !(c = arena_alloc(a, (n ? n : 1) * sizeof(*c))))
 		return SS_ENOMEM;
 	clf_score(&l->p, t, x->st, n, x->fs.ntok, &v->r, c, l->memo);
+	if ((err = add_ppm(l, x, v)))
+		return err;
 	v->is_spam = v->r.score >= l->p.spam_at;
 	v->nfeat = n;
-	return ntop ? explain(x, c, n, ntop, a, v) : 0;
+	if (!ntop)
+		return 0;
+	if ((err = explain(x, c, n, ntop, a, v)))
+		return err;
+	explain_ppm(v, ntop);
+	return 0;
 }
 
 int learner_check(learner *l, const ss_message *m, uint32_t user, size_t ntop, ss_arena *a,
@@ -239,6 +318,20 @@ int learner_check(learner *l, const ss_message *m, uint32_t user, size_t ntop, s
 	int err = prepare(l, m, user, a, &x, &t);
 
 	return err ? err : score(l, &x, &t, ntop, a, v);
+}
+
+/* Learns (sign +1) or unlearns (-1) the message's text in the global
+ * model's compression table, when it has one. */
+static int apply_ppm(learner *l, lrn_msg *x, int is_spam, int sign)
+{
+	ppm_view *pv;
+	int rc = ppm_view_of(l, x, 1, &pv);
+
+	if (rc <= 0)
+		return rc;
+	if ((rc = ppm_text(x)))
+		return rc;
+	return ppm_learn(pv, x->text, x->tlen, is_spam, sign);
 }
 
 /* Applies (sign +1) or removes (sign -1) a message's contribution, and
@@ -274,6 +367,8 @@ static int apply(learner *l, lrn_msg *x, uint32_t user, const msg_rec *r, int si
 		}
 		x->st[i].w += x->dw[i];
 	}
+	if (!user && (err = apply_ppm(l, x, r->is_spam, sign)))
+		return err;
 	return l->s->ops->add_totals(l->s, user, ds, dh);
 }
 

@@ -42,9 +42,10 @@
 
 #include "learn/features.h"
 #include "spamsift.h"
+#include "store/lmdb_ppm.h"
 #include "store/store.h"
 
-#define FORMAT 3  /* 3: n-gram slots (2: a key per n-gram, all in buckets) */
+#define FORMAT 4  /* 4: the compression table (3: n-gram slots; 2: a key per n-gram) */
 #define SLOTS 170 /* 170 * 24 = 4080 bytes: with LMDB's header, one page */
 #define BUCKET_BYTES (SLOTS * sizeof(bslot))
 #define BUCKET_KIB 4
@@ -79,7 +80,7 @@ typedef struct meta {
 typedef struct lmdb_store {
 	store base;
 	MDB_env *env;
-	MDB_dbi dmeta, dusers, dbuckets, dgrams, dmsgs;
+	MDB_dbi dmeta, dusers, dbuckets, dgrams, dmsgs, dppm;
 	MDB_txn *txn;
 	int writing;
 	meta m;
@@ -103,11 +104,13 @@ typedef struct lmdb_store {
 	uint32_t gram_gen;
 	float **gram_copy;
 	uint8_t *gram_dirty;
+	uint32_t ppm_bits; /* the compression table's size (0: none, see load_layout) */
+	lmdb_ppm *ppm;     /* this handle's view of it */
 	int read_only;
 	int shared; /* a handle made by l_dup: the environment is not its own */
 } lmdb_store;
 
-static int err_of(int rc)
+int lmdb_err_of(int rc)
 {
 	switch (rc) {
 	case 0:
@@ -228,7 +231,7 @@ static int get_bucket(lmdb_store *ls, uint64_t bk, int for_write, bucket **out)
 	if (!c->keys[i]) {
 		rc = mdb_get(ls->txn, ls->dbuckets, &k, &v);
 		if (rc && rc != MDB_NOTFOUND)
-			return err_of(rc);
+			return lmdb_err_of(rc);
 		if (!rc && v.mv_size != BUCKET_BYTES)
 			return SS_ECORRUPT;
 		c->keys[i] = bk;
@@ -377,11 +380,11 @@ static int walk_db(lmdb_store *ls, MDB_dbi dbi, walk_fn each, const store_walker
 	int rc = mdb_cursor_open(ls->txn, dbi, &cur), got = 0;
 
 	if (rc)
-		return err_of(rc);
+		return lmdb_err_of(rc);
 	for (int op = MDB_FIRST; !rc && !(got = mdb_cursor_get(cur, &k, &v, op)); op = MDB_NEXT)
 		rc = each(ls, &k, &v, w);
 	mdb_cursor_close(cur);
-	return rc ? rc : got != MDB_NOTFOUND ? err_of(got) : 0;
+	return rc ? rc : got != MDB_NOTFOUND ? lmdb_err_of(got) : 0;
 }
 
 /* Read transaction: where chunk k's weights are, in the snapshot. */
@@ -425,7 +428,7 @@ static int gram_chunk_w(lmdb_store *ls, uint32_t c, float **out)
 		rc = mdb_get(ls->txn, ls->dgrams, &k, &v);
 		if ((rc && rc != MDB_NOTFOUND) || (!rc && v.mv_size != GRAM_CHUNK_BYTES)) {
 			free(copy);
-			return rc && rc != MDB_NOTFOUND ? err_of(rc) : SS_ECORRUPT;
+			return rc && rc != MDB_NOTFOUND ? lmdb_err_of(rc) : SS_ECORRUPT;
 		}
 		if (rc)
 			memset(copy, 0, GRAM_CHUNK_BYTES);
@@ -473,7 +476,7 @@ static int gram_flush(lmdb_store *ls)
 		if (!ls->gram_dirty[c])
 			continue;
 		if ((rc = mdb_put(ls->txn, ls->dgrams, &k, &v, 0)))
-			return err_of(rc);
+			return lmdb_err_of(rc);
 	}
 	return 0;
 }
@@ -513,7 +516,7 @@ static int global_bucket(lmdb_store *ls, uint32_t idx, const bucket **out)
 		return rc;
 	rc = mdb_get(ls->txn, ls->dbuckets, &k, &v);
 	if (rc && rc != MDB_NOTFOUND)
-		return err_of(rc);
+		return lmdb_err_of(rc);
 	if (!rc && v.mv_size != BUCKET_BYTES)
 		return SS_ECORRUPT;
 	ls->gptr[idx] = *out = rc ? NULL : v.mv_data;
@@ -533,7 +536,7 @@ static int global_fill(lmdb_store *ls)
 	int rc = mdb_cursor_open(ls->txn, ls->dbuckets, &cur);
 
 	if (rc)
-		return err_of(rc);
+		return lmdb_err_of(rc);
 	memset(ls->gptr, 0, nb * sizeof(*ls->gptr));
 	for (uint32_t i = 0; i < nb; i++)
 		ls->gen_of[i] = ls->gen;
@@ -555,7 +558,7 @@ static int global_fill(lmdb_store *ls)
 	mdb_cursor_close(cur);
 	if (rc && rc != MDB_NOTFOUND) {
 		memset(ls->gen_of, 0, nb * sizeof(*ls->gen_of));
-		return err_of(rc);
+		return lmdb_err_of(rc);
 	}
 	return 0;
 }
@@ -729,7 +732,7 @@ static int meta_get(lmdb_store *ls, const char *name, void *val, size_t len)
 		return 0;
 	}
 	if (rc)
-		return err_of(rc);
+		return lmdb_err_of(rc);
 	if (v.mv_size != len)
 		return SS_ECORRUPT;
 	memcpy(val, v.mv_data, len);
@@ -740,7 +743,7 @@ static int meta_put(lmdb_store *ls, const char *name, const void *val, size_t le
 {
 	MDB_val k = {strlen(name), (void *)name}, v = {len, (void *)val};
 
-	return err_of(mdb_put(ls->txn, ls->dmeta, &k, &v, 0));
+	return lmdb_err_of(mdb_put(ls->txn, ls->dmeta, &k, &v, 0));
 }
 
 static int l_totals(store *s, uint32_t user, clf_totals *t)
@@ -795,7 +798,7 @@ static int l_get_msg(store *s, uint32_t user, const uint8_t *digest, msg_rec *r)
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc)
-		return err_of(rc);
+		return lmdb_err_of(rc);
 	if (v.mv_size != sizeof(*r))
 		return SS_ECORRUPT;
 	memcpy(r, v.mv_data, sizeof(*r));
@@ -809,7 +812,7 @@ static int l_put_msg(store *s, uint32_t user, const uint8_t *digest, const msg_r
 	MDB_val k = {sizeof(kb), kb}, v = {sizeof(*r), (void *)r};
 
 	msg_key(kb, user, digest);
-	return err_of(mdb_put(ls->txn, ls->dmsgs, &k, &v, 0));
+	return lmdb_err_of(mdb_put(ls->txn, ls->dmsgs, &k, &v, 0));
 }
 
 static int l_del_msg(store *s, uint32_t user, const uint8_t *digest)
@@ -821,7 +824,7 @@ static int l_del_msg(store *s, uint32_t user, const uint8_t *digest)
 
 	msg_key(kb, user, digest);
 	rc = mdb_del(ls->txn, ls->dmsgs, &k, NULL);
-	return rc == MDB_NOTFOUND ? 0 : err_of(rc);
+	return rc == MDB_NOTFOUND ? 0 : lmdb_err_of(rc);
 }
 
 static int l_user_id(store *s, const char *name, int create, uint32_t *id)
@@ -837,7 +840,7 @@ static int l_user_id(store *s, const char *name, int create, uint32_t *id)
 		return 1;
 	}
 	if (rc != MDB_NOTFOUND)
-		return err_of(rc);
+		return lmdb_err_of(rc);
 	if (!create)
 		return 0;
 	if (!ls->writing || !*name || k.mv_size > 200)
@@ -848,7 +851,7 @@ static int l_user_id(store *s, const char *name, int create, uint32_t *id)
 	*id = ++ls->m.nusers;
 	v = (MDB_val){sizeof(*id), id};
 	if ((rc = mdb_put(ls->txn, ls->dusers, &k, &v, 0)))
-		return err_of(rc);
+		return lmdb_err_of(rc);
 	err = meta_put(ls, "layout", &ls->m, sizeof(ls->m));
 	return err ? err : 1;
 }
@@ -958,7 +961,7 @@ static int l_begin(store *s, int write)
 	rc = mdb_txn_begin(ls->env, NULL, write ? 0 : MDB_RDONLY, &ls->txn);
 	if (rc) {
 		ls->txn = NULL;
-		return err_of(rc);
+		return lmdb_err_of(rc);
 	}
 	ls->writing = write;
 	/* Bucket addresses cached by an earlier read transaction stay good when
@@ -991,7 +994,7 @@ static int flush_dirty(lmdb_store *ls)
 			continue;
 		rc = mdb_put(ls->txn, ls->dbuckets, &k, &v, 0);
 		if (rc)
-			return err_of(rc);
+			return lmdb_err_of(rc);
 	}
 	return 0;
 }
@@ -1003,15 +1006,17 @@ static int l_end(store *s, int commit)
 
 	if (!ls->txn)
 		return SS_EINVAL;
-	if (ls->writing && commit && !(err = flush_dirty(ls)))
-		err = gram_flush(ls);
+	if (ls->writing && commit && !(err = flush_dirty(ls)) && !(err = gram_flush(ls)) && ls->ppm)
+		err = lmdb_ppm_flush(ls->ppm, ls->txn, ls->dppm);
 	if (!err && commit && ls->writing)
-		err = err_of(mdb_txn_commit(ls->txn));
+		err = lmdb_err_of(mdb_txn_commit(ls->txn));
 	else
 		mdb_txn_abort(ls->txn);
 	if (ls->writing) {
 		bc_clear(&ls->c); /* private copies, or addresses of pages now freed */
 		gram_drop(ls);
+		if (ls->ppm)
+			lmdb_ppm_end(ls->ppm);
 	}
 	ls->txn = NULL;
 	ls->writing = 0;
@@ -1033,7 +1038,25 @@ static void l_close(store *s)
 	free(ls->gram_at);
 	free(ls->gram_copy);
 	free(ls->gram_dirty);
+	lmdb_ppm_free(ls->ppm);
 	free(ls);
+}
+
+/* The compression table, when the model has one (format 4). A read in a
+ * write transaction sees what it learned so far. */
+static int l_ppm(store *s, int write, ppm_view **v)
+{
+	lmdb_store *ls = (lmdb_store *)s;
+	int err;
+
+	if (!ls->txn || (write && !ls->writing))
+		return SS_EINVAL;
+	if (!ls->ppm_bits)
+		return 0;
+	if (!ls->ppm && !(ls->ppm = lmdb_ppm_new(ls->ppm_bits)))
+		return SS_ENOMEM;
+	err = lmdb_ppm_view(ls->ppm, ls->txn, ls->dppm, ls->writing, ls->snap, v);
+	return err ? err : 1;
 }
 
 /* A second handle over the same environment (MDB_NOTLS lets its read
@@ -1054,6 +1077,8 @@ static int l_dup(store *s, store **out)
 	d->dbuckets = ls->dbuckets;
 	d->dgrams = ls->dgrams;
 	d->dmsgs = ls->dmsgs;
+	d->dppm = ls->dppm;
+	d->ppm_bits = ls->ppm_bits;
 	d->m = ls->m;
 	d->read_only = ls->read_only;
 	d->shared = 1;
@@ -1067,9 +1092,10 @@ static int l_dup(store *s, store **out)
 	return 0;
 }
 
-static const store_ops lmdb_ops = {
-    l_close,   l_begin,   l_end,     l_lookup,   l_update, l_totals, l_add_totals, l_get_msg,
-    l_put_msg, l_del_msg, l_user_id, l_put_feat, l_walk,   l_dup,    NULL,         NULL};
+static const store_ops lmdb_ops = {l_close,   l_begin,      l_end,     l_lookup,  l_update,
+                                   l_totals,  l_add_totals, l_get_msg, l_put_msg, l_del_msg,
+                                   l_user_id, l_put_feat,   l_walk,    l_dup,     NULL,
+                                   NULL,      l_ppm};
 
 /* ---- opening ---- */
 
@@ -1083,7 +1109,28 @@ static int open_dbs(lmdb_store *ls, int create)
 	    (rc = mdb_dbi_open(ls->txn, "buckets", fl | MDB_INTEGERKEY, &ls->dbuckets)) ||
 	    (rc = mdb_dbi_open(ls->txn, "grams", fl | MDB_INTEGERKEY, &ls->dgrams)) ||
 	    (rc = mdb_dbi_open(ls->txn, "msgs", fl, &ls->dmsgs)))
-		return rc == MDB_NOTFOUND ? SS_ECORRUPT : err_of(rc);
+		return rc == MDB_NOTFOUND ? SS_ECORRUPT : lmdb_err_of(rc);
+	/* Absent from a format 3 store opened read-only: no table. */
+	rc = mdb_dbi_open(ls->txn, "ppm", fl | MDB_INTEGERKEY, &ls->dppm);
+	return rc == MDB_NOTFOUND ? 0 : lmdb_err_of(rc);
+}
+
+/* The compression table's size: "ppm" in meta (0: created without one);
+ * format 3 stores, made before it, have none. */
+static int load_ppm(lmdb_store *ls, const store_lmdb_opts *o, int create)
+{
+	uint32_t bits = create && !o->no_ppm ? PPM_BITS : 0;
+	int err;
+
+	if (create)
+		err = meta_put(ls, "ppm", &bits, sizeof(bits));
+	else
+		err = ls->m.format < 4 ? 0 : meta_get(ls, "ppm", &bits, sizeof(bits));
+	if (err)
+		return err;
+	if (bits && (bits < 8 || bits > 24))
+		return SS_ECORRUPT;
+	ls->ppm_bits = bits;
 	return 0;
 }
 
@@ -1102,12 +1149,14 @@ static int load_layout(lmdb_store *ls, const store_lmdb_opts *o)
 		ls->m.nbuckets = (uint32_t)((o->size_mb ? o->size_mb : 64) * 1024 / BUCKET_KIB);
 		ls->m.user_nbuckets =
 		    (uint32_t)((o->user_size_mb ? o->user_size_mb : 4) * 1024 / BUCKET_KIB);
-		return meta_put(ls, "layout", &ls->m, sizeof(ls->m));
+		if ((err = meta_put(ls, "layout", &ls->m, sizeof(ls->m))))
+			return err;
+		return load_ppm(ls, o, 1);
 	}
-	if (ls->m.format != FORMAT || ls->m.slots != SLOTS || !ls->m.nbuckets ||
-	    !ls->m.user_nbuckets)
+	if ((ls->m.format != FORMAT && ls->m.format != 3) || ls->m.slots != SLOTS ||
+	    !ls->m.nbuckets || !ls->m.user_nbuckets)
 		return SS_ECORRUPT;
-	return 0;
+	return load_ppm(ls, o, 0);
 }
 
 static int open_env(lmdb_store *ls, const char *path, const store_lmdb_opts *o)
@@ -1119,13 +1168,13 @@ static int open_env(lmdb_store *ls, const char *path, const store_lmdb_opts *o)
 		return SS_EIO;
 	if ((rc = mdb_env_create(&ls->env)) || (rc = mdb_env_set_maxdbs(ls->env, 8)) ||
 	    (rc = mdb_env_set_mapsize(ls->env, total << 20)))
-		return err_of(rc);
+		return lmdb_err_of(rc);
 	rc = mdb_env_open(ls->env, path, (o->read_only ? MDB_RDONLY : 0) | MDB_NOTLS, 0600);
 	if (rc == ENOENT || rc == EACCES || rc == ENOTDIR) {
 		errno = rc;
 		return SS_EIO;
 	}
-	return err_of(rc);
+	return lmdb_err_of(rc);
 }
 
 int store_lmdb_open(const char *path, const store_lmdb_opts *opts, store **out)
@@ -1142,14 +1191,15 @@ int store_lmdb_open(const char *path, const store_lmdb_opts *opts, store **out)
 	ls->gen = 1; /* gen_of starts zeroed: nothing valid */
 	if ((err = bc_init(&ls->c, 1 << 16)) || (err = open_env(ls, path, &o)))
 		goto fail;
-	if ((err = err_of(mdb_txn_begin(ls->env, NULL, o.read_only ? MDB_RDONLY : 0, &ls->txn))))
+	if ((err =
+	         lmdb_err_of(mdb_txn_begin(ls->env, NULL, o.read_only ? MDB_RDONLY : 0, &ls->txn))))
 		goto fail;
 	ls->writing = !o.read_only;
 	if ((err = open_dbs(ls, !o.read_only)) || (err = load_layout(ls, &o)))
 		goto fail;
 	/* Committed in both cases: an aborted transaction would close the
 	 * database handles it opened (read-only opens could then read nothing). */
-	err = err_of(mdb_txn_commit(ls->txn));
+	err = lmdb_err_of(mdb_txn_commit(ls->txn));
 	ls->txn = NULL;
 	ls->writing = 0;
 	if (err)

@@ -33,6 +33,10 @@ typedef struct mem_store {
 	clf_totals tot[MAX_USERS];
 	char *users[MAX_USERS];
 	uint32_t nusers;
+	ppm_line *lines; /* the compression table, made on first use */
+	ppm_dense *dense;
+	const ppm_line **chunk;
+	ppm_view pv;
 } mem_store;
 
 static uint64_t ukey(uint32_t user, uint64_t key)
@@ -278,9 +282,47 @@ static int mem_end(store *s, int commit)
 	return 0;
 }
 
+static ppm_line *mem_ppm_chunk(void *ctx, uint32_t k)
+{
+	mem_store *ms = ctx;
+
+	return ms->lines + (size_t)k * PPM_CHUNK;
+}
+
+/* The table, one array of lines (chunk k at line k * PPM_CHUNK). */
+static int mem_ppm(store *s, int write, ppm_view **v)
+{
+	mem_store *ms = (mem_store *)s;
+	uint32_t nch = ppm_nchunks(PPM_BITS);
+	size_t bytes = (size_t)nch * PPM_CHUNK * sizeof(ppm_line);
+
+	(void)write;
+	if (!ms->lines) {
+		if (!(ms->lines = aligned_alloc(64, bytes)) ||
+		    !(ms->dense = calloc(1, sizeof(*ms->dense))) ||
+		    !(ms->chunk = malloc(nch * sizeof(*ms->chunk)))) {
+			free(ms->lines);
+			free(ms->dense);
+			ms->lines = NULL;
+			ms->dense = NULL;
+			return SS_ENOMEM;
+		}
+		memset(ms->lines, 0, bytes);
+		for (uint32_t k = 0; k < nch; k++)
+			ms->chunk[k] = ms->lines + (size_t)k * PPM_CHUNK;
+		ms->pv = (ppm_view){ms->dense, ms->chunk, PPM_BITS, ms->dense, mem_ppm_chunk, ms};
+	}
+	*v = &ms->pv;
+	return 1;
+}
+
 static void mem_close(store *s)
 {
 	mem_store *ms = (mem_store *)s;
+
+	free(ms->lines);
+	free(ms->dense);
+	free(ms->chunk);
 
 	for (uint32_t i = 1; i <= ms->nusers; i++)
 		free(ms->users[i]);
@@ -289,10 +331,10 @@ static void mem_close(store *s)
 	free(ms);
 }
 
-static const store_ops mem_ops = {mem_close,   mem_begin,   mem_end,        mem_lookup,
-                                  mem_update,  mem_totals,  mem_add_totals, mem_get_msg,
-                                  mem_put_msg, mem_del_msg, mem_user_id,    mem_put_feat,
-                                  mem_walk,    NULL,        NULL,           NULL};
+static const store_ops mem_ops = {
+    mem_close,      mem_begin,   mem_end,     mem_lookup,  mem_update,  mem_totals,
+    mem_add_totals, mem_get_msg, mem_put_msg, mem_del_msg, mem_user_id, mem_put_feat,
+    mem_walk,       NULL,        NULL,        NULL,        mem_ppm};
 
 store *store_mem_new(void)
 {

@@ -1388,9 +1388,10 @@ static void r_close(store *s)
 
 static int r_dup(store *s, store **out);
 
-static const store_ops redis_ops = {
-    r_close,   r_begin,   r_end,     r_lookup,   r_update, rs_totals, r_add_totals, r_get_msg,
-    r_put_msg, r_del_msg, r_user_id, r_put_feat, r_walk,   r_dup,     r_degraded,   r_intent};
+static const store_ops redis_ops = {r_close,   r_begin,      r_end,     r_lookup,  r_update,
+                                    rs_totals, r_add_totals, r_get_msg, r_put_msg, r_del_msg,
+                                    r_user_id, r_put_feat,   r_walk,    r_dup,     r_degraded,
+                                    r_intent,  NULL};
 
 void store_redis_set_redo(store *s, store_redo_fn redo, void *ctx)
 {

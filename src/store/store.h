@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "learn/classify.h"
+#include "learn/ppm.h"
 
 #define STORE_DIGEST 16
 
@@ -61,6 +62,8 @@ typedef struct store_lmdb_opts {
 	size_t size_mb;      /* global model: buckets of features (default 64) */
 	size_t user_size_mb; /* each user's model (default 4) */
 	int read_only;
+	int no_ppm; /* without the compression table (learn/ppm.h; 8 MiB): as a
+	               Redis model is, so that the two score alike */
 } store_lmdb_opts;
 
 typedef struct store_ops {
@@ -102,6 +105,13 @@ typedef struct store_ops {
 	 * put them aside (the Redis journal) can redo the report later
 	 * against the model as it is then. NULL: not needed (embedded). */
 	int (*intent)(store *s, uint32_t user, const store_intent *in);
+	/* The global model's compression table (learn/ppm.h) as the current
+	 * transaction sees it: write 0 to score, 1 to learn (in a write
+	 * transaction: the view's writable parts, written at commit). Fills
+	 * *v (the store's, valid until the transaction ends) and returns 1,
+	 * 0 when the model has no table, or an SS_E* code. NULL: no model of
+	 * this backend has one (Redis, for now). */
+	int (*ppm)(store *s, int write, ppm_view **v);
 } store_ops;
 
 struct store {

@@ -283,7 +283,7 @@ static double score_txn(fixture *f, const char *raw, uint32_t user)
 /* Opens an LMDB model of size_mb in a new directory (name in dir). */
 static void fx_open_lmdb(fixture *f, char *dir, size_t dlen, size_t size_mb)
 {
-	store_lmdb_opts o = {size_mb, 1, 0};
+	store_lmdb_opts o = {size_mb, 1, 0, 0};
 	clf_params p;
 
 	clf_params_default(&p);
@@ -310,7 +310,7 @@ static void rm_dir(const char *dir)
 TEST(learn_lmdb_scores_follow_commits)
 {
 	fixture mem, db, dup;
-	store_lmdb_opts o = {1, 1, 0};
+	store_lmdb_opts o = {1, 1, 0, 0};
 	char dir[64];
 	clf_params p;
 	uint32_t alice = 0, alice_mem = 0;

@@ -1,0 +1,253 @@
+/*
+ * ppm.c: the compression expert (see ppm.h).
+ *
+ * Scoring walks the bytes once: per byte, the orders 0-1 estimates from the
+ * dense counts and one line per order 2..PPM_ORDER, found by a 16-byte
+ * compare of the line's symbols (SSE2). The lines of the byte PFD places
+ * ahead are prefetched, which hides most of the cache misses of a table
+ * far larger than the cache. The probability ratio is multiplied along
+ * and its log taken only when it nears a double's range.
+ */
+#include <emmintrin.h>
+#include <math.h>
+#include <string.h>
+
+#include "learn/ppm.h"
+#include "spamsift.h"
+
+#define PFD 8 /* prefetch distance in bytes */
+#define DISCOUNT 0.5
+
+_Alignas(64) const ppm_line ppm_zero_chunk[PPM_CHUNK];
+
+/* The lines (indexes) of the contexts of orders 2..PPM_ORDER before x[i]. */
+typedef struct ctx_lines {
+	uint32_t li[PPM_ORDER + 1];
+} ctx_lines;
+
+static inline uint64_t fmix(uint64_t h)
+{
+	h ^= h >> 31;
+	h *= 0xBF58476D1CE4E5B9ULL;
+	h ^= h >> 29;
+	h *= 0x94D049BB133111EBULL;
+	h ^= h >> 32;
+	return h;
+}
+
+static inline void lines_at(uint32_t bits, const uint8_t *x, size_t i, ctx_lines *c)
+{
+	uint64_t v = 0x9E3779B97F4A7C15ULL, mask = ((uint64_t)1 << bits) - 1;
+
+	for (unsigned k = 1; k <= PPM_ORDER; k++) {
+		unsigned b = i >= k ? x[i - k] + 1u : 0u;
+		v = (v + b + (uint64_t)k * 0x1000) * 0xD6E8FEB86659FD93ULL;
+		if (k >= 2)
+			c->li[k] = (uint32_t)(fmix(v) & mask);
+	}
+}
+
+static inline const ppm_line *line_of(const ppm_view *v, uint32_t li)
+{
+	return &v->chunk[li / PPM_CHUNK][li % PPM_CHUNK];
+}
+
+/* PPM-D: the estimate c/n less a discount, the rest (escape) spread as the
+ * lower order's estimate p. */
+static inline double blend(double c, double n, double u, double p)
+{
+	double d = DISCOUNT;
+
+	if (n <= 0)
+		return p;
+	if (u < 1)
+		u = 1;
+	if (u * d > n)
+		d = n / u;
+	return ((c > d ? c - d : 0) + d * u * p) / n;
+}
+
+/* Slot of symbol s among a line's used ones, or -1. The 16-byte load
+ * reaches past sym into c: masked off. */
+static inline int sym_find(const ppm_line *l, unsigned s)
+{
+	__m128i q = _mm_set1_epi8((char)s);
+	__m128i w = _mm_loadu_si128((const __m128i *)(const void *)l->sym);
+	unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, q));
+
+	mask &= (1u << PPM_SYMS) - 1;
+	for (; mask; mask &= mask - 1) {
+		int j = __builtin_ctz(mask);
+		if (l->c[j][0] | l->c[j][1])
+			return j;
+	}
+	return -1;
+}
+
+static inline double capped(unsigned c)
+{
+	return c > PPM_CMAX ? PPM_CMAX : c;
+}
+
+/* p(spam) / p(ham) of byte x[i] in its contexts. */
+static double sym_ratio(const ppm_view *v, const uint8_t *x, size_t i, const ctx_lines *cl)
+{
+	const ppm_dense *d = v->d;
+	unsigned s = x[i];
+	double p[2];
+
+	for (int c = 0; c < 2; c++)
+		p[c] = blend((double)d->o0[s][c], (double)d->n0[c], (double)d->u0[c], 1.0 / 256);
+	if (i >= 1) {
+		unsigned a = x[i - 1];
+		for (int c = 0; c < 2; c++)
+			p[c] = blend(d->o1[a][s][c], d->n1[a][c], d->u1[a][c], p[c]);
+	}
+	for (unsigned k = 2; k <= PPM_ORDER; k++) {
+		const ppm_line *l = line_of(v, cl->li[k]);
+		int j = sym_find(l, s);
+		for (int c = 0; c < 2; c++)
+			p[c] = blend(j >= 0 ? capped(l->c[j][c]) : 0, l->n[c], l->u[c], p[c]);
+	}
+	return p[1] / p[0];
+}
+
+static inline void prefetch(const ppm_view *v, const ctx_lines *c)
+{
+	for (unsigned k = 2; k <= PPM_ORDER; k++)
+		__builtin_prefetch(line_of(v, c->li[k]));
+}
+
+/* Fills ring[0..PFD) with the lines of x[0..PFD). */
+static void ring_init(const ppm_view *v, const uint8_t *x, size_t n, ctx_lines *ring)
+{
+	for (size_t i = 0; i < n && i < PFD; i++)
+		lines_at(v->bits, x, i, &ring[i]);
+}
+
+/* The lines of x[i], and the ring's slot moved on to x[i + PFD]'s
+ * (prefetched). */
+static inline ctx_lines ring_next(const ppm_view *v, const uint8_t *x, size_t n, size_t i,
+                                  ctx_lines *ring)
+{
+	ctx_lines cur = ring[i % PFD];
+
+	if (i + PFD < n) {
+		lines_at(v->bits, x, i + PFD, &ring[i % PFD]);
+		prefetch(v, &ring[i % PFD]);
+	}
+	return cur;
+}
+
+double ppm_cost(const ppm_view *v, const uint8_t *x, size_t n)
+{
+	ctx_lines ring[PFD];
+	double cost = 0, r = 1;
+
+	if (!v->d)
+		return 0;
+	ring_init(v, x, n, ring);
+	for (size_t i = 0; i < n; i++) {
+		ctx_lines cur = ring_next(v, x, n, i, ring);
+		r *= sym_ratio(v, x, i, &cur);
+		if (r > 1e100 || r < 1e-100) {
+			cost += log(r);
+			r = 1;
+		}
+	}
+	return cost + log(r);
+}
+
+/* Adds delta (+-1) to a count of distinct-symbol bookkeeping u: a count
+ * going 0 -> 1 adds a symbol, 1 -> 0 removes one. */
+static inline void count_u32(uint32_t *c, uint32_t *u, int delta)
+{
+	if (delta > 0) {
+		if (*c == UINT32_MAX)
+			return;
+		*u += (*c)++ == 0;
+	} else if (*c) {
+		*u -= --(*c) == 0;
+	}
+}
+
+static inline void count_u64(uint64_t *c, uint64_t *u, int delta)
+{
+	if (delta > 0)
+		*u += (*c)++ == 0;
+	else if (*c)
+		*u -= --(*c) == 0;
+}
+
+static inline void add_sat32(uint32_t *n, int delta)
+{
+	if (delta > 0 ? *n < UINT32_MAX : *n > 0)
+		*n += (uint32_t)delta;
+}
+
+/* A new slot for symbol s in l, or -1 when the line is full. */
+static int sym_slot(ppm_line *l, unsigned s)
+{
+	for (int j = 0; j < PPM_SYMS; j++)
+		if (!(l->c[j][0] | l->c[j][1])) {
+			l->sym[j] = (uint8_t)s;
+			return j;
+		}
+	return -1;
+}
+
+static void line_add(ppm_line *l, unsigned s, int c, int delta)
+{
+	int j = sym_find(l, s);
+
+	if (j < 0 && delta > 0)
+		j = sym_slot(l, s);
+	if (j >= 0) {
+		uint16_t *v = &l->c[j][c];
+		if (delta > 0 && *v < UINT16_MAX)
+			l->u[c] += (*v)++ == 0;
+		else if (delta < 0 && *v > 0)
+			l->u[c] -= --(*v) == 0;
+		if (!(l->c[j][0] | l->c[j][1]))
+			l->sym[j] = 0;
+	}
+	if (delta > 0 ? l->n[c] < UINT16_MAX : l->n[c] > 0)
+		l->n[c] = (uint16_t)(l->n[c] + delta);
+}
+
+/* Orders 0 and 1 of byte x[i]. */
+static void dense_add(ppm_dense *d, const uint8_t *x, size_t i, int c, int delta)
+{
+	unsigned s = x[i];
+
+	count_u64(&d->o0[s][c], &d->u0[c], delta);
+	if (delta > 0 || d->n0[c])
+		d->n0[c] += (uint64_t)(int64_t)delta;
+	if (i >= 1) {
+		unsigned a = x[i - 1];
+		count_u32(&d->o1[a][s][c], &d->u1[a][c], delta);
+		add_sat32(&d->n1[a][c], delta);
+	}
+}
+
+int ppm_learn(ppm_view *v, const uint8_t *x, size_t n, int is_spam, int delta)
+{
+	int c = is_spam ? 1 : 0;
+	ctx_lines ring[PFD];
+
+	ring_init(v, x, n, ring);
+	for (size_t i = 0; i < n; i++) {
+		ctx_lines cl = ring_next(v, x, n, i, ring);
+		dense_add(v->wd, x, i, c, delta);
+		for (unsigned k = 2; k <= PPM_ORDER; k++) {
+			uint32_t li = cl.li[k];
+			ppm_line *ch = v->wchunk(v->ctx, li / PPM_CHUNK);
+			if (!ch)
+				return SS_ENOMEM;
+			line_add(&ch[li % PPM_CHUNK], x[i], c, delta);
+		}
+	}
+	if (delta > 0 || v->wd->msgs[c])
+		v->wd->msgs[c] += (uint64_t)(int64_t)delta;
+	return 0;
+}

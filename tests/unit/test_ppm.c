@@ -1,0 +1,198 @@
+/*
+ * test_ppm.c: the compression expert (learn/ppm.c): it tells texts like
+ * the spam it learned from texts like the ham, unlearning gives back the
+ * table byte for byte (also when a line is full), and the LMDB store keeps
+ * its table across commits and reopening, or has none when made without.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "learn/ppm.h"
+#include "store/store.h"
+
+/* A table in memory, as the in-memory store keeps one. */
+typedef struct table {
+	ppm_line *lines;
+	ppm_dense *d;
+	const ppm_line **chunk;
+	ppm_view v;
+} table;
+
+static ppm_line *tb_chunk(void *ctx, uint32_t k)
+{
+	return ((table *)ctx)->lines + (size_t)k * PPM_CHUNK;
+}
+
+static size_t tb_bytes(void)
+{
+	return (size_t)ppm_nchunks(PPM_BITS) * PPM_CHUNK * sizeof(ppm_line);
+}
+
+static void tb_open(table *t)
+{
+	uint32_t n = ppm_nchunks(PPM_BITS);
+
+	t->lines = aligned_alloc(64, tb_bytes());
+	t->d = calloc(1, sizeof(*t->d));
+	t->chunk = calloc(n, sizeof(*t->chunk));
+	CHECK(t->lines && t->d && t->chunk);
+	memset(t->lines, 0, tb_bytes());
+	for (uint32_t k = 0; k < n; k++)
+		t->chunk[k] = t->lines + (size_t)k * PPM_CHUNK;
+	t->v = (ppm_view){t->d, t->chunk, PPM_BITS, t->d, tb_chunk, t};
+}
+
+static void tb_close(table *t)
+{
+	free(t->lines);
+	free(t->d);
+	free(t->chunk);
+}
+
+static void teach(ppm_view *v, const char *text, int is_spam, int delta)
+{
+	CHECK(ppm_learn(v, (const uint8_t *)text, strlen(text), is_spam, delta) == 0);
+}
+
+static double cost(const ppm_view *v, const char *text)
+{
+	return ppm_cost(v, (const uint8_t *)text, strlen(text));
+}
+
+static const char *spams[] = {
+    "subject:cheap pills online\nbuy cheap pills now, best price, click here to order",
+    "subject:win a prize\nclick here now to claim your prize, cheap offer today only",
+    "subject:best price\norder now: cheap watches and pills, click the link"};
+static const char *hams[] = {
+    "subject:meeting notes\nthe project meeting moved to thursday; notes attached below",
+    "subject:re: review\nthanks for the review of the draft, i will fix the notes",
+    "subject:lunch\nare we still on for lunch on thursday after the project review?"};
+
+static void teach_all(ppm_view *v)
+{
+	for (size_t i = 0; i < 3; i++) {
+		teach(v, spams[i], 1, 1);
+		teach(v, hams[i], 0, 1);
+	}
+}
+
+TEST(ppm_tells_spam_from_ham)
+{
+	table t;
+
+	tb_open(&t);
+	CHECK(cost(&t.v, "click here for cheap pills") == 0); /* nothing learned yet */
+	teach_all(&t.v);
+	CHECK(t.d->msgs[0] == 3 && t.d->msgs[1] == 3);
+	CHECK(cost(&t.v, "click here now for cheap pills, best price") > 5);
+	CHECK(cost(&t.v, "notes of the project meeting on thursday") < -5);
+	tb_close(&t);
+}
+
+TEST(ppm_unlearn_restores_the_table)
+{
+	table t;
+	uint8_t *lines = malloc(tb_bytes());
+	ppm_dense *d = malloc(sizeof(*d));
+	const char *extra = "subject:cheap meeting\nclick here for the project notes, cheap";
+
+	tb_open(&t);
+	teach_all(&t.v);
+	memcpy(lines, t.lines, tb_bytes());
+	memcpy(d, t.d, sizeof(*d));
+	teach(&t.v, extra, 1, 1);
+	CHECK(memcmp(lines, t.lines, tb_bytes()) != 0);
+	teach(&t.v, extra, 1, -1);
+	CHECK(memcmp(lines, t.lines, tb_bytes()) == 0);
+	CHECK(memcmp(d, t.d, sizeof(*d)) == 0);
+	free(lines);
+	free(d);
+	tb_close(&t);
+}
+
+/* Twelve different bytes after one context: the line keeps eleven; the
+ * twelfth is counted in the context's total only, and unlearning a
+ * message with it still gives the table back. */
+TEST(ppm_full_line_drops_a_symbol_and_unlearns)
+{
+	table t;
+	char text[64];
+	uint8_t *lines = malloc(tb_bytes());
+
+	tb_open(&t);
+	for (int i = 0; i < 11; i++) {
+		snprintf(text, sizeof(text), "abcd%c", 'A' + i);
+		teach(&t.v, text, 1, 1);
+	}
+	memcpy(lines, t.lines, tb_bytes());
+	teach(&t.v, "abcdZ", 0, 1);
+	teach(&t.v, "abcdZ", 0, -1);
+	CHECK(memcmp(lines, t.lines, tb_bytes()) == 0);
+	/* The eleven kept symbols still score as they did. */
+	CHECK(cost(&t.v, "abcdA") > 0);
+	free(lines);
+	tb_close(&t);
+}
+
+static void rm_store(const char *dir)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "%s/data.mdb", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/lock.mdb", dir);
+	unlink(p);
+	rmdir(dir);
+}
+
+/* Learns the samples into a new LMDB store at dir (one transaction). */
+static void lmdb_teach(const char *dir, int no_ppm, double *c)
+{
+	store_lmdb_opts o = {1, 1, 0, no_ppm};
+	store *s = NULL;
+	ppm_view *v;
+
+	CHECK(store_lmdb_open(dir, &o, &s) == 0);
+	if (!s)
+		return;
+	CHECK(s->ops->begin(s, 1) == 0);
+	CHECK(s->ops->ppm(s, 1, &v) == !no_ppm);
+	if (!no_ppm) {
+		teach_all(v);
+		*c = cost(v, spams[0]);
+	}
+	CHECK(s->ops->end(s, 1) == 0);
+	store_close(s);
+}
+
+TEST(ppm_lmdb_keeps_the_table)
+{
+	char dir[] = "/tmp/ss-ppm-XXXXXX";
+	table t;
+	store *s = NULL;
+	ppm_view *v;
+	double before = 0;
+
+	CHECK(mkdtemp(dir) != NULL);
+	lmdb_teach(dir, 0, &before);
+	tb_open(&t);
+	teach_all(&t.v);
+	CHECK(before == cost(&t.v, spams[0]));
+	CHECK(store_lmdb_open(dir, NULL, &s) == 0);
+	if (s) {
+		CHECK(s->ops->begin(s, 0) == 0);
+		CHECK(s->ops->ppm(s, 0, &v) == 1);
+		CHECK(v->d && v->d->msgs[1] == 3);
+		CHECK(cost(v, spams[0]) == before);
+		CHECK(cost(v, hams[1]) == cost(&t.v, hams[1]));
+		CHECK(s->ops->end(s, 0) == 0);
+		store_close(s);
+	}
+	tb_close(&t);
+	rm_store(dir);
+	CHECK(mkdtemp(strcpy(dir, "/tmp/ss-ppm-XXXXXX")) != NULL);
+	lmdb_teach(dir, 1, &before);
+	rm_store(dir);
+}
