@@ -97,6 +97,17 @@ expect 0 "export" "$bin" export --db "$db" "$tmp/backup.txt"
 expect 0 "import" "$bin" import --db "$tmp/db2" "$tmp/backup.txt"
 [ "$(score "$tmp/db2" "$tmp/probe.eml")" = "$before" ] && ok || bad "imported model scores the same"
 [ "$(score "$tmp/db2" "$tmp/probe.eml" --user alice)" = "$after" ] && ok || bad "imported user model"
+# the compression table travels too: its lines, and the same export after
+grep -q "^ppm 17$" "$tmp/backup.txt" && [ "$(grep -c "^pl " "$tmp/backup.txt")" -gt 1000 ] && ok ||
+	bad "the export holds the compression table"
+"$bin" export --db "$tmp/db2" - | cmp -s - "$tmp/backup.txt" && ok || bad "export after import is the same"
+# a model made without it scores without it, and an import into it says so
+expect 0 "learn without the table" "$bin" learn --spam --no-ppm --db "$tmp/db4" "$tmp/spam"
+"$bin" export --db "$tmp/db4" - | grep -q "^ppm " && bad "--no-ppm makes no table" || ok
+expect 0 "import into a model without the table" "$bin" import --db "$tmp/db4" "$tmp/backup.txt"
+grep -q "no compression table" "$tmp/err" && ok || bad "the table left out is said: $(cat "$tmp/err")"
+"$bin" check --json --db "$tmp/db2" "$tmp/probe.eml" | grep -q '"description":"[^"]*compression expert' &&
+	ok || bad "the verdict names the compression expert"
 head -c 2000 "$tmp/backup.txt" >"$tmp/trunc.txt"
 echo "garbage line" >>"$tmp/trunc.txt"
 expect 2 "import of a bad file" "$bin" import --db "$tmp/db3" "$tmp/trunc.txt"

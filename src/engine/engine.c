@@ -339,22 +339,28 @@ static size_t put_uint(char *o, uint64_t v)
 }
 
 /* The classifier's description: what printf("learned classifier: log-odds
- * %.2f (count expert %.2f, word regression %.2f, 4-gram regression %.2f),
- * %zu features") gives, in the arena. */
+ * %.2f (count expert %.2f, word regression %.2f, 4-gram regression %.2f
+ * [, compression expert %.2f[ unread]]), %zu features") gives, in the
+ * arena. The compression expert is there when it counted: "unread" when
+ * the others were sure and its term is its full weight their way. */
 static char *bayes_description(const lrn_verdict *v, ss_arena *a)
 {
 	static const char *const part[] = {"learned classifier: log-odds ", " (count expert ",
-	                                   ", word regression ", ", 4-gram regression ", "), "};
-	const double num[] = {v->r.logit, v->r.bayes, v->r.lr, v->r.gram};
-	char *s = arena_alloc(a, 5 * FIXED_MAX + 160), *o = s;
+	                                   ", word regression ", ", 4-gram regression ",
+	                                   ", compression expert "};
+	const double num[] = {v->r.logit, v->r.bayes, v->r.lr, v->r.gram, v->r.ppm};
+	size_t nparts = v->r.ppm != 0 ? 5 : 4;
+	char *s = arena_alloc(a, 6 * FIXED_MAX + 200), *o = s;
 
 	if (!s)
 		return NULL;
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < nparts; i++) {
 		o = stpcpy(o, part[i]);
 		o += fixed_fmt(o, num[i], 2, 0, 0);
 	}
-	o = stpcpy(o, part[4]);
+	if (nparts == 5 && !v->r.ppm_scored)
+		o = stpcpy(o, " unread");
+	o = stpcpy(o, "), ");
 	o += put_uint(o, v->nfeat);
 	strcpy(o, " features");
 	return s;
