@@ -14,6 +14,7 @@
 
 #include "learn/ppm.h"
 #include "spamsift.h"
+#include "util/mix.h"
 
 #define PFD 8 /* prefetch distance in bytes */
 #define DISCOUNT 0.5
@@ -25,16 +26,6 @@ typedef struct ctx_lines {
 	uint32_t li[PPM_ORDER + 1];
 } ctx_lines;
 
-static inline uint64_t fmix(uint64_t h)
-{
-	h ^= h >> 31;
-	h *= 0xBF58476D1CE4E5B9ULL;
-	h ^= h >> 29;
-	h *= 0x94D049BB133111EBULL;
-	h ^= h >> 32;
-	return h;
-}
-
 static inline void lines_at(uint32_t bits, const uint8_t *x, size_t i, ctx_lines *c)
 {
 	uint64_t v = 0x9E3779B97F4A7C15ULL, mask = ((uint64_t)1 << bits) - 1;
@@ -43,7 +34,7 @@ static inline void lines_at(uint32_t bits, const uint8_t *x, size_t i, ctx_lines
 		unsigned b = i >= k ? x[i - k] + 1u : 0u;
 		v = (v + b + (uint64_t)k * 0x1000) * 0xD6E8FEB86659FD93ULL;
 		if (k >= 2)
-			c->li[k] = (uint32_t)(fmix(v) & mask);
+			c->li[k] = (uint32_t)(ss_mix64(v) & mask);
 	}
 }
 
