@@ -170,6 +170,13 @@ static inline void count_u64(uint64_t *c, uint64_t *u, int delta)
 		*u -= --(*c) == 0;
 }
 
+/* Adds delta (+-1) to a total that never goes below 0. */
+static inline void add_u64(uint64_t *n, int delta)
+{
+	if (delta > 0 || *n)
+		*n += (uint64_t)(int64_t)delta;
+}
+
 static inline void add_sat32(uint32_t *n, int delta)
 {
 	if (delta > 0 ? *n < UINT32_MAX : *n > 0)
@@ -212,8 +219,7 @@ static void dense_add(ppm_dense *d, const uint8_t *x, size_t i, int c, int delta
 	unsigned s = x[i];
 
 	count_u64(&d->o0[s][c], &d->u0[c], delta);
-	if (delta > 0 || d->n0[c])
-		d->n0[c] += (uint64_t)(int64_t)delta;
+	add_u64(&d->n0[c], delta);
 	if (i >= 1) {
 		unsigned a = x[i - 1];
 		count_u32(&d->o1[a][s][c], &d->u1[a][c], delta);
@@ -238,7 +244,6 @@ int ppm_learn(ppm_view *v, const uint8_t *x, size_t n, int is_spam, int delta)
 			line_add(&ch[li % PPM_CHUNK], x[i], c, delta);
 		}
 	}
-	if (delta > 0 || v->wd->msgs[c])
-		v->wd->msgs[c] += (uint64_t)(int64_t)delta;
+	add_u64(&v->wd->msgs[c], delta);
 	return 0;
 }

@@ -12,17 +12,22 @@
 #include "learn/ppm.h"
 #include "store/store.h"
 
-/* A table in memory, as the in-memory store keeps one. */
+/* A table in memory: the in-memory store's. */
 typedef struct table {
-	ppm_line *lines;
-	ppm_dense *d;
-	const ppm_line **chunk;
-	ppm_view v;
+	store *s;
+	ppm_view *v;
 } table;
 
-static ppm_line *tb_chunk(void *ctx, uint32_t k)
+static void tb_open(table *t)
 {
-	return ((table *)ctx)->lines + (size_t)k * PPM_CHUNK;
+	t->s = store_mem_new();
+	t->v = NULL;
+	CHECK(t->s && t->s->ops->ppm(t->s, 1, &t->v) == 1);
+}
+
+static void tb_close(table *t)
+{
+	store_close(t->s);
 }
 
 static size_t tb_bytes(void)
@@ -30,25 +35,26 @@ static size_t tb_bytes(void)
 	return (size_t)ppm_nchunks(PPM_BITS) * PPM_CHUNK * sizeof(ppm_line);
 }
 
-static void tb_open(table *t)
+/* A copy of every line of the table (malloc'ed), chunk after chunk. */
+static uint8_t *tb_lines(const table *t)
 {
-	uint32_t n = ppm_nchunks(PPM_BITS);
+	size_t cb = PPM_CHUNK * sizeof(ppm_line);
+	uint8_t *b = malloc(tb_bytes());
 
-	t->lines = aligned_alloc(64, tb_bytes());
-	t->d = calloc(1, sizeof(*t->d));
-	t->chunk = calloc(n, sizeof(*t->chunk));
-	CHECK(t->lines && t->d && t->chunk);
-	memset(t->lines, 0, tb_bytes());
-	for (uint32_t k = 0; k < n; k++)
-		t->chunk[k] = t->lines + (size_t)k * PPM_CHUNK;
-	t->v = (ppm_view){t->d, t->chunk, PPM_BITS, t->d, tb_chunk, t};
+	CHECK(b != NULL);
+	for (uint32_t k = 0; b && k < ppm_nchunks(PPM_BITS); k++)
+		memcpy(b + k * cb, t->v->chunk[k], cb);
+	return b;
 }
 
-static void tb_close(table *t)
+/* Whether the table's lines are those of copy b. */
+static int tb_same(const table *t, const uint8_t *b)
 {
-	free(t->lines);
-	free(t->d);
-	free(t->chunk);
+	uint8_t *now = tb_lines(t);
+	int same = now && !memcmp(now, b, tb_bytes());
+
+	free(now);
+	return same;
 }
 
 static void teach(ppm_view *v, const char *text, int is_spam, int delta)
@@ -83,30 +89,30 @@ TEST(ppm_tells_spam_from_ham)
 	table t;
 
 	tb_open(&t);
-	CHECK(cost(&t.v, "click here for cheap pills") == 0); /* nothing learned yet */
-	teach_all(&t.v);
-	CHECK(t.d->msgs[0] == 3 && t.d->msgs[1] == 3);
-	CHECK(cost(&t.v, "click here now for cheap pills, best price") > 5);
-	CHECK(cost(&t.v, "notes of the project meeting on thursday") < -5);
+	CHECK(cost(t.v, "click here for cheap pills") == 0); /* nothing learned yet */
+	teach_all(t.v);
+	CHECK(t.v->d->msgs[0] == 3 && t.v->d->msgs[1] == 3);
+	CHECK(cost(t.v, "click here now for cheap pills, best price") > 5);
+	CHECK(cost(t.v, "notes of the project meeting on thursday") < -5);
 	tb_close(&t);
 }
 
 TEST(ppm_unlearn_restores_the_table)
 {
 	table t;
-	uint8_t *lines = malloc(tb_bytes());
+	uint8_t *lines;
 	ppm_dense *d = malloc(sizeof(*d));
 	const char *extra = "subject:cheap meeting\nclick here for the project notes, cheap";
 
 	tb_open(&t);
-	teach_all(&t.v);
-	memcpy(lines, t.lines, tb_bytes());
-	memcpy(d, t.d, sizeof(*d));
-	teach(&t.v, extra, 1, 1);
-	CHECK(memcmp(lines, t.lines, tb_bytes()) != 0);
-	teach(&t.v, extra, 1, -1);
-	CHECK(memcmp(lines, t.lines, tb_bytes()) == 0);
-	CHECK(memcmp(d, t.d, sizeof(*d)) == 0);
+	teach_all(t.v);
+	lines = tb_lines(&t);
+	memcpy(d, t.v->d, sizeof(*d));
+	teach(t.v, extra, 1, 1);
+	CHECK(!tb_same(&t, lines));
+	teach(t.v, extra, 1, -1);
+	CHECK(tb_same(&t, lines));
+	CHECK(memcmp(d, t.v->d, sizeof(*d)) == 0);
 	free(lines);
 	free(d);
 	tb_close(&t);
@@ -119,19 +125,19 @@ TEST(ppm_full_line_drops_a_symbol_and_unlearns)
 {
 	table t;
 	char text[64];
-	uint8_t *lines = malloc(tb_bytes());
+	uint8_t *lines;
 
 	tb_open(&t);
 	for (int i = 0; i < 11; i++) {
 		snprintf(text, sizeof(text), "abcd%c", 'A' + i);
-		teach(&t.v, text, 1, 1);
+		teach(t.v, text, 1, 1);
 	}
-	memcpy(lines, t.lines, tb_bytes());
-	teach(&t.v, "abcdZ", 0, 1);
-	teach(&t.v, "abcdZ", 0, -1);
-	CHECK(memcmp(lines, t.lines, tb_bytes()) == 0);
+	lines = tb_lines(&t);
+	teach(t.v, "abcdZ", 0, 1);
+	teach(t.v, "abcdZ", 0, -1);
+	CHECK(tb_same(&t, lines));
 	/* The eleven kept symbols still score as they did. */
-	CHECK(cost(&t.v, "abcdA") > 0);
+	CHECK(cost(t.v, "abcdA") > 0);
 	free(lines);
 	tb_close(&t);
 }
@@ -178,15 +184,15 @@ TEST(ppm_lmdb_keeps_the_table)
 	CHECK(mkdtemp(dir) != NULL);
 	lmdb_teach(dir, 0, &before);
 	tb_open(&t);
-	teach_all(&t.v);
-	CHECK(before == cost(&t.v, spams[0]));
+	teach_all(t.v);
+	CHECK(before == cost(t.v, spams[0]));
 	CHECK(store_lmdb_open(dir, NULL, &s) == 0);
 	if (s) {
 		CHECK(s->ops->begin(s, 0) == 0);
 		CHECK(s->ops->ppm(s, 0, &v) == 1);
 		CHECK(v->d && v->d->msgs[1] == 3);
 		CHECK(cost(v, spams[0]) == before);
-		CHECK(cost(v, hams[1]) == cost(&t.v, hams[1]));
+		CHECK(cost(v, hams[1]) == cost(t.v, hams[1]));
 		CHECK(s->ops->end(s, 0) == 0);
 		store_close(s);
 	}
