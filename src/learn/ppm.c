@@ -3,10 +3,11 @@
  *
  * Scoring walks the bytes once: per byte, the orders 0-1 estimates from the
  * dense counts and one line per order 2..PPM_ORDER, found by a 16-byte
- * compare of the line's symbols (SSE2). The lines of the byte PFD places
- * ahead are prefetched, which hides most of the cache misses of a table
- * far larger than the cache. The probability ratio is multiplied along
- * and its log taken only when it nears a double's range.
+ * compare of the line's symbols (SSE2), both classes' estimates computed
+ * as one SSE2 pair with no branch on the counts. The lines of the byte PFD
+ * places ahead are prefetched, which hides most of the cache misses of a
+ * table far larger than the cache. The probability ratio is multiplied
+ * along and its log taken only when it nears a double's range.
  */
 #include <emmintrin.h>
 #include <math.h>
@@ -43,19 +44,33 @@ static inline const ppm_line *line_of(const ppm_view *v, uint32_t li)
 	return &v->chunk[li / PPM_CHUNK][li % PPM_CHUNK];
 }
 
-/* PPM-D: the estimate c/n less a discount, the rest (escape) spread as the
- * lower order's estimate p. */
-static inline double blend(double c, double n, double u, double p)
-{
-	double d = DISCOUNT;
+/* The estimates of both classes travel as one SSE2 pair [ham, spam]. */
+typedef __m128d pair;
 
-	if (n <= 0)
-		return p;
-	if (u < 1)
-		u = 1;
-	if (u * d > n)
-		d = n / u;
-	return ((c > d ? c - d : 0) + d * u * p) / n;
+static inline pair pair_of(double ham, double spam)
+{
+	return _mm_set_pd(spam, ham);
+}
+
+/* PPM-D: the estimate c/n less a discount d, the rest (escape) spread as
+ * the lower order's estimate p: p' = (max(c - d, 0) + d u p) / n, and p
+ * unchanged in a context never seen (n = 0). The estimate is kept as a
+ * fraction num / den, so no order divides, and without branches on the
+ * counts, which a table far larger than the cache makes unpredictable. */
+static inline void blend(pair c, pair n, pair u, pair *num, pair *den)
+{
+	const pair zero = _mm_setzero_pd();
+	pair d = _mm_set1_pd(DISCOUNT), seen = _mm_cmpgt_pd(n, zero), nn, nd;
+
+	u = _mm_max_pd(u, _mm_set1_pd(1));
+	/* d u may not exceed n (only when counts were cut or unlearned). */
+	if (_mm_movemask_pd(_mm_and_pd(seen, _mm_cmpgt_pd(_mm_mul_pd(u, d), n))))
+		d = _mm_min_pd(d, _mm_div_pd(n, u));
+	nn = _mm_add_pd(_mm_mul_pd(_mm_max_pd(_mm_sub_pd(c, d), zero), *den),
+	                _mm_mul_pd(_mm_mul_pd(d, u), *num));
+	nd = _mm_mul_pd(*den, n);
+	*num = _mm_or_pd(_mm_and_pd(seen, nn), _mm_andnot_pd(seen, *num));
+	*den = _mm_or_pd(_mm_and_pd(seen, nd), _mm_andnot_pd(seen, *den));
 }
 
 /* Slot of symbol s among a line's used ones, or -1. The 16-byte load
@@ -80,33 +95,52 @@ static inline double capped(unsigned c)
 	return c > PPM_CMAX ? PPM_CMAX : c;
 }
 
+/* Both classes' counts of symbol s in l (0 when absent), as a pair. Only
+ * one used slot holds a symbol, and a freed slot's symbol byte is 0, so
+ * for s != 0 the first slot whose byte matches is the symbol's, and no
+ * branch depends on whether it is there. */
+static inline pair sym_counts(const ppm_line *l, unsigned s)
+{
+	__m128i q = _mm_set1_epi8((char)s);
+	__m128i w = _mm_loadu_si128((const __m128i *)(const void *)l->sym);
+	unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, q)) & ((1u << PPM_SYMS) - 1);
+	unsigned j, keep, c0, c1;
+
+	if (s == 0) {
+		int k = sym_find(l, 0);
+		return k < 0 ? _mm_setzero_pd() : pair_of(capped(l->c[k][0]), capped(l->c[k][1]));
+	}
+	j = (unsigned)__builtin_ctz(mask | 1u << (PPM_SYMS - 1));
+	keep = 0u - (mask != 0);
+	c0 = l->c[j][0] & keep;
+	c1 = l->c[j][1] & keep;
+	return pair_of(capped(c0), capped(c1));
+}
+
 /* p(spam) / p(ham) of byte x[i] in its contexts. */
 static double sym_ratio(const ppm_view *v, const uint8_t *x, size_t i, const ctx_lines *cl)
 {
 	const ppm_dense *d = v->d;
 	unsigned s = x[i];
-	double p[2];
+	pair num = _mm_set1_pd(1), den = _mm_set1_pd(256);
+	double r[2];
 
-	for (int c = 0; c < 2; c++)
-		p[c] = blend((double)d->o0[s][c], (double)d->n0[c], (double)d->u0[c], 1.0 / 256);
+	blend(pair_of((double)d->o0[s][0], (double)d->o0[s][1]),
+	      pair_of((double)d->n0[0], (double)d->n0[1]),
+	      pair_of((double)d->u0[0], (double)d->u0[1]), &num, &den);
 	if (i >= 1) {
 		unsigned a = x[i - 1];
-		for (int c = 0; c < 2; c++)
-			p[c] = blend(d->o1[a][s][c], d->n1[a][c], d->u1[a][c], p[c]);
+		blend(pair_of(d->o1[a][s][0], d->o1[a][s][1]), pair_of(d->n1[a][0], d->n1[a][1]),
+		      pair_of(d->u1[a][0], d->u1[a][1]), &num, &den);
 	}
 	for (unsigned k = 2; k <= PPM_ORDER; k++) {
 		const ppm_line *l = line_of(v, cl->li[k]);
-		int j = sym_find(l, s);
-		for (int c = 0; c < 2; c++)
-			p[c] = blend(j >= 0 ? capped(l->c[j][c]) : 0, l->n[c], l->u[c], p[c]);
+		blend(sym_counts(l, s), pair_of(l->n[0], l->n[1]), pair_of(l->u[0], l->u[1]), &num,
+		      &den);
 	}
-	return p[1] / p[0];
-}
-
-static inline void prefetch(const ppm_view *v, const ctx_lines *c)
-{
-	for (unsigned k = 2; k <= PPM_ORDER; k++)
-		__builtin_prefetch(line_of(v, c->li[k]));
+	/* [num_ham den_spam, num_spam den_ham] */
+	_mm_storeu_pd(r, _mm_mul_pd(num, _mm_shuffle_pd(den, den, 1)));
+	return r[1] / r[0];
 }
 
 /* Fills ring[0..PFD) with the lines of x[0..PFD). */
@@ -125,7 +159,11 @@ static inline ctx_lines ring_next(const ppm_view *v, const uint8_t *x, size_t n,
 
 	if (i + PFD < n) {
 		lines_at(v->bits, x, i + PFD, &ring[i % PFD]);
-		prefetch(v, &ring[i % PFD]);
+		/* Here, not in a function of its own: GCC 12 -O2 dropped the
+		 * calls of a void function holding only the prefetches (ppm.o
+		 * had no prefetch instruction until this moved here). */
+		for (unsigned k = 2; k <= PPM_ORDER; k++)
+			__builtin_prefetch(line_of(v, ring[i % PFD].li[k]));
 	}
 	return cur;
 }
