@@ -113,6 +113,25 @@ echo "garbage line" >>"$tmp/trunc.txt"
 expect 2 "import of a bad file" "$bin" import --db "$tmp/db3" "$tmp/trunc.txt"
 "$bin" stats --db "$tmp/db3" >"$tmp/out" 2>&1
 grep -q "global: 0 spam, 0 ham" "$tmp/out" && ok || bad "a failed import leaves nothing: $(cat "$tmp/out")"
+# each kind of bad line is refused by name, and its import leaves nothing
+hex64=$(printf '%0128d' 0)
+i=0
+while IFS='|' read -r what body; do
+	i=$((i + 1))
+	printf 'spamsift-model 4\nuser 0 - 5 5\n%b\n' "$body" >"$tmp/bad$i.txt"
+	expect 2 "import: $what" "$bin" import --db "$tmp/dbbad$i" "$tmp/bad$i.txt"
+	grep -q "bad$i.txt:[34]: bad line" "$tmp/err" && ok || bad "$what: the line is named: $(cat "$tmp/err")"
+	"$bin" stats --db "$tmp/dbbad$i" >"$tmp/out" 2>&1
+	grep -q "global: 0 spam, 0 ham" "$tmp/out" && ok || bad "$what: nothing imported: $(cat "$tmp/out")"
+done <<EOF
+a table line that is not hex|ppm 17\npl 5 $(printf 'zz%.0s' $(seq 64))
+a table line before the table's size|pl 5 1$(echo "$hex64" | cut -c2-)
+a table line past the table|ppm 17\npl 131072 1$(echo "$hex64" | cut -c2-)
+a dense piece past its end|ppm 17\npd 999999 00ff
+a second table size|ppm 17\nppm 17
+a weight that is not a number|f 0 00000000000000ff 1 0 nan 19000
+a step that is not a number|m 0 00112233445566778899aabbccddeeff 1 10 inf 0 1700000000
+EOF
 
 # bad input: refused messages are not learned, unreadable paths fail
 head -c 4096 /dev/urandom >"$tmp/random.bin"

@@ -1,13 +1,7 @@
 /*
  * cmd_model.c: argument parsing for the model commands, the store's
  * location, and `stats`, `export`, `import` and the TREC toolkit wrapper.
- *
- * The export format is text, one record per line, so that a backup can be
- * read, diffed and moved between machines of any byte order:
- *   spamsift-model 3             (2: before the n-grams had slots)
- *   user ID NAME SPAM HAM         (ID 0: the global model; NAME "-" for it)
- *   f USER KEYHEX SPAM HAM WEIGHT DAY
- *   m USER DIGESTHEX CLASS NFEAT STEP GRAMSTEP TIME
+ * The export format and its parser are store/modelfile.h's.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -18,12 +12,7 @@
 
 #include "cli/cli.h"
 #include "spamsift.h"
-
-/* First line of an export; the version changes with what features mean
- * (4: with the compression table; a 3 reads as a model without one). */
-#define EXPORT_MAGIC "spamsift-model 4\n"
-#define EXPORT_MAGIC_3 "spamsift-model 3\n"
-#define PPM_PIECE 256 /* bytes of the table's dense part a "pd" line holds */
+#include "store/modelfile.h"
 
 static const char model_usage[] =
     "usage: spamsift learn --spam|--ham [--user U] [--db PATH] [--size MB] [--no-ppm] PATH...\n"
@@ -302,7 +291,7 @@ static int exp_msg(void *ctx, uint32_t user, const uint8_t *d, const msg_rec *r)
 static void exp_hex(FILE *f, const char *tag, size_t at, const uint8_t *p, size_t n)
 {
 	static const char dig[] = "0123456789abcdef";
-	char hex[2 * PPM_PIECE + 1];
+	char hex[2 * MF_PIECE + 1];
 	size_t i = 0;
 
 	while (i < n && !p[i])
@@ -330,9 +319,9 @@ static int exp_ppm(store *s, FILE *f)
 		return rc < 0 ? rc : 0;
 	fprintf(f, "ppm %u\n", v->bits);
 	d = (const uint8_t *)v->d;
-	for (size_t off = 0; off < sizeof(ppm_dense); off += PPM_PIECE)
+	for (size_t off = 0; off < sizeof(ppm_dense); off += MF_PIECE)
 		exp_hex(f, "pd", off, d + off,
-		        sizeof(ppm_dense) - off < PPM_PIECE ? sizeof(ppm_dense) - off : PPM_PIECE);
+		        sizeof(ppm_dense) - off < MF_PIECE ? sizeof(ppm_dense) - off : MF_PIECE);
 	for (uint32_t i = 0; i < 1u << v->bits; i++)
 		exp_hex(f, "pl", i, (const uint8_t *)&v->chunk[i / PPM_CHUNK][i % PPM_CHUNK],
 		        sizeof(ppm_line));
@@ -354,7 +343,7 @@ static int cmd_export(model_args *a)
 		fprintf(stderr, "spamsift export: %s: %s\n", a->paths[0], strerror(errno));
 		return CLI_USAGE;
 	}
-	fputs(EXPORT_MAGIC, c.out);
+	fputs(MF_MAGIC, c.out);
 	rc = walk(a, &w, c.out);
 	if ((c.out != stdout ? fclose(c.out) : fflush(c.out)) && !rc) {
 		fprintf(stderr, "spamsift export: %s: %s\n", a->paths[0], strerror(errno));
@@ -365,118 +354,25 @@ static int cmd_export(model_args *a)
 
 /* ---- import ---- */
 
-static int parse_hex(const char *s, uint8_t *out, size_t n)
+/* Says what an import left out of the export, if anything. */
+static void import_notes(const mf_import *im)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	return s[2 * n] ? -1 : 0;
-}
-
-/* What an import does with the compression table's lines. */
-typedef struct imp_ppm {
-	ppm_view *v; /* the target's table, NULL: none (or of another size) */
-	int seen;    /* a "ppm" line was read */
-} imp_ppm;
-
-/* The "ppm BITS" line: takes the target's table when it has one of that
- * size, else says the table is left out. */
-static int imp_ppm_start(store *s, unsigned bits, imp_ppm *ip)
-{
-	int rc = s->ops->ppm ? s->ops->ppm(s, 1, &ip->v) : 0;
-
-	if (rc < 0)
-		return rc;
-	ip->seen = 1;
-	if (!rc || ip->v->bits != bits) {
-		ip->v = NULL;
+	if (im->ppm_left_out)
 		fprintf(stderr,
 		        "spamsift import: the model has no compression table%s: the export's "
 		        "is left out\n",
-		        rc ? " of that size" : "");
-	}
-	return 0;
-}
-
-/* A "pd" or "pl" line into the table; 1 when bad. */
-static int imp_ppm_line(imp_ppm *ip, int dense, unsigned long at, const char *hex)
-{
-	uint8_t b[PPM_PIECE];
-	size_t n = strlen(hex) / 2;
-	ppm_line *ch;
-
-	if (!ip->seen || !n || n > (dense ? PPM_PIECE : sizeof(ppm_line)) || parse_hex(hex, b, n))
-		return 1;
-	if (!ip->v)
-		return 0;
-	if (dense) {
-		if (at > sizeof(ppm_dense) || n > sizeof(ppm_dense) - at)
-			return 1;
-		memcpy((uint8_t *)ip->v->wd + at, b, n);
-		return 0;
-	}
-	if (n != sizeof(ppm_line) || at >= 1ul << ip->v->bits)
-		return 1;
-	if (!(ch = ip->v->wchunk(ip->v->ctx, (uint32_t)(at / PPM_CHUNK))))
-		return SS_ENOMEM;
-	memcpy(&ch[at % PPM_CHUNK], b, n);
-	return 0;
-}
-
-/* Applies one export line; returns 0, 1 for a bad line, or an SS_E* code. */
-static int import_line(store *s, char *line, uint32_t *map, size_t nmap, imp_ppm *ip)
-{
-	char big[2 * PPM_PIECE + 2];
-	unsigned long at;
-	char name[256], hex[64];
-	unsigned u, v1, v2, v3;
-	unsigned long long k, t1, t2;
-	float w, w2;
-	long long tm;
-
-	if (sscanf(line, "user %u %255s %llu %llu", &u, name, &t1, &t2) == 4) {
-		uint32_t id = 0;
-		clf_totals cur;
-		int rc = u ? s->ops->user_id(s, name, 1, &id) : 0;
-		if (rc < 0 || u >= nmap || (rc = s->ops->totals(s, id, &cur)))
-			return rc < 0 ? rc : 1;
-		map[u] = id;
-		return s->ops->add_totals(s, id, (int)(t1 - cur.spam), (int)(t2 - cur.ham));
-	}
-	if (sscanf(line, "f %u %llx %u %u %g %u", &u, &k, &v1, &v2, &w, &v3) == 6 && u < nmap) {
-		feat_stat st = {v1, v2, w, v3};
-		return s->ops->put_feat(s, map[u], (uint64_t)k, &st);
-	}
-	if (sscanf(line, "m %u %63s %u %u %g %g %lld", &u, hex, &v1, &v2, &w, &w2, &tm) == 7 &&
-	    u < nmap) {
-		uint8_t d[STORE_DIGEST];
-		msg_rec r = {
-		    .is_spam = (uint8_t)(v1 != 0), .nfeat = v2, .step = w, .gstep = w2, .time = tm};
-		return parse_hex(hex, d, STORE_DIGEST) ? 1 : s->ops->put_msg(s, map[u], d, &r);
-	}
-	if (sscanf(line, "ppm %u", &u) == 1 && !ip->seen)
-		return imp_ppm_start(s, u, ip);
-	if (sscanf(line, "pd %lu %513s", &at, big) == 2)
-		return imp_ppm_line(ip, 1, at, big);
-	if (sscanf(line, "pl %lu %513s", &at, big) == 2)
-		return imp_ppm_line(ip, 0, at, big);
-	return 1;
+		        im->ppm_left_out == MF_PPM_SIZE ? " of that size" : "");
 }
 
 static int import_file(model_args *a, store *s, FILE *in)
 {
-	static uint32_t map[65536];
-	char line[1024];
+	char line[MF_LINE] = "";
 	size_t lineno = 1;
-	imp_ppm ip = {NULL, 0};
+	mf_import *im;
 	int err = 0;
 
-	if (!fgets(line, sizeof(line), in) ||
-	    (strcmp(line, EXPORT_MAGIC) && strcmp(line, EXPORT_MAGIC_3))) {
-		if (!strncmp(line, EXPORT_MAGIC, sizeof(EXPORT_MAGIC) - 3))
+	if (!fgets(line, sizeof(line), in) || mf_magic(line)) {
+		if (mf_magic(line) > 0)
 			fprintf(stderr,
 			        "spamsift import: %s: an export of another model format (%.*s), "
 			        "which this spamsift cannot read: learn the mail again\n",
@@ -486,11 +382,17 @@ static int import_file(model_args *a, store *s, FILE *in)
 			        a->paths[0]);
 		return 1;
 	}
+	if (!(im = malloc(sizeof(*im))))
+		return SS_ENOMEM;
+	mf_import_init(im, s);
 	while (!err && fgets(line, sizeof(line), in)) {
 		lineno++;
-		if ((err = import_line(s, line, map, 65536, &ip)) == 1)
+		if ((err = mf_import_line(im, line)) == 1)
 			fprintf(stderr, "spamsift import: %s:%zu: bad line\n", a->paths[0], lineno);
 	}
+	if (!err)
+		import_notes(im);
+	free(im);
 	return err;
 }
 

@@ -34,6 +34,7 @@ typedef struct mem_store {
 	char *users[MAX_USERS];
 	uint32_t nusers;
 	ppm_line *lines; /* the compression table, made on first use */
+	void *lines_mem; /* its allocation (lines is aligned within it) */
 	ppm_dense *dense;
 	const ppm_line **chunk;
 	ppm_view pv;
@@ -298,16 +299,18 @@ static int mem_ppm(store *s, int write, ppm_view **v)
 
 	(void)write;
 	if (!ms->lines) {
-		if (!(ms->lines = aligned_alloc(64, bytes)) ||
+		/* calloc, not aligned_alloc and memset: a table this size comes
+		 * as fresh pages, zero until touched. */
+		if (!(ms->lines_mem = calloc(1, bytes + 63)) ||
 		    !(ms->dense = calloc(1, sizeof(*ms->dense))) ||
 		    !(ms->chunk = malloc(nch * sizeof(*ms->chunk)))) {
-			free(ms->lines);
+			free(ms->lines_mem);
 			free(ms->dense);
-			ms->lines = NULL;
+			ms->lines_mem = NULL;
 			ms->dense = NULL;
 			return SS_ENOMEM;
 		}
-		memset(ms->lines, 0, bytes);
+		ms->lines = (ppm_line *)(((uintptr_t)ms->lines_mem + 63) & ~(uintptr_t)63);
 		for (uint32_t k = 0; k < nch; k++)
 			ms->chunk[k] = ms->lines + (size_t)k * PPM_CHUNK;
 		ms->pv = (ppm_view){ms->dense, ms->chunk, PPM_BITS, ms->dense, mem_ppm_chunk, ms};
@@ -320,7 +323,7 @@ static void mem_close(store *s)
 {
 	mem_store *ms = (mem_store *)s;
 
-	free(ms->lines);
+	free(ms->lines_mem);
 	free(ms->dense);
 	free(ms->chunk);
 
