@@ -593,14 +593,18 @@ const char *engine_action_name(engine_action act)
 	                                  : "no action";
 }
 
-/* Appends key (a JSON fragment) and x as printf's "%.<prec>f" gives it. */
+/* Appends key (a JSON fragment) and x as printf's "%.<prec>f" gives it,
+ * or null when x is not finite (JSON has no NaN; a reader gets valid
+ * JSON that says the figure is missing). */
 static int add_fixed(sbuf *b, const char *key, double x, int prec)
 {
 	char num[FIXED_MAX];
-	size_t n = fixed_fmt(num, x, prec, 0, 0);
+	size_t n = isfinite(x) ? fixed_fmt(num, x, prec, 0, 0) : 0;
 	int err = sbuf_adds(b, key);
 
-	return err ? err : sbuf_add(b, num, n);
+	if (err)
+		return err;
+	return n ? sbuf_add(b, num, n) : sbuf_adds(b, "null");
 }
 
 static int json_features(const engine_symbol *s, sbuf *b)

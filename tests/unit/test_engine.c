@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
@@ -181,6 +182,12 @@ TEST(engine_renders_json_report_and_headers)
 	CHECK_CONTAINS(b.p, b.len, "\"verdict\":\"spam\"");
 	CHECK_CONTAINS(b.p, b.len, "\"symbols\":[{\"name\":\"SPAMSIFT_BAYES\"");
 	CHECK_CONTAINS(b.p, b.len, "\"features\":[{\"feature\":");
+	/* a figure that is not a number is null, not JSON's missing NaN */
+	sbuf_reset(&b);
+	r.prob = NAN;
+	CHECK(engine_result_json(&r, "m", &b) == 0);
+	CHECK_CONTAINS(b.p, b.len, "{\"path\":\"m\",\"score\":null,");
+	CHECK(!memmem(b.p, b.len, ":nan", 4) && !memmem(b.p, b.len, ":-nan", 5));
 	sbuf_reset(&b);
 	CHECK(engine_result_report(&r, &b) == 0);
 	CHECK_CONTAINS(b.p, b.len, "required)");
