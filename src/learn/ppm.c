@@ -31,6 +31,15 @@ static inline void lines_at(uint32_t bits, const uint8_t *x, size_t i, ctx_lines
 {
 	uint64_t v = 0x9E3779B97F4A7C15ULL, mask = ((uint64_t)1 << bits) - 1;
 
+	if (i >= PPM_ORDER) { /* the same without a test an order */
+#pragma GCC unroll 8
+		for (unsigned k = 1; k <= PPM_ORDER; k++) {
+			v = (v + x[i - k] + 1u + (uint64_t)k * 0x1000) * 0xD6E8FEB86659FD93ULL;
+			if (k >= 2)
+				c->li[k] = (uint32_t)(ss_mix64(v) & mask);
+		}
+		return;
+	}
 	for (unsigned k = 1; k <= PPM_ORDER; k++) {
 		unsigned b = i >= k ? x[i - k] + 1u : 0u;
 		v = (v + b + (uint64_t)k * 0x1000) * 0xD6E8FEB86659FD93ULL;
@@ -39,9 +48,15 @@ static inline void lines_at(uint32_t bits, const uint8_t *x, size_t i, ctx_lines
 	}
 }
 
+_Static_assert(PPM_CHUNK == 63, "line_of divides by 63");
+
+/* Line li: li / 63 as a multiply and a shift, exact for li < 2^31 (a
+ * table has at most 2^24 lines), cheaper than the compiler's division. */
 static inline const ppm_line *line_of(const ppm_view *v, uint32_t li)
 {
-	return &v->chunk[li / PPM_CHUNK][li % PPM_CHUNK];
+	uint32_t q = (uint32_t)((uint64_t)li * 4363141381u >> 38);
+
+	return &v->chunk[q][li - q * PPM_CHUNK];
 }
 
 /* The estimates of both classes travel as one SSE2 pair [ham, spam]. */
@@ -90,57 +105,37 @@ static inline int sym_find(const ppm_line *l, unsigned s)
 	return -1;
 }
 
-static inline double capped(unsigned c)
+/* Two 16-bit counts at p as a pair. */
+static inline pair u16_pair(const void *p, uint32_t keep)
 {
-	return c > PPM_CMAX ? PPM_CMAX : c;
+	uint32_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return _mm_cvtepi32_pd(
+	    _mm_unpacklo_epi16(_mm_cvtsi32_si128((int)(w & keep)), _mm_setzero_si128()));
 }
 
-/* Both classes' counts of symbol s in l (0 when absent), as a pair. Only
- * one used slot holds a symbol, and a freed slot's symbol byte is 0, so
- * for s != 0 the first slot whose byte matches is the symbol's, and no
- * branch depends on whether it is there. */
+/* Both classes' counts of symbol s in l (0 when absent), as a pair, each
+ * scored as at most PPM_CMAX. Only one used slot holds a symbol, and a
+ * freed slot's symbol byte is 0, so for s != 0 the first slot whose byte
+ * matches is the symbol's, and no branch depends on whether it is
+ * there. */
 static inline pair sym_counts(const ppm_line *l, unsigned s)
 {
 	__m128i q = _mm_set1_epi8((char)s);
 	__m128i w = _mm_loadu_si128((const __m128i *)(const void *)l->sym);
 	unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, q)) & ((1u << PPM_SYMS) - 1);
-	unsigned j, keep, c0, c1;
+	unsigned j, keep;
 
 	if (s == 0) {
 		int k = sym_find(l, 0);
-		return k < 0 ? _mm_setzero_pd() : pair_of(capped(l->c[k][0]), capped(l->c[k][1]));
+		j = k < 0 ? 0 : (unsigned)k;
+		keep = 0u - (k >= 0);
+	} else {
+		j = (unsigned)__builtin_ctz(mask | 1u << (PPM_SYMS - 1));
+		keep = 0u - (mask != 0);
 	}
-	j = (unsigned)__builtin_ctz(mask | 1u << (PPM_SYMS - 1));
-	keep = 0u - (mask != 0);
-	c0 = l->c[j][0] & keep;
-	c1 = l->c[j][1] & keep;
-	return pair_of(capped(c0), capped(c1));
-}
-
-/* p(spam) / p(ham) of byte x[i] in its contexts. */
-static double sym_ratio(const ppm_view *v, const uint8_t *x, size_t i, const ctx_lines *cl)
-{
-	const ppm_dense *d = v->d;
-	unsigned s = x[i];
-	pair num = _mm_set1_pd(1), den = _mm_set1_pd(256);
-	double r[2];
-
-	blend(pair_of((double)d->o0[s][0], (double)d->o0[s][1]),
-	      pair_of((double)d->n0[0], (double)d->n0[1]),
-	      pair_of((double)d->u0[0], (double)d->u0[1]), &num, &den);
-	if (i >= 1) {
-		unsigned a = x[i - 1];
-		blend(pair_of(d->o1[a][s][0], d->o1[a][s][1]), pair_of(d->n1[a][0], d->n1[a][1]),
-		      pair_of(d->u1[a][0], d->u1[a][1]), &num, &den);
-	}
-	for (unsigned k = 2; k <= PPM_ORDER; k++) {
-		const ppm_line *l = line_of(v, cl->li[k]);
-		blend(sym_counts(l, s), pair_of(l->n[0], l->n[1]), pair_of(l->u[0], l->u[1]), &num,
-		      &den);
-	}
-	/* [num_ham den_spam, num_spam den_ham] */
-	_mm_storeu_pd(r, _mm_mul_pd(num, _mm_shuffle_pd(den, den, 1)));
-	return r[1] / r[0];
+	return _mm_min_pd(u16_pair(l->c[j], keep), _mm_set1_pd(PPM_CMAX));
 }
 
 /* Fills ring[0..PFD) with the lines of x[0..PFD). */
@@ -168,21 +163,140 @@ static inline ctx_lines ring_next(const ppm_view *v, const uint8_t *x, size_t n,
 	return cur;
 }
 
+/* A context's blend as coefficients: p' = (max(c - d, 0) den + du num)
+ * / (n den), which is blend() with d = +inf, du = 1, n = 1 for a context
+ * never seen (p unchanged, exactly). */
+typedef struct coeffs {
+	pair d, du, n;
+} coeffs;
+
+static coeffs coeffs_of(pair n, pair u)
+{
+	pair zero = _mm_setzero_pd(), one = _mm_set1_pd(1), d = _mm_set1_pd(DISCOUNT);
+	pair seen = _mm_cmpgt_pd(n, zero), inf = _mm_set1_pd(INFINITY);
+
+	u = _mm_max_pd(u, one);
+	if (_mm_movemask_pd(_mm_and_pd(seen, _mm_cmpgt_pd(_mm_mul_pd(u, d), n))))
+		d = _mm_min_pd(d, _mm_div_pd(n, u));
+	return (coeffs){_mm_or_pd(_mm_and_pd(seen, d), _mm_andnot_pd(seen, inf)),
+	                _mm_or_pd(_mm_and_pd(seen, _mm_mul_pd(d, u)), _mm_andnot_pd(seen, one)),
+	                _mm_or_pd(_mm_and_pd(seen, n), _mm_andnot_pd(seen, one))};
+}
+
+/* Orders 0 and 1, worked out once a message for every byte value: the
+ * order-0 estimate of byte s as the fraction num0[s] / den0[s], and the
+ * coefficients of the order-1 context of previous byte a. */
+typedef struct low_orders {
+	pair num0[256], den0[256];
+	coeffs o1[256];
+} low_orders;
+
+static void low_fill(const ppm_dense *d, low_orders *lo)
+{
+	for (unsigned s = 0; s < 256; s++) {
+		lo->num0[s] = _mm_set1_pd(1);
+		lo->den0[s] = _mm_set1_pd(256);
+		blend(pair_of((double)(int64_t)d->o0[s][0], (double)(int64_t)d->o0[s][1]),
+		      pair_of((double)(int64_t)d->n0[0], (double)(int64_t)d->n0[1]),
+		      pair_of((double)(int64_t)d->u0[0], (double)(int64_t)d->u0[1]), &lo->num0[s],
+		      &lo->den0[s]);
+		lo->o1[s] =
+		    coeffs_of(pair_of(d->n1[s][0], d->n1[s][1]), pair_of(d->u1[s][0], d->u1[s][1]));
+	}
+}
+
+/* The lines of the contexts of orders 2..PPM_ORDER before x[i]. */
+typedef struct ctx_ptrs {
+	const ppm_line *l[PPM_ORDER + 1];
+} ctx_ptrs;
+
+static inline void ptrs_at(const ppm_view *v, const uint8_t *x, size_t i, ctx_ptrs *c)
+{
+	ctx_lines cl;
+
+	lines_at(v->bits, x, i, &cl);
+#pragma GCC unroll 8
+	for (unsigned k = 2; k <= PPM_ORDER; k++) {
+		c->l[k] = line_of(v, cl.li[k]);
+		__builtin_prefetch(c->l[k]);
+	}
+}
+
+/* Line l's estimate of s blended into num / den (what blend() does with
+ * sym_counts(), the line's totals and its distinct-symbol counts). */
+static inline void line_blend(const ppm_line *l, unsigned s, pair *num, pair *den)
+{
+	__m128i w = _mm_loadl_epi64((const __m128i *)(const void *)l), z = _mm_setzero_si128();
+	pair n = _mm_cvtepi32_pd(_mm_unpacklo_epi16(w, z));
+	pair u = _mm_cvtepi32_pd(_mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_srli_si128(w, 4), z), z));
+
+	blend(sym_counts(l, s), n, u, num, den);
+}
+
+/* x[i]'s estimates (i >= 1), cross-multiplied: [p(ham) den(spam), p(spam)
+ * den(ham)], whose second over first is p(spam) / p(ham). */
+static inline pair sym_pair(const ppm_view *v, const low_orders *lo, const uint8_t *x, size_t i,
+                            const ctx_ptrs *cp)
+{
+	unsigned s = x[i], a = x[i - 1];
+	const coeffs *k1 = &lo->o1[a];
+	pair num = lo->num0[s], den = lo->den0[s];
+	pair c = _mm_cvtepi32_pd(_mm_loadl_epi64((const __m128i *)(const void *)v->d->o1[a][s]));
+
+	/* Order 1 from its coefficients (counts past 2^31 read as < 0: 0). */
+	num = _mm_add_pd(_mm_mul_pd(_mm_max_pd(_mm_sub_pd(c, k1->d), _mm_setzero_pd()), den),
+	                 _mm_mul_pd(k1->du, num));
+	den = _mm_mul_pd(den, k1->n);
+#pragma GCC unroll 8
+	for (unsigned k = 2; k <= PPM_ORDER; k++)
+		line_blend(cp->l[k], s, &num, &den);
+	return _mm_mul_pd(num, _mm_shuffle_pd(den, den, 1));
+}
+
+/* The first byte's: order 0 and the lines only. */
+static pair first_pair(const low_orders *lo, unsigned s, const ctx_ptrs *cp)
+{
+	pair num = lo->num0[s], den = lo->den0[s];
+
+	for (unsigned k = 2; k <= PPM_ORDER; k++)
+		line_blend(cp->l[k], s, &num, &den);
+	return _mm_mul_pd(num, _mm_shuffle_pd(den, den, 1));
+}
+
+/* The ratio r multiplied by q[1] / q[0]; its log goes to *cost when it
+ * nears a double's range. */
+static inline double ratio_step(double r, pair q, double *cost)
+{
+	double e[2];
+
+	_mm_storeu_pd(e, q);
+	r *= e[1] / e[0];
+	if (r > 1e100 || r < 1e-100) {
+		*cost += log(r);
+		r = 1;
+	}
+	return r;
+}
+
 double ppm_cost(const ppm_view *v, const uint8_t *x, size_t n)
 {
-	ctx_lines ring[PFD];
+	low_orders lo;
+	ctx_ptrs ring[PFD];
 	double cost = 0, r = 1;
 
-	if (!v->d)
+	if (!v->d || !n)
 		return 0;
-	ring_init(v, x, n, ring);
-	for (size_t i = 0; i < n; i++) {
-		ctx_lines cur = ring_next(v, x, n, i, ring);
-		r *= sym_ratio(v, x, i, &cur);
-		if (r > 1e100 || r < 1e-100) {
-			cost += log(r);
-			r = 1;
-		}
+	low_fill(v->d, &lo);
+	for (size_t i = 0; i < n && i < PFD; i++)
+		ptrs_at(v, x, i, &ring[i]);
+	r = ratio_step(r, first_pair(&lo, x[0], &ring[0]), &cost);
+	if (PFD < n)
+		ptrs_at(v, x, PFD, &ring[0]);
+	for (size_t i = 1; i < n; i++) {
+		ctx_ptrs cur = ring[i % PFD];
+		if (i + PFD < n)
+			ptrs_at(v, x, i + PFD, &ring[i % PFD]);
+		r = ratio_step(r, sym_pair(v, &lo, x, i, &cur), &cost);
 	}
 	return cost + log(r);
 }
