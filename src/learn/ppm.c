@@ -229,8 +229,22 @@ static inline void line_blend(const ppm_line *l, unsigned s, pair *num, pair *de
 	__m128i w = _mm_loadl_epi64((const __m128i *)(const void *)l), z = _mm_setzero_si128();
 	pair n = _mm_cvtepi32_pd(_mm_unpacklo_epi16(w, z));
 	pair u = _mm_cvtepi32_pd(_mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_srli_si128(w, 4), z), z));
+	pair zero = _mm_setzero_pd(), one = _mm_set1_pd(1), d = _mm_set1_pd(DISCOUNT);
+	pair seen = _mm_cmpgt_pd(n, zero), c = _mm_and_pd(seen, sym_counts(l, s)), du;
 
-	blend(sym_counts(l, s), n, u, num, den);
+	/* blend() with a context never seen made to change nothing without
+	 * a select of its results: c = 0, d u = 1 and n = 1 there. */
+	n = _mm_max_pd(n, one);
+	u = _mm_max_pd(u, one);
+	du = _mm_mul_pd(u, d);
+	if (_mm_movemask_pd(_mm_cmpgt_pd(du, n))) {
+		d = _mm_min_pd(d, _mm_div_pd(n, u));
+		du = _mm_mul_pd(d, u);
+	}
+	du = _mm_or_pd(_mm_and_pd(seen, du), _mm_andnot_pd(seen, one));
+	*num =
+	    _mm_add_pd(_mm_mul_pd(_mm_max_pd(_mm_sub_pd(c, d), zero), *den), _mm_mul_pd(du, *num));
+	*den = _mm_mul_pd(*den, n);
 }
 
 /* x[i]'s estimates (i >= 1), cross-multiplied: [p(ham) den(spam), p(spam)
