@@ -1,9 +1,11 @@
 /*
  * test_ppm.c: the compression expert (learn/ppm.c): it tells texts like
- * the spam it learned from texts like the ham, unlearning gives back the
+ * the spam it learned from texts like the ham, its cost is what a plain
+ * PPM-D with exact counts gives, unlearning gives back the
  * table byte for byte (also when a line is full), and the LMDB store keeps
  * its table across commits and reopening, or has none when made without.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -94,6 +96,111 @@ TEST(ppm_tells_spam_from_ham)
 	CHECK(t.v->d->msgs[0] == 3 && t.v->d->msgs[1] == 3);
 	CHECK(cost(t.v, "click here now for cheap pills, best price") > 5);
 	CHECK(cost(t.v, "notes of the project meeting on thursday") < -5);
+	tb_close(&t);
+}
+
+/* A plain PPM-D to check ppm_cost() against: exact counts of every
+ * context of orders 0..PPM_ORDER (bytes before the start are -1), kept in
+ * a list, and each byte's estimate worked out with divisions. */
+typedef struct ref_count {
+	int ctx[PPM_ORDER + 1]; /* ctx[0]: the order; then the bytes before, nearest first */
+	int sym;
+	unsigned c[2];
+} ref_count;
+
+typedef struct ref_model {
+	ref_count v[4096];
+	size_t n;
+} ref_model;
+
+static void ref_ctx(const char *x, size_t i, int k, int *ctx)
+{
+	ctx[0] = k;
+	for (int j = 1; j <= PPM_ORDER; j++)
+		ctx[j] = j > k ? 0 : (size_t)j > i ? -1 : (unsigned char)x[i - (size_t)j];
+}
+
+static ref_count *ref_find(ref_model *r, const int *ctx, int sym, int make)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].sym == sym && !memcmp(r->v[i].ctx, ctx, sizeof(r->v[i].ctx)))
+			return &r->v[i];
+	if (!make || r->n == sizeof(r->v) / sizeof(r->v[0]))
+		return NULL;
+	memcpy(r->v[r->n].ctx, ctx, sizeof(r->v[r->n].ctx));
+	r->v[r->n].sym = sym;
+	r->v[r->n].c[0] = r->v[r->n].c[1] = 0;
+	return &r->v[r->n++];
+}
+
+static void ref_teach(ref_model *r, const char *x, int is_spam)
+{
+	for (size_t i = 0; x[i]; i++)
+		for (int k = 0; k <= PPM_ORDER; k++) {
+			int ctx[PPM_ORDER + 1];
+			ref_count *rc;
+			if (k == 1 && i == 0)
+				continue; /* order 1 starts at the second byte */
+			ref_ctx(x, i, k, ctx);
+			rc = ref_find(r, ctx, (unsigned char)x[i], 1);
+			CHECK(rc != NULL);
+			if (rc)
+				rc->c[is_spam]++;
+		}
+}
+
+static double ref_cost(ref_model *r, const char *x)
+{
+	double cost = 0;
+
+	for (size_t i = 0; x[i]; i++) {
+		double p[2] = {1.0 / 256, 1.0 / 256};
+		for (int k = 0; k <= PPM_ORDER; k++) {
+			int ctx[PPM_ORDER + 1];
+			if (k == 1 && i == 0)
+				continue;
+			ref_ctx(x, i, k, ctx);
+			for (int cl = 0; cl < 2; cl++) {
+				double n = 0, u = 0, c = 0, d = 0.5;
+				for (size_t j = 0; j < r->n; j++)
+					if (!memcmp(r->v[j].ctx, ctx, sizeof(ctx)) &&
+					    r->v[j].c[cl]) {
+						n += r->v[j].c[cl];
+						u++;
+						if (r->v[j].sym == (unsigned char)x[i])
+							c = r->v[j].c[cl];
+					}
+				if (n == 0)
+					continue;
+				if (u * d > n)
+					d = n / u;
+				p[cl] = ((c > d ? c - d : 0) + d * u * p[cl]) / n;
+			}
+		}
+		cost += log(p[1] / p[0]);
+	}
+	return cost;
+}
+
+TEST(ppm_cost_is_plain_ppm_d)
+{
+	static ref_model r;
+	static const char *probes[] = {"click here now for cheap pills, best price",
+	                               "notes of the project meeting on thursday", "x", "",
+	                               "\xff\x01 unseen bytes: q#z"};
+	table t;
+
+	tb_open(&t);
+	r.n = 0;
+	teach_all(t.v);
+	for (size_t i = 0; i < 3; i++) {
+		ref_teach(&r, spams[i], 1);
+		ref_teach(&r, hams[i], 0);
+	}
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		double want = ref_cost(&r, probes[i]), got = cost(t.v, probes[i]);
+		CHECK(fabs(got - want) <= 1e-9 * (1 + fabs(want)));
+	}
 	tb_close(&t);
 }
 
