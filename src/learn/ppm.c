@@ -1,13 +1,15 @@
 /*
  * ppm.c: the compression expert (see ppm.h).
  *
- * Scoring walks the bytes once: per byte, the orders 0-1 estimates from the
- * dense counts and one line per order 2..PPM_ORDER, found by a 16-byte
- * compare of the line's symbols (SSE2), both classes' estimates computed
- * as one SSE2 pair with no branch on the counts. The lines of the byte PFD
- * places ahead are prefetched, which hides most of the cache misses of a
- * table far larger than the cache. The probability ratio is multiplied
- * along and its log taken only when it nears a double's range.
+ * Scoring walks the bytes once: per byte, orders 0-1 from what was worked
+ * out for every byte value at the start of the message, and one line per
+ * order 2..PPM_ORDER, the symbol found by a 16-byte compare of the line's
+ * symbols (SSE2), both classes' estimates computed as one SSE2 pair with
+ * no branch on the counts. The lines of the byte PFD places ahead are
+ * prefetched, which hides most of the cache misses of a table far larger
+ * than the cache; what is left is instructions (see docs/ARCHITECTURE.md,
+ * "A compression expert"). The probability ratio is multiplied along and
+ * its log taken only when it nears a double's range.
  */
 #include <emmintrin.h>
 #include <math.h>
