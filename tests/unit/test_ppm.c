@@ -101,7 +101,9 @@ TEST(ppm_tells_spam_from_ham)
 
 /* A plain PPM-D to check ppm_cost() against: exact counts of every
  * context of orders 0..PPM_ORDER (bytes before the start are -1), kept in
- * a list, and each byte's estimate worked out with divisions. */
+ * a list, and each byte's estimate worked out with divisions. The texts
+ * taught are few enough that in the table no two contexts share a line,
+ * no line fills and no count reaches PPM_CMAX, so the two must agree. */
 typedef struct ref_count {
 	int ctx[PPM_ORDER + 1]; /* ctx[0]: the order; then the bytes before, nearest first */
 	int sym;
