@@ -73,21 +73,20 @@ static inline pair pair_of(double ham, double spam)
  * the lower order's estimate p: p' = (max(c - d, 0) + d u p) / n, and p
  * unchanged in a context never seen (n = 0). The estimate is kept as a
  * fraction num / den, so no order divides, and without branches on the
- * counts, which a table far larger than the cache makes unpredictable. */
-static inline void blend(pair c, pair n, pair u, pair *num, pair *den)
+ * counts, which a table far larger than the cache makes unpredictable.
+ *
+ * The discount for n and u (both at least 1), and *du = d u: 1/2, but
+ * d u may not exceed n (only when counts were cut or unlearned). */
+static inline pair discount(pair n, pair u, pair *du)
 {
-	const pair zero = _mm_setzero_pd();
-	pair d = _mm_set1_pd(DISCOUNT), seen = _mm_cmpgt_pd(n, zero), nn, nd;
+	pair d = _mm_set1_pd(DISCOUNT);
 
-	u = _mm_max_pd(u, _mm_set1_pd(1));
-	/* d u may not exceed n (only when counts were cut or unlearned). */
-	if (_mm_movemask_pd(_mm_and_pd(seen, _mm_cmpgt_pd(_mm_mul_pd(u, d), n))))
+	*du = _mm_mul_pd(d, u);
+	if (_mm_movemask_pd(_mm_cmpgt_pd(*du, n))) {
 		d = _mm_min_pd(d, _mm_div_pd(n, u));
-	nn = _mm_add_pd(_mm_mul_pd(_mm_max_pd(_mm_sub_pd(c, d), zero), *den),
-	                _mm_mul_pd(_mm_mul_pd(d, u), *num));
-	nd = _mm_mul_pd(*den, n);
-	*num = _mm_or_pd(_mm_and_pd(seen, nn), _mm_andnot_pd(seen, *num));
-	*den = _mm_or_pd(_mm_and_pd(seen, nd), _mm_andnot_pd(seen, *den));
+		*du = _mm_mul_pd(d, u);
+	}
+	return d;
 }
 
 /* Slot of symbol s among a line's used ones, or -1. The 16-byte load
@@ -166,23 +165,30 @@ static inline ctx_lines ring_next(const ppm_view *v, const uint8_t *x, size_t n,
 }
 
 /* A context's blend as coefficients: p' = (max(c - d, 0) den + du num)
- * / (n den), which is blend() with d = +inf, du = 1, n = 1 for a context
- * never seen (p unchanged, exactly). */
+ * / (n den), with d = +inf, du = 1, n = 1 for a context never seen (p
+ * unchanged, exactly). */
 typedef struct coeffs {
 	pair d, du, n;
 } coeffs;
 
 static coeffs coeffs_of(pair n, pair u)
 {
-	pair zero = _mm_setzero_pd(), one = _mm_set1_pd(1), d = _mm_set1_pd(DISCOUNT);
-	pair seen = _mm_cmpgt_pd(n, zero), inf = _mm_set1_pd(INFINITY);
+	pair zero = _mm_setzero_pd(), one = _mm_set1_pd(1), inf = _mm_set1_pd(INFINITY);
+	pair seen = _mm_cmpgt_pd(n, zero), d, du;
 
-	u = _mm_max_pd(u, one);
-	if (_mm_movemask_pd(_mm_and_pd(seen, _mm_cmpgt_pd(_mm_mul_pd(u, d), n))))
-		d = _mm_min_pd(d, _mm_div_pd(n, u));
+	d = discount(_mm_max_pd(n, one), _mm_max_pd(u, one), &du);
 	return (coeffs){_mm_or_pd(_mm_and_pd(seen, d), _mm_andnot_pd(seen, inf)),
-	                _mm_or_pd(_mm_and_pd(seen, _mm_mul_pd(d, u)), _mm_andnot_pd(seen, one)),
+	                _mm_or_pd(_mm_and_pd(seen, du), _mm_andnot_pd(seen, one)),
 	                _mm_or_pd(_mm_and_pd(seen, n), _mm_andnot_pd(seen, one))};
+}
+
+/* Blends count pair c of a context with coefficients d, du, n into
+ * num / den. */
+static inline void apply(pair c, pair d, pair du, pair n, pair *num, pair *den)
+{
+	*num = _mm_add_pd(_mm_mul_pd(_mm_max_pd(_mm_sub_pd(c, d), _mm_setzero_pd()), *den),
+	                  _mm_mul_pd(du, *num));
+	*den = _mm_mul_pd(*den, n);
 }
 
 /* Orders 0 and 1, worked out once a message for every byte value: the
@@ -195,13 +201,14 @@ typedef struct low_orders {
 
 static void low_fill(const ppm_dense *d, low_orders *lo)
 {
+	coeffs k0 = coeffs_of(pair_of((double)(int64_t)d->n0[0], (double)(int64_t)d->n0[1]),
+	                      pair_of((double)(int64_t)d->u0[0], (double)(int64_t)d->u0[1]));
+
 	for (unsigned s = 0; s < 256; s++) {
 		lo->num0[s] = _mm_set1_pd(1);
 		lo->den0[s] = _mm_set1_pd(256);
-		blend(pair_of((double)(int64_t)d->o0[s][0], (double)(int64_t)d->o0[s][1]),
-		      pair_of((double)(int64_t)d->n0[0], (double)(int64_t)d->n0[1]),
-		      pair_of((double)(int64_t)d->u0[0], (double)(int64_t)d->u0[1]), &lo->num0[s],
-		      &lo->den0[s]);
+		apply(pair_of((double)(int64_t)d->o0[s][0], (double)(int64_t)d->o0[s][1]), k0.d,
+		      k0.du, k0.n, &lo->num0[s], &lo->den0[s]);
 		lo->o1[s] =
 		    coeffs_of(pair_of(d->n1[s][0], d->n1[s][1]), pair_of(d->u1[s][0], d->u1[s][1]));
 	}
@@ -224,29 +231,21 @@ static inline void ptrs_at(const ppm_view *v, const uint8_t *x, size_t i, ctx_pt
 	}
 }
 
-/* Line l's estimate of s blended into num / den (what blend() does with
- * sym_counts(), the line's totals and its distinct-symbol counts). */
+/* Line l's estimate of s blended into num / den: what apply() does with
+ * coeffs_of() the line's totals and distinct-symbol counts, but with a
+ * context never seen made to change nothing by c = 0, d u = 1 and n = 1
+ * there instead of three selects. */
 static inline void line_blend(const ppm_line *l, unsigned s, pair *num, pair *den)
 {
 	__m128i w = _mm_loadl_epi64((const __m128i *)(const void *)l), z = _mm_setzero_si128();
 	pair n = _mm_cvtepi32_pd(_mm_unpacklo_epi16(w, z));
 	pair u = _mm_cvtepi32_pd(_mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_srli_si128(w, 4), z), z));
-	pair zero = _mm_setzero_pd(), one = _mm_set1_pd(1), d = _mm_set1_pd(DISCOUNT);
-	pair seen = _mm_cmpgt_pd(n, zero), c = _mm_and_pd(seen, sym_counts(l, s)), du;
+	pair one = _mm_set1_pd(1), seen = _mm_cmpgt_pd(n, _mm_setzero_pd()), d, du;
 
-	/* blend() with a context never seen made to change nothing without
-	 * a select of its results: c = 0, d u = 1 and n = 1 there. */
 	n = _mm_max_pd(n, one);
-	u = _mm_max_pd(u, one);
-	du = _mm_mul_pd(u, d);
-	if (_mm_movemask_pd(_mm_cmpgt_pd(du, n))) {
-		d = _mm_min_pd(d, _mm_div_pd(n, u));
-		du = _mm_mul_pd(d, u);
-	}
+	d = discount(n, _mm_max_pd(u, one), &du);
 	du = _mm_or_pd(_mm_and_pd(seen, du), _mm_andnot_pd(seen, one));
-	*num =
-	    _mm_add_pd(_mm_mul_pd(_mm_max_pd(_mm_sub_pd(c, d), zero), *den), _mm_mul_pd(du, *num));
-	*den = _mm_mul_pd(*den, n);
+	apply(_mm_and_pd(seen, sym_counts(l, s)), d, du, n, num, den);
 }
 
 /* x[i]'s estimates (i >= 1), cross-multiplied: [p(ham) den(spam), p(spam)
@@ -260,9 +259,7 @@ static inline pair sym_pair(const ppm_view *v, const low_orders *lo, const uint8
 	pair c = _mm_cvtepi32_pd(_mm_loadl_epi64((const __m128i *)(const void *)v->d->o1[a][s]));
 
 	/* Order 1 from its coefficients (counts past 2^31 read as < 0: 0). */
-	num = _mm_add_pd(_mm_mul_pd(_mm_max_pd(_mm_sub_pd(c, k1->d), _mm_setzero_pd()), den),
-	                 _mm_mul_pd(k1->du, num));
-	den = _mm_mul_pd(den, k1->n);
+	apply(c, k1->d, k1->du, k1->n, &num, &den);
 #pragma GCC unroll 8
 	for (unsigned k = 2; k <= PPM_ORDER; k++)
 		line_blend(cp->l[k], s, &num, &den);
