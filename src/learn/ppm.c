@@ -5,13 +5,14 @@
  * out for every byte value at the start of the message, and one line per
  * order 2..PPM_ORDER, the symbol found by a 16-byte compare of the line's
  * symbols (SSE2), both classes' estimates computed as one SSE2 pair with
- * no branch on the counts. The lines of the byte PFD places ahead are
+ * no branch on the counts (where the CPU has AVX2, the lines of two
+ * bytes at once, with the same bits). The lines of the byte PFD places ahead are
  * prefetched, which hides most of the cache misses of a table far larger
  * than the cache; what is left is instructions (see docs/ARCHITECTURE.md,
  * "A compression expert"). The probability ratio is multiplied along and
  * its log taken only when it nears a double's range.
  */
-#include <emmintrin.h>
+#include <immintrin.h>
 #include <math.h>
 #include <string.h>
 
@@ -106,27 +107,23 @@ static inline int sym_find(const ppm_line *l, unsigned s)
 	return -1;
 }
 
-/* Two 16-bit counts at p as a pair. */
-static inline pair u16_pair(const void *p, uint32_t keep)
+/* The two 16-bit counts of word w as a pair. */
+static inline pair u16_pair(uint32_t w)
 {
-	uint32_t w;
-
-	memcpy(&w, p, sizeof(w));
-	return _mm_cvtepi32_pd(
-	    _mm_unpacklo_epi16(_mm_cvtsi32_si128((int)(w & keep)), _mm_setzero_si128()));
+	return _mm_cvtepi32_pd(_mm_unpacklo_epi16(_mm_cvtsi32_si128((int)w), _mm_setzero_si128()));
 }
 
-/* Both classes' counts of symbol s in l (0 when absent), as a pair, each
- * scored as at most PPM_CMAX. Only one used slot holds a symbol, and a
- * freed slot's symbol byte is 0, so for s != 0 the first slot whose byte
- * matches is the symbol's, and no branch depends on whether it is
- * there. */
-static inline pair sym_counts(const ppm_line *l, unsigned s)
+/* Both classes' 16-bit counts of symbol s in l as one word (0 when
+ * absent). Only one used slot holds a symbol, and a freed slot's symbol
+ * byte is 0, so for s != 0 the first slot whose byte matches is the
+ * symbol's, and no branch depends on whether it is there. */
+static inline uint32_t sym_word(const ppm_line *l, unsigned s)
 {
 	__m128i q = _mm_set1_epi8((char)s);
 	__m128i w = _mm_loadu_si128((const __m128i *)(const void *)l->sym);
 	unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, q)) & ((1u << PPM_SYMS) - 1);
 	unsigned j, keep;
+	uint32_t c;
 
 	if (s == 0) {
 		int k = sym_find(l, 0);
@@ -136,7 +133,15 @@ static inline pair sym_counts(const ppm_line *l, unsigned s)
 		j = (unsigned)__builtin_ctz(mask | 1u << (PPM_SYMS - 1));
 		keep = 0u - (mask != 0);
 	}
-	return _mm_min_pd(u16_pair(l->c[j], keep), _mm_set1_pd(PPM_CMAX));
+	memcpy(&c, l->c[j], sizeof(c));
+	return c & keep;
+}
+
+/* Both classes' counts of symbol s in l (0 when absent), as a pair, each
+ * scored as at most PPM_CMAX. */
+static inline pair sym_counts(const ppm_line *l, unsigned s)
+{
+	return _mm_min_pd(u16_pair(sym_word(l, s)), _mm_set1_pd(PPM_CMAX));
 }
 
 /* Fills ring[0..PFD) with the lines of x[0..PFD). */
@@ -248,21 +253,31 @@ static inline void line_blend(const ppm_line *l, unsigned s, pair *num, pair *de
 	apply(_mm_and_pd(seen, sym_counts(l, s)), d, du, n, num, den);
 }
 
+/* x[i]'s orders 0 and 1 as num / den (i >= 1). */
+static inline void low_pair(const ppm_view *v, const low_orders *lo, const uint8_t *x, size_t i,
+                            pair *num, pair *den)
+{
+	unsigned s = x[i], a = x[i - 1];
+	const coeffs *k1 = &lo->o1[a];
+	pair c = _mm_cvtepi32_pd(_mm_loadl_epi64((const __m128i *)(const void *)v->d->o1[a][s]));
+
+	*num = lo->num0[s];
+	*den = lo->den0[s];
+	/* Order 1 from its coefficients (counts past 2^31 read as < 0: 0). */
+	apply(c, k1->d, k1->du, k1->n, num, den);
+}
+
 /* x[i]'s estimates (i >= 1), cross-multiplied: [p(ham) den(spam), p(spam)
  * den(ham)], whose second over first is p(spam) / p(ham). */
 static inline pair sym_pair(const ppm_view *v, const low_orders *lo, const uint8_t *x, size_t i,
                             const ctx_ptrs *cp)
 {
-	unsigned s = x[i], a = x[i - 1];
-	const coeffs *k1 = &lo->o1[a];
-	pair num = lo->num0[s], den = lo->den0[s];
-	pair c = _mm_cvtepi32_pd(_mm_loadl_epi64((const __m128i *)(const void *)v->d->o1[a][s]));
+	pair num, den;
 
-	/* Order 1 from its coefficients (counts past 2^31 read as < 0: 0). */
-	apply(c, k1->d, k1->du, k1->n, &num, &den);
+	low_pair(v, lo, x, i, &num, &den);
 #pragma GCC unroll 8
 	for (unsigned k = 2; k <= PPM_ORDER; k++)
-		line_blend(cp->l[k], s, &num, &den);
+		line_blend(cp->l[k], x[i], &num, &den);
 	return _mm_mul_pd(num, _mm_shuffle_pd(den, den, 1));
 }
 
@@ -291,20 +306,29 @@ static inline double ratio_step(double r, pair q, double *cost)
 	return r;
 }
 
-double ppm_cost(const ppm_view *v, const uint8_t *x, size_t n)
+/* What every byte loop starts with: the low orders worked out, the first
+ * PFD bytes' lines fetched, and the first byte's ratio (n >= 1). */
+static double cost_start(const ppm_view *v, const uint8_t *x, size_t n, low_orders *lo,
+                         ctx_ptrs *ring, double *cost)
+{
+	double r;
+
+	low_fill(v->d, lo);
+	for (size_t i = 0; i < n && i < PFD; i++)
+		ptrs_at(v, x, i, &ring[i]);
+	r = ratio_step(1, first_pair(lo, x[0], &ring[0]), cost);
+	if (PFD < n)
+		ptrs_at(v, x, PFD, &ring[0]);
+	return r;
+}
+
+/* ppm_cost() a byte at a time, in SSE2 pairs. */
+static double cost_sse2(const ppm_view *v, const uint8_t *x, size_t n)
 {
 	low_orders lo;
 	ctx_ptrs ring[PFD];
-	double cost = 0, r = 1;
+	double cost = 0, r = cost_start(v, x, n, &lo, ring, &cost);
 
-	if (!v->d || !n)
-		return 0;
-	low_fill(v->d, &lo);
-	for (size_t i = 0; i < n && i < PFD; i++)
-		ptrs_at(v, x, i, &ring[i]);
-	r = ratio_step(r, first_pair(&lo, x[0], &ring[0]), &cost);
-	if (PFD < n)
-		ptrs_at(v, x, PFD, &ring[0]);
 	for (size_t i = 1; i < n; i++) {
 		ctx_ptrs cur = ring[i % PFD];
 		if (i + PFD < n)
@@ -312,6 +336,115 @@ double ppm_cost(const ppm_view *v, const uint8_t *x, size_t n)
 		r = ratio_step(r, sym_pair(v, &lo, x, i, &cur), &cost);
 	}
 	return cost + log(r);
+}
+
+/* ---- two bytes at a time in AVX2 ----
+ *
+ * The lines' blends of bytes i and i + 1 as one 256-bit quad [ham(i),
+ * spam(i), ham(i + 1), spam(i + 1)]: the same operations in the same
+ * order lane by lane as the pairs above (no FMA: a fused multiply-add
+ * rounds once where they round twice), so the two paths give the same
+ * bits, and the ratios are multiplied in byte by byte as above. */
+#define AVX2 __attribute__((target("avx2")))
+
+typedef __m256d quad;
+
+AVX2 static inline quad quad_of(pair lo, pair hi)
+{
+	return _mm256_insertf128_pd(_mm256_castpd128_pd256(lo), hi, 1);
+}
+
+/* discount() lane by lane. */
+AVX2 static inline quad discount4(quad n, quad u, quad *du)
+{
+	quad d = _mm256_set1_pd(DISCOUNT);
+
+	*du = _mm256_mul_pd(d, u);
+	if (_mm256_movemask_pd(_mm256_cmp_pd(*du, n, _CMP_GT_OQ))) {
+		d = _mm256_min_pd(d, _mm256_div_pd(n, u));
+		*du = _mm256_mul_pd(d, u);
+	}
+	return d;
+}
+
+/* apply() lane by lane. */
+AVX2 static inline void apply4(quad c, quad d, quad du, quad n, quad *num, quad *den)
+{
+	*num = _mm256_add_pd(
+	    _mm256_mul_pd(_mm256_max_pd(_mm256_sub_pd(c, d), _mm256_setzero_pd()), *den),
+	    _mm256_mul_pd(du, *num));
+	*den = _mm256_mul_pd(*den, n);
+}
+
+/* line_blend() of line la for symbol sa and of lb for sb, at once: the
+ * totals (bytes 0-3) and distinct counts (bytes 4-5) of both lines'
+ * first 8 bytes spread to 32-bit lanes by one shuffle each. */
+AVX2 static inline void line_blend2(const ppm_line *la, unsigned sa, const ppm_line *lb,
+                                    unsigned sb, quad *num, quad *den)
+{
+	const __m128i nsh = _mm_setr_epi8(0, 1, -1, -1, 2, 3, -1, -1, 8, 9, -1, -1, 10, 11, -1, -1);
+	const __m128i ush =
+	    _mm_setr_epi8(4, -1, -1, -1, 5, -1, -1, -1, 12, -1, -1, -1, 13, -1, -1, -1);
+	__m128i w = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)la),
+	                               _mm_loadl_epi64((const __m128i *)(const void *)lb));
+	__m128i cw = _mm_unpacklo_epi16(
+	    _mm_set_epi32(0, 0, (int)sym_word(lb, sb), (int)sym_word(la, sa)), _mm_setzero_si128());
+	quad n = _mm256_cvtepi32_pd(_mm_shuffle_epi8(w, nsh));
+	quad u = _mm256_cvtepi32_pd(_mm_shuffle_epi8(w, ush));
+	quad c = _mm256_min_pd(_mm256_cvtepi32_pd(cw), _mm256_set1_pd(PPM_CMAX));
+	quad one = _mm256_set1_pd(1), d, du;
+	quad seen = _mm256_cmp_pd(n, _mm256_setzero_pd(), _CMP_GT_OQ);
+
+	n = _mm256_max_pd(n, one);
+	d = discount4(n, _mm256_max_pd(u, one), &du);
+	du = _mm256_blendv_pd(one, du, seen);
+	apply4(_mm256_and_pd(seen, c), d, du, n, num, den);
+}
+
+/* ppm_cost() two bytes at a time. */
+AVX2 static double cost_avx2(const ppm_view *v, const uint8_t *x, size_t n)
+{
+	low_orders lo;
+	ctx_ptrs ring[PFD];
+	double cost = 0, r = cost_start(v, x, n, &lo, ring, &cost);
+	size_t i;
+
+	for (i = 1; i + 1 < n; i += 2) {
+		ctx_ptrs ca = ring[i % PFD], cb = ring[(i + 1) % PFD];
+		pair na, da, nb, db;
+		quad num, den, q;
+		if (i + PFD < n)
+			ptrs_at(v, x, i + PFD, &ring[i % PFD]);
+		if (i + 1 + PFD < n)
+			ptrs_at(v, x, i + 1 + PFD, &ring[(i + 1) % PFD]);
+		low_pair(v, &lo, x, i, &na, &da);
+		low_pair(v, &lo, x, i + 1, &nb, &db);
+		num = quad_of(na, nb);
+		den = quad_of(da, db);
+#pragma GCC unroll 8
+		for (unsigned k = 2; k <= PPM_ORDER; k++)
+			line_blend2(ca.l[k], x[i], cb.l[k], x[i + 1], &num, &den);
+		q = _mm256_mul_pd(num, _mm256_permute_pd(den, 5));
+		r = ratio_step(r, _mm256_castpd256_pd128(q), &cost);
+		r = ratio_step(r, _mm256_extractf128_pd(q, 1), &cost);
+	}
+	if (i < n) {
+		ctx_ptrs cur = ring[i % PFD];
+		r = ratio_step(r, sym_pair(v, &lo, x, i, &cur), &cost);
+	}
+	return cost + log(r);
+}
+
+double ppm_cost_sse2(const ppm_view *v, const uint8_t *x, size_t n)
+{
+	return v->d && n ? cost_sse2(v, x, n) : 0;
+}
+
+double ppm_cost(const ppm_view *v, const uint8_t *x, size_t n)
+{
+	if (!v->d || !n)
+		return 0;
+	return __builtin_cpu_supports("avx2") ? cost_avx2(v, x, n) : cost_sse2(v, x, n);
 }
 
 /* Adds delta (+-1) to a count of distinct-symbol bookkeeping u: a count

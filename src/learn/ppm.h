@@ -84,6 +84,10 @@ static inline uint32_t ppm_nchunks(uint32_t bits)
  * model needs for it minus those the spam model needs (> 0: spammy). */
 double ppm_cost(const ppm_view *v, const uint8_t *x, size_t n);
 
+/* ppm_cost() without AVX2 even where the CPU has it: the same bits (the
+ * tests hold the two paths to each other). */
+double ppm_cost_sse2(const ppm_view *v, const uint8_t *x, size_t n);
+
 /* Adds (delta 1) or removes (delta -1) x[0..n) as class is_spam, and
  * counts the message. Returns 0 or SS_ENOMEM (from wchunk; the table is
  * then partly changed: the caller aborts its transaction). */
