@@ -19,6 +19,7 @@
 
 #include "learn/features.h"
 #include "learn/tokens.h"
+#include "util/copy.h"
 
 #define FEAT_DEFAULT_MAX 1500
 #define GRAM_BYTES_MAX (1 << 16) /* bound on the bytes cut into n-grams */
@@ -91,32 +92,6 @@ void feat_free(feat_ctx *fc)
 	free(fc);
 }
 
-/* memcpy for the short strings of tokens, inline: most are under 16
- * bytes, where a call to the library's memcpy costs more than the copy
- * (two overlapping loads and stores cover any length from 4 to 16). */
-static inline void copy_tok(char *d, const char *s, size_t n)
-{
-	uint64_t a, b;
-	uint32_t x, y;
-
-	if (n >= 8 && n <= 16) {
-		memcpy(&a, s, 8);
-		memcpy(&b, s + n - 8, 8);
-		memcpy(d, &a, 8);
-		memcpy(d + n - 8, &b, 8);
-	} else if (n >= 4 && n < 8) {
-		memcpy(&x, s, 4);
-		memcpy(&y, s + n - 4, 4);
-		memcpy(d, &x, 4);
-		memcpy(d + n - 4, &y, 4);
-	} else if (n < 4) {
-		for (size_t i = 0; i < n; i++)
-			d[i] = s[i];
-	} else {
-		memcpy(d, s, n);
-	}
-}
-
 /* A NUL-terminated copy of t[0..len) for explanations, cut from chunks of
  * the arena (cheaper than an arena allocation per token). */
 static char *keep(feat_ctx *fc, const char *t, size_t len)
@@ -130,7 +105,7 @@ static char *keep(feat_ctx *fc, const char *t, size_t len)
 		fc->pool_left = cap;
 	}
 	p = fc->pool;
-	copy_tok(p, t, len);
+	ss_copy_short(p, t, len);
 	p[len] = 0;
 	fc->pool += len + 1;
 	fc->pool_left -= len + 1;
@@ -173,7 +148,7 @@ static void fb_put(fbuf *f, const char *p, size_t len)
 
 	if (len > room)
 		len = room;
-	memcpy(f->b + f->n, p, len);
+	ss_copy_short(f->b + f->n, p, len);
 	f->n += len;
 }
 
@@ -240,12 +215,12 @@ static int on_text_tok(void *ctx, const char *t, size_t len, unsigned flags)
 		return rc;
 	if (fc->prevlen) {
 		char pair[PAIR_MAX * 2];
-		copy_tok(pair, fc->prev, fc->prevlen);
+		ss_copy_short(pair, fc->prev, fc->prevlen);
 		pair[fc->prevlen] = ' ';
-		copy_tok(pair + fc->prevlen + 1, t, len);
+		ss_copy_short(pair + fc->prevlen + 1, t, len);
 		rc = add(fc, fc->ns == FNS_WORD ? FNS_PAIR : fc->ns, pair, fc->prevlen + 1 + len);
 	}
-	copy_tok(fc->prev, t, len < PAIR_MAX ? len : PAIR_MAX - 1);
+	ss_copy_short(fc->prev, t, len < PAIR_MAX ? len : PAIR_MAX - 1);
 	fc->prevlen = len < PAIR_MAX ? len : PAIR_MAX - 1;
 	return rc;
 }
@@ -426,8 +401,9 @@ static int add_agree(feat_ctx *fc, const char *what, ss_str d, ss_str ref)
 /* Adds what + from + "|" + d ("fromhop:example.com|isp.example"). */
 static int add_pair(feat_ctx *fc, const char *what, ss_str from, ss_str d)
 {
-	fbuf f = {.n = 0};
+	fbuf f;
 
+	f.n = 0; /* not f = {0}: that zeroes the whole buffer */
 	fb_str(&f, what);
 	fb_strn(&f, from.p, from.len);
 	fb_str(&f, "|");

@@ -19,6 +19,7 @@
 
 #include "learn/tokens.h"
 #include "spamsift.h"
+#include "util/copy.h"
 #include "util/utf8.h"
 
 #define RAW_MAX 256 /* bytes of one word gathered before it counts as long */
@@ -366,8 +367,8 @@ static size_t word_add_ascii(tok_state *t, const char *s, size_t i, size_t len)
 	}
 	n = j - i;
 	if (t->rawlen < RAW_MAX)
-		memcpy(t->raw + t->rawlen, s + i,
-		       n < RAW_MAX - t->rawlen ? n : RAW_MAX - t->rawlen);
+		ss_copy_short(t->raw + t->rawlen, s + i,
+		              n < RAW_MAX - t->rawlen ? n : RAW_MAX - t->rawlen);
 	t->rawlen += n;
 	t->rawcps += n;
 	t->alpha |= (seen & C_LETTER) != 0;

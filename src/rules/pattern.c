@@ -282,8 +282,13 @@ static void pcre_scan(const patset *ps, pat_scratch *s, const char *text, size_t
 int patset_scan(const patset *ps, pat_scratch *s, const char *text, size_t len,
                 pat_match_fn on_match, void *ctx)
 {
-	hs_ctx c = {.ps = ps, .fn = on_match, .ctx = ctx};
+	hs_ctx c; /* not zeroed whole: cand[] is written before it is read */
 
+	c.ps = ps;
+	c.fn = on_match;
+	c.ctx = ctx;
+	c.ncand = 0;
+	c.overflow = 0;
 	text = text ? text : "";
 	if (len > 0xffffffffu)
 		len = 0xffffffffu; /* Hyperscan's bound; messages are far smaller */
