@@ -624,7 +624,7 @@ static uint32_t gram_slot(uint32_t g)
  * are one feature, as two tokens of one hash are: a bit per slot says
  * which were given. The loop has no branch on it (each 4-gram is written
  * and kept only when its bit was clear); the words set are cleared after
- * from the slots kept. */
+ * from the slots kept, and only the kept slots' keys are worked out. */
 static int gram_feats(feat_ctx *fc, const ss_message *m)
 {
 	char *buf = arena_alloc(fc->a, fc->gram_bytes);
@@ -643,11 +643,13 @@ static int gram_feats(feat_ctx *fc, const ss_message *m)
 		bit = 1ULL << (s & 63);
 		old = *w;
 		*w = old | bit;
-		v[k] = (feat){feat_gram_key(s), buf + i, FNS_GRAM};
+		v[k] = (feat){s, buf + i, FNS_GRAM}; /* the slot; its key below */
 		k += !(old & bit);
 	}
-	for (size_t j = 0; j < k; j++)
-		fc->gbits[((uint32_t)v[j].h ^ FEAT_GRAM_TAG) >> 6] = 0;
+	for (size_t j = 0; j < k; j++) {
+		fc->gbits[(uint32_t)v[j].h >> 6] = 0;
+		v[j].h = feat_gram_key((uint32_t)v[j].h);
+	}
 	fc->n += k;
 	return 0;
 }

@@ -54,6 +54,13 @@ static inline uint64_t feat_gram_key(uint32_t slot)
 	return (uint64_t)feat_gram_mix(slot) << 32 | (FEAT_GRAM_TAG ^ slot);
 }
 
+/* The slot of a key made by feat_gram_key(), not checked (kept below
+ * FEAT_GRAMS whatever the key). */
+static inline uint32_t feat_gram_key_slot(uint64_t key)
+{
+	return ((uint32_t)key ^ FEAT_GRAM_TAG) & (FEAT_GRAMS - 1);
+}
+
 /* Whether key is an n-gram slot's; if so its number goes to *slot. */
 static inline int feat_gram_slot(uint64_t key, uint32_t *slot)
 {

@@ -99,7 +99,7 @@ static int lookup_stats(learner *l, lrn_msg *x, uint32_t user, ss_arena *a, clf_
 	x->dw = arena_alloc(a, (n ? n : 1) * sizeof(float));
 	if (!x->st || !x->dw)
 		return SS_ENOMEM;
-	if ((err = l->s->ops->lookup(l->s, 0, x->keys, n, x->st)) ||
+	if ((err = l->s->ops->lookup(l->s, 0, x->keys, n, x->fs.ntok, x->st)) ||
 	    (err = l->s->ops->totals(l->s, 0, t)))
 		return err;
 	if (user) {
@@ -107,7 +107,7 @@ static int lookup_stats(learner *l, lrn_msg *x, uint32_t user, ss_arena *a, clf_
 		clf_totals ut;
 		if (!ust)
 			return SS_ENOMEM;
-		if ((err = l->s->ops->lookup(l->s, user, x->keys, n, ust)) ||
+		if ((err = l->s->ops->lookup(l->s, user, x->keys, n, x->fs.ntok, ust)) ||
 		    (err = l->s->ops->totals(l->s, user, &ut)))
 			return err;
 		add_stats(x->st, ust, n);

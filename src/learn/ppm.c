@@ -330,10 +330,10 @@ static double cost_sse2(const ppm_view *v, const uint8_t *x, size_t n)
 	double cost = 0, r = cost_start(v, x, n, &lo, ring, &cost);
 
 	for (size_t i = 1; i < n; i++) {
-		ctx_ptrs cur = ring[i % PFD];
-		if (i + PFD < n)
+		pair q = sym_pair(v, &lo, x, i, &ring[i % PFD]);
+		if (i + PFD < n) /* the slot is used: on to the byte PFD places ahead */
 			ptrs_at(v, x, i + PFD, &ring[i % PFD]);
-		r = ratio_step(r, sym_pair(v, &lo, x, i, &cur), &cost);
+		r = ratio_step(r, q, &cost);
 	}
 	return cost + log(r);
 }
@@ -410,28 +410,27 @@ AVX2 static double cost_avx2(const ppm_view *v, const uint8_t *x, size_t n)
 	size_t i;
 
 	for (i = 1; i + 1 < n; i += 2) {
-		ctx_ptrs ca = ring[i % PFD], cb = ring[(i + 1) % PFD];
+		const ctx_ptrs *ca = &ring[i % PFD], *cb = &ring[(i + 1) % PFD];
 		pair na, da, nb, db;
 		quad num, den, q;
-		if (i + PFD < n)
-			ptrs_at(v, x, i + PFD, &ring[i % PFD]);
-		if (i + 1 + PFD < n)
-			ptrs_at(v, x, i + 1 + PFD, &ring[(i + 1) % PFD]);
 		low_pair(v, &lo, x, i, &na, &da);
 		low_pair(v, &lo, x, i + 1, &nb, &db);
 		num = quad_of(na, nb);
 		den = quad_of(da, db);
 #pragma GCC unroll 8
 		for (unsigned k = 2; k <= PPM_ORDER; k++)
-			line_blend2(ca.l[k], x[i], cb.l[k], x[i + 1], &num, &den);
+			line_blend2(ca->l[k], x[i], cb->l[k], x[i + 1], &num, &den);
+		/* The two slots are used: on to the bytes PFD places ahead. */
+		if (i + PFD < n)
+			ptrs_at(v, x, i + PFD, &ring[i % PFD]);
+		if (i + 1 + PFD < n)
+			ptrs_at(v, x, i + 1 + PFD, &ring[(i + 1) % PFD]);
 		q = _mm256_mul_pd(num, _mm256_permute_pd(den, 5));
 		r = ratio_step(r, _mm256_castpd256_pd128(q), &cost);
 		r = ratio_step(r, _mm256_extractf128_pd(q, 1), &cost);
 	}
-	if (i < n) {
-		ctx_ptrs cur = ring[i % PFD];
-		r = ratio_step(r, sym_pair(v, &lo, x, i, &cur), &cost);
-	}
+	if (i < n)
+		r = ratio_step(r, sym_pair(v, &lo, x, i, &ring[i % PFD]), &cost);
 	return cost + log(r);
 }
 

@@ -563,14 +563,14 @@ static int global_fill(lmdb_store *ls)
 	return 0;
 }
 
-/* l_lookup for the global model in a read transaction: the buckets by
- * index (no cache to make room in). Each key's bucket (or an n-gram
- * slot's weight) is found first for a run of keys, then the slots are
- * read with the home slot (or weight) of the key AHEAD places on
- * prefetched, so that misses stay in flight all along rather than in
- * bursts of a chunk (check: about 2% faster than chunks of 32, AHEAD 12
- * to 64 tried). */
-static int lookup_global(lmdb_store *ls, const uint64_t *keys, size_t n, feat_stat *out)
+/* The token keys of lookup_global: the buckets by index (no cache to
+ * make room in). Each key's bucket (or an n-gram slot's weight, for a
+ * token hash that passes for a slot's key) is found first for a run of
+ * keys, then the slots are read with the home slot (or weight) of the key
+ * AHEAD places on prefetched, so that misses stay in flight all along
+ * rather than in bursts of a chunk (check: about 2% faster than chunks of
+ * 32, AHEAD 12 to 64 tried). */
+static int lookup_tokens(lmdb_store *ls, const uint64_t *keys, size_t n, feat_stat *out)
 {
 	enum { GCHUNK = 512, AHEAD = 40 };
 	const bucket *b[GCHUNK];
@@ -578,21 +578,6 @@ static int lookup_global(lmdb_store *ls, const uint64_t *keys, size_t n, feat_st
 	size_t home[GCHUNK];    /* SLOTS: an n-gram slot, whose weight is at[] */
 	uint32_t nb = ls->m.nbuckets;
 	int err;
-
-	if (!ls->gptr) {
-		ls->gptr = calloc(nb, sizeof(*ls->gptr));
-		ls->gen_of = calloc(nb, sizeof(*ls->gen_of));
-		if (!ls->gptr || !ls->gen_of) {
-			free(ls->gptr);
-			free(ls->gen_of);
-			ls->gptr = NULL;
-			ls->gen_of = NULL;
-			return SS_ENOMEM;
-		}
-		ls->nb_magic = UINT64_MAX / nb + 1;
-	}
-	if (ls->gram_gen != ls->gen && (err = gram_fill(ls)))
-		return err;
 
 	for (size_t base = 0; base < n; base += GCHUNK) {
 		size_t m = n - base < GCHUNK ? n - base : GCHUNK;
@@ -631,17 +616,68 @@ static int lookup_global(lmdb_store *ls, const uint64_t *keys, size_t n, feat_st
 	return 0;
 }
 
+/* The global weight of n-gram slot `slot` in the read snapshot (0 in a
+ * chunk never written), or with prefetch only its cache line fetched. */
+static inline float gram_weight(const lmdb_store *ls, uint32_t slot, int prefetch)
+{
+	const float *c = ls->gram_at[slot / GRAM_CHUNK];
+
+	if (prefetch) {
+		if (c)
+			__builtin_prefetch(c + slot % GRAM_CHUNK);
+		return 0;
+	}
+	return c ? c[slot % GRAM_CHUNK] : 0;
+}
+
+/* l_lookup for the global model in a read transaction: the tokens' keys
+ * in their buckets, then the n-gram keys (known to be slot keys: their
+ * slots are taken without the check) in the dense weights, AHEAD on
+ * prefetched. */
+static int lookup_global(lmdb_store *ls, const uint64_t *keys, size_t n, size_t ntok,
+                         feat_stat *out)
+{
+	enum { AHEAD = 40 };
+	uint32_t nb = ls->m.nbuckets;
+	int err;
+
+	if (!ls->gptr) {
+		ls->gptr = calloc(nb, sizeof(*ls->gptr));
+		ls->gen_of = calloc(nb, sizeof(*ls->gen_of));
+		if (!ls->gptr || !ls->gen_of) {
+			free(ls->gptr);
+			free(ls->gen_of);
+			ls->gptr = NULL;
+			ls->gen_of = NULL;
+			return SS_ENOMEM;
+		}
+		ls->nb_magic = UINT64_MAX / nb + 1;
+	}
+	if (ls->gram_gen != ls->gen && (err = gram_fill(ls)))
+		return err;
+	ntok = ntok < n ? ntok : n;
+	if ((err = lookup_tokens(ls, keys, ntok, out)))
+		return err;
+	for (size_t j = ntok; j < n; j++) {
+		if (j + AHEAD < n)
+			gram_weight(ls, feat_gram_key_slot(keys[j + AHEAD]), 1);
+		out[j] = (feat_stat){0, 0, gram_weight(ls, feat_gram_key_slot(keys[j]), 0), 0};
+	}
+	return 0;
+}
+
 /* Looks keys up in chunks: first each key's bucket is found and the cache
  * line of its home slot prefetched, then the slots are read, so that the
  * memory accesses of a chunk overlap instead of waiting one by one. Room
  * is made first so that no bucket pointer of a chunk goes stale. */
-static int l_lookup(store *s, uint32_t user, const uint64_t *keys, size_t n, feat_stat *out)
+static int l_lookup(store *s, uint32_t user, const uint64_t *keys, size_t n, size_t ntok,
+                    feat_stat *out)
 {
 	lmdb_store *ls = (lmdb_store *)s;
 	bucket *b[CHUNK];
 
 	if (!user && !ls->writing && ls->txn)
-		return lookup_global(ls, keys, n, out);
+		return lookup_global(ls, keys, n, ntok, out);
 	for (size_t base = 0; base < n; base += CHUNK) {
 		size_t m = n - base < CHUNK ? n - base : CHUNK;
 		int err = make_room(ls, CHUNK);

@@ -74,10 +74,12 @@ static int fgrow(mem_store *ms)
 	return 0;
 }
 
-static int mem_lookup(store *s, uint32_t user, const uint64_t *keys, size_t n, feat_stat *out)
+static int mem_lookup(store *s, uint32_t user, const uint64_t *keys, size_t n, size_t ntok,
+                      feat_stat *out)
 {
 	mem_store *ms = (mem_store *)s;
 
+	(void)ntok; /* the n-gram slots are keys like any other here */
 	for (size_t i = 0; i < n; i++) {
 		fslot *sl = ms->fcap ? ffind(ms, ukey(user, keys[i])) : NULL;
 		out[i] = sl && sl->key ? sl->st : (feat_stat){0, 0, 0, 0};

@@ -855,7 +855,8 @@ static int mirror_read(rstore *rs, uint32_t user, const uint64_t *keys, size_t n
 	return 1;
 }
 
-static int r_lookup(store *s, uint32_t user, const uint64_t *keys, size_t n, feat_stat *out)
+static int r_lookup(store *s, uint32_t user, const uint64_t *keys, size_t n, size_t ntok,
+                    feat_stat *out)
 {
 	rstore *rs = (rstore *)s;
 	int64_t now = ss_mono_ms(), age = rs->in_write ? -1 : rs->sh->stale_ms;

@@ -70,7 +70,12 @@ typedef struct store_ops {
 	void (*close)(store *s);
 	int (*begin)(store *s, int write);
 	int (*end)(store *s, int commit);
-	int (*lookup)(store *s, uint32_t user, const uint64_t *keys, size_t n, feat_stat *out);
+	/* The statistics of keys[0..n) into out[0..n) (0 for an absent
+	 * feature). keys[ntok..n) are n-gram slot keys made by
+	 * feat_gram_key() (features.h): a store may take their slots without
+	 * checking them. */
+	int (*lookup)(store *s, uint32_t user, const uint64_t *keys, size_t n, size_t ntok,
+	              feat_stat *out);
 	/* Adds dspam, dham to the counts (never below 0; absent features are
 	 * not created by a decrement) and dw[i] to each weight. */
 	int (*update)(store *s, uint32_t user, const uint64_t *keys, size_t n, int dspam, int dham,
