@@ -3,6 +3,7 @@
  */
 #include "util/json.h"
 
+#include <emmintrin.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -26,24 +27,44 @@ static int json_escape_byte(sbuf *b, unsigned char c)
 	}
 }
 
+/* How many bytes from s on need no escape: printable ASCII other than '"'
+ * and '\\'. Sixteen at a time (SSE2): a byte below 0x20 or from 0x80 on
+ * is below 0x20 as a signed byte. */
+static size_t plain_run(const char *s, size_t len)
+{
+	const __m128i sp = _mm_set1_epi8(0x20), q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+	size_t i = 0;
+
+	for (; i + 16 <= len; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i bad =
+		    _mm_or_si128(_mm_cmpgt_epi8(sp, v),
+		                 _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)));
+		unsigned m = (unsigned)_mm_movemask_epi8(bad);
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+	}
+	for (; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+			break;
+	}
+	return i;
+}
+
 int json_str(sbuf *b, const char *s, size_t len)
 {
-	size_t i = 0, run = 0;
+	size_t i = 0;
 	int err = sbuf_addc(b, '"');
 
 	while (!err && i < len) {
-		unsigned char c = (unsigned char)s[i];
-		size_t n;
-
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-			i++;
-			run++;
-			continue;
-		}
-		err = sbuf_add(b, s + i - run, run);
-		run = 0;
-		if (err)
+		size_t run = plain_run(s + i, len - i), n;
+		unsigned char c;
+		if (run && (err = sbuf_add(b, s + i, run)))
 			break;
+		if ((i += run) == len)
+			break;
+		c = (unsigned char)s[i];
 		if (c < 0x80) {
 			err = json_escape_byte(b, c);
 			i++;
@@ -58,8 +79,6 @@ int json_str(sbuf *b, const char *s, size_t len)
 			i++;
 		}
 	}
-	if (!err)
-		err = sbuf_add(b, s + i - run, run);
 	return err ? err : sbuf_addc(b, '"');
 }
 
