@@ -641,6 +641,29 @@ TEST(features_grams_follow_tokens_within_budget)
 	CHECK(grams_of(raw, 16, &ntok, "", &saw) - ntok <= 16 - 3); /* the budget holds */
 }
 
+/* The 4-gram text (also the compression expert's) is lower-cased ASCII
+ * with CR and TAB as spaces, the letters' neighbours ('@', '[', '`', '{')
+ * and other bytes kept. */
+TEST(features_text_lowercases)
+{
+	const char *raw = "Subject: MiXeD CaSe\r\n\r\n"
+	                  "@AZ[`az{ THE QUICK\tBROWN FOX JUMPS OVER 0123456789 caf\xc3\xa9 Zz\r\n";
+	const char *want[] = {"subject:mixed case\n",
+	                      "@az[`az{ the quick brown fox jumps over 0123456789 caf\xc3\xa9 zz"};
+	ss_message *m = NULL;
+	char buf[512];
+	size_t n = 0;
+
+	CHECK(ss_parse(raw, strlen(raw), NULL, &m) == 0);
+	if (m)
+		n = feat_text(m, buf, sizeof(buf));
+	for (size_t i = 0; i < n; i++)
+		CHECK(!(buf[i] >= 'A' && buf[i] <= 'Z') && buf[i] != '\r' && buf[i] != '\t');
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		CHECK(memmem(buf, n, want[i], strlen(want[i])) != NULL);
+	ss_message_free(m);
+}
+
 /* Whether the token features of raw hold feature `want` in namespace ns. */
 static int has_feature(const char *raw, unsigned ns, const char *want)
 {
