@@ -616,18 +616,13 @@ static int lookup_tokens(lmdb_store *ls, const uint64_t *keys, size_t n, feat_st
 	return 0;
 }
 
-/* The global weight of n-gram slot `slot` in the read snapshot (0 in a
- * chunk never written), or with prefetch only its cache line fetched. */
-static inline float gram_weight(const lmdb_store *ls, uint32_t slot, int prefetch)
+/* Where the global weight of n-gram slot `slot` is in the read snapshot
+ * (NULL: in a chunk never written, 0). */
+static inline const float *gram_weight_at(const lmdb_store *ls, uint32_t slot)
 {
 	const float *c = ls->gram_at[slot / GRAM_CHUNK];
 
-	if (prefetch) {
-		if (c)
-			__builtin_prefetch(c + slot % GRAM_CHUNK);
-		return 0;
-	}
-	return c ? c[slot % GRAM_CHUNK] : 0;
+	return c ? c + slot % GRAM_CHUNK : NULL;
 }
 
 /* l_lookup for the global model in a read transaction: the tokens' keys
@@ -659,9 +654,13 @@ static int lookup_global(lmdb_store *ls, const uint64_t *keys, size_t n, size_t 
 	if ((err = lookup_tokens(ls, keys, ntok, out)))
 		return err;
 	for (size_t j = ntok; j < n; j++) {
-		if (j + AHEAD < n)
-			gram_weight(ls, feat_gram_key_slot(keys[j + AHEAD]), 1);
-		out[j] = (feat_stat){0, 0, gram_weight(ls, feat_gram_key_slot(keys[j]), 0), 0};
+		const float *w;
+		/* The prefetch here, not in a helper: GCC 12 -O2 drops a helper's
+		 * prefetch whose result is unused (see learn/ppm.c). */
+		if (j + AHEAD < n && (w = gram_weight_at(ls, feat_gram_key_slot(keys[j + AHEAD]))))
+			__builtin_prefetch(w);
+		w = gram_weight_at(ls, feat_gram_key_slot(keys[j]));
+		out[j] = (feat_stat){0, 0, w ? *w : 0, 0};
 	}
 	return 0;
 }
