@@ -41,7 +41,8 @@ struct feat_ctx {
 	size_t pool_left;
 	unsigned ns;        /* namespace of the tokens being fed */
 	const char *prefix; /* header name for FNS_HEADER tokens */
-	char prev[PAIR_MAX];
+	size_t prefixlen;
+	char pair[PAIR_MAX * 2]; /* the previous word and a space (prevlen + 1 bytes) */
 	size_t prevlen;
 };
 
@@ -214,14 +215,13 @@ static int on_text_tok(void *ctx, const char *t, size_t len, unsigned flags)
 	if (rc || (flags & (TOK_FOLD_LEET | TOK_FOLD_HOMO)))
 		return rc;
 	if (fc->prevlen) {
-		char pair[PAIR_MAX * 2];
-		ss_copy_short(pair, fc->prev, fc->prevlen);
-		pair[fc->prevlen] = ' ';
-		ss_copy_short(pair + fc->prevlen + 1, t, len);
-		rc = add(fc, fc->ns == FNS_WORD ? FNS_PAIR : fc->ns, pair, fc->prevlen + 1 + len);
+		ss_copy_short(fc->pair + fc->prevlen + 1, t, len);
+		rc = add(fc, fc->ns == FNS_WORD ? FNS_PAIR : fc->ns, fc->pair,
+		         fc->prevlen + 1 + len);
 	}
-	ss_copy_short(fc->prev, t, len < PAIR_MAX ? len : PAIR_MAX - 1);
 	fc->prevlen = len < PAIR_MAX ? len : PAIR_MAX - 1;
+	ss_copy_short(fc->pair, t, fc->prevlen);
+	fc->pair[fc->prevlen] = ' ';
 	return rc;
 }
 
@@ -230,15 +230,15 @@ static int on_header_tok(void *ctx, const char *t, size_t len, unsigned flags)
 {
 	feat_ctx *fc = ctx;
 	char buf[TOK_MAX * 4 + 40];
-	size_t n = strlen(fc->prefix), k;
+	size_t n = fc->prefixlen, k;
 
 	(void)flags;
 	/* What snprintf(buf, sizeof(buf), "%s:%.*s", prefix, len, t) gave. */
-	memcpy(buf, fc->prefix, n);
+	ss_copy_short(buf, fc->prefix, n);
 	buf[n++] = ':';
 	k = strnlen(t, len);
 	k = k < sizeof(buf) - 1 - n ? k : sizeof(buf) - 1 - n;
-	memcpy(buf + n, t, k);
+	ss_copy_short(buf + n, t, k);
 	return add(fc, FNS_HEADER, buf, n + k);
 }
 
@@ -289,8 +289,10 @@ static int header_feats(feat_ctx *fc, const ss_message *m)
 			                     ? h->name.p[k] | 0x20
 			                     : h->name.p[k]);
 		rc = add(fc, FNS_HNAME, name, n);
-		if (!rc && (fc->prefix = token_header(name, n)))
+		if (!rc && (fc->prefix = token_header(name, n))) {
+			fc->prefixlen = strlen(fc->prefix);
 			rc = tok_text(fc->tok, h->value.p, h->value.len, on_header_tok, fc);
+		}
 	}
 	return rc;
 }
