@@ -5,12 +5,13 @@
  * out for every byte value at the start of the message, and one line per
  * order 2..PPM_ORDER, the symbol found by a 16-byte compare of the line's
  * symbols (SSE2), both classes' estimates computed as one SSE2 pair with
- * no branch on the counts (where the CPU has AVX2, the lines of two
- * bytes at once, with the same bits). The lines of the byte PFD places ahead are
- * prefetched, which hides most of the cache misses of a table far larger
- * than the cache; what is left is instructions (see docs/ARCHITECTURE.md,
- * "A compression expert"). The probability ratio is multiplied along and
- * its log taken only when it nears a double's range.
+ * no branch on the counts (where the CPU has AVX2, the lines of two bytes
+ * at once, with the same bits). The lines of the byte PFD places ahead
+ * are prefetched, which hides most of the cache misses of a table far
+ * larger than the cache; what is left is instructions (see
+ * docs/ARCHITECTURE.md, "A compression expert"). The probability ratio is
+ * multiplied along and its log taken only when it nears a double's
+ * range.
  */
 #include <immintrin.h>
 #include <math.h>
