@@ -118,17 +118,21 @@ int mf_import_line(mf_import *im, const char *line)
 	unsigned long long k, t1, t2;
 	float w, w2;
 	long long tm;
+	int end = 0; /* %n: where the fields end; only blanks may follow them */
 	store *s = im->s;
 
-	if (sscanf(line, "user %u %255s %llu %llu", &u, name, &t1, &t2) == 4)
+	if (sscanf(line, "user %u %255s %llu %llu %n", &u, name, &t1, &t2, &end) == 4 && !line[end])
 		return user_line(im, u, name, t1, t2);
-	if (sscanf(line, "f %u %llx %u %u %g %u", &u, &k, &v1, &v2, &w, &v3) == 6) {
+	if (sscanf(line, "f %u %llx %u %u %g %u %n", &u, &k, &v1, &v2, &w, &v3, &end) == 6 &&
+	    !line[end]) {
 		feat_stat st = {v1, v2, w, v3};
 		if (u >= MF_USERS || !isfinite(w))
 			return 1;
 		return s->ops->put_feat(s, im->map[u], (uint64_t)k, &st);
 	}
-	if (sscanf(line, "m %u %63s %u %u %g %g %lld", &u, hex, &v1, &v2, &w, &w2, &tm) == 7) {
+	if (sscanf(line, "m %u %63s %u %u %g %g %lld %n", &u, hex, &v1, &v2, &w, &w2, &tm, &end) ==
+	        7 &&
+	    !line[end]) {
 		uint8_t d[STORE_DIGEST];
 		msg_rec r = {
 		    .is_spam = (uint8_t)(v1 != 0), .nfeat = v2, .step = w, .gstep = w2, .time = tm};
@@ -137,11 +141,11 @@ int mf_import_line(mf_import *im, const char *line)
 			return 1;
 		return s->ops->put_msg(s, im->map[u], d, &r);
 	}
-	if (sscanf(line, "ppm %u", &u) == 1)
+	if (sscanf(line, "ppm %u %n", &u, &end) == 1 && !line[end])
 		return im->ppm_seen ? 1 : ppm_start(im, u);
-	if (sscanf(line, "pd %lu %513s", &at, big) == 2)
+	if (sscanf(line, "pd %lu %513s %n", &at, big, &end) == 2 && !line[end])
 		return ppm_piece(im, 1, at, big);
-	if (sscanf(line, "pl %lu %513s", &at, big) == 2)
+	if (sscanf(line, "pl %lu %513s %n", &at, big, &end) == 2 && !line[end])
 		return ppm_piece(im, 0, at, big);
 	return 1;
 }

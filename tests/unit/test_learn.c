@@ -15,6 +15,7 @@
 #include "learn/features.h"
 #include "learn/learner.h"
 #include "learn/metrics.h"
+#include "store/modelfile.h"
 
 static const char probe[] = "Subject: cheap project review\r\nFrom: x@y.example\r\n\r\n"
                             "Click now for the project meeting, cheap price.\r\n";
@@ -845,4 +846,37 @@ TEST(learn_redo_from_intent)
 	arena_release(&a);
 	fx_close(&f);
 	fx_close(&g);
+}
+
+/* An export line read whole: text glued after its last field (a file cut
+ * mid-line and appended to) is a bad line, not a record with a shorter
+ * last field. */
+TEST(import_refuses_text_after_a_record)
+{
+	store *s = store_mem_new();
+	mf_import *im = malloc(sizeof(*im));
+	feat_stat st = {0, 0, 0, 0};
+	uint64_t k = 0x1a2b;
+
+	CHECK(s && im && s->ops->begin(s, 1) == 0);
+	if (!s || !im) {
+		free(im);
+		store_close(s);
+		return;
+	}
+	mf_import_init(im, s);
+	CHECK(mf_import_line(im, "f 0 1a2b 3 1 -0.25 19\n") == 0);
+	CHECK(mf_import_line(im, "f 0 1a2c 3 1 -0.25 19garbage line\n") == 1);
+	CHECK(mf_import_line(im, "f 0 1a2d 3 1 -0.25 19 7\n") == 1);
+	CHECK(mf_import_line(im, "user 0 - 3 1 x\n") == 1);
+	CHECK(mf_import_line(im, "m 0 00112233445566778899aabbccddeeff 1 10 0.5 0.25 17x\n") == 1);
+	CHECK(mf_import_line(im, "m 0 00112233445566778899aabbccddeeff 1 10 0.5 0.25 17 \n") == 0);
+	CHECK(mf_import_line(im, "ppm 17 x\n") == 1);
+	CHECK(s->ops->lookup(s, 0, &k, 1, 1, &st) == 0 && st.spam == 3 && st.ham == 1);
+	k = 0x1a2c;
+	st = (feat_stat){0, 0, 0, 0};
+	CHECK(s->ops->lookup(s, 0, &k, 1, 1, &st) == 0 && st.spam == 0);
+	s->ops->end(s, 0);
+	free(im);
+	store_close(s);
 }
