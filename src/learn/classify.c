@@ -51,6 +51,7 @@ void clf_params_default(clf_params *p)
 	p->ppm_scale = 0.4;
 	p->ppm_cap = 8;
 	p->ppm_gate = 8;
+	p->lr_off = 1;
 }
 
 void clf_params_gram(const clf_params *p, clf_params *g)
@@ -85,7 +86,8 @@ int clf_params_set(clf_params *p, const char *a)
 	           {"w_ppm", offsetof(clf_params, w_ppm)},
 	           {"ppm_scale", offsetof(clf_params, ppm_scale)},
 	           {"ppm_cap", offsetof(clf_params, ppm_cap)},
-	           {"ppm_gate", offsetof(clf_params, ppm_gate)}};
+	           {"ppm_gate", offsetof(clf_params, ppm_gate)},
+	           {"lr_off", offsetof(clf_params, lr_off)}};
 	const char *eq = strchr(a, '=');
 	char *end;
 	double v;
@@ -284,6 +286,14 @@ void clf_score(const clf_params *p, const clf_totals *t, const feat_stat *st, si
 	r->score = 1 / (1 + exp(-r->logit));
 	r->ppm = 0;
 	r->ppm_scored = 0;
+}
+
+double clf_bayes_share(const clf_params *p, const clf_totals *t, const feat_stat *st, size_t ntok,
+                       clf_memo *memo)
+{
+	size_t used;
+
+	return p->w_bayes * cap(bayes_logit(p, t, st, ntok, NULL, &used, memo), p->b_cap);
 }
 
 /* The log-odds of the verdict threshold. */

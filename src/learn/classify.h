@@ -57,6 +57,8 @@ typedef struct clf_params {
 	double ppm_scale, ppm_cap;  /* its log-odds: scale * nats / sqrt(bytes), to +-cap */
 	double ppm_gate;            /* asked only when the others' log-odds is within this
 	                             * of the threshold's (see clf_ppm_wanted) */
+	double lr_off;              /* learning: the regressions' step starts from this times
+	                             * the count expert's share (0: from their own log-odds) */
 } clf_params;
 
 void clf_params_default(clf_params *p);
@@ -112,6 +114,11 @@ typedef struct clf_memo {
  * held before. */
 void clf_score(const clf_params *p, const clf_totals *t, const feat_stat *st, size_t n, size_t ntok,
                clf_result *r, clf_contrib *contrib, clf_memo *memo);
+
+/* The count expert's share of the fused log-odds (w_bayes times its
+ * capped log-odds) of a message whose token statistics are st[0..ntok). */
+double clf_bayes_share(const clf_params *p, const clf_totals *t, const feat_stat *st, size_t ntok,
+                       clf_memo *memo);
 
 /* Whether the compression expert should read a message the other experts
  * scored r: when their log-odds is within ppm_gate of the threshold's.

@@ -28,6 +28,7 @@ typedef struct lrn_msg {
 	const uint8_t *text; /* the compression expert's text (made when needed) */
 	size_t tlen;
 	ss_arena *a;
+	clf_totals t; /* the model's totals (global + user) as looked up */
 } lrn_msg;
 
 learner *learner_new(store *s, const clf_params *p, size_t max_features)
@@ -102,6 +103,7 @@ static int lookup_stats(learner *l, lrn_msg *x, uint32_t user, ss_arena *a, clf_
 	if ((err = l->s->ops->lookup(l->s, 0, x->keys, n, x->fs.ntok, x->st)) ||
 	    (err = l->s->ops->totals(l->s, 0, t)))
 		return err;
+	x->t = *t;
 	if (user) {
 		feat_stat *ust = arena_calloc(a, n ? n : 1, sizeof(feat_stat));
 		clf_totals ut;
@@ -113,6 +115,7 @@ static int lookup_stats(learner *l, lrn_msg *x, uint32_t user, ss_arena *a, clf_
 		add_stats(x->st, ust, n);
 		t->spam += ut.spam;
 		t->ham += ut.ham;
+		x->t = *t;
 	}
 	return 0;
 }
@@ -389,12 +392,15 @@ static int do_learn(learner *l, lrn_msg *x, uint32_t user, int is_spam, const ui
 	msg_rec r = {.is_spam = (uint8_t)is_spam, .nfeat = (uint32_t)x->fs.n, .time = time(NULL)};
 	size_t n = x->fs.n, split = x->fs.ntok;
 	clf_params gp;
+	double off = 0;
 	int err;
 
 	clf_params_gram(&l->p, &gp);
-	r.step = (float)clf_lr_step(&l->p, lr_logit_of(x, 0, split), x->st, split, is_spam);
-	r.gstep =
-	    (float)clf_lr_step(&gp, lr_logit_of(x, split, n), x->st + split, n - split, is_spam);
+	if (l->p.lr_off != 0)
+		off = l->p.lr_off * clf_bayes_share(&l->p, &x->t, x->st, split, l->memo);
+	r.step = (float)clf_lr_step(&l->p, off + lr_logit_of(x, 0, split), x->st, split, is_spam);
+	r.gstep = (float)clf_lr_step(&gp, off + lr_logit_of(x, split, n), x->st + split, n - split,
+	                             is_spam);
 	if ((err = apply(l, x, user, &r, +1)))
 		return err;
 	return l->s->ops->put_msg(l->s, user, dg, &r);
