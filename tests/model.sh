@@ -200,6 +200,35 @@ grep -q "0 learned, 4 unchanged" "$tmp/err" && ok || bad "mbox messages unquoted
 expect 0 "learn a still-quoted copy" "$bin" learn --spam --db "$tmp/dbm" "$mb/m3-still-quoted.eml"
 grep -q "1 learned" "$tmp/err" && ok || bad "a quoted line is another text: $(cat "$tmp/err")"
 
+# both classes in one run: each path the class of the option before it,
+# the messages interleaved in proportion (10 spam, 20 ham: ham, spam, ham,
+# ham, spam...), which is what learning them one by one in that order gives
+mkdir "$tmp/mix-s" "$tmp/mix-h"
+for i in 0 1 2 3 4 5 6 7 8 9; do cp "$tmp/spam/000$i.eml" "$tmp/mix-s/"; done
+for i in 00 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19; do
+	cp "$tmp/ham/00$i.eml" "$tmp/mix-h/"
+done
+expect 0 "learn --spam --ham" "$bin" learn --db "$tmp/dbmix" --spam "$tmp/mix-s" --ham "$tmp/mix-h"
+grep -q "30 messages, 30 learned" "$tmp/err" && ok || bad "30 learned at once: $(cat "$tmp/err")"
+"$bin" stats --db "$tmp/dbmix" | grep -q "global: 10 spam, 20 ham" && ok || bad "each path learned as its class"
+s=0; h=0
+for c in ham spam ham ham spam ham ham spam ham ham spam ham ham spam ham ham spam ham ham spam ham ham spam ham ham spam ham ham spam ham; do
+	if [ "$c" = spam ]; then f=$tmp/spam/000$s.eml; s=$((s + 1)); else f=$tmp/ham/00$(printf %02d $h).eml; h=$((h + 1)); fi
+	"$bin" learn --$c --db "$tmp/dbone" "$f" 2>/dev/null
+done
+"$bin" export --db "$tmp/dbmix" - | sed 's/ [0-9]*$//' >"$tmp/mix.txt"
+"$bin" export --db "$tmp/dbone" - | sed 's/ [0-9]*$//' >"$tmp/one.txt"
+cmp -s "$tmp/mix.txt" "$tmp/one.txt" && ok || bad "learned interleaved in proportion, as one by one"
+"$bin" learn --db "$tmp/dbseq" --spam "$tmp/mix-s" 2>/dev/null
+"$bin" learn --db "$tmp/dbseq" --ham "$tmp/mix-h" 2>/dev/null
+"$bin" export --db "$tmp/dbseq" - | sed 's/ [0-9]*$//' | cmp -s - "$tmp/mix.txt" && bad "class after class learns another model" || ok
+expect 2 "a path before both classes" "$bin" learn --db "$tmp/dbmix" "$tmp/extra.eml" --spam "$tmp/mix-s" --ham "$tmp/mix-h"
+grep -q "each path follows" "$tmp/err" && ok || bad "the path without a class is named: $(cat "$tmp/err")"
+expect 2 "standard input with both classes" "$bin" learn --db "$tmp/dbmix" --spam - --ham "$tmp/mix-h"
+"$bin" stats --db "$tmp/dbmix" | grep -q "global: 10 spam, 20 ham" && ok || bad "refused runs learned nothing"
+expect 2 "a missing path with both classes" "$bin" learn --db "$tmp/dbmix2" --spam "$tmp/mix-s" --ham "$tmp/nowhere"
+grep -q "10 learned" "$tmp/err" && ok || bad "the other class is learned: $(cat "$tmp/err")"
+
 # the TREC toolkit's commands
 expect 0 "trec initialize" "$bin" trec initialize --db "$tmp/trec"
 expect 0 "trec train" "$bin" trec train spam "$tmp/spam/0002.eml" --db "$tmp/trec"

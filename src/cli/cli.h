@@ -44,8 +44,10 @@ typedef struct model_args {
 	    *redis_password_file; /* --redis URL: the model on Redis */
 	const char **redis_seeds; /* --redis given again: a Cluster's other nodes */
 	size_t nredis_seeds;
-	const char *user; /* --user NAME, or NULL for the global model */
-	int is_spam;      /* learn: --spam (1) or --ham (0) */
+	const char *user;   /* --user NAME, or NULL for the global model */
+	int is_spam;        /* learn: --spam (1) or --ham (0), the last given */
+	int mixed;          /* learn: both given; each path is of the one before it */
+	unsigned char *cls; /* learn, mixed: each path's class (1 spam, 0 ham, 2 none) */
 	int unlearn, check, json, quiet, trec;
 	size_t size_mb; /* --size MB for a new store */
 	int no_ppm;     /* --no-ppm: a new store without the compression table */
@@ -80,6 +82,19 @@ typedef int (*msg_cb)(void *ctx, const char *label, const char *buf, size_t len)
 /* Calls cb for each message of PATH: a file, an mbox, a directory (walked
  * recursively), a Maildir (cur/, new/), or "-" for standard input. */
 int cli_each_message(const char *path, msg_cb cb, void *ctx);
+
+/* Set while a walk only counts (cli_each_mixed's first): the walk's
+ * complaints (a path missing, a file unreadable) are left to the second. */
+extern int cli_walk_quiet;
+
+/* Called for each message of cli_each_mixed, with its class (0 or 1). */
+typedef int (*mix_cb)(void *ctx, int cls, const char *label, const char *buf, size_t len);
+/* Calls cb for the messages of paths[0..npaths), path i being of class
+ * cls[i] (0 or 1), the two classes interleaved in proportion to their
+ * counts (found by a first walk that only counts), each class's messages
+ * in cli_each_message's order. No path may be "-". Returns cb's first
+ * non-zero answer, a walk's error, or 0. */
+int cli_each_mixed(char **paths, const unsigned char *cls, size_t npaths, mix_cb cb, void *ctx);
 
 /* Shows progress (done of total; total 0 when unknown) on standard error
  * when it is a terminal; quiet when it is not. */

@@ -242,11 +242,22 @@ static int find_user(run *r, int create)
 	return rc < 0 ? rc : !rc;
 }
 
+/* learn --spam S... --ham H...: each message learned as its path's class. */
+static int on_mixed(void *ctx, int cls, const char *label, const char *buf, size_t len)
+{
+	run *r = ctx;
+
+	r->a->is_spam = cls;
+	return on_learn(r, label, buf, len);
+}
+
 static int run_paths(run *r, msg_cb cb)
 {
-	int err = 0;
+	int mix = cb == on_learn && r->a->mixed && !r->a->unlearn, err = 0;
 
-	for (size_t i = 0; !err && i < r->a->npaths; i++)
+	if (mix)
+		err = cli_each_mixed(r->a->paths, r->a->cls, r->a->npaths, on_mixed, r);
+	for (size_t i = 0; !err && !mix && i < r->a->npaths; i++)
 		err = cli_each_message(r->a->paths[i], cb, r);
 	cli_progress_done();
 	if (r->in_txn) {

@@ -16,6 +16,7 @@
 
 static const char model_usage[] =
     "usage: spamsift learn --spam|--ham [--user U] [--db PATH] [--size MB] [--no-ppm] PATH...\n"
+    "       spamsift learn --spam PATH... --ham PATH... [OPTIONS]  (both, interleaved)\n"
     "       spamsift unlearn [--user U] [--db PATH] PATH...\n"
     "       spamsift check [--json] [--user U] [--db PATH] [--rules PATH]...\n"
     "                      [--no-default-rules] [--ip IP] [--helo NAME] [--from ADDR]\n"
@@ -75,16 +76,18 @@ static int model_argv(int argc, char **argv, model_args *a)
 	a->rules = calloc((size_t)argc, sizeof(char *));
 	a->rcpts = calloc((size_t)argc, sizeof(char *));
 	a->redis_seeds = calloc((size_t)argc, sizeof(char *));
-	if (!a->paths || !a->rules || !a->rcpts || !a->redis_seeds)
+	a->cls = calloc((size_t)argc, 1);
+	if (!a->paths || !a->rules || !a->rcpts || !a->redis_seeds || !a->cls)
 		return -1;
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i];
 		int more = i + 1 < argc;
 		if (check_option(a, argc, argv, &i))
 			continue;
-		if (!strcmp(o, "--spam") || !strcmp(o, "--ham"))
+		if (!strcmp(o, "--spam") || !strcmp(o, "--ham")) {
+			a->mixed |= a->is_spam >= 0 && a->is_spam != (o[2] == 's');
 			a->is_spam = o[2] == 's';
-		else if (!strcmp(o, "--json"))
+		} else if (!strcmp(o, "--json"))
 			a->json = 1;
 		else if (!strcmp(o, "--db") && more)
 			a->db = argv[++i];
@@ -106,10 +109,35 @@ static int model_argv(int argc, char **argv, model_args *a)
 			fprintf(stderr, "spamsift %s: unknown option '%s'\n%s", a->cmd, o,
 			        model_usage);
 			return -1;
-		} else
+		} else {
+			a->cls[a->npaths] = a->is_spam < 0 ? 2 : (unsigned char)a->is_spam;
 			a->paths[a->npaths++] = argv[i];
+		}
 	}
 	return 0;
+}
+
+/* learn with both --spam and --ham: each path must follow one, and none
+ * may be standard input (read twice: counted, then learned). */
+static int mixed_ok(const model_args *a)
+{
+	for (size_t i = 0; i < a->npaths; i++) {
+		if (a->cls[i] == 2) {
+			fprintf(stderr,
+			        "spamsift learn: %s: with both --spam and --ham, each path follows "
+			        "the option that gives its class\n",
+			        a->paths[i]);
+			return 0;
+		}
+		if (!strcmp(a->paths[i], "-")) {
+			fputs(
+			    "spamsift learn: standard input cannot be learned with both --spam and "
+			    "--ham\n",
+			    stderr);
+			return 0;
+		}
+	}
+	return 1;
 }
 
 /* $XDG_DATA_HOME/spamsift/model (or ~/.local/share/...), parents made. */
@@ -481,6 +509,8 @@ int cmd_model(int argc, char **argv)
 		rc = cmd_trec(&a);
 	else if (!a.npaths || (!strcmp(a.cmd, "learn") && a.is_spam < 0))
 		fputs(model_usage, stderr);
+	else if (!strcmp(a.cmd, "learn") && a.mixed && !mixed_ok(&a))
+		rc = CLI_USAGE;
 	else
 		rc = cli_model_run(&a);
 	a.paths = paths;
@@ -489,5 +519,6 @@ out:
 	free(a.rules);
 	free(a.rcpts);
 	free(a.redis_seeds);
+	free(a.cls);
 	return rc;
 }

@@ -22,7 +22,7 @@ int cli_read_file_at(int dirfd, const char *name, const char *path, char **buf, 
 	             ? ss_read_fd(0, 0, buf, len)
 	             : ss_read_file_at(dirfd, name, 0, buf, len);
 
-	if (rc)
+	if (rc && !cli_walk_quiet)
 		fprintf(stderr, "spamsift: %s: %s\n", path,
 		        errno == ENOMEM ? "out of memory" : strerror(errno));
 	return rc;

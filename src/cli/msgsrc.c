@@ -18,6 +18,8 @@
 
 #define MAX_DEPTH 8
 
+int cli_walk_quiet;
+
 /* What mbox_each's messages go to: the command's callback, each message
  * named by its file, and by FILE#N when the file holds several. */
 typedef struct mbox_to {
@@ -86,7 +88,8 @@ static int each_dir(const char *path, msg_cb cb, void *ctx, int depth)
 	int n = dirfd < 0 ? -1 : scandirat(dirfd, ".", &ents, NULL, by_name);
 
 	if (n < 0) {
-		fprintf(stderr, "spamsift: %s: %s\n", path, strerror(errno));
+		if (!cli_walk_quiet)
+			fprintf(stderr, "spamsift: %s: %s\n", path, strerror(errno));
 		if (dirfd >= 0)
 			close(dirfd);
 		return cb(ctx, path, NULL, 0);
@@ -113,7 +116,8 @@ static int each_path(const char *path, msg_cb cb, void *ctx, int depth)
 	if (!strcmp(path, "-"))
 		return each_file(AT_FDCWD, path, path, cb, ctx);
 	if (stat(path, &st)) {
-		fprintf(stderr, "spamsift: %s: %s\n", path, strerror(errno));
+		if (!cli_walk_quiet)
+			fprintf(stderr, "spamsift: %s: %s\n", path, strerror(errno));
 		return cb(ctx, path, NULL, 0);
 	}
 	return each_entry(AT_FDCWD, path, path, S_ISDIR(st.st_mode) ? DT_DIR : DT_REG, cb, ctx,
