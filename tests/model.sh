@@ -41,7 +41,10 @@ db=$tmp/db
 # learn, check, stats
 expect 0 "learn spam" "$bin" learn --spam --db "$db" "$tmp/spam"
 grep -q "300 learned" "$tmp/err" && ok || bad "learn reports 300 learned: $(cat "$tmp/err")"
+grep -q "300 spam learned while the model holds 0 ham: .* learn both in one run" "$tmp/err" && ok ||
+	bad "a first class alone is warned of: $(cat "$tmp/err")"
 expect 0 "learn ham" "$bin" learn --ham --db "$db" "$tmp/ham"
+grep -q "leans" "$tmp/err" && bad "as many ham as spam: no warning" || ok
 expect 0 "check" "$bin" check --db "$db" "$tmp/spam/0001.eml" "$tmp/ham/0001.eml"
 grep -q "spam/0001.eml: spam" "$tmp/out" && ok || bad "a spam is spam: $(cat "$tmp/out")"
 grep -q "ham/0001.eml: ham" "$tmp/out" && ok || bad "a ham is ham"

@@ -4,6 +4,7 @@
  * toolkit's `trec initialize|classify|train|finalize`.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,9 @@
 #include "spamsift.h"
 #include "util/fixed.h"
 
-#define BATCH 500 /* messages learned per committed transaction */
-#define NTOP 8    /* features listed in an explanation */
+#define BATCH 500     /* messages learned per committed transaction */
+#define NTOP 8        /* features listed in an explanation */
+#define LEAN_HINT 100 /* one-class learns this long may warn (lean_hint) */
 
 typedef struct run {
 	model_args *a;
@@ -320,6 +322,31 @@ static int finish(run *r, int err)
 	return r->failed ? CLI_USAGE : r->refused ? CLI_REFUSED : CLI_OK;
 }
 
+/* After a learn of one class: when it learned more messages than the
+ * model holds of the other class, says that the online experts now lean
+ * to it and how to avoid that. */
+static void lean_hint(run *r)
+{
+	clf_totals t;
+	uint64_t other;
+
+	if (r->a->unlearn || r->a->mixed || r->a->trec || r->changed < LEAN_HINT ||
+	    r->s->ops->begin(r->s, 0))
+		return;
+	if (!r->s->ops->totals(r->s, r->user, &t)) {
+		other = r->a->is_spam ? t.ham : t.spam;
+		if (other < r->changed)
+			fprintf(stderr,
+			        "spamsift learn: %zu %s learned while the model holds %" PRIu64
+			        " %s: learned one class after the other, the classifier leans "
+			        "to the class learned last; learn both in one run (learn --spam "
+			        "PATH... --ham PATH...)\n",
+			        r->changed, r->a->is_spam ? "spam" : "ham", other,
+			        r->a->is_spam ? "ham" : "spam");
+	}
+	r->s->ops->end(r->s, 0);
+}
+
 int cli_model_run(model_args *a)
 {
 	run r = {0};
@@ -341,6 +368,8 @@ int cli_model_run(model_args *a)
 		err = check_paths(&r);
 	} else if (err >= 0) {
 		err = run_paths(&r, on_learn);
+		if (!err)
+			lean_hint(&r);
 	}
 	learner_free(r.l);
 	store_close(r.s);
