@@ -225,6 +225,11 @@ cmp -s "$tmp/mix.txt" "$tmp/one.txt" && ok || bad "learned interleaved in propor
 "$bin" learn --db "$tmp/dbseq" --spam "$tmp/mix-s" 2>/dev/null
 "$bin" learn --db "$tmp/dbseq" --ham "$tmp/mix-h" 2>/dev/null
 "$bin" export --db "$tmp/dbseq" - | sed 's/ [0-9]*$//' | cmp -s - "$tmp/mix.txt" && bad "class after class learns another model" || ok
+expect 0 "both classes, one an mbox" "$bin" learn --db "$tmp/dbmixm" --ham "$mb/two.mbox" --spam "$tmp/mix-s"
+"$bin" stats --db "$tmp/dbmixm" | grep -q "global: 10 spam, 2 ham" && ok || bad "an mbox's messages mixed in"
+expect 0 "both classes for a user" "$bin" learn --user carol --db "$tmp/dbmixm" --spam "$tmp/mix-s" --ham "$tmp/mix-h"
+"$bin" stats --db "$tmp/dbmixm" | grep -q "user carol: 10 spam, 20 ham learned" && ok ||
+	bad "a user's model learns both: $("$bin" stats --db "$tmp/dbmixm")"
 expect 2 "a path before both classes" "$bin" learn --db "$tmp/dbmix" "$tmp/extra.eml" --spam "$tmp/mix-s" --ham "$tmp/mix-h"
 grep -q "each path follows" "$tmp/err" && ok || bad "the path without a class is named: $(cat "$tmp/err")"
 expect 2 "standard input with both classes" "$bin" learn --db "$tmp/dbmix" --spam - --ham "$tmp/mix-h"
