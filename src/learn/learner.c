@@ -372,6 +372,9 @@ static int apply(learner *l, lrn_msg *x, uint32_t user, const msg_rec *r, int si
 	}
 	if (!user && (err = apply_ppm(l, x, r->is_spam, sign)))
 		return err;
+	/* x->t follows too: a move learns with the totals it left */
+	x->t.spam += (uint64_t)(int64_t)ds;
+	x->t.ham += (uint64_t)(int64_t)dh;
 	return l->s->ops->add_totals(l->s, user, ds, dh);
 }
 
