@@ -46,7 +46,7 @@ typedef struct model_args {
 	size_t nredis_seeds;
 	const char *user;   /* --user NAME, or NULL for the global model */
 	int is_spam;        /* learn: --spam (1) or --ham (0), the last given */
-	int mixed;          /* learn: both given; each path is of the one before it */
+	int mixed;          /* learn only: both given; each path is of the one before it */
 	unsigned char *cls; /* learn, mixed: each path's class (1 spam, 0 ham, 2 none) */
 	int unlearn, check, json, quiet, trec;
 	size_t size_mb; /* --size MB for a new store */

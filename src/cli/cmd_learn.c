@@ -255,11 +255,11 @@ static int on_mixed(void *ctx, int cls, const char *label, const char *buf, size
 
 static int run_paths(run *r, msg_cb cb)
 {
-	int mix = cb == on_learn && r->a->mixed && !r->a->unlearn, err = 0;
+	int err = 0;
 
-	if (mix)
+	if (r->a->mixed)
 		err = cli_each_mixed(r->a->paths, r->a->cls, r->a->npaths, on_mixed, r);
-	for (size_t i = 0; !err && !mix && i < r->a->npaths; i++)
+	for (size_t i = 0; !err && !r->a->mixed && i < r->a->npaths; i++)
 		err = cli_each_message(r->a->paths[i], cb, r);
 	cli_progress_done();
 	if (r->in_txn) {

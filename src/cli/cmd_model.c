@@ -499,6 +499,7 @@ int cmd_model(int argc, char **argv)
 	paths = a.paths;
 	a.unlearn = !strcmp(a.cmd, "unlearn");
 	a.check = !strcmp(a.cmd, "check");
+	a.mixed &= !strcmp(a.cmd, "learn"); /* the classes matter to learn alone */
 	if (!strcmp(a.cmd, "stats"))
 		rc = cmd_stats(&a);
 	else if (!strcmp(a.cmd, "export"))
@@ -509,7 +510,7 @@ int cmd_model(int argc, char **argv)
 		rc = cmd_trec(&a);
 	else if (!a.npaths || (!strcmp(a.cmd, "learn") && a.is_spam < 0))
 		fputs(model_usage, stderr);
-	else if (!strcmp(a.cmd, "learn") && a.mixed && !mixed_ok(&a))
+	else if (a.mixed && !mixed_ok(&a))
 		rc = CLI_USAGE;
 	else
 		rc = cli_model_run(&a);

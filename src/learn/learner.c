@@ -28,7 +28,7 @@ typedef struct lrn_msg {
 	const uint8_t *text; /* the compression expert's text (made when needed) */
 	size_t tlen;
 	ss_arena *a;
-	clf_totals t; /* the model's totals (global + user) as looked up */
+	clf_totals t; /* the model's totals (global + user), kept in step by apply */
 } lrn_msg;
 
 learner *learner_new(store *s, const clf_params *p, size_t max_features)
@@ -88,8 +88,8 @@ static void add_stats(feat_stat *a, const feat_stat *b, size_t n)
 }
 
 /* Looks up the statistics (global + user) of x->keys[0..x->fs.n) into
- * x->st, and the totals into *t; allocates x->st and x->dw in a. */
-static int lookup_stats(learner *l, lrn_msg *x, uint32_t user, ss_arena *a, clf_totals *t)
+ * x->st, and the totals into x->t; allocates x->st and x->dw in a. */
+static int lookup_stats(learner *l, lrn_msg *x, uint32_t user, ss_arena *a)
 {
 	size_t n = x->fs.n;
 	int err;
@@ -101,9 +101,8 @@ static int lookup_stats(learner *l, lrn_msg *x, uint32_t user, ss_arena *a, clf_
 	if (!x->st || !x->dw)
 		return SS_ENOMEM;
 	if ((err = l->s->ops->lookup(l->s, 0, x->keys, n, x->fs.ntok, x->st)) ||
-	    (err = l->s->ops->totals(l->s, 0, t)))
+	    (err = l->s->ops->totals(l->s, 0, &x->t)))
 		return err;
-	x->t = *t;
 	if (user) {
 		feat_stat *ust = arena_calloc(a, n ? n : 1, sizeof(feat_stat));
 		clf_totals ut;
@@ -113,16 +112,14 @@ static int lookup_stats(learner *l, lrn_msg *x, uint32_t user, ss_arena *a, clf_
 		    (err = l->s->ops->totals(l->s, user, &ut)))
 			return err;
 		add_stats(x->st, ust, n);
-		t->spam += ut.spam;
-		t->ham += ut.ham;
-		x->t = *t;
+		x->t.spam += ut.spam;
+		x->t.ham += ut.ham;
 	}
 	return 0;
 }
 
 /* Extracts features and looks up their statistics (global + user). */
-static int prepare(learner *l, const ss_message *m, uint32_t user, ss_arena *a, lrn_msg *x,
-                   clf_totals *t)
+static int prepare(learner *l, const ss_message *m, uint32_t user, ss_arena *a, lrn_msg *x)
 {
 	int err = feat_extract(l->fc, m, a, &x->fs);
 	size_t n = x->fs.n;
@@ -136,7 +133,7 @@ static int prepare(learner *l, const ss_message *m, uint32_t user, ss_arena *a, 
 		return SS_ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		x->keys[i] = x->fs.v[i].h;
-	return lookup_stats(l, x, user, a, t);
+	return lookup_stats(l, x, user, a);
 }
 
 /* Whether a pushes less than b; of equal pushes, the later feature is the
@@ -289,8 +286,7 @@ static void explain_ppm(lrn_verdict *v, size_t ntop)
 	v->ntop += v->ntop < ntop;
 }
 
-static int score(learner *l, lrn_msg *x, const clf_totals *t, size_t ntop, ss_arena *a,
-                 lrn_verdict *v)
+static int score(learner *l, lrn_msg *x, size_t ntop, ss_arena *a, lrn_verdict *v)
 {
 	clf_contrib *c = NULL;
 	size_t n = x->fs.n;
@@ -300,7 +296,7 @@ static int score(learner *l, lrn_msg *x, const clf_totals *t, size_t ntop, ss_ar
 	/* clf_score writes every entry. */
 	if (ntop && !(c = arena_alloc(a, (n ? n : 1) * sizeof(*c))))
 		return SS_ENOMEM;
-	clf_score(&l->p, t, x->st, n, x->fs.ntok, &v->r, c, l->memo);
+	clf_score(&l->p, &x->t, x->st, n, x->fs.ntok, &v->r, c, l->memo);
 	if ((err = add_ppm(l, x, v)))
 		return err;
 	v->is_spam = v->r.score >= l->p.spam_at;
@@ -317,10 +313,9 @@ int learner_check(learner *l, const ss_message *m, uint32_t user, size_t ntop, s
                   lrn_verdict *v)
 {
 	lrn_msg x;
-	clf_totals t;
-	int err = prepare(l, m, user, a, &x, &t);
+	int err = prepare(l, m, user, a, &x);
 
-	return err ? err : score(l, &x, &t, ntop, a, v);
+	return err ? err : score(l, &x, ntop, a, v);
 }
 
 /* Learns (sign +1) or unlearns (-1) the message's text in the global
@@ -465,8 +460,7 @@ int learner_learn(learner *l, const ss_message *m, uint32_t user, const char *us
                   int is_spam, ss_arena *a, int *what)
 {
 	lrn_msg x;
-	clf_totals t;
-	int err = prepare(l, m, user, a, &x, &t);
+	int err = prepare(l, m, user, a, &x);
 
 	return err ? err : learn_prepared(l, m, &x, user, user_name, is_spam, what);
 }
@@ -477,14 +471,13 @@ int learner_unlearn(learner *l, const ss_message *m, uint32_t user, const char *
 	uint8_t dg[STORE_DIGEST];
 	msg_rec old;
 	lrn_msg x;
-	clf_totals t;
 	int err, found;
 
 	*what = LRN_UNCHANGED;
 	learner_digest(m, dg);
 	if ((found = l->s->ops->get_msg(l->s, user, dg, &old)) <= 0)
 		return found;
-	if ((err = prepare(l, m, user, a, &x, &t)) ||
+	if ((err = prepare(l, m, user, a, &x)) ||
 	    (err = note_intent(l, &x, user, user_name, dg, STORE_UNLEARN)))
 		return err;
 	*what = LRN_UNLEARNED;
@@ -510,13 +503,12 @@ static int redo_txn(learner *l, const store_intent *in, ss_arena *a)
 {
 	lrn_msg x = {.fs = {NULL, in->n, in->ntok}, .keys = (uint64_t *)in->keys};
 	uint32_t user;
-	clf_totals t;
 	msg_rec old;
 	int err = redo_user(l, in, &user), what, found;
 
 	if (err)
 		return err > 0 ? 0 : err;
-	if ((err = lookup_stats(l, &x, user, a, &t)))
+	if ((err = lookup_stats(l, &x, user, a)))
 		return err;
 	if (in->action != STORE_UNLEARN)
 		return learn_digest(l, &x, user, NULL, in->digest, in->action == STORE_LEARN_SPAM,
@@ -551,10 +543,9 @@ int learner_redo(learner *l, store *h, const store_intent *in)
 int learner_check_learn(learner *l, const ss_message *m, int is_spam, ss_arena *a, lrn_verdict *v)
 {
 	lrn_msg x;
-	clf_totals t;
-	int what, err = prepare(l, m, 0, a, &x, &t);
+	int what, err = prepare(l, m, 0, a, &x);
 
 	if (!err)
-		err = score(l, &x, &t, 0, a, v);
+		err = score(l, &x, 0, a, v);
 	return err ? err : learn_prepared(l, m, &x, 0, NULL, is_spam, &what);
 }
